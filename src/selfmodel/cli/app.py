@@ -1,0 +1,293 @@
+"""``selfmodel`` commands. Thin: parse options, call the engine, render, translate errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from selfmodel.domain import ContextResult
+from selfmodel.engine import SelfModel
+from selfmodel.errors import SelfModelError
+from selfmodel.ingest.files import read_conversation_file
+
+app = typer.Typer(
+    help="selfmodel: a persistent, inspectable self-model for every user of an AI product.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+console = Console()
+errors = Console(stderr=True)
+
+DbOption = Annotated[
+    str,
+    typer.Option(
+        "--db",
+        help="SQLite file to use (default: $SELFMODEL_DB, else ./selfmodel.db).",
+        envvar="SELFMODEL_DB",
+        show_default=False,
+    ),
+]
+WorkspaceOption = Annotated[
+    str,
+    typer.Option("--workspace", "-w", help="Workspace to act in.", envvar="SELFMODEL_WORKSPACE"),
+]
+DEFAULT_DB = "selfmodel.db"
+# Messages per observe() call while ingesting: small enough for a lively progress bar.
+DEMO_USER = "maya"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly_errors(func: F) -> F:
+    """Turn selfmodel errors into one line on stderr and exit code 1 (2 for bad input)."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SelfModelError as exc:
+            errors.print(f"[red]error:[/red] {exc.message}", highlight=False)
+            raise typer.Exit(2 if exc.code.startswith("invalid") else 1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def opened(db: str, workspace: str) -> Iterator[SelfModel]:
+    with SelfModel.open(db, workspace=workspace) as sm:
+        yield sm
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def ingest_file(sm: SelfModel, path: Path) -> tuple[int, int, int]:
+    """Ingest ``path`` with a progress bar. Returns (new observations, duplicates, beliefs made)."""
+    batches = read_conversation_file(path)
+    total = sum(len(b.messages) for b in batches)
+    with _progress() as progress:
+        task = progress.add_task(f"ingesting {path.name}", total=total)
+        summary = sm.ingest(batches, on_progress=lambda n: progress.advance(task, n))
+    return summary.new, summary.duplicates, summary.created
+
+
+@app.command()
+@friendly_errors
+def ingest(
+    file: Annotated[Path, typer.Argument(help="JSON, JSONL or LoCoMo conversation file.")],
+    db: DbOption = DEFAULT_DB,
+    workspace: WorkspaceOption = "default",
+) -> None:
+    """Ingest a conversation file: every message becomes an observation of its user."""
+    with opened(db, workspace) as sm:
+        new, duplicates, created = ingest_file(sm, file)
+    console.print(f"{new} new observations, {duplicates} already known, {created} beliefs created")
+
+
+@app.command()
+@friendly_errors
+def show(
+    user: Annotated[str, typer.Argument(help="The user's id in your product.")],
+    db: DbOption = DEFAULT_DB,
+    workspace: WorkspaceOption = "default",
+    kind: Annotated[str | None, typer.Option(help="Only beliefs of this kind.")] = None,
+    all_statuses: Annotated[
+        bool, typer.Option("--all", help="Include superseded, rejected and decayed beliefs.")
+    ] = False,
+    limit: Annotated[int, typer.Option(help="Show at most this many beliefs.")] = 50,
+) -> None:
+    """Show a user's self-model: beliefs with confidence and evidence counts."""
+    with opened(db, workspace) as sm:
+        print_beliefs(sm, user, kind=kind, all_statuses=all_statuses, limit=limit)
+
+
+def print_beliefs(
+    sm: SelfModel,
+    user: str,
+    *,
+    kind: str | None = None,
+    all_statuses: bool = False,
+    limit: int = 50,
+) -> None:
+    beliefs = sm.beliefs(user, kind=kind, status=None if all_statuses else "active")
+    beliefs.sort(key=lambda b: -b.confidence)
+    table = Table(title=f"Self-model of {user} ({len(beliefs)} beliefs)")
+    table.add_column("statement  [dim](id)[/dim]", ratio=1, min_width=30)
+    table.add_column("kind")
+    table.add_column("conf", justify="right")
+    table.add_column("evidence", justify="right")
+    table.add_column("origin")
+    if all_statuses:
+        table.add_column("status")
+    for b in beliefs[:limit]:
+        evidence = f"+{b.support_count}" + (f" −{b.contradict_count}" if b.contradict_count else "")
+        statement = f"{escape(b.statement)}\n[dim]{b.id}[/dim]"
+        row = [statement, b.kind.value, f"{b.confidence:.2f}", evidence, b.origin.value]
+        if all_statuses:
+            row.append(b.status.value)
+        table.add_row(*row)
+    console.print(table)
+
+
+@app.command("context")
+@friendly_errors
+def context_command(
+    user: Annotated[str, typer.Argument(help="User id (repeat with --also for several users).")],
+    query: Annotated[str, typer.Argument(help="What the product is about to answer.")],
+    db: DbOption = DEFAULT_DB,
+    workspace: WorkspaceOption = "default",
+    also: Annotated[list[str] | None, typer.Option(help="More users in the same scope.")] = None,
+    budget: Annotated[int, typer.Option(help="Token budget of the block.")] = 800,
+    limit: Annotated[int | None, typer.Option(help="At most this many items.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON.")] = False,
+) -> None:
+    """Print the prompt-ready context block for a query, and why each item was chosen."""
+    with opened(db, workspace) as sm:
+        result = sm.context([user, *(also or [])], query, budget_tokens=budget, limit=limit)
+    if as_json:
+        console.print_json(result.model_dump_json())
+        return
+    print_context(result, query)
+
+
+def print_context(result: ContextResult, query: str) -> None:
+    console.rule(f"context for {query!r} — {result.tokens}/{result.budget_tokens} tokens")
+    console.print(result.text or "(nothing relevant is known)", highlight=False, markup=False)
+    console.rule(f"trace {result.trace_id} · {result.latency_ms:.1f} ms")
+    for item in result.items:
+        console.print(
+            f"[dim]{item.id}[/dim] score {item.score:.4f} · {item.reason}", highlight=False
+        )
+
+
+@app.command()
+@friendly_errors
+def history(
+    belief_id: Annotated[str, typer.Argument(help="A belief id (see `selfmodel show`).")],
+    db: DbOption = DEFAULT_DB,
+    workspace: WorkspaceOption = "default",
+) -> None:
+    """Show a belief, the evidence behind it, and every change it went through."""
+    with opened(db, workspace) as sm:
+        detail = sm.belief(belief_id)
+    b = detail.belief
+    console.print(f"[bold]{b.statement}[/bold]", highlight=False)
+    console.print(
+        f"{b.kind.value} · confidence {b.confidence:.2f} · {b.origin.value} · {b.status.value}"
+    )
+    evidence = Table(title="Evidence")
+    for column in ("stance", "when", "said"):
+        evidence.add_column(column)
+    for e in detail.evidence:
+        evidence.add_row(
+            e.evidence.stance.value,
+            e.observation.occurred_at.date().isoformat(),
+            e.evidence.quote or e.observation.content,
+        )
+    console.print(evidence)
+    events = Table(title="History")
+    for column in ("at", "event", "cause", "confidence"):
+        events.add_column(column)
+    for ev in detail.history:
+        change = (
+            ""
+            if ev.confidence_after is None
+            else (
+                f"{ev.confidence_before or 0:.2f} → {ev.confidence_after:.2f}"
+                if ev.confidence_before is not None
+                else f"{ev.confidence_after:.2f}"
+            )
+        )
+        events.add_row(ev.at.strftime("%Y-%m-%d %H:%M"), ev.type.value, ev.cause, change)
+    console.print(events)
+
+
+@app.command()
+@friendly_errors
+def export(
+    user: Annotated[str, typer.Argument(help="The user's id in your product.")],
+    db: DbOption = DEFAULT_DB,
+    workspace: WorkspaceOption = "default",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Export everything stored about a user as JSON."""
+    with opened(db, workspace) as sm:
+        data = sm.export(user)
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    if output:
+        output.write_text(text + "\n", encoding="utf-8")
+        console.print(f"wrote {output}")
+    else:
+        sys.stdout.write(text + "\n")
+
+
+@app.command()
+@friendly_errors
+def forget(
+    user: Annotated[str, typer.Argument(help="The user's id in your product.")],
+    db: DbOption = DEFAULT_DB,
+    workspace: WorkspaceOption = "default",
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Hard-delete every row about a user (observations, beliefs, history, vectors, traces)."""
+    if not yes and not typer.confirm(f"Delete everything about {user!r}?"):
+        raise typer.Exit(1)
+    with opened(db, workspace) as sm:
+        counts = sm.forget(user)
+    console.print(f"forgot {user}: {counts.total} rows deleted")
+
+
+@app.command()
+@friendly_errors
+def users(db: DbOption = DEFAULT_DB, workspace: WorkspaceOption = "default") -> None:
+    """List the users of a workspace."""
+    with opened(db, workspace) as sm:
+        for u in sm.users():
+            console.print(u.external_id, highlight=False)
+
+
+@app.command()
+@friendly_errors
+def demo(
+    db: DbOption = "demo.db",
+    workspace: WorkspaceOption = "default",
+) -> None:
+    """Ingest a bundled demo conversation, then show the self-model and a context block."""
+    source = resources.files("selfmodel") / "data" / "demo_conversation.jsonl"
+    query = "Suggest a weekend plan she would enjoy"
+    with resources.as_file(source) as path, opened(db, workspace) as sm:
+        new, duplicates, created = ingest_file(sm, path)
+        console.print(f"{new} new observations, {duplicates} already known, {created} beliefs")
+        print_beliefs(sm, DEMO_USER, limit=30)
+        print_context(sm.context(DEMO_USER, query, budget_tokens=300), query)
+
+
+def main() -> None:
+    """Entry point of the ``selfmodel`` script."""
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    app()

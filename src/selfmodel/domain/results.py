@@ -1,0 +1,72 @@
+"""What the engine's calls return: plain validated records, serialisable as JSON."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from selfmodel.domain.models import Belief, BeliefEvent, Evidence, Observation
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ObserveResult(_Result):
+    """Outcome of ``observe``: what was stored and how the self-model changed."""
+
+    user_id: str
+    new_observation_ids: list[str]
+    duplicates: int = 0  # messages skipped because their id was already observed
+    created: list[str] = Field(default_factory=list)  # belief ids
+    reinforced: list[str] = Field(default_factory=list)
+    contradicted: list[str] = Field(default_factory=list)
+    superseded: list[str] = Field(default_factory=list)
+    redactions: int = 0  # PII values redacted before storing
+
+
+class EvidenceDetail(_Result):
+    """One evidence link with the observation it points to."""
+
+    evidence: Evidence
+    observation: Observation
+
+
+class BeliefDetail(_Result):
+    """A belief with everything needed to answer "why do you think that?"."""
+
+    belief: Belief
+    evidence: list[EvidenceDetail]
+    history: list[BeliefEvent]
+
+
+class ContextItem(_Result):
+    """One item chosen for a context block, and why."""
+
+    id: str
+    item_type: str  # "belief" or "observation"
+    user_id: str
+    text: str
+    score: float
+    tokens: int
+    occurred_at: datetime
+    confidence: float
+    evidence_ids: list[str]  # observations this item covers
+    signals: dict[str, float] = Field(default_factory=dict)
+    reason: str = ""
+    kind: str | None = None
+    speaker: str | None = None
+
+
+class ContextResult(_Result):
+    """A prompt-ready block plus the structured items behind it and the trace that records it."""
+
+    text: str
+    items: list[ContextItem]
+    tokens: int
+    budget_tokens: int
+    trace_id: str
+    latency_ms: float
+    config: dict[str, Any] = Field(default_factory=dict)

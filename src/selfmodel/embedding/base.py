@@ -1,0 +1,33 @@
+"""The embedding interface: texts in, L2-normalised float32 vectors out."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+import numpy as np
+
+
+class Embedder(ABC):
+    """Turns texts into unit vectors, so a dot product is a cosine similarity."""
+
+    #: Identifies the model; stored with every vector so a model change never mixes spaces.
+    name: str
+
+    @property
+    @abstractmethod
+    def dim(self) -> int: ...
+
+    @abstractmethod
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for ``texts``: shape (len(texts), dim), float32, each row of norm 1."""
+
+    def embed_one(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
+
+
+def normalise(matrix: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return matrix / norms

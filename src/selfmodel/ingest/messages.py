@@ -1,0 +1,95 @@
+"""What callers may pass to ``observe``, validated before anything is stored."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from selfmodel.domain import ObservationKind, Role
+from selfmodel.domain.time import parse_timestamp
+from selfmodel.errors import InvalidInputError, PayloadTooLargeError
+
+MAX_EXTERNAL_ID_CHARS = 200
+
+
+class Message(BaseModel):
+    """One thing that was said or happened. ``content`` is required; everything else optional."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    content: str
+    role: Role = Role.USER
+    speaker: str | None = None
+    occurred_at: datetime | None = None
+    id: str | None = Field(default=None, max_length=MAX_EXTERNAL_ID_CHARS)
+    kind: ObservationKind = ObservationKind.MESSAGE
+    source: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("occurred_at", mode="before")
+    @classmethod
+    def _timestamp(cls, value: Any) -> Any:
+        if value is None or isinstance(value, datetime):
+            return value
+        return parse_timestamp(value, field="occurred_at")
+
+
+MessagesInput = str | Message | Mapping[str, Any] | Sequence[str | Message | Mapping[str, Any]]
+
+
+def parse_messages(messages: MessagesInput, *, max_chars: int, max_batch: int) -> list[Message]:
+    """Validate ``messages`` into ``Message`` objects, or raise a clear ``InvalidInputError``."""
+    if isinstance(messages, (str, Message, Mapping)):
+        raw: Sequence[Any] = [messages]
+    elif isinstance(messages, Sequence):
+        raw = messages
+    else:
+        raise InvalidInputError(
+            f"messages must be a string, a mapping or a list of them, not {type(messages).__name__}"
+        )
+    if not raw:
+        raise InvalidInputError("no messages given")
+    if len(raw) > max_batch:
+        raise PayloadTooLargeError(
+            f"{len(raw)} messages in one call; the limit is {max_batch}", limit=max_batch
+        )
+    parsed: list[Message] = []
+    for position, item in enumerate(raw):
+        parsed.append(_parse_one(item, position, max_chars))
+    return parsed
+
+
+def _parse_one(item: Any, position: int, max_chars: int) -> Message:
+    where = f"message {position}"
+    if isinstance(item, str):
+        message = Message(content=item)
+    elif isinstance(item, Message):
+        message = item
+    elif isinstance(item, Mapping):
+        data = dict(item)
+        if "content" not in data and "text" in data:
+            data["content"] = data.pop("text")
+        try:
+            message = Message.model_validate(data)
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"{where}: {exc.message}", position=position) from exc
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"]) or "message"
+            raise InvalidInputError(
+                f"{where}: {loc}: {first['msg']}", position=position, field=loc
+            ) from exc
+    else:
+        raise InvalidInputError(f"{where} is a {type(item).__name__}, not a message")
+    if not message.content.strip():
+        raise InvalidInputError(f"{where} is empty", position=position)
+    if len(message.content) > max_chars:
+        raise PayloadTooLargeError(
+            f"{where} has {len(message.content)} characters; the limit is {max_chars}",
+            position=position,
+            limit=max_chars,
+        )
+    return message

@@ -1,0 +1,136 @@
+"""Versioned schema migrations for the SQLite store.
+
+Each entry upgrades the schema from version ``n - 1`` to ``n``; a database records its version in
+``PRAGMA user_version``. Never edit a released migration: add a new one, so every old file can
+walk forward to the current schema. Keys lead with workspace and user (sharding by user later).
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: the core self-model.
+    """
+    CREATE TABLE workspaces (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        settings TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        external_id TEXT NOT NULL,
+        display_name TEXT,
+        created_at TEXT NOT NULL,
+        UNIQUE (workspace_id, external_id)
+    );
+    CREATE TABLE contexts (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (workspace_id, name)
+    );
+    CREATE TABLE observations (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        external_id TEXT,
+        kind TEXT NOT NULL,
+        role TEXT NOT NULL,
+        speaker TEXT,
+        source TEXT,
+        context_id TEXT REFERENCES contexts(id),
+        content TEXT NOT NULL,
+        occurred_at TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        metadata TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE UNIQUE INDEX observations_external
+        ON observations (workspace_id, user_id, external_id) WHERE external_id IS NOT NULL;
+    CREATE INDEX observations_user_time ON observations (workspace_id, user_id, occurred_at);
+    CREATE TABLE beliefs (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        context_id TEXT REFERENCES contexts(id),
+        statement TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        confidence REAL NOT NULL CHECK (confidence >= 0 AND confidence <= 1),
+        origin TEXT NOT NULL,
+        status TEXT NOT NULL,
+        valid_from TEXT,
+        valid_to TEXT,
+        evidence_logit REAL NOT NULL DEFAULT 0,
+        last_evidence_at TEXT,
+        support_count INTEGER NOT NULL DEFAULT 0,
+        contradict_count INTEGER NOT NULL DEFAULT 0,
+        superseded_by TEXT,
+        metadata TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX beliefs_user_status ON beliefs (workspace_id, user_id, status);
+    CREATE TABLE evidence (
+        workspace_id TEXT NOT NULL,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        belief_id TEXT NOT NULL REFERENCES beliefs(id) ON DELETE CASCADE,
+        observation_id TEXT NOT NULL REFERENCES observations(id) ON DELETE CASCADE,
+        stance TEXT NOT NULL,
+        weight REAL NOT NULL,
+        span_start INTEGER,
+        span_end INTEGER,
+        quote TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (belief_id, observation_id, stance)
+    );
+    CREATE INDEX evidence_observation ON evidence (observation_id);
+    CREATE TABLE belief_events (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        belief_id TEXT NOT NULL REFERENCES beliefs(id) ON DELETE CASCADE,
+        type TEXT NOT NULL,
+        at TEXT NOT NULL,
+        cause TEXT NOT NULL,
+        observation_id TEXT,
+        confidence_before REAL,
+        confidence_after REAL,
+        details TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX belief_events_belief ON belief_events (workspace_id, belief_id, at);
+    CREATE INDEX belief_events_user ON belief_events (workspace_id, user_id, at);
+    """,
+    # 2: stored embeddings (so a restart needs no re-embedding) and context traces.
+    """
+    CREATE TABLE vectors (
+        workspace_id TEXT NOT NULL,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        item_type TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        model TEXT NOT NULL,
+        dim INTEGER NOT NULL,
+        vector BLOB NOT NULL,
+        PRIMARY KEY (item_type, item_id, model)
+    );
+    CREATE INDEX vectors_user ON vectors (workspace_id, user_id, item_type, model);
+    CREATE TABLE traces (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL,
+        query TEXT NOT NULL,
+        latency_ms REAL NOT NULL,
+        config TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE trace_users (
+        trace_id TEXT NOT NULL REFERENCES traces(id) ON DELETE CASCADE,
+        workspace_id TEXT NOT NULL,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        PRIMARY KEY (trace_id, user_id)
+    );
+    CREATE INDEX trace_users_user ON trace_users (workspace_id, user_id);
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)

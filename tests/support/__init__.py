@@ -1,0 +1,1 @@
+"""Test helpers that are real components, not mocks (e.g. a local OpenAI-compatible server)."""

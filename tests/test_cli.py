@@ -1,0 +1,173 @@
+"""The command line: real commands on real files; errors are one line and a non-zero exit."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from selfmodel.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+runner = CliRunner()
+
+
+@pytest.fixture
+def chat_file(tmp_path: Path) -> Path:
+    path = tmp_path / "chat.jsonl"
+    lines = [
+        {
+            "user": "maya",
+            "id": "c1",
+            "content": "I love hiking in the mountains.",
+            "occurred_at": "2024-03-02T09:00:00Z",
+        },
+        {
+            "user": "maya",
+            "id": "c2",
+            "content": "I'm a nurse at the children's hospital.",
+            "occurred_at": "2024-03-02T09:01:00Z",
+        },
+        {
+            "user": "tom",
+            "id": "c3",
+            "content": "I play chess every evening.",
+            "occurred_at": "2024-03-03T20:00:00Z",
+        },
+    ]
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    return path
+
+
+@pytest.fixture
+def locomo_file(tmp_path: Path) -> Path:
+    """A tiny conversation in the LoCoMo format, written here (not copied from the benchmark)."""
+    data = {
+        "speaker_a": "Ana",
+        "speaker_b": "Ben",
+        "session_1_date_time": "1:56 pm on 8 May, 2023",
+        "session_1": [
+            {"speaker": "Ana", "dia_id": "D1:1", "text": "I adopted a puppy last week!"},
+            {
+                "speaker": "Ben",
+                "dia_id": "D1:2",
+                "text": "Congrats! I just started learning guitar.",
+            },
+        ],
+        "session_2_date_time": "10:00 am on 20 June, 2023",
+        "session_2": [
+            {
+                "speaker": "Ana",
+                "dia_id": "D2:1",
+                "text": "I ran my first 10k yesterday.",
+                "blip_caption": "a woman holding a medal",
+            },
+        ],
+    }
+    path = tmp_path / "conversation.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def invoke(*args: str) -> object:
+    return runner.invoke(app, list(args), env={"COLUMNS": "160"})
+
+
+def test_ingest_show_context_history_export_forget_round_trip(
+    chat_file: Path, tmp_path: Path
+) -> None:
+    db = str(tmp_path / "cli.db")
+    result = invoke("ingest", str(chat_file), "--db", db)
+    assert result.exit_code == 0, result.output
+    assert "3 new observations" in result.output
+
+    again = invoke("ingest", str(chat_file), "--db", db)
+    assert "0 new observations, 3 already known" in again.output
+
+    shown = invoke("show", "maya", "--db", db)
+    assert shown.exit_code == 0 and "hiking" in shown.output
+    belief_id = next(w for w in shown.output.split() if w.startswith("bel_"))
+
+    ctx = invoke("context", "maya", "what does she do outdoors?", "--db", db)
+    assert ctx.exit_code == 0 and "hiking" in ctx.output and "trace trc_" in ctx.output
+
+    hist = invoke("history", belief_id, "--db", db)
+    assert hist.exit_code == 0 and "created" in hist.output
+
+    out = tmp_path / "maya.json"
+    exported = invoke("export", "maya", "--db", db, "--output", str(out))
+    assert exported.exit_code == 0
+    assert json.loads(out.read_text())["user"]["external_id"] == "maya"
+
+    forgot = invoke("forget", "maya", "--db", db, "--yes")
+    assert forgot.exit_code == 0 and "rows deleted" in forgot.output
+    assert invoke("users", "--db", db).output.split() == ["tom"]
+
+
+def test_locomo_files_become_one_user_per_speaker_dated_by_session(
+    locomo_file: Path, tmp_path: Path
+) -> None:
+    db = str(tmp_path / "locomo.db")
+    result = invoke("ingest", str(locomo_file), "--db", db)
+    assert result.exit_code == 0, result.output
+    assert invoke("users", "--db", db).output.split() == ["Ana", "Ben"]
+    exported = json.loads(invoke("export", "Ana", "--db", db).output)
+    dates = [o["occurred_at"][:10] for o in exported["observations"]]
+    assert dates == ["2023-05-08", "2023-06-20"]
+    assert "medal" in exported["observations"][1]["content"]
+
+
+def test_errors_are_one_line_with_a_non_zero_exit(tmp_path: Path) -> None:
+    db = str(tmp_path / "e.db")
+    missing = invoke("show", "nobody", "--db", db)
+    assert missing.exit_code == 1
+    assert missing.output.strip().splitlines() == ["error: no user 'nobody' in workspace 'default'"]
+
+    bad = tmp_path / "bad.json"
+    bad.write_text("{ this is not json")
+    result = invoke("ingest", str(bad), "--db", db)
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1
+    assert "neither JSON nor JSONL" in result.output
+
+    assert invoke("history", "bel_nope", "--db", db).exit_code == 1
+
+
+def test_db_defaults_to_the_environment_variable(chat_file: Path, tmp_path: Path) -> None:
+    db = tmp_path / "from-env.db"
+    result = runner.invoke(app, ["ingest", str(chat_file)], env={"SELFMODEL_DB": str(db)})
+    assert result.exit_code == 0, result.output
+    assert db.exists()
+
+
+def test_cli_reference_is_generated_from_the_real_help() -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import cli_docs
+    finally:
+        sys.path.pop(0)
+    assert (ROOT / "docs" / "cli.md").read_text() == cli_docs.render(), (
+        "docs/cli.md is stale: run `python scripts/cli_docs.py`"
+    )
+
+
+@pytest.mark.slow
+def test_demo_command_runs_as_a_real_process(tmp_path: Path) -> None:
+    """What `make run` does, as a newcomer would run it."""
+    env = {**os.environ, "COLUMNS": "120"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "selfmodel", "demo", "--db", str(tmp_path / "demo.db")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Self-model of maya" in proc.stdout
+    assert "What is known about maya" in proc.stdout
