@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-from support.openai_server import CHAT_PATH, EMBEDDINGS_PATH, OpenAIServer, Reply
 
 from selfmodel.config import Settings
 from selfmodel.domain import BeliefKind, BeliefOrigin, Observation, Role
@@ -18,6 +17,7 @@ from selfmodel.errors import ConfigurationError
 from selfmodel.extraction import prompts
 from selfmodel.extraction.base import ExtractionRequest
 from selfmodel.extraction.llm import LLMExtractor, locate_quote
+from tests.support.openai_server import CHAT_PATH, EMBEDDINGS_PATH, OpenAIServer, Reply
 
 SAID_AT = datetime(2023, 7, 3, 14, 30, tzinfo=UTC)
 POTTERY = "Hi! I started pottery last week and I love it. How about you?"
@@ -87,12 +87,12 @@ def test_request_carries_model_key_schema_prompts_and_the_speaker(server: OpenAI
 def test_observations_are_sent_in_batches_and_mapped_back_by_message_id(
     server: OpenAIServer,
 ) -> None:
+    kiln = belief("2", statement="Melanie owns a kiln", kind="fact", quote="I own a kiln")
+    porto = belief("1", statement="Melanie lives in Porto", kind="fact", quote="I live in Porto")
     server.script_chat(
-        Reply.chat_json({"beliefs": [belief("2", statement="Melanie owns a kiln", kind="fact",
-                                            quote="I own a kiln", valid_from=None)]}),
-        Reply.chat_json({"beliefs": [belief("1", statement="Melanie lives in Porto", kind="fact",
-                                            quote="I live in Porto", valid_from=None, stated=True)]}),
-    )  # fmt: skip
+        Reply.chat_json({"beliefs": [kiln | {"valid_from": None}]}),
+        Reply.chat_json({"beliefs": [porto | {"valid_from": None, "stated": True}]}),
+    )
     requests = [
         request("Hello there!", "obs_a"),
         request("I own a kiln.", "obs_b"),
@@ -153,7 +153,9 @@ def test_invalid_json_is_retried_then_succeeds(server: OpenAIServer) -> None:
 
 def test_server_errors_and_rate_limits_are_retried_with_backoff(server: OpenAIServer) -> None:
     server.script_chat(
-        Reply.error(500), Reply.error(429, retry_after_s=0.01), Reply.chat_json({"beliefs": [belief()]})
+        Reply.error(500),
+        Reply.error(429, retry_after_s=0.01),
+        Reply.chat_json({"beliefs": [belief()]}),
     )
     with extractor(server, max_retries=2) as llm:
         candidates = llm.extract([request(POTTERY)])

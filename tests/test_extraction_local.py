@@ -66,7 +66,10 @@ def test_first_person_statement_is_rewritten_about_the_speaker_with_the_resolved
         ("My husband and I love camping.", "Melanie's husband and Melanie love camping"),
         ("That book changed my life.", "That book changed Melanie's life"),
         ("i live in Berlin with my partner", "Melanie lives in Berlin with Melanie's partner"),
-        ("I study chemistry and I teach on weekends.", "Melanie studies chemistry and Melanie teaches on weekends"),
+        (
+            "I study chemistry and I teach on weekends.",
+            "Melanie studies chemistry and Melanie teaches on weekends",
+        ),
     ],
 )
 def test_verbs_agree_with_the_named_subject(said: str, statement: str) -> None:
@@ -198,10 +201,26 @@ def test_an_opinion_introduced_by_i_think_is_not_a_hedge() -> None:
     [
         ("I quit smoking.", "Melanie quit smoking", "Melanie smokes"),
         ("I no longer eat meat.", "Melanie no longer eats meat", "Melanie eats meat"),
-        ("I don't drink coffee anymore.", "Melanie doesn't drink coffee anymore", "Melanie drinks coffee"),
-        ("I'm not into hiking any more.", "Melanie is not into hiking any more", "Melanie is into hiking"),
-        ("I stopped running after my knee surgery.", "Melanie stopped running after Melanie's knee surgery", "Melanie runs after Melanie's knee surgery"),
-        ("I used to play the violin.", "Melanie used to play the violin", "Melanie plays the violin"),
+        (
+            "I don't drink coffee anymore.",
+            "Melanie doesn't drink coffee anymore",
+            "Melanie drinks coffee",
+        ),
+        (
+            "I'm not into hiking any more.",
+            "Melanie is not into hiking any more",
+            "Melanie is into hiking",
+        ),
+        (
+            "I stopped running after my knee surgery.",
+            "Melanie stopped running after Melanie's knee surgery",
+            "Melanie runs after Melanie's knee surgery",
+        ),
+        (
+            "I used to play the violin.",
+            "Melanie used to play the violin",
+            "Melanie plays the violin",
+        ),
         ("I gave up dancing, sadly.", "Melanie gave up dancing, sadly", "Melanie dances"),
     ],
 )
@@ -319,3 +338,16 @@ def test_verb_from_gerund(gerund: str, verb: str) -> None:
 
 def test_me_inside_a_compound_word_is_left_alone() -> None:
     assert to_third_person("I need some me-time", "Jon") == "Jon needs some me-time"
+
+
+def test_a_named_companion_takes_a_plural_verb_but_a_second_clause_does_not() -> None:
+    assert to_third_person("Jon and I love salsa", "Gina") == "Jon and Gina love salsa"
+    assert to_third_person("I moved in June and I love it", "Gina") == (
+        "Gina moved in June and Gina loves it"
+    )
+
+
+def test_adverbs_between_subject_and_verb_do_not_hide_the_past_tense() -> None:
+    belief = only("I just signed up for a pottery class yesterday.")
+    assert belief.statement == "Melanie just signed up for a pottery class on 2 July 2023"
+    assert belief.kind is BeliefKind.EXPERIENCE

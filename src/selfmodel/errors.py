@@ -94,3 +94,45 @@ class ExternalServiceError(SelfModelError):
     """An external endpoint (LLM, embeddings) failed after retries."""
 
     code = "external_service_error"
+
+
+class LeaseLostError(StorageError):
+    """A worker tried to finish a job whose lease it no longer holds (another worker took it)."""
+
+    code = "lease_lost"
+
+
+class JobFailedError(SelfModelError):
+    """Background work for the caller's observations failed for good (the job is dead)."""
+
+    code = "job_failed"
+
+
+class WaitTimeoutError(SelfModelError):
+    """The self-model did not reflect the observations within the time asked for."""
+
+    code = "wait_timeout"
+
+
+class AuthenticationError(SelfModelError):
+    """No API key, or a key that is unknown or revoked."""
+
+    code = "unauthorized"
+
+
+class PermissionDeniedError(SelfModelError):
+    """The API key is valid but its scope does not allow this action."""
+
+    code = "forbidden"
+
+
+class IdempotencyConflictError(ConflictError):
+    """An ``Idempotency-Key`` was reused with a different request (or is still in flight)."""
+
+    code = "idempotency_conflict"
+
+
+class ServiceUnavailableError(SelfModelError):
+    """The server cannot answer now (not ready, overloaded, unreachable); retrying may help."""
+
+    code = "service_unavailable"

@@ -168,7 +168,9 @@ class OpenAIServer:
         inputs = body.get("input")
         texts = [inputs] if isinstance(inputs, str) else inputs
         if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
-            return Reply.json({"error": {"message": "input must be text or a list of texts"}}, status=400)
+            return Reply.json(
+                {"error": {"message": "input must be text or a list of texts"}}, status=400
+            )
         dim = int(body.get("dimensions") or self.embedding_dim)
         data = [
             {"object": "embedding", "index": i, "embedding": deterministic_embedding(t, dim)}
@@ -192,7 +194,11 @@ def _completion(content: str) -> dict[str, Any]:
         "created": int(time.time()),
         "model": "test-model",
         "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": "stop",
+            }
         ],
         "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
     }

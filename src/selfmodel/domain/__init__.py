@@ -1,6 +1,8 @@
 """The domain model: what selfmodel knows about people, independent of storage and transport."""
 
 from selfmodel.domain.ids import new_id
+from selfmodel.domain.jobs import Job, JobKind, JobStatus
+from selfmodel.domain.mirror import MirrorLink, ResonancePrompt
 from selfmodel.domain.models import (
     Belief,
     BeliefEvent,
@@ -39,9 +41,14 @@ __all__ = [
     "Evidence",
     "EvidenceDetail",
     "EvidenceStance",
+    "Job",
+    "JobKind",
+    "JobStatus",
+    "MirrorLink",
     "Observation",
     "ObservationKind",
     "ObserveResult",
+    "ResonancePrompt",
     "Role",
     "User",
     "Workspace",

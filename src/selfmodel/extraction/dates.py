@@ -142,7 +142,9 @@ def rewrite_relative_dates(text: str, mentions: list[ResolvedDate]) -> str:
     return "".join(pieces)
 
 
-def _resolve(match: re.Match[str], base: date, prefer_future: bool) -> tuple[date, Granularity] | None:
+def _resolve(
+    match: re.Match[str], base: date, prefer_future: bool
+) -> tuple[date, Granularity] | None:
     groups = match.groupdict()
     if groups["daybefore"]:
         return base - timedelta(days=2), Granularity.DAY
@@ -269,7 +271,9 @@ def _shift(unit: str, amount: int, base: date) -> tuple[date, Granularity]:
     return date(base.year + amount, 1, 1), Granularity.YEAR
 
 
-def _month(name: str, preposition: str, base: date, prefer_future: bool) -> tuple[date, Granularity]:
+def _month(
+    name: str, preposition: str, base: date, prefer_future: bool
+) -> tuple[date, Granularity]:
     month = _MONTHS.index(name) + 1
     this_year = date(base.year, month, 1)
     if preposition == "last" or (preposition == "since" and month > base.month):

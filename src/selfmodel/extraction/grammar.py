@@ -17,10 +17,92 @@ import re
 
 # Words that can sit between "I" and its verb without being the verb ("I really love").
 ADVERBS = frozenset(
-    ["just", "really", "also", "finally", "always", "usually", "often", "sometimes", "never", "still", "actually", "recently", "totally", "absolutely", "definitely", "truly", "even", "only", "already", "now", "mostly", "rarely", "seriously", "honestly", "personally", "literally", "basically", "generally", "normally", "typically", "especially", "certainly", "genuinely", "occasionally", "barely", "hardly", "almost", "nearly", "simply", "constantly", "regularly", "currently", "officially", "originally", "eventually", "suddenly", "slowly", "once", "no", "longer", "ever", "first", "so", "def", "kinda", "sorta"]
+    [
+        "just",
+        "really",
+        "also",
+        "finally",
+        "always",
+        "usually",
+        "often",
+        "sometimes",
+        "never",
+        "still",
+        "actually",
+        "recently",
+        "totally",
+        "absolutely",
+        "definitely",
+        "truly",
+        "even",
+        "only",
+        "already",
+        "now",
+        "mostly",
+        "rarely",
+        "seriously",
+        "honestly",
+        "personally",
+        "literally",
+        "basically",
+        "generally",
+        "normally",
+        "typically",
+        "especially",
+        "certainly",
+        "genuinely",
+        "occasionally",
+        "barely",
+        "hardly",
+        "almost",
+        "nearly",
+        "simply",
+        "constantly",
+        "regularly",
+        "currently",
+        "officially",
+        "originally",
+        "eventually",
+        "suddenly",
+        "slowly",
+        "once",
+        "no",
+        "longer",
+        "ever",
+        "first",
+        "so",
+        "def",
+        "kinda",
+        "sorta",
+    ]
 )
 MODALS = frozenset(
-    ["can", "could", "will", "would", "shall", "should", "may", "might", "must", "ought", "can't", "couldn't", "won't", "wouldn't", "shouldn't", "mightn't", "mustn't", "cannot", "used", "didn't", "wasn't", "was", "had", "hadn't"]
+    [
+        "can",
+        "could",
+        "will",
+        "would",
+        "shall",
+        "should",
+        "may",
+        "might",
+        "must",
+        "ought",
+        "can't",
+        "couldn't",
+        "won't",
+        "wouldn't",
+        "shouldn't",
+        "mightn't",
+        "mustn't",
+        "cannot",
+        "used",
+        "didn't",
+        "wasn't",
+        "was",
+        "had",
+        "hadn't",
+    ]
 )
 # Present-tense forms that do not follow the regular -s rule.
 _IRREGULAR_PRESENT = {
@@ -29,12 +111,133 @@ _IRREGULAR_PRESENT = {
     "gotta": "has to", "go": "goes",
 }  # fmt: skip
 IRREGULAR_PAST = frozenset(
-    ["went", "got", "made", "took", "saw", "came", "felt", "found", "gave", "had", "kept", "knew", "left", "lost", "met", "paid", "ran", "said", "sat", "sold", "sent", "spent", "stood", "thought", "told", "understood", "won", "wrote", "began", "bought", "brought", "built", "caught", "chose", "did", "drew", "drove", "ate", "fell", "flew", "forgot", "grew", "heard", "held", "led", "lent", "lit", "meant", "rode", "rose", "sang", "shot", "slept", "spoke", "swam", "taught", "threw", "woke", "wore", "became", "broke", "dug", "fed", "fought", "hid", "hung", "laid", "forgave", "sank", "shook", "sought", "stuck", "struck", "swore", "tore", "wept", "bit", "blew", "bore", "dealt", "drank", "dreamt", "froze", "hung", "knelt", "leapt", "learnt", "overcame", "rang", "sprang", "stole", "stung", "strove", "swung", "undertook", "withdrew", "ground", "been", "gone", "done", "seen"]
+    [
+        "went",
+        "got",
+        "made",
+        "took",
+        "saw",
+        "came",
+        "felt",
+        "found",
+        "gave",
+        "had",
+        "kept",
+        "knew",
+        "left",
+        "lost",
+        "met",
+        "paid",
+        "ran",
+        "said",
+        "sat",
+        "sold",
+        "sent",
+        "spent",
+        "stood",
+        "thought",
+        "told",
+        "understood",
+        "won",
+        "wrote",
+        "began",
+        "bought",
+        "brought",
+        "built",
+        "caught",
+        "chose",
+        "did",
+        "drew",
+        "drove",
+        "ate",
+        "fell",
+        "flew",
+        "forgot",
+        "grew",
+        "heard",
+        "held",
+        "led",
+        "lent",
+        "lit",
+        "meant",
+        "rode",
+        "rose",
+        "sang",
+        "shot",
+        "slept",
+        "spoke",
+        "swam",
+        "taught",
+        "threw",
+        "woke",
+        "wore",
+        "became",
+        "broke",
+        "dug",
+        "fed",
+        "fought",
+        "hid",
+        "hung",
+        "laid",
+        "forgave",
+        "sank",
+        "shook",
+        "sought",
+        "stuck",
+        "struck",
+        "swore",
+        "tore",
+        "wept",
+        "bit",
+        "blew",
+        "bore",
+        "dealt",
+        "drank",
+        "dreamt",
+        "froze",
+        "hung",
+        "knelt",
+        "leapt",
+        "learnt",
+        "overcame",
+        "rang",
+        "sprang",
+        "stole",
+        "stung",
+        "strove",
+        "swung",
+        "undertook",
+        "withdrew",
+        "ground",
+        "been",
+        "gone",
+        "done",
+        "seen",
+    ]
 )
 # Same spelling in present and past; in statements about oneself they are overwhelmingly past
 # ("I quit smoking", "I read it"), so they are left unchanged.
-_AMBIGUOUS_PAST = frozenset(["put", "read", "quit", "cut", "let", "set", "hit", "cost", "shut", "spread", "bet", "burst", "cast", "hurt"])
-_PARTICIPLE_AFTER_HAD = frozenset(["been", "gone", "done", "seen", "had", "made", "got", "taken", "known"])
+_AMBIGUOUS_PAST = frozenset(
+    [
+        "put",
+        "read",
+        "quit",
+        "cut",
+        "let",
+        "set",
+        "hit",
+        "cost",
+        "shut",
+        "spread",
+        "bet",
+        "burst",
+        "cast",
+        "hurt",
+    ]
+)
+_PARTICIPLE_AFTER_HAD = frozenset(
+    ["been", "gone", "done", "seen", "had", "made", "got", "taken", "known"]
+)
 _GERUND_EXCEPTIONS = {
     "being": "be", "seeing": "see", "dying": "die", "lying": "lie", "tying": "tie",
     "changing": "change", "arranging": "arrange", "challenging": "challenge", "editing": "edit",
@@ -126,7 +329,6 @@ def to_third_person(text: str, subject: str, *, group: str | None = None) -> str
     words = [i for i, token in enumerate(tokens) if token[0].isalpha()]
     out = list(tokens)
     pending_verb = False
-    previous_word = ""
     history: list[str] = []  # the original words seen so far
     for position, index in enumerate(words):
         token = tokens[index]
@@ -160,12 +362,12 @@ def to_third_person(text: str, subject: str, *, group: str | None = None) -> str
         elif lower == "we" or (lower == "us" and token != "US"):
             replacement = group
         elif lower in ("we're", "we've", "we'll", "we'd"):
-            replacement = group + {"re": " are", "ve": " have", "ll": " will", "d": " would"}[
-                lower.split("'")[1]
-            ]
+            replacement = (
+                group
+                + {"re": " are", "ve": " have", "ll": " will", "d": " would"}[lower.split("'")[1]]
+            )
         elif pending_verb:
             if lower in ADVERBS:
-                previous_word = lower
                 history.append(token)
                 continue
             replacement = _keep_case(token, third_person_singular(lower))
@@ -173,20 +375,40 @@ def to_third_person(text: str, subject: str, *, group: str | None = None) -> str
         if replacement is not None:
             out[index] = replacement
             pending_verb = conjugate_after
-        previous_word = lower
         history.append(token)
     return "".join(out)
 
 
-_DETERMINERS = frozenset("my our the his her their a an".split())
+_DETERMINERS = frozenset(["my", "our", "the", "his", "her", "their", "a", "an"])
+_PREPOSITIONS = frozenset(
+    ["in", "on", "at", "of", "to", "from", "with", "for", "by", "near", "since", "until"]
+)
+_MONTHS = frozenset(
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ]
+)
 
 
 def _compound_subject(history: list[str]) -> bool:
-    """"My husband and I" / "Jon and I" take a plural verb; "I cook and I clean" does not."""
+    """ "My husband and I" / "Jon and I" take a plural verb; "I cook and I clean" does not."""
     if len(history) < 2 or history[-1].lower() not in ("and", "or"):
         return False
     before = history[-2]
-    named = before[:1].isupper() and len(history) > 2
+    after_preposition = len(history) >= 3 and history[-3].lower() in _PREPOSITIONS
+    # A capitalised word could be a name ("Jon and I") or a place or month ("in June and I").
+    named = before[:1].isupper() and before.lower() not in _MONTHS and not after_preposition
     return named or (len(history) >= 3 and history[-3].lower() in _DETERMINERS)
 
 

@@ -23,10 +23,10 @@ from selfmodel.extraction.dates import find_relative_dates, rewrite_relative_dat
 
 # Sentence boundaries: terminal punctuation followed by whitespace or the end, or a line break.
 # Emoji end a thought as surely as a full stop does ("Inspiring 💪 I emailed ...").
-_BOUNDARY = re.compile(
-    r"[.!?…]+[\"')\]]*(?=\s|$)|\n+|[\U0001F300-\U0001FAFF\u2600-\u27BF]+"
+_BOUNDARY = re.compile(r"[.!?…]+[\"')\]]*(?=\s|$)|\n+|[\U0001F300-\U0001FAFF\u2600-\u27BF]+")
+_ABBREVIATIONS = frozenset(
+    ["mr", "mrs", "ms", "dr", "st", "jr", "sr", "vs", "etc", "e.g", "i.e", "approx", "no", "prof"]
 )
-_ABBREVIATIONS = frozenset(["mr", "mrs", "ms", "dr", "st", "jr", "sr", "vs", "etc", "e.g", "i.e", "approx", "no", "prof"])
 # Shorter fragments are never beliefs ("Me too.", "Same!").
 MIN_SENTENCE_CHARS = 8
 # Trailing emoticons, emoji and symbols are stripped from statements (kept in the quote).
@@ -49,6 +49,7 @@ _COPULA = re.compile(
     r"\b(?:is|are|was|were|has|have|can|will|would|makes|helps|gives|means|takes|brings|need|"
     r"needs|gets|keeps|lets|feels)\b|'s\b"
 )
+_FIRST_PERSON_SUBJECT = re.compile(r"\b(?:i|we)\b(?!')")
 _PRESENT_PERFECT_EVENT = re.compile(
     r"\b(?:i've|i have|we've|we have) (?:\w+ )?(?:been to|visited|tried|seen|met|finished|"
     r"completed|won|started|learned|learnt|traveled|travelled|ran|run|climbed|published)\b"
@@ -166,7 +167,9 @@ def split_sentences(text: str) -> list[_Sentence]:
     sentences: list[_Sentence] = []
     start = 0
     for boundary in _BOUNDARY.finditer(text):
-        if boundary.group(0).startswith(".") and _ends_with_abbreviation(text[start : boundary.start()]):
+        if boundary.group(0).startswith(".") and _ends_with_abbreviation(
+            text[start : boundary.start()]
+        ):
             continue
         _append_sentence(sentences, text, start, boundary.end())
         start = boundary.end()
@@ -209,7 +212,7 @@ def _first_word(lowered: str) -> str:
 
 
 def _describes_speaker_without_subject(lowered: str) -> bool:
-    """"Went camping with the kids", "Just got back from a race": the speaker, unnamed."""
+    """ "Went camping with the kids", "Just got back from a race": the speaker, unnamed."""
     first = _first_word(lowered)
     if first in rules.SUBJECTLESS_LEADS:
         second = _first_word(lowered[len(first) :].lstrip())
@@ -234,15 +237,14 @@ def _starts_with_past(lowered: str) -> bool:
 
 def _first_person_past(lowered: str) -> bool:
     """The speaker's own clause is in the past tense ("I went", "we finally got")."""
-    for match in re.finditer(r"\b(?:i|we)\s+((?:[a-z]+\s+){0,2}?)([a-z']+)", lowered):
-        adverbs = match.group(1).split()
-        if all(word in grammar.ADVERBS for word in adverbs):
-            verb = match.group(2)
-            if verb in grammar.ADVERBS:
-                continue
-            if verb == "have":
-                break
-            return (grammar.is_past_tense(verb) and verb not in ("had",)) or verb in ("was", "were")
+    match = _FIRST_PERSON_SUBJECT.search(lowered)
+    if match is not None:
+        following = lowered[match.end() :].split()
+        verb = next((word for word in following if word not in grammar.ADVERBS), "")
+        if verb != "have" and (
+            (grammar.is_past_tense(verb) and verb != "had") or verb in ("was", "were")
+        ):
+            return True
     # Present perfect of an event ("I've been to Japan", "we have visited Rome") is an experience.
     return _PRESENT_PERFECT_EVENT.search(lowered) is not None
 

@@ -50,9 +50,15 @@ RESPONSE_SCHEMA: dict[str, Any] = {
                 "type": "object",
                 "additionalProperties": False,
                 "required": [
-                    "message", "statement", "kind", "strength", "stated", "contradicts",
-                    "quote", "valid_from",
-                ],  # fmt: skip
+                    "message",
+                    "statement",
+                    "kind",
+                    "strength",
+                    "stated",
+                    "contradicts",
+                    "quote",
+                    "valid_from",
+                ],
                 "properties": {
                     "message": {"type": "string"},
                     "statement": {"type": "string"},
@@ -73,6 +79,6 @@ def user_prompt(messages: list[dict[str, str]]) -> str:
     """The user turn: the messages to read, each with an id, speaker, date and text."""
     return (
         "Extract beliefs about each message's speaker from these messages "
-        "(JSON list; answer with an object {\"beliefs\": [...]}):\n"
+        '(JSON list; answer with an object {"beliefs": [...]}):\n'
         + json.dumps(messages, ensure_ascii=False, indent=1)
     )

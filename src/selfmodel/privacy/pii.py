@@ -87,30 +87,34 @@ NATIONAL_PHONE_MIN_DIGITS = 9
 KEYWORD_PHONE_MIN_DIGITS = 7
 NATIONAL_ID_MIN_DIGITS = 4
 
-_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"
+)
 _CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}\b", re.IGNORECASE)
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}\b")
 _SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")
 _UK_NINO = re.compile(r"\b[A-CEGHJ-PR-TW-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b")
 _ID_KEYWORD = re.compile(
     r"\b(?:ssn|social security(?: number| no\.?)?|national (?:id|identity|insurance)(?: card)?"
     r"(?: number| no\.?)?|id (?:number|no\.?|card)|passport(?: number| no\.?)?|"
-    r"driver'?s licen[cs]e(?: number| no\.?)?|tax (?:id|number)|tin|nino|personal (?:id|number)|"
-    r"personnummer|aadhaar|bsn|dni|nie|nif|cpf|sin|id)\b\s*(?:is|was|:|#|=)?\s*(?:number\s*)?"
-    r"(?P<value>[A-Z0-9][A-Z0-9 -]{3,18}[A-Z0-9])",
+    r"driver'?s licen[cs]e(?: number| no\.?)?|tax (?:id|number)|nino|personal (?:id|number)|"
+    r"social insurance number|personnummer|aadhaar|bsn|dni|nie|nif|cpf|id)\b\s*(?:is|was|:|#|=)?"
+    r"\s*(?:number\s*)?"
+    # One or more groups, each with a digit: "X1234567", "123 45 6789" (not the words after).
+    r"(?P<value>[A-Z0-9]*\d[A-Z0-9]*(?:[ -][A-Z0-9]*\d[A-Z0-9]*)*)",
     re.IGNORECASE,
 )
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
 _IPV6 = re.compile(
-    r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])"
+    r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?![\w:.])"
 )
-_VERSION_PREFIX = re.compile(r"(?:\bv|\bversion\s*|\bver\.?\s*|\brelease\s*|\bbuild\s*)$", re.IGNORECASE)
+_VERSION_PREFIX = re.compile(
+    r"(?:\bv|\bversion\s*|\bver\.?\s*|\brelease\s*|\bbuild\s*)$", re.IGNORECASE
+)
 _PHONE_INTERNATIONAL = re.compile(
     r"(?<![\w+])(?:\+|00)\d{1,3}[\s.-]?(?:\(\d{1,4}\)[\s.-]?)?\d{1,4}(?:[\s.-]?\d{1,4}){1,4}(?!\d)"
 )
-_PHONE_NORTH_AMERICAN = re.compile(
-    r"(?<![\w(])(?:\(\d{3}\)\s?|\d{3}[.-])\d{3}[.-]\d{4}(?![\d-])"
-)
+_PHONE_NORTH_AMERICAN = re.compile(r"(?<![\w(])(?:\(\d{3}\)\s?|\d{3}[.-])\d{3}[.-]\d{4}(?![\d-])")
 _PHONE_NATIONAL = re.compile(r"(?<![\w.,/-])0\d{1,4}(?:[\s.-]?\d{2,4}){1,4}(?![\w/-]|[.,]\d)")
 _PHONE_KEYWORD = re.compile(
     r"\b(?:call(?: me)?(?: at| on)?|phone(?: number)?|tel(?:ephone)?|mobile|cell(?: phone)?|"
@@ -125,7 +129,7 @@ def find_pii(text: str) -> list[PiiFinding]:
     """Every piece of personal data in ``text``, in order, without overlaps."""
     candidates: list[PiiFinding] = []
     candidates += _spans(PiiKind.EMAIL, _EMAIL, text)
-    candidates += [f for f in _spans(PiiKind.IBAN, _IBAN, text) if iban_valid(text[f.start : f.end])]
+    candidates += _iban_findings(text)
     candidates += [f for f in _spans(PiiKind.CARD, _CARD, text) if _is_card(text[f.start : f.end])]
     candidates += _spans(PiiKind.NATIONAL_ID, _SSN, text)
     candidates += _spans(PiiKind.NATIONAL_ID, _UK_NINO, text)
@@ -230,8 +234,24 @@ def _is_card(value: str) -> bool:
     return luhn_valid(digits)
 
 
+def _iban_findings(text: str) -> list[PiiFinding]:
+    findings = []
+    for match in _IBAN.finditer(text):
+        # The pattern may run into the next word group ("... 0130 00 ABC"): try the longest
+        # prefix ending at a group boundary that passes the checksum.
+        value = match.group(0)
+        ends = [len(value)] + [i for i in range(len(value) - 1, 0, -1) if value[i] == " "]
+        for end in ends:
+            if iban_valid(value[:end]):
+                findings.append(PiiFinding(PiiKind.IBAN, match.start(), match.start() + end))
+                break
+    return findings
+
+
 def _is_national_id(value: str) -> bool:
-    return _digit_count(value) >= NATIONAL_ID_MIN_DIGITS and not _DATE_LIKE.match(value)
+    digits = _digit_count(value)
+    is_year = digits == len(value) == 4  # "passport renewed in 2019"
+    return digits >= NATIONAL_ID_MIN_DIGITS and not is_year and not _DATE_LIKE.match(value)
 
 
 def _is_keyword_phone(value: str) -> bool:

@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,9 @@ from selfmodel.domain import (
     BeliefStatus,
     Context,
     Evidence,
+    Job,
+    JobKind,
+    JobStatus,
     Observation,
     User,
     Workspace,
@@ -201,3 +205,71 @@ class Store(ABC):
     @abstractmethod
     def delete_user(self, workspace_id: str, user_id: str) -> DeletedCounts:
         """Hard-delete every row about the user, and make sure the bytes are gone."""
+
+    # -- the durable work queue (see docs/deployment.md) -----------------------------------
+    @abstractmethod
+    def lock_user(self, workspace_id: str, user_id: str) -> None:
+        """Inside a transaction: hold the user until commit, so revisions of one user serialise."""
+
+    @abstractmethod
+    def enqueue_job(
+        self,
+        workspace_id: str,
+        user_id: str,
+        kind: JobKind,
+        payload: dict[str, Any],
+        *,
+        max_attempts: int,
+        run_after: datetime | None = None,
+    ) -> Job:
+        """Add a queued job (joins the caller's transaction, so it commits with the data)."""
+
+    @abstractmethod
+    def claim_jobs(
+        self, worker_id: str, limit: int, lease_seconds: float, *, now: datetime | None = None
+    ) -> list[Job]:
+        """Lease up to ``limit`` runnable jobs to ``worker_id``; no two claimers get the same one.
+
+        Runnable: queued with ``run_after`` due, or running with an expired lease (its worker
+        died). An expired job that has used all its attempts is dead-lettered instead.
+        """
+
+    @abstractmethod
+    def complete_job(self, job_id: str, worker_id: str, *, now: datetime | None = None) -> bool:
+        """Mark done; False (and nothing changed) if ``worker_id`` no longer holds the lease."""
+
+    @abstractmethod
+    def fail_job(
+        self, job_id: str, worker_id: str, error: str, *, now: datetime | None = None
+    ) -> Job | None:
+        """Record a failure: queued again after a backoff, or dead after ``max_attempts``.
+
+        Returns the updated job, or None if ``worker_id`` no longer holds the lease.
+        """
+
+    @abstractmethod
+    def get_job(self, job_id: str) -> Job | None: ...
+
+    @abstractmethod
+    def list_jobs(
+        self,
+        workspace_id: str | None = None,
+        *,
+        user_id: str | None = None,
+        statuses: Sequence[JobStatus] = (),
+        limit: int | None = None,
+    ) -> list[Job]:
+        """Jobs for inspection, oldest first. Empty ``statuses`` means any."""
+
+    @abstractmethod
+    def job_counts(self, workspace_id: str | None = None) -> dict[JobStatus, int]:
+        """How many jobs are in each status (every status present, zero if none)."""
+
+    def queue_depth(self, workspace_id: str | None = None) -> int:
+        """Jobs not finished yet: queued plus running."""
+        counts = self.job_counts(workspace_id)
+        return counts[JobStatus.QUEUED] + counts[JobStatus.RUNNING]
+
+    @abstractmethod
+    def purge_jobs(self, finished_before: datetime) -> int:
+        """Delete done jobs last updated before ``finished_before``; dead ones are kept."""

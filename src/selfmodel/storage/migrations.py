@@ -131,6 +131,80 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX trace_users_user ON trace_users (workspace_id, user_id);
     """,
+    # 3: the durable work queue, workspace API keys, idempotency keys for HTTP writes.
+    """
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        max_attempts INTEGER NOT NULL,
+        run_after TEXT NOT NULL,
+        locked_by TEXT,
+        locked_until TEXT,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX jobs_ready ON jobs (status, run_after);
+    CREATE INDEX jobs_user ON jobs (workspace_id, user_id, status);
+    CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        name TEXT,
+        prefix TEXT NOT NULL,
+        secret_hash TEXT NOT NULL UNIQUE,
+        scope TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT,
+        last_used_at TEXT
+    );
+    CREATE INDEX api_keys_workspace ON api_keys (workspace_id);
+    CREATE TABLE idempotency_keys (
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        status_code INTEGER NOT NULL,
+        response TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (workspace_id, key)
+    );
+    """,
+    # 4: the Mirror: minted links (for revocation; tokens are never stored), a per-workspace
+    # signing secret when none is configured, and resonance cards offered to a user.
+    """
+    CREATE TABLE mirror_links (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    CREATE INDEX mirror_links_user ON mirror_links (workspace_id, user_id);
+    CREATE TABLE mirror_secrets (
+        workspace_id TEXT PRIMARY KEY REFERENCES workspaces(id) ON DELETE CASCADE,
+        secret TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE mirror_prompts (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        statement TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        source TEXT,
+        created_at TEXT NOT NULL,
+        answered_at TEXT,
+        selected INTEGER,
+        observation_id TEXT,
+        belief_id TEXT
+    );
+    CREATE INDEX mirror_prompts_user ON mirror_prompts (workspace_id, user_id, answered_at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

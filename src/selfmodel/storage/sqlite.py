@@ -35,7 +35,9 @@ from selfmodel.storage.base import BeliefFilter, DeletedCounts, Store, StoredVec
 from selfmodel.storage.migrations import MIGRATIONS, SCHEMA_VERSION
 
 # Tables holding rows about a user, children first (the order forget deletes them in).
-USER_TABLES = ("trace_users", "vectors", "belief_events", "evidence", "beliefs", "observations")
+USER_TABLES = (
+    "jobs", "trace_users", "vectors", "belief_events", "evidence", "beliefs", "observations",
+)
 
 
 def _refuse_newer(conn: sqlite3.Connection) -> int:

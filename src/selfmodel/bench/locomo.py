@@ -1,0 +1,304 @@
+"""The LoCoMo retrieval benchmark: evidence recall of ``context`` against three raw-turn baselines.
+
+For each conversation file: every speaker becomes a user of a fresh temporary SQLite store, all
+turns are ingested through the real pipeline (extraction, revision, embeddings), and every question
+of categories 1–4 is asked of ``SelfModel.context`` scoped to both speakers. An item covers the
+LoCoMo turns it stands for: an observation its own turn, a belief the turns it cites as evidence.
+
+In the same run three baselines rank the raw turns, formatted ``[8 May 2023] Caroline: text``:
+BM25 only, dense only, and reciprocal-rank fusion (k = 60) of the full dense ranking with the BM25
+ranking of the turns that score above zero.
+
+``recall@k`` for the system calls ``context(limit=k)`` with a budget large enough never to cut an
+item (``UNCUT_BUDGET``), so it measures ranking, not the budget; ``tokens@10`` is the size of that
+k = 10 block. Latency is the wall time of the k = 10 call as the caller sees it.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import bm25s
+import numpy as np
+
+from selfmodel.bench.report import Stopwatch, mean, percentile
+from selfmodel.domain.time import human_date
+from selfmodel.embedding import Embedder
+from selfmodel.errors import InvalidFileError
+from selfmodel.ingest.files import LocomoTurn, is_locomo, locomo_batches, locomo_turns
+from selfmodel.retrieval.index import keyword_tokens
+from selfmodel.retrieval.tokens import TokenCounter
+
+CATEGORIES = ("1", "2", "3", "4")  # 5 (adversarial, unanswerable) is excluded from retrieval
+DEFAULT_KS = (1, 5, 10, 20)
+ALL_AT_K = 10  # "all evidence found" and the token count are measured at this k
+BASELINE_RRF_K = 60
+# Large enough that no item is ever dropped for budget: recall measures ranking alone.
+UNCUT_BUDGET = 1_000_000
+EMBED_BATCH_PROBE = 256  # texts embedded in one batch to measure the model's throughput
+SYSTEM = "system"
+BASELINES = ("bm25", "dense", "hybrid")
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    category: str
+    evidence: frozenset[str]
+
+
+@dataclass
+class Conversation:
+    """One LoCoMo file: its turns and its scored questions."""
+
+    stem: str
+    data: dict[str, Any]
+    turns: list[LocomoTurn]
+    questions: list[Question]
+
+
+def load_conversation(path: str | Path) -> Conversation:
+    """Read a LoCoMo conversation file, or raise ``InvalidFileError`` saying why not."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidFileError(f"{path} does not exist or is not a file")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidFileError(f"{path} is not a JSON LoCoMo conversation: {exc}") from exc
+    if not isinstance(data, dict) or not is_locomo(data):
+        raise InvalidFileError(f"{path} lacks speaker_a, speaker_b and session_1: not LoCoMo")
+    qa = data.get("qa")
+    if not isinstance(qa, list):
+        raise InvalidFileError(f"{path} has no 'qa' list of questions")
+    questions = []
+    for number, item in enumerate(qa):
+        try:
+            category = str(item["category"])
+            if category not in CATEGORIES:
+                continue
+            evidence = frozenset(_dia_ids(item["evidence"]))
+            text = str(item["question"])
+        except (KeyError, TypeError) as exc:
+            raise InvalidFileError(
+                f"{path}: question {number} lacks question, category or evidence"
+            ) from exc
+        if evidence:  # a question without evidence cannot be scored on recall
+            questions.append(Question(text, category, evidence))
+    return Conversation(path.stem, data, list(locomo_turns(data)), questions)
+
+
+def _dia_ids(raw: Any) -> list[str]:
+    """Evidence ids as given; a few LoCoMo entries pack several ids into one string."""
+    ids: list[str] = []
+    for entry in raw:
+        ids.extend(part.strip() for part in str(entry).replace(",", ";").split(";"))
+    return [i for i in ids if i]
+
+
+def turn_unit(turn: LocomoTurn) -> str:
+    """A raw turn as the baselines (and the full-history token count) see it."""
+    return f"[{human_date(turn.occurred_at)}] {turn.speaker}: {turn.text}"
+
+
+@dataclass
+class Scores:
+    """Per-question results of one system, grouped by category."""
+
+    ks: tuple[int, ...]
+    recall: dict[str, dict[int, list[float]]] = field(default_factory=dict)
+    all_found: dict[str, list[float]] = field(default_factory=dict)
+    tokens: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, category: str, covered: Sequence[set[str]], evidence: frozenset[str], tokens: int) -> None:
+        """``covered[i]`` is the evidence covered by the top ``ks[i]`` items."""
+        by_k = self.recall.setdefault(category, {k: [] for k in self.ks})
+        for k, found in zip(self.ks, covered, strict=True):
+            by_k[k].append(len(found & evidence) / len(evidence))
+            if k == ALL_AT_K:
+                self.all_found.setdefault(category, []).append(float(evidence <= found))
+        self.tokens.setdefault(category, []).append(float(tokens))
+
+    def _summary(self, categories: Sequence[str]) -> dict[str, float]:
+        out = {
+            f"recall@{k}": mean([v for c in categories for v in self.recall.get(c, {}).get(k, [])])
+            for k in self.ks
+        }
+        out[f"all@{ALL_AT_K}"] = mean([v for c in categories for v in self.all_found.get(c, [])])
+        out[f"tokens@{ALL_AT_K}"] = mean([v for c in categories for v in self.tokens.get(c, [])])
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        present = [c for c in CATEGORIES if c in self.recall]
+        return {
+            "overall": self._summary(present),
+            "by_category": {c: self._summary([c]) for c in present},
+        }
+
+
+class _Baselines:
+    """BM25, dense and RRF rankings over one conversation's raw turns."""
+
+    def __init__(self, units: list[str], vectors: np.ndarray) -> None:
+        self.vectors = vectors
+        self.bm25 = bm25s.BM25()
+        self.bm25.index(keyword_tokens(units), show_progress=False)
+        self.size = len(units)
+
+    def rankings(self, question: str, query_vector: np.ndarray) -> dict[str, list[int]]:
+        tokens = keyword_tokens([question])[0]
+        keyword = (
+            np.asarray(self.bm25.get_scores(tokens), dtype=np.float64)
+            if tokens
+            else np.zeros(self.size)
+        )
+        dense = self.vectors @ query_vector
+        keyword_order = [int(i) for i in np.argsort(-keyword, kind="stable") if keyword[i] > 0]
+        dense_order = [int(i) for i in np.argsort(-dense, kind="stable")]
+        fused = np.zeros(self.size)
+        for rank, i in enumerate(dense_order, start=1):
+            fused[i] += 1.0 / (BASELINE_RRF_K + rank)
+        for rank, i in enumerate(keyword_order, start=1):
+            fused[i] += 1.0 / (BASELINE_RRF_K + rank)
+        return {
+            "bm25": keyword_order,
+            "dense": dense_order,
+            "hybrid": [int(i) for i in np.argsort(-fused, kind="stable")],
+        }
+
+
+def measure_embedder(embedder: Embedder, texts: Sequence[str]) -> tuple[float, list[float]]:
+    """The model's floor: batch throughput (texts/s) and single-query latencies (ms)."""
+    probe = list(texts[:EMBED_BATCH_PROBE])
+    embedder.embed(probe[:8])  # warm-up: first calls pay for lazy initialisation
+    started = time.perf_counter()
+    embedder.embed(probe)
+    batch_per_s = len(probe) / (time.perf_counter() - started)
+    single = Stopwatch()
+    for text in probe[:64]:
+        with single.time():
+            embedder.embed_one(text)
+    return batch_per_s, single.samples_ms
+
+
+def run_locomo(
+    paths: Sequence[str | Path],
+    embedder: Embedder,
+    *,
+    ks: Sequence[int] = DEFAULT_KS,
+    on_total: Callable[[int], None] | None = None,
+    on_progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Run the benchmark over ``paths``; returns the JSON-ready report (fractions in [0, 1])."""
+    from selfmodel.engine import SelfModel  # the bench is an outer shell around the engine
+
+    ks = tuple(sorted(set(ks) | {ALL_AT_K}))
+    if not ks or ks[0] <= 0:
+        raise InvalidFileError("every k must be a positive integer")
+    conversations = [load_conversation(p) for p in paths]
+    advance = on_progress or (lambda n: None)
+    if on_total:
+        on_total(sum(len(c.turns) * 2 + len(c.questions) for c in conversations))
+
+    counter = TokenCounter()
+    scores = {name: Scores(ks) for name in (SYSTEM, *BASELINES)}
+    context_ms = Stopwatch()
+    query_ms: list[float] = []
+    full_tokens: list[float] = []
+    ingest_turns = 0
+    ingest_s = 0.0
+    batch_rates: list[float] = []
+
+    for conv in conversations:
+        units = [turn_unit(t) for t in conv.turns]
+        dia_of_unit = [t.dia_id for t in conv.turns]
+        full_tokens.append(float(counter.count("\n".join(units))))
+        rate, single = measure_embedder(embedder, units)
+        batch_rates.append(rate)
+        query_ms.extend(single)
+        baselines = _Baselines(units, embedder.embed(units))
+        advance(len(units))
+
+        with tempfile.TemporaryDirectory(prefix="selfmodel-locomo-") as tmp:
+            with SelfModel.open(str(Path(tmp) / "locomo.db"), embedder=embedder) as sm:
+                batches = locomo_batches(conv.data, source=f"locomo:{conv.stem}")
+                started = time.perf_counter()
+                sm.ingest(batches, on_progress=advance)
+                ingest_s += time.perf_counter() - started
+                ingest_turns += len(conv.turns)
+                speakers = [b.user for b in batches]
+                dia_of_obs = _observation_dia_ids(sm, speakers)
+                now = max(t.occurred_at for t in conv.turns)
+                for q in conv.questions:
+                    _ask_system(sm, speakers, q, ks, now, dia_of_obs, scores[SYSTEM], context_ms)
+                    query_vector = embedder.embed_one(q.text)
+                    for name, order in baselines.rankings(q.text, query_vector).items():
+                        covered = [{dia_of_unit[i] for i in order[:k]} for k in ks]
+                        block = "\n".join(units[i] for i in order[:ALL_AT_K])
+                        scores[name].add(q.category, covered, q.evidence, counter.count(block))
+                    advance(1)
+
+    return {
+        "system": scores[SYSTEM].summary(),
+        "baselines": {name: scores[name].summary() for name in BASELINES},
+        "full_tokens": mean(full_tokens),
+        "latency_ms": {
+            "context_p50": context_ms.p(50),
+            "context_p95": context_ms.p(95),
+            "embed_query_p50": percentile(query_ms, 50),
+        },
+        "ingest_turns_per_s": ingest_turns / ingest_s if ingest_s else float("nan"),
+        "embed_batch_per_s": mean(batch_rates),
+        "questions": sum(len(c.questions) for c in conversations),
+        "conversations": [c.stem for c in conversations],
+    }
+
+
+def _observation_dia_ids(sm: Any, speakers: Sequence[str]) -> dict[str, str]:
+    """Observation id → LoCoMo dia_id, from the metadata (or the external id) of each turn."""
+    users = [sm.user(name).id for name in speakers]
+    mapping: dict[str, str] = {}
+    for o in sm.store.list_observations(sm.workspace.id, users):
+        dia = o.metadata.get("dia_id")
+        if dia is None and o.external_id and o.external_id.startswith("locomo:"):
+            dia = o.external_id.rsplit(":", 2)[-2] + ":" + o.external_id.rsplit(":", 1)[-1]
+        if dia is not None:
+            mapping[o.id] = str(dia)
+    return mapping
+
+
+def _ask_system(
+    sm: Any,
+    speakers: Sequence[str],
+    question: Question,
+    ks: Sequence[int],
+    now: datetime,
+    dia_of_obs: dict[str, str],
+    scores: Scores,
+    latency: Stopwatch,
+) -> None:
+    covered: list[set[str]] = []
+    tokens = 0
+    for k in ks:
+        if k == ALL_AT_K:
+            with latency.time():
+                result = sm.context(speakers, question.text, limit=k, budget_tokens=UNCUT_BUDGET, now=now)
+            tokens = result.tokens
+        else:
+            result = sm.context(speakers, question.text, limit=k, budget_tokens=UNCUT_BUDGET, now=now)
+        covered.append(
+            {dia_of_obs[e] for item in result.items for e in item.evidence_ids if e in dia_of_obs}
+        )
+    scores.add(question.category, covered, question.evidence, tokens)
+
+
+__all__ = ["DEFAULT_KS", "Conversation", "Question", "load_conversation", "run_locomo", "turn_unit"]

@@ -1,0 +1,103 @@
+"""``selfmodel bench …``: benchmarks as commands — a progress bar, a table, optionally JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from selfmodel.bench.report import metrics_table, write_json
+from selfmodel.errors import InvalidInputError
+
+bench_app = typer.Typer(help="Benchmarks: retrieval quality and latency.", no_args_is_help=True)
+console = Console()
+
+JsonOption = Annotated[
+    Path | None, typer.Option("--json", help="Also write the results as JSON to this file.")
+]
+
+
+def bench_progress() -> Progress:
+    """The progress bar every benchmark uses."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _embedder() -> Any:
+    from selfmodel.config import Settings
+    from selfmodel.embedding import embedder_from_settings
+
+    return embedder_from_settings(Settings())
+
+
+@bench_app.command("locomo")
+def locomo_command(
+    data: Annotated[
+        list[Path], typer.Option("--data", help="LoCoMo conversation file(s); repeat or list.")
+    ],
+    json_out: JsonOption = None,
+    k: Annotated[
+        list[int] | None, typer.Option("--k", help="Cut-offs for recall@k (default 1 5 10 20).")
+    ] = None,
+) -> None:
+    """Evidence recall@k of `context` on LoCoMo, beside BM25, dense and RRF raw-turn baselines."""
+    from selfmodel.bench.locomo import ALL_AT_K, DEFAULT_KS, run_locomo
+    from selfmodel.cli.app import friendly_errors
+
+    @friendly_errors
+    def run() -> dict[str, Any]:
+        ks = tuple(k) if k else DEFAULT_KS
+        if any(value <= 0 for value in ks):
+            raise InvalidInputError("--k values must be positive")
+        with bench_progress() as progress:
+            task = progress.add_task("locomo", total=None)
+            return run_locomo(
+                data,
+                _embedder(),
+                ks=ks,
+                on_total=lambda n: progress.update(task, total=n),
+                on_progress=lambda n: progress.advance(task, n),
+            )
+
+    report = run()
+    ks = sorted({*(k or DEFAULT_KS), ALL_AT_K})
+    columns = [*(f"recall@{x}" for x in ks), f"all@{ALL_AT_K}", f"tokens@{ALL_AT_K}"]
+    formats = {f"tokens@{ALL_AT_K}": "{:.0f}"}
+    rows = {"selfmodel": report["system"]["overall"]}
+    rows.update({name: r["overall"] for name, r in report["baselines"].items()})
+    console.print(
+        metrics_table(
+            f"LoCoMo evidence recall, {report['questions']} questions (categories 1–4)",
+            rows,
+            columns,
+            row_header="overall",
+            formats=formats,
+        )
+    )
+    for category in report["system"]["by_category"]:
+        rows = {"selfmodel": report["system"]["by_category"][category]}
+        rows.update({n: r["by_category"][category] for n, r in report["baselines"].items()})
+        console.print(
+            metrics_table(f"category {category}", rows, columns, row_header="", formats=formats)
+        )
+    latency = report["latency_ms"]
+    console.print(
+        f"full conversation: {report['full_tokens']:.0f} tokens · context p50 "
+        f"{latency['context_p50']:.1f} ms, p95 {latency['context_p95']:.1f} ms · embedding one "
+        f"query p50 {latency['embed_query_p50']:.1f} ms (the floor) · ingest "
+        f"{report['ingest_turns_per_s']:.1f} turns/s · embedding batch "
+        f"{report['embed_batch_per_s']:.0f} texts/s",
+        highlight=False,
+    )
+    if json_out:
+        write_json(json_out, report)
+        console.print(f"wrote {json_out}")
