@@ -41,5 +41,11 @@ class Settings(BaseSettings):
     # Context assembly.
     default_budget_tokens: int = 800
 
+    # The Mirror. Without a secret, each workspace gets a random one stored in the database.
+    mirror_secret: str | None = Field(
+        default=None, description="HMAC secret that signs Mirror links and sessions."
+    )
+    mirror_link_ttl_s: int = Field(default=86_400, description="Default Mirror link lifetime.")
+
     def db_path(self) -> Path:
         return Path(self.db)

@@ -60,6 +60,14 @@ class WorkspaceNotFoundError(NotFoundError):
     code = "workspace_not_found"
 
 
+class PromptNotFoundError(NotFoundError):
+    code = "prompt_not_found"
+
+
+class MirrorLinkNotFoundError(NotFoundError):
+    code = "mirror_link_not_found"
+
+
 class ConflictError(SelfModelError):
     """The request conflicts with the current state (e.g. editing a rejected belief)."""
 
@@ -124,6 +132,12 @@ class PermissionDeniedError(SelfModelError):
     """The API key is valid but its scope does not allow this action."""
 
     code = "forbidden"
+
+
+class MirrorAccessError(PermissionDeniedError):
+    """A Mirror link or session is expired, revoked, tampered with, or for someone else."""
+
+    code = "mirror_access_denied"
 
 
 class IdempotencyConflictError(ConflictError):

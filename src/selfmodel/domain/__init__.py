@@ -1,7 +1,7 @@
 """The domain model: what selfmodel knows about people, independent of storage and transport."""
 
 from selfmodel.domain.ids import new_id
-from selfmodel.domain.jobs import Job, JobKind, JobStatus
+from selfmodel.domain.jobs import Job, JobKind, JobRun, JobStatus, RunOutcome
 from selfmodel.domain.mirror import MirrorLink, ResonancePrompt
 from selfmodel.domain.models import (
     Belief,
@@ -43,6 +43,7 @@ __all__ = [
     "EvidenceStance",
     "Job",
     "JobKind",
+    "JobRun",
     "JobStatus",
     "MirrorLink",
     "Observation",
@@ -50,6 +51,7 @@ __all__ = [
     "ObserveResult",
     "ResonancePrompt",
     "Role",
+    "RunOutcome",
     "User",
     "Workspace",
     "new_id",

@@ -58,3 +58,26 @@ class Job(BaseModel):
     def observation_ids(self) -> list[str]:
         """The observations an ``understand`` job covers."""
         return [str(i) for i in self.payload.get("observation_ids", [])]
+
+
+class RunOutcome(StrEnum):
+    """What running one claimed job ended in."""
+
+    DONE = "done"  # committed together with the revision it made
+    RETRY = "retry"  # failed; queued again after a backoff
+    DEAD = "dead"  # failed its last attempt
+    LOST = "lost"  # the lease went to another worker (or the user was forgotten): rolled back
+
+
+class JobRun(BaseModel):
+    """The record of one job run by a worker, for logs and metrics."""
+
+    model_config = ConfigDict(frozen=True)
+
+    job_id: str
+    workspace_id: str
+    user_id: str
+    outcome: RunOutcome
+    observations: int
+    seconds: float
+    error: str | None = None

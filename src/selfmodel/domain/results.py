@@ -25,6 +25,9 @@ class ObserveResult(_Result):
     contradicted: list[str] = Field(default_factory=list)
     superseded: list[str] = Field(default_factory=list)
     redactions: int = 0  # PII values redacted before storing
+    # Set when observe(wait=False) queued the understanding: the belief lists above stay empty
+    # until a worker has processed this job (see SelfModel.wait_for).
+    job_id: str | None = None
 
 
 class EvidenceDetail(_Result):

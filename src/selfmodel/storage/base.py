@@ -26,7 +26,9 @@ from selfmodel.domain import (
     Job,
     JobKind,
     JobStatus,
+    MirrorLink,
     Observation,
+    ResonancePrompt,
     User,
     Workspace,
 )
@@ -75,6 +77,31 @@ class DeletedCounts:
     @property
     def total(self) -> int:
         return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A workspace API key as stored: never the secret, only its hash (kept out of this record)."""
+
+    id: str
+    workspace_id: str
+    prefix: str  # the first characters of the key, shown in listings to tell keys apart
+    scope: str  # "read", "write" or "admin"
+    created_at: datetime
+    name: str | None = None
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """A write already answered under an ``Idempotency-Key``; ``status_code`` 0 means in flight."""
+
+    key: str
+    request_hash: str
+    status_code: int
+    response: str  # the JSON body sent back
+    created_at: datetime
 
 
 class Store(ABC):
@@ -273,3 +300,75 @@ class Store(ABC):
     @abstractmethod
     def purge_jobs(self, finished_before: datetime) -> int:
         """Delete done jobs last updated before ``finished_before``; dead ones are kept."""
+
+    # -- the Mirror (see docs/mirror.md) -----------------------------------------------------
+    @abstractmethod
+    def insert_mirror_link(self, link: MirrorLink) -> None: ...
+
+    @abstractmethod
+    def get_mirror_link(self, workspace_id: str, link_id: str) -> MirrorLink | None: ...
+
+    @abstractmethod
+    def revoke_mirror_links(
+        self, workspace_id: str, user_id: str, at: datetime, *, link_id: str | None = None
+    ) -> int:
+        """Revoke one of the user's links (or all of them); returns how many were live."""
+
+    @abstractmethod
+    def mirror_secret(self, workspace_id: str, candidate: str) -> str:
+        """The workspace's stored signing secret; stores ``candidate`` first if there is none.
+
+        Concurrent first callers all get the same secret (the first one stored wins).
+        """
+
+    @abstractmethod
+    def insert_prompts(self, prompts: Sequence[ResonancePrompt]) -> None: ...
+
+    @abstractmethod
+    def list_prompts(
+        self, workspace_id: str, user_id: str, *, open_only: bool = False
+    ) -> list[ResonancePrompt]:
+        """The user's resonance cards, oldest first."""
+
+    @abstractmethod
+    def answer_prompt(self, prompt: ResonancePrompt) -> bool:
+        """Record an answer on a still-open prompt; False (nothing changed) if already answered."""
+
+    # -- API keys and idempotency keys (the HTTP server's) ---------------------------------
+    @abstractmethod
+    def insert_api_key(self, key: ApiKey, secret_hash: str) -> None: ...
+
+    @abstractmethod
+    def find_api_key(self, secret_hash: str) -> tuple[ApiKey, Workspace] | None:
+        """The key with this hash and its workspace (revoked keys included: the caller checks)."""
+
+    @abstractmethod
+    def list_api_keys(self, workspace_id: str) -> list[ApiKey]:
+        """The workspace's keys, oldest first."""
+
+    @abstractmethod
+    def revoke_api_key(self, workspace_id: str, key_id: str, at: datetime) -> ApiKey | None:
+        """Revoke (idempotently: the first revocation time is kept); None if no such key."""
+
+    @abstractmethod
+    def touch_api_key(self, key_id: str, at: datetime) -> None:
+        """Record that the key was used at ``at``."""
+
+    @abstractmethod
+    def reserve_idempotency_key(
+        self, workspace_id: str, key: str, request_hash: str, *, expired_before: datetime
+    ) -> IdempotencyRecord | None:
+        """Claim ``key`` for a new request; returns the existing record instead if there is one.
+
+        A record created before ``expired_before`` is dropped first and the key claimed afresh.
+        """
+
+    @abstractmethod
+    def complete_idempotency_key(
+        self, workspace_id: str, key: str, status_code: int, response: str
+    ) -> None:
+        """Store the answer to a reserved key, to be replayed for repeats."""
+
+    @abstractmethod
+    def release_idempotency_key(self, workspace_id: str, key: str) -> None:
+        """Drop a reservation whose request failed, so the client may retry it."""

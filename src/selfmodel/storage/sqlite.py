@@ -22,8 +22,10 @@ from selfmodel.domain import (
     Context,
     Evidence,
     EvidenceStance,
+    MirrorLink,
     Observation,
     ObservationKind,
+    ResonancePrompt,
     Role,
     User,
     Workspace,
@@ -31,11 +33,21 @@ from selfmodel.domain import (
 )
 from selfmodel.domain.time import from_storage, to_storage, utcnow
 from selfmodel.errors import SchemaTooNewError, StorageError
-from selfmodel.storage.base import BeliefFilter, DeletedCounts, Store, StoredVectors, TraceRecord
+from selfmodel.storage.base import (
+    ApiKey,
+    BeliefFilter,
+    DeletedCounts,
+    IdempotencyRecord,
+    Store,
+    StoredVectors,
+    TraceRecord,
+)
 from selfmodel.storage.migrations import MIGRATIONS, SCHEMA_VERSION
+from selfmodel.storage.sqlite_queue import SQLiteQueue
 
 # Tables holding rows about a user, children first (the order forget deletes them in).
 USER_TABLES = (
+    "mirror_prompts", "mirror_links",
     "jobs", "trace_users", "vectors", "belief_events", "evidence", "beliefs", "observations",
 )
 
@@ -81,7 +93,7 @@ def _dt(value: str | None) -> Any:
     return None if value is None else from_storage(value)
 
 
-class SQLiteStore(Store):
+class SQLiteStore(SQLiteQueue, Store):
     """A ``Store`` on one SQLite file. Safe to share between threads (one serialised connection)."""
 
     def __init__(self, path: str | Path) -> None:
@@ -644,6 +656,127 @@ class SQLiteStore(Store):
             payload=json.loads(r["payload"]),
         )
 
+    # -- the Mirror --------------------------------------------------------------------------
+    def insert_mirror_link(self, link: MirrorLink) -> None:
+        self._x(
+            "INSERT INTO mirror_links (id, workspace_id, user_id, created_at, expires_at,"
+            " revoked_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                link.id,
+                link.workspace_id,
+                link.user_id,
+                to_storage(link.created_at),
+                to_storage(link.expires_at),
+                _ts(link.revoked_at),
+            ),
+        )
+
+    def get_mirror_link(self, workspace_id: str, link_id: str) -> MirrorLink | None:
+        rows = self._q(
+            "SELECT * FROM mirror_links WHERE workspace_id = ? AND id = ?", (workspace_id, link_id)
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        return MirrorLink(
+            id=r["id"],
+            workspace_id=r["workspace_id"],
+            user_id=r["user_id"],
+            created_at=from_storage(r["created_at"]),
+            expires_at=from_storage(r["expires_at"]),
+            revoked_at=_dt(r["revoked_at"]),
+        )
+
+    def revoke_mirror_links(
+        self, workspace_id: str, user_id: str, at: Any, *, link_id: str | None = None
+    ) -> int:
+        sql = (
+            "UPDATE mirror_links SET revoked_at = ?"
+            " WHERE workspace_id = ? AND user_id = ? AND revoked_at IS NULL"
+        )
+        params: list[Any] = [to_storage(at), workspace_id, user_id]
+        if link_id is not None:
+            sql += " AND id = ?"
+            params.append(link_id)
+        return self._x(sql, params)
+
+    def mirror_secret(self, workspace_id: str, candidate: str) -> str:
+        with self.transaction():
+            self._x(
+                "INSERT INTO mirror_secrets (workspace_id, secret, created_at) VALUES (?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
+                (workspace_id, candidate, to_storage(utcnow())),
+            )
+            rows = self._q(
+                "SELECT secret FROM mirror_secrets WHERE workspace_id = ?", (workspace_id,)
+            )
+        return str(rows[0]["secret"])
+
+    def insert_prompts(self, prompts: Sequence[ResonancePrompt]) -> None:
+        with self.transaction():
+            for p in prompts:
+                self._x(
+                    "INSERT INTO mirror_prompts (id, workspace_id, user_id, statement, kind,"
+                    " source, created_at, answered_at, selected, observation_id, belief_id)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        p.id,
+                        p.workspace_id,
+                        p.user_id,
+                        p.statement,
+                        p.kind.value,
+                        p.source,
+                        to_storage(p.created_at),
+                        _ts(p.answered_at),
+                        None if p.selected is None else int(p.selected),
+                        p.observation_id,
+                        p.belief_id,
+                    ),
+                )
+
+    def list_prompts(
+        self, workspace_id: str, user_id: str, *, open_only: bool = False
+    ) -> list[ResonancePrompt]:
+        sql = "SELECT * FROM mirror_prompts WHERE workspace_id = ? AND user_id = ?"
+        if open_only:
+            sql += " AND answered_at IS NULL"
+        rows = self._q(sql + " ORDER BY created_at, id", (workspace_id, user_id))
+        return [
+            ResonancePrompt(
+                id=r["id"],
+                workspace_id=r["workspace_id"],
+                user_id=r["user_id"],
+                statement=r["statement"],
+                kind=BeliefKind(r["kind"]),
+                source=r["source"],
+                created_at=from_storage(r["created_at"]),
+                answered_at=_dt(r["answered_at"]),
+                selected=None if r["selected"] is None else bool(r["selected"]),
+                observation_id=r["observation_id"],
+                belief_id=r["belief_id"],
+            )
+            for r in rows
+        ]
+
+    def answer_prompt(self, prompt: ResonancePrompt) -> bool:
+        if prompt.answered_at is None or prompt.selected is None:
+            raise StorageError(f"prompt {prompt.id} has no answer to record")
+        count = self._x(
+            "UPDATE mirror_prompts SET answered_at = ?, selected = ?, observation_id = ?,"
+            " belief_id = ? WHERE workspace_id = ? AND user_id = ? AND id = ?"
+            " AND answered_at IS NULL",
+            (
+                to_storage(prompt.answered_at),
+                int(prompt.selected),
+                prompt.observation_id,
+                prompt.belief_id,
+                prompt.workspace_id,
+                prompt.user_id,
+                prompt.id,
+            ),
+        )
+        return count == 1
+
     # -- forgetting --------------------------------------------------------------------------
     def delete_user(self, workspace_id: str, user_id: str) -> DeletedCounts:
         counts: dict[str, int] = {}
@@ -667,6 +800,121 @@ class SQLiteStore(Store):
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return DeletedCounts(counts)
 
+
+    # -- API keys and idempotency keys -------------------------------------------------------
+    @staticmethod
+    def _api_key(row: sqlite3.Row) -> ApiKey:
+        return ApiKey(
+            id=row["id"],
+            workspace_id=row["workspace_id"],
+            name=row["name"],
+            prefix=row["prefix"],
+            scope=row["scope"],
+            created_at=from_storage(row["created_at"]),
+            revoked_at=_dt(row["revoked_at"]),
+            last_used_at=_dt(row["last_used_at"]),
+        )
+
+    def insert_api_key(self, key: ApiKey, secret_hash: str) -> None:
+        self._x(
+            "INSERT INTO api_keys (id, workspace_id, name, prefix, secret_hash, scope, created_at,"
+            " revoked_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                key.id,
+                key.workspace_id,
+                key.name,
+                key.prefix,
+                secret_hash,
+                key.scope,
+                to_storage(key.created_at),
+                _ts(key.revoked_at),
+                _ts(key.last_used_at),
+            ),
+        )
+
+    def find_api_key(self, secret_hash: str) -> tuple[ApiKey, Workspace] | None:
+        rows = self._q(
+            "SELECT k.*, w.name AS ws_name, w.settings AS ws_settings,"
+            " w.created_at AS ws_created_at FROM api_keys k"
+            " JOIN workspaces w ON w.id = k.workspace_id WHERE k.secret_hash = ?",
+            (secret_hash,),
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        workspace = Workspace(
+            id=r["workspace_id"],
+            name=r["ws_name"],
+            settings=json.loads(r["ws_settings"]),
+            created_at=from_storage(r["ws_created_at"]),
+        )
+        return self._api_key(r), workspace
+
+    def list_api_keys(self, workspace_id: str) -> list[ApiKey]:
+        rows = self._q(
+            "SELECT * FROM api_keys WHERE workspace_id = ? ORDER BY created_at, id",
+            (workspace_id,),
+        )
+        return [self._api_key(r) for r in rows]
+
+    def revoke_api_key(self, workspace_id: str, key_id: str, at: Any) -> ApiKey | None:
+        with self.transaction():
+            self._x(
+                "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?)"
+                " WHERE workspace_id = ? AND id = ?",
+                (to_storage(at), workspace_id, key_id),
+            )
+            rows = self._q(
+                "SELECT * FROM api_keys WHERE workspace_id = ? AND id = ?", (workspace_id, key_id)
+            )
+        return self._api_key(rows[0]) if rows else None
+
+    def touch_api_key(self, key_id: str, at: Any) -> None:
+        self._x("UPDATE api_keys SET last_used_at = ? WHERE id = ?", (to_storage(at), key_id))
+
+    def reserve_idempotency_key(
+        self, workspace_id: str, key: str, request_hash: str, *, expired_before: Any
+    ) -> IdempotencyRecord | None:
+        with self.transaction():
+            self._x(
+                "DELETE FROM idempotency_keys WHERE workspace_id = ? AND key = ?"
+                " AND created_at < ?",
+                (workspace_id, key, to_storage(expired_before)),
+            )
+            rows = self._q(
+                "SELECT * FROM idempotency_keys WHERE workspace_id = ? AND key = ?",
+                (workspace_id, key),
+            )
+            if rows:
+                r = rows[0]
+                return IdempotencyRecord(
+                    key=r["key"],
+                    request_hash=r["request_hash"],
+                    status_code=r["status_code"],
+                    response=r["response"],
+                    created_at=from_storage(r["created_at"]),
+                )
+            self._x(
+                "INSERT INTO idempotency_keys (workspace_id, key, request_hash, status_code,"
+                " response, created_at) VALUES (?, ?, ?, 0, '', ?)",
+                (workspace_id, key, request_hash, to_storage(utcnow())),
+            )
+        return None
+
+    def complete_idempotency_key(
+        self, workspace_id: str, key: str, status_code: int, response: str
+    ) -> None:
+        self._x(
+            "UPDATE idempotency_keys SET status_code = ?, response = ?"
+            " WHERE workspace_id = ? AND key = ?",
+            (status_code, response, workspace_id, key),
+        )
+
+    def release_idempotency_key(self, workspace_id: str, key: str) -> None:
+        self._x(
+            "DELETE FROM idempotency_keys WHERE workspace_id = ? AND key = ? AND status_code = 0",
+            (workspace_id, key),
+        )
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(items), size):

@@ -1,0 +1,129 @@
+"""The one place errors become HTTP: status codes per error class and one JSON error shape.
+
+Every error answer is ``{"error": {"code": ..., "message": ..., "details": {...}}}``. ``code`` is
+stable (the ``code`` of the ``selfmodel.errors`` class, which the SDK maps back to the class).
+
+Status choices: request bodies or parameters that do not match the schema, and values the engine
+refuses, are **422** ``invalid_input`` (the request was understood but its content is wrong);
+a body that is not JSON at all is **400** ``malformed_json``; a body over the size limit is
+**413** ``payload_too_large`` before it is parsed.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from selfmodel import errors as e
+
+log = logging.getLogger("selfmodel.server")
+
+# Most specific first: the first class an error is an instance of decides its status.
+STATUS_BY_ERROR: tuple[tuple[type[e.SelfModelError], int], ...] = (
+    (e.PayloadTooLargeError, 413),
+    (e.InvalidInputError, 422),
+    (e.PolicyViolationError, 422),
+    (e.AuthenticationError, 401),
+    (e.PermissionDeniedError, 403),
+    (e.NotFoundError, 404),
+    (e.ConflictError, 409),
+    (e.WaitTimeoutError, 504),
+    (e.JobFailedError, 500),
+    (e.ServiceUnavailableError, 503),
+    (e.ExternalServiceError, 502),
+    (e.SelfModelError, 500),
+)
+MALFORMED_JSON = "malformed_json"
+# Codes for failures Starlette raises itself (no such route, wrong method).
+CODE_BY_HTTP_STATUS = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def status_for(error: e.SelfModelError) -> int:
+    for cls, status in STATUS_BY_ERROR:
+        if isinstance(error, cls):
+            return status
+    return 500
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
+
+
+def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
+    return {k: v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
+            for k, v in details.items()}
+
+
+async def _selfmodel_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, e.SelfModelError)
+    status = status_for(exc)
+    if status >= 500:
+        log.error("request failed: %s", exc.message, extra={"code": exc.code})
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return error_response(status, exc.code, exc.message, _jsonable(exc.details), headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        {
+            "loc": ".".join(str(p) for p in err.get("loc", ())),
+            "msg": str(err.get("msg", "")),
+            "type": str(err.get("type", "")),
+        }
+        for err in exc.errors()
+    ]
+    if any(p["type"] == "json_invalid" for p in problems):
+        return error_response(400, MALFORMED_JSON, "the request body is not valid JSON")
+    first = problems[0] if problems else {"loc": "request", "msg": "invalid"}
+    return error_response(
+        422,
+        e.InvalidInputError.code,
+        f"{first['loc']}: {first['msg']}",
+        {"errors": problems},
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = CODE_BY_HTTP_STATUS.get(exc.status_code, f"http_{exc.status_code}")
+    message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    return error_response(exc.status_code, code, message, headers=exc.headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # A bug, not bad input: log it with its traceback and answer in the same shape.
+    log.exception("unhandled error", exc_info=exc)
+    return error_response(500, "internal_error", "internal server error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(e.SelfModelError, _selfmodel_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+__all__ = ["STATUS_BY_ERROR", "error_body", "error_response", "install_error_handlers", "status_for"]

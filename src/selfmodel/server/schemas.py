@@ -1,0 +1,153 @@
+"""Request and response bodies of the HTTP API (pydantic). Domain records are returned as-is."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from selfmodel.domain import BeliefKind, ObservationKind, Role
+from selfmodel.ingest.messages import MAX_EXTERNAL_ID_CHARS
+from selfmodel.privacy import PiiPolicy
+from selfmodel.server.keys import MAX_KEY_NAME_CHARS, Scope
+
+# Schema-level caps. The engine's own limits (SELFMODEL_MAX_MESSAGE_CHARS and _MAX_BATCH_MESSAGES)
+# are checked again by the engine and answered with 413 payload_too_large.
+MAX_NAME_CHARS = 200
+MAX_QUERY_CHARS = 4_000
+MAX_STATEMENT_CHARS = 1_000
+MAX_CONTEXT_USERS = 20
+MAX_BUDGET_TOKENS = 32_000
+MAX_CONTEXT_ITEMS = 500
+MAX_PAGE_SIZE = 500
+DEFAULT_PAGE_SIZE = 100
+
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS)]
+T = TypeVar("T")
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MessageIn(_In):
+    """One message or event. Only ``content`` is required."""
+
+    content: str = Field(min_length=1, description="What was said or happened.")
+    role: Role = Role.USER
+    speaker: Name | None = None
+    occurred_at: datetime | None = Field(default=None, description="ISO 8601; default: `at`.")
+    id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_EXTERNAL_ID_CHARS,
+        description="Your id for the message; re-sending it changes nothing.",
+    )
+    kind: ObservationKind = ObservationKind.MESSAGE
+    source: Name | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class ObserveIn(_In):
+    """A batch of messages from one user (and the people they talk with)."""
+
+    messages: list[MessageIn] = Field(min_length=1)
+    context: Name | None = Field(default=None, description="Where this happened (a surface).")
+    at: datetime | None = Field(default=None, description="Default `occurred_at` (default: now).")
+    source: Name | None = None
+    wait: bool = Field(
+        default=True,
+        description="Answer only once the self-model reflects the messages (when work is queued).",
+    )
+
+
+class ContextIn(_In):
+    """Ask for a prompt-ready block about one user or several."""
+
+    user: Name | list[Name] = Field(description="A user id, or a list for a shared scope.")
+    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
+    budget_tokens: int | None = Field(default=None, ge=1, le=MAX_BUDGET_TOKENS)
+    context: Name | None = None
+    limit: int | None = Field(default=None, ge=1, le=MAX_CONTEXT_ITEMS)
+
+
+class EditIn(_In):
+    statement: str = Field(min_length=1, max_length=MAX_STATEMENT_CHARS)
+    kind: BeliefKind | None = None
+
+
+class NewBeliefIn(_In):
+    statement: str = Field(min_length=1, max_length=MAX_STATEMENT_CHARS)
+    kind: BeliefKind = BeliefKind.FACT
+    context: Name | None = None
+
+
+class KeyIn(_In):
+    scope: Scope
+    name: str | None = Field(default=None, max_length=MAX_KEY_NAME_CHARS)
+
+
+class WorkspaceSettingsIn(_In):
+    pii_policy: PiiPolicy
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable machine-readable code, e.g. `belief_not_found`.")
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ErrorOut(BaseModel):
+    """The one shape of every error answer."""
+
+    error: ErrorDetail
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list; pass ``next_cursor`` as ``cursor`` to get the next (null: no more)."""
+
+    items: list[T]
+    next_cursor: str | None = None
+
+
+class WorkspaceOut(BaseModel):
+    id: str
+    name: str
+    created_at: datetime
+    settings: dict[str, Any]
+
+
+class KeyOut(BaseModel):
+    id: str
+    name: str | None
+    prefix: str = Field(description="The first characters of the key, to tell keys apart.")
+    scope: Scope
+    created_at: datetime
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+
+class KeyCreatedOut(KeyOut):
+    key: str = Field(description="The full key. Shown only in this answer: store it now.")
+
+
+class TraceOut(BaseModel):
+    id: str
+    user_ids: list[str]
+    query: str
+    created_at: datetime
+    latency_ms: float
+    config: dict[str, Any]
+    payload: dict[str, Any]
+
+
+class ForgetOut(BaseModel):
+    user: str
+    deleted: dict[str, int] = Field(description="Rows deleted per table.")
+    total: int
+
+
+class HealthOut(BaseModel):
+    status: str
+    checks: dict[str, str] = Field(default_factory=dict)

@@ -1,0 +1,74 @@
+"""Embedders: the bundled MiniLM offline, and an OpenAI-compatible endpoint over real HTTP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from selfmodel import ConfigurationError, ExternalServiceError, SelfModel, Settings
+from selfmodel.embedding import OpenAIEmbedder, SentenceTransformerEmbedder, embedder_from_settings
+from tests.support.openai_server import EMBEDDINGS_PATH, OpenAIServer, Reply
+
+
+def test_bundled_minilm_gives_unit_vectors_that_know_paraphrases(
+    embedder: SentenceTransformerEmbedder,
+) -> None:
+    vectors = embedder.embed(
+        ["Maya loves hiking in the mountains", "Maya enjoys mountain hikes", "The stock fell 3%"]
+    )
+    assert vectors.shape == (3, embedder.dim) == (3, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.3
+
+
+def test_the_model_is_loaded_once_per_process(embedder: SentenceTransformerEmbedder) -> None:
+    again = SentenceTransformerEmbedder()
+    assert again.model is embedder.model
+
+
+def test_openai_embedder_batches_and_normalises_over_real_http() -> None:
+    with OpenAIServer(embedding_dim=16) as server:
+        embedder = OpenAIEmbedder(server.base_url, "test-embed", batch_size=2, max_retries=0)
+        vectors = embedder.embed(["a", "b", "c"])
+        assert vectors.shape == (3, 16)
+        assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+        assert [len(r["input"]) for r in server.requests_to(EMBEDDINGS_PATH)] == [2, 1]
+        assert np.allclose(embedder.embed(["a"])[0], vectors[0])
+
+
+def test_openai_embedder_retries_server_errors_then_succeeds() -> None:
+    with OpenAIServer(embedding_dim=8) as server:
+        server.script_embeddings(Reply.error(503), Reply.error(500))
+        embedder = OpenAIEmbedder(server.base_url, "m", max_retries=2)
+        assert embedder.embed(["hello"]).shape == (1, 8)
+        assert len(server.requests_to(EMBEDDINGS_PATH)) == 3
+
+
+def test_openai_embedder_gives_up_with_a_clear_error() -> None:
+    with OpenAIServer(embedding_dim=8) as server:
+        server.script_embeddings(*[Reply.error(500)] * 3)
+        embedder = OpenAIEmbedder(server.base_url, "m", max_retries=1)
+        with pytest.raises(ExternalServiceError, match="after 2 attempts"):
+            embedder.embed(["hello"])
+        server.script_embeddings(Reply.error(401))
+        with pytest.raises(ExternalServiceError, match="HTTP 401"):
+            embedder.embed(["hello"])
+
+
+def test_a_selfmodel_can_run_on_an_openai_compatible_embedding_endpoint(tmp_path: Path) -> None:
+    with OpenAIServer(embedding_dim=32) as server:
+        settings = Settings(
+            embedder="openai", embedding_base_url=server.base_url, embedding_model="test-embed"
+        )
+        with SelfModel.open(str(tmp_path / "o.db"), settings=settings) as sm:
+            sm.observe("maya", "I love hiking in the mountains.")
+            assert sm.context("maya", "hiking").items
+
+
+def test_embedder_settings_that_cannot_work_are_configuration_errors() -> None:
+    with pytest.raises(ConfigurationError, match="EMBEDDING_BASE_URL"):
+        embedder_from_settings(Settings(embedder="openai"))
+    with pytest.raises(ConfigurationError, match="EMBEDDING_MODEL"):
+        embedder_from_settings(Settings(embedder="sentence-transformers"))
