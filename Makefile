@@ -12,6 +12,8 @@ $(STAMP): pyproject.toml
 	# The CPU build of torch first and pinned, so no dependency pulls a multi-GB CUDA build.
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[dev]'
+	# The Mirror's browser tests drive Debian's Chromium (Playwright cannot download browsers).
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	touch $(STAMP)
 
 run: $(STAMP)

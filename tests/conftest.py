@@ -9,6 +9,10 @@ import pytest
 
 from selfmodel import SelfModel
 from selfmodel.embedding import SentenceTransformerEmbedder
+from selfmodel.storage import Store, open_store
+from tests.support.postgres import PostgresCluster
+
+BACKENDS = ["sqlite", "postgres"]
 
 
 @pytest.fixture(scope="session")
@@ -25,4 +29,43 @@ def db_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def sm(db_path: Path, embedder: SentenceTransformerEmbedder) -> Iterator[SelfModel]:
     with SelfModel.open(str(db_path), embedder=embedder) as model:
+        yield model
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PostgresCluster]:
+    """A throwaway PostgreSQL server for the whole run (see tests/support/postgres.py)."""
+    with PostgresCluster.running() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def pg_url(pg_cluster: PostgresCluster) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for one test."""
+    with pg_cluster.database() as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def db_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a store lives, once per backend: a SQLite file path or a PostgreSQL URL."""
+    if request.param == "postgres":
+        return str(request.getfixturevalue("pg_url"))
+    return str(tmp_path / "selfmodel.db")
+
+
+@pytest.fixture
+def store(db_location: str) -> Iterator[Store]:
+    """An open store of each backend: the storage contract suite runs once per backend."""
+    opened = open_store(db_location)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture
+def any_sm(db_location: str, embedder: SentenceTransformerEmbedder) -> Iterator[SelfModel]:
+    """A ``SelfModel`` on each backend, for engine tests that must hold on both."""
+    with SelfModel.open(db_location, embedder=embedder) as model:
         yield model

@@ -6,11 +6,15 @@ shares the same store, model and warm indexes (what the HTTP server does per req
 
 from __future__ import annotations
 
+import logging
 import secrets
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+import numpy as np
 
 from selfmodel.config import Settings
 from selfmodel.domain import (
@@ -23,26 +27,35 @@ from selfmodel.domain import (
     BeliefStatus,
     ContextResult,
     EvidenceDetail,
+    Job,
+    JobKind,
+    JobRun,
+    JobStatus,
     MirrorLink,
     Observation,
     ObservationKind,
     ObserveResult,
     ResonancePrompt,
     Role,
+    RunOutcome,
     User,
     Workspace,
     new_id,
 )
+from selfmodel.domain.jobs import DEFAULT_MAX_ATTEMPTS
 from selfmodel.domain.time import parse_timestamp, to_utc, utcnow
 from selfmodel.embedding import Embedder, embedder_from_settings
 from selfmodel.errors import (
     BeliefNotFoundError,
     ConfigurationError,
     InvalidInputError,
+    JobFailedError,
+    LeaseLostError,
     MirrorLinkNotFoundError,
     PromptNotFoundError,
     TraceNotFoundError,
     UserNotFoundError,
+    WaitTimeoutError,
     WorkspaceNotFoundError,
 )
 from selfmodel.extraction import CandidateBelief, ExtractionRequest, Extractor
@@ -60,6 +73,15 @@ MAX_USER_ID_CHARS = 200
 # Messages per observe() call when ingesting files: one transaction each, and a lively progress bar.
 INGEST_CHUNK = 16
 MAX_STATEMENT_CHARS = 1_000
+# A claimed job is the worker's for this long; if the worker dies, another may take it after.
+# Generous next to a job's usual run time (well under a second with the local extractor) so a
+# slow LLM extraction is not taken over and run twice.
+DEFAULT_LEASE_SECONDS = 120.0
+DEFAULT_JOB_BATCH = 8
+DEFAULT_WAIT_SECONDS = 30.0
+WAIT_POLL_SECONDS = 0.05
+
+logger = logging.getLogger("selfmodel.engine")
 # Resonance cards: a handful at a time is what a person will read; links live minutes to a month.
 MAX_PROMPTS_PER_CALL = 20
 MAX_PROMPT_SOURCE_CHARS = 200
@@ -92,6 +114,17 @@ class IngestSummary:
     new: int = 0
     duplicates: int = 0
     created: int = 0
+
+
+@dataclass(frozen=True)
+class _Understanding:
+    """What extraction and embedding made of some observations, before the revision uses it."""
+
+    user: User
+    observations: list[Observation]
+    candidates: list[CandidateBelief]
+    observation_vectors: list[tuple[str, np.ndarray]]
+    statement_vectors: dict[str, np.ndarray]
 
 
 @dataclass
@@ -190,6 +223,7 @@ class SelfModel:
         context: str | None = None,
         at: datetime | str | None = None,
         source: str | None = None,
+        wait: bool = True,
     ) -> ObserveResult:
         """Record what ``user`` said or did and update their self-model.
 
@@ -197,6 +231,10 @@ class SelfModel:
         ``id``, ``kind``, ``source``, ``metadata``) or a list of them. Messages with an ``id`` seen
         before for this user are skipped, so re-ingesting changes nothing. Everything is validated
         before anything is written; the whole call is one transaction.
+
+        With ``wait=False`` the observations are stored and one ``understand`` job is queued in
+        that same transaction; a worker (``selfmodel worker`` or :meth:`process_jobs`) updates
+        the self-model later, and :meth:`wait_for` waits for it.
         """
         _check_user_id(user)
         settings = self._c.settings
@@ -238,7 +276,20 @@ class SelfModel:
                     )
                 )
             inserted = store.insert_observations(fresh)
-            outcome = self._understand(u, inserted)
+            job: Job | None = None
+            if wait:
+                store.lock_user(ws, u.id)
+                outcome = self._understand(u, inserted)
+            else:
+                outcome = RevisionOutcome()
+                if inserted:
+                    job = store.enqueue_job(
+                        ws,
+                        u.id,
+                        JobKind.UNDERSTAND,
+                        {"observation_ids": [o.id for o in inserted]},
+                        max_attempts=DEFAULT_MAX_ATTEMPTS,
+                    )
         if inserted:
             self._c.retriever.invalidate(ws, u.id)
         return ObserveResult(
@@ -250,6 +301,7 @@ class SelfModel:
             contradicted=outcome.contradicted,
             superseded=outcome.superseded,
             redactions=sum(len(r.findings) for r in redacted),
+            job_id=job.id if job else None,
         )
 
     def ingest(
@@ -258,11 +310,13 @@ class SelfModel:
         *,
         chunk_size: int = INGEST_CHUNK,
         on_progress: Callable[[int], None] | None = None,
+        wait: bool = True,
     ) -> IngestSummary:
         """Observe many users' messages (e.g. from a file) in chunks, oldest first per user.
 
         Every message is validated before the first is written, so a bad one leaves the store
         unchanged. ``on_progress`` is called with the number of messages done after each chunk.
+        ``wait=False`` queues the understanding of each chunk for the workers.
         """
         settings = self._c.settings
         for batch in batches:
@@ -276,7 +330,7 @@ class SelfModel:
         for batch in batches:
             for start in range(0, len(batch.messages), chunk_size):
                 chunk = batch.messages[start : start + chunk_size]
-                result = self.observe(batch.user, chunk, source=batch.source)
+                result = self.observe(batch.user, chunk, source=batch.source, wait=wait)
                 summary.new += len(result.new_observation_ids)
                 summary.duplicates += result.duplicates
                 summary.created += len(result.created)
@@ -314,6 +368,10 @@ class SelfModel:
         """Extract, embed and revise for new observations (inside the caller's transaction)."""
         if not observations:
             return RevisionOutcome()
+        return self._revise(self._prepare(user, observations))
+
+    def _prepare(self, user: User, observations: Sequence[Observation]) -> _Understanding:
+        """Extract candidates and embed texts: no store writes, so it can run outside a lock."""
         requests = [
             ExtractionRequest(
                 observation=o, subject=o.speaker or user.display_name or user.external_id
@@ -328,21 +386,145 @@ class SelfModel:
         texts = [o.content for o in observations] + sorted(statements)
         vectors = self._c.embedder.embed(texts)
         n = len(observations)
+        return _Understanding(
+            user=user,
+            observations=list(observations),
+            candidates=candidates,
+            observation_vectors=[(o.id, vectors[i]) for i, o in enumerate(observations)],
+            statement_vectors={t: vectors[n + i] for i, t in enumerate(sorted(statements))},
+        )
+
+    def _revise(self, prepared: _Understanding) -> RevisionOutcome:
+        """Store the vectors and fold the candidates in (inside the caller's transaction)."""
+        user = prepared.user
         self._c.store.put_vectors(
-            self.workspace.id,
+            user.workspace_id,
             user.id,
             OBSERVATION_VECTORS,
             self._c.embedder.name,
-            [(o.id, vectors[i]) for i, o in enumerate(observations)],
+            prepared.observation_vectors,
         )
-        statement_vectors = {t: vectors[n + i] for i, t in enumerate(sorted(statements))}
         return self._c.reviser.apply(
-            self.workspace.id,
+            user.workspace_id,
             user.id,
-            candidates,
-            {o.id: o for o in observations},
-            statement_vectors,
+            prepared.candidates,
+            {o.id: o for o in prepared.observations},
+            prepared.statement_vectors,
         )
+
+    # -- background work ---------------------------------------------------------------------
+    def process_jobs(
+        self,
+        worker_id: str,
+        *,
+        limit: int = DEFAULT_JOB_BATCH,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    ) -> list[JobRun]:
+        """Claim up to ``limit`` due jobs (of every workspace) and run them one by one.
+
+        Each job's revision and its completion commit in one transaction, so a crash at any point
+        either leaves the job to be retried or has done it exactly once.
+        """
+        if limit <= 0 or lease_seconds <= 0:
+            raise InvalidInputError("limit and lease_seconds must be positive")
+        jobs = self._c.store.claim_jobs(worker_id, limit, lease_seconds)
+        return [self.run_job(job, worker_id) for job in jobs]
+
+    def run_job(self, job: Job, worker_id: str) -> JobRun:
+        """Run one job this worker has claimed; failures are recorded on the job, not raised."""
+        store = self._c.store
+        started = time.perf_counter()
+        observations: list[Observation] = []
+
+        def finished(outcome: RunOutcome, error: str | None = None) -> JobRun:
+            return JobRun(
+                job_id=job.id,
+                workspace_id=job.workspace_id,
+                user_id=job.user_id,
+                outcome=outcome,
+                observations=len(observations),
+                seconds=time.perf_counter() - started,
+                error=error,
+            )
+
+        try:
+            user = store.get_user_by_id(job.workspace_id, job.user_id)
+            if user is None:  # forgotten since: forget deleted the job with everything else
+                raise LeaseLostError(f"user {job.user_id} no longer exists")
+            observations = store.get_observations(job.workspace_id, job.observation_ids)
+            # Extraction and embedding are the slow part and write nothing: done before the
+            # transaction, so other writers are not held up by them.
+            prepared = self._prepare(user, observations) if observations else None
+            with store.transaction():
+                store.lock_user(job.workspace_id, job.user_id)
+                if prepared is not None:
+                    self._revise(prepared)
+                if not store.complete_job(job.id, worker_id):
+                    # Roll the revision back: whoever holds the lease now will make it.
+                    raise LeaseLostError(f"worker {worker_id} no longer holds job {job.id}")
+        except LeaseLostError as exc:
+            logger.warning("job lost: %s", exc.message, extra={"job_id": job.id})
+            return finished(RunOutcome.LOST, exc.message)
+        except Exception as exc:  # any failure is recorded on the job: retried, then dead
+            error = f"{type(exc).__name__}: {exc}"
+            failed = store.fail_job(job.id, worker_id, error)
+            if failed is None:
+                return finished(RunOutcome.LOST, error)
+            outcome = RunOutcome.DEAD if failed.status == JobStatus.DEAD else RunOutcome.RETRY
+            logger.warning(
+                "job failed (%s): %s",
+                outcome.value,
+                error,
+                extra={"job_id": job.id, "outcome": outcome.value},
+                exc_info=True,
+            )
+            return finished(outcome, error)
+        self._c.retriever.invalidate(job.workspace_id, job.user_id)
+        return finished(RunOutcome.DONE)
+
+    def wait_for(
+        self,
+        observation_ids: Sequence[str],
+        *,
+        timeout: float = DEFAULT_WAIT_SECONDS,
+        poll_seconds: float = WAIT_POLL_SECONDS,
+    ) -> None:
+        """Block until the self-model reflects these observations (their jobs are done).
+
+        Raises ``JobFailedError`` if a job covering one of them is dead-lettered, and
+        ``WaitTimeoutError`` if they are still pending after ``timeout`` seconds.
+        """
+        wanted = set(observation_ids)
+        if not wanted:
+            return
+        store = self._c.store
+        ws = self.workspace.id
+        user_ids = sorted({o.user_id for o in store.get_observations(ws, sorted(wanted))})
+        deadline = time.monotonic() + timeout
+        unfinished = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.DEAD)
+        while True:
+            pending = [
+                job
+                for user_id in user_ids
+                for job in store.list_jobs(ws, user_id=user_id, statuses=unfinished)
+                if wanted.intersection(job.observation_ids)
+            ]
+            dead = [job for job in pending if job.status == JobStatus.DEAD]
+            if dead:
+                raise JobFailedError(
+                    f"job {dead[0].id} failed for good: {dead[0].last_error}", job_id=dead[0].id
+                )
+            if not pending:
+                break
+            if time.monotonic() >= deadline:
+                raise WaitTimeoutError(
+                    f"{len(pending)} job(s) still pending after {timeout:g} s",
+                    job_ids=[job.id for job in pending],
+                )
+            time.sleep(poll_seconds)
+        # Another process may have made the revision: this process's warm indexes are stale.
+        for user_id in user_ids:
+            self._c.retriever.invalidate(ws, user_id)
 
     # -- reading the self-model --------------------------------------------------------------
     def beliefs(

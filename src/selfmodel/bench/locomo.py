@@ -31,7 +31,7 @@ import numpy as np
 from selfmodel.bench.report import Stopwatch, mean, percentile
 from selfmodel.domain.time import human_date
 from selfmodel.embedding import Embedder
-from selfmodel.errors import InvalidFileError
+from selfmodel.errors import InvalidFileError, InvalidInputError
 from selfmodel.ingest.files import LocomoTurn, is_locomo, locomo_batches, locomo_turns
 from selfmodel.retrieval.index import keyword_tokens
 from selfmodel.retrieval.tokens import TokenCounter
@@ -119,7 +119,9 @@ class Scores:
     all_found: dict[str, list[float]] = field(default_factory=dict)
     tokens: dict[str, list[float]] = field(default_factory=dict)
 
-    def add(self, category: str, covered: Sequence[set[str]], evidence: frozenset[str], tokens: int) -> None:
+    def add(
+        self, category: str, covered: Sequence[set[str]], evidence: frozenset[str], tokens: int
+    ) -> None:
         """``covered[i]`` is the evidence covered by the top ``ks[i]`` items."""
         by_k = self.recall.setdefault(category, {k: [] for k in self.ks})
         for k, found in zip(self.ks, covered, strict=True):
@@ -203,7 +205,7 @@ def run_locomo(
 
     ks = tuple(sorted(set(ks) | {ALL_AT_K}))
     if not ks or ks[0] <= 0:
-        raise InvalidFileError("every k must be a positive integer")
+        raise InvalidInputError("every k must be a positive integer")
     conversations = [load_conversation(p) for p in paths]
     advance = on_progress or (lambda n: None)
     if on_total:
@@ -228,24 +230,26 @@ def run_locomo(
         baselines = _Baselines(units, embedder.embed(units))
         advance(len(units))
 
-        with tempfile.TemporaryDirectory(prefix="selfmodel-locomo-") as tmp:
-            with SelfModel.open(str(Path(tmp) / "locomo.db"), embedder=embedder) as sm:
-                batches = locomo_batches(conv.data, source=f"locomo:{conv.stem}")
-                started = time.perf_counter()
-                sm.ingest(batches, on_progress=advance)
-                ingest_s += time.perf_counter() - started
-                ingest_turns += len(conv.turns)
-                speakers = [b.user for b in batches]
-                dia_of_obs = _observation_dia_ids(sm, speakers)
-                now = max(t.occurred_at for t in conv.turns)
-                for q in conv.questions:
-                    _ask_system(sm, speakers, q, ks, now, dia_of_obs, scores[SYSTEM], context_ms)
-                    query_vector = embedder.embed_one(q.text)
-                    for name, order in baselines.rankings(q.text, query_vector).items():
-                        covered = [{dia_of_unit[i] for i in order[:k]} for k in ks]
-                        block = "\n".join(units[i] for i in order[:ALL_AT_K])
-                        scores[name].add(q.category, covered, q.evidence, counter.count(block))
-                    advance(1)
+        with (
+            tempfile.TemporaryDirectory(prefix="selfmodel-locomo-") as tmp,
+            SelfModel.open(str(Path(tmp) / "locomo.db"), embedder=embedder) as sm,
+        ):
+            batches = locomo_batches(conv.data, source=f"locomo:{conv.stem}")
+            started = time.perf_counter()
+            sm.ingest(batches, on_progress=advance)
+            ingest_s += time.perf_counter() - started
+            ingest_turns += len(conv.turns)
+            speakers = [b.user for b in batches]
+            dia_of_obs = _observation_dia_ids(sm, speakers)
+            now = max(t.occurred_at for t in conv.turns)
+            for q in conv.questions:
+                _ask_system(sm, speakers, q, ks, now, dia_of_obs, scores[SYSTEM], context_ms)
+                query_vector = embedder.embed_one(q.text)
+                for name, order in baselines.rankings(q.text, query_vector).items():
+                    covered = [{dia_of_unit[i] for i in order[:k]} for k in ks]
+                    block = "\n".join(units[i] for i in order[:ALL_AT_K])
+                    scores[name].add(q.category, covered, q.evidence, counter.count(block))
+                advance(1)
 
     return {
         "system": scores[SYSTEM].summary(),
@@ -291,10 +295,14 @@ def _ask_system(
     for k in ks:
         if k == ALL_AT_K:
             with latency.time():
-                result = sm.context(speakers, question.text, limit=k, budget_tokens=UNCUT_BUDGET, now=now)
+                result = sm.context(
+                    speakers, question.text, limit=k, budget_tokens=UNCUT_BUDGET, now=now
+                )
             tokens = result.tokens
         else:
-            result = sm.context(speakers, question.text, limit=k, budget_tokens=UNCUT_BUDGET, now=now)
+            result = sm.context(
+                speakers, question.text, limit=k, budget_tokens=UNCUT_BUDGET, now=now
+            )
         covered.append(
             {dia_of_obs[e] for item in result.items for e in item.evidence_ids if e in dia_of_obs}
         )

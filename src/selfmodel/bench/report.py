@@ -68,14 +68,19 @@ def metrics_table(
     *,
     row_header: str = "",
     formats: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
     default_format: str = "{:.3f}",
 ) -> Table:
-    """A rich table: one row per key of ``rows``, one column per metric name in ``columns``."""
+    """A rich table: one row per key of ``rows``, one column per metric name in ``columns``.
+
+    ``formats`` and ``labels`` (column headers) are keyed by metric name.
+    """
     formats = formats or {}
+    labels = labels or {}
     table = Table(title=title)
     table.add_column(row_header)
     for column in columns:
-        table.add_column(column, justify="right")
+        table.add_column(labels.get(column, column), justify="right")
     for name, metrics in rows.items():
         cells = []
         for column in columns:

@@ -286,6 +286,36 @@ def demo(
         print_context(sm.context(DEMO_USER, query, budget_tokens=300), query)
 
 
+@app.command("trace")
+@friendly_errors
+def trace_command(
+    trace_id: Annotated[str, typer.Argument(help="A trace id (printed by `selfmodel context`).")],
+    db: DbOption = DEFAULT_DB,
+    workspace: WorkspaceOption = "default",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole trace as JSON.")] = False,
+) -> None:
+    """Show one `context` call: the query, each candidate's signals, the choice, the config."""
+    from selfmodel.cli.trace import print_trace
+
+    with opened(db, workspace) as sm:
+        record = sm.trace(trace_id)
+    print_trace(console, record, as_json=as_json)
+
+
+# The HTTP server's commands live in their own modules (which import this one), registered here.
+from selfmodel.cli.admin import key_app, workspace_app  # noqa: E402
+from selfmodel.cli.serve import serve  # noqa: E402
+from selfmodel.cli.worker import worker  # noqa: E402
+
+app.add_typer(workspace_app, name="workspace")
+app.add_typer(key_app, name="key")
+from selfmodel.cli.bench import bench_app  # noqa: E402
+
+app.add_typer(bench_app, name="bench")
+app.command()(serve)
+app.command()(worker)
+
+
 def main() -> None:
     """Entry point of the ``selfmodel`` script."""
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")

@@ -44,6 +44,10 @@ def locomo_command(
     data: Annotated[
         list[Path], typer.Option("--data", help="LoCoMo conversation file(s); repeat or list.")
     ],
+    more: Annotated[
+        list[Path] | None,
+        typer.Argument(help="More files after --data (so `--data A B` works).", show_default=False),
+    ] = None,
     json_out: JsonOption = None,
     k: Annotated[
         list[int] | None, typer.Option("--k", help="Cut-offs for recall@k (default 1 5 10 20).")
@@ -61,7 +65,7 @@ def locomo_command(
         with bench_progress() as progress:
             task = progress.add_task("locomo", total=None)
             return run_locomo(
-                data,
+                [*data, *(more or [])],
                 _embedder(),
                 ks=ks,
                 on_total=lambda n: progress.update(task, total=n),
@@ -97,6 +101,76 @@ def locomo_command(
         f"{report['ingest_turns_per_s']:.1f} turns/s · embedding batch "
         f"{report['embed_batch_per_s']:.0f} texts/s",
         highlight=False,
+    )
+    if json_out:
+        write_json(json_out, report)
+        console.print(f"wrote {json_out}")
+
+
+from selfmodel.cli.bench_serve import serve_command  # noqa: E402  (it imports this module)
+
+bench_app.command("serve")(serve_command)
+
+from selfmodel.cli.bench_extraction import extraction_command  # noqa: E402  (imports this module)
+
+bench_app.command("extraction")(extraction_command)
+
+
+@bench_app.command("scale")
+def scale_command(
+    users: Annotated[int, typer.Option(help="Synthetic users in the store.")] = 20,
+    per_user: Annotated[int, typer.Option(help="Observations per user at the last step.")] = 2_000,
+    steps: Annotated[int, typer.Option(help="Growth steps (sizes double up to --per-user).")] = 4,
+    json_out: JsonOption = None,
+) -> None:
+    """Context latency (cold, warm, after a write) and memory as synthetic histories grow."""
+    from selfmodel.bench.scale import run_scale
+    from selfmodel.cli.app import friendly_errors
+
+    @friendly_errors
+    def run() -> dict[str, Any]:
+        with bench_progress() as progress:
+            task = progress.add_task("scale", total=None)
+            return run_scale(
+                _embedder(),
+                users=users,
+                per_user=per_user,
+                steps=steps,
+                on_total=lambda n: progress.update(task, total=n),
+                on_progress=lambda n: progress.advance(task, n),
+            )
+
+    report = run()
+    columns = [
+        "observations_total",
+        "insert_s",
+        "context_cold_p50_ms",
+        "context_warm_p50_ms",
+        "context_warm_p95_ms",
+        "context_after_write_p50_ms",
+        "rss_mib",
+    ]
+    rows = {f"{r['observations_per_user']:,}": r for r in report["steps"]}
+    formats = {c: "{:.1f}" for c in columns}
+    formats["observations_total"] = "{:,.0f}"
+    formats["insert_s"] = "{:.2f}"
+    console.print(
+        metrics_table(
+            f"context cost as history grows ({report['users']} users, synthetic vectors)",
+            rows,
+            columns,
+            row_header="per user",
+            formats=formats,
+            labels={
+                "observations_total": "in store",
+                "insert_s": "insert s",
+                "context_cold_p50_ms": "cold ms",
+                "context_warm_p50_ms": "warm p50",
+                "context_warm_p95_ms": "warm p95",
+                "context_after_write_p50_ms": "after write",
+                "rss_mib": "RSS MiB",
+            },
+        )
     )
     if json_out:
         write_json(json_out, report)

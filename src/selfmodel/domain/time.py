@@ -6,8 +6,6 @@ from datetime import UTC, date, datetime
 
 from selfmodel.errors import InvalidInputError
 
-# Fixed-width so stored timestamps sort as text in SQLite exactly as they do as times.
-_STORAGE_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
 
 
 def utcnow() -> datetime:
@@ -42,7 +40,9 @@ def parse_timestamp(value: str | datetime | date, *, field: str = "timestamp") -
 
 
 def to_storage(value: datetime) -> str:
-    return to_utc(value).strftime(_STORAGE_FORMAT)
+    # Fixed width (isoformat pads years to four digits; strftime("%Y") does not on every
+    # platform), so stored timestamps sort as text exactly as they do as times.
+    return to_utc(value).isoformat(timespec="microseconds")
 
 
 def from_storage(value: str) -> datetime:

@@ -8,17 +8,24 @@ invalidates them.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import bm25s
 import numpy as np
 import Stemmer
 
 from selfmodel.domain import Belief, Observation, Role
+from selfmodel.retrieval.temporal import carries_time
 
 BELIEF = "belief"
 OBSERVATION = "observation"
+# Observations closer in time than this belong to one session (one sitting of a conversation).
+SESSION_GAP = timedelta(hours=2)
+NO_SESSION = -1
+# Scopes kept warm per process (see ``IndexCache``).
+MAX_WARM_SCOPES = 64
 
 _stemmer = Stemmer.Stemmer("english")
 
@@ -81,10 +88,16 @@ class ScopeIndex:
             raise ValueError("every document needs exactly one vector")
         self.documents = documents
         self.vectors = vectors.astype(np.float32, copy=False)
+        self.user_ids = np.array([d.user_id for d in documents], dtype=object)
+        self.carries_time = np.array([carries_time(d.text) for d in documents], dtype=bool)
+        self.sessions = _sessions(documents)
+        self.session_count = int(self.sessions.max()) + 1 if len(documents) else 0
         self._bm25: bm25s.BM25 | None = None
-        if documents:
+        tokens = keyword_tokens([d.text for d in documents])
+        # bm25s cannot index an empty vocabulary (every text only stop words, e.g. "ok", "?").
+        if any(tokens):
             self._bm25 = bm25s.BM25()
-            self._bm25.index(keyword_tokens([d.text for d in documents]), show_progress=False)
+            self._bm25.index(tokens, show_progress=False)
 
     def __len__(self) -> int:
         return len(self.documents)
@@ -96,27 +109,61 @@ class ScopeIndex:
 
     def keyword_scores(self, query: str) -> np.ndarray:
         if self._bm25 is None:
-            return np.zeros(0, dtype=np.float32)
+            return np.zeros(len(self.documents), dtype=np.float32)
         tokens = keyword_tokens([query])[0]
         if not tokens:
             return np.zeros(len(self.documents), dtype=np.float32)
         return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
 
 
-class IndexCache:
-    """Warm ``ScopeIndex`` objects keyed by (workspace, users, context)."""
+def _sessions(documents: list[Document]) -> np.ndarray:
+    """Session number of each observation (``NO_SESSION`` for beliefs), split at time gaps."""
+    sessions = np.full(len(documents), NO_SESSION, dtype=np.int64)
+    order = sorted(
+        (i for i, d in enumerate(documents) if d.item_type == OBSERVATION),
+        key=lambda i: documents[i].occurred_at,
+    )
+    current = NO_SESSION
+    previous: datetime | None = None
+    for i in order:
+        at = documents[i].occurred_at
+        if previous is None or at - previous > SESSION_GAP:
+            current += 1
+        sessions[i] = current
+        previous = at
+    return sessions
 
-    def __init__(self) -> None:
+
+class IndexCache:
+    """Warm ``ScopeIndex`` objects keyed by (workspace, users, context), least recently used out.
+
+    Bounded because a scope holds its vectors in memory (10 000 items × 384 floats ≈ 15 MB): a
+    process serving many users keeps the active ones warm and rebuilds the rest on demand.
+    """
+
+    def __init__(self, max_scopes: int = MAX_WARM_SCOPES) -> None:
         self._lock = threading.Lock()
-        self._entries: dict[tuple[str, frozenset[str], str | None], ScopeIndex] = {}
+        self.max_scopes = max_scopes
+        self._entries: OrderedDict[tuple[str, frozenset[str], str | None], ScopeIndex] = (
+            OrderedDict()
+        )
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def get(self, key: tuple[str, frozenset[str], str | None]) -> ScopeIndex | None:
         with self._lock:
-            return self._entries.get(key)
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
 
     def put(self, key: tuple[str, frozenset[str], str | None], index: ScopeIndex) -> None:
         with self._lock:
             self._entries[key] = index
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_scopes:
+                self._entries.popitem(last=False)
 
     def invalidate(self, workspace_id: str, user_id: str) -> None:
         with self._lock:

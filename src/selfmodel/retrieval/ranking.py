@@ -8,12 +8,15 @@ budget from being spent on near-duplicates.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
 
 from selfmodel.retrieval.index import BELIEF, ScopeIndex
+from selfmodel.retrieval.temporal import TemporalQuery
 
 RRF_K = 60
 
@@ -27,13 +30,26 @@ class RankingConfig:
     keyword_weight: float = 1.0
     # How much a belief's confidence moves its score: factor = 1 - w + w * confidence.
     confidence_weight: float = 0.3
-    # Beliefs summarise evidence; a small boost lets a good belief outrank its own raw turn.
-    belief_boost: float = 1.1
+    # Beliefs and observations compete on equal terms (LoCoMo: a boost > 1 lowered recall@10).
+    belief_boost: float = 1.0
     # Recency: factor = 1 + w * 2^(-age / half_life). Small: old facts stay retrievable.
     recency_weight: float = 0.05
     recency_half_life_days: float = 90.0
+    # A query that names some of the scope's users prefers their items: factor 1 + w.
+    named_user_weight: float = 0.5
+    # Session context: each observation gains w × the best fused score in its session, so a turn
+    # in a sitting that is about the query outranks an equally matching stray turn.
+    session_weight: float = 0.1
+    # "When…?" questions prefer items that carry a time: factor 1 + w.
+    when_weight: float = 0.3
+    # Items inside a period the query names ("in May 2023", "last summer"): factor 1 + w.
+    window_weight: float = 0.3
     # MMR trade-off between relevance (1.0) and novelty.
     mmr_lambda: float = 0.8
+    # Redundancy (as a cosine) of an item whose evidence the block already holds.
+    covered_redundancy: float = 1.0
+    # Match the query with the scope users' names taken out (see ``without_names``).
+    strip_names: bool = True
     # How many fused candidates are considered for MMR and recorded in the trace.
     candidate_pool: int = 60
 
@@ -50,11 +66,35 @@ class Candidate:
     signals: dict[str, float] = field(default_factory=dict)
 
 
-def _ranks(scores: np.ndarray, mask: np.ndarray | None = None) -> dict[int, int]:
+def _ranks(scores: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """1-based rank of every document by score; 0 where ``mask`` excludes it."""
     order = np.argsort(-scores, kind="stable")
     if mask is not None:
         order = order[mask[order]]
-    return {int(i): r + 1 for r, i in enumerate(order)}
+    ranks = np.zeros(len(scores), dtype=np.int64)
+    ranks[order] = np.arange(1, len(order) + 1)
+    return ranks
+
+
+def named_users(query: str, users: Mapping[str, str]) -> frozenset[str]:
+    """Ids of the scope's users (id → name) whose name appears as a word in ``query``."""
+    words = {w.lower() for w in re.findall(r"[\w'-]+", query)}
+    words |= {w.removesuffix("'s") for w in words}
+    return frozenset(uid for uid, name in users.items() if name and name.lower() in words)
+
+
+def without_names(query: str, names: Sequence[str]) -> str:
+    """``query`` with the scope users' names (and their possessive) taken out.
+
+    Beliefs name their subject in every statement while messages say "I", so a name left in the
+    query makes every belief look relevant; whose items matter is the named-user prior's job.
+    """
+    stripped = query
+    for name in names:
+        if name:
+            stripped = re.sub(rf"\b{re.escape(name)}(?:'s|’s)?\b", " ", stripped, flags=re.I)
+    stripped = " ".join(stripped.split())
+    return stripped if re.search(r"\w", stripped) else query
 
 
 def rank(
@@ -63,42 +103,85 @@ def rank(
     query_vector: np.ndarray,
     config: RankingConfig,
     now: datetime,
+    *,
+    users: Mapping[str, str] | None = None,
+    temporal: TemporalQuery | None = None,
+    original_query: str | None = None,
 ) -> list[Candidate]:
-    """All documents worth considering, best first, each with its signal breakdown."""
-    if not len(index):
+    """All documents worth considering, best first, each with its signal breakdown.
+
+    ``users`` maps the scope's user ids to their names (for the named-user prior); ``temporal``
+    is the query's time analysis (for the when / window priors); ``original_query`` is the
+    query as asked when ``query`` is the form used for matching (names taken out).
+    """
+    n = len(index)
+    if not n:
         return []
     dense = index.dense_scores(query_vector)
     keyword = index.keyword_scores(query)
     dense_rank = _ranks(dense)
     keyword_rank = _ranks(keyword, keyword > 0)
-    fused = np.zeros(len(index), dtype=np.float64)
-    for i, r in dense_rank.items():
-        fused[i] += config.dense_weight / (config.rrf_k + r)
-    for i, r in keyword_rank.items():
-        fused[i] += config.keyword_weight / (config.rrf_k + r)
+    rrf = config.dense_weight / (config.rrf_k + dense_rank)
+    rrf = rrf + np.where(keyword_rank > 0, config.keyword_weight / (config.rrf_k + keyword_rank), 0)
+
+    session_bonus = np.zeros(n)
+    if config.session_weight and index.session_count:
+        in_session = index.sessions >= 0
+        best = np.zeros(index.session_count)
+        np.maximum.at(best, index.sessions[in_session], rrf[in_session])
+        session_bonus[in_session] = config.session_weight * best[index.sessions[in_session]]
+    fused = rrf + session_bonus
+
+    named = named_users(original_query or query, users or {})
+    # Only a query naming some (not all) of the scope's users says whose items matter.
+    named_factor = np.ones(n)
+    if named and users and len(named) < len(users):
+        named_factor = np.where(
+            np.isin(index.user_ids, list(named)), 1 + config.named_user_weight, 1.0
+        )
+    time_factor = np.ones(n)
+    if temporal is not None and temporal.asks_when:
+        time_factor = np.where(index.carries_time, 1 + config.when_weight, 1.0)
+
     pool = np.argsort(-fused, kind="stable")[: config.candidate_pool * 2]
     candidates = []
-    for i in pool:
-        doc = index.documents[int(i)]
+    for i in (int(j) for j in pool):
+        doc = index.documents[i]
         confidence_factor = 1 - config.confidence_weight + config.confidence_weight * doc.confidence
         age_days = max((now - doc.occurred_at).total_seconds() / 86_400.0, 0.0)
         recency_factor = 1 + config.recency_weight * 2 ** (
             -age_days / config.recency_half_life_days
         )
         type_factor = config.belief_boost if doc.item_type == BELIEF else 1.0
-        score = float(fused[i]) * confidence_factor * recency_factor * type_factor
+        window_factor = 1.0
+        if temporal is not None and any(w.contains(doc.occurred_at) for w in temporal.windows):
+            window_factor = 1 + config.window_weight
+        score = (
+            float(fused[i])
+            * confidence_factor
+            * recency_factor
+            * type_factor
+            * float(named_factor[i])
+            * float(time_factor[i])
+            * window_factor
+        )
         candidates.append(
             Candidate(
-                index=int(i),
+                index=i,
                 score=score,
                 signals={
                     "dense": float(dense[i]),
-                    "dense_rank": float(dense_rank[int(i)]),
+                    "dense_rank": float(dense_rank[i]),
                     "keyword": float(keyword[i]),
-                    "keyword_rank": float(keyword_rank.get(int(i), 0)),
-                    "rrf": float(fused[i]),
+                    "keyword_rank": float(keyword_rank[i]),
+                    "rrf": float(rrf[i]),
+                    "session_bonus": float(session_bonus[i]),
                     "confidence_factor": confidence_factor,
                     "recency_factor": recency_factor,
+                    "type_factor": type_factor,
+                    "named_user_factor": float(named_factor[i]),
+                    "when_factor": float(time_factor[i]),
+                    "window_factor": window_factor,
                 },
             )
         )
@@ -115,16 +198,24 @@ def diversify(
     top = candidates[0].score or 1.0
     relevance = np.array([c.score / top for c in candidates])
     vectors = index.vectors[[c.index for c in candidates]]
+    evidence = [set(index.documents[c.index].evidence_ids) for c in candidates]
+    covered: set[str] = set()
     chosen: list[int] = []
     remaining = list(range(len(candidates)))
     while remaining and len(chosen) < limit:
         if chosen:
             redundancy = (vectors[remaining] @ vectors[chosen].T).max(axis=1)
+            # An item whose evidence is already all in the block repeats it, whatever its words.
+            repeated = np.array([bool(evidence[i]) and evidence[i] <= covered for i in remaining])
+            redundancy = np.where(
+                repeated, np.maximum(redundancy, config.covered_redundancy), redundancy
+            )
         else:
             redundancy = np.zeros(len(remaining))
         mmr = config.mmr_lambda * relevance[remaining] - (1 - config.mmr_lambda) * redundancy
         best = remaining[int(np.argmax(mmr))]
         chosen.append(best)
+        covered |= evidence[best]
         remaining.remove(best)
         candidates[best].signals["mmr"] = float(mmr.max())
     return [candidates[i] for i in chosen]

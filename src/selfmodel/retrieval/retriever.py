@@ -28,7 +28,14 @@ from selfmodel.retrieval.index import (
     belief_document,
     observation_document,
 )
-from selfmodel.retrieval.ranking import Candidate, RankingConfig, diversify, rank
+from selfmodel.retrieval.ranking import (
+    Candidate,
+    RankingConfig,
+    diversify,
+    rank,
+    without_names,
+)
+from selfmodel.retrieval.temporal import analyse
 from selfmodel.retrieval.tokens import TokenCounter
 from selfmodel.storage import BeliefFilter, Store, TraceRecord
 
@@ -134,8 +141,20 @@ class Retriever:
         config = config or self.config
         now = now or utcnow()
         index = self._index(scope)
-        query_vector = self.embedder.embed_one(query)
-        candidates = rank(index, query, query_vector, config, now)
+        names = {u.id: u.display_name or u.external_id for u in scope.users}
+        matched = without_names(query, list(names.values())) if config.strip_names else query
+        query_vector = self.embedder.embed_one(matched)
+        temporal = analyse(query, now)
+        candidates = rank(
+            index,
+            matched,
+            query_vector,
+            config,
+            now,
+            users=names,
+            temporal=temporal,
+            original_query=query,
+        )
         wanted = limit if limit is not None else config.candidate_pool
         diverse = diversify(index, candidates, config, wanted)
         chosen, used = self._fit(index, diverse, budget_tokens, scope)
@@ -160,6 +179,10 @@ class Retriever:
                 config=traced_config,
                 payload={
                     "context_id": scope.context_id,
+                    "now": now.isoformat(),
+                    "matched_query": matched,
+                    "temporal": temporal.as_dict(),
+                    "indexed_items": len(index),
                     "candidates": [
                         {
                             "id": index.documents[c.index].id,

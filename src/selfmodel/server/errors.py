@@ -12,6 +12,7 @@ a body that is not JSON at all is **400** ``malformed_json``; a body over the si
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -66,14 +67,16 @@ def error_response(
     code: str,
     message: str,
     details: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
 
 
 def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
-    return {k: v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
-            for k, v in details.items()}
+    return {
+        k: v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
+        for k, v in details.items()
+    }
 
 
 async def _selfmodel_error(request: Request, exc: Exception) -> JSONResponse:
@@ -126,4 +129,10 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected)
 
 
-__all__ = ["STATUS_BY_ERROR", "error_body", "error_response", "install_error_handlers", "status_for"]
+__all__ = [
+    "STATUS_BY_ERROR",
+    "error_body",
+    "error_response",
+    "install_error_handlers",
+    "status_for",
+]

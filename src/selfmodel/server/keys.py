@@ -57,7 +57,9 @@ def parse_scope(value: str) -> Scope:
         return Scope(value)
     except ValueError:
         allowed = ", ".join(s.value for s in Scope)
-        raise InvalidInputError(f"scope {value!r} is not one of: {allowed}", field="scope") from None
+        raise InvalidInputError(
+            f"scope {value!r} is not one of: {allowed}", field="scope"
+        ) from None
 
 
 def create_workspace(store: Store, name: str) -> Workspace:
@@ -73,7 +75,9 @@ def create_workspace(store: Store, name: str) -> Workspace:
         return store.get_or_create_workspace(name)
 
 
-def mint_key(store: Store, workspace: Workspace, scope: Scope, name: str | None = None) -> MintedKey:
+def mint_key(
+    store: Store, workspace: Workspace, scope: Scope, name: str | None = None
+) -> MintedKey:
     """Create and store a key for ``workspace``; the returned secret is not stored anywhere."""
     if name is not None and len(name) > MAX_KEY_NAME_CHARS:
         raise InvalidInputError(f"key name is longer than {MAX_KEY_NAME_CHARS} characters")
@@ -90,7 +94,9 @@ def mint_key(store: Store, workspace: Workspace, scope: Scope, name: str | None 
     return MintedKey(record=record, secret=secret)
 
 
-def mint_key_for(store: Store, workspace_name: str, scope: Scope, name: str | None = None) -> MintedKey:
+def mint_key_for(
+    store: Store, workspace_name: str, scope: Scope, name: str | None = None
+) -> MintedKey:
     """``mint_key`` for a workspace named by the CLI user; it must exist."""
     workspace = store.get_workspace(workspace_name)
     if workspace is None:

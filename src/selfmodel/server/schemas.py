@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from selfmodel.domain import BeliefKind, ObservationKind, Role
 from selfmodel.ingest.messages import MAX_EXTERNAL_ID_CHARS
@@ -23,8 +24,30 @@ MAX_CONTEXT_ITEMS = 500
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 100
 
+# Stored timestamps are fixed-width text (they sort as times); years before 1000 would not be.
+MIN_TIMESTAMP_YEAR = 1000
+
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS)]
+
+
+def _plausible(value: datetime | None) -> datetime | None:
+    if value is not None and value.year < MIN_TIMESTAMP_YEAR:
+        raise ValueError(f"timestamps before the year {MIN_TIMESTAMP_YEAR} are not accepted")
+    return value
+
+
+Timestamp = Annotated[datetime, AfterValidator(_plausible)]
 T = TypeVar("T")
+
+
+class BeliefStatusFilter(StrEnum):
+    """A belief status to list, or ``all`` for every status."""
+
+    ACTIVE = "active"
+    SUPERSEDED = "superseded"
+    REJECTED = "rejected"
+    DECAYED = "decayed"
+    ALL = "all"
 
 
 class _In(BaseModel):
@@ -37,7 +60,7 @@ class MessageIn(_In):
     content: str = Field(min_length=1, description="What was said or happened.")
     role: Role = Role.USER
     speaker: Name | None = None
-    occurred_at: datetime | None = Field(default=None, description="ISO 8601; default: `at`.")
+    occurred_at: Timestamp | None = Field(default=None, description="ISO 8601; default: `at`.")
     id: str | None = Field(
         default=None,
         min_length=1,
@@ -54,7 +77,7 @@ class ObserveIn(_In):
 
     messages: list[MessageIn] = Field(min_length=1)
     context: Name | None = Field(default=None, description="Where this happened (a surface).")
-    at: datetime | None = Field(default=None, description="Default `occurred_at` (default: now).")
+    at: Timestamp | None = Field(default=None, description="Default `occurred_at` (default: now).")
     source: Name | None = None
     wait: bool = Field(
         default=True,
@@ -134,6 +157,7 @@ class KeyCreatedOut(KeyOut):
 
 class TraceOut(BaseModel):
     id: str
+    workspace_id: str
     user_ids: list[str]
     query: str
     created_at: datetime

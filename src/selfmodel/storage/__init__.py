@@ -10,14 +10,23 @@ __all__ = [
     "Store",
     "StoredVectors",
     "TraceRecord",
+    "is_postgres_url",
     "open_store",
 ]
 
 
-def open_store(location: str) -> Store:
-    """Open the store at ``location`` (a SQLite file path)."""
-    if location.startswith(("postgresql://", "postgres://")):
-        from selfmodel.errors import ConfigurationError
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
-        raise ConfigurationError("PostgreSQL support is not installed in this version")
+
+def is_postgres_url(location: str) -> bool:
+    return location.startswith(POSTGRES_SCHEMES)
+
+
+def open_store(location: str) -> Store:
+    """Open the store at ``location``: a SQLite file path or a ``postgresql://`` URL."""
+    if is_postgres_url(location):
+        # Imported here so the embedded default never loads the PostgreSQL driver.
+        from selfmodel.storage.postgres import PostgresStore
+
+        return PostgresStore(location)
     return SQLiteStore(location)

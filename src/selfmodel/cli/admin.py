@@ -1,0 +1,129 @@
+"""``selfmodel workspace …`` and ``selfmodel key …``: the admin bootstrap of the HTTP API.
+
+These work on the database directly (no server, no model loaded): create a workspace, mint its
+first admin key, and from then on manage keys over the API too.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from selfmodel.cli.app import DEFAULT_DB, DbOption, console, friendly_errors
+from selfmodel.domain import Workspace
+from selfmodel.domain.time import utcnow
+from selfmodel.errors import NotFoundError, WorkspaceNotFoundError
+from selfmodel.storage import Store, open_store
+
+workspace_app: typer.Typer = typer.Typer(
+    help="Workspaces: isolated tenants of one database.", no_args_is_help=True
+)
+key_app: typer.Typer = typer.Typer(
+    help="Workspace API keys for the HTTP API.", no_args_is_help=True
+)
+
+TargetWorkspace = Annotated[
+    str, typer.Option("--workspace", "-w", help="The workspace (it must exist).")
+]
+
+
+@contextmanager
+def _store(db: str) -> Iterator[Store]:
+    store = open_store(db)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@workspace_app.command("create")
+@friendly_errors
+def workspace_create(
+    name: Annotated[str, typer.Argument(help="Name of the new workspace.")],
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Create a workspace (refuses a name that exists)."""
+    from selfmodel.server.keys import create_workspace
+
+    with _store(db) as store:
+        ws = create_workspace(store, name)
+    console.print(f"created workspace {ws.name} ({ws.id})", highlight=False)
+
+
+@workspace_app.command("list")
+@friendly_errors
+def workspace_list(db: DbOption = DEFAULT_DB) -> None:
+    """List the workspaces of a database."""
+    with _store(db) as store:
+        for ws in store.list_workspaces():
+            console.print(f"{ws.name}\t{ws.id}", highlight=False)
+
+
+@key_app.command("create")
+@friendly_errors
+def key_create(
+    workspace: TargetWorkspace,
+    scope: Annotated[str, typer.Option(help="admin, write or read.")] = "read",
+    name: Annotated[str | None, typer.Option(help="A label for the key.")] = None,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Mint an API key; the key is printed once, alone on the last line."""
+    from selfmodel.server.keys import mint_key_for, parse_scope
+
+    with _store(db) as store:
+        minted = mint_key_for(store, workspace, parse_scope(scope), name)
+    console.print(
+        f"created {minted.record.scope} key {minted.record.id} for workspace {workspace}; "
+        "store it now, it is not shown again:",
+        highlight=False,
+    )
+    sys.stdout.write(minted.secret + "\n")
+
+
+@key_app.command("list")
+@friendly_errors
+def key_list(workspace: TargetWorkspace, db: DbOption = DEFAULT_DB) -> None:
+    """List a workspace's keys (never their secrets)."""
+    with _store(db) as store:
+        ws = _workspace(store, workspace)
+        keys = store.list_api_keys(ws.id)
+    table = Table(title=f"API keys of {workspace}")
+    for column in ("id", "prefix", "scope", "name", "created", "revoked"):
+        table.add_column(column)
+    for k in keys:
+        table.add_row(
+            k.id,
+            k.prefix + "…",
+            k.scope,
+            k.name or "",
+            k.created_at.strftime("%Y-%m-%d %H:%M"),
+            k.revoked_at.strftime("%Y-%m-%d %H:%M") if k.revoked_at else "",
+        )
+    console.print(table)
+
+
+@key_app.command("revoke")
+@friendly_errors
+def key_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id (see `selfmodel key list`).")],
+    workspace: TargetWorkspace,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Revoke a key: it stops working at once."""
+    with _store(db) as store:
+        ws = _workspace(store, workspace)
+        if store.revoke_api_key(ws.id, key_id, utcnow()) is None:
+            raise NotFoundError(f"no API key {key_id!r} in workspace {workspace!r}")
+    console.print(f"revoked {key_id}", highlight=False)
+
+
+def _workspace(store: Store, name: str) -> Workspace:
+    found = store.get_workspace(name)
+    if found is None:
+        raise WorkspaceNotFoundError(f"no workspace {name!r}")
+    return found

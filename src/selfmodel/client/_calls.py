@@ -1,0 +1,221 @@
+"""The requests behind each SDK method, shared by ``Client`` and ``AsyncClient``.
+
+A ``Call`` says what to send and how to read the answer; the two clients only differ in how they
+send it (blocking or async).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
+from urllib.parse import quote
+
+from selfmodel.domain import (
+    Belief,
+    BeliefDetail,
+    BeliefEvent,
+    BeliefKind,
+    BeliefStatus,
+    ContextResult,
+    ObserveResult,
+    User,
+)
+from selfmodel.ingest.messages import Message
+from selfmodel.storage.base import DeletedCounts, TraceRecord
+
+T = TypeVar("T")
+PAGE_SIZE = 500
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    method: str
+    path: str
+    parse: Callable[[Any], T]
+    params: list[tuple[str, str | int | float | bool | None]] = field(default_factory=list)
+    json: Any = None
+    write: bool = False  # sent with an Idempotency-Key, so retrying it is safe
+
+
+def _seg(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Message):
+        return value.model_dump(mode="json", exclude_none=True)
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _messages(messages: Any) -> list[Any]:
+    items = [messages] if isinstance(messages, (str, Message, Mapping)) else list(messages)
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, str):
+            out.append({"content": item})
+        elif isinstance(item, Mapping) and "content" not in item and "text" in item:
+            data = dict(item)
+            data["content"] = data.pop("text")
+            out.append(_jsonable(data))
+        else:
+            out.append(_jsonable(item))
+    return out
+
+
+def observe(
+    user: str,
+    messages: Any,
+    *,
+    context: str | None,
+    at: datetime | str | None,
+    source: str | None,
+    wait: bool,
+) -> Call[ObserveResult]:
+    body: dict[str, Any] = {"messages": _messages(messages), "wait": wait}
+    for name, value in (("context", context), ("at", at), ("source", source)):
+        if value is not None:
+            body[name] = _jsonable(value)
+    return Call(
+        "POST",
+        f"/v1/users/{_seg(user)}/observations",
+        ObserveResult.model_validate,
+        json=body,
+        write=True,
+    )
+
+
+def beliefs_page(
+    user: str,
+    *,
+    kind: BeliefKind | str | None,
+    status: BeliefStatus | str | Sequence[BeliefStatus | str] | None,
+    context: str | None,
+    min_confidence: float | None,
+    cursor: str | None,
+    limit: int,
+) -> Call[tuple[list[Belief], str | None]]:
+    params: list[tuple[str, str | int | float | bool | None]] = [("limit", str(limit))]
+    if status is None:
+        params.append(("status", "all"))
+    elif isinstance(status, str):
+        params.append(("status", str(status)))
+    else:
+        params.extend(("status", str(s)) for s in status)
+    if kind is not None:
+        params.append(("kind", str(kind)))
+    if context is not None:
+        params.append(("context", context))
+    if min_confidence is not None:
+        params.append(("min_confidence", repr(float(min_confidence))))
+    if cursor is not None:
+        params.append(("cursor", cursor))
+
+    def parse(data: Any) -> tuple[list[Belief], str | None]:
+        return [Belief.model_validate(b) for b in data["items"]], data.get("next_cursor")
+
+    return Call("GET", f"/v1/users/{_seg(user)}/beliefs", parse, params=params)
+
+
+def users_page(cursor: str | None) -> Call[tuple[list[User], str | None]]:
+    params: list[tuple[str, str | int | float | bool | None]] = [("limit", str(PAGE_SIZE))]
+    if cursor:
+        params.append(("cursor", cursor))
+
+    def parse(data: Any) -> tuple[list[User], str | None]:
+        return [User.model_validate(u) for u in data["items"]], data.get("next_cursor")
+
+    return Call("GET", "/v1/users", parse, params=params)
+
+
+def user(external_id: str) -> Call[User]:
+    return Call("GET", f"/v1/users/{_seg(external_id)}", User.model_validate)
+
+
+def belief(belief_id: str) -> Call[BeliefDetail]:
+    return Call("GET", f"/v1/beliefs/{_seg(belief_id)}", BeliefDetail.model_validate)
+
+
+def history(belief_id: str) -> Call[list[BeliefEvent]]:
+    return Call(
+        "GET",
+        f"/v1/beliefs/{_seg(belief_id)}/history",
+        lambda data: [BeliefEvent.model_validate(e) for e in data],
+    )
+
+
+def context(
+    user: str | Sequence[str],
+    query: str,
+    *,
+    budget_tokens: int | None,
+    context: str | None,
+    limit: int | None,
+) -> Call[ContextResult]:
+    body: dict[str, Any] = {"user": user if isinstance(user, str) else list(user), "query": query}
+    for name, value in (("budget_tokens", budget_tokens), ("context", context), ("limit", limit)):
+        if value is not None:
+            body[name] = value
+    return Call("POST", "/v1/context", ContextResult.model_validate, json=body)
+
+
+def belief_action(belief_id: str, action: str) -> Call[Belief]:
+    return Call(
+        "POST", f"/v1/beliefs/{_seg(belief_id)}/{action}", Belief.model_validate, write=True
+    )
+
+
+def edit(belief_id: str, statement: str, kind: BeliefKind | str | None) -> Call[Belief]:
+    body: dict[str, Any] = {"statement": statement}
+    if kind is not None:
+        body["kind"] = str(kind)
+    return Call(
+        "PATCH", f"/v1/beliefs/{_seg(belief_id)}", Belief.model_validate, json=body, write=True
+    )
+
+
+def add_belief(
+    user: str, statement: str, kind: BeliefKind | str, context: str | None
+) -> Call[Belief]:
+    body: dict[str, Any] = {"statement": statement, "kind": str(kind)}
+    if context is not None:
+        body["context"] = context
+    return Call(
+        "POST", f"/v1/users/{_seg(user)}/beliefs", Belief.model_validate, json=body, write=True
+    )
+
+
+def export(user: str) -> Call[dict[str, Any]]:
+    return Call("GET", f"/v1/users/{_seg(user)}/export", dict)
+
+
+def forget(user: str) -> Call[DeletedCounts]:
+    return Call(
+        "DELETE",
+        f"/v1/users/{_seg(user)}",
+        lambda data: DeletedCounts({str(k): int(v) for k, v in data["deleted"].items()}),
+        write=True,
+    )
+
+
+def trace(trace_id: str) -> Call[TraceRecord]:
+    def parse(data: Any) -> TraceRecord:
+        return TraceRecord(
+            id=data["id"],
+            workspace_id=data["workspace_id"],
+            user_ids=tuple(data["user_ids"]),
+            query=data["query"],
+            created_at=datetime.fromisoformat(data["created_at"].replace("Z", "+00:00")),
+            latency_ms=float(data["latency_ms"]),
+            config=data["config"],
+            payload=data["payload"],
+        )
+
+    return Call("GET", f"/v1/traces/{_seg(trace_id)}", parse)

@@ -1,0 +1,332 @@
+"""The Mirror's pages: server-rendered HTML, plain forms and redirects (htmx only smooths them).
+
+Every route resolves the visitor's session first and acts only on that person's rows: a belief or
+prompt id of anyone else answers exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from selfmodel.domain import BeliefKind
+from selfmodel.engine import SelfModel
+from selfmodel.errors import (
+    BeliefNotFoundError,
+    InvalidInputError,
+    MirrorAccessError,
+    NotFoundError,
+    PayloadTooLargeError,
+    SelfModelError,
+)
+from selfmodel.mirror import views
+from selfmodel.mirror.access import SESSION_COOKIE, MirrorSession, open_link, resume
+from selfmodel.mirror.tokens import Refusal
+
+HERE = Path(__file__).parent
+STATIC_FILES = {
+    "mirror.css": "text/css",
+    "mirror.js": "text/javascript",
+    "htmx.min.js": "text/javascript",
+}
+MAX_FORM_BYTES = 16_384
+# A browser caches the static files for a day; they are small and change with releases only.
+STATIC_MAX_AGE_S = 86_400
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+        " connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+REFUSAL_PAGES: dict[str, tuple[int, str, str]] = {
+    Refusal.EXPIRED: (410, "This link has expired", "Links to your Mirror work for a while only."),
+    Refusal.REVOKED: (403, "This link no longer works", "It has been switched off."),
+    Refusal.TAMPERED: (403, "This link cannot be trusted", "It does not match the one we sent."),
+    Refusal.MALFORMED: (400, "This is not a working link", "Part of it may be missing."),
+}
+
+ModelProvider = Callable[[Request], SelfModel]
+
+
+def _templates() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["day"] = lambda d: d.strftime("%-d %b %Y") if d else ""
+    env.filters["when"] = lambda d: d.strftime("%-d %b %Y, %H:%M") if d else ""
+    return env
+
+
+class MirrorPages:
+    """Renders pages and answers forms for one session; built per request by the router."""
+
+    def __init__(self, env: Environment, prefix: str) -> None:
+        self.env = env
+        self.prefix = prefix
+
+    def html(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+        body = self.env.get_template(template).render(prefix=self.prefix, **values)
+        return HTMLResponse(body, status_code=status, headers=SECURITY_HEADERS)
+
+    def refused(self, error: MirrorAccessError) -> HTMLResponse:
+        reason = str(error.details.get("reason", Refusal.MALFORMED))
+        status, title, hint = REFUSAL_PAGES.get(reason, REFUSAL_PAGES[Refusal.MALFORMED])
+        response = self.html(
+            "message.html", status, title=title, message=error.message, hint=hint, session=None
+        )
+        return response
+
+    def back(self, notice: str, belief_id: str | None = None, page: str = "/") -> Response:
+        query = {"notice": notice, **({"b": belief_id} if belief_id else {})}
+        anchor = f"#{belief_id}" if belief_id else ""
+        return RedirectResponse(
+            f"{self.prefix}{page}?{urlencode(query)}{anchor}", status_code=303,
+            headers=SECURITY_HEADERS,
+        )
+
+
+async def read_form(request: Request) -> dict[str, list[str]]:
+    """A urlencoded form body, size-limited (no multipart: the Mirror never uploads files)."""
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise PayloadTooLargeError("this form is larger than the Mirror accepts")
+    try:
+        return parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=200)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidInputError("this form could not be read") from exc
+
+
+def field(form: dict[str, list[str]], name: str) -> str:
+    values = form.get(name)
+    return values[0] if values else ""
+
+
+def owned_belief(session: MirrorSession, belief_id: str) -> views.BeliefView:
+    """The belief if it is this person's; someone else's answers as not found."""
+    try:
+        detail = session.model.belief(belief_id)
+    except BeliefNotFoundError:
+        detail = None
+    if detail is None or detail.belief.user_id != session.user.id:
+        raise BeliefNotFoundError("there is no such belief in your Mirror")
+    return views.belief_view(detail)
+
+
+def home_values(session: MirrorSession, notice: str, focus: str) -> dict[str, Any]:
+    model, user = session.model, session.external_id
+    beliefs = model.beliefs(user, status=None)
+    cards = [views.belief_view(model.belief(b.id)) for b in beliefs]
+    set_aside = [c for c in cards if not c.active]
+    return {
+        "session": session,
+        "sections": views.sections(cards),
+        "set_aside": set_aside,
+        "count": sum(1 for c in cards if c.active),
+        "prompts": model.prompts(user, open_only=True),
+        "kinds": views.KIND_NAMES,
+        "notice": views.NOTICES.get(notice, ""),
+        "focus": focus,
+    }
+
+
+def create_mirror_router(model_for: ModelProvider, *, prefix: str = "/mirror") -> APIRouter:
+    """The Mirror's routes under ``prefix``; ``model_for(request)`` is the server's SelfModel."""
+    env = _templates()
+    pages = MirrorPages(env, prefix)
+    router = APIRouter(prefix=prefix, include_in_schema=False)
+
+    def session_of(request: Request) -> MirrorSession:
+        return resume(model_for(request), request.cookies.get(SESSION_COOKIE))
+
+    async def guarded(request: Request, action: Callable[[MirrorSession], Response]) -> Response:
+        """Run ``action`` for the visitor's session; errors become pages, never stack traces."""
+        try:
+            form = await read_form(request) if request.method == "POST" else {}
+            # The engine blocks (SQLite, embeddings): keep it off the event loop.
+            session = await run_in_threadpool(session_of, request)
+            if request.method == "POST":
+                session.check_csrf(field(form, "csrf"))
+            request.state.form = form
+            return await run_in_threadpool(action, session)
+        except MirrorAccessError as exc:
+            return pages.refused(exc)
+        except NotFoundError as exc:
+            return pages.html("message.html", 404, title="Not found", message=exc.message,
+                              hint="It may have been deleted.", session=None)
+        except SelfModelError as exc:
+            return pages.html("message.html", 422 if isinstance(exc, InvalidInputError) else 500,
+                              title="That didn't work", message=exc.message,
+                              hint="Go back and try again.", session=None)
+
+    def form_of(request: Request) -> dict[str, list[str]]:
+        form: dict[str, list[str]] = request.state.form
+        return form
+
+    @router.get("/open/{token}")
+    def open_(request: Request, token: str) -> Response:
+        try:
+            session, cookie = open_link(model_for(request), token)
+        except MirrorAccessError as exc:
+            return pages.refused(exc)
+        # A page (not a redirect) so the next request starts from our own site and the
+        # SameSite=Strict cookie is sent with it, even when the link was opened from an email.
+        response = pages.html("opening.html", session=None)
+        response.set_cookie(
+            SESSION_COOKIE,
+            cookie,
+            max_age=max(session.claims.expires_at - int(time.time()), 1),
+            path=prefix,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+        return response
+
+    @router.get("/")
+    async def home(request: Request) -> Response:
+        notice = request.query_params.get("notice", "")
+        focus = request.query_params.get("b", "")
+        return await guarded(
+            request, lambda s: pages.html("home.html", **home_values(s, notice, focus))
+        )
+
+    def belief_action(name: str, notice: str) -> None:
+        async def handler(request: Request, belief_id: str) -> Response:
+            def act(session: MirrorSession) -> Response:
+                owned_belief(session, belief_id)
+                model = session.model
+                if name == "confirm":
+                    model.confirm(belief_id)
+                elif name == "reject":
+                    model.reject(belief_id)
+                elif name == "outdated":
+                    model.mark_outdated(belief_id)
+                elif name == "edit":
+                    model.edit(belief_id, field(form_of(request), "statement"))
+                return pages.back(notice, belief_id)
+
+            return await guarded(request, act)
+
+        router.add_api_route(f"/beliefs/{{belief_id}}/{name}", handler, methods=["POST"])
+
+    belief_action("confirm", "confirmed")
+    belief_action("reject", "rejected")
+    belief_action("outdated", "outdated")
+    belief_action("edit", "edited")
+
+    @router.post("/beliefs")
+    async def add(request: Request) -> Response:
+        def act(session: MirrorSession) -> Response:
+            form = form_of(request)
+            kind = field(form, "kind") or BeliefKind.FACT.value
+            belief = session.model.add_belief(
+                session.external_id, field(form, "statement"), kind=kind
+            )
+            return pages.back("added", belief.id)
+
+        return await guarded(request, act)
+
+    @router.post("/prompts")
+    async def answer(request: Request) -> Response:
+        def act(session: MirrorSession) -> Response:
+            form = form_of(request)
+            selected = set(form.get("selected", []))
+            shown = form.get("shown", [])
+            answers = {pid: pid in selected for pid in shown}
+            answered = session.model.answer_prompts(session.external_id, answers)
+            if not answered:
+                return pages.back("nothing")
+            return pages.back("answered" if any(p.selected for p in answered) else "dismissed")
+
+        return await guarded(request, act)
+
+    @router.get("/timeline")
+    async def timeline_page(request: Request) -> Response:
+        def act(session: MirrorSession) -> Response:
+            model, user = session.model, session.external_id
+            events = views.timeline(model.timeline(user), model.beliefs(user, status=None))
+            return pages.html("timeline.html", session=session, events=events)
+
+        return await guarded(request, act)
+
+    @router.get("/export")
+    async def export(request: Request) -> Response:
+        def act(session: MirrorSession) -> Response:
+            data = session.model.export(session.external_id)
+            filename = f"selfmodel-{_safe_name(session.external_id)}.json"
+            return Response(
+                json.dumps(data, indent=2, ensure_ascii=False),
+                media_type="application/json",
+                headers={
+                    **SECURITY_HEADERS,
+                    "Content-Disposition": f'attachment; filename="{filename}"',
+                },
+            )
+
+        return await guarded(request, act)
+
+    @router.get("/delete")
+    async def delete_confirm(request: Request) -> Response:
+        return await guarded(request, lambda s: pages.html("delete.html", session=s))
+
+    @router.post("/delete")
+    async def delete(request: Request) -> Response:
+        def act(session: MirrorSession) -> Response:
+            if field(form_of(request), "confirm") != "delete":
+                return pages.html("delete.html", 422, session=session, missing=True)
+            counts = session.model.forget(session.external_id)
+            response = pages.html("deleted.html", session=None, total=counts.total)
+            response.delete_cookie(SESSION_COOKIE, path=prefix)
+            return response
+
+        return await guarded(request, act)
+
+    @router.post("/signout")
+    async def signout(request: Request) -> Response:
+        def act(session: MirrorSession) -> Response:
+            response = pages.html(
+                "message.html", title="You're signed out",
+                message="Open your link again whenever you like.", hint="", session=None,
+            )
+            response.delete_cookie(SESSION_COOKIE, path=prefix)
+            return response
+
+        return await guarded(request, act)
+
+    @router.get("/static/{name}")
+    def static(name: str) -> Response:
+        if name not in STATIC_FILES:
+            return Response(status_code=404)
+        return FileResponse(
+            HERE / "static" / name,
+            media_type=STATIC_FILES[name],
+            headers={
+                "Cache-Control": f"public, max-age={STATIC_MAX_AGE_S}",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+    return router
+
+
+def _safe_name(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)[:60] or "me"
+
+
+__all__ = ["create_mirror_router"]

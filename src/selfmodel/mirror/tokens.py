@@ -1,0 +1,108 @@
+"""Signed, expiring tokens for Mirror links and sessions (stdlib HMAC-SHA256).
+
+A token is ``base64url(claims JSON) "." base64url(HMAC)``. The HMAC key is derived from the
+workspace's Mirror secret *and the token's purpose*, so a link token can never be replayed as a
+session cookie or the other way round. Tokens are never stored: the ``mirror_links`` row they name
+is what lets a link be revoked before it expires.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from selfmodel.errors import MirrorAccessError
+
+# Far longer than any token we mint; refuse bigger input before decoding it.
+MAX_TOKEN_CHARS = 1_024
+
+
+class Purpose(StrEnum):
+    LINK = "link"  # in the URL the product hands the person
+    SESSION = "session"  # in the HttpOnly cookie the link is exchanged for
+
+
+class Refusal(StrEnum):
+    """Why a token was refused; the Mirror shows a page written for each."""
+
+    MALFORMED = "malformed"
+    TAMPERED = "tampered"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True)
+class Claims:
+    """What a token vouches for: whose Mirror, through which link, until when."""
+
+    workspace: str  # workspace name (indexed lookup); ``workspace_id`` guards against reuse
+    workspace_id: str
+    user_id: str
+    link_id: str
+    expires_at: int  # unix seconds
+    csrf: str = ""  # sessions only: the token every form must echo
+
+    def expired(self, now: datetime) -> bool:
+        return now.timestamp() >= self.expires_at
+
+
+def refused(reason: Refusal, message: str) -> MirrorAccessError:
+    return MirrorAccessError(message, reason=reason.value)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _key(secret: str, purpose: Purpose) -> bytes:
+    return hmac.new(
+        secret.encode("utf-8"), f"selfmodel-mirror/{purpose.value}".encode(), hashlib.sha256
+    ).digest()
+
+
+def sign(secret: str, purpose: Purpose, claims: Claims) -> str:
+    """A token carrying ``claims`` for ``purpose``."""
+    body = _b64(json.dumps(asdict(claims), separators=(",", ":"), sort_keys=True).encode())
+    mac = hmac.new(_key(secret, purpose), body.encode("ascii"), hashlib.sha256).digest()
+    return f"{body}.{_b64(mac)}"
+
+
+def peek(token: str) -> Claims:
+    """The claims of a token *without* checking its signature (only to find whose secret)."""
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS or token.count(".") != 1:
+        raise refused(Refusal.MALFORMED, "this link is incomplete or not a Mirror link")
+    body, _ = token.split(".")
+    try:
+        data = json.loads(_unb64(body))
+        return Claims(**data)
+    except (ValueError, TypeError, binascii.Error):
+        raise refused(Refusal.MALFORMED, "this link is incomplete or not a Mirror link") from None
+
+
+def verify(secret: str, purpose: Purpose, token: str, *, now: datetime | None = None) -> Claims:
+    """The claims of a genuine, unexpired token; raises ``MirrorAccessError`` otherwise."""
+    claims = peek(token)
+    body, mac_text = token.split(".")
+    expected = hmac.new(_key(secret, purpose), body.encode("ascii"), hashlib.sha256).digest()
+    try:
+        given = _unb64(mac_text)
+    except (ValueError, binascii.Error):
+        given = b""
+    if not hmac.compare_digest(expected, given):
+        raise refused(Refusal.TAMPERED, "this link has been altered and cannot be trusted")
+    if claims.expired(now or datetime.now(UTC)):
+        raise refused(Refusal.EXPIRED, "this link has expired")
+    return claims
+
+
+__all__ = ["MAX_TOKEN_CHARS", "Claims", "Purpose", "Refusal", "peek", "refused", "sign", "verify"]

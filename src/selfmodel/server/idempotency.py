@@ -1,0 +1,101 @@
+"""``Idempotency-Key`` on writes: a retried request gets the first answer replayed, not redone.
+
+The key is claimed (a row with status 0) before the work runs, so two concurrent requests with
+one key cannot both run: the second gets 409 until the first finishes. The same key with a
+different request (method, path or body) is 409 ``idempotency_conflict``. Only successful
+answers are stored; after an error the reservation is dropped so the client may retry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
+
+from selfmodel.domain.time import utcnow
+from selfmodel.errors import IdempotencyConflictError, InvalidInputError
+from selfmodel.server.auth import Caller
+from selfmodel.server.state import server_state
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+MAX_IDEMPOTENCY_KEY_CHARS = 255
+
+
+async def run_write(
+    request: Request,
+    caller: Caller,
+    work: Callable[[], Any],
+    *,
+    status_code: int = 200,
+) -> Response:
+    """Run ``work`` (sync, in a thread) and answer JSON, honouring an ``Idempotency-Key``."""
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return _json(await run_in_threadpool(work), status_code)
+    if not key.strip() or len(key) > MAX_IDEMPOTENCY_KEY_CHARS:
+        raise InvalidInputError(
+            f"{IDEMPOTENCY_HEADER} must be 1–{MAX_IDEMPOTENCY_KEY_CHARS} characters",
+            field=IDEMPOTENCY_HEADER,
+        )
+    store = caller.sm.store
+    workspace_id = caller.sm.workspace.id
+    request_hash = await _request_hash(request)
+    ttl = timedelta(seconds=server_state(request).limits.idempotency_ttl_s)
+    existing = await run_in_threadpool(
+        store.reserve_idempotency_key,
+        workspace_id,
+        key,
+        request_hash,
+        expired_before=utcnow() - ttl,
+    )
+    if existing is not None:
+        if existing.request_hash != request_hash:
+            raise IdempotencyConflictError(
+                f"{IDEMPOTENCY_HEADER} {key!r} was used for a different request"
+            )
+        if existing.status_code == 0:
+            raise IdempotencyConflictError(
+                f"a request with {IDEMPOTENCY_HEADER} {key!r} is still in progress"
+            )
+        return Response(
+            existing.response,
+            status_code=existing.status_code,
+            media_type="application/json",
+            headers={REPLAYED_HEADER: "true"},
+        )
+    try:
+        result = await run_in_threadpool(work)
+    except BaseException:
+        await run_in_threadpool(store.release_idempotency_key, workspace_id, key)
+        raise
+    response = _json(result, status_code)
+    await run_in_threadpool(
+        store.complete_idempotency_key,
+        workspace_id,
+        key,
+        status_code,
+        bytes(response.body).decode("utf-8"),
+    )
+    return response
+
+
+async def _request_hash(request: Request) -> str:
+    digest = hashlib.sha256()
+    digest.update(request.method.encode())
+    digest.update(b"\0" + request.url.path.encode() + b"\0")
+    digest.update(await request.body())
+    return digest.hexdigest()
+
+
+def _json(result: Any, status_code: int) -> JSONResponse:
+    return JSONResponse(jsonable_encoder(result), status_code=status_code)
+
+
+__all__ = ["IDEMPOTENCY_HEADER", "REPLAYED_HEADER", "run_write"]

@@ -1,0 +1,105 @@
+"""Beliefs: list and filter, inspect (evidence and history), and the user's corrections."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query, Request
+from fastapi.responses import Response
+
+from selfmodel.domain import Belief, BeliefDetail, BeliefEvent, BeliefKind, BeliefStatus
+from selfmodel.server.auth import Reader, Writer
+from selfmodel.server.idempotency import run_write
+from selfmodel.server.pagination import page
+from selfmodel.server.routes import IdPath, UserPath, v1_router
+from selfmodel.server.schemas import (
+    DEFAULT_PAGE_SIZE,
+    MAX_NAME_CHARS,
+    MAX_PAGE_SIZE,
+    BeliefStatusFilter,
+    EditIn,
+    NewBeliefIn,
+    Page,
+)
+
+router = v1_router("beliefs")
+
+
+@router.get("/users/{user}/beliefs", response_model=Page[Belief])
+def list_beliefs(
+    user: UserPath,
+    caller: Reader,
+    kind: BeliefKind | None = None,
+    status: Annotated[
+        list[BeliefStatusFilter] | None,
+        Query(description="Repeat for several; `all` for every status. Default: active."),
+    ] = None,
+    context: Annotated[str | None, Query(min_length=1, max_length=MAX_NAME_CHARS)] = None,
+    min_confidence: Annotated[float | None, Query(ge=0.0, le=1.0)] = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+) -> Page[Belief]:
+    """The user's beliefs, newest first."""
+    statuses: list[BeliefStatus] | None
+    if not status:
+        statuses = [BeliefStatus.ACTIVE]
+    elif BeliefStatusFilter.ALL in status:
+        statuses = None
+    else:
+        statuses = [BeliefStatus(s.value) for s in status]
+    beliefs = caller.sm.beliefs(
+        user, kind=kind, status=statuses, context=context, min_confidence=min_confidence
+    )
+    chunk, next_cursor = page(beliefs, lambda b: b.id, cursor=cursor, limit=limit, descending=True)
+    return Page[Belief](items=chunk, next_cursor=next_cursor)
+
+
+@router.post("/users/{user}/beliefs", response_model=Belief, status_code=201)
+async def add_belief(
+    user: UserPath, body: NewBeliefIn, request: Request, caller: Writer
+) -> Response:
+    """A belief the user states in their own words."""
+    return await run_write(
+        request,
+        caller,
+        lambda: caller.sm.add_belief(user, body.statement, kind=body.kind, context=body.context),
+        status_code=201,
+    )
+
+
+@router.get("/beliefs/{belief_id}", response_model=BeliefDetail)
+def get_belief(belief_id: IdPath, caller: Reader) -> BeliefDetail:
+    """A belief with its evidence (the observations quoted) and its history."""
+    return caller.sm.belief(belief_id)
+
+
+@router.get("/beliefs/{belief_id}/history", response_model=list[BeliefEvent])
+def belief_history(belief_id: IdPath, caller: Reader) -> list[BeliefEvent]:
+    """Every change of the belief, oldest first, each with its cause."""
+    return caller.sm.history(belief_id)
+
+
+@router.post("/beliefs/{belief_id}/confirm", response_model=Belief)
+async def confirm(belief_id: IdPath, request: Request, caller: Writer) -> Response:
+    """The user says "this is me"."""
+    return await run_write(request, caller, lambda: caller.sm.confirm(belief_id))
+
+
+@router.post("/beliefs/{belief_id}/reject", response_model=Belief)
+async def reject(belief_id: IdPath, request: Request, caller: Writer) -> Response:
+    """The user says "not me": kept for its history, never used again."""
+    return await run_write(request, caller, lambda: caller.sm.reject(belief_id))
+
+
+@router.post("/beliefs/{belief_id}/outdated", response_model=Belief)
+async def mark_outdated(belief_id: IdPath, request: Request, caller: Writer) -> Response:
+    """The user says "no longer true"."""
+    return await run_write(request, caller, lambda: caller.sm.mark_outdated(belief_id))
+
+
+@router.patch("/beliefs/{belief_id}", response_model=Belief)
+async def edit(belief_id: IdPath, body: EditIn, request: Request, caller: Writer) -> Response:
+    """The user rewrites the statement (and optionally its kind)."""
+    return await run_write(
+        request, caller, lambda: caller.sm.edit(belief_id, body.statement, kind=body.kind)
+    )

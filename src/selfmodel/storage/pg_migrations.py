@@ -1,0 +1,243 @@
+"""Versioned schema migrations for the PostgreSQL store: the same versions and tables as SQLite.
+
+Version ``n`` here matches version ``n`` of ``migrations.py``. The differences are types (real
+timestamps, JSONB, BYTEA, BOOLEAN) and keys: every key and index leads with ``workspace_id`` and
+``user_id`` so the schema can be distributed by user (e.g. Citus). Identifiers and names use the
+"C" collation so they sort byte-wise, exactly as SQLite sorts them. The version lives in
+``selfmodel_schema``; migrations run under an advisory lock, so many processes may start at once.
+"""
+
+from __future__ import annotations
+
+# Identifier columns are TEXT COLLATE "C": byte-wise, so time-prefixed ids sort by creation time
+# whatever the server's locale.
+MIGRATIONS: list[str] = [
+    # 1: the core self-model.
+    """
+    CREATE TABLE workspaces (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        name TEXT COLLATE "C" NOT NULL UNIQUE,
+        settings JSONB NOT NULL DEFAULT '{}',
+        created_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE users (
+        workspace_id TEXT COLLATE "C" NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        id TEXT COLLATE "C" NOT NULL,
+        external_id TEXT COLLATE "C" NOT NULL,
+        display_name TEXT,
+        created_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (workspace_id, id),
+        UNIQUE (workspace_id, external_id)
+    );
+    CREATE TABLE contexts (
+        workspace_id TEXT COLLATE "C" NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        id TEXT COLLATE "C" NOT NULL,
+        name TEXT COLLATE "C" NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (workspace_id, id),
+        UNIQUE (workspace_id, name)
+    );
+    CREATE TABLE observations (
+        workspace_id TEXT COLLATE "C" NOT NULL,
+        user_id TEXT COLLATE "C" NOT NULL,
+        id TEXT COLLATE "C" NOT NULL,
+        external_id TEXT COLLATE "C",
+        kind TEXT NOT NULL,
+        role TEXT NOT NULL,
+        speaker TEXT,
+        source TEXT,
+        context_id TEXT COLLATE "C",
+        content TEXT NOT NULL,
+        occurred_at TIMESTAMPTZ NOT NULL,
+        recorded_at TIMESTAMPTZ NOT NULL,
+        metadata JSONB NOT NULL DEFAULT '{}',
+        PRIMARY KEY (workspace_id, user_id, id),
+        FOREIGN KEY (workspace_id, user_id) REFERENCES users(workspace_id, id) ON DELETE CASCADE
+    );
+    CREATE UNIQUE INDEX observations_external
+        ON observations (workspace_id, user_id, external_id) WHERE external_id IS NOT NULL;
+    CREATE INDEX observations_user_time ON observations (workspace_id, user_id, occurred_at);
+    CREATE INDEX observations_id ON observations (workspace_id, id);
+    CREATE TABLE beliefs (
+        workspace_id TEXT COLLATE "C" NOT NULL,
+        user_id TEXT COLLATE "C" NOT NULL,
+        id TEXT COLLATE "C" NOT NULL,
+        context_id TEXT COLLATE "C",
+        statement TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        confidence DOUBLE PRECISION NOT NULL CHECK (confidence >= 0 AND confidence <= 1),
+        origin TEXT NOT NULL,
+        status TEXT NOT NULL,
+        valid_from TIMESTAMPTZ,
+        valid_to TIMESTAMPTZ,
+        evidence_logit DOUBLE PRECISION NOT NULL DEFAULT 0,
+        last_evidence_at TIMESTAMPTZ,
+        support_count INTEGER NOT NULL DEFAULT 0,
+        contradict_count INTEGER NOT NULL DEFAULT 0,
+        superseded_by TEXT COLLATE "C",
+        metadata JSONB NOT NULL DEFAULT '{}',
+        created_at TIMESTAMPTZ NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (workspace_id, user_id, id),
+        FOREIGN KEY (workspace_id, user_id) REFERENCES users(workspace_id, id) ON DELETE CASCADE
+    );
+    CREATE INDEX beliefs_user_status ON beliefs (workspace_id, user_id, status);
+    CREATE INDEX beliefs_id ON beliefs (workspace_id, id);
+    CREATE TABLE evidence (
+        workspace_id TEXT COLLATE "C" NOT NULL,
+        user_id TEXT COLLATE "C" NOT NULL,
+        belief_id TEXT COLLATE "C" NOT NULL,
+        observation_id TEXT COLLATE "C" NOT NULL,
+        stance TEXT NOT NULL,
+        weight DOUBLE PRECISION NOT NULL,
+        span_start INTEGER,
+        span_end INTEGER,
+        quote TEXT,
+        created_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (workspace_id, user_id, belief_id, observation_id, stance),
+        FOREIGN KEY (workspace_id, user_id, belief_id)
+            REFERENCES beliefs(workspace_id, user_id, id) ON DELETE CASCADE,
+        FOREIGN KEY (workspace_id, user_id, observation_id)
+            REFERENCES observations(workspace_id, user_id, id) ON DELETE CASCADE
+    );
+    CREATE INDEX evidence_belief ON evidence (workspace_id, belief_id);
+    CREATE INDEX evidence_observation ON evidence (workspace_id, user_id, observation_id);
+    CREATE TABLE belief_events (
+        workspace_id TEXT COLLATE "C" NOT NULL,
+        user_id TEXT COLLATE "C" NOT NULL,
+        id TEXT COLLATE "C" NOT NULL,
+        belief_id TEXT COLLATE "C" NOT NULL,
+        type TEXT NOT NULL,
+        at TIMESTAMPTZ NOT NULL,
+        cause TEXT NOT NULL,
+        observation_id TEXT COLLATE "C",
+        confidence_before DOUBLE PRECISION,
+        confidence_after DOUBLE PRECISION,
+        details JSONB NOT NULL DEFAULT '{}',
+        PRIMARY KEY (workspace_id, user_id, id),
+        FOREIGN KEY (workspace_id, user_id, belief_id)
+            REFERENCES beliefs(workspace_id, user_id, id) ON DELETE CASCADE
+    );
+    CREATE INDEX belief_events_belief ON belief_events (workspace_id, belief_id, at);
+    CREATE INDEX belief_events_user ON belief_events (workspace_id, user_id, at);
+    """,
+    # 2: stored embeddings and context traces.
+    """
+    CREATE TABLE vectors (
+        workspace_id TEXT COLLATE "C" NOT NULL,
+        user_id TEXT COLLATE "C" NOT NULL,
+        item_type TEXT NOT NULL,
+        model TEXT NOT NULL,
+        item_id TEXT COLLATE "C" NOT NULL,
+        dim INTEGER NOT NULL,
+        vector BYTEA NOT NULL,
+        PRIMARY KEY (workspace_id, user_id, item_type, model, item_id),
+        FOREIGN KEY (workspace_id, user_id) REFERENCES users(workspace_id, id) ON DELETE CASCADE
+    );
+    CREATE TABLE traces (
+        workspace_id TEXT COLLATE "C" NOT NULL,
+        id TEXT COLLATE "C" NOT NULL,
+        query TEXT NOT NULL,
+        latency_ms DOUBLE PRECISION NOT NULL,
+        config JSONB NOT NULL,
+        payload JSONB NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (workspace_id, id)
+    );
+    CREATE TABLE trace_users (
+        workspace_id TEXT COLLATE "C" NOT NULL,
+        user_id TEXT COLLATE "C" NOT NULL,
+        trace_id TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (workspace_id, user_id, trace_id),
+        FOREIGN KEY (workspace_id, trace_id) REFERENCES traces(workspace_id, id) ON DELETE CASCADE,
+        FOREIGN KEY (workspace_id, user_id) REFERENCES users(workspace_id, id) ON DELETE CASCADE
+    );
+    CREATE INDEX trace_users_trace ON trace_users (workspace_id, trace_id);
+    """,
+    # 3: the durable work queue, workspace API keys, idempotency keys for HTTP writes.
+    """
+    CREATE TABLE jobs (
+        workspace_id TEXT COLLATE "C" NOT NULL,
+        user_id TEXT COLLATE "C" NOT NULL,
+        id TEXT COLLATE "C" NOT NULL,
+        kind TEXT NOT NULL,
+        payload JSONB NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        max_attempts INTEGER NOT NULL,
+        run_after TIMESTAMPTZ NOT NULL,
+        locked_by TEXT,
+        locked_until TIMESTAMPTZ,
+        last_error TEXT,
+        created_at TIMESTAMPTZ NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (workspace_id, user_id, id),
+        FOREIGN KEY (workspace_id, user_id) REFERENCES users(workspace_id, id) ON DELETE CASCADE
+    );
+    -- The one cross-user index: claimers look for due work of any user. Partial, so finished
+    -- jobs (the bulk of the table) cost it nothing.
+    CREATE INDEX jobs_ready ON jobs (run_after) WHERE status IN ('queued', 'running');
+    CREATE INDEX jobs_user ON jobs (workspace_id, user_id, status);
+    CREATE INDEX jobs_id ON jobs (id);
+    CREATE TABLE api_keys (
+        workspace_id TEXT COLLATE "C" NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        id TEXT COLLATE "C" NOT NULL,
+        name TEXT,
+        prefix TEXT NOT NULL,
+        secret_hash TEXT NOT NULL UNIQUE,
+        scope TEXT NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        revoked_at TIMESTAMPTZ,
+        last_used_at TIMESTAMPTZ,
+        PRIMARY KEY (workspace_id, id)
+    );
+    CREATE TABLE idempotency_keys (
+        workspace_id TEXT COLLATE "C" NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        status_code INTEGER NOT NULL,
+        response TEXT NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (workspace_id, key)
+    );
+    """,
+    # 4: the Mirror: minted links, per-workspace signing secrets, resonance cards.
+    """
+    CREATE TABLE mirror_links (
+        workspace_id TEXT COLLATE "C" NOT NULL,
+        user_id TEXT COLLATE "C" NOT NULL,
+        id TEXT COLLATE "C" NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL,
+        revoked_at TIMESTAMPTZ,
+        PRIMARY KEY (workspace_id, user_id, id),
+        FOREIGN KEY (workspace_id, user_id) REFERENCES users(workspace_id, id) ON DELETE CASCADE
+    );
+    CREATE INDEX mirror_links_id ON mirror_links (workspace_id, id);
+    CREATE TABLE mirror_secrets (
+        workspace_id TEXT COLLATE "C" PRIMARY KEY REFERENCES workspaces(id) ON DELETE CASCADE,
+        secret TEXT NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE mirror_prompts (
+        workspace_id TEXT COLLATE "C" NOT NULL,
+        user_id TEXT COLLATE "C" NOT NULL,
+        id TEXT COLLATE "C" NOT NULL,
+        statement TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        source TEXT,
+        created_at TIMESTAMPTZ NOT NULL,
+        answered_at TIMESTAMPTZ,
+        selected BOOLEAN,
+        observation_id TEXT COLLATE "C",
+        belief_id TEXT COLLATE "C",
+        PRIMARY KEY (workspace_id, user_id, id),
+        FOREIGN KEY (workspace_id, user_id) REFERENCES users(workspace_id, id) ON DELETE CASCADE
+    );
+    CREATE INDEX mirror_prompts_user ON mirror_prompts (workspace_id, user_id, answered_at);
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+# pg_advisory_xact_lock key serialising migrations across processes ("selfmodl" in ASCII).
+MIGRATION_LOCK_KEY = 0x73656C666D6F646C

@@ -1,0 +1,185 @@
+"""``Worker``: runs queued background jobs until told to stop.
+
+Each of ``concurrency`` threads claims a batch of due jobs, runs them (see
+``SelfModel.process_jobs``), and sleeps briefly when there is nothing to do. Stopping is graceful:
+the batch in hand is finished, nothing new is claimed. A worker killed outright loses nothing —
+its leases expire and another worker (or this one, restarted) takes the jobs over.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from selfmodel.domain import JobRun, RunOutcome
+from selfmodel.domain.time import utcnow
+from selfmodel.engine import DEFAULT_JOB_BATCH, DEFAULT_LEASE_SECONDS, SelfModel
+from selfmodel.errors import InvalidInputError, SelfModelError
+
+# Idle poll interval: short enough that wait=true callers see their work picked up quickly,
+# long enough that idle workers cost the database a few cheap queries a second.
+IDLE_SLEEP_SECONDS = 0.2
+# Finished jobs are kept this long for inspection, then purged (dead ones are kept until handled).
+DONE_RETENTION = timedelta(days=7)
+PURGE_EVERY_SECONDS = 3_600.0
+# After an unexpected error (e.g. the database restarting) a thread backs off this long.
+ERROR_BACKOFF_SECONDS = 2.0
+
+logger = logging.getLogger("selfmodel.worker")
+
+
+def default_worker_id() -> str:
+    """``host:pid``: unique per process, and says where to look when a job is stuck."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class WorkerStats:
+    """What a worker did, by outcome."""
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+    observations: int = 0
+    seconds: float = 0.0
+
+    @property
+    def jobs(self) -> int:
+        return sum(self.outcomes.values())
+
+    def add(self, run: JobRun) -> None:
+        self.outcomes[run.outcome.value] += 1
+        self.observations += run.observations
+
+
+class Worker:
+    """Processes the durable queue of one store with a few threads."""
+
+    def __init__(
+        self,
+        sm: SelfModel,
+        *,
+        worker_id: str | None = None,
+        concurrency: int = 1,
+        batch: int = DEFAULT_JOB_BATCH,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        idle_sleep: float = IDLE_SLEEP_SECONDS,
+    ) -> None:
+        if concurrency <= 0 or batch <= 0 or lease_seconds <= 0 or idle_sleep < 0:
+            raise InvalidInputError("concurrency, batch and lease must be positive")
+        self.sm = sm
+        self.worker_id = worker_id or default_worker_id()
+        self.concurrency = concurrency
+        self.batch = batch
+        self.lease_seconds = lease_seconds
+        self.idle_sleep = idle_sleep
+        self.stats = WorkerStats()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._last_purge = 0.0
+
+    def stop(self) -> None:
+        """Ask every thread to finish its batch in hand and return."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def run(self, *, until_idle: bool = False) -> WorkerStats:
+        """Run until ``stop()`` (or, with ``until_idle``, until no job is due). Blocks."""
+        started = time.perf_counter()
+        logger.info(
+            "worker started",
+            extra={
+                "worker_id": self.worker_id,
+                "concurrency": self.concurrency,
+                "batch": self.batch,
+                "lease_seconds": self.lease_seconds,
+            },
+        )
+        threads = [
+            threading.Thread(
+                target=self._loop,
+                args=(f"{self.worker_id}/{i}", until_idle),
+                name=f"selfmodel-worker-{i}",
+                daemon=True,
+            )
+            for i in range(self.concurrency)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.stats.seconds = time.perf_counter() - started
+        logger.info(
+            "worker stopped",
+            extra={
+                "worker_id": self.worker_id,
+                "jobs": self.stats.jobs,
+                "outcomes": dict(self.stats.outcomes),
+                "seconds": round(self.stats.seconds, 3),
+            },
+        )
+        return self.stats
+
+    def start(self) -> threading.Thread:
+        """Run in a background thread (e.g. inside ``selfmodel serve``); ``stop()`` ends it."""
+        thread = threading.Thread(target=self.run, name="selfmodel-worker", daemon=True)
+        thread.start()
+        return thread
+
+    def _loop(self, thread_id: str, until_idle: bool) -> None:
+        while not self._stop.is_set():
+            try:
+                runs = self.sm.process_jobs(
+                    thread_id, limit=self.batch, lease_seconds=self.lease_seconds
+                )
+                self._maybe_purge()
+            except SelfModelError as exc:
+                logger.error("worker error: %s", exc.message, extra={"worker_id": thread_id})
+                self._stop.wait(ERROR_BACKOFF_SECONDS)
+                continue
+            except Exception:  # a database restart or network blip: log, back off, go on
+                logger.exception("worker error", extra={"worker_id": thread_id})
+                self._stop.wait(ERROR_BACKOFF_SECONDS)
+                continue
+            for run in runs:
+                with self._lock:
+                    self.stats.add(run)
+                level = logging.INFO if run.outcome == RunOutcome.DONE else logging.WARNING
+                logger.log(
+                    level,
+                    "job %s",
+                    run.outcome.value,
+                    extra={
+                        "worker_id": thread_id,
+                        "job_id": run.job_id,
+                        "user_id": run.user_id,
+                        "outcome": run.outcome.value,
+                        "observations": run.observations,
+                        "ms": round(run.seconds * 1000, 1),
+                        "error": run.error,
+                    },
+                )
+            if not runs:
+                if until_idle:
+                    return
+                self._stop.wait(self.idle_sleep)
+
+    def _maybe_purge(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last_purge < PURGE_EVERY_SECONDS:
+                return
+            self._last_purge = now
+        purged = self.sm.store.purge_jobs(utcnow() - DONE_RETENTION)
+        if purged:
+            logger.info("purged finished jobs", extra={"count": purged})
+
+
+__all__ = ["Worker", "WorkerStats", "default_worker_id"]

@@ -1,0 +1,60 @@
+"""A real browser for Mirror tests: Playwright driving Debian's Chromium (installed by `make`).
+
+``playwright install`` cannot download browsers here, so we point Playwright at the system's
+``/usr/bin/chromium``. Screenshots go to ``test-artifacts/mirror/`` (gitignored).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, sync_playwright
+
+CHROMIUM = os.environ.get("SELFMODEL_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "mirror"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 812}
+
+
+def chromium_path() -> str:
+    """The system Chromium; a clear error (not a skip) when it is missing."""
+    found = shutil.which(CHROMIUM) or (CHROMIUM if Path(CHROMIUM).exists() else None)
+    if not found:
+        raise RuntimeError(
+            f"Chromium not found at {CHROMIUM}: run `make test` (it installs it) or "
+            "`apt-get install -y chromium`"
+        )
+    return found
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """A headless Chromium for one test module; closed afterwards."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Save a full-page screenshot as ``test-artifacts/mirror/<name>.png``."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+__all__ = ["ARTIFACTS", "DESKTOP", "PHONE", "chromium", "chromium_path", "screenshot"]

@@ -1,0 +1,83 @@
+"""Worker processes for tests: real ``selfmodel worker`` processes, started and stopped here."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+from selfmodel import SelfModel
+from selfmodel.domain import JobStatus
+from selfmodel.storage import Store
+
+STOP_TIMEOUT_S = 30.0
+POLL_S = 0.01
+
+
+def start_worker(
+    location: str, name: str, log_dir: Path, *, lease: float, batch: int = 8
+) -> subprocess.Popen[bytes]:
+    """``selfmodel worker`` as a separate process; its JSON log goes to ``log_dir/name.log``."""
+    log = (log_dir / f"{name}.log").open("ab")
+    env = {**os.environ, "TRANSFORMERS_VERBOSITY": "error", "TOKENIZERS_PARALLELISM": "false"}
+    return subprocess.Popen(
+        [
+            sys.executable, "-m", "selfmodel", "worker", "--db", location, "--worker-id", name,
+            "--lease", str(lease), "--batch", str(batch), "--log-level", "info",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+
+
+def stop_worker(process: subprocess.Popen[bytes]) -> int:
+    """SIGTERM (a graceful stop) and wait; returns the exit code."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    return process.wait(timeout=STOP_TIMEOUT_S)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(POLL_S)
+
+
+def counts(store: Store) -> Counter[JobStatus]:
+    return Counter(store.job_counts())
+
+
+def evidence_shape(sm: SelfModel, user: str) -> list[tuple[str, int, int]]:
+    """A user's beliefs as (statement, supports, contradictions): what must match a reference."""
+    return sorted(
+        (b.statement, b.support_count, b.contradict_count) for b in sm.beliefs(user, status=None)
+    )
+
+
+def assert_each_observation_counted_once(sm: SelfModel, user: str) -> None:
+    """No belief has two identical events or two identical evidence links from one observation,
+    and every evidence link's observation exists (nothing half-forgotten, nothing doubled)."""
+    store = sm.store
+    u = sm.user(user)
+    beliefs = sm.beliefs(user, status=None)
+    events = store.list_events(sm.workspace.id, user_id=u.id)
+    keyed = Counter(
+        (e.belief_id, e.observation_id, e.type) for e in events if e.observation_id is not None
+    )
+    assert [k for k, n in keyed.items() if n > 1] == []
+    links = store.list_evidence(sm.workspace.id, [b.id for b in beliefs])
+    link_keys = Counter((e.belief_id, e.observation_id, e.stance) for e in links)
+    assert [k for k, n in link_keys.items() if n > 1] == []
+    observed = {o.id for o in store.list_observations(sm.workspace.id, [u.id])}
+    assert {e.observation_id for e in links} <= observed
+    for belief in beliefs:
+        supports = [e for e in links if e.belief_id == belief.id and e.stance.value == "supports"]
+        assert belief.support_count == len(supports), belief.statement

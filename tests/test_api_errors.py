@@ -1,0 +1,195 @@
+"""Bad paths of the HTTP API: every one answers a 4xx in the one error shape, never a 500."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from selfmodel import SelfModel
+from selfmodel.server import ServerLimits, create_app
+from selfmodel.server.keys import Scope
+from tests.support.server import asgi_client, new_workspace_key
+
+pytestmark = pytest.mark.anyio
+
+SMALL_BODY_LIMIT = 2_000
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def app(sm: SelfModel) -> FastAPI:
+    return create_app(sm, limits=ServerLimits(max_body_bytes=SMALL_BODY_LIMIT))
+
+
+@pytest.fixture
+async def api(app: FastAPI, sm: SelfModel) -> AsyncIterator[httpx.AsyncClient]:
+    async with asgi_client(app, new_workspace_key(sm.store, "acme")) as client:
+        yield client
+
+
+def error_of(response: httpx.Response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
+    assert body["error"]["message"]
+    return body["error"]
+
+
+async def test_missing_key_is_401_with_bearer_challenge(app: FastAPI) -> None:
+    async with asgi_client(app) as anonymous:
+        response = await anonymous.get("/v1/users")
+    assert error_of(response, 401)["code"] == "unauthorized"
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_unknown_and_malformed_keys_are_401(app: FastAPI) -> None:
+    for header in ("Bearer smk_not_a_real_key", "Basic dXNlcjpwYXNz", "Bearer"):
+        async with asgi_client(app) as client:
+            response = await client.get("/v1/users", headers={"Authorization": header})
+        assert error_of(response, 401)["code"] == "unauthorized"
+
+
+async def test_under_scoped_keys_are_403(app: FastAPI, sm: SelfModel) -> None:
+    reader = new_workspace_key(sm.store, "acme", Scope.READ)
+    writer = new_workspace_key(sm.store, "acme", Scope.WRITE)
+    async with asgi_client(app, reader) as client:
+        refused = await client.post(
+            "/v1/users/ada/observations", json={"messages": [{"content": "hi"}]}
+        )
+        assert error_of(refused, 403)["details"] == {"needed": "write", "scope": "read"}
+    async with asgi_client(app, writer) as client:
+        assert error_of(await client.get("/v1/keys"), 403)["code"] == "forbidden"
+        assert (
+            await client.post("/v1/users/ada/observations", json={"messages": [{"content": "hi"}]})
+        ).status_code == 201
+
+
+async def test_body_that_is_not_json_is_400(api: httpx.AsyncClient) -> None:
+    response = await api.post(
+        "/v1/users/ada/observations",
+        content=b'{"messages": [',
+        headers={"Content-Type": "application/json"},
+    )
+    assert error_of(response, 400)["code"] == "malformed_json"
+
+
+async def test_wrong_types_are_422_with_every_problem(api: httpx.AsyncClient) -> None:
+    response = await api.post(
+        "/v1/users/ada/observations",
+        json={"messages": [{"content": 5, "role": "king"}], "wait": "maybe"},
+    )
+    error = error_of(response, 422)
+    assert error["code"] == "invalid_input"
+    locs = {p["loc"] for p in error["details"]["errors"]}
+    assert {"body.messages.0.content", "body.messages.0.role", "body.wait"} <= locs
+
+
+async def test_empty_batch_and_unknown_fields_are_422(api: httpx.AsyncClient) -> None:
+    assert error_of(await api.post("/v1/users/ada/observations", json={"messages": []}), 422)
+    unknown = await api.post(
+        "/v1/users/ada/observations", json={"messages": [{"content": "hi"}], "colour": "red"}
+    )
+    assert error_of(unknown, 422)["code"] == "invalid_input"
+
+
+async def test_oversized_body_is_413_before_parsing(api: httpx.AsyncClient) -> None:
+    big = {"messages": [{"content": "x" * (SMALL_BODY_LIMIT + 10)}]}
+    response = await api.post("/v1/users/ada/observations", json=big)
+    assert error_of(response, 413)["code"] == "payload_too_large"
+
+
+async def test_oversized_streamed_body_without_length_is_413(api: httpx.AsyncClient) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"messages": [{"content": "'
+        for _ in range(10):
+            yield b"y" * 500
+        yield b'"}]}'
+
+    async def stream() -> AsyncIterator[bytes]:
+        for chunk in chunks():
+            yield chunk
+
+    response = await api.post(
+        "/v1/users/ada/observations",
+        content=stream(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert "content-length" not in {k.lower() for k in response.request.headers}
+    assert error_of(response, 413)["code"] == "payload_too_large"
+
+
+async def test_message_over_the_engine_limit_is_413(sm: SelfModel) -> None:
+    app = create_app(sm)  # default body limit: the message limit bites first
+    limit = sm.settings.max_message_chars
+    async with asgi_client(app, new_workspace_key(sm.store, "acme")) as client:
+        response = await client.post(
+            "/v1/users/ada/observations", json={"messages": [{"content": "z" * (limit + 1)}]}
+        )
+        too_many = await client.post(
+            "/v1/users/ada/observations",
+            json={"messages": [{"content": "a"}] * (sm.settings.max_batch_messages + 1)},
+        )
+    assert error_of(response, 413)["details"]["limit"] == limit
+    assert error_of(too_many, 413)["code"] == "payload_too_large"
+
+
+async def test_unknown_ids_are_404_with_specific_codes(api: httpx.AsyncClient) -> None:
+    assert error_of(await api.get("/v1/beliefs/bel_missing"), 404)["code"] == "belief_not_found"
+    assert error_of(await api.post("/v1/beliefs/bel_missing/reject"), 404)["code"] == (
+        "belief_not_found"
+    )
+    assert error_of(await api.get("/v1/users/nobody"), 404)["code"] == "user_not_found"
+    assert error_of(await api.get("/v1/users/nobody/beliefs"), 404)["code"] == "user_not_found"
+    assert error_of(await api.get("/v1/traces/trc_missing"), 404)["code"] == "trace_not_found"
+    assert error_of(await api.delete("/v1/keys/key_missing"), 404)["code"] == "not_found"
+    context = await api.post("/v1/context", json={"user": "nobody", "query": "anything"})
+    assert error_of(context, 404)["code"] == "user_not_found"
+
+
+async def test_unknown_routes_and_methods_use_the_error_shape(api: httpx.AsyncClient) -> None:
+    assert error_of(await api.get("/v1/nothing-here"), 404)["code"] == "not_found"
+    assert error_of(await api.put("/v1/users"), 405)["code"] == "method_not_allowed"
+
+
+async def test_bad_query_values_are_422(api: httpx.AsyncClient) -> None:
+    await api.post("/v1/users/ada/observations", json={"messages": [{"content": "hi"}]})
+    for params in (
+        {"cursor": "not-a-cursor"},
+        {"limit": "0"},
+        {"min_confidence": "2"},
+        {"status": "happy"},
+        {"kind": "zodiac"},
+    ):
+        response = await api.get("/v1/users/ada/beliefs", params=params)
+        assert error_of(response, 422)["code"] == "invalid_input", params
+
+
+async def test_bad_idempotency_key_is_422(api: httpx.AsyncClient) -> None:
+    response = await api.post(
+        "/v1/users/ada/observations",
+        json={"messages": [{"content": "hi"}]},
+        headers={"Idempotency-Key": "k" * 300},
+    )
+    assert error_of(response, 422)["details"]["field"] == "Idempotency-Key"
+
+
+async def test_bad_timestamps_are_422(api: httpx.AsyncClient) -> None:
+    response = await api.post(
+        "/v1/users/ada/observations",
+        json={"messages": [{"content": "hi", "occurred_at": "last tuesday-ish"}]},
+    )
+    assert error_of(response, 422)["code"] == "invalid_input"
+
+
+async def test_context_with_too_many_users_is_422(api: httpx.AsyncClient) -> None:
+    response = await api.post(
+        "/v1/context", json={"user": [f"u{i}" for i in range(21)], "query": "q"}
+    )
+    assert error_of(response, 422)["code"] == "invalid_input"

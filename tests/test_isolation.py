@@ -1,0 +1,120 @@
+"""A key of workspace A can never read or change anything of workspace B — on every endpoint.
+
+The endpoints are read from the app's own OpenAPI schema, so a new endpoint is covered (or this
+test fails and asks for its parameters) without anyone remembering to add it here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from selfmodel import SelfModel
+from selfmodel.server import create_app
+from selfmodel.server.keys import Scope
+from tests.support.server import asgi_client, new_workspace_key
+
+pytestmark = pytest.mark.anyio
+
+B_USER = "bob-of-b"
+B_SECRET_TEXT = "I keep my savings under the blue mattress in Lisbon."
+
+# A valid body for every endpoint that takes one, so a refusal is isolation, not validation.
+BODIES: dict[tuple[str, str], Any] = {
+    ("patch", "/v1/workspace/settings"): {"pii_policy": "keep"},
+    ("post", "/v1/keys"): {"scope": "read"},
+    ("post", "/v1/users/{user}/observations"): {"messages": [{"content": "I like tea."}]},
+    ("post", "/v1/users/{user}/beliefs"): {"statement": "Bob likes tea"},
+    ("patch", "/v1/beliefs/{belief_id}"): {"statement": "Bob likes coffee"},
+    ("post", "/v1/context"): {"user": B_USER, "query": "where are the savings?"},
+    ("post", "/v1/users/{user_id}/mirror-link"): {},
+    ("post", "/v1/users/{user_id}/prompts"): {"statements": [{"statement": "Bob likes tea"}]},
+}
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def b_state(sm: SelfModel) -> str:
+    """Everything of workspace B that A must not change, as comparable text."""
+    b = sm.in_workspace("b")
+    exported = b.export(B_USER)
+    exported.pop("exported_at")
+    keys = [k.__dict__ | {"last_used_at": None} for k in sm.store.list_api_keys(b.workspace.id)]
+    return json.dumps([exported, keys, b.workspace.settings], default=str, sort_keys=True)
+
+
+async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> None:
+    app = create_app(sm)
+    b_admin = new_workspace_key(sm.store, "b", Scope.ADMIN)
+    a_admin = new_workspace_key(sm.store, "a", Scope.ADMIN)
+
+    async with asgi_client(app, b_admin) as b:
+        observed = (
+            await b.post(
+                f"/v1/users/{B_USER}/observations",
+                json={"messages": [{"content": B_SECRET_TEXT}]},
+            )
+        ).json()
+        belief = (
+            await b.post(f"/v1/users/{B_USER}/beliefs", json={"statement": "Bob hides money"})
+        ).json()
+        trace = (await b.post("/v1/context", json={"user": B_USER, "query": "savings"})).json()
+        key = (await b.post("/v1/keys", json={"scope": "read"})).json()
+        link = (await b.post(f"/v1/users/{B_USER}/mirror-link", json={})).json()
+        schema = (await b.get("/openapi.json")).json()
+    path_values = {
+        "user": B_USER,
+        "user_id": B_USER,
+        "belief_id": belief["id"],
+        "trace_id": trace["trace_id"],
+        "key_id": key["id"],
+        "link_id": link["id"],
+    }
+    b_ids = [
+        sm.in_workspace("b").workspace.id,
+        observed["user_id"],
+        *observed["new_observation_ids"],
+        belief["id"],
+        trace["trace_id"],
+        key["id"],
+        key["prefix"],
+        link["id"],
+        B_SECRET_TEXT,
+        "Bob hides money",
+    ]
+    before = b_state(sm)
+
+    calls = 0
+    async with asgi_client(app, a_admin) as a:
+        for template, operations in schema["paths"].items():
+            if not template.startswith("/v1"):
+                continue
+            for method, operation in operations.items():
+                path = template
+                for param in operation.get("parameters", []):
+                    if param["in"] == "path":
+                        assert param["name"] in path_values, (
+                            f"{method.upper()} {template}: give a workspace-B value for "
+                            f"path parameter {param['name']!r} in this test"
+                        )
+                        path = path.replace("{" + param["name"] + "}", path_values[param["name"]])
+                body = None
+                if "requestBody" in operation:
+                    assert (method, template) in BODIES, f"add a valid body for {method} {template}"
+                    body = BODIES[(method, template)]
+                response = await a.request(method.upper(), path, json=body)
+                calls += 1
+                assert response.status_code < 500, f"{method} {template}: {response.text}"
+                # An id the caller sent may be echoed back ("no belief 'bel_…'"); nothing else.
+                sent = path + json.dumps(body)
+                for marker in (m for m in b_ids if m not in sent):
+                    assert marker not in response.text, (
+                        f"{method.upper()} {template} with A's key leaked {marker!r}"
+                    )
+    assert calls >= 20
+    assert b_state(sm) == before, "a request with A's key changed workspace B"

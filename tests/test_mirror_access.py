@@ -1,0 +1,232 @@
+"""Who can open which Mirror: links, sessions, revocation, CSRF, and isolation between people.
+
+The real app in-process (httpx ASGI transport) on a real SQLite file and the real model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+
+from selfmodel import SelfModel
+from selfmodel.domain import MirrorLink
+from selfmodel.embedding import SentenceTransformerEmbedder
+from selfmodel.mirror import create_mirror_router
+from selfmodel.mirror.access import SESSION_COOKIE, link_token
+from tests.support.mirror import MirrorWorld, build_world, seed_person
+from tests.support.server import asgi_client
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def world(db_path, embedder: SentenceTransformerEmbedder) -> Iterator[MirrorWorld]:
+    with SelfModel.open(str(db_path), embedder=embedder) as engine:
+        w = build_world(engine)
+        seed_person(w.engine, "ada", "Ada")
+        seed_person(w.engine, "bob", "Bob")
+        yield w
+
+
+@pytest.fixture
+async def api(world: MirrorWorld) -> AsyncIterator[httpx.AsyncClient]:
+    async with asgi_client(world.app, world.write_key) as client:
+        yield client
+
+
+async def mint(api: httpx.AsyncClient, user: str, **body: object) -> dict:
+    response = await api.post(f"/v1/users/{user}/mirror-link", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def visitor(world: MirrorWorld, link: dict) -> tuple[httpx.AsyncClient, str]:
+    """A browser-less visitor who opened ``link``: a client with the session cookie, and CSRF."""
+    client = asgi_client(world.app)
+    opened = await client.get(link["path"])
+    assert opened.status_code == 200, opened.text
+    home = await client.get("/mirror/")
+    match = CSRF.search(home.text)
+    assert match, home.text
+    return client, match.group(1)
+
+
+async def test_minting_a_link_needs_a_write_key_of_the_workspace(world, api) -> None:
+    async with asgi_client(world.app, world.read_key) as reader:
+        refused = await reader.post("/v1/users/ada/mirror-link", json={})
+    assert refused.status_code == 403
+    async with asgi_client(world.app) as anonymous:
+        assert (await anonymous.post("/v1/users/ada/mirror-link", json={})).status_code == 401
+    link = await mint(api, "ada", ttl_s=600)
+    assert link["url"].endswith(link["path"]) and link["path"].startswith("/mirror/open/")
+    expires = datetime.fromisoformat(link["expires_at"])
+    assert timedelta(seconds=590) < expires - datetime.now(UTC) <= timedelta(seconds=600)
+
+
+async def test_minting_refuses_unknown_users_and_silly_lifetimes(api) -> None:
+    unknown = await api.post("/v1/users/nobody/mirror-link", json={})
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "user_not_found")
+    for ttl in (0, 10, 10**9, "soon"):
+        bad = await api.post("/v1/users/ada/mirror-link", json={"ttl_s": ttl})
+        assert bad.status_code == 422, ttl
+
+
+async def test_opening_a_link_sets_a_strict_httponly_session_cookie(world, api) -> None:
+    link = await mint(api, "ada")
+    async with asgi_client(world.app) as client:
+        opened = await client.get(link["path"])
+        assert opened.status_code == 200
+        cookie = opened.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie and "path=/mirror" in cookie
+        assert opened.headers["referrer-policy"] == "no-referrer"
+        home = await client.get("/mirror/")
+    assert home.status_code == 200
+    assert "Ada is training for the Berlin marathon" in home.text
+    assert "Bob" not in home.text
+
+
+async def test_without_a_session_every_page_is_refused(world) -> None:
+    async with asgi_client(world.app) as client:
+        for path in ("/mirror/", "/mirror/timeline", "/mirror/export", "/mirror/delete"):
+            response = await client.get(path)
+            assert response.status_code == 400, path
+            assert "not a working link" in response.text
+
+
+async def test_tampered_link_is_refused_with_a_page(world, api) -> None:
+    link = await mint(api, "ada")
+    body, mac = link["path"].rsplit("/", 1)[1].split(".")
+    forged_mac = ("A" if mac[0] != "A" else "B") + mac[1:]
+    async with asgi_client(world.app) as client:
+        for token in (f"{body}.{forged_mac}", f"{body}x.{mac}", "not-a-token", "a.b", "x" * 5000):
+            response = await client.get(f"/mirror/open/{token}")
+            assert response.status_code in (400, 403), token
+            assert "text/html" in response.headers["content-type"]
+            assert SESSION_COOKIE not in response.headers.get("set-cookie", "")
+
+
+async def test_expired_link_is_refused_with_410(world) -> None:
+    ada = world.engine.user("ada")
+    past = datetime.now(UTC) - timedelta(minutes=5)
+    link = MirrorLink(
+        id="mlk_expired", workspace_id=world.engine.workspace.id, user_id=ada.id,
+        created_at=past - timedelta(hours=1), expires_at=past,
+    )
+    world.engine.store.insert_mirror_link(link)
+    async with asgi_client(world.app) as client:
+        response = await client.get(f"/mirror/open/{link_token(world.engine, link)}")
+    assert response.status_code == 410
+    assert "This link has expired" in response.text
+
+
+async def test_revoking_a_link_refuses_it_and_ends_open_sessions(world, api) -> None:
+    link = await mint(api, "ada")
+    client, _ = await visitor(world, link)
+    async with aclosing(client):
+        revoked = await api.delete(f"/v1/users/ada/mirror-links/{link['id']}")
+        assert revoked.json() == {"revoked": 1}
+        assert (await client.get("/mirror/")).status_code == 403
+        reopened = await client.get(link["path"])
+        assert reopened.status_code == 403 and "no longer works" in reopened.text
+    other = await api.delete(f"/v1/users/bob/mirror-links/{link['id']}")
+    assert other.status_code == 404  # Bob cannot revoke (or learn about) Ada's links
+
+
+async def test_forms_without_the_session_csrf_token_are_refused(world, api) -> None:
+    link = await mint(api, "ada")
+    belief = world.engine.beliefs("ada")[0]
+    client, csrf = await visitor(world, link)
+    async with aclosing(client):
+        for data in ({}, {"csrf": "forged"}, {"csrf": csrf[:-1]}):
+            response = await client.post(f"/mirror/beliefs/{belief.id}/reject", data=data)
+            assert response.status_code == 403
+        ok = await client.post(f"/mirror/beliefs/{belief.id}/reject", data={"csrf": csrf})
+        assert ok.status_code == 303
+    assert world.engine.belief(belief.id).belief.status.value == "rejected"
+
+
+async def test_link_token_cannot_be_used_as_the_session_cookie(world, api) -> None:
+    link = await mint(api, "ada")
+    token = link["path"].rsplit("/", 1)[1]
+    async with asgi_client(world.app) as client:
+        client.cookies.set(SESSION_COOKIE, token, path="/mirror")
+        assert (await client.get("/mirror/")).status_code == 403
+
+
+def mirror_routes(world: MirrorWorld) -> list[tuple[str, str]]:
+    """Every Mirror page and form, from the same factory the app includes."""
+    return [
+        (method, route.path)
+        for route in create_mirror_router(lambda request: world.engine).routes
+        if isinstance(route, APIRoute) and route.path.startswith("/mirror/")
+        for method in sorted(route.methods)
+        # Opening takes a token, not a session; signing out is tested on its own.
+        if route.path not in ("/mirror/open/{token}", "/mirror/static/{name}", "/mirror/signout")
+    ]
+
+
+async def test_a_session_for_ada_can_never_reach_bob(world, api) -> None:
+    bob_beliefs = world.engine.beliefs("bob")
+    bob_prompt = world.engine.push_prompts("bob", ["Bob sings in a choir"])[0]
+    before = world.engine.export("bob")
+    link = await mint(api, "ada")
+    client, csrf = await visitor(world, link)
+    routes = mirror_routes(world)
+    assert len(routes) >= 10  # every page and form, so a new route is covered automatically
+    async with aclosing(client):
+        for method, path in routes:
+            for bob_belief in bob_beliefs:
+                url = path.replace("{belief_id}", bob_belief.id)
+                form = {
+                    "csrf": csrf, "statement": "Bob is a fraud", "kind": "fact",
+                    "shown": bob_prompt.id, "selected": bob_prompt.id,
+                }
+                if url.endswith("/delete"):
+                    form["confirm"] = "nope"  # Ada's own delete is tested below
+                data = form if method == "POST" else None
+                response = await client.request(method, url, data=data)
+                assert response.status_code in (200, 303, 404, 422), (method, url)
+                for b in bob_beliefs:
+                    assert b.statement not in response.text, (method, url)
+                assert "Bob sings" not in response.text
+        # Ada deleting everything deletes only Ada.
+        gone = await client.post("/mirror/delete", data={"csrf": csrf, "confirm": "delete"})
+        assert gone.status_code == 200
+    after = world.engine.export("bob")
+    assert [b["statement"] for b in after["beliefs"]] == [b["statement"] for b in before["beliefs"]]
+    assert after["history"] == before["history"]
+    assert after["observations"] == before["observations"]
+    assert world.engine.prompts("bob", open_only=True) == [bob_prompt]
+    assert all(b["status"] == "active" for b in after["beliefs"])
+    assert world.engine.users() == [world.engine.user("bob")]
+
+
+async def test_a_session_cannot_be_moved_to_another_workspace(world, api) -> None:
+    other = world.engine.in_workspace("other")
+    other.observe("ada", "I love sailing.")
+    link = await mint(api, "ada")
+    client, _ = await visitor(world, link)
+    async with aclosing(client):
+        home = await client.get("/mirror/")
+    assert "sailing" not in home.text
+
+
+async def test_signing_out_ends_the_session(world, api) -> None:
+    client, csrf = await visitor(world, await mint(api, "ada"))
+    async with aclosing(client):
+        out = await client.post("/mirror/signout", data={"csrf": csrf})
+        assert out.status_code == 200 and "signed out" in out.text
+        assert (await client.get("/mirror/")).status_code == 400

@@ -1,0 +1,117 @@
+"""The engine behind the Mirror: resonance cards as evidence, links, secrets, forgetting."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from selfmodel import SelfModel, Settings
+from selfmodel.domain import ObservationKind
+from selfmodel.errors import InvalidInputError, MirrorLinkNotFoundError, PromptNotFoundError
+
+
+def test_selected_card_creates_a_belief_backed_by_a_selection(sm: SelfModel) -> None:
+    prompts = sm.push_prompts(
+        "ada",
+        [{"statement": "Ada recharges by being alone", "kind": "identity"}, "Ada loves karaoke"],
+        source="article:introverts",
+    )
+    answered = sm.answer_prompts("ada", {prompts[0].id: True, prompts[1].id: False})
+    assert [p.selected for p in answered] == [True, False]
+    chosen = answered[0]
+    detail = sm.belief(chosen.belief_id or "")
+    assert detail.belief.statement == "Ada recharges by being alone"
+    assert detail.belief.kind.value == "identity"
+    assert detail.evidence[0].observation.kind == ObservationKind.SELECTION
+    assert detail.evidence[0].observation.metadata["prompt_source"] == "article:introverts"
+    assert [b.statement for b in sm.beliefs("ada")] == ["Ada recharges by being alone"]
+    assert answered[1].belief_id is None and answered[1].observation_id is None
+
+
+def test_selecting_a_card_reinforces_an_existing_belief_instead_of_duplicating_it(
+    sm: SelfModel,
+) -> None:
+    sm.observe("ada", {"content": "I love hiking in the mountains.", "speaker": "Ada"})
+    (existing,) = sm.beliefs("ada")
+    (prompt,) = sm.push_prompts("ada", [existing.statement])
+    (answered,) = sm.answer_prompts("ada", {prompt.id: True})
+    assert answered.belief_id == existing.id
+    after = sm.belief(existing.id)
+    assert after.belief.confidence > existing.confidence
+    assert after.history[-1].type.value == "reinforced"
+    assert len(sm.beliefs("ada")) == 1
+
+
+def test_answering_twice_changes_nothing_the_second_time(sm: SelfModel) -> None:
+    (prompt,) = sm.push_prompts("ada", ["Ada is a morning person"])
+    assert len(sm.answer_prompts("ada", {prompt.id: True})) == 1
+    assert sm.answer_prompts("ada", {prompt.id: False}) == []
+    assert sm.prompts("ada")[0].selected is True
+    assert len(sm.store.list_observations(sm.workspace.id, [sm.user("ada").id])) == 1
+
+
+def test_someone_elses_prompt_is_not_found(sm: SelfModel) -> None:
+    (bobs,) = sm.push_prompts("bob", ["Bob plays chess"])
+    sm.push_prompts("ada", ["Ada plays go"])
+    with pytest.raises(PromptNotFoundError):
+        sm.answer_prompts("ada", {bobs.id: True})
+    assert sm.prompts("bob", open_only=True) == [bobs]
+
+
+@pytest.mark.parametrize(
+    "statements",
+    [[], [""], ["   "], ["x" * 1001], [{"statement": "ok", "kind": "mood"}], ["a"] * 21],
+)
+def test_bad_prompts_are_refused_before_anything_is_stored(sm: SelfModel, statements) -> None:
+    with pytest.raises(InvalidInputError):
+        sm.push_prompts("ada", statements)
+    assert sm.users() == []
+
+
+def test_links_expire_within_bounds_and_revoke_only_for_their_owner(sm: SelfModel) -> None:
+    sm.observe("ada", "Hello")
+    sm.observe("bob", "Hello")
+    for ttl in (0, 59, 31 * 86_400):
+        with pytest.raises(InvalidInputError):
+            sm.create_mirror_link("ada", ttl_s=ttl)
+    link = sm.create_mirror_link("ada", ttl_s=3600)
+    with pytest.raises(MirrorLinkNotFoundError):
+        sm.revoke_mirror_links("bob", link.id)
+    assert sm.revoke_mirror_links("ada", link.id) == 1
+    assert sm.revoke_mirror_links("ada", link.id) == 0
+    assert sm.mirror_link(link.id).revoked_at is not None
+
+
+def test_the_signing_secret_is_stable_per_workspace_unless_configured(db_path, embedder) -> None:
+    with SelfModel.open(str(db_path), embedder=embedder) as a:
+        first = a.mirror_secret()
+        other = a.in_workspace("other").mirror_secret()
+    with SelfModel.open(str(db_path), embedder=embedder) as b:
+        assert b.mirror_secret() == first
+    assert other != first and len(first) >= 32
+    configured = Settings(mirror_secret="from-the-environment")
+    with SelfModel.open(str(db_path), embedder=embedder, settings=configured) as c:
+        assert c.mirror_secret() == "from-the-environment"
+
+
+def test_forget_removes_links_and_prompts_and_export_includes_prompts(
+    sm: SelfModel, db_path
+) -> None:
+    sm.observe("ada", "I love tea.")
+    sm.create_mirror_link("ada")
+    (prompt,) = sm.push_prompts("ada", ["Ada prefers tea to coffee"])
+    sm.answer_prompts("ada", {prompt.id: True})
+    assert [p["id"] for p in sm.export("ada")["prompts"]] == [prompt.id]
+    counts = sm.forget("ada").counts
+    assert counts["mirror_links"] == 1 and counts["mirror_prompts"] == 1
+    with sqlite3.connect(db_path) as conn:
+        for table in ("mirror_links", "mirror_prompts"):
+            assert conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0
+
+
+def test_timeline_is_newest_first(sm: SelfModel) -> None:
+    sm.observe("ada", {"content": "I love tea.", "speaker": "Ada"})
+    (belief,) = sm.beliefs("ada")
+    sm.confirm(belief.id)
+    assert [e.type.value for e in sm.timeline("ada")] == ["confirmed", "created"]

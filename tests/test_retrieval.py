@@ -1,0 +1,237 @@
+"""Retrieval: time-aware priors, named users, diversity, budgets, warm indexes and traces."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from selfmodel import SelfModel
+from selfmodel.cli import app
+from selfmodel.errors import TraceNotFoundError
+from selfmodel.retrieval import TokenCounter
+from selfmodel.retrieval.index import IndexCache, ScopeIndex
+from selfmodel.retrieval.ranking import named_users, without_names
+from selfmodel.retrieval.temporal import analyse, carries_time
+
+NOW = datetime(2023, 10, 1, 12, tzinfo=UTC)
+runner = CliRunner()
+
+
+def test_when_questions_are_recognised_and_others_are_not() -> None:
+    assert analyse("When did Caroline go to the support group?", NOW).asks_when
+    assert analyse("What year did Jon open his studio?", NOW).asks_when
+    assert analyse("How long ago was her birthday?", NOW).asks_when
+    assert not analyse("What does Melanie like to paint?", NOW).asks_when
+    assert not analyse("Whenever possible, suggest a walk", NOW).asks_when
+
+
+def test_a_named_month_and_year_becomes_a_window_covering_that_month() -> None:
+    (window,) = analyse("What happened in May 2023?", NOW).windows
+    assert window.contains(datetime(2023, 5, 31, 23, tzinfo=UTC))
+    assert not window.contains(datetime(2023, 6, 1, tzinfo=UTC))
+
+
+def test_relative_periods_resolve_against_now() -> None:
+    (window,) = analyse("What did she do last summer?", NOW).windows
+    assert window.contains(datetime(2023, 7, 15, tzinfo=UTC))
+    assert not window.contains(datetime(2022, 7, 15, tzinfo=UTC))
+
+
+def test_a_query_without_dates_names_no_window() -> None:
+    assert analyse("What is her favourite food?", NOW).windows == ()
+
+
+def test_texts_that_name_a_time_are_told_apart_from_those_that_do_not() -> None:
+    assert carries_time("I went to the group yesterday")
+    assert carries_time("We moved in 2019")
+    assert not carries_time("I like dogs a lot")
+
+
+def test_named_users_are_found_by_name_and_possessive_case_insensitively() -> None:
+    users = {"u1": "Caroline", "u2": "Melanie"}
+    assert named_users("What are melanie's pets called?", users) == {"u2"}
+    assert named_users("How do they both relax?", users) == frozenset()
+
+
+def test_names_are_taken_out_of_the_matched_query_but_never_leave_it_empty() -> None:
+    assert without_names("What are Melanie's pets called?", ["Melanie"]) == "What are pets called?"
+    assert without_names("Melanie?", ["Melanie"]) == "Melanie?"
+
+
+def test_the_index_cache_evicts_the_least_recently_used_scope() -> None:
+    import numpy as np
+
+    cache = IndexCache(max_scopes=2)
+    empty = ScopeIndex([], np.zeros((0, 4), dtype=np.float32))
+    keys = [("ws", frozenset({u}), None) for u in ("a", "b", "c")]
+    cache.put(keys[0], empty)
+    cache.put(keys[1], empty)
+    assert cache.get(keys[0]) is empty  # a is now the most recently used
+    cache.put(keys[2], empty)
+    assert cache.get(keys[1]) is None and cache.get(keys[0]) is empty and len(cache) == 2
+
+
+def test_a_write_invalidates_only_the_scopes_that_include_that_user() -> None:
+    import numpy as np
+
+    cache = IndexCache()
+    empty = ScopeIndex([], np.zeros((0, 4), dtype=np.float32))
+    cache.put(("ws", frozenset({"a", "b"}), None), empty)
+    cache.put(("ws", frozenset({"c"}), None), empty)
+    cache.invalidate("ws", "b")
+    assert cache.get(("ws", frozenset({"a", "b"}), None)) is None
+    assert cache.get(("ws", frozenset({"c"}), None)) is empty
+
+
+@pytest.fixture
+def conversation(sm: SelfModel) -> SelfModel:
+    sm.observe(
+        "ana",
+        [
+            {"content": "I adopted a grey cat called Miso.", "occurred_at": "2023-03-02T10:00:00Z"},
+            {
+                "content": "Yesterday I ran my first half marathon!",
+                "occurred_at": "2023-05-08T09:00:00Z",
+            },
+            {
+                "content": "I prefer tea over coffee in the morning.",
+                "occurred_at": "2023-06-01T09:00:00Z",
+            },
+        ],
+    )
+    sm.observe(
+        "ben",
+        [
+            {"content": "I adopted a dog called Rex.", "occurred_at": "2023-03-02T10:05:00Z"},
+            {"content": "I love running by the river.", "occurred_at": "2023-05-09T09:00:00Z"},
+        ],
+    )
+    return sm
+
+
+def _owners(sm: SelfModel, user_ids: list[str]) -> list[str]:
+    by_id = {u.id: u.external_id for u in sm.users()}
+    return [by_id[u] for u in user_ids]
+
+
+def test_a_query_naming_one_speaker_ranks_that_speakers_items_first(
+    conversation: SelfModel,
+) -> None:
+    result = conversation.context(["ana", "ben"], "What pet did ben adopt?", limit=3, now=NOW)
+    assert _owners(conversation, [result.items[0].user_id]) == ["ben"]
+    assert result.items[0].signals["named_user_factor"] > 1.0
+
+
+def test_a_when_question_prefers_the_turn_that_says_when(conversation: SelfModel) -> None:
+    result = conversation.context(
+        ["ana", "ben"], "When did ana run a half marathon?", limit=3, now=NOW
+    )
+    top = result.items[0]
+    assert "half marathon" in top.text or "Yesterday" in top.text
+    assert top.signals["when_factor"] > 1.0
+
+
+def test_items_inside_a_named_period_are_boosted(conversation: SelfModel) -> None:
+    result = conversation.context(["ana", "ben"], "What happened in May 2023?", limit=5, now=NOW)
+    boosted = [i for i in result.items if i.signals["window_factor"] > 1.0]
+    assert boosted and all(i.occurred_at.month == 5 for i in boosted)
+
+
+def test_the_block_never_exceeds_the_budget_by_the_real_token_count(
+    conversation: SelfModel,
+) -> None:
+    for budget in (40, 80, 400):
+        result = conversation.context(
+            ["ana", "ben"], "Tell me about their pets", budget_tokens=budget
+        )
+        assert result.tokens <= budget
+        assert TokenCounter().count(result.text) <= budget
+
+
+def test_the_block_groups_items_and_states_dates(conversation: SelfModel) -> None:
+    result = conversation.context("ana", "What does she drink?", budget_tokens=500, now=NOW)
+    assert result.text.startswith("What is known about ana:")
+    assert "2023]" in result.text  # every moment is dated
+
+
+def test_an_item_whose_evidence_is_already_in_the_block_is_penalised_as_a_repeat() -> None:
+    import numpy as np
+
+    from selfmodel.retrieval.index import BELIEF, OBSERVATION, Document
+    from selfmodel.retrieval.ranking import Candidate, RankingConfig, diversify
+
+    def doc(id_: str, item_type: str, evidence: str) -> Document:
+        return Document(id_, item_type, "u", id_, NOW, 1.0, (evidence,))
+
+    # Orthogonal vectors: only shared evidence makes the belief a repeat of the turn.
+    index = ScopeIndex(
+        [
+            doc("turn", OBSERVATION, "o1"),
+            doc("belief", BELIEF, "o1"),
+            doc("other", OBSERVATION, "o2"),
+        ],
+        np.eye(3, dtype=np.float32),
+    )
+
+    def pick(config: RankingConfig) -> list[str]:
+        candidates = [Candidate(0, 1.0), Candidate(1, 0.99), Candidate(2, 0.8)]
+        return [index.documents[c.index].id for c in diversify(index, candidates, config, 2)]
+
+    assert pick(RankingConfig()) == ["turn", "other"]
+    assert pick(RankingConfig(covered_redundancy=0.0)) == ["turn", "belief"]
+
+
+def test_a_second_call_reuses_the_warm_index_and_a_write_refreshes_it(sm: SelfModel) -> None:
+    sm.observe("ana", "I collect vinyl records.")
+    retriever = sm._c.retriever
+    sm.context("ana", "music")
+    warm = len(retriever.cache)
+    sm.context("ana", "records")
+    assert len(retriever.cache) == warm
+    sm.observe("ana", "I started learning the cello.")
+    assert len(retriever.cache) == warm - 1
+    assert any("cello" in i.text for i in sm.context("ana", "cello lessons").items)
+
+
+def test_every_call_leaves_a_trace_with_each_candidates_signals(conversation: SelfModel) -> None:
+    result = conversation.context(["ana", "ben"], "When did ana get a cat?", limit=2, now=NOW)
+    trace = conversation.trace(result.trace_id)
+    payload = trace.payload
+    assert trace.query == "When did ana get a cat?"
+    assert payload["matched_query"] == "When did get a cat?"
+    assert payload["temporal"]["asks_when"] is True
+    assert len(payload["candidates"]) >= len(result.items)
+    assert {"dense", "keyword", "rrf", "session_bonus", "when_factor"} <= set(
+        payload["candidates"][0]["signals"]
+    )
+    assert [c["id"] for c in payload["chosen"]] == [i.id for i in result.items]
+    assert trace.config["ranking"]["rrf_k"] == 60 and trace.latency_ms > 0
+
+
+def test_an_unknown_trace_is_a_clear_error(sm: SelfModel) -> None:
+    with pytest.raises(TraceNotFoundError):
+        sm.trace("trc_missing")
+
+
+def test_the_trace_command_shows_a_stored_trace(tmp_path: Path, embedder: object) -> None:
+    db = tmp_path / "t.db"
+    with SelfModel.open(str(db), embedder=embedder) as model:  # type: ignore[arg-type]
+        model.observe("ana", "I adopted a grey cat called Miso.")
+        trace_id = model.context("ana", "pets").trace_id
+    shown = runner.invoke(app, ["trace", trace_id, "--db", str(db)])
+    assert shown.exit_code == 0, shown.output
+    assert "pets" in shown.output and "Miso" in shown.output
+    as_json = runner.invoke(app, ["trace", trace_id, "--db", str(db), "--json"])
+    assert as_json.exit_code == 0 and trace_id in as_json.output
+    missing = runner.invoke(app, ["trace", "trc_nope", "--db", str(db)])
+    assert missing.exit_code == 1 and "no trace" in missing.output
+
+
+def test_a_history_of_only_stop_words_still_answers_by_meaning(sm: SelfModel) -> None:
+    sm.observe("ana", ["ok", "why?", "and then?"])
+    result = sm.context("ana", "what did she ask?", limit=2)
+    assert len(result.items) == 2
+    assert all(i.signals["keyword"] == 0.0 for i in result.items)

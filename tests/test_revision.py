@@ -1,0 +1,239 @@
+"""Revision on real text: merging, contradiction and change, decay, and the user's last word."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from selfmodel import BeliefEventType, BeliefOrigin, BeliefStatus, EvidenceStance, SelfModel
+from selfmodel.domain import Belief, Role
+from selfmodel.embedding import SentenceTransformerEmbedder
+from selfmodel.extraction.base import CandidateBelief, ExtractionRequest
+from selfmodel.extraction.local import LocalExtractor
+from selfmodel.revision import Reviser
+from selfmodel.revision.confidence import KIND_POLICIES
+from selfmodel.revision.slots import SlotValue, conflicts, slot_value
+
+JUNE = "2023-06-01T10:00:00Z"
+JULY = "2023-07-03T10:00:00Z"
+AUGUST = "2023-08-14T10:00:00Z"
+
+
+def about(sm: SelfModel, word: str, user: str = "tom", **kwargs: object) -> list[Belief]:
+    return [b for b in sm.beliefs(user, **kwargs) if word in b.statement]  # type: ignore[arg-type]
+
+
+def one(sm: SelfModel, word: str, user: str = "tom", **kwargs: object) -> Belief:
+    found = about(sm, word, user, **kwargs)
+    assert len(found) == 1, [b.statement for b in found]
+    return found[0]
+
+
+# --- duplicates ------------------------------------------------------------------------------
+
+
+def test_a_paraphrase_reinforces_the_belief_instead_of_creating_a_twin(sm: SelfModel) -> None:
+    sm.observe("tom", "I'm a software engineer.", at=JUNE)
+    first = one(sm, "software engineer")
+    result = sm.observe("tom", "I work as a software engineer.", at=JULY)
+    assert result.reinforced == [first.id] and result.created == []
+    merged = one(sm, "software engineer")
+    assert merged.support_count == 2 and merged.confidence > first.confidence
+
+
+def test_related_but_different_facts_stay_separate_beliefs(sm: SelfModel) -> None:
+    sm.observe("tom", "I love hiking in the mountains.", at=JUNE)
+    sm.observe("tom", "I love camping in the mountains.", at=JULY)
+    assert len(about(sm, "in the mountains")) == 2
+
+
+def test_the_same_kind_of_outing_on_different_dates_is_two_experiences(sm: SelfModel) -> None:
+    sm.observe("tom", "I went to a pride parade last week.", at=JULY)
+    sm.observe("tom", "I went to a pride parade last week.", at=AUGUST)
+    parades = about(sm, "pride parade")
+    assert len(parades) == 2
+    assert {b.valid_from for b in parades} == {
+        datetime(2023, 6, 26, tzinfo=UTC),
+        datetime(2023, 8, 7, tzinfo=UTC),
+    }
+
+
+# --- contradiction and change ----------------------------------------------------------------
+
+
+def test_a_newer_negation_supersedes_the_old_belief_and_both_stay_inspectable(
+    sm: SelfModel,
+) -> None:
+    sm.observe("tom", "I smoke a pack a day.", at=JUNE)
+    old = one(sm, "smokes")
+    result = sm.observe("tom", "I quit smoking.", at=AUGUST)
+    assert result.superseded == [old.id]
+    assert about(sm, "smokes a pack") == []  # no longer in the active model
+    detail = sm.belief(old.id)
+    assert detail.belief.status == BeliefStatus.SUPERSEDED
+    assert detail.belief.valid_to == datetime(2023, 8, 14, 10, tzinfo=UTC)
+    assert detail.belief.confidence < old.confidence
+    successor = sm.belief(detail.belief.superseded_by or "")
+    assert "quit smoking" in successor.belief.statement
+    stances = {(e.evidence.stance, e.observation.content) for e in detail.evidence}
+    assert (EvidenceStance.CONTRADICTS, "I quit smoking.") in stances
+    assert [e.type for e in detail.history] == [BeliefEventType.CREATED, BeliefEventType.SUPERSEDED]
+
+
+def test_a_hedged_negation_only_weakens(sm: SelfModel) -> None:
+    sm.observe("tom", "I smoke a pack a day.", at=JUNE)
+    sm.observe("tom", "I smoke a pack a day.", at=JULY)  # said twice: stronger
+    old = one(sm, "smokes")
+    sm.observe("tom", "Maybe I quit smoking.", at=AUGUST)
+    weakened = sm.belief(old.id)
+    assert weakened.belief.status == BeliefStatus.ACTIVE
+    assert weakened.belief.confidence < old.confidence
+    assert weakened.history[-1].type == BeliefEventType.WEAKENED
+
+
+def test_moving_city_replaces_where_the_user_lives(sm: SelfModel) -> None:
+    sm.observe("tom", "I live in Paris.", at=JUNE)
+    paris = one(sm, "Paris")
+    result = sm.observe("tom", "I moved to Berlin last month.", at=AUGUST)
+    assert result.superseded == [paris.id]
+    old = sm.belief(paris.id).belief
+    assert old.status == BeliefStatus.SUPERSEDED
+    assert "Berlin" in sm.belief(old.superseded_by or "").belief.statement
+
+
+def test_living_in_one_city_and_working_in_another_is_no_contradiction(sm: SelfModel) -> None:
+    sm.observe("tom", "I live in Paris.", at=JUNE)
+    sm.observe("tom", "I work at Acme Robotics in Berlin.", at=AUGUST)
+    assert one(sm, "Paris").status == BeliefStatus.ACTIVE
+
+
+def test_slots_name_exclusive_attributes_of_the_subject_only() -> None:
+    assert slot_value("Tom lives in New York City now") == SlotValue("residence", "new york city")
+    assert slot_value("In the week of 26 June 2023 Tom moved to Berlin") == SlotValue(
+        "residence", "berlin"
+    )
+    assert slot_value("Tom works as a nurse") == SlotValue("occupation", "nurse")
+    assert slot_value("Tom's sister lives in Rome") is None
+    assert slot_value("Tom doesn't live in Paris anymore") is None
+    assert slot_value("Tom loves Paris") is None
+    assert conflicts(slot_value("Tom lives in Paris"), slot_value("Tom moved to Berlin"))
+    assert not conflicts(slot_value("Tom lives in Paris"), slot_value("Tom works at Acme"))
+
+
+# --- decay -----------------------------------------------------------------------------------
+
+
+def test_moods_fade_within_weeks_while_identities_barely_move(sm: SelfModel) -> None:
+    sm.observe("tom", ["I'm exhausted today.", "I am a nurse."], at=JULY)
+    mood, nurse = one(sm, "exhausted"), one(sm, "nurse")
+    later = datetime(2023, 9, 1, tzinfo=UTC)
+    changed = {b.id: b for b in sm.decay("tom", now=later)}
+    assert changed[mood.id].status == BeliefStatus.DECAYED
+    assert about(sm, "exhausted") == []
+    faded_nurse = changed[nurse.id]
+    assert faded_nurse.status == BeliefStatus.ACTIVE
+    prior = KIND_POLICIES[nurse.kind].prior
+    assert prior < faded_nurse.confidence < nurse.confidence
+    assert sm.history(mood.id)[-1].type == BeliefEventType.DECAYED
+
+
+def test_decay_moves_confidence_monotonically_toward_the_prior(sm: SelfModel) -> None:
+    sm.observe("tom", "I'm planning a trip to Japan.", at=JULY)
+    plan = one(sm, "Japan")
+    prior = KIND_POLICIES[plan.kind].prior
+    seen = [plan.confidence]
+    start = datetime(2023, 7, 3, 10, tzinfo=UTC)
+    for days in (10, 30, 90, 400):
+        for b in sm.decay("tom", now=start + timedelta(days=days)):
+            seen.append(b.confidence)
+    assert seen == sorted(seen, reverse=True)
+    assert all(c >= prior for c in seen)
+    assert sm.belief(plan.id).belief.status == BeliefStatus.DECAYED
+
+
+def test_a_decayed_belief_said_again_is_revived_not_duplicated(sm: SelfModel) -> None:
+    sm.observe("tom", "I'm planning a trip to Japan.", at=JUNE)
+    plan = one(sm, "Japan")
+    sm.decay("tom", now=datetime(2024, 6, 1, tzinfo=UTC))
+    assert about(sm, "Japan") == []
+    result = sm.observe("tom", "I'm planning a trip to Japan.", at="2024-06-02T10:00:00Z")
+    assert result.reinforced == [plan.id]
+    assert one(sm, "Japan").status == BeliefStatus.ACTIVE
+
+
+# --- the user has the last word --------------------------------------------------------------
+
+
+def test_a_confirmed_belief_never_decays(sm: SelfModel) -> None:
+    sm.observe("tom", "I'm exhausted today.", at=JULY)
+    confirmed = sm.confirm(one(sm, "exhausted").id)
+    assert sm.decay("tom", now=datetime(2030, 1, 1, tzinfo=UTC)) == []
+    assert one(sm, "exhausted").confidence == confirmed.confidence
+
+
+def test_a_confirmed_belief_is_not_superseded_by_inference(sm: SelfModel) -> None:
+    sm.observe("tom", "I live in Paris.", at=JUNE)
+    paris = sm.confirm(one(sm, "Paris").id)
+    sm.observe("tom", "I moved to Berlin last month.", at=AUGUST)
+    sm.observe("tom", "I no longer live in Paris.", at=AUGUST)
+    held = sm.belief(paris.id)
+    assert held.belief.status == BeliefStatus.ACTIVE
+    assert held.belief.confidence == paris.confidence
+    assert held.belief.contradict_count >= 1
+    assert held.history[-1].type == BeliefEventType.CONTRADICTED
+
+
+def test_rejected_belief_is_not_reinferred_when_the_same_words_are_reingested(
+    sm: SelfModel,
+) -> None:
+    said = "I started pottery last week."
+    sm.observe("tom", {"id": "chat-1", "content": said}, at=JULY)
+    rejected = sm.reject(one(sm, "pottery").id)
+    # The same sentence again under new ids, on another day (so "last week" resolves elsewhere
+    # and the statement's wording changes), and in other spacing and case.
+    sm.observe("tom", {"id": "import-7", "content": said}, at=AUGUST)
+    sm.observe("tom", {"id": "import-8", "content": "i started  pottery last week"}, at=AUGUST)
+    assert about(sm, "pottery") == []
+    detail = sm.belief(rejected.id)
+    assert detail.belief.status == BeliefStatus.REJECTED
+    assert len(detail.evidence) == 3  # kept visible: "why did you think that?"
+
+
+def test_rejected_belief_is_not_reinferred_when_extraction_is_rerun(
+    sm: SelfModel, embedder: SentenceTransformerEmbedder
+) -> None:
+    sm.observe("tom", ["I started pottery last week.", "I love jazz."], at=JULY)
+    rejected = sm.reject(one(sm, "pottery").id)
+    user = sm.user("tom")
+    observations = sm.store.list_observations(sm.workspace.id, [user.id])
+    requests = [ExtractionRequest(observation=o, subject="tom") for o in observations]
+    candidates = LocalExtractor().extract(requests)
+    # A later extractor version words it differently: still the same evidence.
+    pottery = next(c for c in candidates if "pottery" in c.statement)
+    reworded = CandidateBelief(
+        **{**pottery.model_dump(), "statement": "tom has taken up ceramics as a hobby"}
+    )
+    candidates.append(reworded)
+    texts = sorted({c.statement for c in candidates})
+    vectors = dict(zip(texts, embedder.embed(texts), strict=True))
+    with sm.store.transaction():
+        outcome = Reviser(sm.store, embedder.name).apply(
+            sm.workspace.id, user.id, candidates, {o.id: o for o in observations}, vectors
+        )
+    assert outcome.created == []
+    assert about(sm, "pottery") == [] and about(sm, "ceramics") == []
+    assert sm.belief(rejected.id).belief.status == BeliefStatus.REJECTED
+
+
+def test_new_evidence_in_other_words_may_still_create_a_belief_after_a_rejection(
+    sm: SelfModel,
+) -> None:
+    sm.observe("tom", "I started pottery last week.", at=JULY)
+    sm.reject(one(sm, "pottery").id)
+    sm.observe("tom", "I bought my own pottery wheel and kiln.", at=AUGUST)
+    assert [b.origin for b in about(sm, "pottery wheel")] == [BeliefOrigin.INFERRED]
+
+
+def test_assistant_turns_never_count_as_evidence_for_revision(sm: SelfModel) -> None:
+    sm.observe("tom", "I live in Paris.", at=JUNE)
+    sm.observe("tom", {"role": Role.ASSISTANT.value, "content": "I moved to Berlin."}, at=AUGUST)
+    assert one(sm, "Paris").status == BeliefStatus.ACTIVE
