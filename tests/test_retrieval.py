@@ -74,16 +74,17 @@ def test_the_index_cache_evicts_the_least_recently_used_scope() -> None:
     assert cache.get(keys[1]) is None and cache.get(keys[0]) is empty and len(cache) == 2
 
 
-def test_a_write_invalidates_only_the_scopes_that_include_that_user() -> None:
+def test_a_write_marks_stale_only_the_scopes_that_include_that_user() -> None:
     import numpy as np
 
     cache = IndexCache()
-    empty = ScopeIndex([], np.zeros((0, 4), dtype=np.float32))
-    cache.put(("ws", frozenset({"a", "b"}), None), empty)
-    cache.put(("ws", frozenset({"c"}), None), empty)
+    pair = ScopeIndex([], np.zeros((0, 4), dtype=np.float32))
+    alone = ScopeIndex([], np.zeros((0, 4), dtype=np.float32))
+    cache.put(("ws", frozenset({"a", "b"}), None), pair)
+    cache.put(("ws", frozenset({"c"}), None), alone)
     cache.invalidate("ws", "b")
-    assert cache.get(("ws", frozenset({"a", "b"}), None)) is None
-    assert cache.get(("ws", frozenset({"c"}), None)) is empty
+    assert cache.get(("ws", frozenset({"a", "b"}), None)) is pair and pair.stale
+    assert cache.get(("ws", frozenset({"c"}), None)) is alone and not alone.stale
 
 
 @pytest.fixture
@@ -184,16 +185,21 @@ def test_an_item_whose_evidence_is_already_in_the_block_is_penalised_as_a_repeat
     assert pick(RankingConfig(covered_redundancy=0.0)) == ["turn", "belief"]
 
 
-def test_a_second_call_reuses_the_warm_index_and_a_write_refreshes_it(sm: SelfModel) -> None:
+def test_a_second_call_reuses_the_warm_index_and_a_write_updates_it_in_place(
+    sm: SelfModel,
+) -> None:
     sm.observe("ana", "I collect vinyl records.")
     retriever = sm._c.retriever
     sm.context("ana", "music")
-    warm = len(retriever.cache)
+    (index,) = [retriever.cache.get(k) for k in list(retriever.cache._entries)]
+    before = len(index)
     sm.context("ana", "records")
-    assert len(retriever.cache) == warm
+    assert len(retriever.cache) == 1
     sm.observe("ana", "I started learning the cello.")
-    assert len(retriever.cache) == warm - 1
+    assert index.stale
     assert any("cello" in i.text for i in sm.context("ana", "cello lessons").items)
+    assert retriever.cache.get(next(iter(retriever.cache._entries))) is index  # not rebuilt
+    assert len(index) > before and not index.stale
 
 
 def test_every_call_leaves_a_trace_with_each_candidates_signals(conversation: SelfModel) -> None:

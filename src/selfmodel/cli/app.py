@@ -302,15 +302,14 @@ def trace_command(
     print_trace(console, record, as_json=as_json)
 
 
-# The HTTP server's commands live in their own modules (which import this one), registered here.
+# Command groups live in their own modules (which import this one), registered here.
 from selfmodel.cli.admin import key_app, workspace_app  # noqa: E402
+from selfmodel.cli.bench import bench_app  # noqa: E402
 from selfmodel.cli.serve import serve  # noqa: E402
 from selfmodel.cli.worker import worker  # noqa: E402
 
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(key_app, name="key")
-from selfmodel.cli.bench import bench_app  # noqa: E402
-
 app.add_typer(bench_app, name="bench")
 app.command()(serve)
 app.command()(worker)

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 from selfmodel.errors import InvalidInputError
 
 
-
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +70,7 @@ def is_locomo(data: dict[str, Any]) -> bool:
 
 
 def locomo_turns(data: dict[str, Any]) -> Iterator[LocomoTurn]:
-    """Every turn of a LoCoMo conversation, in order, dated by its session."""
+    """Every turn of a LoCoMo conversation, in order, dated by its session (plus its position)."""
     session = 1
     while f"session_{session}" in data:
         stamp = data.get(f"session_{session}_date_time")
@@ -83,12 +83,14 @@ def locomo_turns(data: dict[str, Any]) -> Iterator[LocomoTurn]:
         turns = data[f"session_{session}"]
         if not isinstance(turns, list):
             raise InvalidFileError(f"session_{session} is not a list of turns")
-        for turn in turns:
+        for position, turn in enumerate(turns):
             try:
                 text = str(turn["text"])
                 if turn.get("blip_caption"):
                     text = f"{text} [shares a photo: {turn['blip_caption']}]"
-                yield LocomoTurn(str(turn["speaker"]), str(turn["dia_id"]), session, when, text)
+                # LoCoMo dates sessions, not turns: a second per turn keeps their order.
+                at = when + timedelta(seconds=position)
+                yield LocomoTurn(str(turn["speaker"]), str(turn["dia_id"]), session, at, text)
             except (KeyError, TypeError) as exc:
                 raise InvalidFileError(
                     f"a turn in session_{session} lacks speaker, dia_id or text"

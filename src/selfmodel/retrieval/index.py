@@ -1,22 +1,23 @@
 """Per-scope search indexes (dense vectors + BM25), kept warm in the process.
 
 A ``context`` call should cost one query embedding plus scoring. So the documents of a scope (a set
-of users) are loaded once, with their stored vectors, and kept until a write to one of those users
-invalidates them.
+of users) are loaded once, with their stored vectors, and kept; after a write only what changed is
+applied to them (see ``retrieval/freshness.py``), never a rebuild from the whole history.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-import bm25s
 import numpy as np
-import Stemmer
 
 from selfmodel.domain import Belief, Observation, Role
+from selfmodel.retrieval.keyword import KeywordIndex, keyword_tokens
 from selfmodel.retrieval.temporal import carries_time
 
 BELIEF = "belief"
@@ -27,15 +28,8 @@ NO_SESSION = -1
 # Scopes kept warm per process (see ``IndexCache``).
 MAX_WARM_SCOPES = 64
 
-_stemmer = Stemmer.Stemmer("english")
-
-
-def keyword_tokens(texts: list[str]) -> list[list[str]]:
-    """Lower-cased, stop-word-free, stemmed tokens: one tokenisation for documents and queries."""
-    tokens = bm25s.tokenize(
-        texts, stopwords="en", stemmer=_stemmer, show_progress=False, return_ids=False
-    )
-    return [list(t) for t in tokens]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -81,56 +75,136 @@ def belief_document(b: Belief, evidence_ids: tuple[str, ...]) -> Document:
 
 
 class ScopeIndex:
-    """Dense and keyword indexes over one scope's documents."""
+    """Dense and keyword indexes over one scope's documents, updatable in place.
+
+    Documents are addressed by position (0 … n-1). ``append``, ``replace`` and ``remove`` change
+    the index without rebuilding it; callers that read and write it from several threads hold
+    ``lock`` (the retriever does, for a refresh and for the scoring of one call).
+    """
 
     def __init__(self, documents: list[Document], vectors: np.ndarray) -> None:
         if len(documents) != len(vectors):
             raise ValueError("every document needs exactly one vector")
-        self.documents = documents
-        self.vectors = vectors.astype(np.float32, copy=False)
-        self.user_ids = np.array([d.user_id for d in documents], dtype=object)
-        self.carries_time = np.array([carries_time(d.text) for d in documents], dtype=bool)
-        self.sessions = _sessions(documents)
-        self.session_count = int(self.sessions.max()) + 1 if len(documents) else 0
-        self._bm25: bm25s.BM25 | None = None
-        tokens = keyword_tokens([d.text for d in documents])
-        # bm25s cannot index an empty vocabulary (every text only stop words, e.g. "ok", "?").
-        if any(tokens):
-            self._bm25 = bm25s.BM25()
-            self._bm25.index(tokens, show_progress=False)
+        self.lock = threading.RLock()
+        # Set by ``invalidate``: a write in this process touched the scope; refresh before use.
+        self.stale = False
+        # What the store looked like when this index was last brought up to date (the loader's).
+        self.sync: Any = None
+        self.documents: list[Document] = []
+        self._positions: dict[str, int] = {}
+        self._buffer = np.zeros((0, vectors.shape[1] if vectors.ndim == 2 else 0), np.float32)
+        self._keyword = KeywordIndex()
+        self._carries_time: list[bool] = []
+        self._micros: list[int] = []
+        self.user_ids = np.zeros(0, dtype=object)
+        self.carries_time = np.zeros(0, dtype=bool)
+        self.sessions = np.zeros(0, dtype=np.int64)
+        self.session_count = 0
+        self.append(documents, vectors)
 
     def __len__(self) -> int:
         return len(self.documents)
 
+    def __contains__(self, document_id: str) -> bool:
+        return document_id in self._positions
+
+    @property
+    def vectors(self) -> np.ndarray:
+        return self._buffer[: len(self.documents)]
+
+    def get(self, document_id: str) -> Document | None:
+        position = self._positions.get(document_id)
+        return None if position is None else self.documents[position]
+
+    # -- changes -----------------------------------------------------------------------------
+    def append(self, documents: Sequence[Document], vectors: np.ndarray) -> None:
+        """Add documents (with one vector each) at the end."""
+        if len(documents) != len(vectors):
+            raise ValueError("every document needs exactly one vector")
+        if not documents:
+            return
+        n = len(self.documents)
+        needed = n + len(documents)
+        if needed > len(self._buffer) or self._buffer.shape[1] != vectors.shape[1]:
+            # Room to grow (doubling): appends of a few items do not copy every vector.
+            grown = np.zeros((max(needed, 2 * len(self._buffer)), vectors.shape[1]), np.float32)
+            grown[:n] = self._buffer[:n]
+            self._buffer = grown
+        self._buffer[n:needed] = vectors
+        for offset, doc in enumerate(documents):
+            self._positions[doc.id] = n + offset
+        self.documents.extend(documents)
+        self._keyword.append(keyword_tokens([d.text for d in documents]))
+        self._carries_time.extend(carries_time(d.text) for d in documents)
+        self._micros.extend(_micros(d.occurred_at) for d in documents)
+        self._derive()
+
+    def replace(self, document: Document, vector: np.ndarray | None = None) -> None:
+        """Swap in a new version of a document already indexed (same id); new vector if given."""
+        position = self._positions[document.id]
+        old = self.documents[position]
+        self.documents[position] = document
+        if vector is not None:
+            self._buffer[position] = vector
+        if document.text != old.text:
+            self._keyword.replace(position, keyword_tokens([document.text])[0])
+            self._carries_time[position] = carries_time(document.text)
+        self._micros[position] = _micros(document.occurred_at)
+        self._derive()
+
+    def remove(self, document_ids: Sequence[str]) -> None:
+        """Drop documents; the ones after them move down."""
+        gone = sorted(self._positions[i] for i in set(document_ids) if i in self._positions)
+        if not gone:
+            return
+        n = len(self.documents)
+        keep = np.ones(n, dtype=bool)
+        keep[gone] = False
+        kept_vectors = self._buffer[:n][keep]
+        self._buffer = np.zeros((max(len(self._buffer), 1), self._buffer.shape[1]), np.float32)
+        self._buffer[: len(kept_vectors)] = kept_vectors
+        self.documents = [d for d, k in zip(self.documents, keep, strict=True) if k]
+        self._carries_time = [c for c, k in zip(self._carries_time, keep, strict=True) if k]
+        self._micros = [m for m, k in zip(self._micros, keep, strict=True) if k]
+        self._positions = {d.id: i for i, d in enumerate(self.documents)}
+        self._keyword.remove(gone)
+        self._derive()
+
+    def _derive(self) -> None:
+        """Recompute the per-document arrays the ranker reads (cheap: no text is re-read)."""
+        self.user_ids = np.array([d.user_id for d in self.documents], dtype=object)
+        self.carries_time = np.array(self._carries_time, dtype=bool)
+        self.sessions = _sessions(self.documents, np.array(self._micros, dtype=np.int64))
+        self.session_count = int(self.sessions.max()) + 1 if len(self.documents) else 0
+
+    # -- scoring -----------------------------------------------------------------------------
     def dense_scores(self, query_vector: np.ndarray) -> np.ndarray:
         if not self.documents:
             return np.zeros(0, dtype=np.float32)
         return self.vectors @ query_vector
 
     def keyword_scores(self, query: str) -> np.ndarray:
-        if self._bm25 is None:
-            return np.zeros(len(self.documents), dtype=np.float32)
         tokens = keyword_tokens([query])[0]
         if not tokens:
             return np.zeros(len(self.documents), dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+        return self._keyword.scores(tokens)
 
 
-def _sessions(documents: list[Document]) -> np.ndarray:
+def _micros(at: datetime) -> int:
+    """Microseconds since the epoch: exact, so session gaps compare as they do on datetimes."""
+    return (at - _EPOCH) // _MICROSECOND
+
+
+def _sessions(documents: list[Document], micros: np.ndarray) -> np.ndarray:
     """Session number of each observation (``NO_SESSION`` for beliefs), split at time gaps."""
     sessions = np.full(len(documents), NO_SESSION, dtype=np.int64)
-    order = sorted(
-        (i for i, d in enumerate(documents) if d.item_type == OBSERVATION),
-        key=lambda i: documents[i].occurred_at,
-    )
-    current = NO_SESSION
-    previous: datetime | None = None
-    for i in order:
-        at = documents[i].occurred_at
-        if previous is None or at - previous > SESSION_GAP:
-            current += 1
-        sessions[i] = current
-        previous = at
+    observed = np.array([d.item_type == OBSERVATION for d in documents], dtype=bool)
+    where = np.flatnonzero(observed)
+    if not len(where):
+        return sessions
+    order = where[np.argsort(micros[where], kind="stable")]
+    gaps = np.diff(micros[order]) > SESSION_GAP // _MICROSECOND
+    sessions[order] = np.concatenate(([0], np.cumsum(gaps)))
     return sessions
 
 
@@ -166,6 +240,13 @@ class IndexCache:
                 self._entries.popitem(last=False)
 
     def invalidate(self, workspace_id: str, user_id: str) -> None:
+        """Mark the scopes that include the user stale: their next use applies what changed."""
         with self._lock:
-            for key in [k for k in self._entries if k[0] == workspace_id and user_id in k[1]]:
-                del self._entries[key]
+            for key, index in self._entries.items():
+                if key[0] == workspace_id and user_id in key[1]:
+                    index.stale = True
+
+    def clear(self) -> None:
+        """Drop every warm scope (the next call of each builds it from the store)."""
+        with self._lock:
+            self._entries.clear()

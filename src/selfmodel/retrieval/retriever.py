@@ -10,23 +10,20 @@ from datetime import datetime
 import numpy as np
 
 from selfmodel.domain import (
-    BeliefStatus,
     ContextItem,
     ContextResult,
-    EvidenceStance,
     User,
     new_id,
 )
 from selfmodel.domain.time import human_date, utcnow
 from selfmodel.embedding import Embedder
+from selfmodel.retrieval.freshness import BELIEF_VECTORS, OBSERVATION_VECTORS, ScopeLoader
 from selfmodel.retrieval.index import (
     BELIEF,
     OBSERVATION,
     Document,
     IndexCache,
     ScopeIndex,
-    belief_document,
-    observation_document,
 )
 from selfmodel.retrieval.ranking import (
     Candidate,
@@ -35,12 +32,11 @@ from selfmodel.retrieval.ranking import (
     rank,
     without_names,
 )
-from selfmodel.retrieval.temporal import analyse
+from selfmodel.retrieval.temporal import TemporalQuery, analyse
 from selfmodel.retrieval.tokens import TokenCounter
-from selfmodel.storage import BeliefFilter, Store, TraceRecord
+from selfmodel.storage import Store, TraceRecord
 
-OBSERVATION_VECTORS = "observation"
-BELIEF_VECTORS = "belief"
+__all__ = ["BELIEF_VECTORS", "OBSERVATION_VECTORS", "Retriever", "Scope"]
 # Items recorded in a trace beyond those chosen, so a replay can see what nearly made it.
 TRACED_CANDIDATES = 40
 BELIEFS_TITLE = "Beliefs (most relevant first):"
@@ -60,6 +56,20 @@ class Scope:
         return (self.workspace_id, frozenset(u.id for u in self.users), self.context_id)
 
 
+@dataclass(frozen=True)
+class _Call:
+    """One ``context`` call's inputs once the query is embedded and analysed."""
+
+    scope: Scope
+    query: str
+    matched: str
+    names: dict[str, str]
+    query_vector: np.ndarray
+    temporal: TemporalQuery
+    started: float
+    now: datetime
+
+
 class Retriever:
     """Hybrid retrieval over a scope's beliefs and observations, with warm per-scope indexes."""
 
@@ -77,53 +87,28 @@ class Retriever:
         self.cache = IndexCache()
 
     def invalidate(self, workspace_id: str, user_id: str) -> None:
+        """A write in this process touched the user: their warm scopes refresh on next use."""
         self.cache.invalidate(workspace_id, user_id)
 
     # -- index building ----------------------------------------------------------------------
     def _index(self, scope: Scope) -> ScopeIndex:
-        cached = self.cache.get(scope.key)
-        if cached is not None:
-            return cached
-        user_ids = [u.id for u in scope.users]
-        ws = scope.workspace_id
-        model = self.embedder.name
-        documents: list[Document] = []
-        vectors: list[np.ndarray] = []
-
-        observations = self.store.list_observations(ws, user_ids)
-        if scope.context_id is not None:
-            observations = [o for o in observations if o.context_id in (None, scope.context_id)]
-        obs_vectors = self.store.get_vectors(ws, user_ids, OBSERVATION_VECTORS, model)
-        by_id = dict(zip(obs_vectors.ids, obs_vectors.matrix, strict=True))
-        for o in observations:
-            if o.id in by_id:
-                documents.append(observation_document(o))
-                vectors.append(by_id[o.id])
-
-        beliefs = self.store.list_beliefs(
-            ws,
-            BeliefFilter(
-                user_ids=tuple(user_ids),
-                statuses=(BeliefStatus.ACTIVE,),
-                context_id=scope.context_id,
-            ),
+        """The scope's warm index, brought up to date with the store (built on first use)."""
+        loader = ScopeLoader(
+            self.store,
+            scope.workspace_id,
+            [u.id for u in scope.users],
+            scope.context_id,
+            self.embedder.name,
+            self.embedder.dim,
         )
-        evidence = self.store.list_evidence(ws, [b.id for b in beliefs])
-        supporting: dict[str, list[str]] = {}
-        for e in evidence:
-            if e.stance == EvidenceStance.SUPPORTS:
-                supporting.setdefault(e.belief_id, []).append(e.observation_id)
-        bel_vectors = self.store.get_vectors(ws, user_ids, BELIEF_VECTORS, model)
-        by_id = dict(zip(bel_vectors.ids, bel_vectors.matrix, strict=True))
-        for b in beliefs:
-            if b.id in by_id:
-                documents.append(belief_document(b, tuple(supporting.get(b.id, ()))))
-                vectors.append(by_id[b.id])
-
-        dim = self.embedder.dim
-        matrix = np.stack(vectors) if vectors else np.zeros((0, dim), dtype=np.float32)
-        index = ScopeIndex(documents, matrix)
-        self.cache.put(scope.key, index)
+        cached = self.cache.get(scope.key)
+        if cached is None:
+            index = loader.build()
+        else:
+            with cached.lock:
+                index = loader.refresh(cached)
+        if index is not cached:
+            self.cache.put(scope.key, index)
         return index
 
     # -- the call ----------------------------------------------------------------------------
@@ -145,6 +130,32 @@ class Retriever:
         matched = without_names(query, list(names.values())) if config.strip_names else query
         query_vector = self.embedder.embed_one(matched)
         temporal = analyse(query, now)
+        with index.lock:  # a refresh by another thread must not move documents under us
+            return self._answer(
+                _Call(scope, query, matched, names, query_vector, temporal, started, now),
+                index,
+                config,
+                budget_tokens,
+                limit,
+            )
+
+    def _answer(
+        self,
+        call: _Call,
+        index: ScopeIndex,
+        config: RankingConfig,
+        budget_tokens: int,
+        limit: int | None,
+    ) -> ContextResult:
+        """Score, diversify, fit and trace one call on an index held still."""
+        scope, query, matched, now, temporal = (
+            call.scope,
+            call.query,
+            call.matched,
+            call.now,
+            call.temporal,
+        )
+        names, query_vector, started = call.names, call.query_vector, call.started
         candidates = rank(
             index,
             matched,

@@ -55,6 +55,22 @@ class StoredVectors:
 
 
 @dataclass(frozen=True)
+class UserWatermark:
+    """How far one user's rows have got: compared between calls to see whether anything changed.
+
+    Counts catch inserts and deletions; the latest ``recorded_at`` / ``updated_at`` are where an
+    incremental read resumes (``list_observations_since``, ``list_beliefs_changed_since``).
+    """
+
+    user_id: str
+    observations: int = 0
+    observations_recorded_at: datetime | None = None
+    beliefs: int = 0
+    beliefs_updated_at: datetime | None = None
+    vectors: int = 0  # stored embeddings of the user's items, any type and model
+
+
+@dataclass(frozen=True)
 class TraceRecord:
     """A stored ``context`` call: what was asked, considered, chosen, and under which config."""
 
@@ -220,6 +236,31 @@ class Store(ABC):
     def get_vectors(
         self, workspace_id: str, user_ids: Sequence[str], item_type: str, model: str
     ) -> StoredVectors: ...
+
+    @abstractmethod
+    def get_vectors_by_id(
+        self, workspace_id: str, item_type: str, model: str, ids: Sequence[str]
+    ) -> StoredVectors:
+        """Stored vectors of these items (those that have one), in no particular order."""
+
+    # -- change tracking (keeps warm retrieval indexes fresh across processes) -------------
+    @abstractmethod
+    def scope_watermark(
+        self, workspace_id: str, user_ids: Sequence[str]
+    ) -> tuple[UserWatermark, ...]:
+        """One watermark per user (in ``user_ids`` order); cheap: read from indexes only."""
+
+    @abstractmethod
+    def list_observations_since(
+        self, workspace_id: str, user_ids: Sequence[str], since: datetime | None
+    ) -> list[Observation]:
+        """Observations of these users recorded at or after ``since`` (all when None)."""
+
+    @abstractmethod
+    def list_beliefs_changed_since(
+        self, workspace_id: str, user_ids: Sequence[str], since: datetime | None
+    ) -> list[Belief]:
+        """Beliefs of these users, any status, updated at or after ``since`` (all when None)."""
 
     # -- traces ----------------------------------------------------------------------------
     @abstractmethod

@@ -38,7 +38,14 @@ from selfmodel.domain import (
 )
 from selfmodel.domain.time import utcnow
 from selfmodel.errors import SchemaTooNewError, StorageError
-from selfmodel.storage.base import BeliefFilter, DeletedCounts, Store, StoredVectors, TraceRecord
+from selfmodel.storage.base import (
+    BeliefFilter,
+    DeletedCounts,
+    Store,
+    StoredVectors,
+    TraceRecord,
+    UserWatermark,
+)
 from selfmodel.storage.pg_migrations import MIGRATION_LOCK_KEY, MIGRATIONS, SCHEMA_VERSION
 from selfmodel.storage.pg_queue import PostgresQueue
 from selfmodel.storage.pg_service import PostgresService
@@ -591,6 +598,86 @@ class PostgresStore(PostgresQueue, PostgresService, Store):
             return StoredVectors([], np.zeros((0, 0), dtype=np.float32))
         matrix = np.stack([np.frombuffer(bytes(r["vector"]), dtype=np.float32) for r in rows])
         return StoredVectors([r["item_id"] for r in rows], matrix)
+
+    def get_vectors_by_id(
+        self, workspace_id: str, item_type: str, model: str, ids: Sequence[str]
+    ) -> StoredVectors:
+        rows = (
+            self._q(
+                "SELECT item_id, vector FROM vectors WHERE workspace_id = %s AND item_type = %s"
+                " AND model = %s AND item_id = ANY(%s)",
+                (workspace_id, item_type, model, list(ids)),
+            )
+            if ids
+            else []
+        )
+        if not rows:
+            return StoredVectors([], np.zeros((0, 0), dtype=np.float32))
+        matrix = np.stack([np.frombuffer(bytes(r["vector"]), dtype=np.float32) for r in rows])
+        return StoredVectors([r["item_id"] for r in rows], matrix)
+
+    # -- change tracking ---------------------------------------------------------------------
+    def scope_watermark(
+        self, workspace_id: str, user_ids: Sequence[str]
+    ) -> tuple[UserWatermark, ...]:
+        if not user_ids:
+            return ()
+        params = (workspace_id, list(user_ids))
+        where = "WHERE workspace_id = %s AND user_id = ANY(%s) GROUP BY user_id"
+        observations = {
+            r["user_id"]: r
+            for r in self._q(
+                "SELECT user_id, COUNT(*) AS n, MAX(recorded_at) AS at FROM observations " + where,
+                params,
+            )
+        }
+        beliefs = {
+            r["user_id"]: r
+            for r in self._q(
+                "SELECT user_id, COUNT(*) AS n, MAX(updated_at) AS at FROM beliefs " + where,
+                params,
+            )
+        }
+        vectors = {
+            r["user_id"]: r["n"]
+            for r in self._q("SELECT user_id, COUNT(*) AS n FROM vectors " + where, params)
+        }
+        empty: dict[str, Any] = {"n": 0, "at": None}
+        return tuple(
+            UserWatermark(
+                user_id=uid,
+                observations=observations.get(uid, empty)["n"],
+                observations_recorded_at=observations.get(uid, empty)["at"],
+                beliefs=beliefs.get(uid, empty)["n"],
+                beliefs_updated_at=beliefs.get(uid, empty)["at"],
+                vectors=vectors.get(uid, 0),
+            )
+            for uid in user_ids
+        )
+
+    def list_observations_since(
+        self, workspace_id: str, user_ids: Sequence[str], since: Any
+    ) -> list[Observation]:
+        if not user_ids:
+            return []
+        sql = "SELECT * FROM observations WHERE workspace_id = %s AND user_id = ANY(%s)"
+        params: list[Any] = [workspace_id, list(user_ids)]
+        if since is not None:
+            sql += " AND recorded_at >= %s"
+            params.append(since)
+        return [self._observation(r) for r in self._q(sql + " ORDER BY occurred_at, id", params)]
+
+    def list_beliefs_changed_since(
+        self, workspace_id: str, user_ids: Sequence[str], since: Any
+    ) -> list[Belief]:
+        if not user_ids:
+            return []
+        sql = "SELECT * FROM beliefs WHERE workspace_id = %s AND user_id = ANY(%s)"
+        params: list[Any] = [workspace_id, list(user_ids)]
+        if since is not None:
+            sql += " AND updated_at >= %s"
+            params.append(since)
+        return [self._belief(r) for r in self._q(sql + " ORDER BY id DESC", params)]
 
     # -- traces ------------------------------------------------------------------------------
     def insert_trace(self, trace: TraceRecord) -> None:

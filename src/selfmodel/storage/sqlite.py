@@ -41,6 +41,7 @@ from selfmodel.storage.base import (
     Store,
     StoredVectors,
     TraceRecord,
+    UserWatermark,
 )
 from selfmodel.storage.migrations import MIGRATIONS, SCHEMA_VERSION
 from selfmodel.storage.sqlite_queue import SQLiteQueue
@@ -614,6 +615,90 @@ class SQLiteStore(SQLiteQueue, Store):
             return StoredVectors([], np.zeros((0, 0), dtype=np.float32))
         matrix = np.stack([np.frombuffer(r["vector"], dtype=np.float32) for r in rows])
         return StoredVectors([r["item_id"] for r in rows], matrix)
+
+    def get_vectors_by_id(
+        self, workspace_id: str, item_type: str, model: str, ids: Sequence[str]
+    ) -> StoredVectors:
+        found: list[str] = []
+        vectors: list[np.ndarray] = []
+        for chunk in _chunks(list(ids), 500):
+            marks = ",".join("?" * len(chunk))
+            for r in self._q(
+                f"SELECT item_id, vector FROM vectors WHERE item_type = ? AND model = ?"
+                f" AND item_id IN ({marks}) AND workspace_id = ?",
+                (item_type, model, *chunk, workspace_id),
+            ):
+                found.append(r["item_id"])
+                vectors.append(np.frombuffer(r["vector"], dtype=np.float32))
+        if not found:
+            return StoredVectors([], np.zeros((0, 0), dtype=np.float32))
+        return StoredVectors(found, np.stack(vectors))
+
+    # -- change tracking ---------------------------------------------------------------------
+    def scope_watermark(
+        self, workspace_id: str, user_ids: Sequence[str]
+    ) -> tuple[UserWatermark, ...]:
+        if not user_ids:
+            return ()
+        marks = ",".join("?" * len(user_ids))
+        params = (workspace_id, *user_ids)
+        where = f"WHERE workspace_id = ? AND user_id IN ({marks}) GROUP BY user_id"
+        observations = {
+            r[0]: (r[1], r[2])
+            for r in self._q(
+                f"SELECT user_id, COUNT(*), MAX(recorded_at) FROM observations {where}", params
+            )
+        }
+        beliefs = {
+            r[0]: (r[1], r[2])
+            for r in self._q(
+                f"SELECT user_id, COUNT(*), MAX(updated_at) FROM beliefs {where}", params
+            )
+        }
+        vectors = {
+            r[0]: r[1] for r in self._q(f"SELECT user_id, COUNT(*) FROM vectors {where}", params)
+        }
+        marks_out = []
+        for uid in user_ids:
+            obs_count, recorded = observations.get(uid, (0, None))
+            bel_count, updated = beliefs.get(uid, (0, None))
+            marks_out.append(
+                UserWatermark(
+                    user_id=uid,
+                    observations=obs_count,
+                    observations_recorded_at=_dt(recorded),
+                    beliefs=bel_count,
+                    beliefs_updated_at=_dt(updated),
+                    vectors=vectors.get(uid, 0),
+                )
+            )
+        return tuple(marks_out)
+
+    def list_observations_since(
+        self, workspace_id: str, user_ids: Sequence[str], since: Any
+    ) -> list[Observation]:
+        if not user_ids:
+            return []
+        marks = ",".join("?" * len(user_ids))
+        sql = f"SELECT * FROM observations WHERE workspace_id = ? AND user_id IN ({marks})"
+        params: list[Any] = [workspace_id, *user_ids]
+        if since is not None:
+            sql += " AND recorded_at >= ?"
+            params.append(to_storage(since))
+        return [self._observation(r) for r in self._q(sql + " ORDER BY occurred_at, id", params)]
+
+    def list_beliefs_changed_since(
+        self, workspace_id: str, user_ids: Sequence[str], since: Any
+    ) -> list[Belief]:
+        if not user_ids:
+            return []
+        marks = ",".join("?" * len(user_ids))
+        sql = f"SELECT * FROM beliefs WHERE workspace_id = ? AND user_id IN ({marks})"
+        params: list[Any] = [workspace_id, *user_ids]
+        if since is not None:
+            sql += " AND updated_at >= ?"
+            params.append(to_storage(since))
+        return [self._belief(r) for r in self._q(sql + " ORDER BY id DESC", params)]
 
     # -- traces ------------------------------------------------------------------------------
     def insert_trace(self, trace: TraceRecord) -> None:

@@ -1,0 +1,215 @@
+"""Bring a warm scope index up to date with the store: built once, then only what changed.
+
+Every ``context`` call reads the scope's watermark (per user: counts and latest timestamps of
+observations and beliefs, and the count of stored vectors; see ``Store.scope_watermark``). If it
+moved — a write here or in another process over the same database — the index reads only the rows
+recorded or updated since the watermark it last saw, and applies them: new observations and
+beliefs are appended, changed beliefs replaced in place, beliefs that left the active set removed.
+Items whose vector is not stored yet (the understanding job has not run) wait and are picked up
+when the user's vector count moves.
+
+A full rebuild remains the fallback whenever the increments cannot be trusted: a user's counts
+went down (forgotten), or fewer rows were seen than the store counts (a writer committed rows
+stamped earlier than a timestamp already read).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from selfmodel.domain import Belief, BeliefStatus, EvidenceStance, Observation
+from selfmodel.retrieval.index import (
+    Document,
+    ScopeIndex,
+    belief_document,
+    observation_document,
+)
+from selfmodel.storage.base import Store, UserWatermark
+
+OBSERVATION_VECTORS = "observation"
+BELIEF_VECTORS = "belief"
+
+
+@dataclass
+class SyncState:
+    """What a warm index has seen of the store (kept on ``ScopeIndex.sync``)."""
+
+    watermark: tuple[UserWatermark, ...]
+    # Every observation / belief id of the scope's users read so far, whatever became of it.
+    observations_seen: set[str] = field(default_factory=set)
+    beliefs_seen: set[str] = field(default_factory=set)
+    # In scope but without a stored vector yet.
+    observations_waiting: dict[str, Observation] = field(default_factory=dict)
+    beliefs_waiting: dict[str, Belief] = field(default_factory=dict)
+
+
+class ScopeLoader:
+    """Builds and refreshes the index of one scope from a ``Store``."""
+
+    def __init__(
+        self,
+        store: Store,
+        workspace_id: str,
+        user_ids: list[str],
+        context_id: str | None,
+        model: str,
+        dim: int,
+    ) -> None:
+        self.store = store
+        self.ws = workspace_id
+        self.user_ids = user_ids
+        self.context_id = context_id
+        self.model = model
+        self.dim = dim
+
+    # -- full build ----------------------------------------------------------------------------
+    def build(self) -> ScopeIndex:
+        """Read the whole scope (the watermark first, so nothing written meanwhile is lost)."""
+        sync = SyncState(self.store.scope_watermark(self.ws, self.user_ids))
+        index = ScopeIndex([], np.zeros((0, self.dim), dtype=np.float32))
+        index.sync = sync
+        self._observations(index, sync, self.store.list_observations(self.ws, self.user_ids))
+        self._beliefs(
+            index, sync, self.store.list_beliefs_changed_since(self.ws, self.user_ids, None)
+        )
+        return index
+
+    # -- incremental refresh -------------------------------------------------------------------
+    def refresh(self, index: ScopeIndex) -> ScopeIndex:
+        """Apply what changed since ``index`` was last synced; a new index if it must rebuild."""
+        sync = index.sync
+        if not isinstance(sync, SyncState):
+            return self.build()
+        mark = self.store.scope_watermark(self.ws, self.user_ids)
+        if mark == sync.watermark and not index.stale:
+            return index
+        # A write in this process: read past the marks even if they look unchanged.
+        forced, index.stale = index.stale, False
+        old = {m.user_id: m for m in sync.watermark}
+        for m in mark:
+            before = old.get(m.user_id)
+            if before and (m.observations < before.observations or m.beliefs < before.beliefs):
+                return self.build()  # rows were deleted (a user forgotten): start over
+        observations: list[Observation] = []
+        beliefs: list[Belief] = []
+        vectors_moved = False
+        for m in mark:
+            # Each user resumes from their own marks (``>=``: rows stamped alike are read again).
+            before = old.get(m.user_id) or UserWatermark(m.user_id)
+            if (m.observations, m.observations_recorded_at) != (
+                before.observations,
+                before.observations_recorded_at,
+            ) or forced:
+                observations += self.store.list_observations_since(
+                    self.ws, [m.user_id], before.observations_recorded_at
+                )
+            if forced or (m.beliefs, m.beliefs_updated_at) != (
+                before.beliefs,
+                before.beliefs_updated_at,
+            ):
+                beliefs += self.store.list_beliefs_changed_since(
+                    self.ws, [m.user_id], before.beliefs_updated_at
+                )
+            vectors_moved = vectors_moved or m.vectors != before.vectors
+        fresh = [o for o in observations if o.id not in sync.observations_seen]
+        self._observations(index, sync, fresh, retry_waiting=vectors_moved)
+        self._beliefs(index, sync, beliefs, retry_waiting=vectors_moved)
+        if len(sync.observations_seen) < sum(m.observations for m in mark) or len(
+            sync.beliefs_seen
+        ) < sum(m.beliefs for m in mark):
+            return self.build()  # a row committed late, stamped before what was read: missed
+        sync.watermark = mark
+        return index
+
+    # -- applying rows -------------------------------------------------------------------------
+    def _in_context(self, context_id: str | None) -> bool:
+        return self.context_id is None or context_id in (None, self.context_id)
+
+    def _observations(
+        self,
+        index: ScopeIndex,
+        sync: SyncState,
+        observations: list[Observation],
+        *,
+        retry_waiting: bool = True,
+    ) -> None:
+        for o in observations:
+            sync.observations_seen.add(o.id)
+            if self._in_context(o.context_id) and o.id not in index:
+                sync.observations_waiting[o.id] = o
+        if not sync.observations_waiting or not (retry_waiting or observations):
+            return
+        stored = self.store.get_vectors_by_id(
+            self.ws, OBSERVATION_VECTORS, self.model, list(sync.observations_waiting)
+        )
+        by_id = dict(zip(stored.ids, stored.matrix, strict=True))
+        ready = sorted(
+            (o for i, o in sync.observations_waiting.items() if i in by_id),
+            key=lambda o: (o.occurred_at, o.id),
+        )
+        for o in ready:
+            del sync.observations_waiting[o.id]
+        self._append(index, [(observation_document(o), by_id[o.id]) for o in ready])
+
+    def _beliefs(
+        self,
+        index: ScopeIndex,
+        sync: SyncState,
+        beliefs: list[Belief],
+        *,
+        retry_waiting: bool = True,
+    ) -> None:
+        wanted: dict[str, Belief] = {}
+        leaving: list[str] = []
+        for b in beliefs:
+            sync.beliefs_seen.add(b.id)
+            if b.status == BeliefStatus.ACTIVE and self._in_context(b.context_id):
+                wanted[b.id] = b
+            else:
+                leaving.append(b.id)
+                sync.beliefs_waiting.pop(b.id, None)
+        index.remove(leaving)
+        if retry_waiting:
+            wanted = {**sync.beliefs_waiting, **wanted}
+        if not wanted:
+            return
+        supporting: dict[str, list[str]] = {}
+        for e in self.store.list_evidence(self.ws, list(wanted)):
+            if e.stance == EvidenceStance.SUPPORTS:
+                supporting.setdefault(e.belief_id, []).append(e.observation_id)
+        documents = {
+            b.id: belief_document(b, tuple(supporting.get(b.id, ()))) for b in wanted.values()
+        }
+        # A belief already indexed needs its vector again only if its statement changed.
+        need_vector = [
+            i for i, d in documents.items() if (old := index.get(i)) is None or old.text != d.text
+        ]
+        stored = (
+            self.store.get_vectors_by_id(self.ws, BELIEF_VECTORS, self.model, need_vector)
+            if need_vector
+            else None
+        )
+        by_id = dict(zip(stored.ids, stored.matrix, strict=True)) if stored else {}
+        appended: list[tuple[Document, np.ndarray]] = []
+        for belief_id, doc in documents.items():
+            current = index.get(belief_id)
+            if current is not None and current.text == doc.text:
+                if current != doc:
+                    index.replace(doc)
+            elif belief_id in by_id:
+                sync.beliefs_waiting.pop(belief_id, None)
+                if current is not None:
+                    index.replace(doc, by_id[belief_id])
+                else:
+                    appended.append((doc, by_id[belief_id]))
+            else:
+                # No vector for this statement yet: leave it out until one is stored.
+                index.remove([belief_id])
+                sync.beliefs_waiting[belief_id] = wanted[belief_id]
+        self._append(index, appended)
+
+    def _append(self, index: ScopeIndex, items: list[tuple[Document, np.ndarray]]) -> None:
+        if items:
+            index.append([d for d, _ in items], np.stack([v for _, v in items]))
