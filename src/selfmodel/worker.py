@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -68,6 +69,7 @@ class Worker:
         batch: int = DEFAULT_JOB_BATCH,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         idle_sleep: float = IDLE_SLEEP_SECONDS,
+        on_run: Callable[[JobRun], None] | None = None,
     ) -> None:
         if concurrency <= 0 or batch <= 0 or lease_seconds <= 0 or idle_sleep < 0:
             raise InvalidInputError("concurrency, batch and lease must be positive")
@@ -77,6 +79,7 @@ class Worker:
         self.batch = batch
         self.lease_seconds = lease_seconds
         self.idle_sleep = idle_sleep
+        self.on_run = on_run  # e.g. the server's metrics
         self.stats = WorkerStats()
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -151,6 +154,8 @@ class Worker:
             for run in runs:
                 with self._lock:
                     self.stats.add(run)
+                if self.on_run is not None:
+                    self.on_run(run)
                 level = logging.INFO if run.outcome == RunOutcome.DONE else logging.WARNING
                 logger.log(
                     level,

@@ -12,7 +12,6 @@ import selfmodel
 from selfmodel.engine import SelfModel
 from selfmodel.mirror import create_mirror_api_router, create_mirror_router
 from selfmodel.server.auth import Reader, Writer
-from selfmodel.server.background import InProcessWorker
 from selfmodel.server.errors import install_error_handlers
 from selfmodel.server.metrics import ServerMetrics
 from selfmodel.server.middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -29,6 +28,7 @@ from selfmodel.server.routes import (
     workspaces,
 )
 from selfmodel.server.state import ServerLimits, ServerState
+from selfmodel.worker import Worker, default_worker_id
 
 log = logging.getLogger("selfmodel.server")
 
@@ -49,6 +49,12 @@ def _writer_model(caller: Writer) -> SelfModel:
     return caller.sm
 
 
+# How long the in-process worker sleeps on an empty queue: bounds the latency of wait=false work.
+IDLE_POLL_SECONDS = 0.1
+# How long shutdown waits for the job in hand.
+STOP_TIMEOUT_SECONDS = 30.0
+
+
 def create_app(
     engine: SelfModel,
     *,
@@ -62,17 +68,27 @@ def create_app(
     """
     state = ServerState(engine=engine, limits=limits or ServerLimits(), metrics=ServerMetrics())
     state.metrics.watch_queue(engine.store.queue_depth)
-    worker = InProcessWorker(engine, state.metrics) if background_worker else None
+    worker = (
+        Worker(
+            engine,
+            worker_id=f"serve:{default_worker_id()}",
+            idle_sleep=IDLE_POLL_SECONDS,
+            on_run=state.metrics.count_job,
+        )
+        if background_worker
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if worker is not None:
-            worker.start()
+        thread = worker.start() if worker is not None else None
         try:
             yield
         finally:
-            if worker is not None:
+            if worker is not None and thread is not None:
+                # Finish the batch in hand; an unfinished job's lease expires and is retried.
                 worker.stop()
+                thread.join(STOP_TIMEOUT_SECONDS)
 
     app = FastAPI(
         title="selfmodel",

@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from selfmodel.domain.jobs import JobRun, RunOutcome
+
 # Buckets from 5 ms to 30 s: context calls sit around tens of ms, observe with LLM extraction
 # can take seconds.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -48,6 +50,11 @@ class ServerMetrics:
     def watch_queue(self, depth: Callable[[], int]) -> None:
         """Read the queue depth from the store at every scrape."""
         self.queue_depth.set_function(lambda: float(depth()))
+
+    def count_job(self, run: JobRun) -> None:
+        """Count the observations of a background job that finished."""
+        if run.outcome == RunOutcome.DONE:
+            self.extracted.inc(run.observations)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
