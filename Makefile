@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# apt-get needs root; use sudo when we are not root.
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint clean
+.PHONY: run test lint clean system-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,14 +14,18 @@ $(STAMP): pyproject.toml
 	# The CPU build of torch first and pinned, so no dependency pulls a multi-GB CUDA build.
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[dev]'
-	# The Mirror's browser tests drive Debian's Chromium (Playwright cannot download browsers).
-	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	touch $(STAMP)
+
+# System packages the tests use: Debian's Chromium for the Mirror's browser tests (Playwright
+# cannot download browsers here) and PostgreSQL 15's server binaries for the throwaway clusters.
+system-deps:
+	@command -v chromium >/dev/null && [ -x /usr/lib/postgresql/15/bin/initdb ] || \
+	  ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium postgresql-15)
 
 run: $(STAMP)
 	$(VENV)/bin/selfmodel demo --db demo.db
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(PY) -m pytest
 
 lint: $(STAMP)

@@ -8,8 +8,14 @@ import pytest
 
 from selfmodel.domain import BeliefKind, BeliefOrigin, Observation, Role
 from selfmodel.extraction.base import CandidateBelief, ExtractionRequest
+from selfmodel.extraction.clauses import addressee
 from selfmodel.extraction.dates import find_relative_dates, rewrite_relative_dates
-from selfmodel.extraction.grammar import third_person_singular, to_third_person, verb_from_gerund
+from selfmodel.extraction.grammar import (
+    address_by_name,
+    third_person_singular,
+    to_third_person,
+    verb_from_gerund,
+)
 from selfmodel.extraction.local import LocalExtractor, split_sentences
 from selfmodel.extraction.rules import MILD_HEDGE_STRENGTH, STRONG_HEDGE_STRENGTH
 
@@ -66,10 +72,6 @@ def test_first_person_statement_is_rewritten_about_the_speaker_with_the_resolved
         ("My husband and I love camping.", "Melanie's husband and Melanie love camping"),
         ("That book changed my life.", "That book changed Melanie's life"),
         ("i live in Berlin with my partner", "Melanie lives in Berlin with Melanie's partner"),
-        (
-            "I study chemistry and I teach on weekends.",
-            "Melanie studies chemistry and Melanie teaches on weekends",
-        ),
     ],
 )
 def test_verbs_agree_with_the_named_subject(said: str, statement: str) -> None:
@@ -351,3 +353,88 @@ def test_adverbs_between_subject_and_verb_do_not_hide_the_past_tense() -> None:
     belief = only("I just signed up for a pottery class yesterday.")
     assert belief.statement == "Melanie just signed up for a pottery class on 2 July 2023"
     assert belief.kind is BeliefKind.EXPERIENCE
+
+
+# --- clauses, the listener, gerund subjects ----------------------------------------------------
+
+
+def test_coordinated_first_person_clauses_become_separate_candidates_with_their_own_spans() -> None:
+    text = "I study chemistry and I teach on weekends."
+    candidates = extract(text)
+    assert [c.statement for c in candidates] == [
+        "Melanie studies chemistry",
+        "Melanie teaches on weekends",
+    ]
+    assert [c.quote for c in candidates] == ["I study chemistry", "I teach on weekends."]
+    assert all(text[c.span_start : c.span_end] == c.quote for c in candidates)  # type: ignore[misc]
+
+
+def test_a_clause_with_nothing_to_say_on_its_own_stays_with_its_sentence() -> None:
+    assert only("I joined a choir last week and I love it.").statement == (
+        "Melanie joined a choir in the week of 26 June 2023 and Melanie loves it"
+    )
+
+
+def test_a_shared_subject_is_not_split_into_clauses() -> None:
+    assert only("My sister and I opened a bakery.").statement == (
+        "Melanie's sister and Melanie opened a bakery"
+    )
+
+
+def test_a_remark_to_the_listener_does_not_hide_the_speakers_own_clause() -> None:
+    text = "You worked so hard on it, and I finally booked my flight to Oslo."
+    belief = only(text)
+    assert belief.statement == "Melanie finally booked Melanie's flight to Oslo"
+    assert belief.quote == "I finally booked my flight to Oslo."
+
+
+def test_thanks_before_news_keeps_the_news() -> None:
+    belief = only("Thanks, I started a new job last week!")
+    assert belief.statement == "Melanie started a new job in the week of 26 June 2023"
+
+
+def test_you_becomes_the_listener_when_the_message_names_them() -> None:
+    belief = only("Thanks, Priya! I'm so proud of you for finishing the course.")
+    assert belief.statement == "Melanie is so proud of Priya for finishing the course"
+
+
+def test_a_clause_with_an_unnamed_you_produces_nothing() -> None:
+    assert extract("I'm so proud of you for finishing the course.") == []
+
+
+def test_the_listeners_name_is_not_left_in_the_statement_as_a_vocative() -> None:
+    belief = only("Yep Priya, I finished my first half marathon.")
+    assert belief.statement == "Melanie finished Melanie's first half marathon"
+
+
+def test_addressee_is_found_after_greetings_and_at_the_end_of_a_sentence() -> None:
+    assert addressee("Hey Tom! Long time no see.", "Melanie") == "Tom"
+    assert addressee("That looks great, Tom!", "Melanie") == "Tom"
+    assert addressee("I went to Paris, Friday was lovely.", "Melanie") is None
+    assert addressee("Thanks, Melanie!", "Melanie") is None  # the speaker is not the listener
+
+
+def test_second_person_is_rewritten_with_verbs_agreeing() -> None:
+    assert address_by_name("I know you're busy and your dog was ill", "Tom") == (
+        "I know Tom is busy and Tom's dog was ill"
+    )
+    assert address_by_name("I hope you are well", "Tom") == "I hope Tom is well"
+
+
+@pytest.mark.parametrize(
+    ("said", "statement"),
+    [
+        (
+            "Cycling sounds like a fine way to see the coast, and I love it.",
+            "Cycling sounds like a fine way to see the coast, and Melanie loves it",
+        ),
+        (
+            "Moving house, with all I had to pack, wasn't easy.",
+            "Moving house, with all Melanie had to pack, wasn't easy",
+        ),
+    ],
+)
+def test_a_gerund_that_is_the_subject_does_not_get_the_speaker_as_subject(
+    said: str, statement: str
+) -> None:
+    assert only(said).statement == statement

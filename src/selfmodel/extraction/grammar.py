@@ -341,7 +341,9 @@ def to_third_person(text: str, subject: str, *, group: str | None = None) -> str
             pass
         elif lower == "i" and token in ("I", "i"):
             replacement = subject
-            conjugate_after = not _compound_subject(history)
+            # "the coast, and I love it": a comma before "and" starts a new clause.
+            comma_before = index >= 3 and "," in tokens[index - 3]
+            conjugate_after = comma_before or not _compound_subject(history)
         elif lower in ("i'm", "im"):
             replacement = f"{subject} is"
         elif lower in ("i've", "ive"):
@@ -399,6 +401,40 @@ _MONTHS = frozenset(
         "december",
     ]
 )
+
+
+# "you" as the listener's name: contractions and the verbs that must agree with a named subject.
+_SECOND_PERSON_FORMS = {
+    "you're": " is", "you've": " has", "you'll": " will", "you'd": " would", "youre": " is",
+}  # fmt: skip
+_AGREE_WITH_NAME = {
+    "are": "is", "were": "was", "have": "has", "do": "does", "don't": "doesn't",
+    "haven't": "hasn't", "aren't": "isn't", "weren't": "wasn't",
+}  # fmt: skip
+
+
+def address_by_name(text: str, name: str) -> str:
+    """Rewrite the second person in ``text`` as ``name`` ("proud of you" -> "proud of Jon")."""
+    tokens = _TOKEN.findall(text)
+    out = list(tokens)
+    previous_was_you = False
+    for index, token in enumerate(tokens):
+        if not token[0].isalpha():
+            if not token.isspace():
+                previous_was_you = False
+            continue
+        lower = token.lower()
+        if previous_was_you and lower in _AGREE_WITH_NAME:
+            out[index] = _keep_case(token, _AGREE_WITH_NAME[lower])
+        previous_was_you = False
+        if lower in ("you", "u", "ya", "yourself"):
+            out[index] = name
+            previous_was_you = lower != "yourself"
+        elif lower in ("your", "yours"):
+            out[index] = possessive(name)
+        elif lower in _SECOND_PERSON_FORMS:
+            out[index] = name + _SECOND_PERSON_FORMS[lower]
+    return "".join(out)
 
 
 def _compound_subject(history: list[str]) -> bool:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 
 from selfmodel.domain import BeliefKind, BeliefOrigin, Role
-from selfmodel.extraction import grammar, rules
+from selfmodel.extraction import clauses, grammar, rules
 from selfmodel.extraction.base import CandidateBelief, ExtractionRequest, Extractor
 from selfmodel.extraction.dates import find_relative_dates, rewrite_relative_dates
 
@@ -47,7 +47,12 @@ _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,;:.!?])")
 _FIRST_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _COPULA = re.compile(
     r"\b(?:is|are|was|were|has|have|can|will|would|makes|helps|gives|means|takes|brings|need|"
-    r"needs|gets|keeps|lets|feels)\b|'s\b"
+    r"needs|gets|keeps|lets|feels|sounds|seems|looks|isn't|wasn't|hasn't|doesn't|won't|can't|"
+    r"made|helped|gave|brought|taught|kept|allows|allowed|reminds|reminded)\b|'s\b"
+)
+# Pronouns that, right before a verb, are its subject ("where I'm accepted ... has meant").
+_SUBJECT_BEFORE_VERB = frozenset(
+    ["i", "we", "you", "he", "she", "they", "it", "that", "who", "which", "there"]
 )
 _FIRST_PERSON_SUBJECT = re.compile(r"\b(?:i|we)\b(?!')")
 _PRESENT_PERFECT_EVENT = re.compile(
@@ -73,7 +78,7 @@ class LocalExtractor(Extractor):
     """Rule-based extraction of beliefs about the speaker from what they said; no LLM."""
 
     name = "local"
-    version = "local-1"
+    version = "local-2"
 
     def extract(self, requests: Sequence[ExtractionRequest]) -> list[CandidateBelief]:
         candidates: list[CandidateBelief] = []
@@ -87,8 +92,11 @@ class LocalExtractor(Extractor):
         observation = request.observation
         # Curly apostrophes become straight ones (same length, so spans stay valid).
         content = observation.content.replace("\u2019", "'").replace("\u2018", "'")
-        for sentence in split_sentences(content):
-            candidate = self._read_sentence(sentence, request.subject, observation.occurred_at)
+        listener = clauses.addressee(content, request.subject)
+        for piece in _pieces(content, listener):
+            candidate = self._read_sentence(
+                piece, request.subject, observation.occurred_at, listener
+            )
             if candidate is None:
                 continue
             statement, kind, strength, origin, contradicts, valid_from = candidate
@@ -99,24 +107,25 @@ class LocalExtractor(Extractor):
                 strength=strength,
                 origin=origin,
                 contradicts=contradicts,
-                span_start=sentence.start,
-                span_end=sentence.end,
-                quote=observation.content[sentence.start : sentence.end],
+                span_start=piece.start,
+                span_end=piece.end,
+                quote=observation.content[piece.start : piece.end],
                 valid_from=valid_from,
             )
 
     def _read_sentence(
-        self, sentence: _Sentence, subject: str, occurred_at: datetime
+        self, sentence: _Sentence, subject: str, occurred_at: datetime, listener: str | None
     ) -> tuple[str, BeliefKind, float, BeliefOrigin, str | None, datetime | None] | None:
-        if sentence.text.rstrip().endswith("?"):
-            return None
-        text = _clean(rules.strip_small_talk(sentence.text))
+        text = _clean(rules.strip_small_talk(sentence.text, listener))
         hedging = rules.measure_hedging(text.lower(), text)
-        text = rules.strip_small_talk(_clean(hedging.text))
+        text = rules.strip_small_talk(_clean(hedging.text), listener)
+        if rules.addresses_listener(text.lower()):
+            if listener is None:
+                return None  # "you" is someone we cannot name: the clause is not about the speaker
+            text = grammar.address_by_name(text, listener)
         lowered = text.lower()
         if (
             len(text) < MIN_SENTENCE_CHARS
-            or rules.addresses_listener(lowered)
             or rules.content_word_count(lowered) < rules.MIN_CONTENT_WORDS
         ):
             return None
@@ -160,6 +169,24 @@ class LocalExtractor(Extractor):
         if not statement:
             return None
         return statement, kind, hedging.strength, origin, contradicts, valid_from
+
+
+def _pieces(content: str, listener: str | None) -> Iterator[_Sentence]:
+    """The parts of ``content`` read as one statement each: statements' clauses, no questions.
+
+    A sentence that speaks to the listener is read clause by clause, so "you" in one clause
+    does not hide the speaker's facts in another; otherwise only coordinated first-person
+    clauses ("I X and I Y") are read apart.
+    """
+    for sentence in split_sentences(content):
+        if sentence.text.rstrip().endswith("?"):
+            continue
+        spoken_to = rules.addresses_listener(
+            rules.strip_small_talk(sentence.text, listener).lower()
+        )
+        spans = (clauses.all_clauses if spoken_to else clauses.coordinated_clauses)(sentence.text)
+        for start, end in spans:
+            yield _Sentence(sentence.start + start, sentence.start + end, sentence.text[start:end])
 
 
 def split_sentences(text: str) -> list[_Sentence]:
@@ -221,11 +248,26 @@ def _describes_speaker_without_subject(lowered: str) -> bool:
         return True
     if first.endswith("ing") and len(first) >= 5:
         # "Taking care of ourselves is vital": a gerund that is the subject of its clause.
-        clause = re.split(r"[,;:]| - ", lowered, maxsplit=1)[0]
-        return _COPULA.search(clause) is None
+        # The verb may come after a comma ("Finding a place where I'm accepted, loved and
+        # supported has meant a lot"): any verb whose subject is not a pronoun of its own.
+        clause = re.split(r"[;:]| - ", lowered, maxsplit=1)[0]
+        return _COPULA.search(clause.split(",", 1)[0]) is None and not any(
+            _verb_without_own_subject(clause, verb) for verb in _COPULA.finditer(clause)
+        )
     if first in rules.SUBJECTLESS_PRESENT or first == "been":
         return True
     return grammar.is_past_tense(first) and first not in ("been", "done", "seen", "gone")
+
+
+def _verb_without_own_subject(clause: str, verb: re.Match[str]) -> bool:
+    """``verb`` is finite and not preceded by a pronoun subject (nor "to") of its own."""
+    before = clause[: verb.start()].split()
+    return (
+        not verb.group(0).startswith("'")
+        and bool(before)
+        and before[-1] not in _SUBJECT_BEFORE_VERB
+        and before[-1] != "to"
+    )
 
 
 def _starts_with_past(lowered: str) -> bool:

@@ -440,13 +440,26 @@ def measure_hedging(lowered: str, original: str) -> Hedging:
     return Hedging(strength=strength, text=text)
 
 
-def strip_small_talk(text: str) -> str:
-    """``text`` without leading interjections, vocatives and conversational fillers."""
+def strip_small_talk(text: str, listener: str | None = None) -> str:
+    """``text`` without leading interjections, vocatives and conversational fillers.
+
+    With the ``listener``'s name, it is also removed where it is a vocative ("Yep Jon, ...",
+    "..., Jon!"), wherever it stands.
+    """
+    if listener:
+        text = re.sub(
+            rf"^{re.escape(listener)}\s*[,!.]\s*|,\s*{re.escape(listener)}\b\s*(?=[,.!?]|$)",
+            "",
+            text,
+            flags=re.IGNORECASE,
+        )
     previous = None
     while previous != text:
         previous = text
         text = _remove(text, text.lower(), _LEADING_VOCATIVE, anchored=True)
         text = _remove(text, text.lower(), _LEADING_MARKERS, anchored=True)
+        if listener:
+            text = re.sub(rf"^{re.escape(listener)}\s*[,!.]\s*", "", text, flags=re.IGNORECASE)
     return _FILLERS.sub("", text).strip(" ,;:-")
 
 

@@ -100,6 +100,8 @@ class ScopeIndex:
         self.carries_time = np.zeros(0, dtype=bool)
         self.sessions = np.zeros(0, dtype=np.int64)
         self.session_count = 0
+        # Each position's place in the canonical order (see ``_canonical_order``).
+        self.order = np.zeros(0, dtype=np.int64)
         self.append(documents, vectors)
 
     def __len__(self) -> int:
@@ -174,8 +176,10 @@ class ScopeIndex:
         """Recompute the per-document arrays the ranker reads (cheap: no text is re-read)."""
         self.user_ids = np.array([d.user_id for d in self.documents], dtype=object)
         self.carries_time = np.array(self._carries_time, dtype=bool)
-        self.sessions = _sessions(self.documents, np.array(self._micros, dtype=np.int64))
+        micros = np.array(self._micros, dtype=np.int64)
+        self.sessions = _sessions(self.documents, micros)
         self.session_count = int(self.sessions.max()) + 1 if len(self.documents) else 0
+        self.order = _canonical_order(self.documents, micros)
 
     # -- scoring -----------------------------------------------------------------------------
     def dense_scores(self, query_vector: np.ndarray) -> np.ndarray:
@@ -193,6 +197,26 @@ class ScopeIndex:
 def _micros(at: datetime) -> int:
     """Microseconds since the epoch: exact, so session gaps compare as they do on datetimes."""
     return (at - _EPOCH) // _MICROSECOND
+
+
+def _canonical_order(documents: list[Document], micros: np.ndarray) -> np.ndarray:
+    """Each position's rank in the order a fresh build loads documents: observations oldest
+    first (then by id), then beliefs newest first (by id, descending).
+
+    Ranking breaks score ties by this order, so ties fall the same way however the index grew.
+    """
+    n = len(documents)
+    if not n:
+        return np.zeros(0, dtype=np.int64)
+    is_belief = np.array([d.item_type != OBSERVATION for d in documents], dtype=bool)
+    ids = np.array([d.id for d in documents])
+    id_rank = np.empty(n, dtype=np.int64)
+    id_rank[np.argsort(ids, kind="stable")] = np.arange(n)
+    by_id = np.where(is_belief, -id_rank, id_rank)
+    by_time = np.where(is_belief, 0, micros)
+    order = np.empty(n, dtype=np.int64)
+    order[np.lexsort((by_id, by_time, is_belief))] = np.arange(n)
+    return order
 
 
 def _sessions(documents: list[Document], micros: np.ndarray) -> np.ndarray:

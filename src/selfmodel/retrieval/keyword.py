@@ -40,48 +40,64 @@ def keyword_tokens(texts: list[str]) -> list[list[str]]:
 
 
 class KeywordIndex:
-    """BM25 over documents addressed by position; positions stay dense (0 … n-1)."""
+    """BM25 over documents addressed by position; positions stay dense (0 … n-1).
+
+    Postings refer to *slots* (one per document ever added, never reused) rather than positions,
+    so a removal only drops the removed documents' postings and renumbers slot → position with
+    one array operation, instead of rewriting every posting after it.
+    """
 
     def __init__(self, k1: float = BM25_K1, b: float = BM25_B) -> None:
         self.k1 = k1
         self.b = b
-        # Each document's tokens, kept so a removal re-indexes without re-tokenising.
+        self._slots: list[int] = []  # position → slot
+        # Each slot's tokens, kept so a replacement drops exactly its old postings.
         self._tokens: list[list[str]] = []
-        self._lengths: list[int] = []
+        self._lengths: list[int] = []  # slot → token count (0 once removed)
         self._total_length = 0
-        self._postings: dict[str, dict[int, int]] = {}
+        self._postings: dict[str, dict[int, int]] = {}  # term → {slot: term frequency}
+        self._slot_position: np.ndarray | None = None  # slot → position (-1: removed); lazy
 
     def __len__(self) -> int:
-        return len(self._tokens)
+        return len(self._slots)
 
     def append(self, documents: Sequence[list[str]]) -> None:
         """Add documents (as tokens) at the end."""
         for tokens in documents:
-            self._add(len(self._tokens), tokens)
+            slot = len(self._tokens)
+            self._add(slot, tokens)
+            self._slots.append(slot)
             self._tokens.append(tokens)
             self._lengths.append(len(tokens))
             self._total_length += len(tokens)
+        self._slot_position = None
 
     def replace(self, position: int, tokens: list[str]) -> None:
         """Give the document at ``position`` new tokens (its text changed)."""
-        self._drop(position, self._tokens[position])
-        self._total_length += len(tokens) - self._lengths[position]
-        self._tokens[position] = tokens
-        self._lengths[position] = len(tokens)
-        self._add(position, tokens)
+        slot = self._slots[position]
+        self._drop(slot)
+        self._total_length += len(tokens) - self._lengths[slot]
+        self._tokens[slot] = tokens
+        self._lengths[slot] = len(tokens)
+        self._add(slot, tokens)
 
     def remove(self, positions: Sequence[int]) -> None:
         """Remove documents; the ones after them move down to keep positions dense."""
         gone = set(positions)
         if not gone:
             return
-        kept = [t for i, t in enumerate(self._tokens) if i not in gone]
-        self._tokens, self._lengths, self._total_length, self._postings = [], [], 0, {}
-        self.append(kept)
+        for position in gone:
+            slot = self._slots[position]
+            self._drop(slot)
+            self._total_length -= self._lengths[slot]
+            self._tokens[slot] = []
+            self._lengths[slot] = 0
+        self._slots = [s for i, s in enumerate(self._slots) if i not in gone]
+        self._slot_position = None
 
     def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every document for the query (repeated query terms count again)."""
-        n = len(self._tokens)
+        n = len(self._slots)
         scores = np.zeros(n, dtype=np.float32)
         if not n:
             return scores
@@ -95,20 +111,27 @@ class KeywordIndex:
                 lengths = np.asarray(self._lengths, dtype=np.float64)
             df = len(posting)
             idf = np.float32(math.log(1 + (n - df + IDF_SMOOTHING) / (df + IDF_SMOOTHING)))
-            where = np.fromiter(posting.keys(), dtype=np.int64, count=df)
+            slots = np.fromiter(posting.keys(), dtype=np.int64, count=df)
             tf = np.fromiter(posting.values(), dtype=np.float32, count=df)
-            norm = self.k1 * ((1 - self.b) + self.b * lengths[where] / average_length)
+            norm = self.k1 * ((1 - self.b) + self.b * lengths[slots] / average_length)
             contribution = (idf * (tf / (norm + tf))).astype(np.float32)
-            scores[where] += contribution
+            scores[self._positions()[slots]] += contribution
         return scores
 
-    def _add(self, position: int, tokens: list[str]) -> None:
-        for term, tf in Counter(tokens).items():
-            self._postings.setdefault(term, {})[position] = tf
+    def _positions(self) -> np.ndarray:
+        if self._slot_position is None:
+            mapping = np.full(len(self._tokens), -1, dtype=np.int64)
+            mapping[np.asarray(self._slots, dtype=np.int64)] = np.arange(len(self._slots))
+            self._slot_position = mapping
+        return self._slot_position
 
-    def _drop(self, position: int, tokens: list[str]) -> None:
-        for term in set(tokens):
+    def _add(self, slot: int, tokens: list[str]) -> None:
+        for term, tf in Counter(tokens).items():
+            self._postings.setdefault(term, {})[slot] = tf
+
+    def _drop(self, slot: int) -> None:
+        for term in set(self._tokens[slot]):
             posting = self._postings[term]
-            del posting[position]
+            del posting[slot]
             if not posting:
                 del self._postings[term]

@@ -66,9 +66,14 @@ class Candidate:
     signals: dict[str, float] = field(default_factory=dict)
 
 
-def _ranks(scores: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+def _best_first(scores: np.ndarray, tiebreak: np.ndarray) -> np.ndarray:
+    """Positions by descending score; ties in ``tiebreak`` order (the index's canonical order)."""
+    return np.lexsort((tiebreak, -scores))
+
+
+def _ranks(scores: np.ndarray, tiebreak: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
     """1-based rank of every document by score; 0 where ``mask`` excludes it."""
-    order = np.argsort(-scores, kind="stable")
+    order = _best_first(scores, tiebreak)
     if mask is not None:
         order = order[mask[order]]
     ranks = np.zeros(len(scores), dtype=np.int64)
@@ -119,8 +124,10 @@ def rank(
         return []
     dense = index.dense_scores(query_vector)
     keyword = index.keyword_scores(query)
-    dense_rank = _ranks(dense)
-    keyword_rank = _ranks(keyword, keyword > 0)
+    # Ties break by the index's canonical order, not by position: an index kept up to date by
+    # appends ranks exactly as one freshly built from the store.
+    dense_rank = _ranks(dense, index.order)
+    keyword_rank = _ranks(keyword, index.order, keyword > 0)
     rrf = config.dense_weight / (config.rrf_k + dense_rank)
     rrf = rrf + np.where(keyword_rank > 0, config.keyword_weight / (config.rrf_k + keyword_rank), 0)
 
@@ -143,7 +150,7 @@ def rank(
     if temporal is not None and temporal.asks_when:
         time_factor = np.where(index.carries_time, 1 + config.when_weight, 1.0)
 
-    pool = np.argsort(-fused, kind="stable")[: config.candidate_pool * 2]
+    pool = _best_first(fused, index.order)[: config.candidate_pool * 2]
     candidates = []
     for i in (int(j) for j in pool):
         doc = index.documents[i]

@@ -1,0 +1,215 @@
+"""Warm scope indexes: updated in place after writes, and fresh across processes sharing a store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import bm25s
+import numpy as np
+import pytest
+
+from selfmodel import SelfModel
+from selfmodel.domain import Observation, new_id
+from selfmodel.domain.time import utcnow
+from selfmodel.embedding import SentenceTransformerEmbedder
+from selfmodel.retrieval.freshness import OBSERVATION_VECTORS, ScopeLoader
+from selfmodel.retrieval.index import ScopeIndex
+from selfmodel.retrieval.keyword import KeywordIndex, keyword_tokens
+from selfmodel.storage import Store
+
+CORPUS = [
+    "I adopted a grey cat called Miso.",
+    "Yesterday I ran my first half marathon!",
+    "I prefer tea over coffee in the morning, tea tea.",
+    "ok",
+    "My sister moved to Lisbon last summer and I visited her in May.",
+    "The marathon training plan says run four times a week.",
+    "Coffee with my sister every Sunday.",
+]
+QUERIES = ["marathon running", "tea or coffee", "sister Lisbon visit", "cat", "nothing matches zzz"]
+
+
+def _bm25s_scores(texts: list[str], query: str) -> np.ndarray:
+    reference = bm25s.BM25()
+    reference.index(keyword_tokens(texts), show_progress=False)
+    tokens = keyword_tokens([query])[0]
+    known = [t for t in tokens if t in reference.vocab_dict]
+    if not known:
+        return np.zeros(len(texts), dtype=np.float32)
+    return np.asarray(reference.get_scores(known), dtype=np.float32)
+
+
+def test_keyword_index_scores_exactly_as_a_fresh_bm25s_index() -> None:
+    index = KeywordIndex()
+    index.append(keyword_tokens(CORPUS))
+    for query in QUERIES:
+        ours = index.scores(keyword_tokens([query])[0])
+        assert np.array_equal(ours, _bm25s_scores(CORPUS, query)), query
+
+
+def test_keyword_index_after_appends_replacements_and_removals_equals_a_fresh_one() -> None:
+    index = KeywordIndex()
+    index.append(keyword_tokens(CORPUS[:3]))
+    index.append(keyword_tokens(CORPUS[3:]))
+    index.replace(1, keyword_tokens(["I ran the Lisbon marathon in May"])[0])
+    index.remove([0, 3])
+    texts = [CORPUS[i] for i in (2, 4, 5, 6)]
+    texts.insert(0, "I ran the Lisbon marathon in May")
+    for query in QUERIES:
+        assert np.array_equal(
+            index.scores(keyword_tokens([query])[0]), _bm25s_scores(texts, query)
+        ), query
+
+
+def test_an_empty_keyword_index_scores_nothing() -> None:
+    assert KeywordIndex().scores(["cat"]).shape == (0,)
+
+
+def _warm_index(sm: SelfModel, *users: str) -> ScopeIndex:
+    retriever = sm._c.retriever
+    keys = [k for k in retriever.cache._entries if len(k[1]) == len(users)]
+    found = retriever.cache.get(keys[-1])
+    assert found is not None
+    return found
+
+
+def _same_as_fresh(sm: SelfModel, index: ScopeIndex, users: list[str]) -> None:
+    """The incrementally kept index holds what a build from the store would: docs and vectors."""
+    ws = sm.workspace.id
+    ids = [sm.user(u).id for u in users]
+    fresh = ScopeLoader(sm.store, ws, ids, None, sm._c.embedder.name, sm._c.embedder.dim).build()
+    assert {d.id: d for d in index.documents} == {d.id: d for d in fresh.documents}
+    ours = dict(zip((d.id for d in index.documents), index.vectors, strict=True))
+    for doc, vector in zip(fresh.documents, fresh.vectors, strict=True):
+        assert np.allclose(ours[doc.id], vector)
+    for query in QUERIES:
+        ours_kw = dict(
+            zip((d.id for d in index.documents), index.keyword_scores(query), strict=True)
+        )
+        theirs = dict(
+            zip((d.id for d in fresh.documents), fresh.keyword_scores(query), strict=True)
+        )
+        assert ours_kw == pytest.approx(theirs), query
+
+
+def test_writes_are_applied_to_the_warm_index_and_match_a_fresh_build(sm: SelfModel) -> None:
+    sm.observe("ana", "I adopted a grey cat called Miso.")
+    sm.context("ana", "pets")
+    index = _warm_index(sm, "ana")
+    sm.observe("ana", ["I ran my first half marathon!", "I love green tea."])
+    belief = sm.add_belief("ana", "Ana runs half marathons")
+    assert any(i.id == belief.id for i in sm.context("ana", "running").items)
+    assert _warm_index(sm, "ana") is index  # updated in place, not rebuilt
+    _same_as_fresh(sm, index, ["ana"])
+
+    sm.edit(belief.id, "Ana runs full marathons now")
+    texts = [i.text for i in sm.context("ana", "marathon").items]
+    assert "Ana runs full marathons now" in texts and "Ana runs half marathons" not in texts
+    sm.reject(belief.id)
+    assert all(i.id != belief.id for i in sm.context("ana", "marathon").items)
+    assert _warm_index(sm, "ana") is index
+    _same_as_fresh(sm, index, ["ana"])
+
+
+def test_an_observation_stamped_before_the_watermark_forces_a_rebuild(sm: SelfModel) -> None:
+    """A row committed late, recorded earlier than one already read: counts reveal it."""
+    sm.observe("ana", "I adopted a grey cat called Miso.")
+    sm.context("ana", "pets")
+    index = _warm_index(sm, "ana")
+    u = sm.user("ana")
+    late = Observation(
+        id=new_id("obs"),
+        workspace_id=sm.workspace.id,
+        user_id=u.id,
+        content="I keep bees on the roof.",
+        occurred_at=utcnow(),
+        recorded_at=utcnow() - timedelta(days=1),
+    )
+    with sm.store.transaction():
+        sm.store.insert_observations([late])
+        vector = sm._c.embedder.embed_one(late.content)
+        sm.store.put_vectors(sm.workspace.id, u.id, OBSERVATION_VECTORS, sm._c.embedder.name,
+                             [(late.id, vector)])  # fmt: skip
+    assert any(i.id == late.id for i in sm.context("ana", "bees").items)
+    assert _warm_index(sm, "ana") is not index
+
+
+def test_an_observation_without_a_vector_waits_until_its_job_has_run(sm: SelfModel) -> None:
+    sm.observe("ana", "I adopted a grey cat called Miso.")
+    sm.context("ana", "pets")
+    pending = sm.observe("ana", "I play the bassoon in an orchestra.", wait=False)
+    assert all("bassoon" not in i.text for i in sm.context("ana", "bassoon").items)
+    sm.process_jobs("test-worker")
+    found = [i for i in sm.context("ana", "bassoon").items if "bassoon" in i.text]
+    assert found and found[0].id in pending.new_observation_ids
+
+
+@pytest.fixture
+def two_processes(
+    db_location: str, embedder: SentenceTransformerEmbedder
+) -> Iterator[tuple[SelfModel, SelfModel]]:
+    """Two engines with their own stores over one database, as two API processes would be."""
+    with (
+        SelfModel.open(db_location, embedder=embedder) as writer,
+        SelfModel.open(db_location, embedder=embedder) as reader,
+    ):
+        yield writer, reader
+
+
+def test_a_warm_index_sees_writes_made_by_another_process(
+    two_processes: tuple[SelfModel, SelfModel],
+) -> None:
+    writer, reader = two_processes
+    writer.observe("ana", "I adopted a grey cat called Miso.")
+    writer.observe("ben", "I brew my own beer.")
+    assert reader.context(["ana", "ben"], "pets").items
+    index = _warm_index(reader, "ana", "ben")
+
+    writer.observe("ana", "I started learning the cello.")
+    belief = writer.add_belief("ben", "Ben plays chess on Sundays")
+    items = reader.context(["ana", "ben"], "cello chess").items
+    assert {"I started learning the cello."} <= {i.text for i in items}
+    assert belief.id in {i.id for i in items}
+    assert _warm_index(reader, "ana", "ben") is index  # applied incrementally
+
+    writer.reject(belief.id)
+    assert belief.id not in {i.id for i in reader.context(["ana", "ben"], "chess").items}
+    assert _warm_index(reader, "ana", "ben") is index
+
+
+def test_a_scope_of_users_with_no_rows_has_an_empty_watermark(store: Store) -> None:
+    ws = store.get_or_create_workspace("w")
+    u = store.get_or_create_user(ws.id, "ana")
+    (mark,) = store.scope_watermark(ws.id, [u.id])
+    assert (mark.observations, mark.beliefs, mark.vectors) == (0, 0, 0)
+    assert mark.observations_recorded_at is None and mark.beliefs_updated_at is None
+    assert store.scope_watermark(ws.id, []) == ()
+
+
+def test_watermark_and_since_queries_see_only_new_rows(store: Store) -> None:
+    ws = store.get_or_create_workspace("w")
+    u = store.get_or_create_user(ws.id, "ana")
+    other = store.get_or_create_user(ws.id, "ben")
+    first = utcnow()
+
+    def obs(text: str, at: object) -> Observation:
+        return Observation(
+            id=new_id("obs"), workspace_id=ws.id, user_id=u.id, content=text,
+            occurred_at=first, recorded_at=at,
+        )  # fmt: skip
+
+    old, new = obs("old", first), obs("new", first + timedelta(seconds=5))
+    store.insert_observations([old, new])
+    store.put_vectors(ws.id, u.id, "observation", "m", [(old.id, np.ones(3, np.float32))])
+    mark, ben = store.scope_watermark(ws.id, [u.id, other.id])
+    assert (mark.observations, mark.vectors, ben.observations) == (2, 1, 0)
+    assert mark.observations_recorded_at == new.recorded_at
+    since = store.list_observations_since(ws.id, [u.id], new.recorded_at)
+    assert [o.id for o in since] == [new.id]
+    assert len(store.list_observations_since(ws.id, [u.id], None)) == 2
+    assert store.list_beliefs_changed_since(ws.id, [u.id], None) == []
+    found = store.get_vectors_by_id(ws.id, "observation", "m", [old.id, new.id])
+    assert found.ids == [old.id] and found.matrix.shape == (1, 3)
+    assert store.get_vectors_by_id(ws.id, "observation", "m", []).ids == []
+    assert store.get_vectors_by_id("other-ws", "observation", "m", [old.id]).ids == []
