@@ -213,3 +213,28 @@ def test_watermark_and_since_queries_see_only_new_rows(store: Store) -> None:
     assert found.ids == [old.id] and found.matrix.shape == (1, 3)
     assert store.get_vectors_by_id(ws.id, "observation", "m", []).ids == []
     assert store.get_vectors_by_id("other-ws", "observation", "m", [old.id]).ids == []
+
+
+def test_ties_rank_the_same_however_the_index_grew() -> None:
+    """Identical texts score alike; which comes first must not depend on insertion order."""
+    from datetime import UTC, datetime
+
+    from selfmodel.retrieval.index import BELIEF, OBSERVATION, Document
+    from selfmodel.retrieval.ranking import RankingConfig, rank
+
+    at = datetime(2023, 5, 8, tzinfo=UTC)
+    docs = [
+        Document(f"obs_{i}", OBSERVATION, "u", "I love tea", at, 1.0, (f"obs_{i}",))
+        for i in range(3)
+    ] + [Document(f"bel_{i}", BELIEF, "u", "I love tea", at, 1.0, ()) for i in range(3)]
+    vector = np.ones((1, 4), dtype=np.float32) / 2
+    fresh = ScopeIndex(docs, np.repeat(vector, len(docs), axis=0))
+    grown = ScopeIndex([], np.zeros((0, 4), dtype=np.float32))
+    for doc in reversed(docs):
+        grown.append([doc], vector)
+
+    def ids(index: ScopeIndex) -> list[str]:
+        found = rank(index, "tea", vector[0], RankingConfig(), at)
+        return [index.documents[c.index].id for c in found]
+
+    assert ids(grown) == ids(fresh)
