@@ -26,7 +26,6 @@ import numpy as np
 
 from selfmodel.domain import (
     Belief,
-    BeliefEvent,
     BeliefEventType,
     BeliefKind,
     BeliefOrigin,
@@ -43,6 +42,7 @@ from selfmodel.revision.confidence import (
     confidence,
     evidence_weight,
 )
+from selfmodel.revision.history import record_event
 from selfmodel.revision.slots import SlotValue, conflicts, slot_value
 from selfmodel.storage import BeliefFilter, Store
 
@@ -441,18 +441,14 @@ class Reviser:
         details: dict[str, object] | None = None,
         at: datetime | None = None,
     ) -> None:
-        self.store.append_event(
-            BeliefEvent(
-                id=new_id("evt"),
-                workspace_id=belief.workspace_id,
-                user_id=belief.user_id,
-                belief_id=belief.id,
-                type=type_,
-                at=at or utcnow(),
-                cause=cause,
-                observation_id=observation.id if observation else None,
-                confidence_before=before,
-                confidence_after=after,
-                details=dict(details or {}),
-            )
+        record_event(
+            self.store,
+            belief,
+            type_,
+            cause=cause,
+            before=before,
+            after=after,
+            observation_id=observation.id if observation else None,
+            details=dict(details or {}),
+            at=at,
         )

@@ -1,0 +1,102 @@
+"""``SelfModel``: the engine that ties storage, extraction, revision and retrieval together.
+
+One ``SelfModel`` is bound to one workspace; ``in_workspace`` gives a sibling bound to another that
+shares the same store, model and warm indexes (what the HTTP server does per request). Its
+features live in one module each: observing, background jobs, reading, corrections, the Mirror.
+"""
+
+from __future__ import annotations
+
+from selfmodel.config import Settings
+from selfmodel.embedding import Embedder, embedder_from_settings
+from selfmodel.engine.base import (
+    MAX_STATEMENT_CHARS,
+    MAX_USER_ID_CHARS,
+    Components,
+    extractor_from_settings,
+)
+from selfmodel.engine.corrections import Corrections
+from selfmodel.engine.jobs import DEFAULT_JOB_BATCH, DEFAULT_LEASE_SECONDS, BackgroundWork
+from selfmodel.engine.mirror import (
+    MAX_MIRROR_LINK_TTL_S,
+    MAX_PROMPT_SOURCE_CHARS,
+    MAX_PROMPTS_PER_CALL,
+    MIN_MIRROR_LINK_TTL_S,
+    MirrorFeatures,
+)
+from selfmodel.engine.observing import IngestSummary
+from selfmodel.engine.reading import Reading
+from selfmodel.errors import WorkspaceNotFoundError
+from selfmodel.extraction import Extractor
+from selfmodel.retrieval import Retriever, TokenCounter
+from selfmodel.revision import Reviser
+from selfmodel.storage import open_store
+
+
+class SelfModel(BackgroundWork, Reading, Corrections, MirrorFeatures):
+    """A persistent self-model for every user of a product, bound to one workspace."""
+
+    @classmethod
+    def open(
+        cls,
+        location: str | None = None,
+        *,
+        workspace: str | None = None,
+        settings: Settings | None = None,
+        embedder: Embedder | None = None,
+        extractor: Extractor | None = None,
+    ) -> SelfModel:
+        """Open (creating if needed) the store at ``location`` (default: ``SELFMODEL_DB``)."""
+        settings = settings or Settings()
+        store = open_store(str(location or settings.db))
+        try:
+            embedder = embedder or embedder_from_settings(settings)
+            extractor = extractor or extractor_from_settings(settings)
+            ws = store.get_or_create_workspace(workspace or settings.workspace)
+        except BaseException:
+            store.close()
+            raise
+        components = Components(
+            settings=settings,
+            store=store,
+            embedder=embedder,
+            extractor=extractor,
+            retriever=Retriever(store, embedder, TokenCounter()),
+            reviser=Reviser(store, embedder.name),
+        )
+        return cls(components, ws)
+
+    def in_workspace(self, name: str) -> SelfModel:
+        """A view of the same store bound to workspace ``name`` (created if missing)."""
+        return SelfModel(self._c, self._c.store.get_or_create_workspace(name))
+
+    def in_existing_workspace(self, name: str) -> SelfModel:
+        """A view of the same store bound to workspace ``name``, which must exist."""
+        found = self._c.store.get_workspace(name)
+        if found is None:
+            raise WorkspaceNotFoundError(f"no workspace {name!r}")
+        return SelfModel(self._c, found)
+
+    def close(self) -> None:
+        self._c.store.close()
+
+    def __enter__(self) -> SelfModel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+__all__ = [
+    "DEFAULT_JOB_BATCH",
+    "DEFAULT_LEASE_SECONDS",
+    "MAX_MIRROR_LINK_TTL_S",
+    "MAX_PROMPTS_PER_CALL",
+    "MAX_PROMPT_SOURCE_CHARS",
+    "MAX_STATEMENT_CHARS",
+    "MAX_USER_ID_CHARS",
+    "MIN_MIRROR_LINK_TTL_S",
+    "IngestSummary",
+    "SelfModel",
+    "extractor_from_settings",
+]

@@ -1,0 +1,137 @@
+"""What every part of the engine shares: the components, the workspace, lookups, validation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from selfmodel.config import Settings
+from selfmodel.domain import Belief, BeliefEventType, User, Workspace
+from selfmodel.embedding import Embedder
+from selfmodel.errors import (
+    BeliefNotFoundError,
+    ConfigurationError,
+    InvalidInputError,
+    UserNotFoundError,
+)
+from selfmodel.extraction import Extractor
+from selfmodel.retrieval import Retriever
+from selfmodel.revision import Reviser
+from selfmodel.revision.history import record_event
+from selfmodel.storage import Store
+
+MAX_USER_ID_CHARS = 200
+MAX_STATEMENT_CHARS = 1_000
+
+
+def extractor_from_settings(settings: Settings) -> Extractor:
+    """The extractor the settings ask for."""
+    if settings.extractor == "local":
+        from selfmodel.extraction.local import LocalExtractor
+
+        return LocalExtractor()
+    if not (settings.llm_base_url and settings.llm_model):
+        raise ConfigurationError("the llm extractor needs SELFMODEL_LLM_BASE_URL and _LLM_MODEL")
+    from selfmodel.extraction.llm import LLMExtractor
+
+    return LLMExtractor(
+        base_url=settings.llm_base_url,
+        model=settings.llm_model,
+        api_key=settings.llm_api_key,
+        timeout_s=settings.llm_timeout_s,
+        max_retries=settings.llm_max_retries,
+    )
+
+
+@dataclass
+class Components:
+    """Everything a workspace view shares: one store, one model, one set of warm indexes."""
+
+    settings: Settings
+    store: Store
+    embedder: Embedder
+    extractor: Extractor
+    retriever: Retriever
+    reviser: Reviser
+
+
+class EngineBase:
+    """A view of the engine bound to one workspace; the feature classes build on it."""
+
+    def __init__(self, components: Components, workspace: Workspace) -> None:
+        self._c = components
+        self.workspace = workspace
+
+    @property
+    def store(self) -> Store:
+        return self._c.store
+
+    @property
+    def settings(self) -> Settings:
+        return self._c.settings
+
+    def users(self) -> list[User]:
+        return self._c.store.list_users(self.workspace.id)
+
+    def user(self, external_id: str) -> User:
+        """A user by the product's own id."""
+        found = self._c.store.get_user(self.workspace.id, external_id)
+        if found is None:
+            raise UserNotFoundError(f"no user {external_id!r} in workspace {self.workspace.name!r}")
+        return found
+
+    def user_by_id(self, user_id: str) -> User:
+        """A user by selfmodel's own id (what Mirror sessions carry)."""
+        found = self._c.store.get_user_by_id(self.workspace.id, user_id)
+        if found is None:
+            raise UserNotFoundError(f"no user with id {user_id!r} in this workspace")
+        return found
+
+    def _get_belief(self, belief_id: str) -> Belief:
+        found = self._c.store.get_belief(self.workspace.id, belief_id)
+        if found is None:
+            raise BeliefNotFoundError(
+                f"no belief {belief_id!r} in workspace {self.workspace.name!r}"
+            )
+        return found
+
+    def _record(
+        self,
+        belief: Belief,
+        event: BeliefEventType,
+        before: float | None,
+        after: float | None,
+        *,
+        cause: str,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        """Append one event to the belief's history (inside the caller's transaction)."""
+        record_event(
+            self._c.store, belief, event, cause=cause, before=before, after=after, details=details
+        )
+
+
+def parse_enum(cls: Any, value: Any, field: str) -> Any:
+    """``cls(value)``, or an ``InvalidInputError`` that lists the allowed values."""
+    try:
+        return cls(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in cls)
+        raise InvalidInputError(
+            f"{field} {value!r} is not one of: {allowed}", field=field
+        ) from None
+
+
+def check_user_id(user: Any) -> None:
+    if not isinstance(user, str) or not user.strip():
+        raise InvalidInputError("user must be a non-empty string (the product's own user id)")
+    if len(user) > MAX_USER_ID_CHARS:
+        raise InvalidInputError(f"user id is longer than {MAX_USER_ID_CHARS} characters")
+
+
+def check_statement(statement: Any) -> str:
+    if not isinstance(statement, str) or not statement.strip():
+        raise InvalidInputError("statement must be a non-empty string")
+    if len(statement) > MAX_STATEMENT_CHARS:
+        raise InvalidInputError(f"statement is longer than {MAX_STATEMENT_CHARS} characters")
+    return statement.strip()

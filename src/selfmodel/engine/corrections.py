@@ -1,0 +1,206 @@
+"""The user has the last word: confirm, reject, edit, outdate, add; decay; forget; policy."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from selfmodel.domain import (
+    Belief,
+    BeliefEventType,
+    BeliefKind,
+    BeliefOrigin,
+    BeliefStatus,
+    new_id,
+)
+from selfmodel.domain.time import to_utc, utcnow
+from selfmodel.engine.base import (
+    EngineBase,
+    check_statement,
+    parse_enum,
+)
+from selfmodel.privacy import PiiPolicy
+from selfmodel.revision.confidence import USER_CONFIRMED_CONFIDENCE, EvidenceState, has_decayed
+from selfmodel.revision.reviser import BELIEF_VECTORS
+from selfmodel.storage import BeliefFilter, DeletedCounts
+
+
+class Corrections(EngineBase):
+    """Changes made by the user (or by time) rather than by evidence."""
+
+    # -- the user has the last word ----------------------------------------------------------
+    def confirm(self, belief_id: str) -> Belief:
+        """The user says "this is me": the belief holds at high confidence and stops decaying."""
+        return self._user_change(
+            belief_id,
+            BeliefEventType.CONFIRMED,
+            origin=BeliefOrigin.CONFIRMED,
+            status=BeliefStatus.ACTIVE,
+            confidence=USER_CONFIRMED_CONFIDENCE,
+            valid_to=None,
+        )
+
+    def reject(self, belief_id: str) -> Belief:
+        """The user says "not me": the belief is kept (for its history) but never used again."""
+        return self._user_change(
+            belief_id,
+            BeliefEventType.REJECTED,
+            origin=BeliefOrigin.REJECTED,
+            status=BeliefStatus.REJECTED,
+            confidence=0.0,
+            valid_to=utcnow(),
+        )
+
+    def edit(
+        self, belief_id: str, statement: str, *, kind: BeliefKind | str | None = None
+    ) -> Belief:
+        """The user rewrites the statement in their own words."""
+        statement = check_statement(statement)
+        belief = self._get_belief(belief_id)
+        changes: dict[str, Any] = {
+            "statement": statement,
+            "origin": BeliefOrigin.EDITED,
+            "status": BeliefStatus.ACTIVE,
+            "confidence": USER_CONFIRMED_CONFIDENCE,
+            "valid_to": None,
+        }
+        if kind is not None:
+            changes["kind"] = parse_enum(BeliefKind, kind, "kind")
+        vector = self._c.embedder.embed_one(statement)
+        with self._c.store.transaction():
+            updated = self._user_change(
+                belief.id, BeliefEventType.EDITED, details={"previous": belief.statement}, **changes
+            )
+            self._c.store.put_vectors(
+                self.workspace.id,
+                belief.user_id,
+                BELIEF_VECTORS,
+                self._c.embedder.name,
+                [(belief.id, vector)],
+            )
+        return updated
+
+    def mark_outdated(self, belief_id: str) -> Belief:
+        """The user says "no longer true": the belief ends now and leaves the active model."""
+        return self._user_change(
+            belief_id, BeliefEventType.SUPERSEDED, status=BeliefStatus.SUPERSEDED, valid_to=utcnow()
+        )
+
+    def add_belief(
+        self,
+        user: str,
+        statement: str,
+        *,
+        kind: BeliefKind | str = BeliefKind.FACT,
+        context: str | None = None,
+    ) -> Belief:
+        """A belief the user writes in their own words (origin ``edited``, high confidence)."""
+        statement = check_statement(statement)
+        kind_ = parse_enum(BeliefKind, kind, "kind")
+        u = self.user(user)
+        vector = self._c.embedder.embed_one(statement)
+        now = utcnow()
+        store = self._c.store
+        with store.transaction():
+            ctx = store.get_or_create_context(self.workspace.id, context) if context else None
+            belief = Belief(
+                id=new_id("bel"),
+                workspace_id=self.workspace.id,
+                user_id=u.id,
+                context_id=ctx.id if ctx else None,
+                statement=statement,
+                kind=kind_,
+                confidence=USER_CONFIRMED_CONFIDENCE,
+                origin=BeliefOrigin.EDITED,
+                status=BeliefStatus.ACTIVE,
+                valid_from=now,
+                created_at=now,
+                updated_at=now,
+            )
+            store.insert_belief(belief)
+            store.put_vectors(
+                self.workspace.id,
+                u.id,
+                BELIEF_VECTORS,
+                self._c.embedder.name,
+                [(belief.id, vector)],
+            )
+            self._record(belief, BeliefEventType.CREATED, None, belief.confidence, cause="user")
+        self._c.retriever.invalidate(self.workspace.id, u.id)
+        return belief
+
+    def _user_change(
+        self,
+        belief_id: str,
+        event: BeliefEventType,
+        *,
+        details: dict[str, Any] | None = None,
+        **changes: Any,
+    ) -> Belief:
+        store = self._c.store
+        with store.transaction():
+            belief = self._get_belief(belief_id)
+            # Serialised with revisions of the same user, so change stamps stay in order (other
+            # processes' warm indexes rely on that to pick the change up).
+            store.lock_user(belief.workspace_id, belief.user_id)
+            updated = belief.model_copy(update={**changes, "updated_at": utcnow()})
+            store.update_belief(updated)
+            self._record(
+                updated, event, belief.confidence, updated.confidence, cause="user", details=details
+            )
+        self._c.retriever.invalidate(self.workspace.id, belief.user_id)
+        return updated
+
+    # -- time --------------------------------------------------------------------------------
+    def decay(self, user: str, *, now: datetime | None = None) -> list[Belief]:
+        """Let unreinforced inferred beliefs fade toward their prior; returns those that changed."""
+        from selfmodel.revision.confidence import confidence as confidence_at
+
+        now = to_utc(now) if now else utcnow()
+        changed: list[Belief] = []
+        store = self._c.store
+        u = self.user(user)
+        with store.transaction():
+            store.lock_user(self.workspace.id, u.id)
+            for belief in store.list_beliefs(self.workspace.id, BeliefFilter(user_ids=(u.id,))):
+                if belief.origin in (BeliefOrigin.CONFIRMED, BeliefOrigin.EDITED):
+                    continue
+                state = EvidenceState(belief.evidence_logit, belief.last_evidence_at)
+                current = confidence_at(state, belief.kind, now)
+                decayed = has_decayed(state, belief.kind, now)
+                if abs(current - belief.confidence) < 1e-3 and not decayed:
+                    continue
+                updated = belief.model_copy(
+                    update={
+                        "confidence": current,
+                        "status": BeliefStatus.DECAYED if decayed else belief.status,
+                        "updated_at": utcnow(),
+                    }
+                )
+                store.update_belief(updated)
+                self._record(
+                    updated,
+                    BeliefEventType.DECAYED,
+                    belief.confidence,
+                    current,
+                    cause="decay",
+                    details={"as_of": now.isoformat()},
+                )
+                changed.append(updated)
+        if changed:
+            self._c.retriever.invalidate(self.workspace.id, changed[0].user_id)
+        return changed
+
+    # -- forgetting and privacy -------------------------------------------------------------
+    def forget(self, user: str) -> DeletedCounts:
+        """Hard-delete every row about ``user``: observations, beliefs, history, vectors, traces."""
+        u = self.user(user)
+        counts = self._c.store.delete_user(self.workspace.id, u.id)
+        self._c.retriever.invalidate(self.workspace.id, u.id)
+        return counts
+
+    def set_pii_policy(self, policy: PiiPolicy | str) -> None:
+        """How this workspace treats PII: ``redact`` (default), ``keep`` or ``reject``."""
+        value = parse_enum(PiiPolicy, policy, "pii_policy")
+        settings = {**self.workspace.settings, "pii_policy": value.value}
+        self.workspace = self._c.store.update_workspace_settings(self.workspace.id, settings)

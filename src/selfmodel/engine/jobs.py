@@ -1,0 +1,150 @@
+"""Background work: the engine's side of the durable queue (claim, run, wait)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+
+from selfmodel.domain import (
+    Job,
+    JobRun,
+    JobStatus,
+    Observation,
+    RunOutcome,
+)
+from selfmodel.engine.observing import Observing
+from selfmodel.errors import (
+    InvalidInputError,
+    JobFailedError,
+    LeaseLostError,
+    WaitTimeoutError,
+)
+
+# A claimed job is the worker's for this long; if the worker dies, another may take it after.
+# Generous next to a job's usual run time (well under a second with the local extractor) so a
+# slow LLM extraction is not taken over and run twice.
+DEFAULT_LEASE_SECONDS = 120.0
+DEFAULT_JOB_BATCH = 8
+DEFAULT_WAIT_SECONDS = 30.0
+WAIT_POLL_SECONDS = 0.05
+
+logger = logging.getLogger("selfmodel.engine")
+
+
+class BackgroundWork(Observing):
+    """Runs queued ``understand`` jobs and waits for them."""
+
+    # -- background work ---------------------------------------------------------------------
+    def process_jobs(
+        self,
+        worker_id: str,
+        *,
+        limit: int = DEFAULT_JOB_BATCH,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    ) -> list[JobRun]:
+        """Claim up to ``limit`` due jobs (of every workspace) and run them one by one.
+
+        Each job's revision and its completion commit in one transaction, so a crash at any point
+        either leaves the job to be retried or has done it exactly once.
+        """
+        if limit <= 0 or lease_seconds <= 0:
+            raise InvalidInputError("limit and lease_seconds must be positive")
+        jobs = self._c.store.claim_jobs(worker_id, limit, lease_seconds)
+        return [self.run_job(job, worker_id) for job in jobs]
+
+    def run_job(self, job: Job, worker_id: str) -> JobRun:
+        """Run one job this worker has claimed; failures are recorded on the job, not raised."""
+        store = self._c.store
+        started = time.perf_counter()
+        observations: list[Observation] = []
+
+        def finished(outcome: RunOutcome, error: str | None = None) -> JobRun:
+            return JobRun(
+                job_id=job.id,
+                workspace_id=job.workspace_id,
+                user_id=job.user_id,
+                outcome=outcome,
+                observations=len(observations),
+                seconds=time.perf_counter() - started,
+                error=error,
+            )
+
+        try:
+            user = store.get_user_by_id(job.workspace_id, job.user_id)
+            if user is None:  # forgotten since: forget deleted the job with everything else
+                raise LeaseLostError(f"user {job.user_id} no longer exists")
+            observations = store.get_observations(job.workspace_id, job.observation_ids)
+            # Extraction and embedding are the slow part and write nothing: done before the
+            # transaction, so other writers are not held up by them.
+            prepared = self._prepare(user, observations) if observations else None
+            with store.transaction():
+                store.lock_user(job.workspace_id, job.user_id)
+                if prepared is not None:
+                    self._revise(prepared)
+                if not store.complete_job(job.id, worker_id):
+                    # Roll the revision back: whoever holds the lease now will make it.
+                    raise LeaseLostError(f"worker {worker_id} no longer holds job {job.id}")
+        except LeaseLostError as exc:
+            logger.warning("job lost: %s", exc.message, extra={"job_id": job.id})
+            return finished(RunOutcome.LOST, exc.message)
+        except Exception as exc:  # any failure is recorded on the job: retried, then dead
+            error = f"{type(exc).__name__}: {exc}"
+            failed = store.fail_job(job.id, worker_id, error)
+            if failed is None:
+                return finished(RunOutcome.LOST, error)
+            outcome = RunOutcome.DEAD if failed.status == JobStatus.DEAD else RunOutcome.RETRY
+            logger.warning(
+                "job failed (%s): %s",
+                outcome.value,
+                error,
+                extra={"job_id": job.id, "outcome": outcome.value},
+                exc_info=True,
+            )
+            return finished(outcome, error)
+        self._c.retriever.invalidate(job.workspace_id, job.user_id)
+        return finished(RunOutcome.DONE)
+
+    def wait_for(
+        self,
+        observation_ids: Sequence[str],
+        *,
+        timeout: float = DEFAULT_WAIT_SECONDS,
+        poll_seconds: float = WAIT_POLL_SECONDS,
+    ) -> None:
+        """Block until the self-model reflects these observations (their jobs are done).
+
+        Raises ``JobFailedError`` if a job covering one of them is dead-lettered, and
+        ``WaitTimeoutError`` if they are still pending after ``timeout`` seconds.
+        """
+        wanted = set(observation_ids)
+        if not wanted:
+            return
+        store = self._c.store
+        ws = self.workspace.id
+        user_ids = sorted({o.user_id for o in store.get_observations(ws, sorted(wanted))})
+        deadline = time.monotonic() + timeout
+        unfinished = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.DEAD)
+        while True:
+            pending = [
+                job
+                for user_id in user_ids
+                for job in store.list_jobs(ws, user_id=user_id, statuses=unfinished)
+                if wanted.intersection(job.observation_ids)
+            ]
+            dead = [job for job in pending if job.status == JobStatus.DEAD]
+            if dead:
+                raise JobFailedError(
+                    f"job {dead[0].id} failed for good: {dead[0].last_error}", job_id=dead[0].id
+                )
+            if not pending:
+                break
+            if time.monotonic() >= deadline:
+                raise WaitTimeoutError(
+                    f"{len(pending)} job(s) still pending after {timeout:g} s",
+                    job_ids=[job.id for job in pending],
+                )
+            time.sleep(poll_seconds)
+        # Another process may have made the revision: this process's warm indexes are stale.
+        for user_id in user_ids:
+            self._c.retriever.invalidate(ws, user_id)

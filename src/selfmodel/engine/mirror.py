@@ -1,0 +1,215 @@
+"""The Mirror's engine side: signed-link records and resonance cards (see docs/mirror.md)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from selfmodel.domain import (
+    BeliefKind,
+    BeliefOrigin,
+    MirrorLink,
+    Observation,
+    ObservationKind,
+    ResonancePrompt,
+    Role,
+    User,
+    new_id,
+)
+from selfmodel.domain.time import utcnow
+from selfmodel.engine.base import (
+    EngineBase,
+    check_statement,
+    check_user_id,
+    parse_enum,
+)
+from selfmodel.errors import (
+    InvalidInputError,
+    MirrorLinkNotFoundError,
+    PromptNotFoundError,
+)
+from selfmodel.extraction import CandidateBelief
+from selfmodel.retrieval.retriever import OBSERVATION_VECTORS
+
+# Resonance cards: a handful at a time is what a person will read; links live minutes to a month.
+MAX_PROMPTS_PER_CALL = 20
+MAX_PROMPT_SOURCE_CHARS = 200
+MIN_MIRROR_LINK_TTL_S = 60
+MAX_MIRROR_LINK_TTL_S = 30 * 86_400
+MIRROR_SOURCE = "mirror"
+
+
+class MirrorFeatures(EngineBase):
+    """Mirror links and resonance cards; a selection is explicit evidence."""
+
+    # -- the Mirror: links and resonance cards (see docs/mirror.md) --------------------------
+    def mirror_secret(self) -> str:
+        """The secret Mirror tokens of this workspace are signed with.
+
+        ``SELFMODEL_MIRROR_SECRET`` when set; otherwise a random secret generated once per
+        workspace and kept in the database, so links survive restarts without configuration.
+        """
+        if self._c.settings.mirror_secret:
+            return self._c.settings.mirror_secret
+        return self._c.store.mirror_secret(self.workspace.id, secrets.token_urlsafe(32))
+
+    def create_mirror_link(self, user: str, *, ttl_s: int | None = None) -> MirrorLink:
+        """Record a new Mirror link for ``user`` valid for ``ttl_s`` seconds (signing is the
+        Mirror's job; this row is what lets a link expire and be revoked)."""
+        ttl = self._c.settings.mirror_link_ttl_s if ttl_s is None else ttl_s
+        if not MIN_MIRROR_LINK_TTL_S <= ttl <= MAX_MIRROR_LINK_TTL_S:
+            raise InvalidInputError(
+                f"ttl_s must be between {MIN_MIRROR_LINK_TTL_S} and {MAX_MIRROR_LINK_TTL_S}",
+                field="ttl_s",
+            )
+        u = self.user(user)
+        now = utcnow()
+        link = MirrorLink(
+            id=new_id("mlk"),
+            workspace_id=self.workspace.id,
+            user_id=u.id,
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl),
+        )
+        self._c.store.insert_mirror_link(link)
+        return link
+
+    def mirror_link(self, link_id: str) -> MirrorLink:
+        found = self._c.store.get_mirror_link(self.workspace.id, link_id)
+        if found is None:
+            raise MirrorLinkNotFoundError(f"no Mirror link {link_id!r} in this workspace")
+        return found
+
+    def revoke_mirror_links(self, user: str, link_id: str | None = None) -> int:
+        """Revoke one of the user's Mirror links (or all); open sessions end with them."""
+        u = self.user(user)
+        if link_id is not None:
+            link = self._c.store.get_mirror_link(self.workspace.id, link_id)
+            if link is None or link.user_id != u.id:
+                raise MirrorLinkNotFoundError(f"user {user!r} has no Mirror link {link_id!r}")
+        return self._c.store.revoke_mirror_links(self.workspace.id, u.id, utcnow(), link_id=link_id)
+
+    def push_prompts(
+        self,
+        user: str,
+        statements: Sequence[str | Mapping[str, Any]],
+        *,
+        source: str | None = None,
+    ) -> list[ResonancePrompt]:
+        """Offer the user candidate statements ("resonance cards") to select in the Mirror.
+
+        Each item is a statement, or a mapping with ``statement`` and optional ``kind``.
+        """
+        check_user_id(user)
+        if not statements:
+            raise InvalidInputError("at least one statement is needed")
+        if len(statements) > MAX_PROMPTS_PER_CALL:
+            raise InvalidInputError(f"at most {MAX_PROMPTS_PER_CALL} statements per call")
+        if source is not None and len(source) > MAX_PROMPT_SOURCE_CHARS:
+            raise InvalidInputError(f"source is longer than {MAX_PROMPT_SOURCE_CHARS} characters")
+        parsed: list[tuple[str, BeliefKind]] = []
+        for item in statements:
+            if isinstance(item, Mapping):
+                kind = parse_enum(BeliefKind, item.get("kind", BeliefKind.FACT), "kind")
+                parsed.append((check_statement(item.get("statement")), kind))
+            else:
+                parsed.append((check_statement(item), BeliefKind.FACT))
+        store = self._c.store
+        with store.transaction():
+            u = store.get_or_create_user(self.workspace.id, user)
+            prompts = [
+                ResonancePrompt(
+                    id=new_id("prm"),
+                    workspace_id=self.workspace.id,
+                    user_id=u.id,
+                    statement=statement,
+                    kind=kind,
+                    source=source,
+                    created_at=utcnow(),
+                )
+                for statement, kind in parsed
+            ]
+            store.insert_prompts(prompts)
+        return prompts
+
+    def prompts(self, user: str, *, open_only: bool = False) -> list[ResonancePrompt]:
+        """The user's resonance cards, oldest first (``open_only``: not answered yet)."""
+        u = self.user(user)
+        return self._c.store.list_prompts(self.workspace.id, u.id, open_only=open_only)
+
+    def answer_prompts(self, user: str, answers: Mapping[str, bool]) -> list[ResonancePrompt]:
+        """Record which resonance cards the user selected; a selection is explicit evidence.
+
+        A selected card becomes an observation of kind ``selection`` that creates or reinforces
+        the belief it states, through the same reviser as everything else. A card shown but not
+        selected is recorded and changes no belief. Cards already answered stay as they are, so
+        a resubmitted form changes nothing. Returns the cards answered by this call.
+        """
+        u = self.user(user)
+        store = self._c.store
+        by_id = {p.id: p for p in store.list_prompts(self.workspace.id, u.id)}
+        unknown = sorted(pid for pid in answers if pid not in by_id)
+        if unknown:
+            raise PromptNotFoundError(f"user {user!r} has no prompt {unknown[0]!r}")
+        todo = [(by_id[pid], bool(sel)) for pid, sel in answers.items() if by_id[pid].is_open]
+        chosen = sorted({p.statement for p, sel in todo if sel})
+        vectors = dict(zip(chosen, self._c.embedder.embed(chosen), strict=True)) if chosen else {}
+        answered: list[ResonancePrompt] = []
+        with store.transaction():
+            for prompt, selected in todo:
+                now = utcnow()
+                changes: dict[str, Any] = {"answered_at": now, "selected": selected}
+                if selected:
+                    changes.update(self._select(u, prompt, vectors[prompt.statement], now))
+                done = prompt.model_copy(update=changes)
+                if store.answer_prompt(done):
+                    answered.append(done)
+        if any(p.selected for p in answered):
+            self._c.retriever.invalidate(self.workspace.id, u.id)
+        return answered
+
+    def _select(
+        self, user: User, prompt: ResonancePrompt, vector: Any, now: datetime
+    ) -> dict[str, Any]:
+        """Store a selection as an observation and revise the self-model with it."""
+        observation = Observation(
+            id=new_id("obs"),
+            workspace_id=self.workspace.id,
+            user_id=user.id,
+            content=prompt.statement,
+            occurred_at=now,
+            recorded_at=now,
+            kind=ObservationKind.SELECTION,
+            role=Role.USER,
+            source=MIRROR_SOURCE,
+            # The prompt id as external id: a selection is recorded once, however often sent.
+            external_id=f"prompt:{prompt.id}",
+            metadata={"prompt_id": prompt.id, "prompt_source": prompt.source},
+        )
+        if not self._c.store.insert_observations([observation]):
+            return {}
+        self._c.store.put_vectors(
+            self.workspace.id,
+            user.id,
+            OBSERVATION_VECTORS,
+            self._c.embedder.name,
+            [(observation.id, vector)],
+        )
+        candidate = CandidateBelief(
+            statement=prompt.statement,
+            kind=prompt.kind,
+            observation_id=observation.id,
+            origin=BeliefOrigin.STATED,
+            quote=prompt.statement,
+        )
+        outcome = self._c.reviser.apply(
+            self.workspace.id,
+            user.id,
+            [candidate],
+            {observation.id: observation},
+            {prompt.statement: vector},
+        )
+        touched = outcome.created + outcome.reinforced
+        return {"observation_id": observation.id, "belief_id": touched[0] if touched else None}

@@ -1,0 +1,114 @@
+"""What the SQL backends share below the ``Store`` methods: the dialect and the query runner.
+
+Shared SQL is written once with ``?`` placeholders; a ``Dialect`` turns it into the backend's
+spelling and converts values (timestamps, JSON, ``IN`` lists) to and from what the driver
+stores. Backends supply ``_query`` / ``_execute`` (connection handling) and ``transaction``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, Protocol
+
+
+class Row(Protocol):
+    """A result row read by column name (``sqlite3.Row`` or a psycopg ``dict_row``)."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+@lru_cache(maxsize=1024)
+def _percent_placeholders(sql: str) -> str:
+    # Shared SQL contains no literal '?' or '%', so a plain replace is exact.
+    return sql.replace("?", "%s")
+
+
+class Dialect(ABC):
+    """How one database spells placeholders, lists and upserts, and stores values."""
+
+    # Most values bound in one IN list; longer lists are queried in chunks.
+    chunk_size: int
+    # Suffix that locks the selected rows until commit ("" where transactions already do).
+    for_update: str
+
+    @abstractmethod
+    def sql(self, text: str) -> str:
+        """``text`` (written with ``?`` placeholders) in this dialect's spelling."""
+
+    @abstractmethod
+    def ts_in(self, value: datetime | None) -> Any:
+        """A timestamp as the driver stores it (None stays None)."""
+
+    @abstractmethod
+    def ts_out(self, value: Any) -> datetime:
+        """A stored timestamp as an aware UTC datetime."""
+
+    def opt_ts_out(self, value: Any) -> datetime | None:
+        """Like ``ts_out`` for a nullable column."""
+        return None if value is None else self.ts_out(value)
+
+    @abstractmethod
+    def json_in(self, value: Any, *, strict: bool = False) -> Any:
+        """A JSON value as the driver stores it; ``strict`` refuses values JSON cannot hold."""
+
+    @abstractmethod
+    def json_out(self, value: Any) -> Any:
+        """A stored JSON value, decoded."""
+
+    @abstractmethod
+    def in_list(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """A ``column IN values`` condition (``?`` placeholders) and its parameters."""
+
+    @abstractmethod
+    def upsert(self, table: str, columns: Sequence[str], key: Sequence[str]) -> str:
+        """An INSERT of ``columns`` that overwrites the row already holding ``key``."""
+
+
+class PercentDialect(Dialect):
+    """Base for drivers using ``%s`` placeholders."""
+
+    def sql(self, text: str) -> str:
+        return _percent_placeholders(text)
+
+
+class QmarkDialect(Dialect):
+    """Base for drivers using ``?`` placeholders."""
+
+    def sql(self, text: str) -> str:
+        return text
+
+
+class SQLBase(ABC):
+    """Runs shared SQL through a backend's connection; mixed into every SQL store class."""
+
+    _dialect: Dialect
+
+    @abstractmethod
+    def _query(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        """Run native ``sql`` and return its rows ([] for statements returning none)."""
+
+    @abstractmethod
+    def _execute(self, sql: str, params: Sequence[Any]) -> int:
+        """Run native ``sql`` and return the affected row count."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[None]: ...
+
+    def _q(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Rows of ``sql`` (``?`` placeholders)."""
+        return self._query(self._dialect.sql(sql), params)
+
+    def _x(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Affected row count of ``sql`` (``?`` placeholders)."""
+        return self._execute(self._dialect.sql(sql), params)
+
+    def _chunks(self, items: Sequence[str]) -> Iterator[list[str]]:
+        """``items`` in slices short enough for one IN list."""
+        size = self._dialect.chunk_size
+        values = list(items)
+        for start in range(0, len(values), size):
+            yield values[start : start + size]

@@ -1,0 +1,242 @@
+"""Row ↔ domain mapping shared by the SQL backends, parameterised by their ``Dialect``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from selfmodel.domain import (
+    Belief,
+    BeliefEvent,
+    BeliefEventType,
+    BeliefKind,
+    BeliefOrigin,
+    BeliefStatus,
+    Context,
+    Evidence,
+    EvidenceStance,
+    Job,
+    JobKind,
+    JobStatus,
+    MirrorLink,
+    Observation,
+    ObservationKind,
+    ResonancePrompt,
+    Role,
+    User,
+    Workspace,
+)
+from selfmodel.storage.base import ApiKey, IdempotencyRecord
+from selfmodel.storage.sql_base import Dialect, Row
+
+# The key of a belief row: never rewritten by an update.
+BELIEF_KEY = ("workspace_id", "user_id", "id")
+BELIEF_COLUMNS = (
+    *BELIEF_KEY,
+    "context_id",
+    "statement",
+    "kind",
+    "confidence",
+    "origin",
+    "status",
+    "valid_from",
+    "valid_to",
+    "evidence_logit",
+    "last_evidence_at",
+    "support_count",
+    "contradict_count",
+    "superseded_by",
+    "metadata",
+    "created_at",
+    "updated_at",
+)
+
+
+def workspace(d: Dialect, r: Row) -> Workspace:
+    return Workspace(
+        id=r["id"], name=r["name"], settings=d.json_out(r["settings"]), created_at=d.ts_out(r["created_at"])
+    )
+
+
+def user(d: Dialect, r: Row) -> User:
+    return User(
+        id=r["id"],
+        workspace_id=r["workspace_id"],
+        external_id=r["external_id"],
+        display_name=r["display_name"],
+        created_at=d.ts_out(r["created_at"]),
+    )
+
+
+def context(d: Dialect, r: Row) -> Context:
+    return Context(
+        id=r["id"],
+        workspace_id=r["workspace_id"],
+        name=r["name"],
+        created_at=d.ts_out(r["created_at"]),
+    )
+
+
+def observation(d: Dialect, r: Row) -> Observation:
+    return Observation(
+        id=r["id"],
+        workspace_id=r["workspace_id"],
+        user_id=r["user_id"],
+        external_id=r["external_id"],
+        kind=ObservationKind(r["kind"]),
+        role=Role(r["role"]),
+        speaker=r["speaker"],
+        source=r["source"],
+        context_id=r["context_id"],
+        content=r["content"],
+        occurred_at=d.ts_out(r["occurred_at"]),
+        recorded_at=d.ts_out(r["recorded_at"]),
+        metadata=d.json_out(r["metadata"]),
+    )
+
+
+def belief(d: Dialect, r: Row) -> Belief:
+    return Belief(
+        id=r["id"],
+        workspace_id=r["workspace_id"],
+        user_id=r["user_id"],
+        context_id=r["context_id"],
+        statement=r["statement"],
+        kind=BeliefKind(r["kind"]),
+        confidence=r["confidence"],
+        origin=BeliefOrigin(r["origin"]),
+        status=BeliefStatus(r["status"]),
+        valid_from=d.opt_ts_out(r["valid_from"]),
+        valid_to=d.opt_ts_out(r["valid_to"]),
+        evidence_logit=r["evidence_logit"],
+        last_evidence_at=d.opt_ts_out(r["last_evidence_at"]),
+        support_count=r["support_count"],
+        contradict_count=r["contradict_count"],
+        superseded_by=r["superseded_by"],
+        metadata=d.json_out(r["metadata"]),
+        created_at=d.ts_out(r["created_at"]),
+        updated_at=d.ts_out(r["updated_at"]),
+    )
+
+
+def belief_params(d: Dialect, b: Belief) -> tuple[Any, ...]:
+    """Values of ``BELIEF_COLUMNS`` for ``b``, in order."""
+    return (
+        b.workspace_id,
+        b.user_id,
+        b.id,
+        b.context_id,
+        b.statement,
+        b.kind.value,
+        b.confidence,
+        b.origin.value,
+        b.status.value,
+        d.ts_in(b.valid_from),
+        d.ts_in(b.valid_to),
+        b.evidence_logit,
+        d.ts_in(b.last_evidence_at),
+        b.support_count,
+        b.contradict_count,
+        b.superseded_by,
+        d.json_in(b.metadata),
+        d.ts_in(b.created_at),
+        d.ts_in(b.updated_at),
+    )
+
+
+def evidence(d: Dialect, r: Row) -> Evidence:
+    return Evidence(
+        belief_id=r["belief_id"],
+        observation_id=r["observation_id"],
+        stance=EvidenceStance(r["stance"]),
+        weight=r["weight"],
+        span_start=r["span_start"],
+        span_end=r["span_end"],
+        quote=r["quote"],
+        created_at=d.ts_out(r["created_at"]),
+    )
+
+
+def event(d: Dialect, r: Row) -> BeliefEvent:
+    return BeliefEvent(
+        id=r["id"],
+        workspace_id=r["workspace_id"],
+        user_id=r["user_id"],
+        belief_id=r["belief_id"],
+        type=BeliefEventType(r["type"]),
+        at=d.ts_out(r["at"]),
+        cause=r["cause"],
+        observation_id=r["observation_id"],
+        confidence_before=r["confidence_before"],
+        confidence_after=r["confidence_after"],
+        details=d.json_out(r["details"]),
+    )
+
+
+def mirror_link(d: Dialect, r: Row) -> MirrorLink:
+    return MirrorLink(
+        id=r["id"],
+        workspace_id=r["workspace_id"],
+        user_id=r["user_id"],
+        created_at=d.ts_out(r["created_at"]),
+        expires_at=d.ts_out(r["expires_at"]),
+        revoked_at=d.opt_ts_out(r["revoked_at"]),
+    )
+
+
+def prompt(d: Dialect, r: Row) -> ResonancePrompt:
+    return ResonancePrompt(
+        id=r["id"],
+        workspace_id=r["workspace_id"],
+        user_id=r["user_id"],
+        statement=r["statement"],
+        kind=BeliefKind(r["kind"]),
+        source=r["source"],
+        created_at=d.ts_out(r["created_at"]),
+        answered_at=d.opt_ts_out(r["answered_at"]),
+        # SQLite stores booleans as 0/1.
+        selected=None if r["selected"] is None else bool(r["selected"]),
+        observation_id=r["observation_id"],
+        belief_id=r["belief_id"],
+    )
+
+
+def api_key(d: Dialect, r: Row) -> ApiKey:
+    return ApiKey(
+        id=r["id"],
+        workspace_id=r["workspace_id"],
+        name=r["name"],
+        prefix=r["prefix"],
+        scope=r["scope"],
+        created_at=d.ts_out(r["created_at"]),
+        revoked_at=d.opt_ts_out(r["revoked_at"]),
+        last_used_at=d.opt_ts_out(r["last_used_at"]),
+    )
+
+
+def idempotency(d: Dialect, r: Row) -> IdempotencyRecord:
+    return IdempotencyRecord(
+        key=r["key"],
+        request_hash=r["request_hash"],
+        status_code=r["status_code"],
+        response=r["response"],
+        created_at=d.ts_out(r["created_at"]),
+    )
+
+
+def job(d: Dialect, r: Row) -> Job:
+    return Job(
+        id=r["id"],
+        workspace_id=r["workspace_id"],
+        user_id=r["user_id"],
+        kind=JobKind(r["kind"]),
+        payload=d.json_out(r["payload"]),
+        status=JobStatus(r["status"]),
+        attempts=r["attempts"],
+        max_attempts=r["max_attempts"],
+        run_after=d.ts_out(r["run_after"]),
+        locked_by=r["locked_by"],
+        locked_until=d.opt_ts_out(r["locked_until"]),
+        last_error=r["last_error"],
+        created_at=d.ts_out(r["created_at"]),
+        updated_at=d.ts_out(r["updated_at"]),
+    )
