@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -14,8 +12,10 @@ from pathlib import Path
 from selfmodel import SelfModel
 from selfmodel.domain import JobStatus
 from selfmodel.storage import Store
+from tests.support.processes import stop_process, subprocess_env, wait_for_log
 
-STOP_TIMEOUT_S = 30.0
+# What a worker logs once its model is loaded and its threads start claiming jobs.
+STARTED_LOG = "worker started"
 POLL_S = 0.01
 
 
@@ -23,24 +23,26 @@ def start_worker(
     location: str, name: str, log_dir: Path, *, lease: float, batch: int = 8
 ) -> subprocess.Popen[bytes]:
     """``selfmodel worker`` as a separate process; its JSON log goes to ``log_dir/name.log``."""
-    log = (log_dir / f"{name}.log").open("ab")
-    env = {**os.environ, "TRANSFORMERS_VERBOSITY": "error", "TOKENIZERS_PARALLELISM": "false"}
-    return subprocess.Popen(
-        [
-            sys.executable, "-m", "selfmodel", "worker", "--db", location, "--worker-id", name,
-            "--lease", str(lease), "--batch", str(batch), "--log-level", "info",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
+    with (log_dir / f"{name}.log").open("ab") as log:
+        return subprocess.Popen(
+            [
+                sys.executable, "-m", "selfmodel", "worker", "--db", location, "--worker-id", name,
+                "--lease", str(lease), "--batch", str(batch), "--log-level", "info",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=subprocess_env(),
+        )
+
+
+def wait_worker_started(process: subprocess.Popen[bytes], name: str, log_dir: Path) -> None:
+    """Block until the worker started by ``start_worker(..., name, log_dir)`` claims jobs."""
+    wait_for_log(process, log_dir / f"{name}.log", STARTED_LOG)
 
 
 def stop_worker(process: subprocess.Popen[bytes]) -> int:
-    """SIGTERM (a graceful stop) and wait; returns the exit code."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-    return process.wait(timeout=STOP_TIMEOUT_S)
+    """SIGTERM (a graceful stop) and wait, SIGKILL after a timeout; returns the exit code."""
+    return stop_process(process)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:

@@ -39,15 +39,20 @@ def _embedder() -> Any:
     return embedder_from_settings(Settings())
 
 
+# Every LoCoMo benchmark takes its files the same way: `--data A --data B` or `--data A B`.
+DataOption = Annotated[
+    list[Path], typer.Option("--data", help="LoCoMo conversation file(s); repeat or list.")
+]
+MoreDataArgument = Annotated[
+    list[Path] | None,
+    typer.Argument(help="More files after --data (so `--data A B` works).", show_default=False),
+]
+
+
 @bench_app.command("locomo")
 def locomo_command(
-    data: Annotated[
-        list[Path], typer.Option("--data", help="LoCoMo conversation file(s); repeat or list.")
-    ],
-    more: Annotated[
-        list[Path] | None,
-        typer.Argument(help="More files after --data (so `--data A B` works).", show_default=False),
-    ] = None,
+    data: DataOption,
+    more: MoreDataArgument = None,
     json_out: JsonOption = None,
     k: Annotated[
         list[int] | None, typer.Option("--k", help="Cut-offs for recall@k (default 1 5 10 20).")

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated, Any
-
-import typer
+from typing import Any
 
 from selfmodel.bench.report import metrics_table, write_json
-from selfmodel.cli.bench import JsonOption, bench_progress, console
+from selfmodel.cli.bench import (
+    DataOption,
+    JsonOption,
+    MoreDataArgument,
+    bench_progress,
+    console,
+)
 
 COLUMNS = ("fact_recall", "precision", "beliefs_per_100_turns", "turns_per_s")
 FORMATS = {"beliefs_per_100_turns": "{:.1f}", "turns_per_s": "{:.1f}"}
 
 
 def extraction_command(
-    data: Annotated[
-        list[Path],
-        typer.Option("--data", help="LoCoMo conversation file(s) with session_N_observation."),
-    ],
+    data: DataOption,
+    more: MoreDataArgument = None,
     json_out: JsonOption = None,
 ) -> None:
     """Fact recall and precision of extracted beliefs on LoCoMo, beside a verbatim baseline."""
@@ -37,7 +38,7 @@ def extraction_command(
         with bench_progress() as progress:
             task = progress.add_task("extraction", total=None)
             return run_extraction_bench(
-                data,
+                [*data, *(more or [])],
                 _embedder(),
                 on_total=lambda n: progress.update(task, total=n),
                 on_progress=lambda n: progress.advance(task, n),

@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from selfmodel.domain import (
     Belief,
     BeliefEvent,
@@ -28,10 +26,9 @@ from selfmodel.storage.base import (
     BeliefFilter,
     DeletedCounts,
     Store,
-    StoredVectors,
-    TraceRecord,
-    UserWatermark,
 )
+from selfmodel.storage.sql_base import marks
+from selfmodel.storage.sql_index import SQLIndex
 from selfmodel.storage.sql_queue import SQLQueue
 from selfmodel.storage.sql_rows import BELIEF_COLUMNS, BELIEF_KEY
 from selfmodel.storage.sql_service import SQLService
@@ -48,20 +45,16 @@ USER_TABLES = (
     "beliefs",
     "observations",
 )
-VECTOR_COLUMNS = ("workspace_id", "user_id", "item_type", "model", "item_id", "dim", "vector")
-VECTOR_KEY = ("workspace_id", "user_id", "item_type", "model", "item_id")
 
 
-def _no_vectors() -> StoredVectors:
-    return StoredVectors([], np.zeros((0, 0), dtype=np.float32))
-
-
-def _marks(count: int) -> str:
-    return ", ".join(["?"] * count)
-
-
-class SQLStore(SQLQueue, SQLService, Store):
+class SQLStore(SQLQueue, SQLService, SQLIndex, Store):
     """A ``Store`` over a SQL database; subclasses bring the connection and the ``Dialect``."""
+
+    _version: int
+
+    @property
+    def schema_version(self) -> int:
+        return self._version
 
     def _after_delete_user(self) -> None:
         """Scrub what deleted rows leave behind outside the tables (nothing by default)."""
@@ -119,13 +112,15 @@ class SQLStore(SQLQueue, SQLService, Store):
 
     def get_user_by_id(self, workspace_id: str, user_id: str) -> User | None:
         rows = self._q(
-            "SELECT * FROM users WHERE workspace_id = ? AND id = ?", (workspace_id, user_id)
+            "SELECT * FROM users WHERE workspace_id = ? AND id = ?",
+            (workspace_id, user_id),
         )
         return rows_to.user(self._dialect, rows[0]) if rows else None
 
     def list_users(self, workspace_id: str) -> list[User]:
         rows = self._q(
-            "SELECT * FROM users WHERE workspace_id = ? ORDER BY external_id", (workspace_id,)
+            "SELECT * FROM users WHERE workspace_id = ? ORDER BY external_id",
+            (workspace_id,),
         )
         return [rows_to.user(self._dialect, r) for r in rows]
 
@@ -142,7 +137,8 @@ class SQLStore(SQLQueue, SQLService, Store):
 
     def get_context(self, workspace_id: str, name: str) -> Context | None:
         rows = self._q(
-            "SELECT * FROM contexts WHERE workspace_id = ? AND name = ?", (workspace_id, name)
+            "SELECT * FROM contexts WHERE workspace_id = ? AND name = ?",
+            (workspace_id, name),
         )
         return rows_to.context(self._dialect, rows[0]) if rows else None
 
@@ -155,7 +151,7 @@ class SQLStore(SQLQueue, SQLService, Store):
                 count = self._x(
                     "INSERT INTO observations (workspace_id, user_id, id, external_id, kind, role,"
                     " speaker, source, context_id, content, occurred_at, recorded_at, metadata)"
-                    f" VALUES ({_marks(13)}) ON CONFLICT DO NOTHING",
+                    f" VALUES ({marks(13)}) ON CONFLICT DO NOTHING",
                     (
                         o.workspace_id,
                         o.user_id,
@@ -202,7 +198,11 @@ class SQLStore(SQLQueue, SQLService, Store):
         return found
 
     def _observations_of(
-        self, workspace_id: str, user_ids: Sequence[str], extra: str, extra_params: list[Any]
+        self,
+        workspace_id: str,
+        user_ids: Sequence[str],
+        extra: str,
+        extra_params: list[Any],
     ) -> list[Observation]:
         in_users, params = self._dialect.in_list("user_id", user_ids)
         rows = self._q(
@@ -226,7 +226,7 @@ class SQLStore(SQLQueue, SQLService, Store):
     def insert_belief(self, belief: Belief) -> None:
         self._x(
             f"INSERT INTO beliefs ({', '.join(BELIEF_COLUMNS)})"
-            f" VALUES ({_marks(len(BELIEF_COLUMNS))})",
+            f" VALUES ({marks(len(BELIEF_COLUMNS))})",
             rows_to.belief_params(self._dialect, belief),
         )
 
@@ -244,7 +244,8 @@ class SQLStore(SQLQueue, SQLService, Store):
 
     def get_belief(self, workspace_id: str, belief_id: str) -> Belief | None:
         rows = self._q(
-            "SELECT * FROM beliefs WHERE workspace_id = ? AND id = ?", (workspace_id, belief_id)
+            "SELECT * FROM beliefs WHERE workspace_id = ? AND id = ?",
+            (workspace_id, belief_id),
         )
         return rows_to.belief(self._dialect, rows[0]) if rows else None
 
@@ -279,7 +280,7 @@ class SQLStore(SQLQueue, SQLService, Store):
     def add_evidence(self, workspace_id: str, user_id: str, evidence: Evidence) -> bool:
         count = self._x(
             "INSERT INTO evidence (workspace_id, user_id, belief_id, observation_id, stance,"
-            f" weight, span_start, span_end, quote, created_at) VALUES ({_marks(10)})"
+            f" weight, span_start, span_end, quote, created_at) VALUES ({marks(10)})"
             " ON CONFLICT DO NOTHING",
             (
                 workspace_id,
@@ -311,7 +312,7 @@ class SQLStore(SQLQueue, SQLService, Store):
         d = self._dialect
         self._x(
             "INSERT INTO belief_events (workspace_id, user_id, id, belief_id, type, at, cause,"
-            f" observation_id, confidence_before, confidence_after, details) VALUES ({_marks(11)})",
+            f" observation_id, confidence_before, confidence_after, details) VALUES ({marks(11)})",
             (
                 event.workspace_id,
                 event.user_id,
@@ -328,7 +329,11 @@ class SQLStore(SQLQueue, SQLService, Store):
         )
 
     def list_events(
-        self, workspace_id: str, *, belief_id: str | None = None, user_id: str | None = None
+        self,
+        workspace_id: str,
+        *,
+        belief_id: str | None = None,
+        user_id: str | None = None,
     ) -> list[BeliefEvent]:
         clauses, params = ["workspace_id = ?"], [workspace_id]
         if belief_id is not None:
@@ -338,106 +343,12 @@ class SQLStore(SQLQueue, SQLService, Store):
             clauses.append("user_id = ?")
             params.append(user_id)
         rows = self._q(
-            f"SELECT * FROM belief_events WHERE {' AND '.join(clauses)} ORDER BY at, id", params
+            f"SELECT * FROM belief_events WHERE {' AND '.join(clauses)} ORDER BY at, id",
+            params,
         )
         return [rows_to.event(self._dialect, r) for r in rows]
 
-    # -- vectors -----------------------------------------------------------------------------
-    def put_vectors(
-        self,
-        workspace_id: str,
-        user_id: str,
-        item_type: str,
-        model: str,
-        items: Sequence[tuple[str, np.ndarray]],
-    ) -> None:
-        sql = self._dialect.upsert("vectors", VECTOR_COLUMNS, VECTOR_KEY)
-        with self.transaction():
-            for item_id, vector in items:
-                data = np.asarray(vector, dtype=np.float32)
-                self._x(
-                    sql,
-                    (workspace_id, user_id, item_type, model, item_id, data.shape[0], data.tobytes()),
-                )
-
-    def get_vectors(
-        self, workspace_id: str, user_ids: Sequence[str], item_type: str, model: str
-    ) -> StoredVectors:
-        if not user_ids:
-            return _no_vectors()
-        in_users, params = self._dialect.in_list("user_id", user_ids)
-        rows = self._q(
-            f"SELECT item_id, vector FROM vectors WHERE workspace_id = ? AND {in_users}"
-            " AND item_type = ? AND model = ? ORDER BY item_id",
-            (workspace_id, *params, item_type, model),
-        )
-        if not rows:
-            return _no_vectors()
-        matrix = np.stack([np.frombuffer(bytes(r["vector"]), dtype=np.float32) for r in rows])
-        return StoredVectors([r["item_id"] for r in rows], matrix)
-
-    def get_vectors_by_id(
-        self, workspace_id: str, item_type: str, model: str, ids: Sequence[str]
-    ) -> StoredVectors:
-        found: list[str] = []
-        vectors: list[np.ndarray] = []
-        for chunk in self._chunks(ids):
-            in_ids, params = self._dialect.in_list("item_id", chunk)
-            for r in self._q(
-                f"SELECT item_id, vector FROM vectors WHERE workspace_id = ? AND item_type = ?"
-                f" AND model = ? AND {in_ids}",
-                (workspace_id, item_type, model, *params),
-            ):
-                found.append(r["item_id"])
-                vectors.append(np.frombuffer(bytes(r["vector"]), dtype=np.float32))
-        if not found:
-            return _no_vectors()
-        return StoredVectors(found, np.stack(vectors))
-
     # -- change tracking ---------------------------------------------------------------------
-    def scope_watermark(
-        self, workspace_id: str, user_ids: Sequence[str]
-    ) -> tuple[UserWatermark, ...]:
-        if not user_ids:
-            return ()
-        d = self._dialect
-        in_users, in_params = d.in_list("user_id", user_ids)
-        params = (workspace_id, *in_params)
-        where = f"WHERE workspace_id = ? AND {in_users} GROUP BY user_id"
-        observations = {
-            r["user_id"]: (r["n"], d.opt_ts_out(r["at"]))
-            for r in self._q(
-                f"SELECT user_id, COUNT(*) AS n, MAX(recorded_at) AS at FROM observations {where}",
-                params,
-            )
-        }
-        beliefs = {
-            r["user_id"]: (r["n"], d.opt_ts_out(r["at"]))
-            for r in self._q(
-                f"SELECT user_id, COUNT(*) AS n, MAX(updated_at) AS at FROM beliefs {where}",
-                params,
-            )
-        }
-        vectors = {
-            r["user_id"]: r["n"]
-            for r in self._q(f"SELECT user_id, COUNT(*) AS n FROM vectors {where}", params)
-        }
-        marks_out = []
-        for uid in user_ids:
-            obs_count, recorded = observations.get(uid, (0, None))
-            bel_count, updated = beliefs.get(uid, (0, None))
-            marks_out.append(
-                UserWatermark(
-                    user_id=uid,
-                    observations=obs_count,
-                    observations_recorded_at=recorded,
-                    beliefs=bel_count,
-                    beliefs_updated_at=updated,
-                    vectors=vectors.get(uid, 0),
-                )
-            )
-        return tuple(marks_out)
-
     def list_observations_since(
         self, workspace_id: str, user_ids: Sequence[str], since: Any
     ) -> list[Observation]:
@@ -464,52 +375,6 @@ class SQLStore(SQLQueue, SQLService, Store):
         rows = self._q(sql + " ORDER BY id DESC", params)
         return [rows_to.belief(self._dialect, r) for r in rows]
 
-    # -- traces ------------------------------------------------------------------------------
-    def insert_trace(self, trace: TraceRecord) -> None:
-        d = self._dialect
-        with self.transaction():
-            self._x(
-                "INSERT INTO traces (workspace_id, id, query, latency_ms, config, payload,"
-                f" created_at) VALUES ({_marks(7)})",
-                (
-                    trace.workspace_id,
-                    trace.id,
-                    trace.query,
-                    trace.latency_ms,
-                    d.json_in(trace.config),
-                    d.json_in(trace.payload),
-                    d.ts_in(trace.created_at),
-                ),
-            )
-            for user_id in trace.user_ids:
-                self._x(
-                    "INSERT INTO trace_users (workspace_id, user_id, trace_id) VALUES (?, ?, ?)",
-                    (trace.workspace_id, user_id, trace.id),
-                )
-
-    def get_trace(self, workspace_id: str, trace_id: str) -> TraceRecord | None:
-        d = self._dialect
-        rows = self._q(
-            "SELECT * FROM traces WHERE workspace_id = ? AND id = ?", (workspace_id, trace_id)
-        )
-        if not rows:
-            return None
-        r = rows[0]
-        users = self._q(
-            "SELECT user_id FROM trace_users WHERE workspace_id = ? AND trace_id = ?",
-            (workspace_id, trace_id),
-        )
-        return TraceRecord(
-            id=r["id"],
-            workspace_id=r["workspace_id"],
-            user_ids=tuple(u["user_id"] for u in users),
-            query=r["query"],
-            created_at=d.ts_out(r["created_at"]),
-            latency_ms=r["latency_ms"],
-            config=d.json_out(r["config"]),
-            payload=d.json_out(r["payload"]),
-        )
-
     # -- forgetting --------------------------------------------------------------------------
     def delete_user(self, workspace_id: str, user_id: str) -> DeletedCounts:
         counts: dict[str, int] = {}
@@ -526,7 +391,8 @@ class SQLStore(SQLQueue, SQLService, Store):
                     (workspace_id, user_id),
                 )
             counts["users"] = self._x(
-                "DELETE FROM users WHERE workspace_id = ? AND id = ?", (workspace_id, user_id)
+                "DELETE FROM users WHERE workspace_id = ? AND id = ?",
+                (workspace_id, user_id),
             )
         self._after_delete_user()
         return DeletedCounts(counts)

@@ -14,6 +14,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Protocol
 
+from selfmodel.errors import SchemaTooNewError
+
 
 class Row(Protocol):
     """A result row read by column name (``sqlite3.Row`` or a psycopg ``dict_row``)."""
@@ -25,6 +27,22 @@ class Row(Protocol):
 def _percent_placeholders(sql: str) -> str:
     # Shared SQL contains no literal '?' or '%', so a plain replace is exact.
     return sql.replace("?", "%s")
+
+
+def refuse_newer_schema(found: int, supported: int) -> None:
+    """Raise if the database was written by a newer selfmodel than this one."""
+    if found > supported:
+        raise SchemaTooNewError(
+            f"database schema version {found} is newer than this selfmodel supports "
+            f"({supported}); upgrade selfmodel to open it",
+            found=found,
+            supported=supported,
+        )
+
+
+def marks(count: int) -> str:
+    """``count`` comma-separated ``?`` placeholders."""
+    return ", ".join(["?"] * count)
 
 
 class Dialect(ABC):

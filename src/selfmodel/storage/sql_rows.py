@@ -53,7 +53,10 @@ BELIEF_COLUMNS = (
 
 def workspace(d: Dialect, r: Row) -> Workspace:
     return Workspace(
-        id=r["id"], name=r["name"], settings=d.json_out(r["settings"]), created_at=d.ts_out(r["created_at"])
+        id=r["id"],
+        name=r["name"],
+        settings=d.json_out(r["settings"]),
+        created_at=d.ts_out(r["created_at"]),
     )
 
 
