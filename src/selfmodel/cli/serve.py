@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import signal
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -51,7 +53,15 @@ def serve(
         logging.getLogger("selfmodel.server").info(
             "serving", extra={"host": host, "port": port, "db": _redact(db), "worker": worker}
         )
+        # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal with the handler
+        # that was installed before it ran. Make that handler a clean exit, so the `with` block
+        # closes the store (checkpointing SQLite's WAL) and the process exits 0.
+        signal.signal(signal.SIGTERM, _exit_cleanly)
         uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+
+
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 def _redact(location: str) -> str:
