@@ -209,10 +209,11 @@ def test_watermark_and_since_queries_see_only_new_rows(store: Store) -> None:
     assert [o.id for o in since] == [new.id]
     assert len(store.list_observations_since(ws.id, [u.id], None)) == 2
     assert store.list_beliefs_changed_since(ws.id, [u.id], None) == []
-    found = store.get_vectors_by_id(ws.id, "observation", "m", [old.id, new.id])
+    found = store.get_vectors_by_id(ws.id, [u.id], "observation", "m", [old.id, new.id])
     assert found.ids == [old.id] and found.matrix.shape == (1, 3)
-    assert store.get_vectors_by_id(ws.id, "observation", "m", []).ids == []
-    assert store.get_vectors_by_id("other-ws", "observation", "m", [old.id]).ids == []
+    assert store.get_vectors_by_id(ws.id, [u.id], "observation", "m", []).ids == []
+    assert store.get_vectors_by_id(ws.id, [other.id], "observation", "m", [old.id]).ids == []
+    assert store.get_vectors_by_id("other-ws", [u.id], "observation", "m", [old.id]).ids == []
 
 
 def test_ties_rank_the_same_however_the_index_grew() -> None:

@@ -142,7 +142,7 @@ class ScopeLoader:
         if not sync.observations_waiting or not (retry_waiting or observations):
             return
         stored = self.store.get_vectors_by_id(
-            self.ws, OBSERVATION_VECTORS, self.model, list(sync.observations_waiting)
+            self.ws, self.user_ids, OBSERVATION_VECTORS, self.model, list(sync.observations_waiting)
         )
         by_id = dict(zip(stored.ids, stored.matrix, strict=True))
         ready = sorted(
@@ -187,7 +187,9 @@ class ScopeLoader:
             i for i, d in documents.items() if (old := index.get(i)) is None or old.text != d.text
         ]
         stored = (
-            self.store.get_vectors_by_id(self.ws, BELIEF_VECTORS, self.model, need_vector)
+            self.store.get_vectors_by_id(
+                self.ws, self.user_ids, BELIEF_VECTORS, self.model, need_vector
+            )
             if need_vector
             else None
         )

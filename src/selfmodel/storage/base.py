@@ -239,9 +239,17 @@ class Store(ABC):
 
     @abstractmethod
     def get_vectors_by_id(
-        self, workspace_id: str, item_type: str, model: str, ids: Sequence[str]
+        self,
+        workspace_id: str,
+        user_ids: Sequence[str],
+        item_type: str,
+        model: str,
+        ids: Sequence[str],
     ) -> StoredVectors:
-        """Stored vectors of these items (those that have one), in no particular order."""
+        """Stored vectors of these items of these users (those that have one), in no order.
+
+        The users bound the lookup to their own rows, so its cost does not grow with the store.
+        """
 
     # -- change tracking (keeps warm retrieval indexes fresh across processes) -------------
     @abstractmethod

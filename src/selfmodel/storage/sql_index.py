@@ -71,16 +71,24 @@ class SQLIndex(SQLBase):
         return StoredVectors([r["item_id"] for r in rows], matrix)
 
     def get_vectors_by_id(
-        self, workspace_id: str, item_type: str, model: str, ids: Sequence[str]
+        self,
+        workspace_id: str,
+        user_ids: Sequence[str],
+        item_type: str,
+        model: str,
+        ids: Sequence[str],
     ) -> StoredVectors:
         found: list[str] = []
         vectors: list[np.ndarray] = []
+        if not user_ids:
+            return _no_vectors()
+        in_users, user_params = self._dialect.in_list("user_id", user_ids)
         for chunk in self._chunks(ids):
             in_ids, params = self._dialect.in_list("item_id", chunk)
             for r in self._q(
-                f"SELECT item_id, vector FROM vectors WHERE workspace_id = ? AND item_type = ?"
-                f" AND model = ? AND {in_ids}",
-                (workspace_id, item_type, model, *params),
+                f"SELECT item_id, vector FROM vectors WHERE workspace_id = ? AND {in_users}"
+                f" AND item_type = ? AND model = ? AND {in_ids}",
+                (workspace_id, *user_params, item_type, model, *params),
             ):
                 found.append(r["item_id"])
                 vectors.append(np.frombuffer(bytes(r["vector"]), dtype=np.float32))
