@@ -18,7 +18,6 @@ Scores are micro-averaged over all files.
 
 from __future__ import annotations
 
-import json
 import re
 import tempfile
 import time
@@ -33,7 +32,12 @@ from selfmodel.embedding import Embedder
 from selfmodel.errors import InvalidFileError
 from selfmodel.extraction.dates import find_relative_dates
 from selfmodel.extraction.local import split_sentences
-from selfmodel.ingest.files import LocomoTurn, is_locomo, locomo_batches, locomo_turns
+from selfmodel.ingest.files import (
+    LocomoTurn,
+    locomo_batches,
+    locomo_turns,
+    read_locomo_file,
+)
 
 # Cosine similarity (all-MiniLM-L6-v2, after ``content_only``) at which a belief states a gold
 # fact. Measured on LoCoMo 26 + 30: a gold fact against the best system belief from its own turn
@@ -142,14 +146,7 @@ def load_facts(data: dict[str, Any], source: str) -> list[GoldFact]:
 
 def load_file(path: str | Path) -> tuple[dict[str, Any], list[LocomoTurn], list[GoldFact]]:
     path = Path(path)
-    if not path.is_file():
-        raise InvalidFileError(f"{path} does not exist or is not a file")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidFileError(f"{path} is not a JSON LoCoMo conversation: {exc}") from exc
-    if not isinstance(data, dict) or not is_locomo(data):
-        raise InvalidFileError(f"{path} lacks speaker_a, speaker_b and session_1: not LoCoMo")
+    data = read_locomo_file(path)
     return data, list(locomo_turns(data)), load_facts(data, str(path))
 
 

@@ -16,7 +16,6 @@ k = 10 block. Latency is the wall time of the k = 10 call as the caller sees it.
 
 from __future__ import annotations
 
-import json
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -32,7 +31,12 @@ from selfmodel.bench.report import Stopwatch, mean, percentile
 from selfmodel.domain.time import human_date
 from selfmodel.embedding import Embedder
 from selfmodel.errors import InvalidFileError, InvalidInputError
-from selfmodel.ingest.files import LocomoTurn, is_locomo, locomo_batches, locomo_turns
+from selfmodel.ingest.files import (
+    LocomoTurn,
+    locomo_batches,
+    locomo_turns,
+    read_locomo_file,
+)
 from selfmodel.retrieval.index import keyword_tokens
 from selfmodel.retrieval.tokens import TokenCounter
 
@@ -69,14 +73,7 @@ class Conversation:
 def load_conversation(path: str | Path) -> Conversation:
     """Read a LoCoMo conversation file, or raise ``InvalidFileError`` saying why not."""
     path = Path(path)
-    if not path.is_file():
-        raise InvalidFileError(f"{path} does not exist or is not a file")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidFileError(f"{path} is not a JSON LoCoMo conversation: {exc}") from exc
-    if not isinstance(data, dict) or not is_locomo(data):
-        raise InvalidFileError(f"{path} lacks speaker_a, speaker_b and session_1: not LoCoMo")
+    data = read_locomo_file(path)
     qa = data.get("qa")
     if not isinstance(qa, list):
         raise InvalidFileError(f"{path} has no 'qa' list of questions")

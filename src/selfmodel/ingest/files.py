@@ -65,6 +65,20 @@ def read_conversation_file(path: str | Path) -> list[Batch]:
     return _from_json(path, data)
 
 
+def read_locomo_file(path: str | Path) -> dict[str, Any]:
+    """A LoCoMo conversation file's data, or ``InvalidFileError`` saying why it is not one."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidFileError(f"{path} does not exist or is not a file")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidFileError(f"{path} is not a JSON LoCoMo conversation: {exc}") from exc
+    if not isinstance(data, dict) or not is_locomo(data):
+        raise InvalidFileError(f"{path} lacks speaker_a, speaker_b and session_1: not LoCoMo")
+    return data
+
+
 def is_locomo(data: dict[str, Any]) -> bool:
     return "speaker_a" in data and "speaker_b" in data and "session_1" in data
 
