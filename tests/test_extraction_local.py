@@ -438,3 +438,10 @@ def test_a_gerund_that_is_the_subject_does_not_get_the_speaker_as_subject(
     said: str, statement: str
 ) -> None:
     assert only(said).statement == statement
+
+
+def test_a_clause_whose_object_is_the_other_clause_stays_with_its_sentence() -> None:
+    candidates = extract("I started a choir last month and I really enjoy it.")
+    statements = [c.statement for c in candidates]
+    assert len(statements) == 1
+    assert "choir" in statements[0] and "enjoy" in statements[0]

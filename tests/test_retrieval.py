@@ -241,3 +241,18 @@ def test_a_history_of_only_stop_words_still_answers_by_meaning(sm: SelfModel) ->
     result = sm.context("ana", "what did she ask?", limit=2)
     assert len(result.items) == 2
     assert all(i.signals["keyword"] == 0.0 for i in result.items)
+
+
+def test_assistant_turns_rank_below_the_users_own_words(sm: SelfModel) -> None:
+    sm.observe(
+        "maya",
+        [
+            {"role": "assistant", "content": "Hiking trails near you include the ridge loop."},
+            {"role": "user", "content": "Hiking in the hills every Sunday keeps me sane."},
+        ],
+    )
+    result = sm.context("maya", "hiking", budget_tokens=400)
+    observations = [i for i in result.items if i.item_type == "observation"]
+    assert observations[0].text.startswith("Hiking in the hills")
+    assistant = next(i for i in result.items if i.speaker == "assistant")
+    assert assistant.signals["speaker_factor"] == 0.5

@@ -30,6 +30,7 @@ _ANY_BOUNDARY = re.compile(
 # Only a conjunction followed by a new first-person subject starts an independent fact
 # ("I study chemistry and I teach"); "My husband and I" is one subject, not two clauses.
 _COORDINATION = re.compile(rf",?\s+(?:and|but|plus)\s+(?={_FIRST_PERSON_SUBJECT})", re.IGNORECASE)
+_ENDS_WITH_OBJECT_PRONOUN = re.compile(r"\b(?:it|this|that|them|these|those)\W*$", re.I)
 _SUBJECT_PRONOUN = re.compile(r"\b(?:i|i'm|i've|i'll|i'd|we|we're|we've|we'll|we'd)\b", re.I)
 # A clause needs a subject pronoun and this many words after it to stand alone as a fact.
 MIN_WORDS_AFTER_SUBJECT = 2
@@ -82,6 +83,8 @@ def _stands_alone(clause: str) -> bool:
     match = _SUBJECT_PRONOUN.search(clause)
     return (
         match is not None
+        # "... and I really enjoy it": the object is the other clause's, so it cannot go alone.
+        and not _ENDS_WITH_OBJECT_PRONOUN.search(clause)
         and len(clause[match.end() :].split()) >= MIN_WORDS_AFTER_SUBJECT
         and rules.content_word_count(clause.lower()) >= rules.MIN_CONTENT_WORDS
     )

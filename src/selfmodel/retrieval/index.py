@@ -45,6 +45,8 @@ class Document:
     evidence_ids: tuple[str, ...]  # observations this item stands for (itself, or a belief's)
     speaker: str | None = None
     kind: str | None = None
+    # Said by the user (beliefs are always about the user); assistant turns are only context.
+    from_user: bool = True
 
 
 def observation_document(o: Observation) -> Document:
@@ -58,6 +60,7 @@ def observation_document(o: Observation) -> Document:
         evidence_ids=(o.id,),
         speaker=o.speaker or ("assistant" if o.role == Role.ASSISTANT else None),
         kind=o.kind.value,
+        from_user=o.role == Role.USER,
     )
 
 

@@ -44,6 +44,9 @@ class RankingConfig:
     when_weight: float = 0.3
     # Items inside a period the query names ("in May 2023", "last summer"): factor 1 + w.
     window_weight: float = 0.3
+    # What the assistant (or system) said is context, not evidence about the user: its turns
+    # count this much of a user's turn.
+    non_user_weight: float = 0.5
     # MMR trade-off between relevance (1.0) and novelty.
     mmr_lambda: float = 0.8
     # Redundancy (as a cosine) of an item whose evidence the block already holds.
@@ -160,6 +163,7 @@ def rank(
             -age_days / config.recency_half_life_days
         )
         type_factor = config.belief_boost if doc.item_type == BELIEF else 1.0
+        speaker_factor = 1.0 if doc.from_user else config.non_user_weight
         window_factor = 1.0
         if temporal is not None and any(w.contains(doc.occurred_at) for w in temporal.windows):
             window_factor = 1 + config.window_weight
@@ -168,6 +172,7 @@ def rank(
             * confidence_factor
             * recency_factor
             * type_factor
+            * speaker_factor
             * float(named_factor[i])
             * float(time_factor[i])
             * window_factor
@@ -186,6 +191,7 @@ def rank(
                     "confidence_factor": confidence_factor,
                     "recency_factor": recency_factor,
                     "type_factor": type_factor,
+                    "speaker_factor": speaker_factor,
                     "named_user_factor": float(named_factor[i]),
                     "when_factor": float(time_factor[i]),
                     "window_factor": window_factor,
