@@ -14,7 +14,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from selfmodel.cli.app import DEFAULT_DB, DbOption, console, friendly_errors
+from selfmodel.cli.app import DEFAULT_DB, DbOption, friendly_errors
+from selfmodel.cli.output import console
 from selfmodel.domain import Workspace
 from selfmodel.domain.time import utcnow
 from selfmodel.errors import NotFoundError, WorkspaceNotFoundError

@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from selfmodel.cli.output import console, errors, progress_bar
 from selfmodel.domain import ContextResult
 from selfmodel.engine import SelfModel
 from selfmodel.errors import SelfModelError
@@ -29,8 +28,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-console = Console()
-errors = Console(stderr=True)
 
 DbOption = Annotated[
     str,
@@ -72,22 +69,12 @@ def opened(db: str, workspace: str) -> Iterator[SelfModel]:
         yield sm
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    )
-
 
 def ingest_file(sm: SelfModel, path: Path) -> tuple[int, int, int]:
     """Ingest ``path`` with a progress bar. Returns (new observations, duplicates, beliefs made)."""
     batches = read_conversation_file(path)
     total = sum(len(b.messages) for b in batches)
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task(f"ingesting {path.name}", total=total)
         summary = sm.ingest(batches, on_progress=lambda n: progress.advance(task, n))
     return summary.new, summary.duplicates, summary.created

@@ -6,30 +6,17 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from selfmodel.bench.report import metrics_table, write_json
+from selfmodel.cli.output import console, progress_bar
 from selfmodel.errors import InvalidInputError
 
 bench_app = typer.Typer(help="Benchmarks: retrieval quality and latency.", no_args_is_help=True)
-console = Console()
 
 JsonOption = Annotated[
     Path | None, typer.Option("--json", help="Also write the results as JSON to this file.")
 ]
 
-
-def bench_progress() -> Progress:
-    """The progress bar every benchmark uses."""
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    )
 
 
 def _embedder() -> Any:
@@ -67,7 +54,7 @@ def locomo_command(
         ks = tuple(k) if k else DEFAULT_KS
         if any(value <= 0 for value in ks):
             raise InvalidInputError("--k values must be positive")
-        with bench_progress() as progress:
+        with progress_bar() as progress:
             task = progress.add_task("locomo", total=None)
             return run_locomo(
                 [*data, *(more or [])],
@@ -134,7 +121,7 @@ def scale_command(
 
     @friendly_errors
     def run() -> dict[str, Any]:
-        with bench_progress() as progress:
+        with progress_bar() as progress:
             task = progress.add_task("scale", total=None)
             return run_scale(
                 _embedder(),

@@ -5,13 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from selfmodel.bench.report import metrics_table, write_json
-from selfmodel.cli.bench import (
-    DataOption,
-    JsonOption,
-    MoreDataArgument,
-    bench_progress,
-    console,
-)
+from selfmodel.cli.bench import DataOption, JsonOption, MoreDataArgument
+from selfmodel.cli.output import console, progress_bar
 
 COLUMNS = ("fact_recall", "precision", "beliefs_per_100_turns", "turns_per_s")
 FORMATS = {"beliefs_per_100_turns": "{:.1f}", "turns_per_s": "{:.1f}"}
@@ -35,7 +30,7 @@ def extraction_command(
 
     @friendly_errors
     def run() -> dict[str, Any]:
-        with bench_progress() as progress:
+        with progress_bar() as progress:
             task = progress.add_task("extraction", total=None)
             return run_extraction_bench(
                 [*data, *(more or [])],

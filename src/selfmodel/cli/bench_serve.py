@@ -20,7 +20,8 @@ import httpx
 import typer
 
 from selfmodel.bench.report import metrics_table, percentile, write_json
-from selfmodel.cli.bench import JsonOption, bench_progress, console
+from selfmodel.cli.bench import JsonOption
+from selfmodel.cli.output import console, progress_bar
 
 USERS = 16
 WARMUP_MESSAGES = 6
@@ -180,7 +181,7 @@ def serve_command(
         backends["sqlite"] = str(workdir / "bench.db")
         if pg_url:
             backends["postgresql"] = pg_url
-        with bench_progress() as progress:
+        with progress_bar() as progress:
             task = progress.add_task("bench serve", total=len(backends))
             for name, db in backends.items():
                 progress.update(task, description=f"{name}: {duration:g} s of load")
