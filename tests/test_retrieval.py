@@ -256,3 +256,18 @@ def test_assistant_turns_rank_below_the_users_own_words(sm: SelfModel) -> None:
     assert observations[0].text.startswith("Hiking in the hills")
     assistant = next(i for i in result.items if i.speaker == "assistant")
     assert assistant.signals["speaker_factor"] == 0.5
+
+
+def test_a_block_without_moments_holds_only_beliefs(sm: SelfModel) -> None:
+    sm.observe(
+        "maya",
+        [
+            {"content": "I love hiking in the mountains.", "occurred_at": "2023-05-01T10:00:00Z"},
+            {"content": "The trail was muddy today.", "occurred_at": "2023-05-02T10:00:00Z"},
+        ],
+    )
+    full = sm.context("maya", "What does she do outdoors?", now=NOW)
+    beliefs_only = sm.context("maya", "What does she do outdoors?", now=NOW, moments=False)
+    assert any(item.item_type == "observation" for item in full.items)
+    assert beliefs_only.items and all(item.item_type == "belief" for item in beliefs_only.items)
+    assert sm.trace(beliefs_only.trace_id).config["moments"] is False

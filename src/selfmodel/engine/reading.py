@@ -106,8 +106,13 @@ class Reading(EngineBase):
         context: str | None = None,
         limit: int | None = None,
         now: datetime | None = None,
+        moments: bool = True,
     ) -> ContextResult:
-        """A prompt-ready block about ``user`` (or several users) for ``query``, and its trace."""
+        """A prompt-ready block about ``user`` (or several users) for ``query``, and its trace.
+
+        ``moments=False`` draws the block from the self-model alone (profile and beliefs, no raw
+        observations): what the model knows, without the transcript behind it.
+        """
         if not isinstance(query, str) or not query.strip():
             raise InvalidInputError("query must be a non-empty string")
         budget = (
@@ -131,6 +136,7 @@ class Reading(EngineBase):
             budget_tokens=budget,
             limit=limit,
             now=now,
+            moments=moments,
         )
 
     def trace(self, trace_id: str) -> TraceRecord:

@@ -100,6 +100,7 @@ class ScopeIndex:
         self._carries_time: list[bool] = []
         self._micros: list[int] = []
         self.user_ids = np.zeros(0, dtype=object)
+        self.is_belief = np.zeros(0, dtype=bool)
         self.carries_time = np.zeros(0, dtype=bool)
         self.sessions = np.zeros(0, dtype=np.int64)
         self.session_count = 0
@@ -178,6 +179,7 @@ class ScopeIndex:
     def _derive(self) -> None:
         """Recompute the per-document arrays the ranker reads (cheap: no text is re-read)."""
         self.user_ids = np.array([d.user_id for d in self.documents], dtype=object)
+        self.is_belief = np.array([d.item_type == BELIEF for d in self.documents], dtype=bool)
         self.carries_time = np.array(self._carries_time, dtype=bool)
         micros = np.array(self._micros, dtype=np.int64)
         self.sessions = _sessions(self.documents, micros)

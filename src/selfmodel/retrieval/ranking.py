@@ -115,6 +115,7 @@ def rank(
     users: Mapping[str, str] | None = None,
     temporal: TemporalQuery | None = None,
     original_query: str | None = None,
+    beliefs_only: bool = False,
 ) -> list[Candidate]:
     """All documents worth considering, best first, each with its signal breakdown.
 
@@ -153,7 +154,10 @@ def rank(
     if temporal is not None and temporal.asks_when:
         time_factor = np.where(index.carries_time, 1 + config.when_weight, 1.0)
 
-    pool = _best_first(fused, index.order)[: config.candidate_pool * 2]
+    pool = _best_first(fused, index.order)
+    if beliefs_only:
+        pool = pool[index.is_belief[pool]]
+    pool = pool[: config.candidate_pool * 2]
     candidates = []
     for i in (int(j) for j in pool):
         doc = index.documents[i]

@@ -68,6 +68,7 @@ class _Call:
     temporal: TemporalQuery
     started: float
     now: datetime
+    moments: bool = True
 
 
 class Retriever:
@@ -121,6 +122,7 @@ class Retriever:
         limit: int | None = None,
         now: datetime | None = None,
         config: RankingConfig | None = None,
+        moments: bool = True,
     ) -> ContextResult:
         started = time.perf_counter()
         config = config or self.config
@@ -132,7 +134,7 @@ class Retriever:
         temporal = analyse(query, now)
         with index.lock:  # a refresh by another thread must not move documents under us
             return self._answer(
-                _Call(scope, query, matched, names, query_vector, temporal, started, now),
+                _Call(scope, query, matched, names, query_vector, temporal, started, now, moments),
                 index,
                 config,
                 budget_tokens,
@@ -165,6 +167,7 @@ class Retriever:
             users=names,
             temporal=temporal,
             original_query=query,
+            beliefs_only=not call.moments,
         )
         wanted = limit if limit is not None else config.candidate_pool
         diverse = diversify(index, candidates, config, wanted)
@@ -178,6 +181,7 @@ class Retriever:
             "embedder": self.embedder.name,
             "budget_tokens": budget_tokens,
             "limit": limit,
+            "moments": call.moments,
         }
         self.store.insert_trace(
             TraceRecord(
