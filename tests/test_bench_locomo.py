@@ -5,12 +5,21 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from selfmodel.bench.locomo import load_conversation, turn_unit
+from selfmodel.bench.locomo import (
+    BELIEFS_ONLY_BUDGET,
+    RawTurnBaselines,
+    Scores,
+    lead_over_best_baseline,
+    load_conversation,
+    turn_unit,
+)
 from selfmodel.bench.report import percentile, write_json
 from selfmodel.cli import app
+from selfmodel.embedding import SentenceTransformerEmbedder
 from selfmodel.errors import InvalidFileError
 
 runner = CliRunner()
@@ -95,18 +104,76 @@ def test_bench_locomo_prints_a_table_and_writes_the_specified_json(
     assert result.exit_code == 0, result.output
     assert "selfmodel" in result.output and "hybrid" in result.output
     report = json.loads(out.read_text())
-    for system in [report["system"], *report["baselines"].values()]:
+    for system in [report["system"], report["beliefs_only"], *report["baselines"].values()]:
         assert set(system["overall"]) == METRICS
         assert set(system["by_category"]) == {"1", "2", "3", "4"}
         for key in METRICS - {"tokens@10"}:
             assert 0.0 <= system["overall"][key] <= 1.0
-    assert set(report["baselines"]) == {"bm25", "dense", "hybrid"}
+    assert set(report["baselines"]) == {"bm25", "dense", "hybrid", "hybrid_names"}
+    assert report["beliefs_only_budget"] == BELIEFS_ONLY_BUDGET
+    assert 0 < report["beliefs_only"]["overall"]["tokens@10"] <= BELIEFS_ONLY_BUDGET
     assert set(report["latency_ms"]) == {"context_p50", "context_p95", "embed_query_p50"}
     assert report["full_tokens"] > 0 and report["system"]["overall"]["tokens@10"] > 0
     assert report["ingest_turns_per_s"] > 0 and report["embed_batch_per_s"] > 0
     # Six turns and k = 10: everything is retrieved, by the system and by every baseline.
     assert report["system"]["overall"]["recall@10"] == 1.0
     assert report["baselines"]["bm25"]["overall"]["recall@20"] <= 1.0
+    # The system's lead over the best baseline, paired over questions.
+    assert "lead in recall@10 over the best baseline" in result.output
+    lead = report["lead"]
+    assert lead["metric"] == "recall@10"
+    assert lead["bootstrap"] == {
+        "resamples": 2000,
+        "seed": 20240501,
+        "confidence": 0.95,
+        "unit": "question",
+    }
+    assert set(lead["by_category"]) == {"1", "2", "3", "4"}
+    for row in [lead["overall"], *lead["by_category"].values()]:
+        assert row["best_baseline"] in report["baselines"]
+        assert row["lead"] == pytest.approx(row["system"] - row["baseline"])
+        assert row["ci95"][0] <= row["lead"] <= row["ci95"][1]
+
+
+def test_lead_arithmetic_and_its_interval() -> None:
+    evidence = frozenset({"D1:1"})
+
+    def scored(hits: list[bool]) -> Scores:
+        scores = Scores((10,))
+        for hit in hits:
+            scores.add("1", [{"D1:1"} if hit else set()], evidence, 0)
+        return scores
+
+    system = scored([True, True, True, False])
+    baselines = {
+        "bm25": scored([True, False, False, False]),
+        "dense": scored([False, True, True, False]),
+    }
+    lead = lead_over_best_baseline(system, baselines)
+    assert lead["overall"]["best_baseline"] == "dense"  # 0.5 beats 0.25
+    assert lead["overall"]["lead"] == pytest.approx(0.25)
+    low, high = lead["overall"]["ci95"]
+    assert 0.0 <= low <= 0.25 <= high <= 1.0  # differences are 0 or +1: never below zero
+    assert lead_over_best_baseline(system, baselines) == lead  # seeded: the same CI every run
+
+
+def test_name_aware_hybrid_weights_the_named_speaker_and_matches_without_names(
+    embedder: SentenceTransformerEmbedder,
+) -> None:
+    units = ["I love hiking in the hills", "I love hiking in the hills"]
+    baselines = RawTurnBaselines(units, embedder.embed(units), ["Ana", "Ben"])
+    embedded: list[str] = []
+
+    def embed_one(text: str) -> np.ndarray:
+        embedded.append(text)
+        return embedder.embed_one(text)
+
+    one = baselines.rankings("Where does Ben love hiking?", embed_one)
+    assert one["hybrid"] == [0, 1]  # a tie: the order of the turns
+    assert one["hybrid_names"] == [1, 0]  # Ben named, so Ben's turn first
+    assert embedded == ["Where does Ben love hiking?", "Where does love hiking?"]
+    both = baselines.rankings("Where do Ana and Ben love hiking?", embedder.embed_one)
+    assert both["hybrid_names"] == [0, 1]  # naming everyone says nothing about whose turns
 
 
 def test_two_files_after_one_data_option_are_both_run(locomo_file: Path, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 
 from selfmodel.bench.report import metrics_table, write_json
 from selfmodel.cli.output import console, progress_bar
@@ -16,7 +17,6 @@ bench_app = typer.Typer(help="Benchmarks: retrieval quality and latency.", no_ar
 JsonOption = Annotated[
     Path | None, typer.Option("--json", help="Also write the results as JSON to this file.")
 ]
-
 
 
 def _embedder() -> Any:
@@ -46,7 +46,7 @@ def locomo_command(
     ] = None,
 ) -> None:
     """Evidence recall@k of `context` on LoCoMo, beside BM25, dense and RRF raw-turn baselines."""
-    from selfmodel.bench.locomo import ALL_AT_K, DEFAULT_KS, run_locomo
+    from selfmodel.bench.locomo import ALL_AT_K, BELIEFS_ONLY, DEFAULT_KS, run_locomo
     from selfmodel.cli.app import friendly_errors
 
     @friendly_errors
@@ -68,23 +68,26 @@ def locomo_command(
     ks = sorted({*(k or DEFAULT_KS), ALL_AT_K})
     columns = [*(f"recall@{x}" for x in ks), f"all@{ALL_AT_K}", f"tokens@{ALL_AT_K}"]
     formats = {f"tokens@{ALL_AT_K}": "{:.0f}"}
-    rows = {"selfmodel": report["system"]["overall"]}
-    rows.update({name: r["overall"] for name, r in report["baselines"].items()})
+    systems = {
+        "selfmodel": report["system"],
+        f"beliefs only (≤ {report['beliefs_only_budget']} tokens)": report[BELIEFS_ONLY],
+        **report["baselines"],
+    }
     console.print(
         metrics_table(
             f"LoCoMo evidence recall, {report['questions']} questions (categories 1–4)",
-            rows,
+            {name: r["overall"] for name, r in systems.items()},
             columns,
             row_header="overall",
             formats=formats,
         )
     )
     for category in report["system"]["by_category"]:
-        rows = {"selfmodel": report["system"]["by_category"][category]}
-        rows.update({n: r["by_category"][category] for n, r in report["baselines"].items()})
+        rows = {name: r["by_category"].get(category, {}) for name, r in systems.items()}
         console.print(
             metrics_table(f"category {category}", rows, columns, row_header="", formats=formats)
         )
+    console.print(lead_table(report["lead"]))
     latency = report["latency_ms"]
     console.print(
         f"full conversation: {report['full_tokens']:.0f} tokens · context p50 "
@@ -97,6 +100,31 @@ def locomo_command(
     if json_out:
         write_json(json_out, report)
         console.print(f"wrote {json_out}")
+
+
+def lead_table(lead: dict[str, Any]) -> Table:
+    """The system's lead over the best baseline, overall and per category, with its CI."""
+    bootstrap = lead["bootstrap"]
+    table = Table(
+        title=f"selfmodel's lead in {lead['metric']} over the best baseline "
+        f"(paired bootstrap {bootstrap['confidence']:.0%} CI, {bootstrap['resamples']} resamples "
+        f"of {bootstrap['unit']}s)"
+    )
+    for column in ("", "best baseline", "selfmodel", "baseline", "lead", "95% CI"):
+        table.add_column(column, justify="left" if column in ("", "best baseline") else "right")
+    rows = {"overall": lead["overall"]}
+    rows.update({f"category {c}": row for c, row in lead["by_category"].items()})
+    for name, row in rows.items():
+        low, high = row["ci95"]
+        table.add_row(
+            name,
+            row["best_baseline"],
+            f"{row['system']:.3f}",
+            f"{row['baseline']:.3f}",
+            f"{row['lead']:+.3f}",
+            f"[{low:+.3f}, {high:+.3f}]",
+        )
+    return table
 
 
 from selfmodel.cli.bench_serve import serve_command  # noqa: E402  (it imports this module)
