@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,16 +12,23 @@ import pytest
 from typer.testing import CliRunner
 
 from selfmodel.bench.extraction import (
+    BASELINES,
     METRICS,
     Extracted,
     GoldFact,
     content_only,
+    every_sentence_beliefs,
+    f1,
+    first_person_beliefs,
+    reliability,
     run_extraction_bench,
     score,
+    whole_turn_beliefs,
 )
 from selfmodel.cli.bench import bench_app
 from selfmodel.embedding import SentenceTransformerEmbedder
 from selfmodel.errors import InvalidFileError
+from selfmodel.ingest.files import LocomoTurn
 
 
 def conversation() -> dict[str, Any]:
@@ -64,10 +73,16 @@ def test_plain_first_person_facts_are_all_found_and_cite_their_turns(
     assert system["precision"] == 1.0  # the greeting and the question produce nothing
     assert system["beliefs_per_100_turns"] == pytest.approx(100 * 4 / 6)
     assert system["turns_per_s"] > 0
-    baseline = report["baseline"]
+    assert system["f1"] == 1.0
+    baseline = report["baselines"]["first_person"]
     # The baseline keeps the first-person question ("Did you get my message?"); the system not.
     assert baseline["beliefs_per_100_turns"] > system["beliefs_per_100_turns"]
     assert baseline["precision"] < 1.0
+    # Every sentence and every whole turn are in the same run: all facts, more noise.
+    every, whole = report["baselines"]["every_sentence"], report["baselines"]["whole_turns"]
+    assert every["fact_recall"] == whole["fact_recall"] == 1.0
+    assert whole["beliefs_per_100_turns"] == 100.0
+    assert every["precision"] < baseline["precision"] and every["f1"] < system["f1"]
 
 
 def test_a_matching_belief_from_another_turn_does_not_count_as_found(
@@ -80,20 +95,90 @@ def test_a_matching_belief_from_another_turn_does_not_count_as_found(
     assert report["system"]["precision"] == 1.0  # still true of Bob: precision ignores the turn
 
 
-def test_json_out_holds_exactly_the_tracked_metrics(tmp_path: Path) -> None:
+def test_json_out_holds_every_system_per_file_and_the_reliability_table(tmp_path: Path) -> None:
     out = tmp_path / "out.json"
+    data = write(tmp_path, conversation())
     result = CliRunner().invoke(
-        bench_app,
-        ["extraction", "--data", str(write(tmp_path, conversation())), "--json", str(out)],
+        bench_app, ["extraction", "--data", str(data), "--json", str(out)], env={"COLUMNS": "160"}
     )
     assert result.exit_code == 0, result.output
-    assert "fact_recall" in result.output and "baseline" in result.output
+    for shown in ("fact recall", "F1", "every_sentence", "whole_turns", "Reliability"):
+        assert shown in result.output
     written = json.loads(out.read_text())
-    assert set(written) == {"system", "baseline"}
-    for metrics in written.values():
+    assert set(written) == {
+        "system",
+        "baselines",
+        "baseline",
+        "per_file",
+        "reliability",
+        "match_similarity",
+        "facts",
+        "turns",
+    }
+    assert (
+        set(written["baselines"])
+        == set(BASELINES)
+        == {
+            "first_person",
+            "every_sentence",
+            "whole_turns",
+        }
+    )
+    assert written["baseline"] == written["baselines"]["first_person"]  # old readers still work
+    assert set(written["per_file"]) == {"tiny"}
+    assert set(written["per_file"]["tiny"]) == {"system", *BASELINES}
+    assert written["match_similarity"] == 0.6
+    for metrics in [written["system"], *written["baselines"].values()]:
         assert set(metrics) == set(METRICS)
-        assert 0.0 <= metrics["fact_recall"] <= 1.0
-        assert 0.0 <= metrics["precision"] <= 1.0
+        for key in ("fact_recall", "precision", "f1"):
+            assert 0.0 <= metrics[key] <= 1.0
+        assert metrics["f1"] == pytest.approx(f1(metrics["precision"], metrics["fact_recall"]))
+    bins = written["reliability"]
+    assert [b["bin"] for b in bins] == ["<0.5", "0.5-0.6", "0.6-0.7", "0.7-0.8", "0.8-0.9", ">=0.9"]
+    assert sum(b["beliefs"] for b in bins) == 4  # every system belief lands in one bin
+
+
+def test_verbatim_baselines_keep_what_their_names_say() -> None:
+    turns = [
+        LocomoTurn("Ann", "D1:1", 1, datetime(2023, 5, 8, tzinfo=UTC), "Hi Bob! I got a dog."),
+        LocomoTurn("Bob", "D1:2", 1, datetime(2023, 5, 8, tzinfo=UTC), "Nice. What breed?"),
+    ]
+    assert [e.text for e in first_person_beliefs(turns)] == ["I got a dog."]
+    assert [e.text for e in every_sentence_beliefs(turns)] == [
+        "Hi Bob!",
+        "I got a dog.",
+        "Nice.",
+        "What breed?",
+    ]
+    whole = whole_turn_beliefs(turns)
+    assert [(e.speaker, e.text, e.dia_ids) for e in whole] == [
+        ("Ann", "Hi Bob! I got a dog.", frozenset({"D1:1"})),
+        ("Bob", "Nice. What breed?", frozenset({"D1:2"})),
+    ]
+    assert all(e.confidence is None for e in whole)
+
+
+def test_f1_is_the_harmonic_mean_and_says_when_it_is_undefined() -> None:
+    assert f1(0.5, 0.5) == 0.5
+    assert f1(0.393, 0.592) == pytest.approx(2 * 0.393 * 0.592 / (0.393 + 0.592))
+    assert f1(1.0, 0.0) == 0.0 and f1(0.0, 0.0) == 0.0
+    assert math.isnan(f1(math.nan, 0.5))
+
+
+def test_reliability_bins_by_confidence_and_counts_the_matching_share() -> None:
+    def belief(confidence: float | None) -> Extracted:
+        return Extracted("Ann", "x", frozenset(), confidence)
+
+    beliefs = [belief(c) for c in (0.2, 0.55, 0.6, 0.65, 0.69, 0.95, 1.0, None)]
+    matched = [False, True, True, False, True, True, True, True]
+    bins = {b["bin"]: b for b in reliability(beliefs, matched)}
+    assert list(bins) == ["<0.5", "0.5-0.6", "0.6-0.7", "0.7-0.8", "0.8-0.9", ">=0.9"]
+    assert (bins["<0.5"]["beliefs"], bins["<0.5"]["matching"]) == (1, 0)
+    assert bins["0.6-0.7"]["beliefs"] == 3  # 0.6 opens its bin; 0.69 stays below 0.7
+    assert bins["0.6-0.7"]["share_matching"] == pytest.approx(2 / 3)
+    assert bins[">=0.9"]["beliefs"] == 2 and bins[">=0.9"]["share_matching"] == 1.0
+    assert bins["0.8-0.9"]["beliefs"] == 0 and math.isnan(bins["0.8-0.9"]["share_matching"])
+    assert sum(b["beliefs"] for b in bins.values()) == 7  # no confidence (a baseline): left out
 
 
 @pytest.mark.parametrize(
@@ -139,3 +224,4 @@ def test_score_counts_a_fact_once_however_many_beliefs_match_it(
     tally = score(facts, beliefs, embedder)
     assert (tally.facts, tally.facts_found) == (1, 1)
     assert (tally.beliefs, tally.beliefs_matching) == (3, 2)
+    assert tally.matched == [True, True, False]  # per belief, in the order given

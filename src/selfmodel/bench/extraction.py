@@ -9,15 +9,24 @@ are compared with the gold facts of ``session_N_observation`` (``{speaker: [[fac
   ``MATCH_SIMILARITY`` close (MiniLM cosine) *and* cites the fact's turn as supporting evidence;
 - **precision proxy** — share of beliefs at least ``MATCH_SIMILARITY`` close to some gold fact of
   the same speaker (any turn: a fact repeated in a later turn is still a true fact);
+- **F1** — 2PR / (P + R) of the two, so storing more (recall up) is weighed against storing
+  noise (precision down);
 - **beliefs per 100 turns** and **turns/s** of the whole ingest (embedding and revision included).
 
-In the same run a trivial **baseline** stores every first-person sentence of a speaker verbatim as
-a "belief" citing its turn, and is scored the same way (its turns/s covers splitting + embedding).
+In the same run three verbatim **baselines** store text as "beliefs" citing its turn, scored the
+same way (their turns/s covers splitting + embedding): every first-person sentence
+(``first_person``), every sentence (``every_sentence``) and every whole turn (``whole_turns``).
+They bracket what keeping the transcript would give: more recall for more, noisier text.
+
+A **reliability** table bins the system's beliefs by confidence and gives the share in each bin
+that matches a gold fact: a confidence worth its name rises with that share.
 Scores are micro-averaged over all files.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 import tempfile
 import time
@@ -62,9 +71,20 @@ _ABSOLUTE_DATE = re.compile(
 # Any anchor will do when relative dates are only located, never resolved.
 _ANY_DAY = datetime(2000, 1, 1, tzinfo=UTC)
 
+# Confidence bins of the reliability table: [0, 0.5), [0.5, 0.6), …, [0.9, 1]. Tenths above 0.5
+# because the local extractor's beliefs start near 0.6 (a plain statement) and rise with
+# reinforcement; below 0.5 are the hedged and the contradicted, few enough for one bin.
+RELIABILITY_EDGES = (0.5, 0.6, 0.7, 0.8, 0.9)
+
 SYSTEM = "system"
+FIRST_PERSON = "first_person"
+EVERY_SENTENCE = "every_sentence"
+WHOLE_TURNS = "whole_turns"
+BASELINES = (FIRST_PERSON, EVERY_SENTENCE, WHOLE_TURNS)
+# The report's key for ``first_person`` before there were three baselines; still written so
+# readers of older reports keep working.
 BASELINE = "baseline"
-METRICS = ("fact_recall", "precision", "beliefs_per_100_turns", "turns_per_s")
+METRICS = ("fact_recall", "precision", "f1", "beliefs_per_100_turns", "turns_per_s")
 
 Progress = Callable[[int], None]
 
@@ -78,11 +98,15 @@ class GoldFact:
 
 @dataclass(frozen=True)
 class Extracted:
-    """One belief (or baseline sentence) about a speaker, with the turns it cites."""
+    """One belief (or baseline sentence) about a speaker, with the turns it cites.
+
+    ``confidence`` is the belief's confidence; verbatim baselines have none.
+    """
 
     speaker: str
     text: str
     dia_ids: frozenset[str]
+    confidence: float | None = None
 
 
 @dataclass
@@ -95,7 +119,8 @@ class Tally:
     beliefs_matching: int = 0
     turns: int = 0
     seconds: float = 0.0
-    per_file: dict[str, dict[str, float]] = field(default_factory=dict)
+    # Whether each scored belief matches some gold fact, in the order given to ``score``.
+    matched: list[bool] = field(default_factory=list)
 
     def add(self, other: Tally) -> None:
         self.facts += other.facts
@@ -104,11 +129,15 @@ class Tally:
         self.beliefs_matching += other.beliefs_matching
         self.turns += other.turns
         self.seconds += other.seconds
+        self.matched.extend(other.matched)
 
     def metrics(self) -> dict[str, float]:
+        recall = _ratio(self.facts_found, self.facts)
+        precision = _ratio(self.beliefs_matching, self.beliefs)
         return {
-            "fact_recall": _ratio(self.facts_found, self.facts),
-            "precision": _ratio(self.beliefs_matching, self.beliefs),
+            "fact_recall": recall,
+            "precision": precision,
+            "f1": f1(precision, recall),
             "beliefs_per_100_turns": 100.0 * _ratio(self.beliefs, self.turns),
             "turns_per_s": _ratio(self.turns, self.seconds),
         }
@@ -116,6 +145,50 @@ class Tally:
 
 def _ratio(part: float, whole: float) -> float:
     return float(part / whole) if whole else float("nan")
+
+
+def f1(precision: float, recall: float) -> float:
+    """The harmonic mean 2PR / (P + R): 0 when both are 0, NaN when either is unknown."""
+    if math.isnan(precision) or math.isnan(recall):
+        return math.nan
+    if precision + recall == 0:
+        return 0.0
+    return 2 * precision * recall / (precision + recall)
+
+
+def reliability(beliefs: Sequence[Extracted], matched: Sequence[bool]) -> list[dict[str, Any]]:
+    """Beliefs binned by confidence (``RELIABILITY_EDGES``): count and share matching a fact.
+
+    Beliefs without a confidence (baselines) are left out.
+    """
+    if len(beliefs) != len(matched):
+        raise ValueError("one match flag per belief is needed")
+    edges = [0.0, *RELIABILITY_EDGES, math.inf]
+    rows = []
+    for low, high in itertools.pairwise(edges):
+        inside = [
+            (b.confidence, hit)
+            for b, hit in zip(beliefs, matched, strict=True)
+            if b.confidence is not None and low <= b.confidence < high
+        ]
+        if low == 0.0:
+            label = f"<{high:g}"
+        elif math.isinf(high):
+            label = f">={low:g}"
+        else:
+            label = f"{low:g}-{high:g}"
+        rows.append(
+            {
+                "bin": label,
+                "low": low,
+                "high": None if math.isinf(high) else high,
+                "beliefs": len(inside),
+                "matching": sum(hit for _, hit in inside),
+                "share_matching": _ratio(sum(hit for _, hit in inside), len(inside)),
+                "mean_confidence": _ratio(sum(c for c, _ in inside), len(inside)),
+            }
+        )
+    return rows
 
 
 def load_facts(data: dict[str, Any], source: str) -> list[GoldFact]:
@@ -152,10 +225,11 @@ def load_file(path: str | Path) -> tuple[dict[str, Any], list[LocomoTurn], list[
 
 def score(facts: Sequence[GoldFact], extracted: Sequence[Extracted], embedder: Embedder) -> Tally:
     """Match ``extracted`` against ``facts`` speaker by speaker (counts only; no timing)."""
-    tally = Tally(facts=len(facts), beliefs=len(extracted))
+    tally = Tally(facts=len(facts), beliefs=len(extracted), matched=[False] * len(extracted))
     for speaker in {f.speaker for f in facts} | {e.speaker for e in extracted}:
         gold = [f for f in facts if f.speaker == speaker]
-        mine = [e for e in extracted if e.speaker == speaker]
+        positions = [n for n, e in enumerate(extracted) if e.speaker == speaker]
+        mine = [extracted[n] for n in positions]
         if not gold or not mine:
             continue
         sims = (
@@ -166,6 +240,8 @@ def score(facts: Sequence[GoldFact], extracted: Sequence[Extracted], embedder: E
         for i, fact in enumerate(gold):
             if any(close[i, j] and fact.dia_ids & mine[j].dia_ids for j in range(len(mine))):
                 tally.facts_found += 1
+        for j, hit in enumerate(close.any(axis=0)):
+            tally.matched[positions[j]] = bool(hit)
         tally.beliefs_matching += int(close.any(axis=0).sum())
     return tally
 
@@ -204,7 +280,10 @@ def system_beliefs(sm: Any, speakers: Sequence[str]) -> list[Extracted]:
             obs = observations.get(e.observation_id)
             if e.stance is EvidenceStance.SUPPORTS and obs is not None:
                 cited.setdefault(e.belief_id, set()).add(_dia_id(obs))
-        out.extend(Extracted(speaker, b.statement, frozenset(cited.get(b.id, ()))) for b in beliefs)
+        out.extend(
+            Extracted(speaker, b.statement, frozenset(cited.get(b.id, ())), b.confidence)
+            for b in beliefs
+        )
     return out
 
 
@@ -216,7 +295,7 @@ def _dia_id(observation: Any) -> str:
     return ":".join(str(observation.external_id or "").split(":")[-2:])
 
 
-def baseline_beliefs(turns: Sequence[LocomoTurn]) -> list[Extracted]:
+def first_person_beliefs(turns: Sequence[LocomoTurn]) -> list[Extracted]:
     """Every first-person sentence, verbatim, as a belief about its speaker citing its turn."""
     return [
         Extracted(turn.speaker, sentence.text, frozenset([turn.dia_id]))
@@ -226,6 +305,27 @@ def baseline_beliefs(turns: Sequence[LocomoTurn]) -> list[Extracted]:
     ]
 
 
+def every_sentence_beliefs(turns: Sequence[LocomoTurn]) -> list[Extracted]:
+    """Every sentence of every turn, verbatim (questions and small talk too)."""
+    return [
+        Extracted(turn.speaker, sentence.text, frozenset([turn.dia_id]))
+        for turn in turns
+        for sentence in split_sentences(turn.text)
+    ]
+
+
+def whole_turn_beliefs(turns: Sequence[LocomoTurn]) -> list[Extracted]:
+    """Each whole turn, verbatim, as one belief: the transcript itself."""
+    return [Extracted(turn.speaker, turn.text, frozenset([turn.dia_id])) for turn in turns]
+
+
+_BASELINE_BELIEFS: dict[str, Callable[[Sequence[LocomoTurn]], list[Extracted]]] = {
+    FIRST_PERSON: first_person_beliefs,
+    EVERY_SENTENCE: every_sentence_beliefs,
+    WHOLE_TURNS: whole_turn_beliefs,
+}
+
+
 def run_extraction_bench(
     paths: Sequence[str | Path],
     embedder: Embedder,
@@ -233,7 +333,7 @@ def run_extraction_bench(
     on_total: Callable[[int], None] | None = None,
     on_progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Run the benchmark over ``paths``; returns per-system metrics overall and per file."""
+    """Run the benchmark over ``paths``; returns the JSON-ready report (overall and per file)."""
     from selfmodel.engine import SelfModel  # the bench is an outer shell around the engine
 
     if not paths:
@@ -242,8 +342,9 @@ def run_extraction_bench(
     advance = on_progress or (lambda n: None)
     if on_total:
         on_total(sum(2 * len(turns) for _, _, turns, _ in loaded))
-    totals = {SYSTEM: Tally(), BASELINE: Tally()}
+    totals = {name: Tally() for name in (SYSTEM, *BASELINES)}
     per_file: dict[str, dict[str, dict[str, float]]] = {}
+    system_beliefs_all: list[Extracted] = []
     for stem, data, turns, facts in loaded:
         with (
             tempfile.TemporaryDirectory(prefix="selfmodel-extraction-") as tmp,
@@ -253,41 +354,49 @@ def run_extraction_bench(
             started = time.perf_counter()
             sm.ingest(batches, on_progress=advance)
             elapsed = time.perf_counter() - started
-            system = score(facts, system_beliefs(sm, [b.user for b in batches]), embedder)
-        system.turns, system.seconds = len(turns), elapsed
+            beliefs = system_beliefs(sm, [b.user for b in batches])
+        tallies = {SYSTEM: score(facts, beliefs, embedder)}
+        tallies[SYSTEM].turns, tallies[SYSTEM].seconds = len(turns), elapsed
+        system_beliefs_all.extend(beliefs)
 
-        started = time.perf_counter()
-        sentences = baseline_beliefs(turns)
-        embedder.embed([s.text for s in sentences])  # what storing them would cost
-        elapsed = time.perf_counter() - started
-        baseline = score(facts, sentences, embedder)
-        baseline.turns, baseline.seconds = len(turns), elapsed
+        for name, make in _BASELINE_BELIEFS.items():
+            started = time.perf_counter()
+            verbatim = make(turns)
+            embedder.embed([s.text for s in verbatim])  # what storing them would cost
+            elapsed = time.perf_counter() - started
+            tallies[name] = score(facts, verbatim, embedder)
+            tallies[name].turns, tallies[name].seconds = len(turns), elapsed
         advance(len(turns))
 
-        per_file[stem] = {SYSTEM: system.metrics(), BASELINE: baseline.metrics()}
-        totals[SYSTEM].add(system)
-        totals[BASELINE].add(baseline)
+        per_file[stem] = {name: tally.metrics() for name, tally in tallies.items()}
+        for name, tally in tallies.items():
+            totals[name].add(tally)
+    baselines = {name: totals[name].metrics() for name in BASELINES}
     return {
         SYSTEM: totals[SYSTEM].metrics(),
-        BASELINE: totals[BASELINE].metrics(),
+        "baselines": baselines,
+        BASELINE: baselines[FIRST_PERSON],
         "per_file": per_file,
+        "reliability": reliability(system_beliefs_all, totals[SYSTEM].matched),
+        "match_similarity": MATCH_SIMILARITY,
         "facts": totals[SYSTEM].facts,
         "turns": totals[SYSTEM].turns,
     }
 
 
-def tracked(report: dict[str, Any]) -> dict[str, dict[str, float]]:
-    """The part of the report written by ``--json``: system and baseline metrics only."""
-    return {name: {m: report[name][m] for m in METRICS} for name in (SYSTEM, BASELINE)}
-
-
 __all__ = [
+    "BASELINES",
     "MATCH_SIMILARITY",
     "METRICS",
+    "RELIABILITY_EDGES",
+    "Extracted",
     "GoldFact",
-    "baseline_beliefs",
+    "every_sentence_beliefs",
+    "f1",
+    "first_person_beliefs",
     "load_facts",
+    "reliability",
     "run_extraction_bench",
     "score",
-    "tracked",
+    "whole_turn_beliefs",
 ]
