@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from selfmodel.bench.baselines import RawTurnBaselines
 from selfmodel.bench.locomo import (
     BELIEFS_ONLY_BUDGET,
-    RawTurnBaselines,
     Scores,
     lead_over_best_baseline,
     load_conversation,

@@ -29,15 +29,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import bm25s
-import numpy as np
-
+from selfmodel.bench.baselines import RawTurnBaselines
 from selfmodel.bench.report import (
-    BOOTSTRAP_RESAMPLES,
-    BOOTSTRAP_SEED,
-    CONFIDENCE,
     Stopwatch,
-    lead_with_ci,
+    bootstrap_note,
+    lead_over_best,
     mean,
     percentile,
 )
@@ -50,14 +46,11 @@ from selfmodel.ingest.files import (
     locomo_turns,
     read_locomo_file,
 )
-from selfmodel.retrieval.index import keyword_tokens
-from selfmodel.retrieval.ranking import RankingConfig, named_users, without_names
 from selfmodel.retrieval.tokens import TokenCounter
 
 CATEGORIES = ("1", "2", "3", "4")  # 5 (adversarial, unanswerable) is excluded from retrieval
 DEFAULT_KS = (1, 5, 10, 20)
 ALL_AT_K = 10  # "all evidence found" and the token count are measured at this k
-BASELINE_RRF_K = 60
 # Large enough that no item is ever dropped for budget: recall measures ranking alone.
 UNCUT_BUDGET = 1_000_000
 EMBED_BATCH_PROBE = 256  # texts embedded in one batch to measure the model's throughput
@@ -171,64 +164,6 @@ class Scores:
         }
 
 
-class RawTurnBaselines:
-    """BM25, dense and RRF rankings (plain and name-aware) over one conversation's raw turns."""
-
-    def __init__(self, units: list[str], vectors: np.ndarray, speakers: Sequence[str]) -> None:
-        self.vectors = vectors
-        self.bm25 = bm25s.BM25()
-        self.bm25.index(keyword_tokens(units), show_progress=False)
-        self.size = len(units)
-        self.speakers = np.asarray(speakers)
-        # The system maps user ids to names; here each speaker's name is its own id.
-        self.names = {name: name for name in dict.fromkeys(speakers)}
-
-    def rankings(
-        self, question: str, embed_one: Callable[[str], np.ndarray]
-    ) -> dict[str, list[int]]:
-        """Each baseline's order of the turns (best first)."""
-        query_vector = embed_one(question)
-        keyword_order = self._keyword_order(question)
-        dense_order = self._dense_order(query_vector)
-        matched = without_names(question, list(self.names))
-        matched_vector = query_vector if matched == question else embed_one(matched)
-        named = named_users(question, self.names)
-        # As in the system: only a question naming some (not all) speakers says whose turns
-        # matter, and then theirs get the same factor the ranker gives (one source of truth).
-        weights = np.ones(self.size)
-        if named and len(named) < len(self.names):
-            boost = 1.0 + RankingConfig().named_user_weight
-            weights = np.where(np.isin(self.speakers, list(named)), boost, 1.0)
-        return {
-            "bm25": keyword_order,
-            "dense": dense_order,
-            "hybrid": self._fused(dense_order, keyword_order, np.ones(self.size)),
-            "hybrid_names": self._fused(
-                self._dense_order(matched_vector), self._keyword_order(matched), weights
-            ),
-        }
-
-    def _keyword_order(self, query: str) -> list[int]:
-        tokens = keyword_tokens([query])[0]
-        keyword = (
-            np.asarray(self.bm25.get_scores(tokens), dtype=np.float64)
-            if tokens
-            else np.zeros(self.size)
-        )
-        return [int(i) for i in np.argsort(-keyword, kind="stable") if keyword[i] > 0]
-
-    def _dense_order(self, query_vector: np.ndarray) -> list[int]:
-        return [int(i) for i in np.argsort(-(self.vectors @ query_vector), kind="stable")]
-
-    def _fused(self, dense: list[int], keyword: list[int], weights: np.ndarray) -> list[int]:
-        fused = np.zeros(self.size)
-        for rank, i in enumerate(dense, start=1):
-            fused[i] += 1.0 / (BASELINE_RRF_K + rank)
-        for rank, i in enumerate(keyword, start=1):
-            fused[i] += 1.0 / (BASELINE_RRF_K + rank)
-        return [int(i) for i in np.argsort(-(fused * weights), kind="stable")]
-
-
 def measure_embedder(embedder: Embedder, texts: Sequence[str]) -> tuple[float, list[float]]:
     """The model's floor: batch throughput (texts/s) and single-query latencies (ms)."""
     probe = list(texts[:EMBED_BATCH_PROBE])
@@ -322,35 +257,20 @@ def run_locomo(
 
 
 def lead_over_best_baseline(system: Scores, baselines: dict[str, Scores]) -> dict[str, Any]:
-    """The system's recall@10 minus the best baseline's, overall and per category, with CIs.
-
-    The best baseline is chosen on the full set of questions (per category for a category),
-    then held fixed while the paired bootstrap resamples questions; choosing it inside each
-    resample would add a max-of-noise bias in the baselines' favour.
-    """
+    """The system's recall@10 minus the best baseline's, overall and per category, with CIs."""
 
     def one(category: str | None) -> dict[str, Any]:
-        mine = system.per_question(category)
-        theirs = {name: b.per_question(category) for name, b in baselines.items()}
-        best = max(theirs, key=lambda name: (mean(theirs[name]), -list(theirs).index(name)))
-        return {
-            "best_baseline": best,
-            "system": mean(mine),
-            "baseline": mean(theirs[best]),
-            **lead_with_ci(mine, theirs[best]),
-        }
+        return lead_over_best(
+            system.per_question(category),
+            {name: b.per_question(category) for name, b in baselines.items()},
+        )
 
     present = [c for c in CATEGORIES if system.per_question(c)]
     return {
         "metric": LEAD_METRIC,
         "overall": one(None),
         "by_category": {c: one(c) for c in present},
-        "bootstrap": {
-            "resamples": BOOTSTRAP_RESAMPLES,
-            "seed": BOOTSTRAP_SEED,
-            "confidence": CONFIDENCE,
-            "unit": "question",
-        },
+        "bootstrap": bootstrap_note("question"),
     }
 
 
@@ -430,7 +350,6 @@ __all__ = [
     "DEFAULT_KS",
     "Conversation",
     "Question",
-    "RawTurnBaselines",
     "Scores",
     "lead_over_best_baseline",
     "load_conversation",
