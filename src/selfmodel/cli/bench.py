@@ -12,7 +12,9 @@ from selfmodel.bench.report import metrics_table, write_json
 from selfmodel.cli.output import console, progress_bar
 from selfmodel.errors import InvalidInputError
 
-bench_app = typer.Typer(help="Benchmarks: retrieval quality and latency.", no_args_is_help=True)
+bench_app = typer.Typer(
+    help="Benchmarks: retrieval, extraction and preference quality; latency.", no_args_is_help=True
+)
 
 JsonOption = Annotated[
     Path | None, typer.Option("--json", help="Also write the results as JSON to this file.")
@@ -102,8 +104,10 @@ def locomo_command(
         console.print(f"wrote {json_out}")
 
 
-def lead_table(lead: dict[str, Any]) -> Table:
-    """The system's lead over the best baseline, overall and per category, with its CI."""
+def lead_table(
+    lead: dict[str, Any], *, groups: str = "by_category", group_label: str = "category {}"
+) -> Table:
+    """The system's lead over the best baseline, overall and per group, with its CI."""
     bootstrap = lead["bootstrap"]
     table = Table(
         title=f"selfmodel's lead in {lead['metric']} over the best baseline "
@@ -113,7 +117,7 @@ def lead_table(lead: dict[str, Any]) -> Table:
     for column in ("", "best baseline", "selfmodel", "baseline", "lead", "95% CI"):
         table.add_column(column, justify="left" if column in ("", "best baseline") else "right")
     rows = {"overall": lead["overall"]}
-    rows.update({f"category {c}": row for c, row in lead["by_category"].items()})
+    rows.update({group_label.format(g): row for g, row in lead[groups].items()})
     for name, row in rows.items():
         low, high = row["ci95"]
         table.add_row(
@@ -134,6 +138,11 @@ bench_app.command("serve")(serve_command)
 from selfmodel.cli.bench_extraction import extraction_command  # noqa: E402  (imports this module)
 
 bench_app.command("extraction")(extraction_command)
+
+
+from selfmodel.cli.bench_preferences import preferences_command  # noqa: E402  (imports this)
+
+bench_app.command("preferences")(preferences_command)
 
 
 @bench_app.command("scale")
