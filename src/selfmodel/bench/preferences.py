@@ -34,7 +34,7 @@ import random
 import re
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -403,8 +403,8 @@ def run_preferences(
             _ask(sm, embedder, person, hits, advance)
 
     overlap = {
-        "request_vs_statement": [bank.overlap(r.text, r.statement) for r in requests],
-        "request_vs_session": [bank.overlap(r.text, r.session_text) for r in requests],
+        "request_vs_statement": _overlap(requests, lambda r: bank.overlap(r.text, r.statement)),
+        "request_vs_session": _overlap(requests, lambda r: bank.overlap(r.text, r.session_text)),
     }
     return {
         "split": split,
@@ -419,24 +419,23 @@ def run_preferences(
         SYSTEM: hits.report(SYSTEM),
         "baselines": {name: hits.report(name) for name in BASELINES},
         "lead": hits.lead(),
-        "overlap": {
-            name: {
-                "mean": mean(values),
-                "max": max(values),
-                "by_style": {
-                    style: mean(
-                        [
-                            v
-                            for v, r in zip(values, requests, strict=True)
-                            if r.template.style == style
-                        ]
-                    )
-                    for style in STYLES
-                },
-            }
-            for name, values in overlap.items()
-        },
+        "overlap": overlap,
         "ingest_turns_per_s": turns / ingest_s if ingest_s else float("nan"),
+    }
+
+
+def _overlap(requests: Sequence[Request], measure: Callable[[Request], float]) -> dict[str, Any]:
+    """Mean and max of ``measure`` over the requests, and its mean per style."""
+    values = [measure(r) for r in requests]
+    return {
+        "mean": mean(values),
+        "max": max(values),
+        "by_style": {
+            style: mean(
+                [v for v, r in zip(values, requests, strict=True) if r.template.style == style]
+            )
+            for style in STYLES
+        },
     }
 
 
