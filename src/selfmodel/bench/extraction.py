@@ -71,9 +71,9 @@ _ABSOLUTE_DATE = re.compile(
 # Any anchor will do when relative dates are only located, never resolved.
 _ANY_DAY = datetime(2000, 1, 1, tzinfo=UTC)
 
-# Confidence bins of the reliability table: [0, 0.5), [0.5, 0.6), …, [0.9, 1]. Tenths above 0.5
-# because the local extractor's beliefs start near 0.6 (a plain statement) and rise with
-# reinforcement; below 0.5 are the hedged and the contradicted, few enough for one bin.
+# Confidence bins of the reliability table: [0, 0.5), [0.5, 0.6), …, [0.9, 1]. Tenths from 0.5
+# up, where nearly all beliefs sit (a plain statement starts between 0.55 and 0.65 and rises
+# with reinforcement); below 0.5 are the hedged and the contradicted, few enough for one bin.
 RELIABILITY_EDGES = (0.5, 0.6, 0.7, 0.8, 0.9)
 
 SYSTEM = "system"
