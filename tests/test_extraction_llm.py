@@ -176,7 +176,7 @@ def test_persistent_failure_falls_back_to_local_extraction_and_is_logged_and_cou
     assert "using the local extractor instead" in caplog.text
     # The local extractor still read the message.
     assert [c.statement for c in candidates] == [
-        "Melanie started pottery in the week of 26 June 2023 and Melanie loves it"
+        "Melanie started pottery in the week of 26 June 2023 and they love it"
     ]
 
 

@@ -1,4 +1,5 @@
-"""The local extractor on real conversational text: statements, dates, hedges, negations, kinds."""
+"""The local extractor on real conversational text: statements, dates, hedges, negations, kinds,
+instructions, choices, references, facets, people and pets."""
 
 from __future__ import annotations
 
@@ -6,24 +7,24 @@ from datetime import UTC, datetime
 
 import pytest
 
-from selfmodel.domain import BeliefKind, BeliefOrigin, Observation, Role
+from selfmodel.domain import BeliefKind, BeliefOrigin, Facet, Observation, Related, Role
 from selfmodel.extraction.base import CandidateBelief, ExtractionRequest
-from selfmodel.extraction.clauses import addressee
 from selfmodel.extraction.dates import find_relative_dates, rewrite_relative_dates
-from selfmodel.extraction.grammar import (
-    address_by_name,
-    third_person_singular,
-    to_third_person,
-    verb_from_gerund,
-)
+from selfmodel.extraction.frames import MILD_HEDGE_STRENGTH, STRONG_HEDGE_STRENGTH
 from selfmodel.extraction.local import LocalExtractor, split_sentences
-from selfmodel.extraction.rules import MILD_HEDGE_STRENGTH, STRONG_HEDGE_STRENGTH
+from selfmodel.extraction.wording import core
 
 MONDAY_3_JULY = datetime(2023, 7, 3, 14, 30, tzinfo=UTC)
+EXTRACTOR = LocalExtractor()
 
 
 def observe(
-    text: str, *, at: datetime = MONDAY_3_JULY, role: Role = Role.USER, obs_id: str = "obs_1"
+    text: str,
+    *,
+    at: datetime = MONDAY_3_JULY,
+    role: Role = Role.USER,
+    obs_id: str = "obs_1",
+    speaker: str | None = None,
 ) -> Observation:
     return Observation(
         id=obs_id,
@@ -33,18 +34,28 @@ def observe(
         occurred_at=at,
         recorded_at=at,
         role=role,
+        speaker=speaker,
     )
 
 
-def extract(text: str, *, subject: str = "Melanie", **kwargs: object) -> list[CandidateBelief]:
+def extract(
+    text: str, *, subject: str = "Melanie", before: tuple[Observation, ...] = (), **kwargs: object
+) -> list[CandidateBelief]:
     observation = observe(text, **kwargs)  # type: ignore[arg-type]
-    return LocalExtractor().extract([ExtractionRequest(observation=observation, subject=subject)])
+    request = ExtractionRequest(observation=observation, subject=subject, preceding=before)
+    return EXTRACTOR.extract([request])
 
 
 def only(text: str, **kwargs: object) -> CandidateBelief:
     candidates = extract(text, **kwargs)
     assert len(candidates) == 1, candidates
     return candidates[0]
+
+
+def conversation(*turns: tuple[Role, str]) -> tuple[Observation, ...]:
+    return tuple(
+        observe(text, role=role, obs_id=f"obs_prev_{n}") for n, (role, text) in enumerate(turns)
+    )
 
 
 # --- statements about the named subject ----------------------------------------------------------
@@ -60,27 +71,32 @@ def test_first_person_statement_is_rewritten_about_the_speaker_with_the_resolved
 @pytest.mark.parametrize(
     ("said", "statement"),
     [
-        ("I love hiking with my husband.", "Melanie loves hiking with Melanie's husband"),
+        ("I love hiking with my husband.", "Melanie loves hiking with their husband"),
         ("I am a nurse.", "Melanie is a nurse"),
         ("I'm training for a marathon.", "Melanie is training for a marathon"),
         ("I have two kids and a dog.", "Melanie has two kids and a dog"),
         ("I don't eat gluten.", "Melanie doesn't eat gluten"),
         ("I usually go for a run every morning.", "Melanie usually goes for a run every morning"),
         ("I've been to Japan twice.", "Melanie has been to Japan twice"),
-        ("I'll finish my thesis soon.", "Melanie will finish Melanie's thesis soon"),
+        ("I'll finish my thesis soon.", "Melanie will finish their thesis soon"),
         ("I'd love to learn the cello.", "Melanie would love to learn the cello"),
         ("My husband and I love camping.", "Melanie's husband and Melanie love camping"),
         ("That book changed my life.", "That book changed Melanie's life"),
-        ("i live in Berlin with my partner", "Melanie lives in Berlin with Melanie's partner"),
+        ("i live in Berlin with my partner", "Melanie lives in Berlin with their partner"),
+        ("I no longer drink coffee.", "Melanie no longer drinks coffee"),
+        (
+            "I study chemistry and I teach on weekends.",
+            "Melanie studies chemistry and they teach on weekends",
+        ),
     ],
 )
-def test_verbs_agree_with_the_named_subject(said: str, statement: str) -> None:
+def test_verbs_agree_with_the_named_subject_who_is_named_once(said: str, statement: str) -> None:
     assert only(said).statement == statement
 
 
 def test_we_becomes_the_speaker_and_family_when_family_is_mentioned() -> None:
     belief = only("We took the kids to the zoo.")
-    assert belief.statement == "Melanie and family took the kids to the zoo"
+    assert belief.statement == "Melanie and their family took the kids to the zoo"
 
 
 def test_we_becomes_the_speaker_and_others_otherwise() -> None:
@@ -88,23 +104,29 @@ def test_we_becomes_the_speaker_and_others_otherwise() -> None:
     assert belief.statement == "Melanie and others launched the new product at work"
 
 
-def test_subjectless_sentences_that_describe_the_speaker_get_the_speaker_as_subject() -> None:
-    assert only("Just got back from a charity race!").statement == (
-        "Melanie just got back from a charity race"
-    )
-    assert only("Went camping with the kids last weekend").statement == (
-        "Melanie went camping with the kids on the weekend of 1 July 2023"
-    )
-    assert only("Gonna start a pottery class in September.").statement == (
-        "Melanie is going to start a pottery class in September 2023"
-    )
+@pytest.mark.parametrize(
+    ("said", "statement"),
+    [
+        (
+            "Went camping with the kids last weekend",
+            "Melanie went camping with the kids on the weekend of 1 July 2023",
+        ),
+        (
+            "Gonna start a pottery class in September.",
+            "Melanie is going to start a pottery class in September 2023",
+        ),
+        ("Just got back from a charity race!", "Melanie got back from a charity race"),
+    ],
+)
+def test_subjectless_sentences_that_describe_the_speaker_get_the_speaker_as_subject(
+    said: str, statement: str
+) -> None:
+    assert only(said).statement == statement
 
 
 def test_each_candidate_cites_the_observation_and_the_exact_sentence_span() -> None:
     text = "Hey Caroline! I'm swamped with the kids & work. What's up with you?"
-    candidates = extract(text)
-    assert len(candidates) == 1
-    belief = candidates[0]
+    belief = only(text)
     assert belief.observation_id == "obs_1"
     assert belief.span_start is not None and belief.span_end is not None
     assert text[belief.span_start : belief.span_end] == belief.quote
@@ -117,6 +139,15 @@ def test_curly_apostrophes_are_understood_and_the_quote_keeps_the_original_text(
     belief = only("I\u2019m a vegetarian.")
     assert belief.statement == "Melanie is a vegetarian"
     assert belief.quote == "I\u2019m a vegetarian."
+
+
+def test_statements_are_compared_without_the_persons_name() -> None:
+    assert core("Melanie's husband and Melanie love camping", ["Melanie"]) == (
+        "husband and love camping"
+    )
+    assert core("Melanie would love to learn the cello", ["melanie"]) == (
+        "would love to learn the cello"
+    )
 
 
 # --- dates ---------------------------------------------------------------------------------------
@@ -178,16 +209,16 @@ def test_a_modal_may_is_not_a_month() -> None:
 # --- hedges, negations, changes ----------------------------------------------------------------
 
 
-def test_hedged_plan_has_lower_strength_and_a_clean_statement() -> None:
+def test_a_hedged_plan_has_lower_strength_and_keeps_its_hedge_in_the_wording() -> None:
     belief = only("I think I'll start running next month.")
-    assert belief.statement == "Melanie will start running in August 2023"
+    assert belief.statement == "Melanie thinks they will start running in August 2023"
     assert belief.strength == MILD_HEDGE_STRENGTH
     assert belief.origin is BeliefOrigin.INFERRED
 
 
-def test_maybe_is_a_stronger_hedge_than_i_think() -> None:
+def test_maybe_is_a_stronger_hedge_than_i_think_and_stays_in_the_statement() -> None:
     maybe = only("Maybe I'll try pottery.")
-    assert maybe.statement == "Melanie will try pottery"
+    assert maybe.statement == "Maybe Melanie will try pottery"
     assert maybe.strength == STRONG_HEDGE_STRENGTH < MILD_HEDGE_STRENGTH
 
 
@@ -215,8 +246,8 @@ def test_an_opinion_introduced_by_i_think_is_not_a_hedge() -> None:
         ),
         (
             "I stopped running after my knee surgery.",
-            "Melanie stopped running after Melanie's knee surgery",
-            "Melanie runs after Melanie's knee surgery",
+            "Melanie stopped running after their knee surgery",
+            "Melanie runs after their knee surgery",
         ),
         (
             "I used to play the violin.",
@@ -232,14 +263,25 @@ def test_negations_and_changes_name_the_affirmative_claim_they_contradict(
     belief = only(said)
     assert belief.statement == statement
     assert belief.contradicts == contradicts
+    assert belief.frame.negated
+
+
+def test_a_reported_change_is_marked_as_one_and_a_plain_denial_is_not() -> None:
+    assert only("I don't drink coffee anymore.").frame.change
+    assert only("I quit smoking.").frame.change
+    assert not only("I don't eat gluten.").frame.change
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["I won't give up on my dreams.", "I can't wait to see the new studio.", "I never quit."],
+)
+def test_persisting_and_eagerness_deny_nothing(said: str) -> None:
+    assert all(not c.frame.negated for c in extract(said))
 
 
 def test_plain_statements_contradict_nothing() -> None:
     assert only("I eat meat most days.").contradicts is None
-
-
-def test_i_dont_know_is_not_a_contradiction_signal() -> None:
-    assert extract("I don't know.") == []
 
 
 # --- what produces nothing ---------------------------------------------------------------------
@@ -255,16 +297,22 @@ def test_i_dont_know_is_not_a_contradiction_signal() -> None:
         "That's awesome!",
         "Thanks so much!",
         "Thank you, Caroline!",
+        "Haha yeah, totally.",
         "I love it!",
         "I'm so glad to hear that.",
+        "I know, right?",
         "You'd be a great counselor!",
         "Wow, love that painting! So cool you found such a helpful group.",
         "Let's keep going!",
+        "Keep it up, you got this!",
+        "Take a look at this.",
+        "Talk to you soon!",
         "Haha 😂",
+        "I don't know.",
         "",
     ],
 )
-def test_questions_greetings_thanks_and_small_talk_produce_nothing(said: str) -> None:
+def test_questions_greetings_thanks_backchannels_and_pep_talk_produce_nothing(said: str) -> None:
     assert extract(said) == []
 
 
@@ -278,6 +326,147 @@ def test_a_question_after_a_statement_keeps_only_the_statement() -> None:
     assert [c.statement for c in candidates] == ["Melanie adopted a puppy on 2 July 2023"]
 
 
+# --- instructions to the assistant ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("said", "statement"),
+    [
+        (
+            "Please keep your answers short.",
+            "Melanie wants the assistant to keep its answers short",
+        ),
+        ("Can you stop using emojis?", "Melanie wants the assistant to stop using emojis"),
+        ("Don't use jargon.", "Melanie wants the assistant not to use jargon"),
+        (
+            "I'd like you to explain things step by step.",
+            "Melanie wants the assistant to explain things step by step",
+        ),
+        ("Keep it concise, please.", "Melanie wants the assistant to keep it concise"),
+    ],
+)
+def test_instructions_to_the_assistant_are_communication_preferences(
+    said: str, statement: str
+) -> None:
+    belief = only(said)
+    assert belief.statement == statement
+    assert belief.kind is BeliefKind.PREFERENCE
+    assert belief.frame.domain == "communication"
+    assert belief.origin is BeliefOrigin.STATED
+
+
+# --- choices among offered options ----------------------------------------------------------------
+
+
+OFFER = (
+    Role.ASSISTANT,
+    "Here are three options: 1) a lively hostel downtown 2) a quiet lakeside hotel "
+    "3) a budget motel by the highway.",
+)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "The second one, the quieter hotel sounds right.",
+        "Option 2 please",
+        "Let's go with the lakeside one.",
+    ],
+)
+def test_choosing_among_offered_options_is_a_preference(reply: str) -> None:
+    belief = only(reply, before=conversation(OFFER))
+    assert belief.statement.startswith("Melanie chose a quiet lakeside hotel over")
+    assert "lively hostel downtown" in belief.statement
+    assert belief.kind is BeliefKind.PREFERENCE
+
+
+def test_options_offered_as_a_question_can_be_chosen_by_their_words() -> None:
+    offer = (Role.ASSISTANT, "Would you prefer a window seat or an aisle seat?")
+    belief = only("Aisle please.", before=conversation(offer))
+    assert belief.statement == "Melanie chose an aisle seat over a window seat"
+
+
+def test_a_rejection_of_an_option_is_no_choice() -> None:
+    assert extract("Not the second one.", before=conversation(OFFER)) == []
+
+
+# --- references ------------------------------------------------------------------------------
+
+
+def test_a_reference_to_an_earlier_sentence_keeps_the_sentences_together() -> None:
+    belief = only("I painted that lake sunrise last year! It's special to me.")
+    assert belief.statement == "Melanie painted that lake sunrise in 2022; it's special to them"
+
+
+def test_a_reference_to_an_earlier_turn_is_resolved_in_the_statement() -> None:
+    before = conversation((Role.OTHER, "Is this your own painting of the lake?"))
+    belief = only("Yes! I finished it last month.", before=before)
+    assert belief.statement == "Melanie finished the painting in June 2023"
+
+
+def test_a_statement_that_cannot_stand_on_its_own_is_no_belief() -> None:
+    assert extract("It was so special to me.") == []
+
+
+# --- facets, people, pets, interests ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("said", "facet", "value"),
+    [
+        ("I'm based in London.", Facet.RESIDENCE, "London"),
+        ("I relocated to Manchester last month.", Facet.RESIDENCE, "Manchester"),
+        ("Home is now Edinburgh.", Facet.RESIDENCE, "Edinburgh"),
+        ("I live in Porto.", Facet.RESIDENCE, "Porto"),
+        ("I work at Google.", Facet.EMPLOYER, "Google"),
+        ("I'm a nurse.", Facet.OCCUPATION, "nurse"),
+        ("I work as a data engineer at a bank.", Facet.OCCUPATION, "data engineer"),
+        ("I just joined Stripe as a product manager.", Facet.OCCUPATION, "product manager"),
+        ("I'm vegetarian now.", Facet.DIET, "vegetarian"),
+        ("I got married last year.", Facet.RELATIONSHIP_STATUS, "married"),
+        ("My name is Priya.", Facet.NAME, "Priya"),
+    ],
+)
+def test_single_valued_facets_are_recognised_whatever_the_wording(
+    said: str, facet: Facet, value: str
+) -> None:
+    frame = only(said).frame
+    assert (frame.facet, frame.value) == (facet, value)
+
+
+def test_a_wish_to_move_moves_nothing_yet() -> None:
+    assert only("I want to move to Lisbon one day.").frame.facet is None
+
+
+def test_people_and_pets_are_named_with_their_relation_and_species() -> None:
+    assert only("My dog Max and my cat Luna are the best.").frame.related == (
+        Related(relation="pet", name="Max", species="dog"),
+        Related(relation="pet", name="Luna", species="cat"),
+    )
+    assert only("My husband John loves hiking.").frame.related == (
+        Related(relation="husband", name="John"),
+    )
+    assert only("We got a new puppy named Oscar!").frame.related == (
+        Related(relation="pet", name="Oscar", species="dog"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("said", "interests"),
+    [
+        ("I love pottery.", ("pottery",)),
+        ("I'm really into jazz.", ("jazz",)),
+        ("We went camping with the kids.", ("camping",)),
+        ("I play tennis every Sunday.", ("tennis",)),
+        ("I run every morning.", ("running",)),
+    ],
+)
+def test_what_a_person_likes_or_does_for_its_own_sake_is_an_interest(
+    said: str, interests: tuple[str, ...]
+) -> None:
+    assert only(said).frame.interests == interests
+
+
 # --- kinds and origin ---------------------------------------------------------------------------
 
 
@@ -288,17 +477,19 @@ def test_a_question_after_a_statement_keeps_only_the_statement() -> None:
         ("I want to run a marathon one day.", BeliefKind.GOAL),
         ("I'm planning to repaint the kitchen.", BeliefKind.PLAN),
         ("I visited my grandmother in Lyon.", BeliefKind.EXPERIENCE),
-        ("I work as a data engineer at a bank.", BeliefKind.EXPERTISE),
+        ("I work as a data engineer at a bank.", BeliefKind.IDENTITY),
         ("Honesty is really important to me.", BeliefKind.VALUE),
         ("I believe that public transport should be free.", BeliefKind.OPINION),
         ("I identify as nonbinary.", BeliefKind.IDENTITY),
         ("My husband is a firefighter.", BeliefKind.RELATIONSHIP),
         ("I meditate every morning.", BeliefKind.HABIT),
+        ("I smoke a pack a day.", BeliefKind.HABIT),
         ("I'm exhausted after this week.", BeliefKind.STATE),
         ("I live in Porto.", BeliefKind.FACT),
+        ("I finally booked my flight to Oslo.", BeliefKind.EXPERIENCE),
     ],
 )
-def test_kind_is_assigned_from_cue_words(said: str, kind: BeliefKind) -> None:
+def test_kind_is_read_from_the_sentence(said: str, kind: BeliefKind) -> None:
     assert only(said).kind is kind
 
 
@@ -309,83 +500,12 @@ def test_explicit_self_descriptions_are_stated_and_events_are_inferred() -> None
     assert only("The support group made me feel accepted.").origin is BeliefOrigin.INFERRED
 
 
-# --- the parts ---------------------------------------------------------------------------------
-
-
-def test_sentence_spans_skip_abbreviations_and_whitespace() -> None:
-    text = "  I saw Dr. Smith today.\nIt went well!  "
-    sentences = split_sentences(text)
-    assert [s.text for s in sentences] == ["I saw Dr. Smith today.", "It went well!"]
-    assert all(text[s.start : s.end] == s.text for s in sentences)
-
-
-@pytest.mark.parametrize(
-    ("verb", "third"),
-    [("go", "goes"), ("watch", "watches"), ("study", "studies"), ("play", "plays"),
-     ("have", "has"), ("don't", "doesn't"), ("went", "went"), ("can", "can"), ("quit", "quit")],
-)  # fmt: skip
-def test_third_person_singular(verb: str, third: str) -> None:
-    assert third_person_singular(verb) == third
-
-
-@pytest.mark.parametrize(
-    ("gerund", "verb"),
-    [("smoking", "smoke"), ("running", "run"), ("eating", "eat"), ("dancing", "dance"),
-     ("writing", "write"), ("visiting", "visit"), ("calling", "call"), ("hiking", "hike"),
-     ("drinking", "drink"), ("meditating", "meditate"), ("driving", "drive")],
-)  # fmt: skip
-def test_verb_from_gerund(gerund: str, verb: str) -> None:
-    assert verb_from_gerund(gerund) == verb
-
-
-def test_me_inside_a_compound_word_is_left_alone() -> None:
-    assert to_third_person("I need some me-time", "Jon") == "Jon needs some me-time"
-
-
-def test_a_named_companion_takes_a_plural_verb_but_a_second_clause_does_not() -> None:
-    assert to_third_person("Jon and I love salsa", "Gina") == "Jon and Gina love salsa"
-    assert to_third_person("I moved in June and I love it", "Gina") == (
-        "Gina moved in June and Gina loves it"
-    )
-
-
-def test_adverbs_between_subject_and_verb_do_not_hide_the_past_tense() -> None:
-    belief = only("I just signed up for a pottery class yesterday.")
-    assert belief.statement == "Melanie just signed up for a pottery class on 2 July 2023"
-    assert belief.kind is BeliefKind.EXPERIENCE
-
-
-# --- clauses, the listener, gerund subjects ----------------------------------------------------
-
-
-def test_coordinated_first_person_clauses_become_separate_candidates_with_their_own_spans() -> None:
-    text = "I study chemistry and I teach on weekends."
-    candidates = extract(text)
-    assert [c.statement for c in candidates] == [
-        "Melanie studies chemistry",
-        "Melanie teaches on weekends",
-    ]
-    assert [c.quote for c in candidates] == ["I study chemistry", "I teach on weekends."]
-    assert all(text[c.span_start : c.span_end] == c.quote for c in candidates)  # type: ignore[misc]
-
-
-def test_a_clause_with_nothing_to_say_on_its_own_stays_with_its_sentence() -> None:
-    assert only("I joined a choir last week and I love it.").statement == (
-        "Melanie joined a choir in the week of 26 June 2023 and Melanie loves it"
-    )
-
-
-def test_a_shared_subject_is_not_split_into_clauses() -> None:
-    assert only("My sister and I opened a bakery.").statement == (
-        "Melanie's sister and Melanie opened a bakery"
-    )
+# --- the listener ----------------------------------------------------------------------------
 
 
 def test_a_remark_to_the_listener_does_not_hide_the_speakers_own_clause() -> None:
-    text = "You worked so hard on it, and I finally booked my flight to Oslo."
-    belief = only(text)
-    assert belief.statement == "Melanie finally booked Melanie's flight to Oslo"
-    assert belief.quote == "I finally booked my flight to Oslo."
+    belief = only("You worked so hard on it, and I finally booked my flight to Oslo.")
+    assert belief.statement == "Melanie finally booked their flight to Oslo"
 
 
 def test_thanks_before_news_keeps_the_news() -> None:
@@ -404,44 +524,24 @@ def test_a_clause_with_an_unnamed_you_produces_nothing() -> None:
 
 def test_the_listeners_name_is_not_left_in_the_statement_as_a_vocative() -> None:
     belief = only("Yep Priya, I finished my first half marathon.")
-    assert belief.statement == "Melanie finished Melanie's first half marathon"
+    assert belief.statement == "Melanie finished their first half marathon"
 
 
-def test_addressee_is_found_after_greetings_and_at_the_end_of_a_sentence() -> None:
-    assert addressee("Hey Tom! Long time no see.", "Melanie") == "Tom"
-    assert addressee("That looks great, Tom!", "Melanie") == "Tom"
-    assert addressee("I went to Paris, Friday was lovely.", "Melanie") is None
-    assert addressee("Thanks, Melanie!", "Melanie") is None  # the speaker is not the listener
-
-
-def test_second_person_is_rewritten_with_verbs_agreeing() -> None:
-    assert address_by_name("I know you're busy and your dog was ill", "Tom") == (
-        "I know Tom is busy and Tom's dog was ill"
+def test_one_message_gives_one_belief_of_its_most_informative_sentences() -> None:
+    candidates = extract(
+        "Hey Caroline! I went to a pottery workshop in Leeds on Saturday. It was fun. "
+        "I made a blue bowl with my daughter. What did you do?"
     )
-    assert address_by_name("I hope you are well", "Tom") == "I hope Tom is well"
+    assert len(candidates) == 1
+    assert "pottery workshop in Leeds" in candidates[0].statement
+    assert "blue bowl" in candidates[0].statement
 
 
-@pytest.mark.parametrize(
-    ("said", "statement"),
-    [
-        (
-            "Cycling sounds like a fine way to see the coast, and I love it.",
-            "Cycling sounds like a fine way to see the coast, and Melanie loves it",
-        ),
-        (
-            "Moving house, with all I had to pack, wasn't easy.",
-            "Moving house, with all Melanie had to pack, wasn't easy",
-        ),
-    ],
-)
-def test_a_gerund_that_is_the_subject_does_not_get_the_speaker_as_subject(
-    said: str, statement: str
-) -> None:
-    assert only(said).statement == statement
+# --- the parts ---------------------------------------------------------------------------------
 
 
-def test_a_clause_whose_object_is_the_other_clause_stays_with_its_sentence() -> None:
-    candidates = extract("I started a choir last month and I really enjoy it.")
-    statements = [c.statement for c in candidates]
-    assert len(statements) == 1
-    assert "choir" in statements[0] and "enjoy" in statements[0]
+def test_sentence_spans_skip_abbreviations_and_whitespace() -> None:
+    text = "  I saw Dr. Smith today.\nIt went well!  "
+    sentences = split_sentences(text)
+    assert [s.text for s in sentences] == ["I saw Dr. Smith today.", "It went well!"]
+    assert all(text[s.start : s.end] == s.text for s in sentences)

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from selfmodel import BeliefEventType, BeliefOrigin, BeliefStatus, EvidenceStance, SelfModel
 from selfmodel.domain import Belief, Role
 from selfmodel.embedding import SentenceTransformerEmbedder
+from selfmodel.engine.observing import statement_vectors
 from selfmodel.extraction.base import CandidateBelief, ExtractionRequest
 from selfmodel.extraction.local import LocalExtractor
 from selfmodel.revision import Reviser
 from selfmodel.revision.confidence import KIND_POLICIES
-from selfmodel.revision.slots import SlotValue, conflicts, slot_value
 
 JUNE = "2023-06-01T10:00:00Z"
 JULY = "2023-07-03T10:00:00Z"
@@ -104,19 +104,6 @@ def test_living_in_one_city_and_working_in_another_is_no_contradiction(sm: SelfM
     sm.observe("tom", "I live in Paris.", at=JUNE)
     sm.observe("tom", "I work at Acme Robotics in Berlin.", at=AUGUST)
     assert one(sm, "Paris").status == BeliefStatus.ACTIVE
-
-
-def test_slots_name_exclusive_attributes_of_the_subject_only() -> None:
-    assert slot_value("Tom lives in New York City now") == SlotValue("residence", "new york city")
-    assert slot_value("In the week of 26 June 2023 Tom moved to Berlin") == SlotValue(
-        "residence", "berlin"
-    )
-    assert slot_value("Tom works as a nurse") == SlotValue("occupation", "nurse")
-    assert slot_value("Tom's sister lives in Rome") is None
-    assert slot_value("Tom doesn't live in Paris anymore") is None
-    assert slot_value("Tom loves Paris") is None
-    assert conflicts(slot_value("Tom lives in Paris"), slot_value("Tom moved to Berlin"))
-    assert not conflicts(slot_value("Tom lives in Paris"), slot_value("Tom works at Acme"))
 
 
 # --- decay -----------------------------------------------------------------------------------
@@ -213,8 +200,7 @@ def test_rejected_belief_is_not_reinferred_when_extraction_is_rerun(
         **{**pottery.model_dump(), "statement": "tom has taken up ceramics as a hobby"}
     )
     candidates.append(reworded)
-    texts = sorted({c.statement for c in candidates})
-    vectors = dict(zip(texts, embedder.embed(texts), strict=True))
+    vectors = statement_vectors(embedder, [c.statement for c in candidates], ["tom"])
     with sm.store.transaction():
         outcome = Reviser(sm.store, embedder.name).apply(
             sm.workspace.id, user.id, candidates, {o.id: o for o in observations}, vectors

@@ -128,6 +128,16 @@ def test_observations_round_trip_in_time_order_and_skip_known_external_ids(
     assert store.get_observations("ws_other", [late.id]) == []
 
 
+def test_the_turns_just_before_a_moment_are_the_latest_ones_oldest_first(
+    store: Store, maya: User
+) -> None:
+    turns = [_obs(maya, f"turn {n}", minutes=n) for n in range(5)]
+    store.insert_observations(turns)
+    before = store.list_observations_before(maya.workspace_id, maya.id, turns[4].occurred_at, 2)
+    assert [o.content for o in before] == ["turn 2", "turn 3"]
+    assert store.list_observations_before(maya.workspace_id, maya.id, turns[0].occurred_at, 2) == []
+
+
 # -- beliefs, evidence, history ----------------------------------------------------------------
 def test_beliefs_are_filtered_by_status_kind_context_and_confidence_newest_first(
     store: Store, ws: Workspace, maya: User
@@ -315,8 +325,9 @@ def test_delete_user_leaves_no_row_of_the_user_and_spares_everyone_else(
             )
         )
         store.put_vectors(ws.id, user.id, "belief", "m", [(belief.id, np.ones(4, np.float32))])
-        store.enqueue_job(ws.id, user.id, JobKind.UNDERSTAND, {"observation_ids": [obs.id]},
-                          max_attempts=3)
+        store.enqueue_job(
+            ws.id, user.id, JobKind.UNDERSTAND, {"observation_ids": [obs.id]}, max_attempts=3
+        )
         store.insert_mirror_link(
             MirrorLink(
                 id=new_id("mln"),
@@ -399,8 +410,14 @@ def test_prompts_are_answered_once(store: Store, ws: Workspace, maya: User) -> N
 
 
 def test_api_keys_are_found_by_hash_and_revoked_once(store: Store, ws: Workspace) -> None:
-    key = ApiKey(id=new_id("key"), workspace_id=ws.id, prefix="sm_abc", scope="write",
-                 created_at=utcnow(), name="ci")
+    key = ApiKey(
+        id=new_id("key"),
+        workspace_id=ws.id,
+        prefix="sm_abc",
+        scope="write",
+        created_at=utcnow(),
+        name="ci",
+    )
     store.insert_api_key(key, "hash-1")
     found = store.find_api_key("hash-1")
     assert found is not None and found[0] == key and found[1].id == ws.id

@@ -26,8 +26,20 @@ def start_worker(
     with (log_dir / f"{name}.log").open("ab") as log:
         return subprocess.Popen(
             [
-                sys.executable, "-m", "selfmodel", "worker", "--db", location, "--worker-id", name,
-                "--lease", str(lease), "--batch", str(batch), "--log-level", "info",
+                sys.executable,
+                "-m",
+                "selfmodel",
+                "worker",
+                "--db",
+                location,
+                "--worker-id",
+                name,
+                "--lease",
+                str(lease),
+                "--batch",
+                str(batch),
+                "--log-level",
+                "info",
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -78,8 +90,13 @@ def assert_each_observation_counted_once(sm: SelfModel, user: str) -> None:
     links = store.list_evidence(sm.workspace.id, [b.id for b in beliefs])
     link_keys = Counter((e.belief_id, e.observation_id, e.stance) for e in links)
     assert [k for k, n in link_keys.items() if n > 1] == []
-    observed = {o.id for o in store.list_observations(sm.workspace.id, [u.id])}
-    assert {e.observation_id for e in links} <= observed
+    observed = {o.id: o for o in store.list_observations(sm.workspace.id, [u.id])}
+    assert {e.observation_id for e in links} <= set(observed)
     for belief in beliefs:
-        supports = [e for e in links if e.belief_id == belief.id and e.stance.value == "supports"]
-        assert belief.support_count == len(supports), belief.statement
+        # Support is counted by occasion: the distinct days of the supporting observations.
+        days = {
+            observed[e.observation_id].occurred_at.date()
+            for e in links
+            if e.belief_id == belief.id and e.stance.value == "supports"
+        }
+        assert belief.support_count == len(days), belief.statement

@@ -136,6 +136,53 @@ class Evidence(_Record):
     quote: str | None = None
 
 
+class Related(_Record):
+    """Someone or some animal in the person's life, as a statement mentions them."""
+
+    relation: str  # "husband", "daughter", "friend", "dog"
+    name: str | None = None
+    species: str | None = None  # pets: "dog", "cat"; people: None
+
+
+class Facet(StrEnum):
+    """Single-valued attributes: a person has one value at a time, so a new one replaces the old."""
+
+    NAME = "name"
+    RESIDENCE = "residence"
+    EMPLOYER = "employer"
+    OCCUPATION = "occupation"
+    RELATIONSHIP_STATUS = "relationship_status"
+    DIET = "diet"
+
+
+class BeliefFrame(_Record):
+    """What a statement asserts, in parts the reviser can compare without reading the words.
+
+    Two statements can differ in every word and still be about one thing ("moved to Leeds" and
+    "home is now Leeds" set the same facet); two can share most words and deny each other
+    ("likes running" and "doesn't like running anymore"). See docs/extraction.md.
+    """
+
+    negated: bool = False  # the statement denies something ("doesn't eat meat")
+    change: bool = False  # it reports a change ("no longer", "quit", "anymore", "now")
+    facet: Facet | None = None  # the single-valued attribute it sets
+    value: str | None = None  # the facet's value ("Edinburgh"), or what a change leaves behind
+    topics: tuple[str, ...] = ()  # lemmas of what it is about ("painting", "coffee")
+    interests: tuple[str, ...] = ()  # what it shows the person likes or does for its own sake
+    related: tuple[Related, ...] = ()  # people and pets it names
+    domain: str | None = None  # what a preference governs, when known: "communication"
+    trait: str | None = None  # set on traits: the key of what they aggregate
+
+
+class Occasion(_Record):
+    """The evidence of one day for a belief: repeating a sentence that day adds nothing."""
+
+    day: str  # ISO date of the evidence in the user's world
+    at: datetime  # the latest moment of that day's evidence
+    support: float = 0.0  # strongest support that day, in statement units (docs/confidence.md)
+    against: float = 0.0  # strongest contradiction that day
+
+
 class Belief(_Record):
     """A statement about the user with confidence, origin, status, validity and evidence."""
 
@@ -158,7 +205,9 @@ class Belief(_Record):
     support_count: int = 0
     contradict_count: int = 0
     superseded_by: str | None = None
-    # Observations the user rejected this belief over: never re-infer it from them.
+    frame: BeliefFrame = Field(default_factory=BeliefFrame)
+    # Evidence per occasion (day), from which confidence is computed at any moment.
+    occasions: tuple[Occasion, ...] = ()
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 

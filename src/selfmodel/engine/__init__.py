@@ -30,6 +30,7 @@ from selfmodel.errors import WorkspaceNotFoundError
 from selfmodel.extraction import Extractor
 from selfmodel.retrieval import Retriever, TokenCounter
 from selfmodel.revision import Reviser
+from selfmodel.revision.traits import Traits
 from selfmodel.storage import open_store
 
 
@@ -63,6 +64,7 @@ class SelfModel(BackgroundWork, Reading, Corrections, MirrorFeatures):
             extractor=extractor,
             retriever=Retriever(store, embedder, TokenCounter()),
             reviser=Reviser(store, embedder.name),
+            traits=Traits(store, embedder),
         )
         return cls(components, ws)
 

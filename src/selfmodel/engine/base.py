@@ -18,6 +18,7 @@ from selfmodel.extraction import Extractor
 from selfmodel.retrieval import Retriever
 from selfmodel.revision import Reviser
 from selfmodel.revision.history import record_event
+from selfmodel.revision.traits import Traits
 from selfmodel.storage import Store
 
 MAX_USER_ID_CHARS = 200
@@ -53,6 +54,7 @@ class Components:
     extractor: Extractor
     retriever: Retriever
     reviser: Reviser
+    traits: Traits
 
 
 class EngineBase:

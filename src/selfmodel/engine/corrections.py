@@ -19,8 +19,14 @@ from selfmodel.engine.base import (
     check_statement,
     parse_enum,
 )
+from selfmodel.engine.observing import person_names, statement_vectors
 from selfmodel.privacy import PiiPolicy
-from selfmodel.revision.confidence import USER_CONFIRMED_CONFIDENCE, EvidenceState, has_decayed
+from selfmodel.revision.confidence import (
+    USER_CONFIRMED_CONFIDENCE,
+    USER_ORIGINS,
+    confidence,
+    has_decayed,
+)
 from selfmodel.revision.reviser import BELIEF_VECTORS
 from selfmodel.storage import BeliefFilter, DeletedCounts
 
@@ -66,7 +72,8 @@ class Corrections(EngineBase):
         }
         if kind is not None:
             changes["kind"] = parse_enum(BeliefKind, kind, "kind")
-        vector = self._c.embedder.embed_one(statement)
+        owner = self.user_by_id(belief.user_id)
+        vector = statement_vectors(self._c.embedder, [statement], person_names(owner))[statement]
         with self._c.store.transaction():
             updated = self._user_change(
                 belief.id, BeliefEventType.EDITED, details={"previous": belief.statement}, **changes
@@ -98,7 +105,7 @@ class Corrections(EngineBase):
         statement = check_statement(statement)
         kind_ = parse_enum(BeliefKind, kind, "kind")
         u = self.user(user)
-        vector = self._c.embedder.embed_one(statement)
+        vector = statement_vectors(self._c.embedder, [statement], person_names(u))[statement]
         now = utcnow()
         store = self._c.store
         with store.transaction():
@@ -153,9 +160,11 @@ class Corrections(EngineBase):
 
     # -- time --------------------------------------------------------------------------------
     def decay(self, user: str, *, now: datetime | None = None) -> list[Belief]:
-        """Let unreinforced inferred beliefs fade toward their prior; returns those that changed."""
-        from selfmodel.revision.confidence import confidence as confidence_at
+        """Record in history how unreinforced beliefs have faded by ``now``; returns those changed.
 
+        Reads already see confidence as of the moment they ask for (it is computed from the
+        evidence, see docs/confidence.md); this writes it down, with a ``decayed`` event each.
+        """
         now = to_utc(now) if now else utcnow()
         changed: list[Belief] = []
         store = self._c.store
@@ -163,11 +172,10 @@ class Corrections(EngineBase):
         with store.transaction():
             store.lock_user(self.workspace.id, u.id)
             for belief in store.list_beliefs(self.workspace.id, BeliefFilter(user_ids=(u.id,))):
-                if belief.origin in (BeliefOrigin.CONFIRMED, BeliefOrigin.EDITED):
+                if belief.origin in USER_ORIGINS or not belief.occasions:
                     continue
-                state = EvidenceState(belief.evidence_logit, belief.last_evidence_at)
-                current = confidence_at(state, belief.kind, now)
-                decayed = has_decayed(state, belief.kind, now)
+                current = confidence(belief.occasions, belief.kind, now)
+                decayed = has_decayed(belief.occasions, belief.kind, now)
                 if abs(current - belief.confidence) < 1e-3 and not decayed:
                     continue
                 updated = belief.model_copy(

@@ -25,6 +25,7 @@ from selfmodel.engine.base import (
     check_user_id,
     parse_enum,
 )
+from selfmodel.engine.observing import person_names, statement_vectors
 from selfmodel.errors import (
     InvalidInputError,
     MirrorLinkNotFoundError,
@@ -155,14 +156,15 @@ class MirrorFeatures(EngineBase):
             raise PromptNotFoundError(f"user {user!r} has no prompt {unknown[0]!r}")
         todo = [(by_id[pid], bool(sel)) for pid, sel in answers.items() if by_id[pid].is_open]
         chosen = sorted({p.statement for p, sel in todo if sel})
-        vectors = dict(zip(chosen, self._c.embedder.embed(chosen), strict=True)) if chosen else {}
+        texts = dict(zip(chosen, self._c.embedder.embed(chosen), strict=True)) if chosen else {}
+        cores = statement_vectors(self._c.embedder, chosen, person_names(u))
         answered: list[ResonancePrompt] = []
         with store.transaction():
             for prompt, selected in todo:
                 now = utcnow()
                 changes: dict[str, Any] = {"answered_at": now, "selected": selected}
                 if selected:
-                    changes.update(self._select(u, prompt, vectors[prompt.statement], now))
+                    changes.update(self._select(u, prompt, texts[prompt.statement], cores, now))
                 done = prompt.model_copy(update=changes)
                 if store.answer_prompt(done):
                     answered.append(done)
@@ -171,7 +173,12 @@ class MirrorFeatures(EngineBase):
         return answered
 
     def _select(
-        self, user: User, prompt: ResonancePrompt, vector: Any, now: datetime
+        self,
+        user: User,
+        prompt: ResonancePrompt,
+        vector: Any,
+        cores: Mapping[str, Any],
+        now: datetime,
     ) -> dict[str, Any]:
         """Store a selection as an observation and revise the self-model with it."""
         observation = Observation(
@@ -209,7 +216,7 @@ class MirrorFeatures(EngineBase):
             user.id,
             [candidate],
             {observation.id: observation},
-            {prompt.statement: vector},
+            dict(cores),
         )
         touched = outcome.created + outcome.reinforced
         return {"observation_id": observation.id, "belief_id": touched[0] if touched else None}

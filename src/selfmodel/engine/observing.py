@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,11 +19,13 @@ from selfmodel.domain import (
 )
 from selfmodel.domain.jobs import DEFAULT_MAX_ATTEMPTS
 from selfmodel.domain.time import parse_timestamp, to_utc, utcnow
+from selfmodel.embedding import Embedder
 from selfmodel.engine.base import (
     EngineBase,
     check_user_id,
 )
 from selfmodel.extraction import CandidateBelief, ExtractionRequest
+from selfmodel.extraction.wording import core
 from selfmodel.ingest.files import Batch
 from selfmodel.ingest.messages import Message, MessagesInput, parse_messages
 from selfmodel.privacy import PiiPolicy, apply_policy
@@ -32,6 +34,32 @@ from selfmodel.revision import RevisionOutcome
 
 # Messages per observe() call when ingesting files: one transaction each, and a lively progress bar.
 INGEST_CHUNK = 16
+# Turns before each message handed to the extractor, to resolve "it", "that one", "the second one".
+CONTEXT_TURNS = 3
+# How a statement names a person the product has given no display name: never the raw user id.
+NEUTRAL_SUBJECT = "The user"
+
+
+def subject_name(user: User, observation: Observation) -> str:
+    """Whom beliefs from ``observation`` are about, as statements name them."""
+    return user.display_name or observation.speaker or NEUTRAL_SUBJECT
+
+
+def person_names(user: User) -> set[str]:
+    """The names statements may call ``user`` by (taken out before statements are compared)."""
+    return {n for n in (user.display_name, user.external_id, NEUTRAL_SUBJECT) if n}
+
+
+def statement_vectors(
+    embedder: Embedder, statements: Sequence[str], names: Iterable[str | None]
+) -> dict[str, np.ndarray]:
+    """Vectors the reviser compares statements by: each embedded without the person's names,
+    which would make any two statements about one person look alike (``wording.core``)."""
+    unique = sorted(set(statements))
+    known = [n for n in names if n]
+    if not unique:
+        return {}
+    return dict(zip(unique, embedder.embed([core(s, known) for s in unique]), strict=True))
 
 
 @dataclass
@@ -213,18 +241,28 @@ class Observing(EngineBase):
 
     def _prepare(self, user: User, observations: Sequence[Observation]) -> _Understanding:
         """Extract candidates and embed texts: no store writes, so it can run outside a lock."""
+        ordered = sorted(observations, key=lambda o: (o.occurred_at, o.id))
+        earlier: list[Observation] = []
+        if ordered:
+            earlier = self._c.store.list_observations_before(
+                user.workspace_id, user.id, ordered[0].occurred_at, CONTEXT_TURNS
+            )
+        conversation = [*earlier, *ordered]
         requests = [
             ExtractionRequest(
-                observation=o, subject=o.speaker or user.display_name or user.external_id
+                observation=o,
+                subject=subject_name(user, o),
+                preceding=tuple(conversation[max(0, i - CONTEXT_TURNS) : i]),
             )
-            for o in observations
-            if o.role == Role.USER
+            for i, o in enumerate(conversation)
+            if i >= len(earlier) and o.role == Role.USER
         ]
         candidates: list[CandidateBelief] = self._c.extractor.extract(requests) if requests else []
-        statements = {c.statement for c in candidates} | {
-            c.contradicts for c in candidates if c.contradicts
-        }
-        texts = [o.content for o in observations] + sorted(statements)
+        names = person_names(user) | {r.subject for r in requests}
+        statements = sorted(
+            {c.statement for c in candidates} | {c.contradicts for c in candidates if c.contradicts}
+        )
+        texts = [o.content for o in observations] + [core(s, names) for s in statements]
         vectors = self._c.embedder.embed(texts)
         n = len(observations)
         return _Understanding(
@@ -232,7 +270,7 @@ class Observing(EngineBase):
             observations=list(observations),
             candidates=candidates,
             observation_vectors=[(o.id, vectors[i]) for i, o in enumerate(observations)],
-            statement_vectors={t: vectors[n + i] for i, t in enumerate(sorted(statements))},
+            statement_vectors={t: vectors[n + i] for i, t in enumerate(statements)},
         )
 
     def _revise(self, prepared: _Understanding) -> RevisionOutcome:
@@ -245,10 +283,16 @@ class Observing(EngineBase):
             self._c.embedder.name,
             prepared.observation_vectors,
         )
-        return self._c.reviser.apply(
+        outcome = self._c.reviser.apply(
             user.workspace_id,
             user.id,
             prepared.candidates,
             {o.id: o for o in prepared.observations},
             prepared.statement_vectors,
         )
+        if outcome.created or outcome.reinforced:
+            name = user.display_name or next(
+                (o.speaker for o in reversed(prepared.observations) if o.speaker), NEUTRAL_SUBJECT
+            )
+            outcome.traits = self._c.traits.refresh(user.workspace_id, user.id, name)
+        return outcome

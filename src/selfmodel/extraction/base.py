@@ -13,7 +13,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from selfmodel.domain import BeliefKind, BeliefOrigin, Observation
+from selfmodel.domain import BeliefFrame, BeliefKind, BeliefOrigin, Observation
 
 
 class CandidateBelief(BaseModel):
@@ -31,6 +31,8 @@ class CandidateBelief(BaseModel):
     # The affirmative claim this candidate negates, when the text signals a negation or a change
     # ("I no longer eat meat" -> contradicts "X eats meat"). The reviser looks for beliefs like it.
     contradicts: str | None = None
+    # What the statement asserts in comparable parts: polarity, facet, topics, people and pets.
+    frame: BeliefFrame = Field(default_factory=BeliefFrame)
     span_start: int | None = None
     span_end: int | None = None
     quote: str | None = None
@@ -39,12 +41,17 @@ class CandidateBelief(BaseModel):
 
 
 class ExtractionRequest(BaseModel):
-    """One observation to read, and the name of the person it is about (the speaker)."""
+    """One observation to read, and the name of the person it is about (the speaker).
+
+    ``preceding`` holds what was said just before in the same conversation (any speaker, oldest
+    first): what "it", "that one" or "the second one" refer to is often there.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     observation: Observation
     subject: str
+    preceding: tuple[Observation, ...] = ()
 
 
 class Extractor(ABC):

@@ -1,326 +1,580 @@
-"""The local extractor: offline, deterministic rules from first-person speech to beliefs.
+"""The local extractor: offline, deterministic, from what people say to beliefs about them.
 
-Per user observation: split into sentences; drop questions, greetings and small talk; take out
-hedge words (remembering how hedged the sentence was); resolve relative dates against the
-observation's ``occurred_at``; rewrite the first person as the named subject; assign a kind from
-cue lists; and, for negations and changes, name the affirmative claim being contradicted.
+Per user message (read with the turns just before it):
+1. parse it with the language pipeline (``language``: spaCy — sentences, lemmas, dependencies,
+   entities);
+2. a pick among options the assistant just offered is a preference (``choices``);
+3. per sentence, decide what it does (``speech``): questions, greetings, thanks, backchannels and
+   pep talk are left alone; an instruction to the assistant ("please keep answers short") is a
+   communication preference; a sentence about the speaker goes on;
+4. resolve what "it", "that" and "there" refer to (``referents``): a sentence that cannot stand on
+   its own joins the sentence of the same message it refers to, takes the referent from an earlier
+   turn, or is left out; so is one that says nothing beyond pleasantries;
+5. read what it asserts (``frames``: kind, hedging, negation and change, single-valued facets,
+   topics, people and pets), write it in the third person about the named speaker (``wording``),
+   resolve relative dates against the message date (``dates``), and for a denial or a change name
+   the affirmative claim it denies.
 
-It runs on every message, so it is plain regular expressions and string work: no model, no
-network, no per-call setup (dateparser is only consulted, through a cache, for day words).
+No model beyond the parser, no network; the same input always gives the same candidates.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 
-from selfmodel.domain import BeliefKind, BeliefOrigin, Role
-from selfmodel.extraction import clauses, grammar, rules
+from spacy.tokens import Doc, Span, Token
+
+from selfmodel.domain import BeliefFrame, BeliefKind, BeliefOrigin, Observation, Role
+from selfmodel.extraction import choices, referents, speech, wording
 from selfmodel.extraction.base import CandidateBelief, ExtractionRequest, Extractor
 from selfmodel.extraction.dates import find_relative_dates, rewrite_relative_dates
+from selfmodel.extraction.frames import MILD_HEDGE_STRENGTH, Assertion, read_assertion
+from selfmodel.extraction.frames import topics as read_topics
+from selfmodel.extraction.language import Language
+from selfmodel.extraction.lexicon import lexicon
 
-# Sentence boundaries: terminal punctuation followed by whitespace or the end, or a line break.
-# Emoji end a thought as surely as a full stop does ("Inspiring 💪 I emailed ...").
+# Turns before a message read to resolve its references and choices.
+CONTEXT_TURNS = 3
+# A sentence needs this many content words (after pleasantries) to say something about the
+# speaker: "I love it!", "I'm so glad" and "I know, right?" say nothing. A self-description
+# ("I'm a nurse", "I love pottery") needs one; any other statement two, so that pep talk
+# ("I'm gonna keep going and reach my dreams") stays small talk.
+MIN_CONTENT_WORDS = 1
+MIN_CONTENT_WORDS_OTHER = 2
+# Kinds where pep talk and chit-chat live ("I'm gonna keep going", "I was so happy"): they need
+# more than one content word.
+CHATTY_KINDS = frozenset(
+    [BeliefKind.EXPERIENCE, BeliefKind.STATE, BeliefKind.OPINION, BeliefKind.FACT]
+)
+# One belief per message (instructions to the assistant aside), made of its most informative
+# sentences: annotators and people alike summarise a turn, not each of its sentences.
+MAX_BELIEFS_PER_MESSAGE = 1
+MAX_SENTENCES = 3
+# An opinion about something else ranks below what the speaker says about themselves.
+OPINION_PENALTY = 1
+# Photos a speaker shares are described after their words (see ingest.files); a caption is not
+# something the speaker said.
+_SHARED_PHOTO = re.compile(r"\s*\[shares a photo:[^\]]*\]\s*$")
+
+# Sentence boundaries for ``split_sentences`` (used by baselines that keep sentences verbatim).
 _BOUNDARY = re.compile(r"[.!?…]+[\"')\]]*(?=\s|$)|\n+|[\U0001F300-\U0001FAFF\u2600-\u27BF]+")
 _ABBREVIATIONS = frozenset(
     ["mr", "mrs", "ms", "dr", "st", "jr", "sr", "vs", "etc", "e.g", "i.e", "approx", "no", "prof"]
 )
-# Shorter fragments are never beliefs ("Me too.", "Same!").
-MIN_SENTENCE_CHARS = 8
-# Trailing emoticons, emoji and symbols are stripped from statements (kept in the quote).
-_TRAILING_NOISE = re.compile(r"[\s\W_]+$", re.UNICODE)
-_EMOTICONS = re.compile(r"(?:[:;=]-?[()DPp/\\|]|<3|\bx+d\b)", re.IGNORECASE)
-_NON_TEXT = re.compile(r"[^\w\s.,;:!?'\"()&%$€£/+-]", re.UNICODE)
-_DASHES = re.compile(r"\s*[–—]\s*|\s+-\s+")
-# Chat spellings written out, so statements read as sentences and verbs agree ("is going to").
-_CHAT_SPELLINGS = (
-    (re.compile(r"\bgonna\b", re.IGNORECASE), "going to"),
-    (re.compile(r"\bwanna\b", re.IGNORECASE), "want to"),
-    (re.compile(r"\bgotta\b", re.IGNORECASE), "have to"),
-    (re.compile(r"(?:\B'cause|\bcuz|\bcos)\b", re.IGNORECASE), "because"),
-    (re.compile(r"\""), ""),
-)
-_SPACES = re.compile(r"\s{2,}")
-_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,;:.!?])")
-_FIRST_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
-_COPULA = re.compile(
-    r"\b(?:is|are|was|were|has|have|can|will|would|makes|helps|gives|means|takes|brings|need|"
-    r"needs|gets|keeps|lets|feels|sounds|seems|looks|isn't|wasn't|hasn't|doesn't|won't|can't|"
-    r"made|helped|gave|brought|taught|kept|allows|allowed|reminds|reminded)\b|'s\b"
-)
-# Pronouns that, right before a verb, are its subject ("where I'm accepted ... has meant").
-_SUBJECT_BEFORE_VERB = frozenset(
-    ["i", "we", "you", "he", "she", "they", "it", "that", "who", "which", "there"]
-)
-_FIRST_PERSON_SUBJECT = re.compile(r"\b(?:i|we)\b(?!')")
-_PRESENT_PERFECT_EVENT = re.compile(
-    r"\b(?:i've|i have|we've|we have) (?:\w+ )?(?:been to|visited|tried|seen|met|finished|"
-    r"completed|won|started|learned|learnt|traveled|travelled|ran|run|climbed|published)\b"
-)
-# Cues that an ambiguous date ("on Friday", "in May") lies ahead; the present progressive
-# ("I'm flying to Lisbon on Friday") is the usual English way to state an arrangement.
-_PLAN_WORDS = re.compile(
-    r"\b(?:will|'ll|going to|gonna|planning|plan to|about to|next|tomorrow)\b|"
-    r"\b(?:i'm|i am|we're|we are) \w+ing\b"
-)
 
 
-@dataclass(frozen=True, slots=True)
-class _Sentence:
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of plain text with its character span (see ``split_sentences``)."""
+
     start: int
     end: int
     text: str
 
 
+@dataclass
+class _Draft:
+    """A candidate being written: a sentence (or a few joined by reference) about the speaker."""
+
+    statement: str
+    kind: BeliefKind
+    strength: float
+    origin: BeliefOrigin
+    frame: BeliefFrame
+    start: int
+    end: int
+    contradicts: str | None = None
+    valid_from: datetime | None = None
+    content: int = 0  # content words: how much it says
+
+
 class LocalExtractor(Extractor):
-    """Rule-based extraction of beliefs about the speaker from what they said; no LLM."""
+    """Rule-based extraction over a spaCy parse; no LLM, no network."""
 
     name = "local"
-    version = "local-2"
+    version = "local-3"
+
+    def __init__(self, language: Language | None = None) -> None:
+        self.language = language or Language()
 
     def extract(self, requests: Sequence[ExtractionRequest]) -> list[CandidateBelief]:
+        mine = [r for r in requests if r.observation.role is Role.USER]
+        if not mine:
+            return []
+        texts = [spoken(r.observation.content) for r in mine]
+        context = [spoken(o.content) for r in mine for o in r.preceding[-CONTEXT_TURNS:]]
+        parsed = dict(zip(texts + context, self.language.parse(texts + context), strict=True))
         candidates: list[CandidateBelief] = []
-        for request in requests:
-            if request.observation.role is not Role.USER:
-                continue  # only the user's own words are evidence about the user
-            candidates.extend(self._extract_one(request))
+        for request in mine:
+            before = [(o, parsed[spoken(o.content)]) for o in request.preceding[-CONTEXT_TURNS:]]
+            doc = parsed[spoken(request.observation.content)]
+            candidates.extend(self._read(request, doc, before))
         return candidates
 
-    def _extract_one(self, request: ExtractionRequest) -> Iterator[CandidateBelief]:
+    # -- one message -------------------------------------------------------------------------
+    def _read(
+        self,
+        request: ExtractionRequest,
+        doc: Doc,
+        before: list[tuple[Observation, Doc]],
+    ) -> Iterator[CandidateBelief]:
         observation = request.observation
-        # Curly apostrophes become straight ones (same length, so spans stay valid).
-        content = observation.content.replace("\u2019", "'").replace("\u2018", "'")
-        listener = clauses.addressee(content, request.subject)
-        for piece in _pieces(content, listener):
-            candidate = self._read_sentence(
-                piece, request.subject, observation.occurred_at, listener
-            )
-            if candidate is None:
+        subject = request.subject
+        choice = self._choice(subject, doc, before)
+        if choice is not None:
+            yield self._candidate(observation, choice)
+            return
+        names = frozenset(
+            n.lower() for o, _ in before for n in (o.speaker,) if n and n != subject
+        ) | {e.text.lower() for e in doc.ents if e.label_ == "PERSON"}
+        listener = _listener(doc, before, subject)
+        instructions: list[_Draft] = []
+        drafts: list[_Draft] = []
+        last_kept: Span | None = None
+        sentences = list(doc.sents)
+        for position, sentence in enumerate(sentences):
+            reading = speech.read_sentence(sentence, names)
+            draft: _Draft | None = None
+            joins = False
+            if reading.act is speech.Act.INSTRUCTION:
+                instructions.append(self._instruction(reading.tokens, subject, sentence))
+            elif reading.act is speech.Act.ABOUT_SPEAKER:
+                draft, joins = self._about_speaker(
+                    reading, subject, sentence, sentences[:position], before, last_kept,
+                    observation.occurred_at, listener,
+                )  # fmt: skip
+            elif reading.act is speech.Act.ABOUT_OTHERS:
+                draft = self._opinion(reading.tokens, subject, sentence, listener)
+            if draft is None:
+                last_kept = None
                 continue
-            statement, kind, strength, origin, contradicts, valid_from = candidate
-            yield CandidateBelief(
-                statement=statement,
-                kind=kind,
-                observation_id=observation.id,
-                strength=strength,
-                origin=origin,
-                contradicts=contradicts,
-                span_start=piece.start,
-                span_end=piece.end,
-                quote=observation.content[piece.start : piece.end],
-                valid_from=valid_from,
-            )
+            if joins and drafts:
+                drafts[-1] = _joined(drafts[-1], draft)
+            else:
+                drafts.append(draft)
+            last_kept = sentence
+        if len(drafts) > MAX_BELIEFS_PER_MESSAGE:
+            # One belief per message: its most informative sentences, in their order.
+            ranked = sorted(range(len(drafts)), key=lambda i: -drafts[i].content)
+            kept = sorted(ranked[:MAX_SENTENCES])
+            merged = drafts[kept[0]]
+            for i in kept[1:]:
+                merged = _joined(merged, drafts[i])
+            drafts = [merged]
+        for draft in [*instructions, *drafts]:
+            yield self._candidate(observation, draft)
 
-    def _read_sentence(
-        self, sentence: _Sentence, subject: str, occurred_at: datetime, listener: str | None
-    ) -> tuple[str, BeliefKind, float, BeliefOrigin, str | None, datetime | None] | None:
-        text = _clean(rules.strip_small_talk(sentence.text, listener))
-        hedging = rules.measure_hedging(text.lower(), text)
-        text = rules.strip_small_talk(_clean(hedging.text), listener)
-        if rules.addresses_listener(text.lower()):
-            if listener is None:
-                return None  # "you" is someone we cannot name: the clause is not about the speaker
-            text = grammar.address_by_name(text, listener)
-        lowered = text.lower()
-        if (
-            len(text) < MIN_SENTENCE_CHARS
-            or rules.content_word_count(lowered) < rules.MIN_CONTENT_WORDS
-        ):
+    def _opinion(
+        self, tokens: Sequence[Token], subject: str, sentence: Span, listener: str | None
+    ) -> _Draft | None:
+        """A view the speaker states about something else: "Talking about acceptance is
+        crucial", or, to a named listener, "You're so strong" -> "<subject> thinks <listener> is
+        so strong". Opinions say what someone values; pleasantries and "it/that" remarks do not."""
+        words = [t for t in tokens if not t.is_punct]
+        if not words:
             return None
-        if rules.is_exhortation_or_imperative(lowered):
+        root = sentence.root
+        subject_token = next((c for c in root.children if c.dep_ in speech.SUBJECTS), None)
+        if subject_token is None or subject_token.lower_ in referents.REFERRING:
             return None
-        subjectless = _describes_speaker_without_subject(lowered)
-        if not subjectless and not rules.mentions_speaker(lowered):
+        second = subject_token.lower_ in speech.SECOND_PERSON
+        if second and listener is None:
             return None
-        past = (subjectless and _starts_with_past(lowered)) or _first_person_past(lowered)
-        kind = rules.classify(lowered, past=past)
-
-        mentions = find_relative_dates(
-            text, occurred_at, prefer_future=_PLAN_WORDS.search(lowered) is not None
+        if not second and (subject_token.pos_ == "PROPN" or subject_token.ent_type_ == "PERSON"):
+            return None  # about a third person: not this person's self-model
+        if any(t.lower_ in speech.SECOND_PERSON for t in words) and listener is None:
+            return None
+        content = _content_words(words)
+        if content < MIN_CONTENT_WORDS_OTHER + (0 if second else 1):
+            return None
+        view = wording.third_person(words, subject, listener=listener, named=True)
+        return _Draft(
+            statement=wording.finish(f"{subject} thinks {_lower_first(view)}"),
+            kind=BeliefKind.OPINION,
+            strength=MILD_HEDGE_STRENGTH,
+            origin=BeliefOrigin.INFERRED,
+            frame=BeliefFrame(topics=read_topics(words)),
+            start=sentence.start_char,
+            end=sentence.end_char,
+            content=content - OPINION_PENALTY,
         )
-        dated = rewrite_relative_dates(text, mentions)
+
+    def _about_speaker(
+        self,
+        reading: speech.SentenceReading,
+        subject: str,
+        sentence: Span,
+        earlier: Sequence[Span],
+        before: list[tuple[Observation, Doc]],
+        last_kept: Span | None,
+        occurred_at: datetime,
+        listener: str | None,
+    ) -> tuple[_Draft | None, bool]:
+        """A draft for a sentence about the speaker, and whether it joins the previous one."""
+        tokens: Sequence[Token] = reading.tokens
+        subjectless = reading.subjectless
+        if subjectless:
+            # "Went camping with the kids": read it as "I went camping with the kids".
+            reparsed = self.language.parse([_with_subject(tokens)])[0]
+            tokens = [t for t in reparsed if not t.is_space]
+        if listener is None and any(t.lower_ in speech.SECOND_PERSON for t in tokens):
+            # "You worked so hard, and I booked my flight": keep the speaker's own clause; a
+            # clause about someone we cannot name ("I'm so proud of you") says nothing.
+            tokens = _clauses_without_second_person(tokens)
+            if not tokens:
+                return None, False
+        replace: dict[int, str] = {
+            t.i: f"{subject}'s home" for t in tokens if speech.is_own_home(t)
+        }
+        joins = False
+        anchors = 0
+        for pronoun in referents.referring_pronouns(tokens):
+            if subjectless:
+                break
+            found = referents.resolve(pronoun, earlier, [d for _, d in before])
+            if found is None:
+                return None, False  # cannot stand on its own
+            anchors += 1
+            if found.in_same_message:
+                # The referent is in this message: the belief keeps its sentences together
+                # rather than rewriting the pronoun ("I painted that lake sunrise. It's special").
+                joins = joins or (
+                    last_kept is not None and found.sentence_start < pronoun.sent.start
+                )
+            else:
+                replace[pronoun.i] = found.text
+        content = _content_words(tokens) + anchors
+        assertion = read_assertion(tokens, subjectless=False)
+        needed = (
+            MIN_CONTENT_WORDS_OTHER
+            if assertion.kind in CHATTY_KINDS and assertion.frame.facet is None and not joins
+            else MIN_CONTENT_WORDS
+        )
+        if content < needed:
+            return None, False
+        family = any(t.lemma_.lower() in lexicon().family_words for t in tokens)
+        statement = wording.third_person(
+            tokens, subject, replace=replace, family=family, named=joins, listener=listener
+        )
+        draft = self._dated(
+            assertion, statement, subject, tokens, replace, sentence, occurred_at, family
+        )
+        draft.content = content
+        return draft, joins
+
+    def _dated(
+        self,
+        assertion: Assertion,
+        statement: str,
+        subject: str,
+        tokens: Sequence[Token],
+        replace: dict[int, str],
+        sentence: Span,
+        occurred_at: datetime,
+        family: bool,
+    ) -> _Draft:
+        kind = assertion.kind
+        mentions = find_relative_dates(
+            statement, occurred_at, prefer_future=kind is BeliefKind.PLAN or assertion.progressive
+        )
+        statement = rewrite_relative_dates(statement, mentions)
         if any(m.period_start > occurred_at.date() for m in mentions) and kind not in (
             BeliefKind.GOAL,
             BeliefKind.HABIT,
         ):
             kind = BeliefKind.PLAN  # a statement about a date ahead is an arrangement
-        valid_from = None
-        past_mentions = [m for m in mentions if m.period_start <= occurred_at.date()]
-        if past_mentions:
-            valid_from = datetime.combine(
-                past_mentions[0].period_start, time(), tzinfo=occurred_at.tzinfo
+        past = [m for m in mentions if m.period_start <= occurred_at.date()]
+        valid_from = (
+            datetime.combine(past[0].period_start, time(), tzinfo=occurred_at.tzinfo)
+            if past
+            else None
+        )
+        contradicts = None
+        if assertion.frame.negated:
+            if assertion.claim_object:
+                contradicts = wording.finish(f"{subject} {assertion.claim_object}")
+            elif assertion.frame.change and not assertion.claim_drop:
+                contradicts = None  # "I kicked the habit": what it ended is not in the words
+            else:
+                contradicts = wording.third_person(
+                    tokens,
+                    subject,
+                    replace={**replace, **assertion.claim_replace},
+                    drop=assertion.claim_drop,
+                    family=family,
+                )
+        return _Draft(
+            statement=statement,
+            kind=kind,
+            strength=assertion.strength,
+            origin=BeliefOrigin.STATED if assertion.stated else BeliefOrigin.INFERRED,
+            frame=assertion.frame,
+            start=sentence.start_char,
+            end=sentence.end_char,
+            contradicts=contradicts if contradicts and contradicts != statement else None,
+            valid_from=valid_from,
+        )
+
+    def _instruction(self, tokens: Sequence[Token], subject: str, sentence: Span) -> _Draft:
+        """ "Please keep answers short" -> "<subject> wants answers kept short" (the assistant's
+        way of answering, a communication preference)."""
+        clause, negated = _instruction_clause(tokens, subject)
+        wording_ = f"{subject} wants the assistant {'not ' if negated else ''}to {clause}"
+        words = [t for t in tokens if not t.is_punct]
+        topics = tuple(
+            dict.fromkeys(
+                t.lemma_.lower()
+                for t in words
+                if t.lemma_.lower() in lexicon().communication_nouns
+                or t.lemma_.lower() in lexicon().communication_adjectives
             )
-
-        group = grammar.group_phrase(subject, text)
-        if subjectless:
-            dated = _add_subject(dated, subject)
-        statement = _finish(grammar.to_third_person(dated, subject, group=group))
-        contradicts = _contradicted_claim(lowered.rstrip(".!… "), subject, group)
-        origin = (
-            BeliefOrigin.STATED
-            if hedging.strength == 1.0
-            and kind in rules.STATED_KINDS
-            and rules.is_self_description(lowered)
-            and not past
-            else BeliefOrigin.INFERRED
         )
-        if not statement:
+        return _Draft(
+            statement=wording.finish(wording_),
+            kind=BeliefKind.PREFERENCE,
+            strength=1.0,
+            origin=BeliefOrigin.STATED,
+            frame=BeliefFrame(negated=False, topics=topics, domain="communication"),
+            start=sentence.start_char,
+            end=sentence.end_char,
+        )
+
+    def _choice(
+        self, subject: str, doc: Doc, before: list[tuple[Observation, Doc]]
+    ) -> _Draft | None:
+        """A pick among the options the other party offered in the turn just before."""
+        if not before or before[-1][0].role is Role.USER:
             return None
-        return statement, kind, hedging.strength, origin, contradicts, valid_from
-
-
-def _pieces(content: str, listener: str | None) -> Iterator[_Sentence]:
-    """The parts of ``content`` read as one statement each: statements' clauses, no questions.
-
-    A sentence that speaks to the listener is read clause by clause, so "you" in one clause
-    does not hide the speaker's facts in another; otherwise only coordinated first-person
-    clauses ("I X and I Y") are read apart.
-    """
-    for sentence in split_sentences(content):
-        if sentence.text.rstrip().endswith("?"):
-            continue
-        spoken_to = rules.addresses_listener(
-            rules.strip_small_talk(sentence.text, listener).lower()
+        options = choices.offered_options(before[-1][1])
+        tokens = [t for t in doc if not t.is_space]
+        picked = choices.chosen_option(tokens, options)
+        if picked is None:
+            return None
+        others = [o.text for o in options if o is not picked]
+        statement = f"{subject} chose {picked.text}"
+        if others:
+            statement += " over " + " and ".join(others[:3])
+        return _Draft(
+            statement=wording.finish(statement),
+            kind=BeliefKind.PREFERENCE,
+            strength=1.0,
+            origin=BeliefOrigin.STATED,
+            frame=BeliefFrame(topics=tuple(sorted(picked.lemmas))),
+            start=0,
+            end=len(doc.text),
         )
-        spans = (clauses.all_clauses if spoken_to else clauses.coordinated_clauses)(sentence.text)
-        for start, end in spans:
-            yield _Sentence(sentence.start + start, sentence.start + end, sentence.text[start:end])
+
+    @staticmethod
+    def _candidate(observation: Observation, draft: _Draft) -> CandidateBelief:
+        content = observation.content
+        return CandidateBelief(
+            statement=draft.statement,
+            kind=draft.kind,
+            observation_id=observation.id,
+            strength=draft.strength,
+            origin=draft.origin,
+            contradicts=draft.contradicts,
+            frame=draft.frame,
+            span_start=draft.start,
+            span_end=draft.end,
+            quote=content[draft.start : draft.end],
+            valid_from=draft.valid_from,
+        )
 
 
-def split_sentences(text: str) -> list[_Sentence]:
-    """Sentences of ``text`` with their character spans (abbreviations do not end a sentence)."""
-    sentences: list[_Sentence] = []
-    start = 0
-    for boundary in _BOUNDARY.finditer(text):
-        if boundary.group(0).startswith(".") and _ends_with_abbreviation(
-            text[start : boundary.start()]
+def _listener(doc: Doc, before: list[tuple[Observation, Doc]], subject: str) -> str | None:
+    """Whom the message speaks to: a name it addresses ("Thanks, Jon!"), else the last other
+    speaker. None when nobody can be named — then "you" cannot be written as anyone."""
+    for token in doc:
+        if (
+            token.pos_ != "PROPN"
+            or token.lower_ == subject.lower()
+            or token.ent_type_ in ("DATE", "GPE", "LOC", "ORG", "TIME", "EVENT", "NORP")
         ):
             continue
-        _append_sentence(sentences, text, start, boundary.end())
-        start = boundary.end()
-    _append_sentence(sentences, text, start, len(text))
-    return sentences
+        after = doc[token.i + 1] if token.i + 1 < len(doc) else None
+        before_token = doc[token.i - 1] if token.i > 0 else None
+        if (after is None or after.is_punct) and (
+            before_token is None
+            or before_token.is_punct
+            or before_token.pos_ == "INTJ"
+            or before_token.lemma_.lower() in lexicon().small_talk
+        ):
+            return token.text  # "Thanks, Priya!", "Hey Mel,", "…, Jon."
+    for observation, _ in reversed(before):
+        if observation.speaker and observation.speaker != subject:
+            return observation.speaker
+        if observation.role is Role.ASSISTANT:
+            return None
+    return None
 
 
-def _append_sentence(sentences: list[_Sentence], text: str, start: int, end: int) -> None:
-    chunk = text[start:end]
-    stripped = chunk.strip()
-    if not stripped:
-        return
-    offset = start + (len(chunk) - len(chunk.lstrip()))
-    sentences.append(_Sentence(start=offset, end=offset + len(stripped), text=stripped))
+def spoken(content: str) -> str:
+    """What the speaker said: straight apostrophes, without a shared photo's caption."""
+    return _SHARED_PHOTO.sub("", content.replace("\u2019", "'").replace("\u2018", "'"))
 
 
-def _ends_with_abbreviation(before: str) -> bool:
-    words = before.rsplit(None, 1)
-    return bool(words) and words[-1].lower().rstrip(".") in _ABBREVIATIONS
-
-
-def _clean(text: str) -> str:
-    text = _DASHES.sub(" - ", text)
-    for pattern, replacement in _CHAT_SPELLINGS:
-        text = pattern.sub(replacement, text)
-    text = _EMOTICONS.sub(" ", text)
-    text = _NON_TEXT.sub(" ", text)
-    return _SPACES.sub(" ", text).strip()
-
-
-def _finish(statement: str) -> str:
-    statement = _TRAILING_NOISE.sub("", statement)
-    statement = _SPACE_BEFORE_PUNCT.sub(r"\1", _SPACES.sub(" ", statement)).strip(" ,;:-")
-    return statement[:1].upper() + statement[1:]
-
-
-def _first_word(lowered: str) -> str:
-    match = _FIRST_WORD.match(lowered)
-    return match.group(0) if match else ""
-
-
-def _describes_speaker_without_subject(lowered: str) -> bool:
-    """ "Went camping with the kids", "Just got back from a race": the speaker, unnamed."""
-    first = _first_word(lowered)
-    if first in rules.SUBJECTLESS_LEADS:
-        second = _first_word(lowered[len(first) :].lstrip())
-        return grammar.is_past_tense(second) or second.endswith("ing")
-    if first in rules.STATE_ADJECTIVES and " " in lowered:
-        return True
-    if first.endswith("ing") and len(first) >= 5:
-        # "Taking care of ourselves is vital": a gerund that is the subject of its clause.
-        # The verb may come after a comma ("Finding a place where I'm accepted, loved and
-        # supported has meant a lot"): any verb whose subject is not a pronoun of its own.
-        clause = re.split(r"[;:]| - ", lowered, maxsplit=1)[0]
-        return _COPULA.search(clause.split(",", 1)[0]) is None and not any(
-            _verb_without_own_subject(clause, verb) for verb in _COPULA.finditer(clause)
-        )
-    if first in rules.SUBJECTLESS_PRESENT or first == "been":
-        return True
-    return grammar.is_past_tense(first) and first not in ("been", "done", "seen", "gone")
-
-
-def _verb_without_own_subject(clause: str, verb: re.Match[str]) -> bool:
-    """``verb`` is finite and not preceded by a pronoun subject (nor "to") of its own."""
-    before = clause[: verb.start()].split()
-    return (
-        not verb.group(0).startswith("'")
-        and bool(before)
-        and before[-1] not in _SUBJECT_BEFORE_VERB
-        and before[-1] != "to"
+def _joined(first: _Draft, second: _Draft) -> _Draft:
+    frame = first.frame.model_copy(
+        update={
+            "topics": tuple(dict.fromkeys((*first.frame.topics, *second.frame.topics))),
+            "related": tuple(dict.fromkeys((*first.frame.related, *second.frame.related))),
+        }
+    )
+    return replace(
+        first,
+        statement=f"{first.statement}; {_continuing(second.statement)}",
+        end=second.end,
+        frame=frame,
+        strength=min(first.strength, second.strength),
+        content=first.content + second.content,
     )
 
 
-def _starts_with_past(lowered: str) -> bool:
-    first = _first_word(lowered)
-    if first in rules.SUBJECTLESS_LEADS:
-        first = _first_word(lowered[len(first) :].lstrip())
-    return grammar.is_past_tense(first) and first not in rules.STATE_ADJECTIVES
+def _clauses_without_second_person(tokens: Sequence[Token]) -> list[Token]:
+    """The clauses of a sentence (verbs with a subject of their own) that do not say "you"."""
+    heads = [
+        t for t in tokens
+        if t.pos_ in ("VERB", "AUX") and t.dep_ in ("ROOT", "conj")
+        and any(c.dep_ in speech.SUBJECTS for c in t.children)
+    ]  # fmt: skip
+    kept: list[Token] = []
+    for head in heads:
+        others = {
+            c.i for other in heads if other != head and other.head == head for c in other.subtree
+        }
+        clause = [t for t in head.subtree if t.i not in others and not _joins(t, head)]
+        while clause and (clause[0].dep_ in ("cc", "punct") or clause[0].is_punct):
+            clause = clause[1:]
+        if clause and not any(t.lower_ in speech.SECOND_PERSON for t in clause):
+            kept.extend(clause)
+    return sorted(kept, key=lambda t: t.i)
 
 
-def _first_person_past(lowered: str) -> bool:
-    """The speaker's own clause is in the past tense ("I went", "we finally got")."""
-    match = _FIRST_PERSON_SUBJECT.search(lowered)
-    if match is not None:
-        following = lowered[match.end() :].split()
-        verb = next((word for word in following if word not in grammar.ADVERBS), "")
-        if verb != "have" and (
-            (grammar.is_past_tense(verb) and verb != "had") or verb in ("was", "were")
-        ):
-            return True
-    # Present perfect of an event ("I've been to Japan", "we have visited Rome") is an experience.
-    return _PRESENT_PERFECT_EVENT.search(lowered) is not None
+def _joins(token: Token, head: Token) -> bool:
+    """A conjunction or comma before ``head`` that links its clause to the one before."""
+    return token.dep_ in ("cc", "punct") and token.head == head and token.i < head.i
 
 
-def _add_subject(text: str, subject: str) -> str:
-    """Give a subjectless sentence its subject: "Went camping" -> "<subject> went camping"."""
-    head, _, rest = text.partition(" ")
-    lead = ""
-    if head.lower() in rules.SUBJECTLESS_LEADS and rest:  # "Just got back", "Still following"
-        lead = head.lower() + " "
-        head, _, rest = rest.partition(" ")
-    lower = head.lower()
-    if lower in rules.STATE_ADJECTIVES or lower.endswith("ing"):
-        return f"{subject} is {lead}{lower} {rest}"
-    if lower == "been":
-        return f"{subject} has {lead}been {rest}"
-    if lower in rules.SUBJECTLESS_PRESENT:
-        return f"{subject} {lead}{grammar.third_person_singular(lower)} {rest}"
-    return f"{subject} {lead}{lower} {rest}"
+_INSTRUCTION_LEAD = frozenset(
+    ["please", "pls", "plz", "can", "could", "would", "will", "you", "u", "just", "do", "n't",
+     "not", "never", "also", "and", "want", "need", "like", "'d", "i", "to"]
+)  # fmt: skip
 
 
-def _contradicted_claim(lowered: str, subject: str, group: str) -> str | None:
-    """The affirmative claim a negation or change denies, about the subject, or None."""
-    for pattern in rules.CONTRADICTION_PATTERNS:
-        match = pattern.search(lowered)
-        if match is None:
+def _instruction_clause(tokens: Sequence[Token], subject: str) -> tuple[str, bool]:
+    """The command itself: "Can you please not use emoji?" -> ("use emoji", True)."""
+    words = [t for t in tokens if not t.is_punct]
+    negated = any(t.dep_ == "neg" or t.lower_ == "never" for t in words)
+    start = 0
+    while start < len(words) and (
+        words[start].lower_ in _INSTRUCTION_LEAD or words[start].tag_ == "MD"
+    ):
+        start += 1
+    rest = [t for t in words[start:] if t.lower_ not in ("please", "pls", "plz")]
+    out = []
+    for position, token in enumerate(rest):
+        lower = token.lower_
+        if position == 0 and token.pos_ == "VERB":
+            out.append(lower)  # "Keep it short" -> "to keep it short"
+        elif lower in ("your", "yours"):
+            out.append("its")
+        elif lower == "yourself":
+            out.append("itself")
+        elif lower in ("me", "myself"):
+            out.append(subject)
+        elif lower == "my":
+            out.append(f"{subject}'s")
+        elif lower in ("n't", "not") and token.dep_ == "neg":
             continue
-        groups = match.groupdict()
-        if groups.get("be"):
-            affirmative = f"I am {groups['be']}"
-        elif groups.get("gerund"):
-            affirmative = f"I {grammar.verb_from_gerund(groups['gerund'])}{groups['rest']}"
         else:
-            affirmative = f"I {groups['verb']}{groups['rest']}"
-        affirmative = re.sub(r"\s+(?:any ?more|these days)$", "", affirmative.strip())
-        return _finish(grammar.to_third_person(affirmative, subject, group=group))
-    return None
+            out.append(token.text)
+    return " ".join(out).replace(" 's", "'s"), negated
+
+
+def _content_words(tokens: Sequence[Token]) -> int:
+    words = lexicon()
+    count = 0
+    for token in tokens:
+        lemma = token.lemma_.lower()
+        if token.lower_ in speech.FIRST_PERSON or token.is_punct or lemma in words.small_talk:
+            continue
+        if token.pos_ == "PROPN" or token.ent_type_ in ("GPE", "LOC", "ORG", "FAC", "EVENT"):
+            count += 2  # a name makes a statement specific: "I've been to Japan"
+        elif (
+            (token.pos_ == "NOUN" and lemma not in words.generic_nouns)
+            # Light verbs include "love" and "like": in "I love pottery" the object carries it.
+            or (token.pos_ == "VERB" and lemma not in words.light_verbs)
+            or (token.pos_ == "ADJ" and lemma not in words.evaluative_adjectives)
+            or token.pos_ == "NUM"
+            or token.ent_type_ in ("DATE", "TIME")  # a number or a date makes it specific
+        ):
+            count += 1
+    return count
+
+
+_SUBJECTLESS_LEADS = frozenset(["just", "finally", "recently", "also", "still", "really"])
+
+
+def _with_subject(tokens: Sequence[Token]) -> str:
+    """A subjectless sentence with "I" put back: "Went camping" -> "I went camping", "Loving
+    it" -> "I'm loving it", "Stoked about…" -> "I'm stoked about…", "Been busy" -> "I've been…"."""
+    text = _lower_first("".join(t.text_with_ws for t in tokens).strip())
+    first = next((t for t in tokens if t.lower_ not in _SUBJECTLESS_LEADS), tokens[0])
+    if first.lower_ == "been":
+        return "I've " + text
+    if first.lower_ in ("gon", "gonna"):
+        return "I'm " + text
+    if first.tag_ in ("VBG", "VBN", "JJ"):
+        return "I'm " + text
+    return "I " + text
+
+
+def _continuing(statement: str) -> str:
+    """A statement continuing another after a semicolon: lower-case unless it starts a name."""
+    first = statement.split(" ", 1)[0]
+    if first[:1].isupper() and first[1:2].islower() and first.lower() not in _COMMON_STARTS:
+        return statement
+    return _lower_first(statement)
+
+
+_COMMON_STARTS = frozenset(
+    ["it", "it's", "this", "that", "the", "a", "an", "they", "there", "we", "and", "but", "so",
+     "my", "our", "their", "its", "these", "those", "when", "if", "since", "after", "before"]
+)  # fmt: skip
+
+
+def _lower_first(text: str) -> str:
+    if text[:2].isupper():
+        return text  # an acronym
+    return text[:1].lower() + text[1:]
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Sentences of ``text`` with their character spans, by punctuation alone (no parser): the
+    cheap split the verbatim-sentence baselines of the extraction benchmark use."""
+    sentences: list[Sentence] = []
+    start = 0
+    for boundary in _BOUNDARY.finditer(text):
+        before = text[start : boundary.start()].rsplit(None, 1)
+        if (
+            boundary.group(0).startswith(".")
+            and before
+            and before[-1].lower().rstrip(".") in _ABBREVIATIONS
+        ):
+            continue
+        _append(sentences, text, start, boundary.end())
+        start = boundary.end()
+    _append(sentences, text, start, len(text))
+    return sentences
+
+
+def _append(sentences: list[Sentence], text: str, start: int, end: int) -> None:
+    chunk = text[start:end]
+    stripped = chunk.strip()
+    if stripped:
+        offset = start + (len(chunk) - len(chunk.lstrip()))
+        sentences.append(Sentence(start=offset, end=offset + len(stripped), text=stripped))

@@ -1,14 +1,22 @@
-"""Confidence as accumulated log-odds of evidence, decaying toward a per-kind prior.
+"""Confidence from evidence counted by occasion, with diminishing returns and decay by kind.
 
-The full derivation and worked examples are in ``docs/confidence.md``. In short:
+The derivation, the curve and worked examples are in ``docs/confidence.md``. In short, a belief's
+evidence is grouped by **occasion** (the day it was given in the user's world): saying a thing
+five times in one conversation is one occasion, saying it on five days is five. Each occasion
+contributes its strongest support and its strongest contradiction, in *statement units* (one
+plain first-person statement in a message is 1.0), faded by the kind's half-life:
 
-    confidence(now) = sigmoid(logit(prior[kind]) + Σ_i w_i · 2^(-(now - t_i) / half_life[kind]))
+    S(now) = Σ_occasions support_o · 2^(-(now - t_o) / half_life[kind])
+    C(now) = Σ_occasions against_o · 2^(-(now - t_o) / half_life[kind])
 
-where each piece of evidence ``i`` observed at ``t_i`` contributes log-odds ``w_i`` (positive when
-it supports the belief, negative when it contradicts it), scaled by how reliable its source is and
-how strongly it was asserted. Because the sum of exponentially decaying terms can be folded into one
-number at a reference time, a belief stores only ``(evidence_logit, reference time)`` and the result
-is exactly the same whatever order the evidence arrives in.
+    confidence = CEILING · σ( logit(prior / CEILING) + GROWTH · ln(1 + S / UNIT_SCALE)
+                                                   − AGAINST · ln(1 + C / UNIT_SCALE) )
+
+The logarithm gives diminishing returns (the fourteenth occasion adds less than the second), the
+ceiling keeps inference alone below 1.0, and as time passes without evidence the value slides
+back to the kind's prior (monotonically when the evidence is all on one side).
+Because confidence is a function of the occasions and the moment, it is computed at read time:
+decay needs no job to happen.
 
 A belief the user confirmed or wrote themselves is not subject to this: it sits at
 ``USER_CONFIRMED_CONFIDENCE`` and does not decay (the user has the last word).
@@ -17,10 +25,11 @@ A belief the user confirmed or wrote themselves is not subject to this: it sits 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from selfmodel.domain import BeliefKind, ObservationKind
+from selfmodel.domain import BeliefKind, BeliefOrigin, ObservationKind, Occasion
 
 SECONDS_PER_DAY = 86_400.0
 
@@ -52,19 +61,33 @@ KIND_POLICIES: dict[BeliefKind, KindPolicy] = {
     BeliefKind.STATE: KindPolicy(prior=0.35, half_life_days=7.0),
 }
 
-# Log-odds one unhedged piece of evidence adds, by what kind of observation it came from.
-# An explicit answer or a selection in the Mirror is deliberate: it outweighs chat.
-SOURCE_WEIGHTS: dict[ObservationKind, float] = {
-    ObservationKind.MESSAGE: 1.2,
-    ObservationKind.EVENT: 0.8,
-    ObservationKind.ANSWER: 2.5,
-    ObservationKind.SELECTION: 2.5,
+# Statement units one piece of evidence is worth, by what kind of observation it came from: a
+# plain first-person statement in a message is the unit. An explicit answer or a selection in the
+# Mirror is the person saying "this is me" on purpose: worth six (0.81 on its own, short of a
+# confirmation's 0.98); a logged event is indirect.
+SOURCE_UNITS: dict[ObservationKind, float] = {
+    ObservationKind.MESSAGE: 1.0,
+    ObservationKind.EVENT: 0.7,
+    ObservationKind.ANSWER: 6.0,
+    ObservationKind.SELECTION: 6.0,
 }
-# Extra log-odds when the user said it about themselves outright ("I am…", "I love…").
-STATED_BONUS = 0.6
+# What the extractor read between the lines (a past event, a sentence without "I") rather than
+# what the user said about themselves outright counts this share of a unit.
+INFERRED_SHARE = 0.8
+
+# The curve. Solved so that one plain statement gives 0.60 and fourteen consistent occasions
+# 0.87 (the published reference: 0.4 -> 0.85 after 14 observations), with a ceiling inference
+# never passes, and so that one fresh contradiction takes fourteen occasions' 0.87 to 0.50 (a
+# contradiction counts about twice a confirmation: people repeat what stays true and mention a
+# change once). docs/confidence.md tabulates it; tests/test_confidence_curve.py recomputes it.
+CEILING = 0.95
+GROWTH = 0.7986
+AGAINST = 1.7195
+UNIT_SCALE = 0.35
 
 USER_CONFIRMED_CONFIDENCE = 0.98
-# An inferred belief whose evidence has faded below this share of its peak is marked decayed.
+USER_ORIGINS = (BeliefOrigin.CONFIRMED, BeliefOrigin.EDITED)
+# An inferred belief whose support has faded below this share of its peak is marked decayed.
 DECAYED_EVIDENCE_SHARE = 0.1
 
 
@@ -87,50 +110,88 @@ def decay_factor(elapsed_s: float, half_life_days: float | None) -> float:
     return float(2.0 ** (-elapsed_s / (half_life_days * SECONDS_PER_DAY)))
 
 
-def evidence_weight(
-    source: ObservationKind, strength: float, *, stated: bool = False, supports: bool = True
+def evidence_units(source: ObservationKind, strength: float, *, stated: bool) -> float:
+    """Statement units of one piece of evidence: source × strength (× the inferred share)."""
+    return SOURCE_UNITS[source] * strength * (1.0 if stated else INFERRED_SHARE)
+
+
+def occasion_day(at: datetime) -> str:
+    return at.date().isoformat()
+
+
+def with_evidence(
+    occasions: Iterable[Occasion], at: datetime, *, support: float = 0.0, against: float = 0.0
+) -> tuple[Occasion, ...]:
+    """``occasions`` with one more piece of evidence folded into the occasion (day) of ``at``.
+
+    Within a day only the strongest support and the strongest contradiction count, so the result
+    does not depend on how often, or in which order, the same day's evidence arrives.
+    """
+    day = occasion_day(at)
+    by_day = {o.day: o for o in occasions}
+    old = by_day.get(day)
+    if old is None:
+        by_day[day] = Occasion(day=day, at=at, support=support, against=against)
+    else:
+        by_day[day] = Occasion(
+            day=day,
+            at=max(old.at, at),
+            support=max(old.support, support),
+            against=max(old.against, against),
+        )
+    return tuple(by_day[d] for d in sorted(by_day))
+
+
+def latest(occasions: Iterable[Occasion]) -> datetime | None:
+    return max((o.at for o in occasions), default=None)
+
+
+def masses(occasions: Iterable[Occasion], kind: BeliefKind, now: datetime) -> tuple[float, float]:
+    """Support and contradiction, each faded to ``now`` by the kind's half-life."""
+    half_life = KIND_POLICIES[kind].half_life_days
+    support = against = 0.0
+    for o in occasions:
+        # An occasion fades from the start of its day: evidence given later that day moves
+        # nothing (the same day's support and contradiction stay comparable).
+        start = datetime.fromisoformat(o.day).replace(tzinfo=UTC)
+        left = decay_factor((now - start).total_seconds(), half_life)
+        support += o.support * left
+        against += o.against * left
+    return support, against
+
+
+def evidence_logit(support: float, against: float) -> float:
+    """Log-odds the evidence adds above the prior (before the ceiling)."""
+    return GROWTH * math.log1p(support / UNIT_SCALE) - AGAINST * math.log1p(against / UNIT_SCALE)
+
+
+def confidence(
+    occasions: Iterable[Occasion], kind: BeliefKind, now: datetime | None = None
 ) -> float:
-    """Log-odds one piece of evidence contributes: source weight (+ stated bonus) × strength."""
-    magnitude = (SOURCE_WEIGHTS[source] + (STATED_BONUS if stated else 0.0)) * strength
-    return magnitude if supports else -magnitude
+    """Confidence in [0, CEILING] from the evidence, as of ``now`` (default: latest evidence)."""
+    occasions = tuple(occasions)
+    moment = now or latest(occasions)
+    if moment is None:
+        return KIND_POLICIES[kind].prior
+    prior = logit(KIND_POLICIES[kind].prior / CEILING)
+    return CEILING * sigmoid(prior + evidence_logit(*masses(occasions, kind, moment)))
 
 
-@dataclass(frozen=True)
-class EvidenceState:
-    """Decayed sum of evidence log-odds, expressed at reference time ``at``."""
-
-    logit_sum: float = 0.0
-    at: datetime | None = None
-
-    def add(self, weight: float, when: datetime, kind: BeliefKind) -> EvidenceState:
-        """Fold in one more piece of evidence observed at ``when`` (any order gives one result)."""
-        half_life = KIND_POLICIES[kind].half_life_days
-        if self.at is None:
-            return EvidenceState(weight, when)
-        if when >= self.at:
-            carried = self.logit_sum * decay_factor((when - self.at).total_seconds(), half_life)
-            return EvidenceState(carried + weight, when)
-        # Older evidence arriving late: decay it to our reference time instead.
-        late = weight * decay_factor((self.at - when).total_seconds(), half_life)
-        return EvidenceState(self.logit_sum + late, self.at)
-
-    def logit_at(self, now: datetime, kind: BeliefKind) -> float:
-        if self.at is None:
-            return 0.0
-        half_life = KIND_POLICIES[kind].half_life_days
-        return self.logit_sum * decay_factor((now - self.at).total_seconds(), half_life)
-
-
-def confidence(state: EvidenceState, kind: BeliefKind, now: datetime | None = None) -> float:
-    """Confidence in [0, 1] given the evidence so far, as of ``now`` (default: last evidence)."""
-    prior = logit(KIND_POLICIES[kind].prior)
-    if now is None or state.at is None:
-        return sigmoid(prior + state.logit_sum)
-    return sigmoid(prior + state.logit_at(now, kind))
-
-
-def has_decayed(state: EvidenceState, kind: BeliefKind, now: datetime) -> bool:
-    """True when positive evidence has faded below ``DECAYED_EVIDENCE_SHARE`` of what it was."""
-    if state.at is None or state.logit_sum <= 0:
+def has_decayed(occasions: Iterable[Occasion], kind: BeliefKind, now: datetime) -> bool:
+    """True when the support has faded below ``DECAYED_EVIDENCE_SHARE`` of what it was."""
+    occasions = tuple(occasions)
+    at = latest(occasions)
+    if at is None or KIND_POLICIES[kind].half_life_days is None:
         return False
-    return state.logit_at(now, kind) < state.logit_sum * DECAYED_EVIDENCE_SHARE
+    peak, _ = masses(occasions, kind, at)
+    if peak <= 0:
+        return False
+    return masses(occasions, kind, now)[0] < peak * DECAYED_EVIDENCE_SHARE
+
+
+def support_occasions(occasions: Iterable[Occasion]) -> int:
+    return sum(1 for o in occasions if o.support > 0)
+
+
+def against_occasions(occasions: Iterable[Occasion]) -> int:
+    return sum(1 for o in occasions if o.against > 0)

@@ -4,13 +4,16 @@ For each candidate, in the order the evidence happened:
 0. if it comes from the same evidence as a belief the user rejected — the same sentence of the
    same user, whatever the observation id, date or extractor version — it is filed as more
    evidence of the rejected belief and does nothing else (the user already said "not me");
-1. if it negates something ("I no longer…"), or sets an exclusive attribute to a new value ("moved
-   to Berlin" after "lives in Paris", see ``slots``), weaken the beliefs it contradicts —
-   superseding one when its confidence falls below even odds and the contradiction is newer;
-2. if an equivalent belief exists, reinforce it (more evidence, higher confidence) instead of
-   creating a twin; a belief the user rejected absorbs the evidence but stays rejected, one the
-   user confirmed stays where the user put it, and a decayed one becomes active again;
-3. otherwise create a new belief.
+1. it may **contradict** active beliefs, found by meaning, never by phrasing: a denial or a
+   reported change ("I don't like running anymore", "I quit coffee") contradicts the affirmative
+   beliefs it denies; an affirmation contradicts an earlier denial; and a new value of a
+   single-valued facet (where someone lives, works, what they do, their diet…) replaces the old
+   value whatever the wording ("relocated to Manchester", "home is now Edinburgh");
+2. if an equivalent belief exists — same polarity, same meaning (paraphrases included), same
+   facet value — it is **reinforced** (one more occasion) instead of getting a twin; a belief the
+   user rejected absorbs the same sentence but stays rejected, one the user confirmed stays where
+   the user put it, and a decayed one becomes active again;
+3. otherwise a new belief is created.
 
 Every change is an event in the belief's history with its cause. Evidence links are keyed by
 (belief, observation, stance), so processing the same observation twice changes nothing.
@@ -21,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -38,33 +42,39 @@ from selfmodel.domain import (
 from selfmodel.domain.time import utcnow
 from selfmodel.extraction import CandidateBelief
 from selfmodel.revision.confidence import (
-    EvidenceState,
+    USER_ORIGINS,
+    against_occasions,
     confidence,
-    evidence_weight,
+    evidence_logit,
+    evidence_units,
+    latest,
+    masses,
+    support_occasions,
+    with_evidence,
 )
 from selfmodel.revision.history import record_event
-from selfmodel.revision.slots import SlotValue, conflicts, slot_value
 from selfmodel.storage import BeliefFilter, Store
 
-# Cosine similarity (all-MiniLM-L6-v2) at or above which two statements say the same thing.
-# Measured on 20 paraphrase pairs and 20 related-but-different pairs about one named person
-# (docs/confidence.md, "Duplicates"): paraphrases median 0.94, 10th percentile 0.89, lowest 0.78
-# ("hates crowded places" / "can't stand crowds"); different facts median 0.80, 90th percentile
-# 0.92 ("reads" / "writes science fiction" 0.93, "lives in" / "works in Berlin" 0.92, "hiking" /
-# "camping in the mountains" 0.91). The shared name lifts every pair, so the line sits high: at
-# 0.90, 85% of paraphrases merge and 20% of different facts do (at the earlier 0.86: 90% / 45%).
-# Merging two different facts loses one of them, a missed merge only leaves a weaker twin, so we
-# err toward keeping them apart.
-DUPLICATE_SIMILARITY = 0.90
+# Cosine similarity (all-MiniLM-L6-v2, statements without the person's name: see
+# ``extraction.wording.core``) at or above which two statements of the same polarity say the
+# same thing. With a shared topic lemma ("running" in "loves running" / "really enjoys going for
+# runs") the bar is lower than without one. Measured on the paraphrase set in
+# tests/test_revision_thresholds.py (docs/confidence.md, "Paraphrases").
+DUPLICATE_SIMILARITY = 0.86
+DUPLICATE_SIMILARITY_SAME_TOPIC = 0.72
 # Two experiences are the same event only if their dates agree within this tolerance: "went to a
-# pride parade (week of 26 June)" and "went to a pride parade (week of 7 August)" score 0.95.
+# pride parade (week of 26 June)" and "went to a pride parade (week of 7 August)" are two parades.
 SAME_EVENT_TOLERANCE = timedelta(days=7)
-# A negation must be at least this close to a belief to count as contradicting it.
-CONTRADICTION_SIMILARITY = 0.78
+# A denial contradicts an affirmative belief this close to the claim it denies; with a shared topic
+# lemma ("no longer drinks coffee" / "has an espresso every morning") a looser match will do.
+CONTRADICTION_SIMILARITY = 0.80
+CONTRADICTION_SIMILARITY_SAME_TOPIC = 0.55
 # A contradicted inferred belief is superseded once its confidence falls below even odds.
 SUPERSEDE_BELOW = 0.5
+# What a statement the user's rejection already answered may still raise, when it comes back on
+# another day in other words: a question for the Mirror, never a belief that overrides the user.
+AFTER_REJECTION_CONFIDENCE = 0.3
 
-USER_ORIGINS = (BeliefOrigin.CONFIRMED, BeliefOrigin.EDITED)
 BELIEF_VECTORS = "belief"
 # Statuses a candidate can merge into. A decayed belief said again is revived; a rejected one
 # absorbs the evidence and stays rejected; a superseded one is over and a new belief starts.
@@ -79,12 +89,14 @@ class RevisionOutcome:
     reinforced: list[str] = field(default_factory=list)
     contradicted: list[str] = field(default_factory=list)
     superseded: list[str] = field(default_factory=list)
+    traits: list[str] = field(default_factory=list)  # traits created or updated
 
     def merge(self, other: RevisionOutcome) -> None:
         self.created += other.created
         self.reinforced += other.reinforced
         self.contradicted += other.contradicted
         self.superseded += other.superseded
+        self.traits += other.traits
 
 
 @dataclass
@@ -96,13 +108,10 @@ class _Known:
     # Normalised sentence → index of the rejected belief that sentence once supported.
     rejected_sources: dict[str, int] = field(default_factory=dict)
 
-    def ranked(self, vector: np.ndarray, minimum: float) -> list[tuple[int, float]]:
-        """Indices of beliefs at least ``minimum`` similar to ``vector``, most similar first."""
+    def similarities(self, vector: np.ndarray) -> np.ndarray:
         if not self.beliefs:
-            return []
-        sims = self.vectors @ vector
-        order = np.argsort(-sims, kind="stable")
-        return [(int(i), float(sims[i])) for i in order if sims[i] >= minimum]
+            return np.zeros(0, dtype=np.float32)
+        return self.vectors @ vector
 
     def add(self, belief: Belief, vector: np.ndarray) -> None:
         self.beliefs.append(belief)
@@ -126,6 +135,21 @@ def _same_event(belief: Belief, candidate: CandidateBelief) -> bool:
     ):
         return True
     return abs(candidate.valid_from - belief.valid_from) <= SAME_EVENT_TOLERANCE
+
+
+# Two statements are about the same topic when most of what they mention is shared: "loves
+# running" / "enjoys going for runs" (run), not "loves hiking in the mountains" / "loves camping in
+# the mountains" (one shared topic of three).
+SAME_TOPIC_OVERLAP = 0.5
+
+
+def _shares_topic(belief: Belief, candidate: CandidateBelief) -> bool:
+    mine, theirs = set(belief.frame.topics), set(candidate.frame.topics)
+    return bool(mine and theirs) and len(mine & theirs) / len(mine | theirs) >= SAME_TOPIC_OVERLAP
+
+
+def _same_value(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and a.casefold() == b.casefold()
 
 
 class Reviser:
@@ -180,7 +204,7 @@ class Reviser:
         observations: dict[str, Observation],
         statement_vectors: dict[str, np.ndarray],
     ) -> RevisionOutcome:
-        """Fold ``candidates`` in; ``statement_vectors`` has a vector per statement and negation."""
+        """Fold ``candidates`` in; ``statement_vectors`` has a vector per statement and claim."""
         known = self._load(workspace_id, user_id)
         outcome = RevisionOutcome()
         ordered = sorted(candidates, key=lambda c: observations[c.observation_id].occurred_at)
@@ -190,58 +214,132 @@ class Reviser:
             if source in known.rejected_sources:
                 self._absorb_rejected(known, known.rejected_sources[source], candidate, observation)
                 continue
-            contradicted: list[int] = []
-            if candidate.contradicts:
-                contradicted = [
-                    i
-                    for i, _ in known.ranked(
-                        statement_vectors[candidate.contradicts], CONTRADICTION_SIMILARITY
-                    )
-                ]
-            new_slot = slot_value(candidate.statement)
-            if new_slot is not None:
-                contradicted += self._replaced_by(known, new_slot, contradicted)
-            superseded_ids = self._contradict(known, contradicted, candidate, observation, outcome)
             vector = statement_vectors[candidate.statement]
-            match = next(
-                (
-                    i
-                    for i, _ in known.ranked(vector, DUPLICATE_SIMILARITY)
-                    if known.beliefs[i].status in MERGEABLE
-                    and i not in contradicted  # "no longer lives in Paris" ≈ "lives in Paris"
-                    and _same_event(known.beliefs[i], candidate)
-                ),
-                None,
+            sims = known.similarities(vector)
+            claim_sims = (
+                known.similarities(statement_vectors[candidate.contradicts])
+                if candidate.contradicts
+                else sims
             )
+            contradicted = self._contradicted(known, candidate, sims, claim_sims)
+            replaced = self._replaced(known, candidate)
+            match = self._equivalent(known, candidate, sims, exclude=set(contradicted))
+            if match is not None and known.beliefs[match].status == BeliefStatus.REJECTED:
+                # Said again, on another occasion and in other words: ask, never override.
+                self._absorb_rejected(known, match, candidate, observation)
+                if not self._same_occasion_as_rejection(known.beliefs[match], observation):
+                    belief = self._create(
+                        workspace_id, user_id, candidate, observation, vector,
+                        after_rejection=known.beliefs[match].id,
+                    )  # fmt: skip
+                    known.add(belief, vector)
+                    outcome.created.append(belief.id)
+                continue
+            superseded = self._contradict(known, contradicted, candidate, observation, outcome)
             if match is not None:
                 self._reinforce(known, match, candidate, observation, outcome)
-                successor = known.beliefs[match].id
+                successor = known.beliefs[match]
             else:
-                belief = self._create(workspace_id, user_id, candidate, observation, vector)
-                known.add(belief, vector)
-                outcome.created.append(belief.id)
-                successor = belief.id
-            for old_id in superseded_ids:
-                if old_id != successor:
-                    self._link_successor(workspace_id, old_id, successor)
+                successor = self._create(workspace_id, user_id, candidate, observation, vector)
+                known.add(successor, vector)
+                outcome.created.append(successor.id)
+            superseded += self._replace(known, replaced, successor, observation, outcome)
+            for old_id in superseded:
+                if old_id != successor.id:
+                    self._link_successor(workspace_id, old_id, successor.id)
         return outcome
 
+    # -- finding what a candidate touches ----------------------------------------------------
     @staticmethod
-    def _replaced_by(known: _Known, new: SlotValue, already: list[int]) -> list[int]:
-        """Active beliefs holding another value of the exclusive attribute ``new`` sets.
+    def _equivalent(
+        known: _Known, candidate: CandidateBelief, sims: np.ndarray, *, exclude: set[int]
+    ) -> int | None:
+        """The belief that says what ``candidate`` says (same polarity and meaning), if any."""
+        frame = candidate.frame
+        best: tuple[float, int] | None = None
+        for position in np.argsort(-sims, kind="stable"):
+            i = int(position)
+            belief = known.beliefs[i]
+            if (
+                i in exclude
+                or belief.frame.negated != frame.negated
+                or belief.frame.trait is not None
+                or not _same_event(belief, candidate)
+            ):
+                continue
+            if frame.facet is not None and belief.frame.facet == frame.facet:
+                if _same_value(belief.frame.value, frame.value):
+                    return i  # same facet, same value: one belief, whatever the words
+                continue
+            if frame.facet is not None and belief.frame.facet is not None:
+                continue  # two different facets are two different things
+            if sims[i] < DUPLICATE_SIMILARITY_SAME_TOPIC:
+                break  # sorted: nothing further can pass either bar
+            threshold = (
+                DUPLICATE_SIMILARITY_SAME_TOPIC
+                if _shares_topic(belief, candidate)
+                else DUPLICATE_SIMILARITY
+            )
+            if sims[i] >= threshold and (best is None or sims[i] > best[0]):
+                best = (float(sims[i]), i)
+        return best[1] if best else None
 
+    @staticmethod
+    def _contradicted(
+        known: _Known, candidate: CandidateBelief, sims: np.ndarray, claim_sims: np.ndarray
+    ) -> list[int]:
+        """Active beliefs of the opposite polarity that ``candidate`` denies or is denied by."""
+        frame = candidate.frame
+        found: list[int] = []
+        for i, belief in enumerate(known.beliefs):
+            if belief.status != BeliefStatus.ACTIVE or belief.frame.trait is not None:
+                continue
+            if belief.frame.negated == frame.negated:
+                continue
+            if belief.kind == BeliefKind.EXPERIENCE and not frame.negated:
+                continue  # an affirmed event says nothing against an older denial of a habit
+            # A denial is compared by the claim it denies; an affirmation against a denial by
+            # its own words (embeddings barely register "not").
+            similarity = float(claim_sims[i] if frame.negated else sims[i])
+            bar = (
+                CONTRADICTION_SIMILARITY_SAME_TOPIC
+                if _shares_topic(belief, candidate)
+                else CONTRADICTION_SIMILARITY
+            )
+            if similarity >= bar:
+                found.append(i)
+        return found
+
+    @staticmethod
+    def _replaced(known: _Known, candidate: CandidateBelief) -> list[int]:
+        """Active beliefs holding another value of the single-valued facet ``candidate`` sets.
+
+        A denial of a facet value ("I don't live in London anymore") ends that value only.
         Experiences are left alone: "moved to Paris in 2019" stays true after a move to Berlin.
         """
-        return [
-            i
-            for i, belief in enumerate(known.beliefs)
-            if i not in already
-            and belief.status == BeliefStatus.ACTIVE
-            and belief.kind != BeliefKind.EXPERIENCE
-            and conflicts(new, slot_value(belief.statement))
-        ]
+        frame = candidate.frame
+        if frame.facet is None:
+            return []
+        found = []
+        for i, belief in enumerate(known.beliefs):
+            if (
+                belief.status != BeliefStatus.ACTIVE
+                or belief.frame.facet != frame.facet
+                or belief.frame.negated
+                or belief.kind == BeliefKind.EXPERIENCE
+            ):
+                continue
+            same = _same_value(belief.frame.value, frame.value)
+            if (frame.negated and same) or (not frame.negated and not same):
+                found.append(i)
+        return found
 
-    # -- the three moves ---------------------------------------------------------------------
+    @staticmethod
+    def _same_occasion_as_rejection(rejected: Belief, observation: Observation) -> bool:
+        day = observation.occurred_at.date().isoformat()
+        return any(o.day == day for o in rejected.occasions)
+
+    # -- the moves ---------------------------------------------------------------------------
     def _create(
         self,
         workspace_id: str,
@@ -249,12 +347,17 @@ class Reviser:
         candidate: CandidateBelief,
         observation: Observation,
         vector: np.ndarray,
+        *,
+        after_rejection: str | None = None,
     ) -> Belief:
         now = utcnow()
-        weight = evidence_weight(
-            observation.kind, candidate.strength, stated=candidate.origin == BeliefOrigin.STATED
-        )
-        state = EvidenceState().add(weight, observation.occurred_at, candidate.kind)
+        units = self._units(candidate, observation)
+        occasions = with_evidence((), observation.occurred_at, support=units)
+        value = confidence(occasions, candidate.kind)
+        metadata: dict[str, Any] = {}
+        if after_rejection is not None:
+            value = min(value, AFTER_REJECTION_CONFIDENCE)
+            metadata["after_rejection"] = after_rejection
         belief = Belief(
             id=new_id("bel"),
             workspace_id=workspace_id,
@@ -262,13 +365,16 @@ class Reviser:
             context_id=observation.context_id,
             statement=candidate.statement,
             kind=candidate.kind,
-            confidence=confidence(state, candidate.kind),
+            confidence=value,
             origin=candidate.origin,
             status=BeliefStatus.ACTIVE,
             valid_from=candidate.valid_from or observation.occurred_at,
-            evidence_logit=state.logit_sum,
-            last_evidence_at=state.at,
+            evidence_logit=evidence_logit(units, 0.0),
+            last_evidence_at=observation.occurred_at,
             support_count=1,
+            frame=candidate.frame,
+            occasions=occasions,
+            metadata=metadata,
             created_at=now,
             updated_at=now,
         )
@@ -276,19 +382,23 @@ class Reviser:
         self.store.put_vectors(
             workspace_id, user_id, BELIEF_VECTORS, self.embedding_model, [(belief.id, vector)]
         )
-        self._link(belief, candidate, observation, EvidenceStance.SUPPORTS, weight)
+        self._link(belief, candidate, observation, EvidenceStance.SUPPORTS, units)
         self._event(belief, BeliefEventType.CREATED, observation, None, belief.confidence)
         return belief
+
+    @staticmethod
+    def _units(candidate: CandidateBelief, observation: Observation) -> float:
+        return evidence_units(
+            observation.kind, candidate.strength, stated=candidate.origin == BeliefOrigin.STATED
+        )
 
     def _absorb_rejected(
         self, known: _Known, idx: int, candidate: CandidateBelief, observation: Observation
     ) -> None:
         """The user said "not me": keep the evidence visible, never revive the belief."""
         belief = known.beliefs[idx]
-        weight = evidence_weight(
-            observation.kind, candidate.strength, stated=candidate.origin == BeliefOrigin.STATED
-        )
-        if self._link(belief, candidate, observation, EvidenceStance.SUPPORTS, weight):
+        units = self._units(candidate, observation)
+        if self._link(belief, candidate, observation, EvidenceStance.SUPPORTS, units):
             updated = belief.model_copy(update={"updated_at": utcnow()})
             self.store.update_belief(updated)
             known.beliefs[idx] = updated
@@ -302,28 +412,15 @@ class Reviser:
         outcome: RevisionOutcome,
     ) -> None:
         belief = known.beliefs[idx]
-        if belief.status == BeliefStatus.REJECTED:
-            self._absorb_rejected(known, idx, candidate, observation)
-            return
-        weight = evidence_weight(
-            observation.kind, candidate.strength, stated=candidate.origin == BeliefOrigin.STATED
-        )
-        if not self._link(belief, candidate, observation, EvidenceStance.SUPPORTS, weight):
+        units = self._units(candidate, observation)
+        if not self._link(belief, candidate, observation, EvidenceStance.SUPPORTS, units):
             return  # this observation already supports it: nothing new was learnt
-        state = EvidenceState(belief.evidence_logit, belief.last_evidence_at).add(
-            weight, observation.occurred_at, belief.kind
-        )
-        new_confidence = (
-            belief.confidence if belief.origin in USER_ORIGINS else confidence(state, belief.kind)
-        )
-        updated = belief.model_copy(
+        occasions = with_evidence(belief.occasions, observation.occurred_at, support=units)
+        updated = self._restate(belief, occasions)
+        updated = updated.model_copy(
             update={
-                "evidence_logit": state.logit_sum,
-                "last_evidence_at": state.at,
-                "support_count": belief.support_count + 1,
-                "confidence": new_confidence,
                 "status": BeliefStatus.ACTIVE,  # a decayed belief said again is current again
-                "updated_at": utcnow(),
+                "frame": _merged_frame(belief, candidate),
             }
         )
         self.store.update_belief(updated)
@@ -333,7 +430,7 @@ class Reviser:
             BeliefEventType.REINFORCED,
             observation,
             belief.confidence,
-            new_confidence,
+            updated.confidence,
             details={"revived": True} if belief.status == BeliefStatus.DECAYED else None,
         )
         outcome.reinforced.append(belief.id)
@@ -346,59 +443,149 @@ class Reviser:
         observation: Observation,
         outcome: RevisionOutcome,
     ) -> list[str]:
-        """Weaken the active beliefs at ``indices``; returns the ids it superseded."""
+        """Weaken the beliefs at ``indices``; returns the ids it superseded.
+
+        A reported change ("anymore", "quit", "no longer") that is newer than the belief's latest
+        support ends it outright; a plain contradiction lowers its confidence and supersedes it
+        only below even odds. Beliefs the user confirmed or wrote only record the contradiction,
+        and both are flagged as a conflict to ask the user about.
+        """
         superseded: list[str] = []
+        units = self._units(candidate, observation)
         for idx in indices:
-            belief = known.beliefs[int(idx)]
-            if belief.status != BeliefStatus.ACTIVE:
+            belief = known.beliefs[idx]
+            if not self._link(belief, candidate, observation, EvidenceStance.CONTRADICTS, units):
                 continue
-            weight = evidence_weight(observation.kind, candidate.strength, supports=False)
-            if not self._link(belief, candidate, observation, EvidenceStance.CONTRADICTS, weight):
-                continue
-            changes: dict[str, object] = {
-                "contradict_count": belief.contradict_count + 1,
-                "updated_at": utcnow(),
-            }
+            newer = belief.last_evidence_at is None or (
+                observation.occurred_at >= belief.last_evidence_at
+            )
             if belief.origin in USER_ORIGINS:
                 # The user has the last word: record the contradiction, change nothing else.
-                updated = belief.model_copy(update=changes)
+                updated = belief.model_copy(
+                    update={
+                        "contradict_count": belief.contradict_count + 1,
+                        "metadata": _with_conflict(belief.metadata, observation.id),
+                        "updated_at": utcnow(),
+                    }
+                )
                 event = BeliefEventType.CONTRADICTED
             else:
-                state = EvidenceState(belief.evidence_logit, belief.last_evidence_at).add(
-                    weight, observation.occurred_at, belief.kind
+                occasions = with_evidence(belief.occasions, observation.occurred_at, against=units)
+                updated = self._restate(belief, occasions)
+                # A plain contradiction ends the belief when it reports a change or leaves it
+                # below even odds; a hedged one ("maybe I quit") only weighs against it.
+                plain = candidate.strength >= 1.0
+                ends = (
+                    newer
+                    and plain
+                    and (candidate.frame.change or updated.confidence < SUPERSEDE_BELOW)
                 )
-                new_confidence = confidence(state, belief.kind)
-                newer = belief.last_evidence_at is None or (
-                    observation.occurred_at >= belief.last_evidence_at
-                )
-                changes.update(
-                    evidence_logit=state.logit_sum,
-                    last_evidence_at=state.at,
-                    confidence=new_confidence,
-                )
-                if newer and new_confidence < SUPERSEDE_BELOW:
-                    changes.update(status=BeliefStatus.SUPERSEDED, valid_to=observation.occurred_at)
+                if ends:
+                    updated = updated.model_copy(
+                        update={
+                            "status": BeliefStatus.SUPERSEDED,
+                            "valid_to": candidate.valid_from or observation.occurred_at,
+                        }
+                    )
                     event = BeliefEventType.SUPERSEDED
                     superseded.append(belief.id)
                     outcome.superseded.append(belief.id)
                 else:
+                    updated = updated.model_copy(
+                        update={"metadata": _with_conflict(belief.metadata, observation.id)}
+                    )
                     event = BeliefEventType.WEAKENED
-                updated = belief.model_copy(update=changes)
             self.store.update_belief(updated)
-            known.beliefs[int(idx)] = updated
+            known.beliefs[idx] = updated
             self._event(
                 updated,
                 event,
                 observation,
                 belief.confidence,
                 updated.confidence,
-                details={
-                    "negation": candidate.contradicts or candidate.statement,
-                    "by": candidate.statement,
-                },
+                details={"by": candidate.statement, "change": candidate.frame.change},
             )
             outcome.contradicted.append(belief.id)
         return superseded
+
+    def _replace(
+        self,
+        known: _Known,
+        indices: Sequence[int],
+        successor: Belief,
+        observation: Observation,
+        outcome: RevisionOutcome,
+    ) -> list[str]:
+        """A single-valued facet moved: the older value ends where the newer one begins.
+
+        Which value is current follows the evidence dates, not arrival order: a value learnt late
+        but said earlier is stored as past (superseded by the value said later). A denial ("I
+        don't live in London anymore") ends the value it denies and names no successor. Returns
+        the ids that ``successor`` superseded.
+        """
+        ended: list[str] = []
+        for idx in indices:
+            current = next(i for i, b in enumerate(known.beliefs) if b.id == successor.id)
+            successor = known.beliefs[current]
+            belief = known.beliefs[idx]
+            if successor.status != BeliefStatus.ACTIVE or belief.status != BeliefStatus.ACTIVE:
+                continue
+            old_at = latest(belief.occasions) or belief.created_at
+            new_at = latest(successor.occasions) or observation.occurred_at
+            if successor.frame.negated or old_at <= new_at:
+                older_idx, newer = idx, successor
+            else:
+                older_idx, newer = current, belief
+            older = known.beliefs[older_idx]
+            if older.origin in USER_ORIGINS:
+                continue  # the user set it; a chat message does not move it
+            ending = older.model_copy(
+                update={
+                    "status": BeliefStatus.SUPERSEDED,
+                    "valid_to": (
+                        observation.occurred_at
+                        if successor.frame.negated
+                        else newer.valid_from or latest(newer.occasions)
+                    ),
+                    "superseded_by": None if successor.frame.negated else newer.id,
+                    "updated_at": utcnow(),
+                }
+            )
+            self.store.update_belief(ending)
+            known.beliefs[older_idx] = ending
+            self._event(
+                ending,
+                BeliefEventType.SUPERSEDED,
+                observation,
+                older.confidence,
+                ending.confidence,
+                details={"facet": str(older.frame.facet), "replaced_by": newer.statement},
+            )
+            outcome.superseded.append(older.id)
+            if older_idx == idx and not successor.frame.negated:
+                ended.append(belief.id)
+        return ended
+
+    @staticmethod
+    def _restate(belief: Belief, occasions: tuple[Any, ...]) -> Belief:
+        """``belief`` with new evidence: confidence, counts and the evidence summary follow."""
+        at = latest(occasions)
+        support, against = masses(occasions, belief.kind, at) if at else (0.0, 0.0)
+        return belief.model_copy(
+            update={
+                "occasions": occasions,
+                "confidence": (
+                    belief.confidence
+                    if belief.origin in USER_ORIGINS
+                    else confidence(occasions, belief.kind)
+                ),
+                "evidence_logit": evidence_logit(support, against),
+                "last_evidence_at": at,
+                "support_count": support_occasions(occasions),
+                "contradict_count": against_occasions(occasions),
+                "updated_at": utcnow(),
+            }
+        )
 
     def _link_successor(self, workspace_id: str, old_id: str, new_id_: str) -> None:
         old = self.store.get_belief(workspace_id, old_id)
@@ -421,7 +608,7 @@ class Reviser:
                 belief_id=belief.id,
                 observation_id=observation.id,
                 stance=stance,
-                weight=weight,
+                weight=weight if stance == EvidenceStance.SUPPORTS else -weight,
                 span_start=candidate.span_start,
                 span_end=candidate.span_end,
                 quote=candidate.quote,
@@ -452,3 +639,21 @@ class Reviser:
             details=dict(details or {}),
             at=at,
         )
+
+
+def _merged_frame(belief: Belief, candidate: CandidateBelief) -> Any:
+    """The belief's frame with what the new evidence adds (topics, people and pets)."""
+    frame = belief.frame
+    topics = tuple(dict.fromkeys((*frame.topics, *candidate.frame.topics)))
+    related = tuple(dict.fromkeys((*frame.related, *candidate.frame.related)))
+    if topics == frame.topics and related == frame.related:
+        return frame
+    return frame.model_copy(update={"topics": topics, "related": related})
+
+
+def _with_conflict(metadata: dict[str, Any], observation_id: str) -> dict[str, Any]:
+    """Metadata recording that ``observation_id`` contradicts the belief (an open conflict)."""
+    conflicts = list(metadata.get("conflicting_observations", []))
+    if observation_id not in conflicts:
+        conflicts.append(observation_id)
+    return {**metadata, "conflicting_observations": conflicts}

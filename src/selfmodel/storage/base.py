@@ -191,6 +191,13 @@ class Store(ABC):
     ) -> list[Observation]:
         """Observations of these users, oldest first (by occurred_at, then id)."""
 
+    @abstractmethod
+    def list_observations_before(
+        self, workspace_id: str, user_id: str, before: datetime, limit: int
+    ) -> list[Observation]:
+        """The user's last ``limit`` observations that happened before ``before``, oldest first
+        (what was said just before new messages, to resolve what "it" and "that one" refer to)."""
+
     # -- beliefs, evidence, history --------------------------------------------------------
     @abstractmethod
     def insert_belief(self, belief: Belief) -> None: ...

@@ -205,6 +205,12 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX mirror_prompts_user ON mirror_prompts (workspace_id, user_id, answered_at);
     """,
+    # 5: what a belief asserts in comparable parts (polarity, facet, topics, people), and its
+    # evidence per occasion, from which confidence is computed at read time.
+    """
+    ALTER TABLE beliefs ADD COLUMN frame TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE beliefs ADD COLUMN occasions TEXT NOT NULL DEFAULT '[]';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

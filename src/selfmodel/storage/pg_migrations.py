@@ -236,6 +236,11 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX mirror_prompts_user ON mirror_prompts (workspace_id, user_id, answered_at);
     """,
+    # 5: belief frames and evidence per occasion.
+    """
+    ALTER TABLE beliefs ADD COLUMN frame JSONB NOT NULL DEFAULT '{}';
+    ALTER TABLE beliefs ADD COLUMN occasions JSONB NOT NULL DEFAULT '[]';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -222,6 +222,17 @@ class SQLStore(SQLQueue, SQLService, SQLIndex, Store):
             params.append(limit)
         return self._observations_of(workspace_id, user_ids, extra, params)
 
+    def list_observations_before(
+        self, workspace_id: str, user_id: str, before: Any, limit: int
+    ) -> list[Observation]:
+        latest = self._observations_of(
+            workspace_id,
+            [user_id],
+            " AND occurred_at < ? ORDER BY occurred_at DESC, id DESC LIMIT ?",
+            [self._dialect.ts_in(before), limit],
+        )
+        return latest[::-1]
+
     # -- beliefs -----------------------------------------------------------------------------
     def insert_belief(self, belief: Belief) -> None:
         self._x(

@@ -8,6 +8,7 @@ from selfmodel.domain import (
     Belief,
     BeliefEvent,
     BeliefEventType,
+    BeliefFrame,
     BeliefKind,
     BeliefOrigin,
     BeliefStatus,
@@ -20,6 +21,7 @@ from selfmodel.domain import (
     MirrorLink,
     Observation,
     ObservationKind,
+    Occasion,
     ResonancePrompt,
     Role,
     User,
@@ -48,6 +50,8 @@ BELIEF_COLUMNS = (
     "metadata",
     "created_at",
     "updated_at",
+    "frame",
+    "occasions",
 )
 
 
@@ -118,6 +122,8 @@ def belief(d: Dialect, r: Row) -> Belief:
         metadata=d.json_out(r["metadata"]),
         created_at=d.ts_out(r["created_at"]),
         updated_at=d.ts_out(r["updated_at"]),
+        frame=BeliefFrame.model_validate(d.json_out(r["frame"])),
+        occasions=tuple(Occasion.model_validate(o) for o in d.json_out(r["occasions"])),
     )
 
 
@@ -143,6 +149,8 @@ def belief_params(d: Dialect, b: Belief) -> tuple[Any, ...]:
         d.json_in(b.metadata),
         d.ts_in(b.created_at),
         d.ts_in(b.updated_at),
+        d.json_in(b.frame.model_dump(mode="json", exclude_defaults=True)),
+        d.json_in([o.model_dump(mode="json") for o in b.occasions]),
     )
 
 

@@ -1,0 +1,256 @@
+"""What a sentence does: asks, chats, instructs the assistant, or says something about someone.
+
+Only some sentences can become beliefs. Greetings, thanks, backchannels ("haha yeah"), pep talk
+("Keep going!") and questions to the other party say nothing about the speaker; instructions to
+the assistant ("please keep answers short", "can you stop using emojis?") say how the speaker
+wants to be answered; the rest is about the speaker, or about someone or something else.
+
+Everything here reads the spaCy parse (parts of speech, dependencies, entities) plus the word
+classes of ``lexicon``; nothing matches raw strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from lemminflect import getInflection, getLemma
+from spacy.tokens import Span, Token
+
+from selfmodel.extraction.lexicon import lexicon
+
+FIRST_SINGULAR = frozenset(["i", "me", "my", "mine", "myself"])
+FIRST_PLURAL = frozenset(["we", "us", "our", "ours", "ourselves"])
+FIRST_PERSON = FIRST_SINGULAR | FIRST_PLURAL
+SECOND_PERSON = frozenset(["you", "your", "yours", "yourself", "yourselves", "u", "ya"])
+SUBJECTS = frozenset(["nsubj", "nsubjpass", "csubj", "expl"])
+# Discourse markers that open a sentence without adding to it ("So I went…", "Well, I think…").
+_OPENERS = frozenset(
+    ["so", "well", "also", "anyway", "anyways", "btw", "plus", "and", "but", "honestly",
+     "actually", "basically", "just", "still", "now", "then", "lol", "haha", "oh", "ok", "okay"]
+)  # fmt: skip
+# Verbs that, in the imperative, address the assistant's way of answering.
+_ANSWERING_VERBS = frozenset(
+    ["explain", "answer", "reply", "respond", "summarize", "summarise", "format"]
+)  # fmt: skip
+
+
+class Act(StrEnum):
+    QUESTION = "question"
+    SMALL_TALK = "small_talk"
+    INSTRUCTION = "instruction"  # how the speaker wants the assistant to answer
+    ABOUT_SPEAKER = "about_speaker"
+    ABOUT_OTHERS = "about_others"  # the listener, third parties, the world
+
+
+@dataclass(frozen=True)
+class SentenceReading:
+    """A sentence's act and its words once lead-in small talk and vocatives are gone."""
+
+    act: Act
+    tokens: tuple[Token, ...]
+    subjectless: bool = False  # about the speaker without saying "I" ("Went camping!")
+
+
+def read_sentence(sentence: Span, names: frozenset[str] = frozenset()) -> SentenceReading:
+    """What ``sentence`` does. ``names`` are lower-cased names of people in the conversation."""
+    words = tuple(t for t in sentence if not t.is_space)
+    tokens = _without_vocatives(_without_lead_in(words), names)
+    if not tokens or all(_is_filler(t) for t in tokens):
+        return SentenceReading(Act.SMALL_TALK, tokens)
+    root = sentence.root
+    if root.lemma_.lower() in lexicon().small_talk and not _has_first_person_clause(tokens):
+        return SentenceReading(Act.SMALL_TALK, tokens)  # "Thanks for asking!", "Congrats on…"
+    if is_instruction(tokens):
+        return SentenceReading(Act.INSTRUCTION, tokens)
+    if sentence.text.rstrip().endswith("?") or _is_inverted_question(tokens):
+        return SentenceReading(Act.QUESTION, tokens)
+    if _is_imperative(tokens) or _is_exhortation(tokens):
+        return SentenceReading(Act.SMALL_TALK, tokens)  # "Keep going!", "Let's do this"
+    subject = _subject_of(root)
+    if (
+        subject is not None
+        and subject.lower_ in SECOND_PERSON
+        and not _has_first_person_clause(tokens)
+    ):
+        return SentenceReading(Act.ABOUT_OTHERS, tokens)  # "You'd be a great counselor"
+    if any(t.lower_ in FIRST_PERSON and not _is_lets(t) for t in tokens) or is_own_home(subject):
+        return SentenceReading(Act.ABOUT_SPEAKER, tokens)
+    if subject is None and _starts_like_a_verb(tokens):
+        return SentenceReading(Act.ABOUT_SPEAKER, tokens, subjectless=True)
+    return SentenceReading(Act.ABOUT_OTHERS, tokens)
+
+
+def is_instruction(tokens: tuple[Token, ...]) -> bool:
+    """An instruction or request to the assistant about how to answer the speaker."""
+    if not tokens:
+        return False
+    addressed = _is_imperative(tokens) or _is_request(tokens) or _wants_you_to(tokens)
+    return addressed and _about_answering(tokens)
+
+
+def _is_filler(token: Token) -> bool:
+    return (
+        token.is_punct
+        or token.pos_ in ("INTJ", "SYM", "X")
+        or token.lower_ in lexicon().small_talk
+        or not any(c.isalnum() for c in token.text)
+    )
+
+
+def _without_lead_in(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
+    start = 0
+    while start < len(tokens):
+        token = tokens[start]
+        lower = token.lower_
+        thanked = lower == "you" and start > 0 and tokens[start - 1].lemma_.lower() == "thank"
+        if _is_filler(token) or lower in _OPENERS or token.dep_ == "intj" or thanked:
+            start += 1
+        else:
+            break
+    return tokens[start:]
+
+
+def _without_vocatives(tokens: tuple[Token, ...], names: frozenset[str]) -> tuple[Token, ...]:
+    """Drop a name the speaker addresses the listener by ("Mel, I…", "…, Jon!")."""
+
+    def vocative(token: Token) -> bool:
+        return token.pos_ == "PROPN" and (
+            token.lower_ in names or token.ent_type_ == "PERSON" or token.dep_ in ("npadvmod",)
+        )
+
+    start, end = 0, len(tokens)
+    while start < end and (vocative(tokens[start]) or tokens[start].is_punct):
+        if vocative(tokens[start]) and start + 1 < end and not tokens[start + 1].is_punct:
+            break  # "Jon went…": a subject, not a vocative
+        start += 1
+    while end > start and tokens[end - 1].is_punct:
+        end -= 1
+    if end - start >= 2 and vocative(tokens[end - 1]) and tokens[end - 2].text == ",":
+        end -= 2
+    return tokens[start:end]
+
+
+def _subject_of(verb: Token) -> Token | None:
+    for child in verb.children:
+        if child.dep_ in SUBJECTS:
+            return child
+    if verb.dep_ in ("conj", "xcomp", "advcl") and verb.head.i != verb.i:
+        return _subject_of(verb.head) if verb.dep_ == "conj" else None
+    return None
+
+
+def is_own_home(token: Token | None) -> bool:
+    """ "Home is now Edinburgh": the speaker's home, said without "my"."""
+    return (
+        token is not None
+        and token.lemma_.lower() == "home"
+        and token.dep_ in SUBJECTS
+        and not any(c.dep_ in ("poss", "det") for c in token.children)
+    )
+
+
+def _is_lets(token: Token) -> bool:
+    """ "us" in "let's" / "let us": an exhortation, not a statement about the speaker."""
+    return token.lower_ in ("us", "'s") and token.head.lemma_.lower() == "let"
+
+
+def _is_exhortation(tokens: tuple[Token, ...]) -> bool:
+    return tokens[0].lemma_.lower() == "let"
+
+
+def _is_imperative(tokens: tuple[Token, ...]) -> bool:
+    """A command: a bare verb with no subject of its own ("Keep it short", "Don't use emoji")."""
+    words = [t for t in tokens if not t.is_punct]
+    while words and words[0].lower_ in ("please", "just", "also", "and", "now", "pls", "plz"):
+        words = words[1:]
+    if not words:
+        return False
+    first = words[0]
+    if first.lower_ in ("gon", "wan", "gonna", "wanna", "gotta"):
+        return False  # "Gonna start a class": the speaker's plan, said without "I'm"
+    if first.lower_ in ("do", "don't") and len(words) > 1:
+        rest = [w for w in words[1:] if w.lower_ not in ("n't", "not")]
+        first = rest[0] if rest else first
+    return first.tag_ == "VB" and _subject_of(first) is None and first.dep_ in ("ROOT", "conj")
+
+
+def _is_request(tokens: tuple[Token, ...]) -> bool:
+    """ "Can you…", "Could you please…", "Would you…": a request put as a question."""
+    words = [t for t in tokens if not t.is_punct]
+    return (
+        len(words) >= 3
+        and words[0].lower_ in lexicon().request_markers
+        and words[1].lower_ in ("you", "u")
+    )
+
+
+def _wants_you_to(tokens: tuple[Token, ...]) -> bool:
+    """ "I want you to…", "I'd like you to…", "I need you to…", "I prefer you…"."""
+    for token in tokens:
+        if token.lower_ in ("you", "u") and token.dep_ in ("nsubj", "dobj", "ccomp"):
+            head = token.head
+            wanting = head if head.lemma_.lower() in ("want", "like", "need", "prefer") else None
+            if wanting is None and head.head.lemma_.lower() in ("want", "like", "need", "prefer"):
+                wanting = head.head
+            if wanting is not None and any(
+                c.lower_ in FIRST_SINGULAR for c in wanting.children if c.dep_ in SUBJECTS
+            ):
+                return True
+    return False
+
+
+def _about_answering(tokens: tuple[Token, ...]) -> bool:
+    words = lexicon()
+    for token in tokens:
+        lemma = token.lemma_.lower()
+        if token.pos_ in ("NOUN", "PROPN") and lemma in words.communication_nouns:
+            return True
+        if lemma in words.communication_adjectives and (
+            token.head.lemma_.lower() in words.communication_verbs | words.communication_nouns
+        ):
+            return True  # "keep it concise", "short answers" (the tagger may call it a verb)
+        if token.pos_ == "VERB" and lemma in _ANSWERING_VERBS:
+            return True
+    return False
+
+
+def _is_inverted_question(tokens: tuple[Token, ...]) -> bool:
+    """ "Did you go…", "Have you ever…", "What's up" — a question without its mark."""
+    words = [t for t in tokens if not t.is_punct]
+    if len(words) < 2:
+        return False
+    first, second = words[0], words[1]
+    if first.tag_ in ("WP", "WRB", "WDT") and first.dep_ != "mark":
+        return True
+    return first.pos_ == "AUX" and first.i < first.head.i and second.lower_ in SECOND_PERSON
+
+
+def _has_first_person_clause(tokens: tuple[Token, ...]) -> bool:
+    return any(t.lower_ in FIRST_SINGULAR and t.dep_ in SUBJECTS for t in tokens)
+
+
+def _starts_like_a_verb(tokens: tuple[Token, ...]) -> bool:
+    """A subjectless chat sentence about the speaker: "Went camping", "Just got back from…",
+    "Loving the new job", "Been painting a lot". The base form ("Keep it") is a command."""
+    words = [t for t in tokens if not t.is_punct]
+    while words and words[0].lower_ in ("just", "finally", "recently", "also", "still", "really"):
+        words = words[1:]
+    if not words:
+        return False
+    first = words[0]
+    if first.lower_ in ("gon", "gonna", "wan", "wanna"):
+        return True
+    if first.tag_ in ("VBD", "VBN", "VBG") and first.dep_ not in ("amod", "compound", "aux"):
+        return True
+    return is_past_form(first.lower_)
+
+
+def is_past_form(word: str) -> bool:
+    """True for a past tense or participle the tagger missed (it reads "Went" as a name)."""
+    lemmas = getLemma(word, upos="VERB")
+    return any(
+        word in (getInflection(lemma, tag="VBD") or ()) + (getInflection(lemma, tag="VBN") or ())
+        for lemma in lemmas
+        if lemma != word
+    )

@@ -1,0 +1,280 @@
+"""Traits: durable beliefs above single statements, aggregated over many occasions.
+
+A person who mentions pottery on four different days is into pottery, whatever each sentence
+said; one who speaks of "my husband John" has a husband called John. Traits are what a perceptive
+friend would say after many conversations. Each is an ordinary belief (so it can be confirmed,
+rejected, retrieved and explained) whose ``frame.trait`` names what it aggregates, whose evidence
+is every observation behind its sources, and whose confidence comes from those occasions.
+
+Kinds of traits (``draft_traits``):
+- **interests**: something the person says they like or does for its own sake (the extractor's
+  ``frame.interests``), shown on ``MIN_OCCASIONS`` or more days; "<name> is into <topic>";
+- **people**: a relative or friend named in their statements ("my husband John");
+- **pets**: an animal of theirs, with its name when given ("our dog Max").
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from selfmodel.domain import (
+    Belief,
+    BeliefEventType,
+    BeliefFrame,
+    BeliefKind,
+    BeliefOrigin,
+    BeliefStatus,
+    Evidence,
+    EvidenceStance,
+    Occasion,
+    new_id,
+)
+from selfmodel.domain.time import utcnow
+from selfmodel.embedding import Embedder
+from selfmodel.revision.confidence import (
+    USER_ORIGINS,
+    confidence,
+    evidence_logit,
+    latest,
+    masses,
+    support_occasions,
+    with_evidence,
+)
+from selfmodel.revision.history import record_event
+from selfmodel.storage import BeliefFilter, Store
+
+# An interest becomes a trait once it shows on this many different days, in this many different
+# statements (one statement said twice is already its own belief).
+MIN_OCCASIONS = 2
+MIN_SOURCES = 2
+# Each occasion behind a trait counts as this many statement units: a mention is weaker evidence
+# of an interest than a statement of it.
+UNITS_PER_OCCASION = 0.8
+BELIEF_VECTORS = "belief"
+
+
+@dataclass(frozen=True)
+class TraitDraft:
+    key: str
+    statement: str
+    kind: BeliefKind
+    sources: tuple[Belief, ...]
+
+
+def draft_traits(beliefs: Sequence[Belief], name: str) -> list[TraitDraft]:
+    """The traits ``beliefs`` (the person's active statements) support, by key."""
+    statements = [
+        b
+        for b in beliefs
+        if b.frame.trait is None and not b.frame.negated and b.frame.domain is None
+    ]
+    drafts: list[TraitDraft] = []
+    by_topic: dict[str, list[Belief]] = defaultdict(list)
+    named: set[str] = set()
+    for belief in statements:
+        for related in belief.frame.related:
+            if related.name:
+                named.add(related.name.lower())
+        for interest in belief.frame.interests:
+            by_topic[interest].append(belief)
+    for topic, sources in sorted(by_topic.items()):
+        days = {o.day for b in sources for o in b.occasions if o.support > 0}
+        if topic in named or len(days) < MIN_OCCASIONS or len(sources) < MIN_SOURCES:
+            continue
+        drafts.append(
+            TraitDraft(
+                key=f"interest:{topic}",
+                statement=f"{name} is into {topic}",
+                kind=BeliefKind.PREFERENCE,
+                sources=tuple(sources),
+            )
+        )
+    drafts.extend(_people_and_pets(statements, name))
+    return drafts
+
+
+def _people_and_pets(beliefs: Sequence[Belief], name: str) -> list[TraitDraft]:
+    found: dict[str, tuple[str, list[Belief]]] = {}
+    for belief in beliefs:
+        for related in belief.frame.related:
+            if related.relation == "pet":
+                species = related.species or "pet"
+                if related.name:
+                    key = f"pet:{species}:{related.name.lower()}"
+                    text = f"{name} has a {species} named {related.name}"
+                else:
+                    key = f"pet:{species}"
+                    text = f"{name} has a {species}" if species != "pet" else f"{name} has a pet"
+            elif related.name:
+                key = f"person:{related.relation}:{related.name.lower()}"
+                text = f"{name}'s {related.relation} is {related.name}"
+            else:
+                continue  # "my friends" on its own says little; named people are traits
+            found.setdefault(key, (text, []))[1].append(belief)
+    # A pet known by name makes "has a dog" (said of the same species) redundant, and an unnamed
+    # pet mentioned in one statement is that statement already.
+    named_species = {k.split(":")[1] for k in found if k.startswith("pet:") and k.count(":") == 2}
+    return [
+        TraitDraft(key, text, BeliefKind.RELATIONSHIP, tuple(sources))
+        for key, (text, sources) in sorted(found.items())
+        if key.count(":") == 2
+        or (key.split(":")[1] not in named_species and len({b.id for b in sources}) >= MIN_SOURCES)
+    ]
+
+
+class Traits:
+    """Keeps a user's trait beliefs in step with their statements (inside a transaction)."""
+
+    def __init__(self, store: Store, embedder: Embedder) -> None:
+        self.store = store
+        self.embedder = embedder
+
+    def refresh(self, workspace_id: str, user_id: str, name: str) -> list[str]:
+        """Create or update the user's traits; returns the ids of traits that changed."""
+        beliefs = self.store.list_beliefs(
+            workspace_id,
+            BeliefFilter(
+                user_ids=(user_id,),
+                statuses=(BeliefStatus.ACTIVE, BeliefStatus.REJECTED, BeliefStatus.DECAYED),
+            ),
+        )
+        existing = {b.frame.trait: b for b in beliefs if b.frame.trait is not None}
+        active = [b for b in beliefs if b.status is BeliefStatus.ACTIVE and b.frame.trait is None]
+        drafts = draft_traits(active, name)
+        if not drafts:
+            return []
+        evidence = self._supporting_evidence(workspace_id, drafts)
+        new = [d for d in drafts if d.key not in existing]
+        vectors = (
+            dict(
+                zip(
+                    [d.key for d in new],
+                    self.embedder.embed([d.statement for d in new]),
+                    strict=True,
+                )
+            )
+            if new
+            else {}
+        )
+        changed = []
+        for draft in drafts:
+            links = [e for b in draft.sources for e in evidence.get(b.id, [])]
+            occasions: tuple[Occasion, ...] = ()
+            for link in links:
+                occasions = with_evidence(occasions, link[1], support=UNITS_PER_OCCASION)
+            trait = existing.get(draft.key)
+            if trait is None:
+                trait = self._create(workspace_id, user_id, draft, occasions, vectors[draft.key])
+                changed.append(trait.id)
+            elif trait.status is not BeliefStatus.REJECTED and trait.occasions != occasions:
+                trait = self._update(trait, occasions)
+                changed.append(trait.id)
+            for e, _ in links:
+                self.store.add_evidence(
+                    workspace_id,
+                    user_id,
+                    e.model_copy(update={"belief_id": trait.id, "created_at": utcnow()}),
+                )
+        return changed
+
+    def _supporting_evidence(
+        self, workspace_id: str, drafts: Sequence[TraitDraft]
+    ) -> dict[str, list[tuple[Evidence, datetime]]]:
+        source_ids = sorted({b.id for d in drafts for b in d.sources})
+        links = [
+            e
+            for e in self.store.list_evidence(workspace_id, source_ids)
+            if e.stance is EvidenceStance.SUPPORTS
+        ]
+        when = {
+            o.id: o.occurred_at
+            for o in self.store.get_observations(workspace_id, [e.observation_id for e in links])
+        }
+        out: dict[str, list[tuple[Evidence, datetime]]] = defaultdict(list)
+        for e in links:
+            if e.observation_id in when:
+                out[e.belief_id].append((e, when[e.observation_id]))
+        return out
+
+    def _create(
+        self,
+        workspace_id: str,
+        user_id: str,
+        draft: TraitDraft,
+        occasions: tuple[Occasion, ...],
+        vector: np.ndarray,
+    ) -> Belief:
+        now = utcnow()
+        first = min((o.at for o in occasions), default=now)
+        support, against = masses(occasions, draft.kind, latest(occasions) or now)
+        belief = Belief(
+            id=new_id("bel"),
+            workspace_id=workspace_id,
+            user_id=user_id,
+            statement=draft.statement,
+            kind=draft.kind,
+            confidence=confidence(occasions, draft.kind),
+            origin=BeliefOrigin.INFERRED,
+            status=BeliefStatus.ACTIVE,
+            valid_from=first,
+            evidence_logit=evidence_logit(support, against),
+            last_evidence_at=latest(occasions),
+            support_count=support_occasions(occasions),
+            frame=BeliefFrame(trait=draft.key, topics=_topics(draft)),
+            occasions=occasions,
+            created_at=now,
+            updated_at=now,
+        )
+        self.store.insert_belief(belief)
+        self.store.put_vectors(
+            workspace_id, user_id, BELIEF_VECTORS, self.embedder.name, [(belief.id, vector)]
+        )
+        record_event(
+            self.store,
+            belief,
+            BeliefEventType.CREATED,
+            cause="traits",
+            before=None,
+            after=belief.confidence,
+            details={"trait": draft.key, "sources": [b.id for b in draft.sources]},
+        )
+        return belief
+
+    def _update(self, trait: Belief, occasions: tuple[Occasion, ...]) -> Belief:
+        at = latest(occasions)
+        support, against = masses(occasions, trait.kind, at) if at else (0.0, 0.0)
+        updated = trait.model_copy(
+            update={
+                "occasions": occasions,
+                "confidence": (
+                    trait.confidence
+                    if trait.origin in USER_ORIGINS
+                    else confidence(occasions, trait.kind)
+                ),
+                "evidence_logit": evidence_logit(support, against),
+                "last_evidence_at": at,
+                "support_count": support_occasions(occasions),
+                "status": BeliefStatus.ACTIVE,
+                "updated_at": utcnow(),
+            }
+        )
+        self.store.update_belief(updated)
+        record_event(
+            self.store,
+            updated,
+            BeliefEventType.REINFORCED,
+            cause="traits",
+            before=trait.confidence,
+            after=updated.confidence,
+        )
+        return updated
+
+
+def _topics(draft: TraitDraft) -> tuple[str, ...]:
+    kind, _, rest = draft.key.partition(":")
+    return (rest.split(":")[0],) if kind == "interest" else ()
