@@ -170,4 +170,6 @@ def test_demo_command_runs_as_a_real_process(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "Self-model of maya" in proc.stdout
-    assert "What is known about maya" in proc.stdout
+    # "Hi! I'm Maya": the name is learnt from the self-introduction and used from then on.
+    assert "What is known about Maya" in proc.stdout
+    assert "prefers short, direct answers" in proc.stdout

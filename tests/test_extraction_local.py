@@ -274,10 +274,15 @@ def test_a_reported_change_is_marked_as_one_and_a_plain_denial_is_not() -> None:
 
 @pytest.mark.parametrize(
     "said",
-    ["I won't give up on my dreams.", "I can't wait to see the new studio.", "I never quit."],
+    [
+        "I won't give up on my pottery classes.",
+        "I can't wait to see the new dance studio in Leeds.",
+        "I never quit my violin lessons.",
+    ],
 )
 def test_persisting_and_eagerness_deny_nothing(said: str) -> None:
-    assert all(not c.frame.negated for c in extract(said))
+    candidates = extract(said)
+    assert candidates and all(not c.frame.negated for c in candidates)
 
 
 def test_plain_statements_contradict_nothing() -> None:
@@ -422,6 +427,8 @@ def test_a_statement_that_cannot_stand_on_its_own_is_no_belief() -> None:
         ("I'm a nurse.", Facet.OCCUPATION, "nurse"),
         ("I work as a data engineer at a bank.", Facet.OCCUPATION, "data engineer"),
         ("I just joined Stripe as a product manager.", Facet.OCCUPATION, "product manager"),
+        ("I just joined Stripe as a product manager.", Facet.EMPLOYER, "Stripe"),
+        ("I quit the night shifts, I work days at the clinic now.", Facet.EMPLOYER, "the clinic"),
         ("I'm vegetarian now.", Facet.DIET, "vegetarian"),
         ("I got married last year.", Facet.RELATIONSHIP_STATUS, "married"),
         ("My name is Priya.", Facet.NAME, "Priya"),
@@ -430,8 +437,8 @@ def test_a_statement_that_cannot_stand_on_its_own_is_no_belief() -> None:
 def test_single_valued_facets_are_recognised_whatever_the_wording(
     said: str, facet: Facet, value: str
 ) -> None:
-    frame = only(said).frame
-    assert (frame.facet, frame.value) == (facet, value)
+    frames = [c.frame for c in extract(said)]
+    assert (facet, value) in [(f.facet, f.value) for f in frames]
 
 
 def test_a_wish_to_move_moves_nothing_yet() -> None:

@@ -154,8 +154,8 @@ def test_the_block_never_exceeds_the_budget_by_the_real_token_count(
 
 def test_the_block_groups_items_and_states_dates(conversation: SelfModel) -> None:
     result = conversation.context("ana", "What does she drink?", budget_tokens=500, now=NOW)
-    assert result.text.startswith("What is known about ana:")
-    assert "2023]" in result.text  # every moment is dated
+    assert result.text.startswith("What is known about the user:")  # never the raw id
+    assert "since 2 March 2023" in result.text  # every line is dated
 
 
 def test_an_item_whose_evidence_is_already_in_the_block_is_penalised_as_a_repeat() -> None:
@@ -252,8 +252,8 @@ def test_assistant_turns_rank_below_the_users_own_words(sm: SelfModel) -> None:
         ],
     )
     result = sm.context("maya", "hiking", budget_tokens=400)
-    observations = [i for i in result.items if i.item_type == "observation"]
-    assert observations[0].text.startswith("Hiking in the hills")
+    # The user's words come first, as the belief read from them (which stands in for them).
+    assert "hills every Sunday" in result.items[0].text
     assistant = next(i for i in result.items if i.speaker == "assistant")
     assert assistant.signals["speaker_factor"] == 0.5
 
@@ -266,7 +266,7 @@ def test_a_block_without_moments_holds_only_beliefs(sm: SelfModel) -> None:
             {"content": "The trail was muddy today.", "occurred_at": "2023-05-02T10:00:00Z"},
         ],
     )
-    full = sm.context("maya", "What does she do outdoors?", now=NOW)
+    full = sm.context("maya", "What was the trail like outdoors?", now=NOW)
     beliefs_only = sm.context("maya", "What does she do outdoors?", now=NOW, moments=False)
     assert any(item.item_type == "observation" for item in full.items)
     assert beliefs_only.items and all(item.item_type == "belief" for item in beliefs_only.items)

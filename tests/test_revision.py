@@ -18,7 +18,12 @@ JULY = "2023-07-03T10:00:00Z"
 AUGUST = "2023-08-14T10:00:00Z"
 
 
+# Reads see the self-model as of a moment (default: now); these histories are from 2023.
+READ_AT = datetime(2023, 8, 14, 12, tzinfo=UTC)
+
+
 def about(sm: SelfModel, word: str, user: str = "tom", **kwargs: object) -> list[Belief]:
+    kwargs.setdefault("now", READ_AT)
     return [b for b in sm.beliefs(user, **kwargs) if word in b.statement]  # type: ignore[arg-type]
 
 
@@ -111,7 +116,8 @@ def test_living_in_one_city_and_working_in_another_is_no_contradiction(sm: SelfM
 
 def test_moods_fade_within_weeks_while_identities_barely_move(sm: SelfModel) -> None:
     sm.observe("tom", ["I'm exhausted today.", "I am a nurse."], at=JULY)
-    mood, nurse = one(sm, "exhausted"), one(sm, "nurse")
+    said = datetime(2023, 7, 3, 10, tzinfo=UTC)
+    mood, nurse = one(sm, "exhausted", now=said), one(sm, "nurse", now=said)
     later = datetime(2023, 9, 1, tzinfo=UTC)
     changed = {b.id: b for b in sm.decay("tom", now=later)}
     assert changed[mood.id].status == BeliefStatus.DECAYED
@@ -125,10 +131,10 @@ def test_moods_fade_within_weeks_while_identities_barely_move(sm: SelfModel) -> 
 
 def test_decay_moves_confidence_monotonically_toward_the_prior(sm: SelfModel) -> None:
     sm.observe("tom", "I'm planning a trip to Japan.", at=JULY)
-    plan = one(sm, "Japan")
+    start = datetime(2023, 7, 3, 10, tzinfo=UTC)
+    plan = one(sm, "Japan", now=start)
     prior = KIND_POLICIES[plan.kind].prior
     seen = [plan.confidence]
-    start = datetime(2023, 7, 3, 10, tzinfo=UTC)
     for days in (10, 30, 90, 400):
         for b in sm.decay("tom", now=start + timedelta(days=days)):
             seen.append(b.confidence)
@@ -152,7 +158,7 @@ def test_a_decayed_belief_said_again_is_revived_not_duplicated(sm: SelfModel) ->
 
 def test_a_confirmed_belief_never_decays(sm: SelfModel) -> None:
     sm.observe("tom", "I'm exhausted today.", at=JULY)
-    confirmed = sm.confirm(one(sm, "exhausted").id)
+    confirmed = sm.confirm(one(sm, "exhausted", now=datetime(2023, 7, 3, 10, tzinfo=UTC)).id)
     assert sm.decay("tom", now=datetime(2030, 1, 1, tzinfo=UTC)) == []
     assert one(sm, "exhausted").confidence == confirmed.confidence
 

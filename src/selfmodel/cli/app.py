@@ -69,7 +69,6 @@ def opened(db: str, workspace: str) -> Iterator[SelfModel]:
         yield sm
 
 
-
 def ingest_file(sm: SelfModel, path: Path) -> tuple[int, int, int]:
     """Ingest ``path`` with a progress bar. Returns (new observations, duplicates, beliefs made)."""
     batches = read_conversation_file(path)
@@ -146,7 +145,12 @@ def context_command(
     db: DbOption = DEFAULT_DB,
     workspace: WorkspaceOption = "default",
     also: Annotated[list[str] | None, typer.Option(help="More users in the same scope.")] = None,
-    budget: Annotated[int, typer.Option(help="Token budget of the block.")] = 800,
+    budget: Annotated[
+        int | None,
+        typer.Option(
+            help="Token budget of the block [default: SELFMODEL_DEFAULT_BUDGET_TOKENS, 300]."
+        ),
+    ] = None,
     limit: Annotated[int | None, typer.Option(help="At most this many items.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON.")] = False,
 ) -> None:

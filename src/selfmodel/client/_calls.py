@@ -139,6 +139,16 @@ def user(external_id: str) -> Call[User]:
     return Call("GET", f"/v1/users/{_seg(external_id)}", User.model_validate)
 
 
+def set_display_name(external_id: str, name: str | None) -> Call[User]:
+    return Call(
+        "PATCH",
+        f"/v1/users/{_seg(external_id)}",
+        User.model_validate,
+        json={"display_name": name},
+        write=True,
+    )
+
+
 def belief(belief_id: str) -> Call[BeliefDetail]:
     return Call("GET", f"/v1/beliefs/{_seg(belief_id)}", BeliefDetail.model_validate)
 

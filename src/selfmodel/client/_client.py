@@ -179,6 +179,9 @@ class Client:
     def user(self, external_id: str) -> User:
         return self._send(calls.user(external_id))
 
+    def set_display_name(self, user: str, name: str | None) -> User:
+        return self._send(calls.set_display_name(user, name))
+
     def belief(self, belief_id: str) -> BeliefDetail:
         return self._send(calls.belief(belief_id))
 
@@ -332,6 +335,9 @@ class AsyncClient:
 
     async def user(self, external_id: str) -> User:
         return await self._send(calls.user(external_id))
+
+    async def set_display_name(self, user: str, name: str | None) -> User:
+        return await self._send(calls.set_display_name(user, name))
 
     async def belief(self, belief_id: str) -> BeliefDetail:
         return await self._send(calls.belief(belief_id))

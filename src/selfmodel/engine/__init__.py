@@ -28,6 +28,7 @@ from selfmodel.engine.observing import IngestSummary
 from selfmodel.engine.reading import Reading
 from selfmodel.errors import WorkspaceNotFoundError
 from selfmodel.extraction import Extractor
+from selfmodel.extraction.language import Language
 from selfmodel.retrieval import Retriever, TokenCounter
 from selfmodel.revision import Reviser
 from selfmodel.revision.traits import Traits
@@ -52,7 +53,8 @@ class SelfModel(BackgroundWork, Reading, Corrections, MirrorFeatures):
         store = open_store(str(location or settings.db))
         try:
             embedder = embedder or embedder_from_settings(settings)
-            extractor = extractor or extractor_from_settings(settings)
+            language = Language(settings.spacy_model)
+            extractor = extractor or extractor_from_settings(settings, language)
             ws = store.get_or_create_workspace(workspace or settings.workspace)
         except BaseException:
             store.close()
@@ -62,7 +64,7 @@ class SelfModel(BackgroundWork, Reading, Corrections, MirrorFeatures):
             store=store,
             embedder=embedder,
             extractor=extractor,
-            retriever=Retriever(store, embedder, TokenCounter()),
+            retriever=Retriever(store, embedder, TokenCounter(), language=language),
             reviser=Reviser(store, embedder.name),
             traits=Traits(store, embedder),
         )

@@ -15,6 +15,7 @@ from selfmodel.errors import (
     UserNotFoundError,
 )
 from selfmodel.extraction import Extractor
+from selfmodel.extraction.language import Language
 from selfmodel.retrieval import Retriever
 from selfmodel.revision import Reviser
 from selfmodel.revision.history import record_event
@@ -25,12 +26,12 @@ MAX_USER_ID_CHARS = 200
 MAX_STATEMENT_CHARS = 1_000
 
 
-def extractor_from_settings(settings: Settings) -> Extractor:
-    """The extractor the settings ask for."""
+def extractor_from_settings(settings: Settings, language: Language | None = None) -> Extractor:
+    """The extractor the settings ask for (``language``: the parser it may share)."""
     if settings.extractor == "local":
         from selfmodel.extraction.local import LocalExtractor
 
-        return LocalExtractor()
+        return LocalExtractor(language or Language(settings.spacy_model))
     if not (settings.llm_base_url and settings.llm_model):
         raise ConfigurationError("the llm extractor needs SELFMODEL_LLM_BASE_URL and _LLM_MODEL")
     from selfmodel.extraction.llm import LLMExtractor

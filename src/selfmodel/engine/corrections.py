@@ -11,6 +11,7 @@ from selfmodel.domain import (
     BeliefKind,
     BeliefOrigin,
     BeliefStatus,
+    User,
     new_id,
 )
 from selfmodel.domain.time import to_utc, utcnow
@@ -20,6 +21,7 @@ from selfmodel.engine.base import (
     parse_enum,
 )
 from selfmodel.engine.observing import person_names, statement_vectors
+from selfmodel.errors import InvalidInputError
 from selfmodel.privacy import PiiPolicy
 from selfmodel.revision.confidence import (
     USER_CONFIRMED_CONFIDENCE,
@@ -29,6 +31,8 @@ from selfmodel.revision.confidence import (
 )
 from selfmodel.revision.reviser import BELIEF_VECTORS
 from selfmodel.storage import BeliefFilter, DeletedCounts
+
+MAX_DISPLAY_NAME_CHARS = 100
 
 
 class Corrections(EngineBase):
@@ -156,6 +160,24 @@ class Corrections(EngineBase):
                 updated, event, belief.confidence, updated.confidence, cause="user", details=details
             )
         self._c.retriever.invalidate(self.workspace.id, belief.user_id)
+        return updated
+
+    def set_display_name(self, user: str, name: str | None) -> User:
+        """How statements, blocks and the Mirror name ``user`` (None: a neutral "the user").
+
+        Statements written before keep the name they were written with.
+        """
+        if name is not None:
+            if not isinstance(name, str) or not name.strip():
+                raise InvalidInputError("display_name must be a non-empty string or null")
+            name = " ".join(name.split())
+            if len(name) > MAX_DISPLAY_NAME_CHARS:
+                raise InvalidInputError(
+                    f"display_name is longer than {MAX_DISPLAY_NAME_CHARS} characters"
+                )
+        u = self.user(user)
+        updated = self._c.store.set_display_name(self.workspace.id, u.id, name)
+        self._c.retriever.invalidate(self.workspace.id, u.id)
         return updated
 
     # -- time --------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from datetime import datetime
 import numpy as np
 
 from selfmodel.domain import (
+    Facet,
     Job,
     JobKind,
     Observation,
@@ -290,6 +291,12 @@ class Observing(EngineBase):
             {o.id: o for o in prepared.observations},
             prepared.statement_vectors,
         )
+        introduced = next(
+            (c.frame.value for c in prepared.candidates if c.frame.facet is Facet.NAME), None
+        )
+        if introduced and not user.display_name:
+            # "Hi, I'm Maya": the person told us their name; statements use it from now on.
+            user = self._c.store.set_display_name(user.workspace_id, user.id, introduced)
         if outcome.created or outcome.reinforced:
             name = user.display_name or next(
                 (o.speaker for o in reversed(prepared.observations) if o.speaker), NEUTRAL_SUBJECT

@@ -14,9 +14,11 @@ from selfmodel.domain import (
     BeliefStatus,
     ContextResult,
     EvidenceDetail,
+    EvidenceStance,
     new_id,
 )
-from selfmodel.domain.time import utcnow
+from selfmodel.domain.profile import Conflict, Profile
+from selfmodel.domain.time import to_utc, utcnow
 from selfmodel.engine.base import (
     EngineBase,
     parse_enum,
@@ -26,6 +28,8 @@ from selfmodel.errors import (
     TraceNotFoundError,
 )
 from selfmodel.retrieval import Scope
+from selfmodel.revision.confidence import as_of
+from selfmodel.revision.profile import build_profile
 from selfmodel.storage import BeliefFilter, TraceRecord
 
 
@@ -42,16 +46,22 @@ class Reading(EngineBase):
         context: str | None = None,
         min_confidence: float | None = None,
         limit: int | None = None,
+        now: datetime | None = None,
     ) -> list[Belief]:
-        """The user's beliefs, newest first. ``status=None`` means every status."""
+        """The user's beliefs, newest first, as of ``now`` (default: the present).
+
+        Confidence and status are what they are at that moment: a belief whose evidence has
+        faded reads as ``decayed`` without anything having to run (docs/confidence.md).
+        ``status=None`` means every status.
+        """
         u = self.user(user)
-        statuses: tuple[BeliefStatus, ...]
+        wanted: tuple[BeliefStatus, ...]
         if status is None:
-            statuses = ()
+            wanted = ()
         elif isinstance(status, (str, BeliefStatus)):
-            statuses = (parse_enum(BeliefStatus, status, "status"),)
+            wanted = (parse_enum(BeliefStatus, status, "status"),)
         else:
-            statuses = tuple(parse_enum(BeliefStatus, s, "status") for s in status)
+            wanted = tuple(parse_enum(BeliefStatus, s, "status") for s in status)
         ctx_id = None
         if context is not None:
             ctx = self._c.store.get_context(self.workspace.id, context)
@@ -60,17 +70,56 @@ class Reading(EngineBase):
             ctx_id = ctx.id
         if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
             raise InvalidInputError("min_confidence must be within [0, 1]")
-        return self._c.store.list_beliefs(
-            self.workspace.id,
-            BeliefFilter(
-                user_ids=(u.id,),
-                statuses=statuses,
-                kinds=(parse_enum(BeliefKind, kind, "kind"),) if kind is not None else (),
-                context_id=ctx_id,
-                min_confidence=min_confidence,
-                limit=limit,
-            ),
+        # Active and decayed are read together: which one a belief is depends on the moment.
+        read = set(wanted)
+        if read & {BeliefStatus.ACTIVE, BeliefStatus.DECAYED}:
+            read |= {BeliefStatus.ACTIVE, BeliefStatus.DECAYED}
+        moment = to_utc(now) if now else utcnow()
+        found = [
+            as_of(b, moment)
+            for b in self._c.store.list_beliefs(
+                self.workspace.id,
+                BeliefFilter(
+                    user_ids=(u.id,),
+                    statuses=tuple(sorted(read)),
+                    kinds=(parse_enum(BeliefKind, kind, "kind"),) if kind is not None else (),
+                    context_id=ctx_id,
+                ),
+            )
+        ]
+        found = [
+            b
+            for b in found
+            if (not wanted or b.status in wanted)
+            and (min_confidence is None or b.confidence >= min_confidence)
+        ]
+        return found[:limit] if limit is not None else found
+
+    def profile(self, user: str, *, now: datetime | None = None) -> Profile:
+        """The layer above single beliefs: current facets and what they replaced, people, pets,
+        interests, likes, values, goals, how to answer, and open conflicts (as of ``now``)."""
+        u = self.user(user)
+        moment = to_utc(now) if now else utcnow()
+        beliefs = self._c.store.list_beliefs(
+            self.workspace.id, BeliefFilter(user_ids=(u.id,), statuses=())
         )
+        return build_profile(u, beliefs, self._supporters(beliefs), moment)
+
+    def conflicts(self, user: str, *, now: datetime | None = None) -> list[Conflict]:
+        """Active beliefs that deny each other: questions for the user, not two truths."""
+        return self.profile(user, now=now).conflicts
+
+    def _supporters(self, beliefs: Sequence[Belief]) -> dict[str, set[str]]:
+        """Observation id -> the beliefs it supports (only for observations some belief
+        disputes: what conflicts are made of)."""
+        disputed = {o for b in beliefs for o in b.metadata.get("conflicting_observations", [])}
+        if not disputed:
+            return {}
+        out: dict[str, set[str]] = {}
+        for e in self._c.store.list_evidence(self.workspace.id, [b.id for b in beliefs]):
+            if e.stance is EvidenceStance.SUPPORTS and e.observation_id in disputed:
+                out.setdefault(e.observation_id, set()).add(e.belief_id)
+        return out
 
     def belief(self, belief_id: str) -> BeliefDetail:
         """A belief with its evidence (and the observations quoted) and its full history."""

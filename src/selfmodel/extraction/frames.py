@@ -64,6 +64,9 @@ class Assertion:
     # "I'm flying to Lisbon on Friday": the present progressive, English's way to state an
     # arrangement, so an ambiguous date ("on Friday", "in May") lies ahead.
     progressive: bool = False
+    # Further facets the sentence sets ("I joined Stripe as a product manager": the employer
+    # beside the occupation); each becomes a belief of its own.
+    extra_facets: list[tuple[Facet, str]] = field(default_factory=list)
 
 
 def read_assertion(tokens: Sequence[Token], *, subjectless: bool) -> Assertion:
@@ -73,7 +76,12 @@ def read_assertion(tokens: Sequence[Token], *, subjectless: bool) -> Assertion:
     negation = _negation(words, main)
     kind = _kind(words, main, subjectless=subjectless)
     strength = _strength(words, main)
-    facet, value = _facet(words, main)
+    found_facets = facets(words, main)
+    # Only a facet of the main clause is the sentence's own (its negation applies to it); the
+    # others are stated beside it ("I don't eat meat, I've been vegetarian for years").
+    own = [(f, v) for f, v, in_main in found_facets if in_main]
+    beside = [(f, v) for f, v, in_main in found_facets if not in_main]
+    facet, value = own[0] if own else (None, None)
     if facet is Facet.RELATIONSHIP_STATUS or facet is Facet.NAME:
         kind = BeliefKind.RELATIONSHIP if facet is Facet.RELATIONSHIP_STATUS else kind
     if facet is Facet.OCCUPATION or facet is Facet.DIET:
@@ -87,6 +95,7 @@ def read_assertion(tokens: Sequence[Token], *, subjectless: bool) -> Assertion:
     people_and_pets = related(words)
     if kind in (BeliefKind.FACT, BeliefKind.EXPERTISE) and people_and_pets:
         kind = BeliefKind.RELATIONSHIP
+    extra_facets = [] if negated_facet_blocked(kind) else [*own[1:], *beside]
     negated = negation.negated
     change = negation.change or (
         facet is not None and any(t.lower_ in lexicon().shift_markers for t in words)
@@ -95,7 +104,12 @@ def read_assertion(tokens: Sequence[Token], *, subjectless: bool) -> Assertion:
         kind = BeliefKind.FACT  # "I moved to Leeds" is where they live now
     subject_is_speaker = subjectless or (main is not None and _is_first_person_subject(main))
     stated = strength == 1.0 and kind in STATED_KINDS and subject_is_speaker and not subjectless
+    communication = kind is BeliefKind.PREFERENCE and any(
+        t.lemma_.lower() in lexicon().communication_nouns and t.dep_ in ("dobj", "pobj", "attr")
+        for t in words
+    )  # "I prefer short, direct answers": how they want to be answered
     frame = BeliefFrame(
+        domain="communication" if communication else None,
         negated=negated,
         change=change,
         facet=facet,
@@ -112,6 +126,7 @@ def read_assertion(tokens: Sequence[Token], *, subjectless: bool) -> Assertion:
         claim_drop=negation.drop,
         claim_replace=negation.replace,
         claim_object=negation.object_text,
+        extra_facets=extra_facets if not negation.negated else beside,
         progressive=main is not None
         and main.tag_ == "VBG"
         and any(c.lemma_ == "be" and c.tag_ in ("VBP", "VBZ") for c in main.children),
@@ -148,13 +163,14 @@ def _negation(words: Sequence[Token], main: Token | None) -> _Negation:
     if main is None:
         return found
     words_lex = lexicon()
+    persists = _persists(main)
     for token in words:
         lower = token.lower_
-        if token.dep_ == "neg" and token.head in (main, *main.children):
+        if token.dep_ == "neg" and token.head == main and not persists:
             found.negated = True
             found.drop.add(token.i)
             _undo_do_support(token.head, found)
-        elif lower == "never" and token.head == main:
+        elif lower == "never" and token.head == main and not persists:
             found.negated = True
             found.drop.add(token.i)
         elif lower == "longer" and token.i > 0 and token.nbor(-1).lower_ == "no":
@@ -175,7 +191,7 @@ def _negation(words: Sequence[Token], main: Token | None) -> _Negation:
     )
     if lemma in ("go", "give", "cut") and not (wanted and wanted & particles):
         is_change_verb = False
-    if is_change_verb and _is_first_person_subject(main) and not found.negated:
+    if is_change_verb and _is_first_person_subject(main) and not found.negated and not persists:
         gerund = next(
             (c for c in main.children if c.dep_ in ("xcomp", "dobj") and _is_gerund(c)), None
         )
@@ -187,6 +203,15 @@ def _negation(words: Sequence[Token], main: Token | None) -> _Negation:
                 found.gerund_change = True
             elif obj is not None and obj.lemma_.lower() not in lexicon().generic_nouns | {"habit"}:
                 found.object_text = _phrase(obj)
+    if found.negated:
+        # The claim denied is the main clause's: "I don't eat meat, I've been vegetarian for
+        # years" denies "eats meat", not the clause beside it.
+        own = {t.i for t in main.subtree}
+        for clause in main.children:
+            if clause.dep_ == "conj" and any(c.dep_ in SUBJECTS for c in clause.children):
+                own -= {t.i for t in clause.subtree}
+                own -= {c.i for c in main.children if c.dep_ in ("cc", "punct") and c.i < clause.i}
+        found.drop |= {t.i for t in words if t.i not in own}
     if main.lower_ == "used" and any(c.tag_ == "VB" for c in main.children):
         # "I used to love running": that was then, so it no longer holds.
         verb = next(c for c in main.children if c.tag_ == "VB")
@@ -199,6 +224,9 @@ def _persists(main: Token) -> bool:
     """ "I won't give up", "never quit", "can't wait": a denied ending or an eager wait is no
     denial of anything about the person."""
     lemma = main.lemma_.lower()
+    denied = any(c.dep_ == "neg" or c.lower_ == "never" for c in main.children)
+    if not denied:
+        return False
     if lemma == "wait":
         return True
     particles = {c.lower_ for c in main.children if c.dep_ == "prt"}
@@ -317,6 +345,11 @@ def _kind(words: Sequence[Token], main: Token | None, *, subjectless: bool) -> B
     return BeliefKind.FACT
 
 
+def negated_facet_blocked(kind: BeliefKind) -> bool:
+    """Plans and goals set no facet yet ("I want to move to Lisbon")."""
+    return kind in (BeliefKind.PLAN, BeliefKind.GOAL)
+
+
 def _per_period(token: Token) -> bool:
     """ "a pack a day", "twice a week", "per month": a rate, so a habit ("a few days ago" is
     not)."""
@@ -408,45 +441,53 @@ def _strength(words: Sequence[Token], main: Token | None) -> float:
 
 
 # -- facets ------------------------------------------------------------------------------------
-def _facet(words: Sequence[Token], main: Token | None) -> tuple[Facet | None, str | None]:
-    """The single-valued attribute the sentence sets, and its value."""
+def facets(words: Sequence[Token], main: Token | None) -> list[tuple[Facet, str, bool]]:
+    """The single-valued attributes the sentence sets, with their values and whether the main
+    clause sets them: "I quit the night shifts, I work days at the clinic now" sets where they
+    work in its second clause."""
     if main is None:
-        return None, None
+        return []
+    verbs = [main] + [
+        t for t in words if t.pos_ in ("VERB", "AUX") and t != main and _is_first_person_subject(t)
+    ]
+    found: dict[Facet, tuple[str, bool]] = {}
+    for verb in verbs:
+        clause = words if verb == main else [t for t in words if t in set(verb.subtree)]
+        for facet, value in _facets_of(clause, verb):
+            found.setdefault(facet, (value, verb == main))
+    return [(facet, value, in_main) for facet, (value, in_main) in found.items()]
+
+
+def _facets_of(words: Sequence[Token], main: Token) -> list[tuple[Facet, str]]:
+    """The facets one clause (its verb ``main``) sets."""
     w = lexicon()
     lemma = main.lemma_.lower()
     speaker = _is_first_person_subject(main) or not any(c.dep_ in SUBJECTS for c in main.children)
     name = _name(words, main)
     if name:
-        return Facet.NAME, name
+        return [(Facet.NAME, name)]
     home = next((t for t in words if t.lemma_.lower() == "home" and t.dep_ in SUBJECTS), None)
     if home is not None and (_owned(home) or not any(c.dep_ == "poss" for c in home.children)):
         place = _place(home.head)
         if place:
-            return Facet.RESIDENCE, place
+            return [(Facet.RESIDENCE, place)]
     if not speaker:
-        return None, None
-    if lemma in w.facet_verbs["residence"] or (
-        lemma == "be"
-        and _has_prep(main, "in")
-        and any(c.lower_ in ("based",) for c in main.children)
-    ):
+        return []
+    found: list[tuple[Facet, str]] = []
+    if lemma in w.facet_verbs["residence"] or lemma == "base" or main.lower_ == "based":
         place = _place(main)
         if place:
-            return Facet.RESIDENCE, place
-    if lemma == "base" or main.lower_ == "based":
-        place = _place(main)
-        if place:
-            return Facet.RESIDENCE, place
+            found.append((Facet.RESIDENCE, place))
     occupation = _occupation(main)
     if occupation:
-        return Facet.OCCUPATION, occupation
+        found.append((Facet.OCCUPATION, occupation))
     if lemma in w.facet_verbs["employer"]:
         employer = _employer(main)
         if employer:
-            return Facet.EMPLOYER, employer
+            found.append((Facet.EMPLOYER, employer))
     status = _relationship_status(words, main)
     if status:
-        return Facet.RELATIONSHIP_STATUS, status
+        found.append((Facet.RELATIONSHIP_STATUS, status))
     diet = next(
         (
             t.lower_
@@ -460,8 +501,8 @@ def _facet(words: Sequence[Token], main: Token | None) -> tuple[Facet | None, st
     if diet is None and lemma in ("be", "go", "become", "turn", "stay"):
         diet = next((t.lower_ for t in words if t.lower_ in w.diets), None)
     if diet:
-        return Facet.DIET, diet
-    return None, None
+        found.append((Facet.DIET, diet))
+    return found
 
 
 def _name(words: Sequence[Token], main: Token) -> str | None:
@@ -501,10 +542,18 @@ def _employer(verb: Token) -> str | None:
     for child in verb.children:
         if child.dep_ == "prep" and child.lower_ in ("at", "for", "with"):
             for obj in child.children:
-                if obj.dep_ == "pobj" and (
-                    obj.pos_ == "PROPN" or obj.ent_type_ in _ORGANISATION_ENTITIES
-                ):
+                if obj.dep_ != "pobj":
+                    continue
+                if obj.pos_ == "PROPN" or obj.ent_type_ in _ORGANISATION_ENTITIES:
                     return _proper(obj)
+                if (
+                    verb.lemma_.lower() == "work"
+                    and obj.pos_ == "NOUN"
+                    and obj.lemma_.lower() not in lexicon().generic_nouns | {"home", "moment"}
+                    and any(c.dep_ in ("det", "poss", "compound") for c in obj.children)
+                ):
+                    # "at the clinic", "for a bank", "at the children's hospital"
+                    return "".join(t.text_with_ws for t in obj.subtree).strip()
         if verb.lemma_.lower() == "join" and child.dep_ == "dobj" and child.pos_ == "PROPN":
             return _proper(child)
     return None

@@ -20,6 +20,7 @@ class Lexicon:
     small_talk: frozenset[str]
     light_verbs: frozenset[str]
     evaluative_adjectives: frozenset[str]
+    judgements: frozenset[str]
     generic_nouns: frozenset[str]
     liking_verbs: frozenset[str]
     disliking_verbs: frozenset[str]
@@ -69,6 +70,7 @@ def lexicon() -> Lexicon:
         small_talk=_set(raw["small_talk"]),
         light_verbs=_set(raw["light_verbs"]),
         evaluative_adjectives=_set(raw["evaluative_adjectives"]),
+        judgements=_set(raw["judgements"]),
         generic_nouns=_set(raw["generic_nouns"]),
         liking_verbs=_set(raw["preference_verbs"]["positive"]),
         disliking_verbs=_set(raw["preference_verbs"]["negative"]),

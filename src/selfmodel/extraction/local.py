@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time
 
 from spacy.tokens import Doc, Span, Token
 
-from selfmodel.domain import BeliefFrame, BeliefKind, BeliefOrigin, Observation, Role
+from selfmodel.domain import BeliefFrame, BeliefKind, BeliefOrigin, Facet, Observation, Role
 from selfmodel.extraction import choices, referents, speech, wording
 from selfmodel.extraction.base import CandidateBelief, ExtractionRequest, Extractor
 from selfmodel.extraction.dates import find_relative_dates, rewrite_relative_dates
@@ -59,6 +59,22 @@ OPINION_PENALTY = 1
 # something the speaker said.
 _SHARED_PHOTO = re.compile(r"\s*\[shares a photo:[^\]]*\]\s*$")
 
+# How a facet a sentence sets beside its main point is stated as a belief of its own.
+FACET_STATEMENTS = {
+    Facet.RESIDENCE: "{name} lives in {value}",
+    Facet.EMPLOYER: "{name} works at {value}",
+    Facet.OCCUPATION: "{name} works as {value}",
+    Facet.DIET: "{name} is {value}",
+    Facet.RELATIONSHIP_STATUS: "{name} is {value}",
+}
+FACET_KINDS = {
+    Facet.RESIDENCE: BeliefKind.FACT,
+    Facet.EMPLOYER: BeliefKind.FACT,
+    Facet.OCCUPATION: BeliefKind.IDENTITY,
+    Facet.DIET: BeliefKind.IDENTITY,
+    Facet.RELATIONSHIP_STATUS: BeliefKind.RELATIONSHIP,
+}
+
 # Sentence boundaries for ``split_sentences`` (used by baselines that keep sentences verbatim).
 _BOUNDARY = re.compile(r"[.!?…]+[\"')\]]*(?=\s|$)|\n+|[\U0001F300-\U0001FAFF\u2600-\u27BF]+")
 _ABBREVIATIONS = frozenset(
@@ -89,6 +105,7 @@ class _Draft:
     contradicts: str | None = None
     valid_from: datetime | None = None
     content: int = 0  # content words: how much it says
+    also: list[_Draft] = field(default_factory=list)  # further facets the sentence set
 
 
 class LocalExtractor(Extractor):
@@ -132,6 +149,7 @@ class LocalExtractor(Extractor):
         ) | {e.text.lower() for e in doc.ents if e.label_ == "PERSON"}
         listener = _listener(doc, before, subject)
         instructions: list[_Draft] = []
+        separate: list[_Draft] = []
         drafts: list[_Draft] = []
         last_kept: Span | None = None
         sentences = list(doc.sents)
@@ -151,7 +169,12 @@ class LocalExtractor(Extractor):
             if draft is None:
                 last_kept = None
                 continue
-            if joins and drafts:
+            separate.extend(draft.also)
+            if draft.frame.facet is not None or draft.frame.domain is not None:
+                # A facet ("I moved to Leeds") or a way to be answered stays a belief of its
+                # own, so what it sets is not blurred by the sentences around it.
+                separate.append(draft)
+            elif joins and drafts:
                 drafts[-1] = _joined(drafts[-1], draft)
             else:
                 drafts.append(draft)
@@ -164,7 +187,7 @@ class LocalExtractor(Extractor):
             for i in kept[1:]:
                 merged = _joined(merged, drafts[i])
             drafts = [merged]
-        for draft in [*instructions, *drafts]:
+        for draft in [*instructions, *separate, *drafts]:
             yield self._candidate(observation, draft)
 
     def _opinion(
@@ -187,6 +210,8 @@ class LocalExtractor(Extractor):
             return None  # about a third person: not this person's self-model
         if any(t.lower_ in speech.SECOND_PERSON for t in words) and listener is None:
             return None
+        if not any(_judges(t) for t in words):
+            return None  # a description of the world ("the trail was muddy") is no view
         content = _content_words(words)
         if content < MIN_CONTENT_WORDS_OTHER + (0 if second else 1):
             return None
@@ -232,18 +257,22 @@ class LocalExtractor(Extractor):
         joins = False
         anchors = 0
         for pronoun in referents.referring_pronouns(tokens):
-            if subjectless:
-                break
             found = referents.resolve(pronoun, earlier, [d for _, d in before])
             if found is None:
-                return None, False  # cannot stand on its own
+                # What "it" means is nowhere to be found: a clause beside the main one goes
+                # ("Went hiking and it was gorgeous" keeps the hike); a main clause cannot stand.
+                reduced = _without_clause_of(tokens, pronoun)
+                if reduced is None:
+                    return None, False
+                tokens = reduced
+                continue
             anchors += 1
+            if found.same_sentence:
+                continue
             if found.in_same_message:
                 # The referent is in this message: the belief keeps its sentences together
                 # rather than rewriting the pronoun ("I painted that lake sunrise. It's special").
-                joins = joins or (
-                    last_kept is not None and found.sentence_start < pronoun.sent.start
-                )
+                joins = joins or last_kept is not None
             else:
                 replace[pronoun.i] = found.text
         content = _content_words(tokens) + anchors
@@ -263,6 +292,20 @@ class LocalExtractor(Extractor):
             assertion, statement, subject, tokens, replace, sentence, occurred_at, family
         )
         draft.content = content
+        draft.also = [
+            _Draft(
+                statement=wording.finish(FACET_STATEMENTS[facet].format(name=subject, value=value)),
+                kind=FACET_KINDS[facet],
+                strength=draft.strength,
+                origin=draft.origin,
+                frame=BeliefFrame(facet=facet, value=value, change=draft.frame.change),
+                start=draft.start,
+                end=draft.end,
+                valid_from=draft.valid_from,
+            )
+            for facet, value in assertion.extra_facets
+            if facet in FACET_STATEMENTS
+        ]
         return draft, joins
 
     def _dated(
@@ -454,6 +497,28 @@ def _clauses_without_second_person(tokens: Sequence[Token]) -> list[Token]:
     return sorted(kept, key=lambda t: t.i)
 
 
+def _without_clause_of(tokens: Sequence[Token], token: Token) -> list[Token] | None:
+    """``tokens`` without the coordinated or subordinate clause ``token`` is in (and the
+    conjunction before it); None when it is in the main clause."""
+    head = token
+    while head.dep_ not in ("conj", "advcl", "ccomp", "ROOT") or head.pos_ not in ("VERB", "AUX"):
+        if head.head.i == head.i:
+            return None
+        head = head.head
+    if head.dep_ == "ROOT" or not any(c.dep_ in speech.SUBJECTS for c in head.children):
+        return None
+    gone = {t.i for t in head.subtree}
+    # The "and" / comma that joined it to the clause before.
+    gone |= {
+        c.i for c in head.head.children if c.dep_ in ("cc", "punct") and head.head.i < c.i < head.i
+    }
+    gone |= {c.i for c in head.children if c.dep_ in ("cc", "mark")}
+    kept = [t for t in tokens if t.i not in gone]
+    while kept and (kept[-1].dep_ in ("cc", "punct") or kept[-1].is_punct):
+        kept = kept[:-1]
+    return kept or None
+
+
 def _joins(token: Token, head: Token) -> bool:
     """A conjunction or comma before ``head`` that links its clause to the one before."""
     return token.dep_ in ("cc", "punct") and token.head == head and token.i < head.i
@@ -493,6 +558,17 @@ def _instruction_clause(tokens: Sequence[Token], subject: str) -> tuple[str, boo
         else:
             out.append(token.text)
     return " ".join(out).replace(" 's", "'s"), negated
+
+
+def _judges(token: Token) -> bool:
+    """A word that passes judgement: "crucial", "important", "inspiring", "overrated"."""
+    words = lexicon()
+    lemma = token.lemma_.lower()
+    return (
+        lemma in words.evaluative_adjectives
+        or lemma in words.value_words
+        or (lemma in words.judgements)
+    )
 
 
 def _content_words(tokens: Sequence[Token]) -> int:

@@ -32,7 +32,7 @@ _DETERMINERS = frozenset(["a", "an", "the", "this", "that", "these", "those", "s
 class Antecedent:
     text: str  # how to write it in place of the pronoun ("the lake sunrise")
     in_same_message: bool
-    sentence_start: int = -1  # token index of the sentence it is in (same message only)
+    same_sentence: bool = False
 
 
 def referring_pronouns(tokens: Sequence[Token]) -> list[Token]:
@@ -78,11 +78,11 @@ def resolve(
     """The nearest fitting noun phrase before ``pronoun``: same message first, then earlier."""
     found = _fitting(pronoun, pronoun.sent, before=pronoun.i)
     if found is not None:
-        return Antecedent(found, True, pronoun.sent.start)
+        return Antecedent(found, True, same_sentence=True)
     for sentence in reversed(before_in_message):
         found = _fitting(pronoun, sentence)
         if found is not None:
-            return Antecedent(found, True, sentence.start)
+            return Antecedent(found, True)
     for doc in reversed(earlier_messages):
         for sentence in reversed(list(doc.sents)):
             found = _fitting(pronoun, sentence)
@@ -107,10 +107,14 @@ def _fitting(pronoun: Token, sentence: Span, before: int | None = None) -> str |
         head = chunk.root
         if head.pos_ not in ("NOUN", "PROPN") or head.lemma_.lower() in lexicon().generic_nouns:
             continue
+        if head.ent_type_ in ("DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT"):
+            continue  # "in June" is never what "it" stands for
         plural = head.tag_ in ("NNS", "NNPS") or any(c.dep_ == "conj" for c in head.children)
         if lower in PLURAL and not plural:
             continue
-        if lower in SINGULAR and (plural or head.ent_type_ == "PERSON"):
+        # People say "I started pottery classes and I love it": within one sentence "it" may
+        # stand for a plural; across sentences the number must agree.
+        if lower in SINGULAR and (head.ent_type_ == "PERSON" or (plural and before is None)):
             continue
         return _as_reference(chunk)
     return None

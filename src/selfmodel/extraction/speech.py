@@ -76,7 +76,9 @@ def read_sentence(sentence: Span, names: frozenset[str] = frozenset()) -> Senten
         return SentenceReading(Act.ABOUT_OTHERS, tokens)  # "You'd be a great counselor"
     if any(t.lower_ in FIRST_PERSON and not _is_lets(t) for t in tokens) or is_own_home(subject):
         return SentenceReading(Act.ABOUT_SPEAKER, tokens)
-    if subject is None and _starts_like_a_verb(tokens):
+    if _starts_like_a_verb(tokens):
+        # "Went hiking yesterday, the mountains were covered in snow": the first clause has no
+        # subject of its own, whatever the rest of the sentence has.
         return SentenceReading(Act.ABOUT_SPEAKER, tokens, subjectless=True)
     return SentenceReading(Act.ABOUT_OTHERS, tokens)
 
@@ -241,9 +243,11 @@ def _starts_like_a_verb(tokens: tuple[Token, ...]) -> bool:
     first = words[0]
     if first.lower_ in ("gon", "gonna", "wan", "wanna"):
         return True
-    if first.tag_ in ("VBD", "VBN", "VBG") and first.dep_ not in ("amod", "compound", "aux"):
-        return True
-    return is_past_form(first.lower_)
+    if _subject_of(first) is not None:
+        return False
+    if first.tag_ in ("VBD", "VBN", "VBG"):
+        return first.dep_ not in ("amod", "compound", "aux", "auxpass")
+    return first.pos_ != "VERB" and is_past_form(first.lower_)  # the tagger read "Went" as a name
 
 
 def is_past_form(word: str) -> bool:

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from lemminflect import getInflection
 from spacy.tokens import Token
 
+from selfmodel.extraction.lexicon import lexicon
 from selfmodel.extraction.speech import FIRST_PLURAL, FIRST_SINGULAR, SUBJECTS
 
 # What chat spellings and contractions become when written out.
@@ -175,7 +176,10 @@ def _agreeing(verb: Token, number: str) -> str:
     lower = verb.lower_
     if number == "plural":
         return {"am": "are", "'m": "are", "was": "were"}.get(lower, _expanded(lower))
-    if verb.tag_ == "VBD":
+    habitual = any(
+        c.dep_ == "advmod" and c.lemma_.lower() in lexicon().frequency for c in verb.children
+    )
+    if verb.tag_ == "VBD" and not (habitual and _ambiguous_past(verb)):
         return {"were": "was"}.get(lower, verb.text)
     if lower in ("'m", "am", "'re", "are"):
         return "is"
@@ -187,10 +191,15 @@ def _agreeing(verb: Token, number: str) -> str:
         return _CONTRACTIONS[lower]
     if verb.pos_ not in ("VERB", "AUX"):
         return verb.text
-    if (getInflection(verb.lemma_.lower(), tag="VBD") or ("",))[0] == lower:
-        return verb.text  # "I quit", "I put": past or present, the words do not tell
+    if _ambiguous_past(verb) and not habitual:
+        return verb.text  # "I quit", "I read": past or present, the words do not tell
     inflected = getInflection(verb.lemma_.lower(), tag="VBZ")
     return inflected[0] if inflected else verb.text
+
+
+def _ambiguous_past(verb: Token) -> bool:
+    """The past form is the present form ("quit", "read", "put")."""
+    return (getInflection(verb.lemma_.lower(), tag="VBD") or ("",))[0] == verb.lower_
 
 
 def _expanded(lower: str) -> str:

@@ -163,14 +163,29 @@ class ScopeLoader:
     ) -> None:
         wanted: dict[str, Belief] = {}
         leaving: list[str] = []
+        rejected: list[str] = []
         for b in beliefs:
             sync.beliefs_seen.add(b.id)
-            if b.status == BeliefStatus.ACTIVE and self._in_context(b.context_id):
+            # A belief raised again after the user rejected it waits for their answer in the
+            # Mirror; it never reaches a block on its own.
+            held = "after_rejection" in b.metadata
+            if b.status == BeliefStatus.ACTIVE and self._in_context(b.context_id) and not held:
                 wanted[b.id] = b
             else:
                 leaving.append(b.id)
                 sync.beliefs_waiting.pop(b.id, None)
+                if b.status == BeliefStatus.REJECTED:
+                    rejected.append(b.id)
         index.remove(leaving)
+        if rejected:
+            # The user said "not me": what the belief was read from stays out of blocks too.
+            index.withhold(
+                [
+                    e.observation_id
+                    for e in self.store.list_evidence(self.ws, rejected)
+                    if e.stance == EvidenceStance.SUPPORTS
+                ]
+            )
         if retry_waiting:
             wanted = {**sync.beliefs_waiting, **wanted}
         if not wanted:

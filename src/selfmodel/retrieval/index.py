@@ -19,6 +19,7 @@ import numpy as np
 from selfmodel.domain import Belief, Observation, Role
 from selfmodel.retrieval.keyword import KeywordIndex, keyword_tokens
 from selfmodel.retrieval.temporal import carries_time
+from selfmodel.revision.confidence import decays_at
 
 BELIEF = "belief"
 OBSERVATION = "observation"
@@ -47,6 +48,8 @@ class Document:
     kind: str | None = None
     # Said by the user (beliefs are always about the user); assistant turns are only context.
     from_user: bool = True
+    # Beliefs: the record itself, so a read computes confidence as of its own moment.
+    belief: Belief | None = None
 
 
 def observation_document(o: Observation) -> Document:
@@ -74,6 +77,7 @@ def belief_document(b: Belief, evidence_ids: tuple[str, ...]) -> Document:
         confidence=b.confidence,
         evidence_ids=evidence_ids,
         kind=b.kind.value,
+        belief=b,
     )
 
 
@@ -101,6 +105,15 @@ class ScopeIndex:
         self._micros: list[int] = []
         self.user_ids = np.zeros(0, dtype=object)
         self.is_belief = np.zeros(0, dtype=bool)
+        # Observations that stay out of every block: the evidence of beliefs the user rejected.
+        self.withheld: set[str] = set()
+        self.is_withheld = np.zeros(0, dtype=bool)
+        self.withheld_positions: set[int] = set()
+        # A belief stands in for the moments it was read from (see ``rank``): pairs of positions
+        # (belief, observation), and when each belief fades out of the current model.
+        self.stand_in_beliefs = np.zeros(0, dtype=np.int64)
+        self.stand_in_moments = np.zeros(0, dtype=np.int64)
+        self.decays_micros = np.zeros(0, dtype=np.int64)
         self.carries_time = np.zeros(0, dtype=bool)
         self.sessions = np.zeros(0, dtype=np.int64)
         self.session_count = 0
@@ -180,11 +193,47 @@ class ScopeIndex:
         """Recompute the per-document arrays the ranker reads (cheap: no text is re-read)."""
         self.user_ids = np.array([d.user_id for d in self.documents], dtype=object)
         self.is_belief = np.array([d.item_type == BELIEF for d in self.documents], dtype=bool)
+        self.is_withheld = np.array([d.id in self.withheld for d in self.documents], dtype=bool)
+        self.withheld_positions = set(np.flatnonzero(self.is_withheld).tolist())
+        self._derive_stand_ins()
         self.carries_time = np.array(self._carries_time, dtype=bool)
         micros = np.array(self._micros, dtype=np.int64)
         self.sessions = _sessions(self.documents, micros)
         self.session_count = int(self.sessions.max()) + 1 if len(self.documents) else 0
         self.order = _canonical_order(self.documents, micros)
+
+    def _derive_stand_ins(self) -> None:
+        never = np.iinfo(np.int64).max
+        beliefs: list[int] = []
+        moments: list[int] = []
+        decays = np.full(len(self.documents), never, dtype=np.int64)
+        for position, doc in enumerate(self.documents):
+            if doc.belief is None:
+                continue
+            fades = decays_at(doc.belief)
+            if fades is not None:
+                decays[position] = _micros(fades)
+            if doc.belief.frame.trait is not None:
+                continue  # a trait sums many moments up; it stands in for none of them
+            for evidence_id in doc.evidence_ids:
+                moment = self._positions.get(evidence_id)
+                if moment is not None and self.documents[moment].item_type == OBSERVATION:
+                    beliefs.append(position)
+                    moments.append(moment)
+        self.stand_in_beliefs = np.array(beliefs, dtype=np.int64)
+        self.stand_in_moments = np.array(moments, dtype=np.int64)
+        self.decays_micros = decays
+
+    def current_beliefs(self, now: datetime) -> np.ndarray:
+        """Positions' mask of beliefs still current at ``now`` (not faded)."""
+        return self.is_belief & (self.decays_micros > _micros(now))
+
+    def withhold(self, observation_ids: Sequence[str]) -> None:
+        """Keep these observations out of every block from now on (still indexed)."""
+        fresh = set(observation_ids) - self.withheld
+        if fresh:
+            self.withheld |= fresh
+            self._derive()
 
     # -- scoring -----------------------------------------------------------------------------
     def dense_scores(self, query_vector: np.ndarray) -> np.ndarray:

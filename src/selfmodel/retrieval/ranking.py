@@ -15,8 +15,10 @@ from datetime import datetime
 
 import numpy as np
 
+from selfmodel.domain import BeliefStatus
 from selfmodel.retrieval.index import BELIEF, ScopeIndex
 from selfmodel.retrieval.temporal import TemporalQuery
+from selfmodel.revision.confidence import current_confidence, current_status
 
 RRF_K = 60
 
@@ -47,6 +49,11 @@ class RankingConfig:
     # What the assistant (or system) said is context, not evidence about the user: its turns
     # count this much of a user's turn.
     non_user_weight: float = 0.5
+    # A request ("suggest a trip", "what should I cook?") rarely shares a word with what bears on
+    # it: its words count this much (instead of ``keyword_weight``), and raw moments this much
+    # of what the self-model holds (see retrieval/intent.py).
+    request_keyword_weight: float = 0.0
+    request_moment_weight: float = 0.5
     # MMR trade-off between relevance (1.0) and novelty.
     mmr_lambda: float = 0.8
     # Redundancy (as a cosine) of an item whose evidence the block already holds.
@@ -116,6 +123,7 @@ def rank(
     temporal: TemporalQuery | None = None,
     original_query: str | None = None,
     beliefs_only: bool = False,
+    request: bool = False,
 ) -> list[Candidate]:
     """All documents worth considering, best first, each with its signal breakdown.
 
@@ -132,8 +140,9 @@ def rank(
     # appends ranks exactly as one freshly built from the store.
     dense_rank = _ranks(dense, index.order)
     keyword_rank = _ranks(keyword, index.order, keyword > 0)
+    keyword_weight = config.request_keyword_weight if request else config.keyword_weight
     rrf = config.dense_weight / (config.rrf_k + dense_rank)
-    rrf = rrf + np.where(keyword_rank > 0, config.keyword_weight / (config.rrf_k + keyword_rank), 0)
+    rrf = rrf + np.where(keyword_rank > 0, keyword_weight / (config.rrf_k + keyword_rank), 0)
 
     session_bonus = np.zeros(n)
     if config.session_weight and index.session_count:
@@ -142,6 +151,18 @@ def rank(
         np.maximum.at(best, index.sessions[in_session], rrf[in_session])
         session_bonus[in_session] = config.session_weight * best[index.sessions[in_session]]
     fused = rrf + session_bonus
+
+    # A belief stands in for the moments it was read from: it ranks at least as high as the best
+    # of them, and they leave the pool — the block says what was understood, not the transcript.
+    current = index.current_beliefs(now)
+    holding = current[index.stand_in_beliefs] if len(index.stand_in_beliefs) else np.zeros(0, bool)
+    held = np.zeros(n, dtype=bool)
+    moment_score = np.zeros(n)
+    if holding.any():
+        beliefs, moments = index.stand_in_beliefs[holding], index.stand_in_moments[holding]
+        held[moments] = True
+        np.maximum.at(moment_score, beliefs, fused[moments])
+        fused = np.where(index.is_belief, np.maximum(fused, moment_score), fused)
 
     named = named_users(original_query or query, users or {})
     # Only a query naming some (not all) of the scope's users says whose items matter.
@@ -155,19 +176,28 @@ def rank(
         time_factor = np.where(index.carries_time, 1 + config.when_weight, 1.0)
 
     pool = _best_first(fused, index.order)
+    pool = pool[~index.is_withheld[pool] & ~held[pool]]
     if beliefs_only:
         pool = pool[index.is_belief[pool]]
-    pool = pool[: config.candidate_pool * 2]
-    candidates = []
+    candidates: list[Candidate] = []
     for i in (int(j) for j in pool):
+        if len(candidates) >= config.candidate_pool * 2:
+            break
         doc = index.documents[i]
-        confidence_factor = 1 - config.confidence_weight + config.confidence_weight * doc.confidence
+        confidence = doc.confidence
+        if doc.belief is not None:
+            # Confidence as of the moment asked about; a belief faded by then is not current.
+            if current_status(doc.belief, now) is not BeliefStatus.ACTIVE:
+                continue
+            confidence = current_confidence(doc.belief, now)
+        confidence_factor = 1 - config.confidence_weight + config.confidence_weight * confidence
         age_days = max((now - doc.occurred_at).total_seconds() / 86_400.0, 0.0)
         recency_factor = 1 + config.recency_weight * 2 ** (
             -age_days / config.recency_half_life_days
         )
         type_factor = config.belief_boost if doc.item_type == BELIEF else 1.0
         speaker_factor = 1.0 if doc.from_user else config.non_user_weight
+        intent_factor = config.request_moment_weight if request and doc.item_type != BELIEF else 1.0
         window_factor = 1.0
         if temporal is not None and any(w.contains(doc.occurred_at) for w in temporal.windows):
             window_factor = 1 + config.window_weight
@@ -177,6 +207,7 @@ def rank(
             * recency_factor
             * type_factor
             * speaker_factor
+            * intent_factor
             * float(named_factor[i])
             * float(time_factor[i])
             * window_factor
@@ -186,6 +217,8 @@ def rank(
                 index=i,
                 score=score,
                 signals={
+                    "confidence": confidence,
+                    "moment_score": float(moment_score[i]),
                     "dense": float(dense[i]),
                     "dense_rank": float(dense_rank[i]),
                     "keyword": float(keyword[i]),
@@ -196,6 +229,7 @@ def rank(
                     "recency_factor": recency_factor,
                     "type_factor": type_factor,
                     "speaker_factor": speaker_factor,
+                    "intent_factor": intent_factor,
                     "named_user_factor": float(named_factor[i]),
                     "when_factor": float(time_factor[i]),
                     "window_factor": window_factor,

@@ -10,6 +10,8 @@ from datetime import datetime
 import numpy as np
 
 from selfmodel.domain import (
+    Belief,
+    BeliefStatus,
     ContextItem,
     ContextResult,
     User,
@@ -17,6 +19,7 @@ from selfmodel.domain import (
 )
 from selfmodel.domain.time import human_date, utcnow
 from selfmodel.embedding import Embedder
+from selfmodel.extraction.language import Language
 from selfmodel.retrieval.freshness import BELIEF_VECTORS, OBSERVATION_VECTORS, ScopeLoader
 from selfmodel.retrieval.index import (
     BELIEF,
@@ -25,6 +28,7 @@ from selfmodel.retrieval.index import (
     IndexCache,
     ScopeIndex,
 )
+from selfmodel.retrieval.intent import is_request
 from selfmodel.retrieval.ranking import (
     Candidate,
     RankingConfig,
@@ -34,12 +38,18 @@ from selfmodel.retrieval.ranking import (
 )
 from selfmodel.retrieval.temporal import TemporalQuery, analyse
 from selfmodel.retrieval.tokens import TokenCounter
+from selfmodel.revision.confidence import current_confidence, current_status
 from selfmodel.storage import Store, TraceRecord
 
 __all__ = ["BELIEF_VECTORS", "OBSERVATION_VECTORS", "Retriever", "Scope"]
 # Items recorded in a trace beyond those chosen, so a replay can see what nearly made it.
 TRACED_CANDIDATES = 40
+PROFILE_TITLE = "Profile:"
 BELIEFS_TITLE = "Beliefs (most relevant first):"
+# At most this many profile lines lead a block (current facets, then communication preferences).
+PROFILE_LINES = 6
+# How a block names someone the product has given no display name (never the raw user id).
+NEUTRAL_NAME = "the user"
 MOMENTS_TITLE = "Relevant moments (oldest first):"
 
 
@@ -69,6 +79,7 @@ class _Call:
     started: float
     now: datetime
     moments: bool = True
+    request: bool = False
 
 
 class Retriever:
@@ -80,10 +91,12 @@ class Retriever:
         embedder: Embedder,
         tokens: TokenCounter,
         config: RankingConfig | None = None,
+        language: Language | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.tokens = tokens
+        self.language = language or Language()
         self.config = config or RankingConfig()
         self.cache = IndexCache()
 
@@ -132,9 +145,21 @@ class Retriever:
         matched = without_names(query, list(names.values())) if config.strip_names else query
         query_vector = self.embedder.embed_one(matched)
         temporal = analyse(query, now)
+        request = is_request(self.language.parse([query])[0])
         with index.lock:  # a refresh by another thread must not move documents under us
             return self._answer(
-                _Call(scope, query, matched, names, query_vector, temporal, started, now, moments),
+                _Call(
+                    scope,
+                    query,
+                    matched,
+                    names,
+                    query_vector,
+                    temporal,
+                    started,
+                    now,
+                    moments,
+                    request,
+                ),
                 index,
                 config,
                 budget_tokens,
@@ -168,11 +193,19 @@ class Retriever:
             temporal=temporal,
             original_query=query,
             beliefs_only=not call.moments,
+            request=call.request,
         )
+        # Without a limit the block leads with the profile (current facets, how the person wants
+        # to be answered); with one, the caller asked for the k most relevant items only.
+        profile = self._profile(index, now) if limit is None else []
+        in_profile = {c.index for c in profile}
         wanted = limit if limit is not None else config.candidate_pool
-        diverse = diversify(index, candidates, config, wanted)
-        chosen, used = self._fit(index, diverse, budget_tokens, scope)
-        text = self._assemble(index, chosen, scope)
+        diverse = diversify(
+            index, [c for c in candidates if c.index not in in_profile], config, wanted * 2
+        )
+        ranked, covered = self._without_covered_moments(index, diverse)
+        chosen, used = self._fit(index, [*profile, *ranked[:wanted]], budget_tokens, scope)
+        text = self._assemble(index, chosen, scope, len(profile))
         latency_ms = (time.perf_counter() - started) * 1000
         trace_id = new_id("trc")
         items = [self._item(index, c, tokens) for c, tokens in chosen]
@@ -197,6 +230,7 @@ class Retriever:
                     "now": now.isoformat(),
                     "matched_query": matched,
                     "temporal": temporal.as_dict(),
+                    "request": call.request,
                     "indexed_items": len(index),
                     "candidates": [
                         {
@@ -209,6 +243,9 @@ class Retriever:
                         for c in candidates[:TRACED_CANDIDATES]
                     ],
                     "chosen": [item.model_dump(mode="json") for item in items],
+                    # Raw moments left out because a chosen belief already holds them.
+                    "covered_moments": covered,
+                    "withheld_moments": len(index.withheld),
                     "text": text,
                     "tokens": used,
                 },
@@ -224,16 +261,70 @@ class Retriever:
             config=traced_config,
         )
 
+    @staticmethod
+    def _profile(index: ScopeIndex, now: datetime) -> list[Candidate]:
+        """The scope's profile lines: each current single-valued facet, then how each person
+        wants to be answered (communication preferences)."""
+        facets: dict[tuple[str, str], tuple[int, Belief]] = {}
+        answering: list[tuple[int, Belief]] = []
+        for position, doc in enumerate(index.documents):
+            belief = doc.belief
+            if belief is None or position in index.withheld_positions:
+                continue
+            if current_status(belief, now) is not BeliefStatus.ACTIVE or belief.frame.negated:
+                continue
+            if belief.frame.facet is not None:
+                key = (belief.user_id, belief.frame.facet.value)
+                held = facets.get(key)
+                if held is None or (belief.valid_from or belief.created_at) > (
+                    held[1].valid_from or held[1].created_at
+                ):
+                    facets[key] = (position, belief)
+            elif belief.frame.domain == "communication":
+                answering.append((position, belief))
+        chosen = sorted(facets.values(), key=lambda p: (p[1].user_id, p[1].frame.facet or ""))
+        chosen += sorted(answering, key=lambda p: p[1].created_at)
+        return [
+            Candidate(
+                index=position,
+                score=1.0,
+                signals={"profile": 1.0, "confidence": current_confidence(belief, now)},
+            )
+            for position, belief in chosen[:PROFILE_LINES]
+        ]
+
+    @staticmethod
+    def _without_covered_moments(
+        index: ScopeIndex, candidates: Sequence[Candidate]
+    ) -> tuple[list[Candidate], list[dict[str, str]]]:
+        """Raw moments only where they add what no belief in the running holds: a moment a
+        ranked belief was read from is left out (and recorded as covered)."""
+        holders: dict[str, str] = {}
+        for c in candidates:
+            doc = index.documents[c.index]
+            if doc.item_type == BELIEF:
+                for evidence_id in doc.evidence_ids:
+                    holders.setdefault(evidence_id, doc.id)
+        kept: list[Candidate] = []
+        covered: list[dict[str, str]] = []
+        for c in candidates:
+            doc = index.documents[c.index]
+            if doc.item_type == OBSERVATION and doc.id in holders:
+                covered.append({"moment": doc.id, "held_by": holders[doc.id]})
+                continue
+            kept.append(c)
+        return kept, covered
+
     def _fit(
         self, index: ScopeIndex, candidates: Sequence[Candidate], budget: int, scope: Scope
     ) -> tuple[list[tuple[Candidate, int]], int]:
         """Greedy by rank: take each item whose line still fits; skip (not stop at) big ones."""
-        # The header and both section titles are paid for up front.
+        # The header and the section titles are paid for up front.
         used = self.tokens.count(self._header(scope)) + self.tokens.count(
-            f"{BELIEFS_TITLE}\n{MOMENTS_TITLE}"
+            f"{PROFILE_TITLE}\n{BELIEFS_TITLE}\n{MOMENTS_TITLE}"
         )
         chosen: list[tuple[Candidate, int]] = []
-        lines = [self._line(index.documents[c.index], scope) for c in candidates]
+        lines = [self._line(index.documents[c.index], c) for c in candidates]
         for candidate, cost in zip(candidates, self.tokens.count_many(lines), strict=True):
             if used + cost + 1 > budget:
                 continue
@@ -251,7 +342,7 @@ class Retriever:
             score=candidate.score,
             tokens=tokens,
             occurred_at=doc.occurred_at,
-            confidence=doc.confidence,
+            confidence=candidate.signals.get("confidence", doc.confidence),
             evidence_ids=list(doc.evidence_ids),
             signals=candidate.signals,
             reason=_reason(candidate),
@@ -262,41 +353,53 @@ class Retriever:
     # -- the block ---------------------------------------------------------------------------
     @staticmethod
     def _names(scope: Scope) -> str:
-        return " and ".join(u.display_name or u.external_id for u in scope.users)
+        return " and ".join(u.display_name or NEUTRAL_NAME for u in scope.users)
 
     def _header(self, scope: Scope) -> str:
         return f"What is known about {self._names(scope)}:"
 
     @staticmethod
-    def _line(doc: Document, scope: Scope) -> str:
+    def _line(doc: Document, candidate: Candidate) -> str:
         when = human_date(doc.occurred_at)
         if doc.item_type == BELIEF:
-            return f"- {doc.text} ({doc.kind}, confidence {doc.confidence:.0%}, since {when})"
+            confidence = candidate.signals.get("confidence", doc.confidence)
+            if candidate.signals.get("profile"):
+                return f"- {doc.text} (since {when})"
+            return f"- {doc.text} ({doc.kind}, confidence {confidence:.0%}, since {when})"
         speaker = doc.speaker or "user"
         return f"- [{when}] {speaker}: {doc.text}"
 
     def _assemble(
-        self, index: ScopeIndex, chosen: Sequence[tuple[Candidate, int]], scope: Scope
+        self,
+        index: ScopeIndex,
+        chosen: Sequence[tuple[Candidate, int]],
+        scope: Scope,
+        profile_lines: int,
     ) -> str:
         if not chosen:
             return ""
-        docs = [index.documents[c.index] for c, _ in chosen]
-        beliefs = [d for d in docs if d.item_type == BELIEF]
+        profile = [(c, index.documents[c.index]) for c, _ in chosen if c.signals.get("profile")]
+        rest = [(c, index.documents[c.index]) for c, _ in chosen if not c.signals.get("profile")]
+        beliefs = [(c, d) for c, d in rest if d.item_type == BELIEF]
         moments = sorted(
-            (d for d in docs if d.item_type == OBSERVATION), key=lambda d: d.occurred_at
+            ((c, d) for c, d in rest if d.item_type == OBSERVATION), key=lambda p: p[1].occurred_at
         )
         parts = [self._header(scope)]
-        if beliefs:
-            parts.append(BELIEFS_TITLE)
-            parts.extend(self._line(d, scope) for d in beliefs)
-        if moments:
-            parts.append(MOMENTS_TITLE)
-            parts.extend(self._line(d, scope) for d in moments)
+        for title, section in (
+            (PROFILE_TITLE, profile),
+            (BELIEFS_TITLE, beliefs),
+            (MOMENTS_TITLE, moments),
+        ):
+            if section:
+                parts.append(title)
+                parts.extend(self._line(d, c) for c, d in section)
         return "\n".join(parts)
 
 
 def _reason(candidate: Candidate) -> str:
     s = candidate.signals
+    if s.get("profile"):
+        return "profile: a current fact or how the person wants to be answered"
     found_by = []
     if s.get("dense_rank"):
         found_by.append(f"meaning #{int(s['dense_rank'])} (cos {s['dense']:.2f})")

@@ -27,9 +27,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from selfmodel.domain import BeliefKind, BeliefOrigin, ObservationKind, Occasion
+from selfmodel.domain import (
+    Belief,
+    BeliefKind,
+    BeliefOrigin,
+    BeliefStatus,
+    ObservationKind,
+    Occasion,
+)
 
 SECONDS_PER_DAY = 86_400.0
 
@@ -187,6 +194,48 @@ def has_decayed(occasions: Iterable[Occasion], kind: BeliefKind, now: datetime) 
     if peak <= 0:
         return False
     return masses(occasions, kind, now)[0] < peak * DECAYED_EVIDENCE_SHARE
+
+
+def current_confidence(belief: Belief, now: datetime) -> float:
+    """``belief``'s confidence as of ``now``: what every read shows (decay needs no job)."""
+    if belief.origin in USER_ORIGINS or belief.status is BeliefStatus.REJECTED:
+        return belief.confidence
+    if not belief.occasions:
+        return belief.confidence
+    return confidence(belief.occasions, belief.kind, now)
+
+
+def decays_at(belief: Belief) -> datetime | None:
+    """When ``belief`` counts as decayed if nothing new supports it (None: never).
+
+    All of a belief's evidence fades at one rate, so its support falls below
+    ``DECAYED_EVIDENCE_SHARE`` of the peak log2(1 / share) half-lives after the latest evidence.
+    """
+    half_life = KIND_POLICIES[belief.kind].half_life_days
+    at = latest(belief.occasions)
+    if belief.origin in USER_ORIGINS or half_life is None or at is None:
+        return None
+    return at + timedelta(days=half_life * math.log2(1 / DECAYED_EVIDENCE_SHARE))
+
+
+def current_status(belief: Belief, now: datetime) -> BeliefStatus:
+    """``belief``'s status as of ``now``: an active inferred belief whose evidence has faded
+    is decayed at read time, whether or not ``decay()`` has recorded it yet."""
+    if (
+        belief.status is BeliefStatus.ACTIVE
+        and belief.origin not in USER_ORIGINS
+        and has_decayed(belief.occasions, belief.kind, now)
+    ):
+        return BeliefStatus.DECAYED
+    return belief.status
+
+
+def as_of(belief: Belief, now: datetime) -> Belief:
+    """``belief`` as a read at ``now`` sees it (confidence and status)."""
+    value, status = current_confidence(belief, now), current_status(belief, now)
+    if value == belief.confidence and status is belief.status:
+        return belief
+    return belief.model_copy(update={"confidence": value, "status": status})
 
 
 def support_occasions(occasions: Iterable[Occasion]) -> int:

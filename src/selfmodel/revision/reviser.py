@@ -36,6 +36,7 @@ from selfmodel.domain import (
     BeliefStatus,
     Evidence,
     EvidenceStance,
+    Facet,
     Observation,
     new_id,
 )
@@ -209,6 +210,8 @@ class Reviser:
         outcome = RevisionOutcome()
         ordered = sorted(candidates, key=lambda c: observations[c.observation_id].occurred_at)
         for candidate in ordered:
+            if candidate.frame.facet is Facet.NAME:
+                continue  # a self-introduction names the user (see engine.observing), no belief
             observation = observations[candidate.observation_id]
             source = same_evidence_key(candidate.quote or observation.content)
             if source in known.rejected_sources:

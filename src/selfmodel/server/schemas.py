@@ -95,6 +95,12 @@ class ContextIn(_In):
     limit: int | None = Field(default=None, ge=1, le=MAX_CONTEXT_ITEMS)
 
 
+class UserIn(_In):
+    display_name: str | None = Field(
+        min_length=1, max_length=100, description="How the user is named; null for none."
+    )
+
+
 class EditIn(_In):
     statement: str = Field(min_length=1, max_length=MAX_STATEMENT_CHARS)
     kind: BeliefKind | None = None

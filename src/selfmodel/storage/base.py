@@ -160,6 +160,10 @@ class Store(ABC):
     def get_user(self, workspace_id: str, external_id: str) -> User | None: ...
 
     @abstractmethod
+    def set_display_name(self, workspace_id: str, user_id: str, name: str | None) -> User:
+        """Set (or clear) how statements and blocks name the user."""
+
+    @abstractmethod
     def get_user_by_id(self, workspace_id: str, user_id: str) -> User | None: ...
 
     @abstractmethod

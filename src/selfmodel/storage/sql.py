@@ -103,6 +103,16 @@ class SQLStore(SQLQueue, SQLService, SQLIndex, Store):
             raise StorageError(f"user {external_id!r} vanished while being created")
         return found
 
+    def set_display_name(self, workspace_id: str, user_id: str, name: str | None) -> User:
+        self._x(
+            "UPDATE users SET display_name = ? WHERE workspace_id = ? AND id = ?",
+            (name, workspace_id, user_id),
+        )
+        found = self.get_user_by_id(workspace_id, user_id)
+        if found is None:
+            raise StorageError(f"no user {user_id!r} in this workspace")
+        return found
+
     def get_user(self, workspace_id: str, external_id: str) -> User | None:
         rows = self._q(
             "SELECT * FROM users WHERE workspace_id = ? AND external_id = ?",
