@@ -247,7 +247,7 @@ def test_an_opinion_introduced_by_i_think_is_not_a_hedge() -> None:
         (
             "I stopped running after my knee surgery.",
             "Melanie stopped running after their knee surgery",
-            "Melanie runs after their knee surgery",
+            "Melanie runs",
         ),
         (
             "I used to play the violin.",
@@ -484,7 +484,7 @@ def test_what_a_person_likes_or_does_for_its_own_sake_is_an_interest(
         ("I want to run a marathon one day.", BeliefKind.GOAL),
         ("I'm planning to repaint the kitchen.", BeliefKind.PLAN),
         ("I visited my grandmother in Lyon.", BeliefKind.EXPERIENCE),
-        ("I work as a data engineer at a bank.", BeliefKind.IDENTITY),
+        ("I work as a data engineer.", BeliefKind.IDENTITY),
         ("Honesty is really important to me.", BeliefKind.VALUE),
         ("I believe that public transport should be free.", BeliefKind.OPINION),
         ("I identify as nonbinary.", BeliefKind.IDENTITY),

@@ -193,7 +193,8 @@ def _negation(words: Sequence[Token], main: Token | None) -> _Negation:
         is_change_verb = False
     if is_change_verb and _is_first_person_subject(main) and not found.negated and not persists:
         gerund = next(
-            (c for c in main.children if c.dep_ in ("xcomp", "dobj") and _is_gerund(c)), None
+            (c for c in main.children if c.dep_ in ("xcomp", "dobj", "advcl") and _is_gerund(c)),
+            None,
         )
         obj = next((c for c in main.children if c.dep_ in ("dobj", "pobj")), None)
         if gerund is not None or obj is not None:
@@ -270,8 +271,14 @@ def _present_phrase(verb: Token) -> str:
     lemma = verb_lemma(verb) or verb.lemma_.lower()
     inflected = getInflection(lemma, tag="VBZ")
     head = inflected[0] if inflected else lemma
-    rest = [t for t in verb.subtree if t.i > verb.i and not t.is_punct]
-    rest = [t for t in rest if t.lower_ not in ("anymore",)]
+    # What the habit acts on ("drinking coffee"), not when or why it ended ("after my surgery").
+    kept = {
+        t.i
+        for c in verb.children
+        if c.dep_ in ("dobj", "xcomp", "prt", "compound", "attr", "acomp") and c.i > verb.i
+        for t in c.subtree
+    }
+    rest = [t for t in verb.doc if t.i in kept and not t.is_punct and t.lower_ != "anymore"]
     return " ".join([head, *(_THEIR.get(t.lower_, t.text) for t in rest)])
 
 
@@ -520,8 +527,13 @@ def _name(words: Sequence[Token], main: Token) -> str | None:
             return _proper(value)
     if main.lemma_.lower() == "be" and _is_first_person_subject(main) and len(words) <= 4:
         value = next((c for c in main.children if c.dep_ == "attr"), None)
-        if value is not None and value.pos_ == "PROPN" and value.ent_type_ == "PERSON":
-            return _proper(value)
+        if (
+            value is not None
+            and value.pos_ == "PROPN"
+            and value.ent_type_ in ("PERSON", "")
+            and not any(c.dep_ == "det" for c in value.children)
+        ):
+            return _proper(value)  # "I'm Priya" (not "I'm a Londoner", not "I'm the Smiths")
     return None
 
 
@@ -539,7 +551,12 @@ def _place(verb: Token) -> str | None:
 
 
 def _employer(verb: Token) -> str | None:
-    for child in verb.children:
+    # "at Monzo" may hang on the verb or on the role ("work as a data analyst at Monzo").
+    roles = [
+        obj for c in verb.children if c.dep_ == "prep" and c.lower_ == "as"
+        for obj in c.children if obj.dep_ == "pobj"
+    ]  # fmt: skip
+    for child in [*verb.children, *(c for role in roles for c in role.children)]:
         if child.dep_ == "prep" and child.lower_ in ("at", "for", "with"):
             for obj in child.children:
                 if obj.dep_ != "pobj":
@@ -635,7 +652,8 @@ def topics(words: Sequence[Token]) -> tuple[str, ...]:
         elif (
             token.pos_ == "VERB"
             and token.tag_ == "VBG"
-            and token.dep_ in ("xcomp", "dobj", "pcomp", "csubj", "nsubj", "ROOT", "conj", "advcl")
+            and token.dep_
+            in ("xcomp", "dobj", "pobj", "pcomp", "csubj", "nsubj", "ROOT", "conj", "advcl")
         ):
             if lemma not in w.light_verbs:
                 found.append(lemma)  # "running" and "runs" are one topic: "run"

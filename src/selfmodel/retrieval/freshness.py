@@ -174,11 +174,12 @@ class ScopeLoader:
             else:
                 leaving.append(b.id)
                 sync.beliefs_waiting.pop(b.id, None)
-                if b.status == BeliefStatus.REJECTED:
+                if b.status == BeliefStatus.REJECTED or held:
                     rejected.append(b.id)
         index.remove(leaving)
         if rejected:
-            # The user said "not me": what the belief was read from stays out of blocks too.
+            # The user said "not me" (or has yet to answer whether it came back): what the
+            # belief was read from stays out of blocks too.
             index.withhold(
                 [
                     e.observation_id

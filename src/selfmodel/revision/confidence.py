@@ -93,6 +93,9 @@ AGAINST = 1.7195
 UNIT_SCALE = 0.35
 
 USER_CONFIRMED_CONFIDENCE = 0.98
+# A claim the user rejected that comes back in other words on another day is only a question
+# for the Mirror: it never rises above this, whatever the evidence, until the user answers.
+AFTER_REJECTION_CONFIDENCE = 0.3
 USER_ORIGINS = (BeliefOrigin.CONFIRMED, BeliefOrigin.EDITED)
 # An inferred belief whose support has faded below this share of its peak is marked decayed.
 DECAYED_EVIDENCE_SHARE = 0.1
@@ -202,7 +205,10 @@ def current_confidence(belief: Belief, now: datetime) -> float:
         return belief.confidence
     if not belief.occasions:
         return belief.confidence
-    return confidence(belief.occasions, belief.kind, now)
+    value = confidence(belief.occasions, belief.kind, now)
+    if "after_rejection" in belief.metadata:
+        value = min(value, AFTER_REJECTION_CONFIDENCE)
+    return value
 
 
 def decays_at(belief: Belief) -> datetime | None:

@@ -43,6 +43,7 @@ from selfmodel.domain import (
 from selfmodel.domain.time import utcnow
 from selfmodel.extraction import CandidateBelief
 from selfmodel.revision.confidence import (
+    AFTER_REJECTION_CONFIDENCE,
     USER_ORIGINS,
     against_occasions,
     confidence,
@@ -72,9 +73,9 @@ CONTRADICTION_SIMILARITY = 0.80
 CONTRADICTION_SIMILARITY_SAME_TOPIC = 0.55
 # A contradicted inferred belief is superseded once its confidence falls below even odds.
 SUPERSEDE_BELOW = 0.5
-# What a statement the user's rejection already answered may still raise, when it comes back on
-# another day in other words: a question for the Mirror, never a belief that overrides the user.
-AFTER_REJECTION_CONFIDENCE = 0.3
+# How close a new statement must be to a rejected belief (with a shared topic) to count as the
+# same claim coming back: looser than a duplicate, since the user already said "not me".
+REJECTION_ECHO_SIMILARITY = 0.6
 
 BELIEF_VECTORS = "belief"
 # Statuses a candidate can merge into. A decayed belief said again is revived; a rejected one
@@ -227,6 +228,8 @@ class Reviser:
             contradicted = self._contradicted(known, candidate, sims, claim_sims)
             replaced = self._replaced(known, candidate)
             match = self._equivalent(known, candidate, sims, exclude=set(contradicted))
+            if match is None:
+                match = self._echo_of_rejection(known, candidate, sims)
             if match is not None and known.beliefs[match].status == BeliefStatus.REJECTED:
                 # Said again, on another occasion and in other words: ask, never override.
                 self._absorb_rejected(known, match, candidate, observation)
@@ -286,6 +289,25 @@ class Reviser:
             if sims[i] >= threshold and (best is None or sims[i] > best[0]):
                 best = (float(sims[i]), i)
         return best[1] if best else None
+
+    @staticmethod
+    def _echo_of_rejection(
+        known: _Known, candidate: CandidateBelief, sims: np.ndarray
+    ) -> int | None:
+        """A rejected belief this candidate says again in other words, if any: it may only be
+        raised as a question, never create a belief of its own (see ``apply``)."""
+        for i, belief in enumerate(known.beliefs):
+            if (
+                belief.status is BeliefStatus.REJECTED
+                and belief.frame.negated == candidate.frame.negated
+                and sims[i] >= REJECTION_ECHO_SIMILARITY
+                and (
+                    bool(set(belief.frame.topics) & set(candidate.frame.topics))
+                    or sims[i] >= DUPLICATE_SIMILARITY
+                )
+            ):
+                return i
+        return None
 
     @staticmethod
     def _contradicted(

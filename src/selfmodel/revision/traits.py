@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
+from lemminflect import getLemma
 
 from selfmodel.domain import (
     Belief,
@@ -82,9 +83,23 @@ def draft_traits(beliefs: Sequence[Belief], name: str) -> list[TraitDraft]:
                 named.add(related.name.lower())
         for interest in belief.frame.interests:
             by_topic[interest].append(belief)
+    # A liking shown once ("I love pottery") draws in every statement of the same topic ("went
+    # to a pottery class", "spent Sunday doing pottery"): together they make the interest.
+    for topic in list(by_topic):
+        stem = _stem(topic)
+        for belief in statements:
+            if belief not in by_topic[topic] and stem in (
+                *belief.frame.topics,
+                *map(_stem, belief.frame.interests),
+            ):
+                by_topic[topic].append(belief)
     for topic, sources in sorted(by_topic.items()):
         days = {o.day for b in sources for o in b.occasions if o.support > 0}
-        if topic in named or len(days) < MIN_OCCASIONS or len(sources) < MIN_SOURCES:
+        if (
+            topic in named
+            or len(days) < MIN_OCCASIONS
+            or len({b.id for b in sources}) < MIN_SOURCES
+        ):
             continue
         drafts.append(
             TraitDraft(
@@ -146,8 +161,9 @@ class Traits:
         existing = {b.frame.trait: b for b in beliefs if b.frame.trait is not None}
         active = [b for b in beliefs if b.status is BeliefStatus.ACTIVE and b.frame.trait is None]
         drafts = draft_traits(active, name)
+        changed = self._retire(existing, drafts, active)
         if not drafts:
-            return []
+            return changed
         evidence = self._supporting_evidence(workspace_id, drafts)
         new = [d for d in drafts if d.key not in existing]
         vectors = (
@@ -161,7 +177,6 @@ class Traits:
             if new
             else {}
         )
-        changed = []
         for draft in drafts:
             links = [e for b in draft.sources for e in evidence.get(b.id, [])]
             occasions: tuple[Occasion, ...] = ()
@@ -181,6 +196,43 @@ class Traits:
                     e.model_copy(update={"belief_id": trait.id, "created_at": utcnow()}),
                 )
         return changed
+
+    def _retire(
+        self, existing: dict[str, Belief], drafts: Sequence[TraitDraft], active: Sequence[Belief]
+    ) -> list[str]:
+        """An interest the person now denies ("I went off running") is over."""
+        drafted = {d.key for d in drafts}
+        denied = {t for b in active if b.frame.negated for t in b.frame.topics}
+        retired = []
+        for key, trait in existing.items():
+            kind, _, topic = key.partition(":")
+            if (
+                key in drafted
+                or kind != "interest"
+                or trait.status is not BeliefStatus.ACTIVE
+                or trait.origin in USER_ORIGINS
+                or _stem(topic) not in denied
+            ):
+                continue
+            ended = trait.model_copy(
+                update={
+                    "status": BeliefStatus.SUPERSEDED,
+                    "valid_to": utcnow(),
+                    "updated_at": utcnow(),
+                }
+            )
+            self.store.update_belief(ended)
+            record_event(
+                self.store,
+                ended,
+                BeliefEventType.SUPERSEDED,
+                cause="traits",
+                before=trait.confidence,
+                after=ended.confidence,
+                details={"trait": key, "denied": topic},
+            )
+            retired.append(trait.id)
+        return retired
 
     def _supporting_evidence(
         self, workspace_id: str, drafts: Sequence[TraitDraft]
@@ -273,6 +325,15 @@ class Traits:
             after=updated.confidence,
         )
         return updated
+
+
+def _stem(interest: str) -> str:
+    """An interest as the topic lemma statements carry: "running" -> "run", "pottery" stays."""
+    if interest.endswith("ing") and " " not in interest:
+        lemmas = getLemma(interest, upos="VERB")
+        if lemmas:
+            return lemmas[0]
+    return interest.split()[-1]
 
 
 def _topics(draft: TraitDraft) -> tuple[str, ...]:

@@ -1,0 +1,457 @@
+"""Understanding, scenario by scenario, as a user of the product would meet it (issue 9).
+
+Each test tells a short story through the public library — ``observe`` what a person says, read
+``beliefs``, ``profile`` and ``context`` — with several wordings each: only things about the
+person become beliefs; instructions are preferences; facets change by meaning; dropped likes and
+habits are retired; paraphrases reinforce; confidence counts occasions; decay needs no job;
+corrections hold everywhere; people and pets have names; the block leads with the profile and a
+request surfaces what bears on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from selfmodel import BeliefStatus, SelfModel
+from selfmodel.domain import Belief, BeliefKind, Facet, Role
+
+DAY_ONE = datetime(2024, 3, 4, 9, tzinfo=UTC)
+
+
+def day(n: int, hour: int = 9) -> str:
+    return (DAY_ONE + timedelta(days=n)).replace(hour=hour).isoformat()
+
+
+def read_at(n: int) -> datetime:
+    return DAY_ONE + timedelta(days=n, hours=12)
+
+
+def say(sm: SelfModel, user: str, *lines: str | tuple[int, str]) -> None:
+    """Observe each line on its own day (or on the day given), as a chat would arrive."""
+    for position, line in enumerate(lines):
+        when, text = line if isinstance(line, tuple) else (position, line)
+        sm.observe(user, {"content": text, "occurred_at": day(when)})
+
+
+def active(sm: SelfModel, user: str, at: int = 400) -> list[Belief]:
+    return sm.beliefs(user, now=read_at(at))
+
+
+def statements(beliefs: Sequence[Belief]) -> list[str]:
+    return [b.statement for b in beliefs]
+
+
+def with_word(beliefs: Sequence[Belief], word: str) -> list[Belief]:
+    return [b for b in beliefs if word.lower() in b.statement.lower()]
+
+
+# -- 1. only things about the person become beliefs -----------------------------------------------
+
+
+def test_greetings_thanks_backchannels_and_questions_stay_observations(sm: SelfModel) -> None:
+    say(
+        sm,
+        "ana",
+        "Hey there!",
+        "Thanks so much, that helps.",
+        "haha yeah totally",
+        "What's the capital of Peru?",
+        "Can you tell me more about it?",
+        "Ok cool.",
+    )
+    assert sm.beliefs("ana", status=None) == []
+    assert len(sm.store.list_observations(sm.workspace.id, [sm.user("ana").id])) == 6
+
+
+@pytest.mark.parametrize(
+    ("said", "wanted"),
+    [
+        ("Please keep your answers short.", "keep its answers short"),
+        ("Stop using emojis, please.", "stop using emojis"),
+        ("Don't use jargon with me.", "not to use jargon"),
+        ("Can you explain things step by step?", "explain things step by step"),
+    ],
+)
+def test_instructions_to_the_assistant_become_communication_preferences(
+    sm: SelfModel, said: str, wanted: str
+) -> None:
+    say(sm, "ana", said)
+    (belief,) = active(sm, "ana", 1)
+    assert wanted in belief.statement
+    assert belief.kind is BeliefKind.PREFERENCE and belief.frame.domain == "communication"
+
+
+def test_what_the_assistant_says_is_never_evidence_about_the_user(sm: SelfModel) -> None:
+    sm.observe(
+        "ana",
+        [
+            {"role": "assistant", "content": "I love hiking and I live in Oslo."},
+            {"role": "user", "content": "Nice."},
+        ],
+    )
+    assert sm.beliefs("ana", status=None) == []
+
+
+def test_small_talk_never_tops_the_list(sm: SelfModel) -> None:
+    say(sm, "ana", "I'm so glad!", "I love it!", "I'm a pediatric nurse in Leeds.", "Yay!!")
+    assert statements(active(sm, "ana", 5)) == ["The user is a pediatric nurse in Leeds"]
+
+
+# -- 2. the language pipeline: references, hedges, negation, tense --------------------------------
+
+
+def test_a_reference_to_an_earlier_turn_is_resolved_or_the_sentence_is_left_out(
+    sm: SelfModel,
+) -> None:
+    sm.observe(
+        "ana",
+        [
+            {"role": "assistant", "content": "Did you end up buying the electric bike?"},
+            {"role": "user", "content": "Yes, I bought it last week and I ride it to work."},
+        ],
+        at=day(0),
+    )
+    sm.observe("ana", {"content": "It is so special to me.", "occurred_at": day(5)})
+    found = statements(active(sm, "ana", 6))
+    assert any("electric bike" in s for s in found), found
+    assert not any(s.startswith("It ") or " it is so special" in s for s in found), found
+
+
+@pytest.mark.parametrize(
+    ("said", "kept"),
+    [
+        ("Maybe I'll learn the cello next year.", "Maybe"),
+        ("I might move to Lisbon.", "might"),
+        ("I think I'll switch to night shifts.", "thinks"),
+    ],
+)
+def test_hedges_stay_hedges_in_the_wording_and_weigh_less(
+    sm: SelfModel, said: str, kept: str
+) -> None:
+    say(sm, "ana", said, (1, "I play the piano every evening."))
+    hedged, plain = _split(active(sm, "ana", 2), kept)
+    assert kept in hedged.statement
+    assert hedged.confidence < plain.confidence
+
+
+def _split(beliefs: Sequence[Belief], word: str) -> tuple[Belief, Belief]:
+    hedged = next(b for b in beliefs if word in b.statement)
+    plain = next(b for b in beliefs if b is not hedged)
+    return hedged, plain
+
+
+# -- 3. traits and profile ------------------------------------------------------------------------
+
+
+def test_people_and_pets_are_known_by_name_and_species(sm: SelfModel) -> None:
+    say(
+        sm,
+        "ana",
+        "My husband Tom and I went to the coast.",
+        "We adopted a puppy named Biscuit!",
+        "My cat Luna hates the new puppy.",
+    )
+    found = statements(active(sm, "ana", 4))
+    assert "The user's husband is Tom" in found
+    assert "The user has a dog named Biscuit" in found
+    assert "The user has a cat named Luna" in found
+
+
+def test_an_interest_seen_on_several_days_becomes_a_trait_citing_every_occasion(
+    sm: SelfModel,
+) -> None:
+    say(
+        sm,
+        "ana",
+        "I love pottery, it calms me down.",
+        (3, "Went to a pottery class in the evening, made a mug."),
+        (9, "I spent Sunday doing pottery with my niece."),
+    )
+    trait = next(b for b in active(sm, "ana", 10) if b.frame.trait == "interest:pottery")
+    assert trait.statement == "The user is into pottery"
+    assert trait.support_count >= 2
+    assert len(sm.belief(trait.id).evidence) >= 2
+
+
+def test_the_profile_holds_current_facets_with_what_they_replaced(sm: SelfModel) -> None:
+    say(
+        sm,
+        "ana",
+        "My name is Ana.",
+        "I'm based in London.",
+        (30, "I relocated to Manchester last month."),
+        (90, "Home is now Edinburgh."),
+        (91, "I work as a data analyst at Monzo."),
+    )
+    profile = sm.profile("ana", now=read_at(92))
+    assert profile.name == "Ana"
+    residence = profile.facets[Facet.RESIDENCE]
+    assert residence.value == "Edinburgh"
+    assert [p.value for p in residence.replaced] == ["Manchester", "London"]
+    assert profile.facets[Facet.OCCUPATION].value == "data analyst"
+    assert profile.facets[Facet.EMPLOYER].value == "Monzo"
+
+
+# -- 4. change by meaning -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "now"),
+    [
+        ("I'm based in London.", "I relocated to Manchester.", "Manchester"),
+        ("I live in Berlin.", "Home is now Leipzig.", "Leipzig"),
+        ("I work at Google.", "I just joined Stripe as an engineer.", "Stripe"),
+        ("I work as a nurse.", "I'm a teacher now.", "teacher"),
+        ("I'm vegetarian.", "I went vegan last month.", "vegan"),
+    ],
+)
+def test_any_wording_that_moves_a_facet_supersedes_the_old_value(
+    sm: SelfModel, first: str, then: str, now: str
+) -> None:
+    say(sm, "ana", first, (20, then))
+    current = active(sm, "ana", 21)
+    facet_beliefs = [b for b in current if b.frame.facet is not None]
+    assert [b.frame.value for b in facet_beliefs if b.frame.value] == [now] or all(
+        now in b.statement for b in facet_beliefs
+    ), statements(current)
+    old = [b for b in sm.beliefs("ana", status=BeliefStatus.SUPERSEDED)]
+    assert old and old[0].valid_to is not None and old[0].superseded_by
+
+
+@pytest.mark.parametrize(
+    "reversal",
+    [
+        "I don't like running anymore.",
+        "I went off running after the injury.",
+        "I'm not into running any more.",
+        "I used to love running.",
+    ],
+)
+def test_a_dropped_like_retires_the_belief_whatever_its_wording(
+    sm: SelfModel, reversal: str
+) -> None:
+    say(sm, "ana", "I love running.", "I love running.", "I love running.", (10, reversal))
+    current = statements(active(sm, "ana", 11))
+    assert not any(s.endswith("loves running") for s in current), current
+    assert sm.beliefs("ana", status=BeliefStatus.SUPERSEDED)
+
+
+@pytest.mark.parametrize(
+    ("habit", "quit"),
+    [
+        ("I drink coffee every morning.", "I no longer drink coffee."),
+        ("I smoke a pack a day.", "I quit smoking last month."),
+        ("I bite my nails.", "I stopped biting my nails."),
+    ],
+)
+def test_a_dropped_habit_is_superseded(sm: SelfModel, habit: str, quit: str) -> None:
+    say(sm, "ana", habit, (30, quit))
+    old = sm.beliefs("ana", status=BeliefStatus.SUPERSEDED)
+    assert len(old) == 1 and old[0].valid_to is not None
+
+
+def test_agreeing_with_an_earlier_denial_reinforces_it_instead_of_contradicting(
+    sm: SelfModel,
+) -> None:
+    say(sm, "ana", "I no longer drink coffee.", (3, "I stopped drinking coffee."))
+    (belief,) = [b for b in active(sm, "ana", 4) if "coffee" in b.statement]
+    assert belief.support_count == 2 and belief.contradict_count == 0
+
+
+@pytest.mark.parametrize(
+    "paraphrase",
+    [
+        "I really enjoy running.",
+        "Running is one of my favourite things.",
+        "I'm really into running.",
+    ],
+)
+def test_paraphrases_of_one_preference_reinforce_it(sm: SelfModel, paraphrase: str) -> None:
+    say(sm, "ana", "I love running.", (5, paraphrase))
+    running = with_word(active(sm, "ana", 6), "run")
+    assert len(running) == 1, statements(running)
+    assert running[0].support_count == 2
+
+
+# -- 5. confidence that means something -----------------------------------------------------------
+
+
+def test_repeating_a_sentence_in_one_conversation_is_one_occasion(sm: SelfModel) -> None:
+    sm.observe("ana", ["I love sushi."] * 5, at=day(0))
+    (belief,) = active(sm, "ana", 0)
+    assert belief.support_count == 1 and belief.confidence == pytest.approx(0.60, abs=0.01)
+
+
+def test_fourteen_occasions_give_about_0_87_and_inference_never_reaches_certainty(
+    sm: SelfModel,
+) -> None:
+    say(sm, "ana", *[(n, "I love sushi.") for n in range(14)])
+    (belief,) = with_word(active(sm, "ana", 14), "sushi")
+    assert belief.confidence == pytest.approx(0.87, abs=0.02)
+    say(sm, "ana", *[(n, "I love sushi.") for n in range(14, 120)])
+    (belief,) = with_word(active(sm, "ana", 120), "sushi")
+    assert belief.confidence < 0.95
+
+
+def test_a_contradiction_visibly_lowers_confidence(sm: SelfModel) -> None:
+    say(sm, "ana", *[(n, "I like jazz.") for n in range(14)], (15, "I don't like jazz."))
+    held = sm.beliefs("ana", status=None, now=read_at(15))
+    liked = next(b for b in held if b.statement.endswith("likes jazz"))
+    assert liked.confidence < 0.6
+
+
+def test_decay_happens_at_read_time_without_anyone_calling_it(sm: SelfModel) -> None:
+    say(sm, "ana", "I'm exhausted this week.", "I'm a physiotherapist.")
+    assert len(sm.beliefs("ana", now=read_at(1))) == 2
+    later = sm.beliefs("ana", now=read_at(60))
+    assert statements(later) == ["The user is a physiotherapist"]
+    faded = sm.beliefs("ana", status=BeliefStatus.DECAYED, now=read_at(60))
+    assert [b.kind for b in faded] == [BeliefKind.STATE]
+
+
+# -- 6. corrections hold everywhere ---------------------------------------------------------------
+
+
+def test_a_rejected_beliefs_evidence_never_enters_a_context_block(sm: SelfModel) -> None:
+    say(sm, "ana", "I'm a huge fan of heavy metal concerts.")
+    (belief,) = active(sm, "ana", 1)
+    assert "heavy metal" in sm.context("ana", "What music does she like?", now=read_at(1)).text
+    sm.reject(belief.id)
+    block = sm.context("ana", "What music does she like?", now=read_at(1))
+    assert "heavy metal" not in block.text
+
+
+def test_the_same_claim_on_a_later_day_is_only_a_question_for_the_user(sm: SelfModel) -> None:
+    say(sm, "ana", "I'm a huge fan of heavy metal.")
+    (belief,) = active(sm, "ana", 1)
+    sm.reject(belief.id)
+    say(sm, "ana", (10, "Heavy metal is my favourite music."))
+    raised = [b for b in sm.beliefs("ana", now=read_at(11)) if "after_rejection" in b.metadata]
+    assert raised and raised[0].confidence <= 0.3
+    assert "metal" not in sm.context("ana", "What music?", now=read_at(11)).text
+
+
+def test_a_statement_against_what_the_user_confirmed_is_a_conflict_not_an_override(
+    sm: SelfModel,
+) -> None:
+    say(sm, "ana", "I like jazz.")
+    (liked,) = active(sm, "ana", 1)
+    sm.confirm(liked.id)
+    say(sm, "ana", (8, "I don't like jazz."))
+    held = sm.belief(liked.id).belief
+    assert held.status is BeliefStatus.ACTIVE and held.confidence == 0.98
+    (conflict,) = sm.conflicts("ana", now=read_at(9))
+    assert conflict.belief.id == liked.id
+    assert conflict.against.statement == "The user doesn't like jazz"
+    assert sm.profile("ana", now=read_at(9)).conflicts == [conflict]
+
+
+# -- 7. how beliefs name the person ---------------------------------------------------------------
+
+
+def test_without_a_name_statements_say_the_user_never_the_raw_id(sm: SelfModel) -> None:
+    say(sm, "u_8c1f", "I work night shifts at the hospital.")
+    (belief,) = active(sm, "u_8c1f", 1)
+    assert belief.statement.startswith("The user ")
+    assert "u_8c1f" not in belief.statement
+
+
+def test_a_name_is_learnt_from_a_self_introduction_or_set_by_the_product(sm: SelfModel) -> None:
+    say(sm, "u_1", "Hi! I'm Priya.", "I work night shifts at the hospital.")
+    assert sm.user("u_1").display_name == "Priya"
+    assert active(sm, "u_1", 2)[0].statement.startswith("Priya ")
+    say(sm, "u_2", "Hello.")
+    sm.set_display_name("u_2", "Sam")
+    say(sm, "u_2", (3, "I love board games."))
+    assert active(sm, "u_2", 4)[0].statement == "Sam loves board games"
+
+
+# -- 8. a belief-first block that personalises ----------------------------------------------------
+
+
+def test_the_block_leads_with_the_profile_and_says_how_to_answer(sm: SelfModel) -> None:
+    say(
+        sm,
+        "ana",
+        "I'm a nurse.",
+        "Please keep your answers short.",
+        (2, "I live in Porto."),
+        (3, "The weather was awful today."),
+    )
+    block = sm.context("ana", "How do vaccines work?", now=read_at(4))
+    head = block.text.split("Beliefs")[0]
+    assert "Profile:" in head and "nurse" in head and "answers short" in head
+    assert block.budget_tokens == 300
+
+
+@pytest.mark.parametrize(
+    ("constraint", "asked", "key"),
+    [
+        ("I'm lactose intolerant.", "What should I bake for my niece's birthday?", "lactose"),
+        ("I get motion sick on boats.", "Plan me a weekend trip.", "motion sick"),
+        ("I had knee surgery, so no running for me.", "Put together a workout routine.", "knee"),
+    ],
+)
+def test_a_request_surfaces_the_constraint_that_bears_on_it_without_shared_words(
+    sm: SelfModel, constraint: str, asked: str, key: str
+) -> None:
+    chatter = [
+        "Why is the sky blue?",
+        "The football was great last night.",
+        "I watched a documentary about octopuses.",
+        "It's raining again here.",
+        "I bought new running socks.",
+    ]
+    say(sm, "ana", *chatter, (7, constraint), *[(8 + i, c) for i, c in enumerate(chatter)])
+    block = sm.context("ana", asked, limit=5, now=read_at(20))
+    assert any(key in i.text for i in block.items), [i.text for i in block.items]
+    assert sm.trace(block.trace_id).payload["request"] is True
+
+
+def test_a_choice_among_offered_options_is_a_preference_that_requests_find(
+    sm: SelfModel,
+) -> None:
+    sm.observe(
+        "ana",
+        [
+            {"role": "user", "content": "I need somewhere to stay in Annecy."},
+            {
+                "role": "assistant",
+                "content": "Here are three options: 1) a lively hostel downtown, 2) a quiet "
+                "lakeside hotel, 3) a party boat with cabins.",
+            },
+            {"role": "user", "content": "The second one, the quieter hotel sounds right."},
+        ],
+        at=day(0),
+    )
+    chose = [b for b in active(sm, "ana", 1) if "chose" in b.statement]
+    assert chose and "quiet lakeside hotel" in chose[0].statement
+    block = sm.context("ana", "Book somewhere for my trip to Berlin.", limit=5, now=read_at(3))
+    assert any("quiet lakeside hotel" in i.text for i in block.items)
+
+
+def test_a_question_about_a_fact_is_not_read_as_a_request(sm: SelfModel) -> None:
+    say(sm, "ana", "I moved to Porto in 2019.")
+    block = sm.context("ana", "When did she move to Porto?", now=read_at(1))
+    assert sm.trace(block.trace_id).payload["request"] is False
+
+
+def test_relative_dates_are_written_absolutely(sm: SelfModel) -> None:
+    sm.observe("ana", "I adopted a cat two weeks ago.", at="2024-05-15T09:00:00Z")
+    (belief, *_) = sm.beliefs("ana", now=datetime(2024, 5, 16, tzinfo=UTC))
+    assert "in the week of 29 April 2024" in belief.statement
+
+
+def test_assistant_turns_are_context_only(sm: SelfModel) -> None:
+    sm.observe(
+        "ana",
+        [
+            {"role": Role.ASSISTANT.value, "content": "You could try the red wine braise."},
+            {"role": "user", "content": "I love braised dishes."},
+        ],
+        at=day(0),
+    )
+    assert statements(active(sm, "ana", 1)) == ["The user loves braised dishes"]
