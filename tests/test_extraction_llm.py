@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from selfmodel.config import Settings
-from selfmodel.domain import BeliefKind, BeliefOrigin, Observation, Role
+from selfmodel.domain import BeliefKind, BeliefOrigin, Facet, Observation, Related, Role
 from selfmodel.errors import ConfigurationError
 from selfmodel.extraction import prompts
 from selfmodel.extraction.base import ExtractionRequest
@@ -50,7 +50,16 @@ def belief(message: str = "1", **fields: Any) -> dict[str, Any]:
         "kind": "experience",
         "strength": 1.0,
         "stated": False,
+        "negated": False,
+        "change": False,
         "contradicts": None,
+        "facet": None,
+        "value": None,
+        "name": None,
+        "topics": ["pottery"],
+        "interests": ["pottery"],
+        "related": [],
+        "domain": None,
         "quote": "I started pottery last week",
         "valid_from": "2023-06-26",
     }
@@ -69,6 +78,60 @@ def test_valid_answer_becomes_candidates_with_located_spans(server: OpenAIServer
     assert POTTERY[candidate.span_start : candidate.span_end] == "I started pottery last week"
     assert candidate.valid_from == datetime(2023, 6, 26, tzinfo=UTC)
     assert llm.fallback_count == 0
+
+
+def test_the_llm_gives_the_same_structures_as_the_local_extractor(server: OpenAIServer) -> None:
+    said = "I moved to Leeds with my dog Max. Please keep answers short."
+    server.script_chat(
+        Reply.chat_json(
+            {
+                "beliefs": [
+                    belief(
+                        statement="Melanie moved to Leeds with their dog Max",
+                        kind="fact",
+                        change=True,
+                        facet="residence",
+                        value="Leeds",
+                        topics=["move", "Leeds", "dog"],
+                        interests=[],
+                        related=[{"relation": "pet", "name": "Max", "species": "dog"}],
+                        quote="I moved to Leeds with my dog Max.",
+                        valid_from=None,
+                    ),
+                    belief(
+                        statement="Melanie wants the assistant to keep answers short",
+                        kind="preference",
+                        stated=True,
+                        domain="communication",
+                        quote="Please keep answers short.",
+                        valid_from=None,
+                    ),
+                    belief(statement="Melanie's name is Melanie", kind="fact", name="Melanie"),
+                ]
+            }
+        )
+    )
+    with extractor(server) as llm:
+        moved, answers, named = llm.extract([request(said)])
+    assert (moved.frame.facet, moved.frame.value, moved.frame.change) == (
+        Facet.RESIDENCE,
+        "Leeds",
+        True,
+    )
+    assert moved.frame.related == (Related(relation="pet", name="Max", species="dog"),)
+    assert moved.frame.topics == ("move", "leeds", "dog")
+    assert answers.frame.domain == "communication" and answers.origin is BeliefOrigin.STATED
+    assert (named.frame.facet, named.frame.value) == (Facet.NAME, "Melanie")
+
+
+def test_the_turns_before_a_message_are_sent_for_context(server: OpenAIServer) -> None:
+    before = request("Here are two options: 1) a hostel 2) a quiet hotel", obs_id="obs_0")
+    offer = before.observation.model_copy(update={"role": Role.ASSISTANT})
+    reply = request("The second one.").model_copy(update={"preceding": (offer,)})
+    with extractor(server) as llm:
+        llm.extract([reply])
+    sent = server.requests_to(CHAT_PATH)[0]["messages"][1]["content"]
+    assert '"before"' in sent and "a quiet hotel" in sent and '"role": "assistant"' in sent
 
 
 def test_request_carries_model_key_schema_prompts_and_the_speaker(server: OpenAIServer) -> None:

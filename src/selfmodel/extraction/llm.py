@@ -16,16 +16,16 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from datetime import time as clock
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from selfmodel.domain import BeliefKind, BeliefOrigin, Role
+from selfmodel.domain import BeliefFrame, BeliefKind, BeliefOrigin, Facet, Related, Role
 from selfmodel.errors import ConfigurationError
 from selfmodel.extraction import prompts
 from selfmodel.extraction.base import CandidateBelief, ExtractionRequest, Extractor
-from selfmodel.extraction.local import LocalExtractor
+from selfmodel.extraction.local import CONTEXT_TURNS, LocalExtractor
 
 if TYPE_CHECKING:
     from selfmodel.config import Settings
@@ -41,6 +41,14 @@ _RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 _FENCE = re.compile(r"^\s*```(?:json)?\s*|\s*```\s*$", re.IGNORECASE)
 
 
+class _LLMRelated(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    relation: str = Field(min_length=1)
+    name: str | None = None
+    species: str | None = None
+
+
 class _LLMBelief(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -49,9 +57,40 @@ class _LLMBelief(BaseModel):
     kind: BeliefKind
     strength: float = Field(default=1.0, gt=0.0, le=1.0)
     stated: bool = False
+    negated: bool = False
+    change: bool = False
     contradicts: str | None = None
+    facet: Facet | None = None
+    value: str | None = None
+    name: str | None = None
+    topics: list[str] = Field(default_factory=list)
+    interests: list[str] = Field(default_factory=list)
+    related: list[_LLMRelated] = Field(default_factory=list)
+    domain: Literal["communication"] | None = None
     quote: str | None = None
     valid_from: date | None = None
+
+    def frame(self) -> BeliefFrame:
+        """The same structure the local extractor reads from the parse."""
+        if self.name and self.name.strip():
+            return BeliefFrame(facet=Facet.NAME, value=self.name.strip())
+        return BeliefFrame(
+            negated=self.negated,
+            change=self.change,
+            facet=self.facet if self.value and self.value.strip() else None,
+            value=self.value.strip() if self.facet and self.value else None,
+            topics=tuple(dict.fromkeys(t.strip().lower() for t in self.topics if t.strip())),
+            interests=tuple(dict.fromkeys(t.strip().lower() for t in self.interests if t.strip())),
+            related=tuple(
+                Related(
+                    relation="pet" if r.species else r.relation.strip().lower(),
+                    name=r.name.strip() if r.name and r.name.strip() else None,
+                    species=r.species.strip().lower() if r.species else None,
+                )
+                for r in self.related
+            ),
+            domain=self.domain,
+        )
 
 
 class _LLMAnswer(BaseModel):
@@ -160,6 +199,10 @@ class LLMExtractor(Extractor):
                 "speaker": request.subject,
                 "date": request.observation.occurred_at.strftime("%A %d %B %Y"),
                 "text": request.observation.content,
+                "before": [
+                    {"role": o.role.value, "speaker": o.speaker, "text": o.content}
+                    for o in request.preceding[-CONTEXT_TURNS:]
+                ],
             }
             for key, request in keys.items()
         ]
@@ -242,6 +285,7 @@ class LLMExtractor(Extractor):
             strength=belief.strength,
             origin=BeliefOrigin.STATED if belief.stated else BeliefOrigin.INFERRED,
             contradicts=(belief.contradicts or "").strip() or None,
+            frame=belief.frame(),
             span_start=span[0] if span else None,
             span_end=span[1] if span else None,
             quote=observation.content[span[0] : span[1]] if span else None,
