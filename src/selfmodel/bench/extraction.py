@@ -263,12 +263,15 @@ def content_only(text: str, speaker: str) -> str:
     return " ".join(_FIRST_PERSON.sub(" ", text).split())
 
 
-def system_beliefs(sm: Any, speakers: Sequence[str]) -> list[Extracted]:
-    """Every belief about each speaker with the LoCoMo turns its supporting evidence comes from."""
+def system_beliefs(
+    sm: Any, speakers: Sequence[str], now: datetime | None = None
+) -> list[Extracted]:
+    """Every belief about each speaker with the LoCoMo turns its supporting evidence comes from,
+    read as of ``now`` (the end of the conversation: confidence is computed for a moment)."""
     out: list[Extracted] = []
     ws = sm.workspace.id
     for speaker in speakers:
-        beliefs = sm.beliefs(speaker, status=None)
+        beliefs = sm.beliefs(speaker, status=None, now=now)
         if not beliefs:
             continue
         evidence = sm.store.list_evidence(ws, [b.id for b in beliefs])
@@ -354,7 +357,9 @@ def run_extraction_bench(
             started = time.perf_counter()
             sm.ingest(batches, on_progress=advance)
             elapsed = time.perf_counter() - started
-            beliefs = system_beliefs(sm, [b.user for b in batches])
+            beliefs = system_beliefs(
+                sm, [b.user for b in batches], max(t.occurred_at for t in turns)
+            )
         tallies = {SYSTEM: score(facts, beliefs, embedder)}
         tallies[SYSTEM].turns, tallies[SYSTEM].seconds = len(turns), elapsed
         system_beliefs_all.extend(beliefs)
