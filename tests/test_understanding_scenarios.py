@@ -455,3 +455,24 @@ def test_assistant_turns_are_context_only(sm: SelfModel) -> None:
         at=day(0),
     )
     assert statements(active(sm, "ana", 1)) == ["The user loves braised dishes"]
+
+
+def test_interests_are_pastimes_or_likings_and_the_profile_sums_them_up(sm: SelfModel) -> None:
+    say(
+        sm,
+        "ana",
+        "I love pottery.",
+        (2, "Went to my pottery class again."),
+        (4, "We went camping by the lake."),
+        (6, "Went camping with my sister last weekend."),
+        (8, "I went hiking in the Alps."),
+        (10, "I went hiking again, such views."),
+        (12, "I went checking the prices at the market."),
+    )
+    current = active(sm, "ana", 13)
+    traits = {b.frame.trait: b.statement for b in current if b.frame.trait}
+    assert {"interest:pottery", "interest:camping", "interest:hiking"} <= set(traits)
+    assert not any("checking" in s for s in traits.values())
+    summary = traits["interests"]
+    assert all(word in summary for word in ("pottery", "camping", "hiking"))
+    assert [i.statement for i in sm.profile("ana", now=read_at(13)).interests][0] == summary

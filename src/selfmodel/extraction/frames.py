@@ -687,8 +687,15 @@ def interests(words: Sequence[Token], main: Token | None, kind: BeliefKind) -> t
     activity of a habit ("I run every morning")."""
     w = lexicon()
     found: list[str] = []
+    liked: set[str] = set()
 
-    def add(token: Token) -> None:
+    def add(token: Token, *, liking: bool = False) -> None:
+        before = len(found)
+        _add(token)
+        if liking and len(found) > before:
+            liked.add(found[-1])
+
+    def _add(token: Token) -> None:
         lemma = token.lemma_.lower()
         if token.tag_ == "VBG" or (token.pos_ == "VERB" and token.dep_ == "xcomp"):
             gerund = (
@@ -742,7 +749,14 @@ def interests(words: Sequence[Token], main: Token | None, kind: BeliefKind) -> t
         gerund = getInflection(main.lemma_.lower(), tag="VBG")
         if gerund:
             found.append(gerund[0])
-    return tuple(dict.fromkeys(found))
+    # What they say they love is an interest whatever it is; what they merely did is one only
+    # when it is a pastime ("went camping" yes, "went checking" no).
+    return tuple(dict.fromkeys(f for f in found if f in liked or _pastime(f)))
+
+
+def _pastime(interest: str) -> bool:
+    pastimes = lexicon().pastimes
+    return interest in pastimes or interest.split()[-1] in pastimes
 
 
 def related(words: Sequence[Token]) -> tuple[Related, ...]:
@@ -760,7 +774,8 @@ def related(words: Sequence[Token]) -> tuple[Related, ...]:
         )
         if not owned:
             continue
-        name = _given_name(token)
+        # "You're like family to me, Caroline": a group is not someone with a name.
+        name = None if w.kinship.get(lemma) == "family" else _given_name(token)
         if lemma in w.pets:
             found.append(Related(relation="pet", name=name, species=w.pets[lemma]))
         else:

@@ -52,6 +52,7 @@ class Lexicon:
     request_markers: frozenset[str]
     ordinals: dict[str, int]
     choice_verbs: frozenset[str]
+    pastimes: frozenset[str]
 
 
 def _set(values: Any) -> frozenset[str]:
@@ -102,4 +103,5 @@ def lexicon() -> Lexicon:
         request_markers=_set(raw["request_markers"]),
         ordinals={str(k): int(v) for k, v in raw["ordinals"].items()},
         choice_verbs=_set(raw["choice_verbs"]),
+        pastimes=_set(raw["pastimes"]),
     )

@@ -34,7 +34,9 @@ def build_profile(
         facets=_facets(current, [b for b in seen if b.status is BeliefStatus.SUPERSEDED]),
         people=_items(b for b in current if (b.frame.trait or "").startswith("person:")),
         pets=_items(b for b in current if (b.frame.trait or "").startswith("pet:")),
-        interests=_items(b for b in current if (b.frame.trait or "").startswith("interest:")),
+        # The summary of all interests first, then each interest.
+        interests=_items(b for b in current if b.frame.trait == "interests")
+        + _items(b for b in current if (b.frame.trait or "").startswith("interest:")),
         likes=_items(
             b for b in _plain(current) if b.kind is BeliefKind.PREFERENCE and not b.frame.negated
         ),

@@ -53,6 +53,8 @@ from selfmodel.storage import BeliefFilter, Store
 # statements (one statement said twice is already its own belief).
 MIN_OCCASIONS = 2
 MIN_SOURCES = 2
+# With this many interests, one trait sums them all up ("Mel is into pottery, camping and hiking").
+MIN_INTERESTS_FOR_SUMMARY = 3
 # Each occasion behind a trait counts as this many statement units: a mention is weaker evidence
 # of an interest than a statement of it.
 UNITS_PER_OCCASION = 0.8
@@ -107,6 +109,21 @@ def draft_traits(beliefs: Sequence[Belief], name: str) -> list[TraitDraft]:
                 statement=f"{name} is into {topic}",
                 kind=BeliefKind.PREFERENCE,
                 sources=tuple(sources),
+            )
+        )
+    if len(drafts) >= MIN_INTERESTS_FOR_SUMMARY:
+        # What a friend would say first: all they are into, most often mentioned first.
+        ranked = sorted(
+            drafts,
+            key=lambda d: (-len({o.day for b in d.sources for o in b.occasions}), d.key),
+        )
+        topics = [d.key.partition(":")[2] for d in ranked]
+        drafts.append(
+            TraitDraft(
+                key="interests",
+                statement=f"{name} is into {', '.join(topics[:-1])} and {topics[-1]}",
+                kind=BeliefKind.PREFERENCE,
+                sources=tuple({b.id: b for d in ranked for b in d.sources}.values()),
             )
         )
     drafts.extend(_people_and_pets(statements, name))
@@ -165,16 +182,27 @@ class Traits:
         if not drafts:
             return changed
         evidence = self._supporting_evidence(workspace_id, drafts)
-        new = [d for d in drafts if d.key not in existing]
+        # New traits, and traits whose wording moved (the summary of interests grows), need a
+        # vector; the user's own words (confirmed, edited) are never rewritten.
+        worded = [
+            d
+            for d in drafts
+            if d.key not in existing
+            or (
+                existing[d.key].statement != d.statement
+                and existing[d.key].status is not BeliefStatus.REJECTED
+                and existing[d.key].origin not in USER_ORIGINS
+            )
+        ]
         vectors = (
             dict(
                 zip(
-                    [d.key for d in new],
-                    self.embedder.embed([d.statement for d in new]),
+                    [d.key for d in worded],
+                    self.embedder.embed([d.statement for d in worded]),
                     strict=True,
                 )
             )
-            if new
+            if worded
             else {}
         )
         for draft in drafts:
@@ -186,8 +214,10 @@ class Traits:
             if trait is None:
                 trait = self._create(workspace_id, user_id, draft, occasions, vectors[draft.key])
                 changed.append(trait.id)
-            elif trait.status is not BeliefStatus.REJECTED and trait.occasions != occasions:
-                trait = self._update(trait, occasions)
+            elif trait.status is not BeliefStatus.REJECTED and (
+                trait.occasions != occasions or draft.key in vectors
+            ):
+                trait = self._update(trait, occasions, draft, vectors.get(draft.key))
                 changed.append(trait.id)
             for e, _ in links:
                 self.store.add_evidence(
@@ -297,7 +327,13 @@ class Traits:
         )
         return belief
 
-    def _update(self, trait: Belief, occasions: tuple[Occasion, ...]) -> Belief:
+    def _update(
+        self,
+        trait: Belief,
+        occasions: tuple[Occasion, ...],
+        draft: TraitDraft,
+        vector: np.ndarray | None,
+    ) -> Belief:
         at = latest(occasions)
         support, against = masses(occasions, trait.kind, at) if at else (0.0, 0.0)
         updated = trait.model_copy(
@@ -312,10 +348,20 @@ class Traits:
                 "last_evidence_at": at,
                 "support_count": support_occasions(occasions),
                 "status": BeliefStatus.ACTIVE,
+                "statement": draft.statement if vector is not None else trait.statement,
+                "frame": trait.frame.model_copy(update={"topics": _topics(draft)}),
                 "updated_at": utcnow(),
             }
         )
         self.store.update_belief(updated)
+        if vector is not None:
+            self.store.put_vectors(
+                trait.workspace_id,
+                trait.user_id,
+                BELIEF_VECTORS,
+                self.embedder.name,
+                [(trait.id, vector)],
+            )
         record_event(
             self.store,
             updated,
@@ -323,6 +369,7 @@ class Traits:
             cause="traits",
             before=trait.confidence,
             after=updated.confidence,
+            details={"previous": trait.statement} if updated.statement != trait.statement else {},
         )
         return updated
 
@@ -338,4 +385,6 @@ def _stem(interest: str) -> str:
 
 def _topics(draft: TraitDraft) -> tuple[str, ...]:
     kind, _, rest = draft.key.partition(":")
+    if kind == "interests":
+        return tuple(sorted({i for b in draft.sources for i in b.frame.interests}))
     return (rest.split(":")[0],) if kind == "interest" else ()
