@@ -120,6 +120,58 @@ async def test_user_corrections_change_status_origin_and_statement(api: httpx.As
     assert [b["id"] for b in only["items"]] == [ids[1]]
 
 
+async def test_profile_and_conflicts_are_read_as_of_a_moment(api: httpx.AsyncClient) -> None:
+    async def say(text: str, at: str) -> None:
+        response = await api.post(
+            "/v1/users/ada/observations", json={"messages": [{"content": text}], "at": at}
+        )
+        assert response.status_code == 201, response.text
+
+    await say("I live in London.", "2024-03-01T10:00:00Z")
+    await say("Home is now Edinburgh.", "2024-05-01T10:00:00Z")
+    await say("My husband Tom and I went hiking.", "2024-05-02T10:00:00Z")
+    await say("I like jazz.", "2024-05-03T10:00:00Z")
+    held = (await api.get("/v1/users/ada/beliefs")).json()["items"]
+    liked = next(b for b in held if b["statement"].endswith("likes jazz"))
+    await api.post(f"/v1/beliefs/{liked['id']}/confirm")
+    await say("I don't like jazz.", "2024-05-10T10:00:00Z")
+
+    moment = {"as_of": "2024-05-11T12:00:00Z"}
+    response = await api.get("/v1/users/ada/profile", params=moment)
+    assert response.status_code == 200, response.text
+    profile = response.json()
+    assert profile["as_of"].startswith("2024-05-11T12:00:00")
+    home = profile["facets"]["residence"]
+    assert home["value"] == "Edinburgh" and home["since"].startswith("2024-05-01")
+    assert [old["value"] for old in home["replaced"]] == ["London"]
+    assert "The user's husband is Tom" in [p["statement"] for p in profile["people"]]
+    conflicts = (await api.get("/v1/users/ada/conflicts", params=moment)).json()
+    assert profile["conflicts"] == conflicts
+    (conflict,) = conflicts
+    assert {conflict["belief"]["id"], conflict["against"]["statement"]} == {
+        liked["id"],
+        "The user doesn't like jazz",
+    }
+
+
+@pytest.mark.parametrize(
+    "as_of",
+    [
+        "yesterday",
+        "0999-12-31T00:00:00Z",
+        "9999-12-31T23:00:00-05:00",  # beyond what UTC can hold
+    ],
+)
+async def test_a_profile_moment_that_is_not_a_time_is_refused(
+    api: httpx.AsyncClient, as_of: str
+) -> None:
+    for path in ("/v1/users/ada/profile", "/v1/users/ada/conflicts"):
+        response = await api.get(path, params={"as_of": as_of})
+        assert (response.status_code, response.json()["error"]["code"]) == (422, "invalid_input")
+    missing = await api.get("/v1/users/nobody/profile")
+    assert (missing.status_code, missing.json()["error"]["code"]) == (404, "user_not_found")
+
+
 async def test_context_returns_block_and_its_trace(api: httpx.AsyncClient) -> None:
     await observe(api, "ada", MARATHON)
     response = await api.post(

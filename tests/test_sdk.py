@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -19,6 +20,8 @@ from selfmodel import (
     UserNotFoundError,
 )
 from selfmodel.client import AsyncClient, Client
+from selfmodel.domain import Facet
+from selfmodel.domain.profile import Conflict, Profile
 from selfmodel.errors import (
     AuthenticationError,
     PayloadTooLargeError,
@@ -68,6 +71,24 @@ def test_sdk_speaks_the_library_api_over_a_socket(client: Client) -> None:
     assert client.forget("ada").total > 0
     with pytest.raises(UserNotFoundError):
         client.user("ada")
+
+
+def test_sdk_reads_the_profile_and_conflicts_as_domain_types(client: Client, sm: SelfModel) -> None:
+    client.observe("ada", "I live in Oslo.", at="2024-03-01T10:00:00Z")
+    client.observe("ada", "I like jazz.", at="2024-03-02T10:00:00Z")
+    liked = next(b for b in client.beliefs("ada") if b.statement.endswith("likes jazz"))
+    client.confirm(liked.id)
+    client.observe("ada", "I don't like jazz.", at="2024-03-09T10:00:00Z")
+    moment = datetime(2024, 3, 10, 12, tzinfo=UTC)
+    profile = client.profile("ada", as_of=moment)
+    assert isinstance(profile, Profile) and profile.as_of == moment
+    assert profile.facets[Facet.RESIDENCE].value == "Oslo"
+    conflicts = client.conflicts("ada", as_of=moment)
+    assert conflicts and all(isinstance(c, Conflict) for c in conflicts)
+    assert conflicts == profile.conflicts
+    assert conflicts == sm.in_workspace("acme").conflicts("ada", now=moment)
+    with pytest.raises(UserNotFoundError):
+        client.profile("nobody")
 
 
 def test_sdk_raises_the_library_error_classes(client: Client, server: str, sm: SelfModel) -> None:
@@ -142,6 +163,8 @@ async def test_async_client_retries_503_and_applies_a_write_once(
         result = await client.observe("ada", MARATHON)
         assert front.seen == 3 and len(result.new_observation_ids) == 1
         assert len((await client.export("ada"))["observations"]) == 1
+        assert (await client.profile("ada", as_of="2024-05-01T00:00:00Z")).user_id
+        assert await client.conflicts("ada") == []
     gives_up = FlakyFront(create_app(sm), failures=10)
     transport = httpx.ASGITransport(app=gives_up)
     async with AsyncClient("http://sdk", key, transport=transport, max_retries=2) as client:

@@ -22,6 +22,7 @@ from selfmodel.domain import (
     ObserveResult,
     User,
 )
+from selfmodel.domain.profile import Conflict, Profile
 from selfmodel.ingest.messages import Message
 from selfmodel.storage.base import DeletedCounts, TraceRecord
 
@@ -146,6 +147,25 @@ def set_display_name(external_id: str, name: str | None) -> Call[User]:
         User.model_validate,
         json={"display_name": name},
         write=True,
+    )
+
+
+def _as_of(as_of: datetime | str | None) -> list[tuple[str, str | int | float | bool | None]]:
+    return [] if as_of is None else [("as_of", str(_jsonable(as_of)))]
+
+
+def profile(user: str, as_of: datetime | str | None) -> Call[Profile]:
+    return Call(
+        "GET", f"/v1/users/{_seg(user)}/profile", Profile.model_validate, params=_as_of(as_of)
+    )
+
+
+def conflicts(user: str, as_of: datetime | str | None) -> Call[list[Conflict]]:
+    return Call(
+        "GET",
+        f"/v1/users/{_seg(user)}/conflicts",
+        lambda data: [Conflict.model_validate(c) for c in data],
+        params=_as_of(as_of),
     )
 
 

@@ -30,6 +30,7 @@ from selfmodel.domain import (
     ObserveResult,
     User,
 )
+from selfmodel.domain.profile import Conflict, Profile
 from selfmodel.errors import ServiceUnavailableError
 from selfmodel.storage.base import DeletedCounts, TraceRecord
 
@@ -181,6 +182,15 @@ class Client:
 
     def set_display_name(self, user: str, name: str | None) -> User:
         return self._send(calls.set_display_name(user, name))
+
+    def profile(self, user: str, as_of: datetime | str | None = None) -> Profile:
+        """The user's profile (facets, people, pets, interests, how to answer, conflicts) as of
+        ``as_of`` (default: now)."""
+        return self._send(calls.profile(user, as_of))
+
+    def conflicts(self, user: str, as_of: datetime | str | None = None) -> list[Conflict]:
+        """Active beliefs of the user that deny each other."""
+        return self._send(calls.conflicts(user, as_of))
 
     def belief(self, belief_id: str) -> BeliefDetail:
         return self._send(calls.belief(belief_id))
@@ -338,6 +348,12 @@ class AsyncClient:
 
     async def set_display_name(self, user: str, name: str | None) -> User:
         return await self._send(calls.set_display_name(user, name))
+
+    async def profile(self, user: str, as_of: datetime | str | None = None) -> Profile:
+        return await self._send(calls.profile(user, as_of))
+
+    async def conflicts(self, user: str, as_of: datetime | str | None = None) -> list[Conflict]:
+        return await self._send(calls.conflicts(user, as_of))
 
     async def belief(self, belief_id: str) -> BeliefDetail:
         return await self._send(calls.belief(belief_id))

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from selfmodel.domain import BeliefKind, ObservationKind, Role
+from selfmodel.domain.time import to_utc
 from selfmodel.ingest.messages import MAX_EXTERNAL_ID_CHARS
 from selfmodel.privacy import PiiPolicy
 from selfmodel.server.keys import MAX_KEY_NAME_CHARS, Scope
@@ -36,7 +37,18 @@ def _plausible(value: datetime | None) -> datetime | None:
     return value
 
 
+def _moment(value: datetime) -> datetime:
+    # A moment to read at is compared in UTC: one UTC cannot hold (9999-12-31T23:00-05:00) is
+    # refused here rather than overflowing in the engine.
+    try:
+        return to_utc(value)
+    except OverflowError as exc:
+        raise ValueError("this moment is out of the range of UTC timestamps") from exc
+
+
 Timestamp = Annotated[datetime, AfterValidator(_plausible)]
+# The moment a read looks at (``as_of``), in UTC.
+Moment = Annotated[datetime, AfterValidator(_plausible), AfterValidator(_moment)]
 T = TypeVar("T")
 
 
