@@ -6,12 +6,15 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from selfmodel import SelfModel
 from selfmodel.cli import app
+from selfmodel.embedding import SentenceTransformerEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -107,6 +110,36 @@ def test_ingest_show_context_history_export_forget_round_trip(
     forgot = invoke("forget", "maya", "--db", db, "--yes")
     assert forgot.exit_code == 0 and "rows deleted" in forgot.output
     assert invoke("users", "--db", db).output.split() == ["tom"]
+
+
+def test_show_prints_the_profile_before_the_beliefs(
+    tmp_path: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    # Said in the last weeks: `show` reads as of now, and what is long unsaid fades.
+    today = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
+    moved = today - timedelta(days=20)
+    db = str(tmp_path / "profile.db")
+    with SelfModel.open(db, embedder=embedder) as sm:
+        for days_ago, text in [
+            (40, "Hi! I'm Maya."),
+            (39, "I live in London."),
+            (20, "Home is now Edinburgh."),
+            (19, "Our dog Biscuit loves the beach."),
+            (18, "I like jazz."),
+        ]:
+            sm.observe("maya", {"content": text, "occurred_at": today - timedelta(days=days_ago)})
+        liked = next(b for b in sm.beliefs("maya") if b.statement.endswith("likes jazz"))
+        sm.confirm(liked.id)
+        sm.observe("maya", {"content": "I don't like jazz.", "occurred_at": today})
+    shown = invoke("show", "maya", "--db", db)
+    assert shown.exit_code == 0, shown.output
+    lines = [" ".join(line.strip("│ ").split()) for line in shown.output.splitlines()]
+    assert "Maya · maya" in shown.output
+    since = f"{moved.day} {moved:%b %Y}"
+    assert f"Lives in Edinburgh · since {since} · before: London" in lines
+    assert "Pets Maya has a dog named Biscuit" in lines
+    assert "Conflict Maya likes jazz ⟷ Maya doesn't like jazz" in lines
+    assert shown.output.index("Lives in") < shown.output.index("Self-model of maya")
 
 
 def test_locomo_files_become_one_user_per_speaker_dated_by_session(

@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from selfmodel.cli.output import console, errors, progress_bar
+from selfmodel.cli.profile import print_profile
 from selfmodel.domain import ContextResult
 from selfmodel.engine import SelfModel
 from selfmodel.errors import SelfModelError
@@ -104,8 +105,9 @@ def show(
     ] = False,
     limit: Annotated[int, typer.Option(help="Show at most this many beliefs.")] = 50,
 ) -> None:
-    """Show a user's self-model: beliefs with confidence and evidence counts."""
+    """Show a user's self-model: the profile, then beliefs with confidence and evidence counts."""
     with opened(db, workspace) as sm:
+        print_profile(console, sm.profile(user), user)
         print_beliefs(sm, user, kind=kind, all_statuses=all_statuses, limit=limit)
 
 
@@ -273,6 +275,7 @@ def demo(
     with resources.as_file(source) as path, opened(db, workspace) as sm:
         new, duplicates, created = ingest_file(sm, path)
         console.print(f"{new} new observations, {duplicates} already known, {created} beliefs")
+        print_profile(console, sm.profile(DEMO_USER), DEMO_USER)
         print_beliefs(sm, DEMO_USER, limit=30)
         print_context(sm.context(DEMO_USER, query, budget_tokens=300), query)
 
