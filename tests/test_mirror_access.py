@@ -94,7 +94,7 @@ async def test_opening_a_link_sets_a_strict_httponly_session_cookie(world, api) 
         assert opened.headers["referrer-policy"] == "no-referrer"
         home = await client.get("/mirror/")
     assert home.status_code == 200
-    assert "Ada is training for the Berlin marathon" in home.text
+    assert "You are training for the Berlin marathon" in home.text
     assert "Bob" not in home.text
 
 

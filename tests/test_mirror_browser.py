@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 from selfmodel import SelfModel
 from selfmodel.embedding import SentenceTransformerEmbedder
 from tests.support.browser import DESKTOP, PHONE, chromium, screenshot
-from tests.support.mirror import FIRST_SAID, MirrorWorld, build_world, seed_person
+from tests.support.mirror import FIRST_SAID, MirrorWorld, build_world, seed_person, seed_profile
 from tests.support.server import running_server
 
 pytestmark = pytest.mark.slow
@@ -100,7 +100,7 @@ def test_person_confirms_rejects_rewords_and_outdates_beliefs(world, browser) ->
     card(page, answers).get_by_role("button", name="Not me").click()
     expect(page.locator("#notice")).to_contain_text("won't be used")
     assert belief_of(world, answers)["belief"]["status"] == "rejected"
-    expect(page.locator(".set-aside")).to_contain_text("prefers short")
+    expect(page.locator(".set-aside")).to_contain_text("You prefer short")
 
     edit = card(page, nurse).locator("details.edit")
     edit.locator("summary").click()
@@ -127,13 +127,52 @@ def test_person_adds_a_belief_in_their_own_words(world, browser) -> None:
     page.get_by_label("What kind of thing is it?").select_option("goal")
     page.get_by_role("button", name="Add", exact=True).click()
     expect(page.locator("#notice")).to_have_text("Added in your words.")
+    # Said back to the person, like everything the Mirror shows; stored in their own words.
     expect(page.locator("section.kind", has_text="What you're working towards")).to_contain_text(
-        "I am learning Portuguese"
+        "You are learning Portuguese"
     )
     with api(world) as client:
         listed = client.get("/v1/users/bea/beliefs").raise_for_status().json()["items"]
     added = next(b for b in listed if b["statement"] == "I am learning Portuguese")
     assert (added["kind"], added["origin"]) == ("goal", "edited")
+
+
+def test_about_you_leads_with_the_profile_and_asks_which_claim_is_true_now(world, browser) -> None:
+    w, _ = world
+    seed_profile(w.engine, "hal", "Hal")
+    page = open_mirror(world, browser, "hal")
+    about = page.locator("section.about")
+    expect(about.get_by_role("heading", name="About you", exact=True)).to_be_visible()
+    # The first section of the page, before the belief groups.
+    assert page.locator("main section").first.get_attribute("class") == "about"
+    home = about.locator(".fact", has_text="Where you live")
+    expect(home).to_contain_text("Edinburgh")
+    expect(home).to_contain_text("since")
+    expect(home).to_contain_text("before: London")
+    expect(about.locator(".fact", has_text="What you do")).to_contain_text("Nurse")
+    expect(about.locator(".about-pets")).to_contain_text("You have a dog named Biscuit")
+    expect(about.locator(".about-answers")).to_contain_text("You want the assistant to keep")
+    question = about.locator(".question")
+    expect(question.locator(".question-text")).to_have_text(
+        "You said you like jazz, and later that you don't — which is true now?"
+    )
+    screenshot(page, "about-desktop")
+    page.set_viewport_size(PHONE)
+    screenshot(page, "about-phone")
+    page.set_viewport_size(DESKTOP)
+
+    # The person answers with the cards' own actions: the later one is true, the earlier not.
+    question.get_by_role("button", name="This is me: You don't like jazz").click()
+    expect(page.locator("#notice")).to_have_text("Thanks — marked as true of you.")
+    page.locator(".question").get_by_role("button", name="Not me: You like jazz").click()
+    expect(page.locator("#notice")).to_contain_text("won't be used")
+    expect(page.locator(".question")).to_have_count(0)
+    with api(world) as client:
+        assert client.get("/v1/users/hal/conflicts").raise_for_status().json() == []
+        held = client.get("/v1/users/hal/beliefs").raise_for_status().json()["items"]
+    denial = next(b for b in held if b["statement"] == "Hal doesn't like jazz")
+    assert denial["origin"] == "confirmed"
+    assert not any(b["statement"] == "Hal likes jazz" for b in held)
 
 
 def test_selected_resonance_cards_become_evidence_and_unselected_ones_do_not(
@@ -158,7 +197,7 @@ def test_selected_resonance_cards_become_evidence_and_unselected_ones_do_not(
     page.set_viewport_size(PHONE)
     screenshot(page, "resonance-phone")
     page.set_viewport_size(DESKTOP)
-    page.get_by_label("Cy feels most creative late at night").check()
+    page.get_by_label("You feel most creative late at night").check()
     page.get_by_role("button", name="Save my answers").click()
     expect(page.locator("#notice")).to_have_text("Thanks — your answers were recorded.")
     expect(page.get_by_role("heading", name="Does any of this sound like you?")).to_have_count(0)

@@ -24,6 +24,16 @@ SEED_MESSAGES = [
     ("I work as a nurse on night shifts.", _TODAY - timedelta(days=15)),
     ("I value quiet mornings before work.", _TODAY - timedelta(days=10)),
 ]
+# A life with facets that moved, a pet by name, and a confirmed like said against later.
+PROFILE_MESSAGES = [
+    ("I live in London.", _TODAY - timedelta(days=60)),
+    ("Home is now Edinburgh.", _TODAY - timedelta(days=30)),
+    ("I work as a nurse at the Royal Infirmary.", _TODAY - timedelta(days=28)),
+    ("Our dog Biscuit loves the beach.", _TODAY - timedelta(days=26)),
+    ("Please keep your answers short.", _TODAY - timedelta(days=24)),
+    ("I like jazz.", _TODAY - timedelta(days=20)),
+]
+DENIAL = ("I don't like jazz.", _TODAY - timedelta(days=5))
 # How the Mirror shows the day the first message was said ("12 Jan 2025").
 FIRST_SAID = f"{SEED_MESSAGES[0][1].day} {SEED_MESSAGES[0][1]:%b %Y}"
 
@@ -60,3 +70,19 @@ def seed_person(engine: SelfModel, user: str, name: str) -> list[str]:
         ],
     )
     return [b.id for b in engine.beliefs(user)]
+
+
+def seed_profile(engine: SelfModel, user: str, name: str) -> None:
+    """Observe ``PROFILE_MESSAGES`` for ``user``, confirm the like, then observe ``DENIAL``: a
+    profile with a moved residence, a job, a named dog and one open conflict."""
+    engine.observe(
+        user,
+        [
+            {"content": text, "occurred_at": at, "speaker": name, "id": f"{user}-p{i}"}
+            for i, (text, at) in enumerate(PROFILE_MESSAGES)
+        ],
+    )
+    liked = next(b for b in engine.beliefs(user) if b.statement.endswith("likes jazz"))
+    engine.confirm(liked.id)
+    text, at = DENIAL
+    engine.observe(user, {"content": text, "occurred_at": at, "speaker": name, "id": f"{user}-d"})

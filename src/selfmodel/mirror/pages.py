@@ -18,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from selfmodel.domain import BeliefKind
+from selfmodel.domain import BeliefDetail, BeliefKind
 from selfmodel.engine import SelfModel
 from selfmodel.errors import (
     BeliefNotFoundError,
@@ -117,7 +117,7 @@ def field(form: dict[str, list[str]], name: str) -> str:
     return values[0] if values else ""
 
 
-def owned_belief(session: MirrorSession, belief_id: str) -> views.BeliefView:
+def owned_belief(session: MirrorSession, belief_id: str) -> BeliefDetail:
     """The belief if it is this person's; someone else's answers as not found."""
     try:
         detail = session.model.belief(belief_id)
@@ -125,20 +125,28 @@ def owned_belief(session: MirrorSession, belief_id: str) -> views.BeliefView:
         detail = None
     if detail is None or detail.belief.user_id != session.user.id:
         raise BeliefNotFoundError("there is no such belief in your Mirror")
-    return views.belief_view(detail)
+    return detail
+
+
+def all_beliefs(session: MirrorSession) -> tuple[list[BeliefDetail], tuple[str, ...]]:
+    """Every belief of the person (any status) in detail, and the names statements call them."""
+    model = session.model
+    details = [model.belief(b.id) for b in model.beliefs(session.external_id, status=None)]
+    return details, views.person_names(session.user, details)
 
 
 def home_values(session: MirrorSession, notice: str, focus: str) -> dict[str, Any]:
     model, user = session.model, session.external_id
-    beliefs = model.beliefs(user, status=None)
-    cards = [views.belief_view(model.belief(b.id)) for b in beliefs]
+    details, names = all_beliefs(session)
+    cards = [views.belief_view(d, names) for d in details]
     set_aside = [c for c in cards if not c.active]
     return {
         "session": session,
+        "about": views.about(model.profile(user), names),
         "sections": views.sections(cards),
         "set_aside": set_aside,
         "count": sum(1 for c in cards if c.active),
-        "prompts": model.prompts(user, open_only=True),
+        "prompts": views.prompt_cards(model.prompts(user, open_only=True), names),
         "kinds": views.KIND_NAMES,
         "notice": views.NOTICES.get(notice, ""),
         "focus": focus,
@@ -259,8 +267,10 @@ def create_mirror_router(model_for: ModelProvider, *, prefix: str = "/mirror") -
     @router.get("/timeline")
     async def timeline_page(request: Request) -> Response:
         def act(session: MirrorSession) -> Response:
-            model, user = session.model, session.external_id
-            events = views.timeline(model.timeline(user), model.beliefs(user, status=None))
+            details, names = all_beliefs(session)
+            events = views.timeline(
+                session.model.timeline(session.external_id), [d.belief for d in details], names
+            )
             return pages.html("timeline.html", session=session, events=events)
 
         return await guarded(request, act)

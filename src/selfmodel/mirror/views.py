@@ -1,11 +1,12 @@
 """What the Mirror's pages show, in the person's language: sections, labels, a readable timeline.
 
-Pure functions from engine records to small view records; the templates only lay them out.
+Pure functions from engine records to small view records; the templates only lay them out. Every
+statement is said to the person ("You love hiking", ``voice``), never about them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,7 +19,14 @@ from selfmodel.domain import (
     BeliefOrigin,
     BeliefStatus,
     EvidenceStance,
+    Facet,
+    ResonancePrompt,
+    Role,
+    User,
 )
+from selfmodel.domain.profile import Conflict, Profile, ProfileItem
+from selfmodel.engine.observing import NEUTRAL_SUBJECT
+from selfmodel.mirror.voice import first_person, second_person
 
 # Sections in the order a person reads about themselves: who they are before what they did.
 KIND_SECTIONS: dict[BeliefKind, str] = {
@@ -85,6 +93,7 @@ CAUSE_LABELS = {
     "observation": "from a conversation",
     "decay": "over time",
     "revision": "on review",
+    "traits": "from several conversations",
 }
 # What the page says after each action (the notice codes are the only thing read from the URL).
 NOTICES = {
@@ -97,6 +106,18 @@ NOTICES = {
     "dismissed": "Thanks — noted that none of those fit you.",
     "nothing": "Those cards were already answered, so nothing changed.",
 }
+
+
+# "About you": the profile's facets in the order a person introduces themselves.
+FACET_LABELS: dict[Facet, str] = {
+    Facet.RESIDENCE: "Where you live",
+    Facet.OCCUPATION: "What you do",
+    Facet.EMPLOYER: "Where you work",
+    Facet.RELATIONSHIP_STATUS: "Your relationship",
+    Facet.DIET: "How you eat",
+}
+# Each list of "About you" shows this many things at most: enough to recognise yourself.
+ABOUT_ITEMS = 6
 
 
 @dataclass(frozen=True)
@@ -112,7 +133,8 @@ class BeliefView:
     """One belief as a card: statement, confidence, origin, why, and what happened to it."""
 
     id: str
-    statement: str
+    statement: str  # said to the person: "You love hiking"
+    wording: str  # as the person would say it, for them to reword: "I love hiking"
     kind: BeliefKind
     status: BeliefStatus
     percent: int
@@ -146,6 +168,73 @@ class Section:
     beliefs: list[BeliefView] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class PromptCard:
+    """A resonance card to tick, its statement said to the person."""
+
+    id: str
+    statement: str
+
+
+@dataclass(frozen=True)
+class FactView:
+    """A facet's current value, since when, and the values it replaced (newest first)."""
+
+    label: str
+    value: str
+    since: datetime | None
+    before: list[str]
+    belief_id: str
+
+
+@dataclass(frozen=True)
+class ItemView:
+    statement: str
+    belief_id: str
+
+
+@dataclass(frozen=True)
+class ListView:
+    key: str
+    title: str
+    items: list[ItemView]
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    """Two things the person said that deny each other, asked back: which is true now?"""
+
+    text: str
+    sides: tuple[ItemView, ItemView]  # said first, said later
+
+
+@dataclass(frozen=True)
+class AboutView:
+    """The "About you" section: the profile, said to the person."""
+
+    facts: list[FactView]
+    lists: list[ListView]
+    questions: list[QuestionView]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.facts or self.lists or self.questions)
+
+
+def person_names(user: User, details: Iterable[BeliefDetail]) -> tuple[str, ...]:
+    """What statements may call the person: their display name, the name they spoke under
+    (statements written before a display name was known use it), or "The user"."""
+    names = {NEUTRAL_SUBJECT, NEUTRAL_SUBJECT.lower()}
+    if user.display_name:
+        names.add(user.display_name)
+    for detail in details:
+        for link in detail.evidence:
+            observation = link.observation
+            if observation.speaker and observation.role is Role.USER:
+                names.add(observation.speaker)
+    return tuple(sorted(names))
+
+
 def confidence_level(value: float) -> str:
     if value >= HIGH_CONFIDENCE:
         return "high"
@@ -171,8 +260,9 @@ def event_view(event: BeliefEvent, statement: str) -> EventView:
     )
 
 
-def belief_view(detail: BeliefDetail) -> BeliefView:
+def belief_view(detail: BeliefDetail, names: Sequence[str]) -> BeliefView:
     b = detail.belief
+    statement = second_person(b.statement, names)
     quotes = [
         Quote(
             text=d.evidence.quote or d.observation.content,
@@ -184,7 +274,8 @@ def belief_view(detail: BeliefDetail) -> BeliefView:
     ]
     return BeliefView(
         id=b.id,
-        statement=b.statement,
+        statement=statement,
+        wording=first_person(b.statement, names),
         kind=b.kind,
         status=b.status,
         percent=round(b.confidence * 100),
@@ -193,7 +284,7 @@ def belief_view(detail: BeliefDetail) -> BeliefView:
         status_label=STATUS_LABELS[b.status],
         since=b.valid_from,
         quotes=quotes,
-        history=[event_view(e, b.statement) for e in reversed(detail.history)],
+        history=[event_view(e, statement) for e in reversed(detail.history)],
     )
 
 
@@ -208,22 +299,114 @@ def sections(views: Sequence[BeliefView]) -> list[Section]:
     return [s for s in grouped.values() if s.beliefs]
 
 
-def timeline(events: Sequence[BeliefEvent], beliefs: Sequence[Belief]) -> list[EventView]:
+def timeline(
+    events: Sequence[BeliefEvent], beliefs: Sequence[Belief], names: Sequence[str]
+) -> list[EventView]:
     """Events newest first, each quoting its belief's current statement."""
-    statements = {b.id: b.statement for b in beliefs}
+    statements = {b.id: second_person(b.statement, names) for b in beliefs}
     return [event_view(e, statements.get(e.belief_id, "")) for e in events]
 
 
+def prompt_cards(prompts: Sequence[ResonancePrompt], names: Sequence[str]) -> list[PromptCard]:
+    return [PromptCard(p.id, second_person(p.statement, names)) for p in prompts]
+
+
+def about(profile: Profile, names: Sequence[str]) -> AboutView:
+    """The profile as "About you": facets, people, pets, interests, how to answer, questions."""
+    facts = []
+    for facet, label in FACET_LABELS.items():
+        current = profile.facets.get(facet)
+        if current is None:
+            continue
+        seen = {current.value.lower()}
+        before: list[str] = []
+        for old in current.replaced:  # a value held twice (Leeds, Oslo, Leeds) is named once
+            if old.value.lower() not in seen:
+                seen.add(old.value.lower())
+                before.append(old.value)
+        facts.append(
+            FactView(label, _capitalised(current.value), current.since, before, current.belief_id)
+        )
+    # What is in question is asked below, not stated as known.
+    asked = {b.id for c in profile.conflicts for b in (c.belief, c.against)}
+    into = {i.belief_id: i for i in [*profile.interests, *profile.likes]}
+    lists = []
+    for key, title, items in (
+        ("people", "People in your life", profile.people),
+        ("pets", "Your pets", profile.pets),
+        ("into", "What you're into", list(into.values())),
+        ("answers", "How you like to be answered", profile.communication),
+    ):
+        shown = [_item(i, names) for i in items if i.belief_id not in asked]
+        if key == "into":
+            # A like said of someone else ("Your dog Biscuit loves the beach") is not yours.
+            shown = [i for i in shown if i.statement.partition(" ")[0] == "You"]
+        shown = shown[:ABOUT_ITEMS]
+        if shown:
+            lists.append(ListView(key, title, shown))
+    return AboutView(facts, lists, [question(c, names) for c in profile.conflicts])
+
+
+def question(conflict: Conflict, names: Sequence[str]) -> QuestionView:
+    """A conflict asked back: "You said you like jazz, and later that you don't — which is
+    true now?", with the two beliefs to confirm or reject."""
+    first, later = sorted(
+        (conflict.belief, conflict.against), key=lambda b: (b.valid_from or b.created_at, b.id)
+    )
+    said, then = (second_person(b.statement, names) for b in (first, later))
+    text = f"You said {_clause(said)}, and later that {_clause(_elided(then, said))}"
+    return QuestionView(
+        text=f"{text} — which is true now?",
+        sides=(ItemView(said, first.id), ItemView(then, later.id)),
+    )
+
+
+def _item(item: ProfileItem, names: Sequence[str]) -> ItemView:
+    return ItemView(second_person(item.statement, names), item.belief_id)
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _clause(statement: str) -> str:
+    """A statement inside a sentence: "You like jazz" -> "you like jazz" (names keep capitals)."""
+    first, _, rest = statement.partition(" ")
+    if first in ("You", "Your"):
+        return f"{first.lower()} {rest}".rstrip()
+    return statement
+
+
+def _elided(later: str, first: str) -> str:
+    """``later`` without what it repeats of ``first``: "You don't like jazz" -> "You don't"."""
+    subject, _, predicate = first.partition(" ")
+    kept = later.removesuffix(f" {predicate}")
+    if predicate and kept != later and kept.startswith(f"{subject} ") and kept != subject:
+        return kept
+    return later
+
+
 __all__ = [
+    "FACET_LABELS",
     "KIND_NAMES",
     "KIND_SECTIONS",
     "NOTICES",
+    "AboutView",
     "BeliefView",
     "EventView",
+    "FactView",
+    "ItemView",
+    "ListView",
+    "PromptCard",
+    "QuestionView",
     "Quote",
     "Section",
+    "about",
     "belief_view",
     "confidence_level",
+    "person_names",
+    "prompt_cards",
+    "question",
     "sections",
     "timeline",
 ]
