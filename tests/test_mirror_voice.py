@@ -76,11 +76,18 @@ def test_statements_about_the_person_are_said_to_them(statement: str, said: str)
         "Their team won the cup",  # "they" before the person is named is someone else
         "They moved to Leeds",
         "You love hiking",  # already said to the person
+        "The mine closed in 1990",  # "mine" the pit, in a statement without "I"
         "",
     ],
 )
 def test_statements_that_are_not_about_the_person_are_left_alone(statement: str) -> None:
     assert second_person(statement, NAMES) == statement
+
+
+def test_first_person_words_in_a_statement_about_the_person_are_not_theirs() -> None:
+    assert second_person("Maya works in a coal mine", NAMES) == "You work in a coal mine"
+    said = second_person("Maya's favourite song is My Way", NAMES)
+    assert said == "Your favourite song is My Way"
 
 
 def test_a_they_after_only_a_possessive_is_someone_else() -> None:

@@ -123,6 +123,7 @@ def speak(statement: str, names: Iterable[str], voice: Voice) -> str:
     """``statement`` rewritten in ``voice`` (``SECOND`` or ``FIRST``); see the module docstring."""
     pattern = _pattern(tuple(sorted(set(names), key=len, reverse=True)))
     tokens = [_token(m) for m in pattern.finditer(statement)]
+    own_words = _in_own_words(tokens)
     new: dict[int, str] = {}
     mentioned = False
     for i, token in enumerate(tokens):
@@ -144,7 +145,7 @@ def speak(statement: str, names: Iterable[str], voice: Voice) -> str:
                 mentioned = True
         elif head in _THEY and mentioned:
             role = _THEY[head]
-        elif head in _I and (head != "i" or token.text[:1] == "I"):
+        elif own_words and head in _I and (head != "i" or token.text[:1] == "I"):
             mentioned = True
             if voice is FIRST:
                 continue  # already the person's own words
@@ -160,6 +161,18 @@ def speak(statement: str, names: Iterable[str], voice: Voice) -> str:
             word += _contraction(tail, token.text, voice)
         new[i] = _cased(word, statement, token.start)
     return _joined(statement, tokens, new)
+
+
+def _in_own_words(tokens: list[_Token]) -> bool:
+    """Said by the person ("I am learning Portuguese"): a first-person word and no name of theirs.
+
+    Statements about the person never say "I" of them, so "mine" in "Maya works in a coal mine"
+    is a pit, and "My Way" in a song title stays.
+    """
+    if any(t.name for t in tokens):
+        return False
+    heads = {t.text.replace("’", "'").partition("'")[0] for t in tokens}
+    return bool(heads & {"I", "me", "my", "My", "myself", "Myself"})
 
 
 @lru_cache(maxsize=64)
