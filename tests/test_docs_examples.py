@@ -20,9 +20,8 @@ from selfmodel import SelfModel
 from selfmodel.domain import Facet, Observation, Role
 from selfmodel.extraction.base import CandidateBelief, ExtractionRequest
 from selfmodel.extraction.local import LocalExtractor
+from tests.support.markdown import DOCS, README, checked_tables, fenced
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
-README = DOCS.parent / "README.md"
 DITTO = "〃"
 NONE = "—"
 # docs/extraction.md: "said by a speaker named Maya on Monday 3 July 2023 (09:00 UTC)".
@@ -32,26 +31,6 @@ SAID_AT = datetime(2023, 7, 3, 9, tzinfo=UTC)
 # 09:00 UTC, beliefs read at 12:00 the same day.
 DAY_ZERO = datetime(2024, 3, 4, 9, tzinfo=UTC)
 INTRODUCTION = "Hi, I'm Maya."
-
-
-def checked_tables(path: Path) -> dict[str, list[dict[str, str]]]:
-    """Every table that follows a ``<!-- check: NAME -->`` line, as rows keyed by header."""
-    found: dict[str, list[dict[str, str]]] = {}
-    lines = path.read_text(encoding="utf-8").splitlines()
-    for number, line in enumerate(lines):
-        marker = re.fullmatch(r"<!-- check: ([\w-]+) -->", line.strip())
-        if not marker:
-            continue
-        table = []
-        for row in lines[number + 1 :]:
-            if not row.startswith("|"):
-                break
-            table.append([cell.strip() for cell in row.strip().strip("|").split("|")])
-        if not table:
-            continue  # a marker before a fenced block (see ``fenced``)
-        header, _separator, *rows = table
-        found[marker.group(1)] = [dict(zip(header, row, strict=True)) for row in rows]
-    return found
 
 
 def day(n: int) -> datetime:
@@ -228,15 +207,6 @@ def test_story_d_a_hedged_contradiction_leaves_a_conflict(sm: SelfModel) -> None
 # -- docs/retrieval.md: the example block ------------------------------------------------------
 
 RETRIEVAL = DOCS / "retrieval.md"
-
-
-def fenced(path: Path, after: str, language: str = "") -> str:
-    """The first fenced block (of ``language``) after the line containing ``after``."""
-    text = path.read_text(encoding="utf-8")
-    start = text.index(after)
-    match = re.compile(rf"```{language}\n(.*?)```", re.S).search(text, start)
-    assert match, f"no ```{language} block after {after!r} in {path.name}"
-    return match.group(1)
 
 
 def sections(block: str) -> dict[str, list[str]]:
