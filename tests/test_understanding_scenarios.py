@@ -25,6 +25,10 @@ def day(n: int, hour: int = 9) -> str:
     return (DAY_ONE + timedelta(days=n)).replace(hour=hour).isoformat()
 
 
+def minute(n: int) -> str:
+    return (DAY_ONE + timedelta(minutes=n)).isoformat()
+
+
 def read_at(n: int) -> datetime:
     return DAY_ONE + timedelta(days=n, hours=12)
 
@@ -475,4 +479,19 @@ def test_interests_are_pastimes_or_likings_and_the_profile_sums_them_up(sm: Self
     assert not any("checking" in s for s in traits.values())
     summary = traits["interests"]
     assert all(word in summary for word in ("pottery", "camping", "hiking"))
-    assert [i.statement for i in sm.profile("ana", now=read_at(13)).interests][0] == summary
+    assert sm.profile("ana", now=read_at(13)).interests[0].statement == summary
+
+
+def test_an_account_carried_on_in_the_next_message_extends_one_belief(sm: SelfModel) -> None:
+    sm.observe(
+        "ana",
+        [
+            {"content": "I went to a pottery workshop in Leeds.", "occurred_at": minute(0)},
+            {"content": "Then I visited the pottery museum there.", "occurred_at": minute(4)},
+            {"content": "I love pottery.", "occurred_at": minute(9)},
+        ],
+    )
+    narrative = [b for b in active(sm, "ana", 1) if "workshop" in b.statement]
+    assert len(narrative) == 1 and "pottery museum" in narrative[0].statement
+    assert len(sm.belief(narrative[0].id).evidence) == 2
+    assert any(b.statement == "The user loves pottery" for b in active(sm, "ana", 1))

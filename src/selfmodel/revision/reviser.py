@@ -71,6 +71,17 @@ SAME_EVENT_TOLERANCE = timedelta(days=7)
 # lemma ("no longer drinks coffee" / "has an espresso every morning") a looser match will do.
 CONTRADICTION_SIMILARITY = 0.80
 CONTRADICTION_SIMILARITY_SAME_TOPIC = 0.55
+# A message that carries on the previous one of the same sitting (within SAME_SITTING, at least
+# this close in meaning) extends its belief instead of starting another; a statement grows to at
+# most MAX_STATEMENT_CHARS this way.
+SAME_SITTING = timedelta(minutes=30)
+# Only accounts of what happened or how things are carry on; what a person likes, is, values or
+# aims for stays a belief of its own (so it can be reinforced or denied on its own).
+NARRATIVE_KINDS = frozenset(
+    [BeliefKind.EXPERIENCE, BeliefKind.FACT, BeliefKind.STATE, BeliefKind.OPINION]
+)
+CONTINUATION_SIMILARITY = 0.5
+MAX_STATEMENT_CHARS = 400
 # A contradicted inferred belief is superseded once its confidence falls below even odds.
 SUPERSEDE_BELOW = 0.5
 # How close a new statement must be to a rejected belief (with a shared topic) to count as the
@@ -242,9 +253,15 @@ class Reviser:
                     outcome.created.append(belief.id)
                 continue
             superseded = self._contradict(known, contradicted, candidate, observation, outcome)
+            continued = (
+                self._continued(known, candidate, observation, sims) if match is None else None
+            )
             if match is not None:
                 self._reinforce(known, match, candidate, observation, outcome)
                 successor = known.beliefs[match]
+            elif continued is not None:
+                self._extend(known, continued, candidate, observation, outcome)
+                successor = known.beliefs[continued]
             else:
                 successor = self._create(workspace_id, user_id, candidate, observation, vector)
                 known.add(successor, vector)
@@ -287,6 +304,34 @@ class Reviser:
                 else DUPLICATE_SIMILARITY
             )
             if sims[i] >= threshold and (best is None or sims[i] > best[0]):
+                best = (float(sims[i]), i)
+        return best[1] if best else None
+
+    @staticmethod
+    def _continued(
+        known: _Known, candidate: CandidateBelief, observation: Observation, sims: np.ndarray
+    ) -> int | None:
+        """The belief a candidate carries on, if any: read from the person's message just before
+        in the same sitting, about the same thing ("I'm hunting for a studio space." … "Found one
+        with great light!"). It is one thing said over two turns, so one belief."""
+        frame = candidate.frame
+        if frame.facet or frame.domain or frame.negated or candidate.kind not in NARRATIVE_KINDS:
+            return None
+        best: tuple[float, int] | None = None
+        for i, belief in enumerate(known.beliefs):
+            last = belief.last_evidence_at
+            if (
+                belief.status is not BeliefStatus.ACTIVE
+                or belief.frame.trait or belief.frame.facet or belief.frame.domain
+                or belief.frame.negated or belief.origin in USER_ORIGINS
+                or belief.kind not in NARRATIVE_KINDS
+                or last is None
+                or not timedelta(0) <= observation.occurred_at - last <= SAME_SITTING
+                or len(belief.statement) + len(candidate.statement) > MAX_STATEMENT_CHARS
+                or sims[i] < CONTINUATION_SIMILARITY
+            ):  # fmt: skip
+                continue
+            if best is None or sims[i] > best[0]:
                 best = (float(sims[i]), i)
         return best[1] if best else None
 
@@ -416,6 +461,38 @@ class Reviser:
         return evidence_units(
             observation.kind, candidate.strength, stated=candidate.origin == BeliefOrigin.STATED
         )
+
+    def _extend(
+        self,
+        known: _Known,
+        idx: int,
+        candidate: CandidateBelief,
+        observation: Observation,
+        outcome: RevisionOutcome,
+    ) -> None:
+        """Carry a belief on with what the next message of the same sitting adds."""
+        belief = known.beliefs[idx]
+        units = self._units(candidate, observation)
+        if not self._link(belief, candidate, observation, EvidenceStance.SUPPORTS, units):
+            return
+        occasions = with_evidence(belief.occasions, observation.occurred_at, support=units)
+        updated = self._restate(belief, occasions).model_copy(
+            update={
+                "statement": f"{belief.statement}; {_continuing(candidate.statement)}",
+                "frame": _merged_frame(belief, candidate),
+            }
+        )
+        self.store.update_belief(updated)
+        known.beliefs[idx] = updated
+        self._event(
+            updated,
+            BeliefEventType.REINFORCED,
+            observation,
+            belief.confidence,
+            updated.confidence,
+            details={"continued": candidate.statement},
+        )
+        outcome.reinforced.append(belief.id)
 
     def _absorb_rejected(
         self, known: _Known, idx: int, candidate: CandidateBelief, observation: Observation
@@ -674,6 +751,14 @@ def _merged_frame(belief: Belief, candidate: CandidateBelief) -> Any:
     if topics == frame.topics and related == frame.related:
         return frame
     return frame.model_copy(update={"topics": topics, "related": related})
+
+
+def _continuing(statement: str) -> str:
+    """The next part of a statement carried on after a semicolon."""
+    first = statement.split(" ", 1)[0]
+    if first[:1].isupper() and first[1:2].islower() and first.lower() in ("it", "the", "this"):
+        return first.lower() + statement[len(first) :]
+    return statement
 
 
 def _with_conflict(metadata: dict[str, Any], observation_id: str) -> dict[str, Any]:
