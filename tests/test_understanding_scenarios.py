@@ -495,3 +495,17 @@ def test_an_account_carried_on_in_the_next_message_extends_one_belief(sm: SelfMo
     assert len(narrative) == 1 and "pottery museum" in narrative[0].statement
     assert len(sm.belief(narrative[0].id).evidence) == 2
     assert any(b.statement == "The user loves pottery" for b in active(sm, "ana", 1))
+
+
+def test_a_replaced_value_never_ends_before_it_began(sm: SelfModel) -> None:
+    say(sm, "ana", (20, "I live in London."), (35, "I relocated to Manchester last month."))
+    (london,) = sm.beliefs("ana", status=BeliefStatus.SUPERSEDED)
+    assert london.valid_from is not None and london.valid_to is not None
+    assert london.valid_to >= london.valid_from
+
+
+def test_what_a_pet_or_partner_likes_is_about_them_not_the_person(sm: SelfModel) -> None:
+    say(sm, "ana", "My dog Biscuit loves the beach.")
+    (belief, *_) = active(sm, "ana", 1)
+    assert belief.kind is BeliefKind.RELATIONSHIP
+    assert sm.profile("ana", now=read_at(1)).likes == []

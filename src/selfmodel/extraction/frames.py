@@ -93,7 +93,10 @@ def read_assertion(tokens: Sequence[Token], *, subjectless: bool) -> Assertion:
     if negation.gerund_change:
         kind = BeliefKind.HABIT  # "I stopped drinking coffee" ends a habit
     people_and_pets = related(words)
-    if kind in (BeliefKind.FACT, BeliefKind.EXPERTISE) and people_and_pets:
+    if people_and_pets and (
+        kind in (BeliefKind.FACT, BeliefKind.EXPERTISE) or _said_of_someone_else(main)
+    ):
+        # "My dog Biscuit loves the beach": about someone in their life, not their own liking.
         kind = BeliefKind.RELATIONSHIP
     extra_facets = [] if negated_facet_blocked(kind) else [*own[1:], *beside]
     negated = negation.negated
@@ -141,6 +144,18 @@ def _main_verb(words: Sequence[Token]) -> Token | None:
             return token.head
     roots = [t for t in words if t.dep_ == "ROOT"]
     return roots[0] if roots else (words[0] if words else None)
+
+
+def _said_of_someone_else(verb: Token | None) -> bool:
+    """The clause's subject is a person or pet of theirs ("my dog", "my husband Tom")."""
+    if verb is None:
+        return False
+    w = lexicon()
+    return any(
+        c.dep_ in SUBJECTS
+        and (c.lemma_.lower() in w.kinship or c.lemma_.lower() in w.pets)
+        for c in verb.children
+    )
 
 
 def _is_first_person_subject(verb: Token) -> bool:

@@ -644,11 +644,7 @@ class Reviser:
             ending = older.model_copy(
                 update={
                     "status": BeliefStatus.SUPERSEDED,
-                    "valid_to": (
-                        observation.occurred_at
-                        if successor.frame.negated
-                        else newer.valid_from or latest(newer.occasions)
-                    ),
+                    "valid_to": _ended_at(older, newer, observation, successor.frame.negated),
                     "superseded_by": None if successor.frame.negated else newer.id,
                     "updated_at": utcnow(),
                 }
@@ -751,6 +747,15 @@ def _merged_frame(belief: Belief, candidate: CandidateBelief) -> Any:
     if topics == frame.topics and related == frame.related:
         return frame
     return frame.model_copy(update={"topics": topics, "related": related})
+
+
+def _ended_at(older: Belief, newer: Belief, observation: Observation, denied: bool) -> datetime:
+    """When a replaced facet value stopped holding: when the new one began ("relocated last
+    month"), never before the old one began, or when it was denied."""
+    if denied:
+        return observation.occurred_at
+    began = newer.valid_from or latest(newer.occasions) or observation.occurred_at
+    return max(began, older.valid_from) if older.valid_from else began
 
 
 def _continuing(statement: str) -> str:
