@@ -222,6 +222,8 @@ def sections(block: str) -> dict[str, list[str]]:
 
 
 def test_the_retrieval_example_block_is_what_context_gives(sm: SelfModel) -> None:
+    sm.store.get_or_create_user(sm.workspace.id, "maya")
+    sm.set_display_name("maya", SPEAKER)
     for row in checked_tables(RETRIEVAL)["conversation"]:
         sm.observe(
             "maya", {"content": row["said"], "occurred_at": day(int(row["day"])).isoformat()}
