@@ -237,10 +237,19 @@ def test_the_trace_command_shows_a_stored_trace(tmp_path: Path, embedder: object
 
 
 def test_a_history_of_only_stop_words_still_answers_by_meaning(sm: SelfModel) -> None:
-    sm.observe("ana", ["ok", "why?", "and then?"])
+    sm.observe("ana", ["and then it was", "it is as it was", "and it was"])
     result = sm.context("ana", "what did she ask?", limit=2)
     assert len(result.items) == 2
     assert all(i.signals["keyword"] == 0.0 for i in result.items)
+
+
+def test_questions_and_pleasantries_are_never_moments_of_a_block(sm: SelfModel) -> None:
+    sm.observe(
+        "ana",
+        ["Hey Mel! Good to see you!", "How was the trip?", "Thanks so much!", "The trip was long."],
+    )
+    texts = [i.text for i in sm.context("ana", "How was the trip?").items]
+    assert texts == ["The trip was long."]
 
 
 def test_assistant_turns_rank_below_the_users_own_words(sm: SelfModel) -> None:

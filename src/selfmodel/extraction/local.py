@@ -269,10 +269,11 @@ class LocalExtractor(Extractor):
             anchors += 1
             if found.same_sentence:
                 continue
-            if found.in_same_message:
-                # The referent is in this message: the belief keeps its sentences together
-                # rather than rewriting the pronoun ("I painted that lake sunrise. It's special").
-                joins = joins or last_kept is not None
+            if found.in_same_message and last_kept is not None:
+                # The referent is in a sentence this belief keeps: the sentences stay together
+                # rather than the pronoun being rewritten ("I painted that lake sunrise. It's
+                # special to me").
+                joins = True
             else:
                 replace[pronoun.i] = found.text
         content = _content_words(tokens) + anchors

@@ -105,8 +105,11 @@ def _fitting(pronoun: Token, sentence: Span, before: int | None = None) -> str |
     ordered = [*reversed(central), *(c for c in reversed(chunks) if c not in central)]
     for chunk in ordered:
         head = chunk.root
-        if head.pos_ not in ("NOUN", "PROPN") or head.lemma_.lower() in lexicon().generic_nouns:
+        lemma = head.lemma_.lower()
+        if head.pos_ not in ("NOUN", "PROPN") or lemma in lexicon().generic_nouns:
             continue
+        if lemma in lexicon().small_talk or head.lower_ in ("thanks", "worries"):
+            continue  # "Thanks", "No worries": pleasantries, never what "they" stands for
         if head.ent_type_ in ("DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT"):
             continue  # "in June" is never what "it" stands for
         plural = head.tag_ in ("NNS", "NNPS") or any(c.dep_ == "conj" for c in head.children)

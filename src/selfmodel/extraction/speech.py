@@ -246,7 +246,8 @@ def _starts_like_a_verb(tokens: tuple[Token, ...]) -> bool:
     if _subject_of(first) is not None:
         return False
     if first.tag_ in ("VBD", "VBN", "VBG"):
-        return first.dep_ not in ("amod", "compound", "aux", "auxpass")
+        # "Hanging with loved ones is amazing": a gerund that is the subject is not the speaker.
+        return first.dep_ not in ("amod", "compound", "aux", "auxpass", "csubj", "nsubj")
     return first.pos_ != "VERB" and is_past_form(first.lower_)  # the tagger read "Went" as a name
 
 

@@ -7,6 +7,7 @@ applied to them (see ``retrieval/freshness.py``), never a rebuild from the whole
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -17,6 +18,8 @@ from typing import Any
 import numpy as np
 
 from selfmodel.domain import Belief, Observation, Role
+from selfmodel.extraction.lexicon import lexicon
+from selfmodel.extraction.local import split_sentences
 from selfmodel.retrieval.keyword import KeywordIndex, keyword_tokens
 from selfmodel.retrieval.temporal import carries_time
 from selfmodel.revision.confidence import decays_at
@@ -50,6 +53,8 @@ class Document:
     from_user: bool = True
     # Beliefs: the record itself, so a read computes confidence as of its own moment.
     belief: Belief | None = None
+    # Observations that only ask or chat ("How are you?", "Thanks!"): never a moment of a block.
+    chatter: bool = False
 
 
 def observation_document(o: Observation) -> Document:
@@ -64,6 +69,7 @@ def observation_document(o: Observation) -> Document:
         speaker=o.speaker or ("assistant" if o.role == Role.ASSISTANT else None),
         kind=o.kind.value,
         from_user=o.role == Role.USER,
+        chatter=is_chatter(o.content),
     )
 
 
@@ -193,7 +199,10 @@ class ScopeIndex:
         """Recompute the per-document arrays the ranker reads (cheap: no text is re-read)."""
         self.user_ids = np.array([d.user_id for d in self.documents], dtype=object)
         self.is_belief = np.array([d.item_type == BELIEF for d in self.documents], dtype=bool)
-        self.is_withheld = np.array([d.id in self.withheld for d in self.documents], dtype=bool)
+        # Withheld: evidence of rejected beliefs, and moments that only ask or chat.
+        self.is_withheld = np.array(
+            [d.id in self.withheld or d.chatter for d in self.documents], dtype=bool
+        )
         self.withheld_positions = set(np.flatnonzero(self.is_withheld).tolist())
         self._derive_stand_ins()
         self.carries_time = np.array(self._carries_time, dtype=bool)
@@ -246,6 +255,33 @@ class ScopeIndex:
         if not tokens:
             return np.zeros(len(self.documents), dtype=np.float32)
         return self._keyword.scores(tokens)
+
+
+def is_chatter(text: str) -> bool:
+    """True when every sentence of ``text`` asks a question or only exchanges pleasantries."""
+    sentences = split_sentences(text)
+    if not sentences:
+        return True
+    small_talk = lexicon().small_talk
+    for sentence in sentences:
+        # Names do not count: "Thank you, Caroline!" is as much a pleasantry as "Thank you!".
+        found = _WORD.findall(sentence.text)
+        words = [w.lower() for n, w in enumerate(found) if n == 0 or not w[:1].isupper()]
+        if sentence.text.rstrip().endswith("?"):
+            continue
+        if all(w in small_talk or w in _CHATTER_WORDS for w in words):
+            continue
+        return False
+    return True
+
+
+_WORD = re.compile(r"[A-Za-z']+")
+# Words that, with the lexicon's small talk, make a sentence only a pleasantry ("Thank you so
+# much!", "Good to see you!").
+_CHATTER_WORDS = frozenset(
+    ["you", "so", "much", "a", "lot", "to", "see", "good", "it", "that", "that's", "thank", "too",
+     "all", "the", "best", "bye", "night", "morning", "talk", "soon", "later", "again", "very"]
+)  # fmt: skip
 
 
 def _micros(at: datetime) -> int:
