@@ -335,6 +335,8 @@ def test_the_same_claim_on_a_later_day_is_only_a_question_for_the_user(sm: SelfM
     say(sm, "ana", (10, "Heavy metal is my favourite music."))
     raised = [b for b in sm.beliefs("ana", now=read_at(11)) if "after_rejection" in b.metadata]
     assert raised and raised[0].confidence <= 0.3
+    (question,) = sm.profile("ana", now=read_at(11)).questions
+    assert question.belief_id == raised[0].id
     assert "metal" not in sm.context("ana", "What music?", now=read_at(11)).text
 
 
@@ -509,3 +511,15 @@ def test_what_a_pet_or_partner_likes_is_about_them_not_the_person(sm: SelfModel)
     (belief, *_) = active(sm, "ana", 1)
     assert belief.kind is BeliefKind.RELATIONSHIP
     assert sm.profile("ana", now=read_at(1)).likes == []
+
+
+def test_settling_a_conflict_keeps_one_side_and_ends_the_other(sm: SelfModel) -> None:
+    say(sm, "ana", "I like jazz.")
+    (liked,) = active(sm, "ana", 1)
+    sm.confirm(liked.id)
+    say(sm, "ana", (8, "I don't like jazz."))
+    (conflict,) = sm.conflicts("ana", now=read_at(9))
+    kept, ended = sm.settle(conflict.against.id, conflict.belief.id)
+    assert kept.statement == "The user doesn't like jazz" and kept.confidence == 0.98
+    assert ended.status is BeliefStatus.SUPERSEDED and ended.superseded_by == kept.id
+    assert sm.conflicts("ana", now=read_at(9)) == []

@@ -66,3 +66,6 @@ class Profile(_Record):
     goals: list[ProfileItem] = Field(default_factory=list)
     communication: list[ProfileItem] = Field(default_factory=list)
     conflicts: list[Conflict] = Field(default_factory=list)
+    # Claims the user rejected that came back on another day in other words: held back from
+    # every block until the user answers (confirm or reject).
+    questions: list[ProfileItem] = Field(default_factory=list)

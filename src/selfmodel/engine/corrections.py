@@ -97,6 +97,24 @@ class Corrections(EngineBase):
             belief_id, BeliefEventType.SUPERSEDED, status=BeliefStatus.SUPERSEDED, valid_to=utcnow()
         )
 
+    def settle(self, true_id: str, false_id: str) -> tuple[Belief, Belief]:
+        """The user answers a conflict: ``true_id`` holds now (confirmed), ``false_id`` is over
+        (it ends now, superseded by the other). Both must be the same user's beliefs."""
+        keep, drop = self._get_belief(true_id), self._get_belief(false_id)
+        if keep.user_id != drop.user_id or keep.id == drop.id:
+            raise InvalidInputError("a conflict is settled between two beliefs of one user")
+        with self._c.store.transaction():
+            kept = self.confirm(keep.id)
+            ended = self._user_change(
+                drop.id,
+                BeliefEventType.SUPERSEDED,
+                status=BeliefStatus.SUPERSEDED,
+                valid_to=utcnow(),
+                superseded_by=keep.id,
+                details={"settled_for": keep.id},
+            )
+        return kept, ended
+
     def add_belief(
         self,
         user: str,

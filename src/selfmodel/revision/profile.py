@@ -47,6 +47,9 @@ def build_profile(
         goals=_items(b for b in _plain(current) if b.kind in (BeliefKind.GOAL, BeliefKind.PLAN)),
         communication=_items(b for b in current if b.frame.domain == "communication"),
         conflicts=conflicts(current, supporters),
+        questions=_items(
+            b for b in seen if b.status is BeliefStatus.ACTIVE and "after_rejection" in b.metadata
+        ),
     )
 
 
