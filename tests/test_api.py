@@ -294,3 +294,43 @@ async def test_read_key_can_read_but_not_write(app: FastAPI, sm: SelfModel) -> N
         assert (await reader.get("/v1/users")).status_code == 200
         refused = await reader.post("/v1/users/ada/observations", json={"messages": ["hi"]})
     assert refused.status_code in (403, 422)
+
+
+async def jazz_conflict(api: httpx.AsyncClient, user: str) -> tuple[str, str]:
+    """A confirmed like said against a week later, through the API: (liked id, denial id)."""
+
+    async def say(text: str, at: str) -> None:
+        response = await api.post(
+            f"/v1/users/{user}/observations", json={"messages": [{"content": text}], "at": at}
+        )
+        assert response.status_code == 201, response.text
+
+    await say("I like jazz.", "2024-05-03T10:00:00Z")
+    held = (await api.get(f"/v1/users/{user}/beliefs")).json()["items"]
+    liked = next(b["id"] for b in held if b["statement"].endswith("likes jazz"))
+    await api.post(f"/v1/beliefs/{liked}/confirm")
+    await say("I don't like jazz.", "2024-05-10T10:00:00Z")
+    (conflict,) = (await api.get(f"/v1/users/{user}/conflicts")).json()
+    denial = next(c["id"] for c in (conflict["belief"], conflict["against"]) if c["id"] != liked)
+    return liked, denial
+
+
+async def test_settling_a_conflict_keeps_one_side_and_ends_the_other(
+    api: httpx.AsyncClient,
+) -> None:
+    liked, denial = await jazz_conflict(api, "ada")
+    headers = {"Idempotency-Key": "settle-1"}
+    response = await api.post(f"/v1/beliefs/{denial}/settle", json={"over": liked}, headers=headers)
+    assert response.status_code == 200, response.text
+    kept, ended = response.json()["kept"], response.json()["ended"]
+    assert (kept["id"], kept["origin"], kept["status"]) == (denial, "confirmed", "active")
+    assert kept["confidence"] == 0.98
+    assert (ended["id"], ended["status"], ended["superseded_by"]) == (liked, "superseded", denial)
+    assert ended["valid_to"] is not None
+    assert (await api.get("/v1/users/ada/conflicts")).json() == []
+    # A retry with the same key replays the answer; the belief's history is not written twice.
+    again = await api.post(f"/v1/beliefs/{denial}/settle", json={"over": liked}, headers=headers)
+    assert again.json() == response.json() and again.headers["Idempotent-Replayed"] == "true"
+    history = (await api.get(f"/v1/beliefs/{liked}/history")).json()
+    assert [e["type"] for e in history].count("superseded") == 1
+    assert history[-1]["details"] == {"settled_for": denial}

@@ -193,3 +193,39 @@ async def test_context_with_too_many_users_is_422(api: httpx.AsyncClient) -> Non
         "/v1/context", json={"user": [f"u{i}" for i in range(21)], "query": "q"}
     )
     assert error_of(response, 422)["code"] == "invalid_input"
+
+
+async def test_settling_needs_two_known_beliefs_of_one_user_in_the_workspace(
+    app: FastAPI, api: httpx.AsyncClient, sm: SelfModel
+) -> None:
+    for user in ("ada", "bo"):
+        await api.post(f"/v1/users/{user}/observations", json={"messages": [{"content": "hi"}]})
+    ada = (await api.post("/v1/users/ada/beliefs", json={"statement": "Ada likes jazz"})).json()
+    ada_too = (
+        await api.post("/v1/users/ada/beliefs", json={"statement": "Ada doesn't like jazz"})
+    ).json()
+    bo = (await api.post("/v1/users/bo/beliefs", json={"statement": "Bo likes jazz"})).json()
+    async with asgi_client(app, new_workspace_key(sm.store, "other")) as other:
+        await other.post("/v1/users/ada/observations", json={"messages": [{"content": "hi"}]})
+        theirs = (
+            await other.post("/v1/users/ada/beliefs", json={"statement": "Ada likes tea"})
+        ).json()
+
+    async def settle(true_id: str, over: object) -> httpx.Response:
+        return await api.post(f"/v1/beliefs/{true_id}/settle", json={"over": over})
+
+    for true_id, over in (("bel_missing", ada["id"]), (ada["id"], "bel_missing")):
+        assert error_of(await settle(true_id, over), 404)["code"] == "belief_not_found"
+    # Another workspace's belief is unknown here, on either side.
+    for true_id, over in ((theirs["id"], ada["id"]), (ada["id"], theirs["id"])):
+        assert error_of(await settle(true_id, over), 404)["code"] == "belief_not_found"
+    assert error_of(await settle(ada["id"], ada["id"]), 422)["code"] == "invalid_input"
+    assert error_of(await settle(ada["id"], bo["id"]), 422)["code"] == "invalid_input"
+    for body in ({}, {"over": ""}, {"over": 7}, {"over": ada_too["id"], "also": "x"}):
+        response = await api.post(f"/v1/beliefs/{ada['id']}/settle", json=body)
+        assert error_of(response, 422)["code"] == "invalid_input", body
+    # Nothing was changed by any of the refusals.
+    for belief in (ada, ada_too, bo):
+        after = (await api.get(f"/v1/beliefs/{belief['id']}")).json()["belief"]
+        assert (after["status"], after["origin"]) == ("active", "edited"), belief["statement"]
+    assert sm.in_workspace("other").belief(theirs["id"]).belief.status.value == "active"

@@ -28,6 +28,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("post", "/v1/users/{user}/observations"): {"messages": [{"content": "I like tea."}]},
     ("post", "/v1/users/{user}/beliefs"): {"statement": "Bob likes tea"},
     ("patch", "/v1/beliefs/{belief_id}"): {"statement": "Bob likes coffee"},
+    ("post", "/v1/beliefs/{belief_id}/settle"): {"over": "bel_01a2b3c4d5e6f7a8b9c0d1e2"},
     ("patch", "/v1/users/{user}"): {"display_name": "Bob"},
     ("post", "/v1/context"): {"user": B_USER, "query": "where are the savings?"},
     ("post", "/v1/users/{user_id}/mirror-link"): {},

@@ -24,6 +24,7 @@ from selfmodel.domain import Facet
 from selfmodel.domain.profile import Conflict, Profile
 from selfmodel.errors import (
     AuthenticationError,
+    InvalidInputError,
     PayloadTooLargeError,
     PermissionDeniedError,
     ServiceUnavailableError,
@@ -89,6 +90,24 @@ def test_sdk_reads_the_profile_and_conflicts_as_domain_types(client: Client, sm:
     assert conflicts == sm.in_workspace("acme").conflicts("ada", now=moment)
     with pytest.raises(UserNotFoundError):
         client.profile("nobody")
+
+
+def test_sdk_settles_a_conflict_in_one_call(client: Client) -> None:
+    client.observe("ada", "I like jazz.", at="2024-03-02T10:00:00Z")
+    liked = next(b for b in client.beliefs("ada") if b.statement.endswith("likes jazz"))
+    client.confirm(liked.id)
+    client.observe("ada", "I don't like jazz.", at="2024-03-09T10:00:00Z")
+    (conflict,) = client.conflicts("ada")
+    denial = conflict.against if conflict.belief.id == liked.id else conflict.belief
+    kept, ended = client.settle(denial.id, liked.id)
+    assert isinstance(kept, Belief) and isinstance(ended, Belief)
+    assert (kept.id, kept.origin.value, kept.confidence) == (denial.id, "confirmed", 0.98)
+    assert (ended.id, ended.status.value, ended.superseded_by) == (liked.id, "superseded", kept.id)
+    assert client.conflicts("ada") == []
+    with pytest.raises(BeliefNotFoundError):
+        client.settle("bel_missing", kept.id)
+    with pytest.raises(InvalidInputError):
+        client.settle(kept.id, kept.id)
 
 
 def test_sdk_raises_the_library_error_classes(client: Client, server: str, sm: SelfModel) -> None:
@@ -165,6 +184,12 @@ async def test_async_client_retries_503_and_applies_a_write_once(
         assert len((await client.export("ada"))["observations"]) == 1
         assert (await client.profile("ada", as_of="2024-05-01T00:00:00Z")).user_id
         assert await client.conflicts("ada") == []
+        tea = await client.add_belief("ada", "Ada likes tea")
+        coffee = await client.add_belief("ada", "Ada likes coffee")
+        kept, ended = await client.settle(tea.id, coffee.id)
+        assert (kept.id, ended.superseded_by) == (tea.id, tea.id)
+        with pytest.raises(BeliefNotFoundError):
+            await client.settle(tea.id, "bel_missing")
     gives_up = FlakyFront(create_app(sm), failures=10)
     transport = httpx.ASGITransport(app=gives_up)
     async with AsyncClient("http://sdk", key, transport=transport, max_retries=2) as client:

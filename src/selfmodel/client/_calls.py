@@ -202,6 +202,15 @@ def belief_action(belief_id: str, action: str) -> Call[Belief]:
     )
 
 
+def settle(true_id: str, false_id: str) -> Call[tuple[Belief, Belief]]:
+    def parse(data: Any) -> tuple[Belief, Belief]:
+        return Belief.model_validate(data["kept"]), Belief.model_validate(data["ended"])
+
+    return Call(
+        "POST", f"/v1/beliefs/{_seg(true_id)}/settle", parse, json={"over": false_id}, write=True
+    )
+
+
 def edit(belief_id: str, statement: str, kind: BeliefKind | str | None) -> Call[Belief]:
     body: dict[str, Any] = {"statement": statement}
     if kind is not None:

@@ -223,6 +223,11 @@ class Client:
     def mark_outdated(self, belief_id: str) -> Belief:
         return self._send(calls.belief_action(belief_id, "outdated"))
 
+    def settle(self, true_id: str, false_id: str) -> tuple[Belief, Belief]:
+        """Answer a conflict: ``true_id`` holds now (confirmed), ``false_id`` ends now
+        (superseded by it). Returns (kept, ended)."""
+        return self._send(calls.settle(true_id, false_id))
+
     def edit(
         self, belief_id: str, statement: str, *, kind: BeliefKind | str | None = None
     ) -> Belief:
@@ -385,6 +390,9 @@ class AsyncClient:
 
     async def mark_outdated(self, belief_id: str) -> Belief:
         return await self._send(calls.belief_action(belief_id, "outdated"))
+
+    async def settle(self, true_id: str, false_id: str) -> tuple[Belief, Belief]:
+        return await self._send(calls.settle(true_id, false_id))
 
     async def edit(
         self, belief_id: str, statement: str, *, kind: BeliefKind | str | None = None

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from selfmodel.domain import BeliefKind, ObservationKind, Role
+from selfmodel.domain import Belief, BeliefKind, ObservationKind, Role
 from selfmodel.domain.time import to_utc
 from selfmodel.ingest.messages import MAX_EXTERNAL_ID_CHARS
 from selfmodel.privacy import PiiPolicy
@@ -17,6 +17,7 @@ from selfmodel.server.keys import MAX_KEY_NAME_CHARS, Scope
 # Schema-level caps. The engine's own limits (SELFMODEL_MAX_MESSAGE_CHARS and _MAX_BATCH_MESSAGES)
 # are checked again by the engine and answered with 413 payload_too_large.
 MAX_NAME_CHARS = 200
+MAX_ID_CHARS = 100
 MAX_QUERY_CHARS = 4_000
 MAX_STATEMENT_CHARS = 1_000
 MAX_CONTEXT_USERS = 20
@@ -116,6 +117,21 @@ class UserIn(_In):
 class EditIn(_In):
     statement: str = Field(min_length=1, max_length=MAX_STATEMENT_CHARS)
     kind: BeliefKind | None = None
+
+
+class SettleIn(_In):
+    over: str = Field(
+        min_length=1,
+        max_length=MAX_ID_CHARS,
+        description="The belief of the same user that is no longer true: it ends now.",
+    )
+
+
+class SettledOut(BaseModel):
+    """A conflict answered: the belief that holds (confirmed) and the one that ended."""
+
+    kept: Belief
+    ended: Belief = Field(description="Status `superseded`, `superseded_by` the kept belief.")
 
 
 class NewBeliefIn(_In):

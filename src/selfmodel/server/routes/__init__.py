@@ -7,9 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 
 from selfmodel.engine import MAX_USER_ID_CHARS
-from selfmodel.server.schemas import ErrorOut
-
-MAX_ID_CHARS = 100
+from selfmodel.server.schemas import MAX_ID_CHARS, ErrorOut
 
 # Documented on every /v1 route, so clients (and schemathesis) know the error shape.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

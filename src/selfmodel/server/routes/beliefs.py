@@ -20,6 +20,8 @@ from selfmodel.server.schemas import (
     EditIn,
     NewBeliefIn,
     Page,
+    SettledOut,
+    SettleIn,
 )
 
 router = v1_router("beliefs")
@@ -95,6 +97,18 @@ async def reject(belief_id: IdPath, request: Request, caller: Writer) -> Respons
 async def mark_outdated(belief_id: IdPath, request: Request, caller: Writer) -> Response:
     """The user says "no longer true"."""
     return await run_write(request, caller, lambda: caller.sm.mark_outdated(belief_id))
+
+
+@router.post("/beliefs/{belief_id}/settle", response_model=SettledOut)
+async def settle(belief_id: IdPath, body: SettleIn, request: Request, caller: Writer) -> Response:
+    """The user answers a conflict: this belief is true now (confirmed); `over` ends now,
+    superseded by it. Both must be beliefs of one user; the same id twice is 422."""
+
+    def work() -> SettledOut:
+        kept, ended = caller.sm.settle(belief_id, body.over)
+        return SettledOut(kept=kept, ended=ended)
+
+    return await run_write(request, caller, work)
 
 
 @router.patch("/beliefs/{belief_id}", response_model=Belief)
