@@ -1,4 +1,5 @@
-"""The Mirror's "About you": the profile said to the person, conflicts asked back as questions."""
+"""The Mirror's "About you": the profile said to the person; conflicts, and claims raised again
+after a rejection, asked back as questions."""
 
 from __future__ import annotations
 
@@ -134,3 +135,57 @@ def test_a_question_repeats_what_differs_between_the_two_statements() -> None:
 
 def test_an_empty_profile_shows_no_section() -> None:
     assert views.about(profile(), NAMES).empty
+
+
+def test_each_side_of_a_question_settles_it_against_the_other() -> None:
+    liked = belief("bel_like", "Maya likes jazz", 1)
+    denied = belief("bel_deny", "Maya doesn't like jazz", 9)
+    question = views.question(Conflict(belief=denied, against=liked), NAMES)
+    assert [(true.belief_id, over.belief_id) for true, over in question.answers] == [
+        ("bel_like", "bel_deny"),
+        ("bel_deny", "bel_like"),
+    ]
+
+
+def raised(belief_id: str, statement: str, rejected_id: str) -> Belief:
+    return belief(belief_id, statement, 20).model_copy(
+        update={"metadata": {"after_rejection": rejected_id}, "confidence": 0.3}
+    )
+
+
+def test_a_claim_raised_again_after_a_rejection_is_asked_back() -> None:
+    rejected = belief("bel_old", "Maya is a huge fan of heavy metal", 2).model_copy(
+        update={"status": BeliefStatus.REJECTED, "origin": BeliefOrigin.REJECTED}
+    )
+    again = raised("bel_new", "Maya loves heavy metal", "bel_old")
+    about = views.about(
+        profile(questions=[item("bel_new", again.statement)]),
+        NAMES,
+        {b.id: b for b in (rejected, again)},
+    )
+    (asked,) = about.raised_again
+    assert asked.text == (
+        "You told us “You are a huge fan of heavy metal” wasn't you."
+        " Recently you said you love heavy metal — is it you now?"
+    )
+    assert (asked.statement, asked.belief_id) == ("You love heavy metal", "bel_new")
+    assert not about.questions and not about.empty
+
+
+def test_a_claim_raised_again_not_about_you_first_is_quoted() -> None:
+    rejected = belief("bel_old", "Maya is a huge fan of heavy metal", 2)
+    again = raised("bel_new", "Heavy metal is Maya's favourite music", "bel_old")
+    asked = views.raised_again(
+        item("bel_new", again.statement), {b.id: b for b in (rejected, again)}, NAMES
+    )
+    assert asked.text.endswith(
+        "Recently you said “Heavy metal is your favourite music” — is it you now?"
+    )
+
+
+def test_a_claim_raised_again_is_asked_even_when_the_rejected_one_is_not_known() -> None:
+    asked = views.raised_again(item("bel_new", "Maya loves heavy metal"), {}, NAMES)
+    assert asked.text == (
+        "You told us something like this wasn't you."
+        " Recently you said you love heavy metal — is it you now?"
+    )

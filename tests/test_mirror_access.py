@@ -122,8 +122,11 @@ async def test_expired_link_is_refused_with_410(world) -> None:
     ada = world.engine.user("ada")
     past = datetime.now(UTC) - timedelta(minutes=5)
     link = MirrorLink(
-        id="mlk_expired", workspace_id=world.engine.workspace.id, user_id=ada.id,
-        created_at=past - timedelta(hours=1), expires_at=past,
+        id="mlk_expired",
+        workspace_id=world.engine.workspace.id,
+        user_id=ada.id,
+        created_at=past - timedelta(hours=1),
+        expires_at=past,
     )
     world.engine.store.insert_mirror_link(link)
     async with asgi_client(world.app) as client:
@@ -187,12 +190,18 @@ async def test_a_session_for_ada_can_never_reach_bob(world, api) -> None:
     routes = mirror_routes(world)
     assert len(routes) >= 10  # every page and form, so a new route is covered automatically
     async with aclosing(client):
+        # Settling takes a second belief: another of Bob's.
+        others = bob_beliefs[1:] + bob_beliefs[:1]
         for method, path in routes:
-            for bob_belief in bob_beliefs:
+            for bob_belief, bob_other in zip(bob_beliefs, others, strict=True):
                 url = path.replace("{belief_id}", bob_belief.id)
                 form = {
-                    "csrf": csrf, "statement": "Bob is a fraud", "kind": "fact",
-                    "shown": bob_prompt.id, "selected": bob_prompt.id,
+                    "csrf": csrf,
+                    "statement": "Bob is a fraud",
+                    "kind": "fact",
+                    "shown": bob_prompt.id,
+                    "selected": bob_prompt.id,
+                    "over": bob_other.id,
                 }
                 if url.endswith("/delete"):
                     form["confirm"] = "nope"  # Ada's own delete is tested below
@@ -212,6 +221,35 @@ async def test_a_session_for_ada_can_never_reach_bob(world, api) -> None:
     assert world.engine.prompts("bob", open_only=True) == [bob_prompt]
     assert all(b["status"] == "active" for b in after["beliefs"])
     assert world.engine.users() == [world.engine.user("bob")]
+
+
+async def test_settling_takes_two_of_the_persons_own_beliefs(world, api) -> None:
+    ada, ada_too = world.engine.beliefs("ada")[:2]
+    bob = world.engine.beliefs("bob")[0]
+    before = {b.id: world.engine.belief(b.id).belief for b in (ada, ada_too, bob)}
+    client, csrf = await visitor(world, await mint(api, "ada"))
+
+    async def settle(true_id: str, over: str | None) -> httpx.Response:
+        form = {"csrf": csrf, **({"over": over} if over is not None else {})}
+        return await client.post(f"/mirror/beliefs/{true_id}/settle", data=form)
+
+    async with aclosing(client):
+        # Bob's belief on either side answers as not found, and nothing of either changes.
+        for true_id, over in ((ada.id, bob.id), (bob.id, ada.id), (ada.id, "bel_missing")):
+            response = await settle(true_id, over)
+            assert response.status_code == 404, (true_id, over)
+            assert bob.statement not in response.text
+        for over in (None, "", ada.id):
+            assert (await settle(ada.id, over)).status_code == 422, over
+        for data in ({"over": ada_too.id}, {"over": ada_too.id, "csrf": "forged"}):
+            forged = await client.post(f"/mirror/beliefs/{ada.id}/settle", data=data)
+            assert forged.status_code == 403
+        assert {b: world.engine.belief(b).belief for b in before} == before
+        done = await settle(ada.id, ada_too.id)
+        assert done.status_code == 303 and "notice=settled" in done.headers["location"]
+    kept, ended = world.engine.belief(ada.id).belief, world.engine.belief(ada_too.id).belief
+    assert (kept.origin.value, kept.status.value) == ("confirmed", "active")
+    assert (ended.status.value, ended.superseded_by) == ("superseded", ada.id)
 
 
 async def test_a_session_cannot_be_moved_to_another_workspace(world, api) -> None:

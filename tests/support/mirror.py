@@ -34,6 +34,9 @@ PROFILE_MESSAGES = [
     ("I like jazz.", _TODAY - timedelta(days=20)),
 ]
 DENIAL = ("I don't like jazz.", _TODAY - timedelta(days=5))
+# A claim the person rejects, then says again in other words on another day.
+REJECTED_CLAIM = ("I'm a huge fan of heavy metal.", _TODAY - timedelta(days=20))
+RAISED_AGAIN = ("Heavy metal is my favourite music.", _TODAY - timedelta(days=10))
 # How the Mirror shows the day the first message was said ("12 Jan 2025").
 FIRST_SAID = f"{SEED_MESSAGES[0][1].day} {SEED_MESSAGES[0][1]:%b %Y}"
 
@@ -86,3 +89,17 @@ def seed_profile(engine: SelfModel, user: str, name: str) -> None:
     engine.confirm(liked.id)
     text, at = DENIAL
     engine.observe(user, {"content": text, "occurred_at": at, "speaker": name, "id": f"{user}-d"})
+
+
+def seed_raised_again(engine: SelfModel, user: str, name: str) -> tuple[str, str]:
+    """Observe ``REJECTED_CLAIM``, reject its belief, then observe ``RAISED_AGAIN``: a claim
+    raised again after a rejection, held back until the person answers. Returns the ids of the
+    rejected belief and of the one raised again."""
+    text, at = REJECTED_CLAIM
+    engine.observe(user, {"content": text, "occurred_at": at, "speaker": name, "id": f"{user}-r"})
+    (rejected,) = engine.beliefs(user)
+    engine.reject(rejected.id)
+    text, at = RAISED_AGAIN
+    engine.observe(user, {"content": text, "occurred_at": at, "speaker": name, "id": f"{user}-a"})
+    (asked,) = engine.profile(user).questions
+    return rejected.id, asked.belief_id

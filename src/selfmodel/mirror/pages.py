@@ -96,7 +96,8 @@ class MirrorPages:
         query = {"notice": notice, **({"b": belief_id} if belief_id else {})}
         anchor = f"#{belief_id}" if belief_id else ""
         return RedirectResponse(
-            f"{self.prefix}{page}?{urlencode(query)}{anchor}", status_code=303,
+            f"{self.prefix}{page}?{urlencode(query)}{anchor}",
+            status_code=303,
             headers=SECURITY_HEADERS,
         )
 
@@ -140,9 +141,10 @@ def home_values(session: MirrorSession, notice: str, focus: str) -> dict[str, An
     details, names = all_beliefs(session)
     cards = [views.belief_view(d, names) for d in details]
     set_aside = [c for c in cards if not c.active]
+    by_id = {d.belief.id: d.belief for d in details}
     return {
         "session": session,
-        "about": views.about(model.profile(user), names),
+        "about": views.about(model.profile(user), names, by_id),
         "sections": views.sections(cards),
         "set_aside": set_aside,
         "count": sum(1 for c in cards if c.active),
@@ -175,12 +177,23 @@ def create_mirror_router(model_for: ModelProvider, *, prefix: str = "/mirror") -
         except MirrorAccessError as exc:
             return pages.refused(exc)
         except NotFoundError as exc:
-            return pages.html("message.html", 404, title="Not found", message=exc.message,
-                              hint="It may have been deleted.", session=None)
+            return pages.html(
+                "message.html",
+                404,
+                title="Not found",
+                message=exc.message,
+                hint="It may have been deleted.",
+                session=None,
+            )
         except SelfModelError as exc:
-            return pages.html("message.html", 422 if isinstance(exc, InvalidInputError) else 500,
-                              title="That didn't work", message=exc.message,
-                              hint="Go back and try again.", session=None)
+            return pages.html(
+                "message.html",
+                422 if isinstance(exc, InvalidInputError) else 500,
+                title="That didn't work",
+                message=exc.message,
+                hint="Go back and try again.",
+                session=None,
+            )
 
     def form_of(request: Request) -> dict[str, list[str]]:
         form: dict[str, list[str]] = request.state.form
@@ -232,6 +245,22 @@ def create_mirror_router(model_for: ModelProvider, *, prefix: str = "/mirror") -
             return await guarded(request, act)
 
         router.add_api_route(f"/beliefs/{{belief_id}}/{name}", handler, methods=["POST"])
+
+    @router.post("/beliefs/{belief_id}/settle")
+    async def settle(request: Request, belief_id: str) -> Response:
+        """A conflict answered in one click: this belief is true now, the form's ``over`` ends."""
+
+        def act(session: MirrorSession) -> Response:
+            over = field(form_of(request), "over")
+            if not over:
+                raise InvalidInputError("say which of the two is no longer true")
+            # Both must be this person's before anything changes: someone else's id is not found.
+            owned_belief(session, belief_id)
+            owned_belief(session, over)
+            kept, _ = session.model.settle(belief_id, over)
+            return pages.back("settled", kept.id)
+
+        return await guarded(request, act)
 
     belief_action("confirm", "confirmed")
     belief_action("reject", "rejected")
@@ -311,8 +340,11 @@ def create_mirror_router(model_for: ModelProvider, *, prefix: str = "/mirror") -
     async def signout(request: Request) -> Response:
         def act(session: MirrorSession) -> Response:
             response = pages.html(
-                "message.html", title="You're signed out",
-                message="Open your link again whenever you like.", hint="", session=None,
+                "message.html",
+                title="You're signed out",
+                message="Open your link again whenever you like.",
+                hint="",
+                session=None,
             )
             response.delete_cookie(SESSION_COOKIE, path=prefix)
             return response

@@ -6,7 +6,7 @@ statement is said to the person ("You love hiking", ``voice``), never about them
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -99,6 +99,7 @@ CAUSE_LABELS = {
 NOTICES = {
     "confirmed": "Thanks — marked as true of you.",
     "rejected": "Got it — this won't be used any more.",
+    "settled": "Thanks — we'll go by what's true now and set the other aside.",
     "edited": "Saved in your words.",
     "outdated": "Marked as no longer true.",
     "added": "Added in your words.",
@@ -207,6 +208,21 @@ class QuestionView:
     text: str
     sides: tuple[ItemView, ItemView]  # said first, said later
 
+    @property
+    def answers(self) -> tuple[tuple[ItemView, ItemView], ...]:
+        """Each side with the one it settles against: (true now, over)."""
+        first, later = self.sides
+        return ((first, later), (later, first))
+
+
+@dataclass(frozen=True)
+class RaisedAgainView:
+    """A claim the person rejected that came back in other words, asked back: is it you now?"""
+
+    text: str
+    statement: str  # the new belief, said to the person
+    belief_id: str
+
 
 @dataclass(frozen=True)
 class AboutView:
@@ -215,10 +231,11 @@ class AboutView:
     facts: list[FactView]
     lists: list[ListView]
     questions: list[QuestionView]
+    raised_again: list[RaisedAgainView] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.facts or self.lists or self.questions)
+        return not (self.facts or self.lists or self.questions or self.raised_again)
 
 
 def person_names(user: User, details: Iterable[BeliefDetail]) -> tuple[str, ...]:
@@ -311,8 +328,14 @@ def prompt_cards(prompts: Sequence[ResonancePrompt], names: Sequence[str]) -> li
     return [PromptCard(p.id, second_person(p.statement, names)) for p in prompts]
 
 
-def about(profile: Profile, names: Sequence[str]) -> AboutView:
-    """The profile as "About you": facets, people, pets, interests, how to answer, questions."""
+def about(
+    profile: Profile, names: Sequence[str], beliefs: Mapping[str, Belief] | None = None
+) -> AboutView:
+    """The profile as "About you": facets, people, pets, interests, how to answer, questions.
+
+    ``beliefs`` (the person's beliefs by id, any status) names the rejected claim each claim
+    raised again echoes.
+    """
     facts = []
     for facet, label in FACET_LABELS.items():
         current = profile.facets.get(facet)
@@ -344,7 +367,13 @@ def about(profile: Profile, names: Sequence[str]) -> AboutView:
         shown = shown[:ABOUT_ITEMS]
         if shown:
             lists.append(ListView(key, title, shown))
-    return AboutView(facts, lists, [question(c, names) for c in profile.conflicts])
+    known = beliefs or {}
+    return AboutView(
+        facts,
+        lists,
+        [question(c, names) for c in profile.conflicts],
+        [raised_again(i, known, names) for i in profile.questions],
+    )
 
 
 def question(conflict: Conflict, names: Sequence[str]) -> QuestionView:
@@ -358,6 +387,28 @@ def question(conflict: Conflict, names: Sequence[str]) -> QuestionView:
     return QuestionView(
         text=f"{text} — which is true now?",
         sides=(ItemView(said, first.id), ItemView(then, later.id)),
+    )
+
+
+def raised_again(
+    item: ProfileItem, beliefs: Mapping[str, Belief], names: Sequence[str]
+) -> RaisedAgainView:
+    """A claim raised again after a rejection, asked back: "You told us “You are a huge fan of
+    heavy metal” wasn't you. Recently you said your favourite music is heavy metal — is it you
+    now?" The rejected claim is quoted as the Mirror showed it when the person said "Not me"; the
+    new one is quoted too unless it starts with "You" (a capital mid-sentence could be a name)."""
+    said = second_person(item.statement, names)
+    raised = beliefs.get(item.belief_id)
+    rejected_id = raised.metadata.get("after_rejection") if raised else None
+    rejected = beliefs.get(rejected_id) if isinstance(rejected_id, str) else None
+    if rejected is None:  # not known to the caller: still ask, without quoting it
+        before = "You told us something like this wasn't you."
+    else:
+        before = f"You told us “{second_person(rejected.statement, names)}” wasn't you."
+    return RaisedAgainView(
+        text=f"{before} Recently you said {_reported(said)} — is it you now?",
+        statement=said,
+        belief_id=item.belief_id,
     )
 
 
@@ -375,6 +426,12 @@ def _clause(statement: str) -> str:
     if first in ("You", "Your"):
         return f"{first.lower()} {rest}".rstrip()
     return statement
+
+
+def _reported(statement: str) -> str:
+    """What the person said, inside a sentence: a clause when it is about "you", else quoted."""
+    clause = _clause(statement)
+    return clause if clause != statement else f"“{statement}”"
 
 
 def _elided(later: str, first: str) -> str:
@@ -400,6 +457,7 @@ __all__ = [
     "PromptCard",
     "QuestionView",
     "Quote",
+    "RaisedAgainView",
     "Section",
     "about",
     "belief_view",
@@ -407,6 +465,7 @@ __all__ = [
     "person_names",
     "prompt_cards",
     "question",
+    "raised_again",
     "sections",
     "timeline",
 ]
