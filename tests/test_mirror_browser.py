@@ -216,11 +216,6 @@ def test_a_claim_raised_again_after_a_rejection_is_asked_and_a_no_sets_it_aside(
         assert client.get("/v1/users/ivy/profile").raise_for_status().json()["questions"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: confirm() keeps metadata['after_rejection'], so revision/profile.py still "
-    "lists the belief in Profile.questions (and retrieval/freshness.py still holds it back)",
-)
 def test_a_claim_raised_again_after_a_rejection_is_asked_and_a_yes_confirms_it(
     world, browser
 ) -> None:

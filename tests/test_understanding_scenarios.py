@@ -338,6 +338,9 @@ def test_the_same_claim_on_a_later_day_is_only_a_question_for_the_user(sm: SelfM
     (question,) = sm.profile("ana", now=read_at(11)).questions
     assert question.belief_id == raised[0].id
     assert "metal" not in sm.context("ana", "What music?", now=read_at(11)).text
+    sm.confirm(raised[0].id)  # the user answers: yes, that is me now
+    assert sm.profile("ana", now=read_at(11)).questions == []
+    assert "metal" in sm.context("ana", "What music?", now=read_at(11)).text
 
 
 def test_a_statement_against_what_the_user_confirmed_is_a_conflict_not_an_override(

@@ -172,6 +172,12 @@ class Corrections(EngineBase):
             # Serialised with revisions of the same user, so change stamps stay in order (other
             # processes' warm indexes rely on that to pick the change up).
             store.lock_user(belief.workspace_id, belief.user_id)
+            if "after_rejection" in belief.metadata:
+                # The user answered the question the claim raised: it is theirs to keep or drop.
+                changes.setdefault(
+                    "metadata",
+                    {k: v for k, v in belief.metadata.items() if k != "after_rejection"},
+                )
             updated = belief.model_copy(update={**changes, "updated_at": utcnow()})
             store.update_belief(updated)
             self._record(

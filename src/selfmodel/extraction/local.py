@@ -106,6 +106,7 @@ class _Draft:
     valid_from: datetime | None = None
     content: int = 0  # content words: how much it says
     also: list[_Draft] = field(default_factory=list)  # further facets the sentence set
+    remark: bool = False  # a view of something else, not a statement about the speaker
 
 
 class LocalExtractor(Extractor):
@@ -179,6 +180,10 @@ class LocalExtractor(Extractor):
             else:
                 drafts.append(draft)
             last_kept = sentence
+        if all(d.remark for d in drafts):
+            # A remark about the world or the listener joins what a message says about the
+            # speaker; on its own ("Talking about acceptance is crucial") it is conversation.
+            drafts = []
         if len(drafts) > MAX_BELIEFS_PER_MESSAGE:
             # One belief per message: its most informative sentences, in their order.
             ranked = sorted(range(len(drafts)), key=lambda i: -drafts[i].content)
@@ -225,6 +230,7 @@ class LocalExtractor(Extractor):
             start=sentence.start_char,
             end=sentence.end_char,
             content=content - OPINION_PENALTY,
+            remark=True,
         )
 
     def _about_speaker(
@@ -258,6 +264,9 @@ class LocalExtractor(Extractor):
         anchors = 0
         for pronoun in referents.referring_pronouns(tokens):
             found = referents.resolve(pronoun, earlier, [d for _, d in before])
+            verdict = referents.judges_an_event(pronoun)
+            if verdict and not (found and found.in_same_message):
+                continue  # "It was so scary": a verdict on the event told, kept as said
             if found is None:
                 # What "it" means is nowhere to be found: a clause beside the main one goes
                 # ("Went hiking and it was gorgeous" keeps the hike); a main clause cannot stand.

@@ -48,12 +48,24 @@ def referring_pronouns(tokens: Sequence[Token]) -> list[Token]:
             continue
         if token.pos_ != "PRON" or token.dep_ not in CORE_ROLES:
             continue
+        if lower in PLURAL and any(c.dep_ == "relcl" for c in token.children):
+            continue  # "those who accept me": the clause says who
         if lower == "that" and token.head.dep_ in ("relcl", "ccomp"):
             continue  # a relative pronoun or complementiser: "the one that…"
         if lower == "it" and _is_pleonastic(token):
             continue
         found.append(token)
     return found
+
+
+def judges_an_event(token: Token) -> bool:
+    """ "It wasn't easy", "it was a real scary experience": a verdict on what was just said."""
+    head = token.head
+    return (
+        token.dep_ == "nsubj"
+        and head.lemma_ == "be"
+        and any(c.dep_ in ("acomp", "attr") and c.pos_ in ("ADJ", "NOUN") for c in head.children)
+    )
 
 
 def _is_pleonastic(token: Token) -> bool:
@@ -83,7 +95,8 @@ def resolve(
         found = _fitting(pronoun, sentence)
         if found is not None:
             return Antecedent(found, True)
-    for doc in reversed(earlier_messages):
+    # Only the message just before: further back, "it" is rarely what was said then.
+    for doc in list(earlier_messages)[-1:]:
         for sentence in reversed(list(doc.sents)):
             found = _fitting(pronoun, sentence)
             if found is not None:

@@ -80,7 +80,7 @@ SAME_SITTING = timedelta(minutes=30)
 NARRATIVE_KINDS = frozenset(
     [BeliefKind.EXPERIENCE, BeliefKind.FACT, BeliefKind.STATE, BeliefKind.OPINION]
 )
-CONTINUATION_SIMILARITY = 0.5
+CONTINUATION_SIMILARITY = 0.55
 MAX_STATEMENT_CHARS = 400
 # A contradicted inferred belief is superseded once its confidence falls below even odds.
 SUPERSEDE_BELOW = 0.5
