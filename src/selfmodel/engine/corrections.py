@@ -26,7 +26,7 @@ from selfmodel.privacy import PiiPolicy
 from selfmodel.revision.confidence import (
     USER_CONFIRMED_CONFIDENCE,
     USER_ORIGINS,
-    confidence,
+    current_confidence,
     has_decayed,
 )
 from selfmodel.revision.reviser import BELIEF_VECTORS
@@ -220,10 +220,12 @@ class Corrections(EngineBase):
             for belief in store.list_beliefs(self.workspace.id, BeliefFilter(user_ids=(u.id,))):
                 if belief.origin in USER_ORIGINS or not belief.occasions:
                     continue
-                current = confidence(belief.occasions, belief.kind, now)
+                current = current_confidence(belief, now)
                 decayed = has_decayed(belief.occasions, belief.kind, now)
-                if abs(current - belief.confidence) < 1e-3 and not decayed:
-                    continue
+                if (abs(current - belief.confidence) < 1e-3 or current > belief.confidence) and (
+                    not decayed
+                ):
+                    continue  # only fading is recorded here, never a rise
                 updated = belief.model_copy(
                     update={
                         "confidence": current,

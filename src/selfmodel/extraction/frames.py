@@ -151,11 +151,10 @@ def _said_of_someone_else(verb: Token | None) -> bool:
     if verb is None:
         return False
     w = lexicon()
-    return any(
-        c.dep_ in SUBJECTS
-        and (c.lemma_.lower() in w.kinship or c.lemma_.lower() in w.pets)
-        for c in verb.children
-    )
+    subjects = [c for c in verb.children if c.dep_ in SUBJECTS]
+    if any(t.lower_ in FIRST_PERSON and t.dep_ != "poss" for s in subjects for t in s.subtree):
+        return False  # "My husband Tom and I went to the coast": they were there too
+    return any(c.lemma_.lower() in w.kinship or c.lemma_.lower() in w.pets for c in subjects)
 
 
 def _is_first_person_subject(verb: Token) -> bool:
@@ -181,7 +180,7 @@ def _negation(words: Sequence[Token], main: Token | None) -> _Negation:
     persists = _persists(main)
     for token in words:
         lower = token.lower_
-        if token.dep_ == "neg" and token.head == main and not persists:
+        if token.dep_ == "neg" and token.head == main and not persists and not _unsure(main):
             found.negated = True
             found.drop.add(token.i)
             _undo_do_support(token.head, found)
@@ -219,6 +218,7 @@ def _negation(words: Sequence[Token], main: Token | None) -> _Negation:
                 found.gerund_change = True
             elif obj is not None and obj.lemma_.lower() not in lexicon().generic_nouns | {"habit"}:
                 found.object_text = _phrase(obj)
+                found.gerund_change = True  # "I gave up coffee" ends a habit too
     if found.negated:
         # The claim denied is the main clause's: "I don't eat meat, I've been vegetarian for
         # years" denies "eats meat", not the clause beside it.
@@ -234,6 +234,11 @@ def _negation(words: Sequence[Token], main: Token | None) -> _Negation:
         found.negated = found.change = True
         found.object_text = _present_phrase(verb)
     return found
+
+
+def _unsure(main: Token) -> bool:
+    """ "I'm not sure I'll stay": a hedge on what follows, not a denial of anything."""
+    return main.lemma_ == "be" and any(c.lower_ == "sure" for c in main.children)
 
 
 def _persists(main: Token) -> bool:
@@ -307,6 +312,9 @@ def _kind(words: Sequence[Token], main: Token | None, *, subjectless: bool) -> B
     lemmas = {t.lemma_.lower() for t in words}
     lowers = [t.lower_ for t in words]
     main_lemma = main.lemma_.lower() if main is not None else ""
+    framed = _framed_clause(main)
+    if framed is not None and _is_future(words, framed):
+        return BeliefKind.PLAN  # "I think I'll switch to night shifts": a plan, hedged
     if _is_future(words, main) or (main_lemma in w.plan_verbs and not _is_past(main)):
         return BeliefKind.PLAN
     if main is not None and (
@@ -370,6 +378,19 @@ def _kind(words: Sequence[Token], main: Token | None, *, subjectless: bool) -> B
 def negated_facet_blocked(kind: BeliefKind) -> bool:
     """Plans and goals set no facet yet ("I want to move to Lisbon")."""
     return kind in (BeliefKind.PLAN, BeliefKind.GOAL)
+
+
+def _framed_clause(main: Token | None) -> Token | None:
+    """The speaker's own clause under "I think" / "I guess" / "I'm (not) sure", if any."""
+    if main is None:
+        return None
+    framing = main.lemma_.lower() in ("think", "guess", "suppose", "reckon") or (
+        main.lemma_ == "be" and any(c.lower_ == "sure" for c in main.children)
+    )
+    if not framing:
+        return None
+    clauses = [c for c in main.subtree if c.dep_ == "ccomp" and _clause_about_speaker(c)]
+    return clauses[0] if clauses else None
 
 
 def _per_period(token: Token) -> bool:
@@ -705,6 +726,8 @@ def interests(words: Sequence[Token], main: Token | None, kind: BeliefKind) -> t
     liked: set[str] = set()
 
     def add(token: Token, *, liking: bool = False) -> None:
+        if liking and _owned(token):
+            return  # "loving my new job" is about the job they have, not a taste
         before = len(found)
         _add(token)
         if liking and len(found) > before:
@@ -721,14 +744,22 @@ def interests(words: Sequence[Token], main: Token | None, kind: BeliefKind) -> t
             if lemma not in w.light_verbs and lemma not in w.communication_verbs:
                 found.append(gerund)
         elif token.pos_ in ("NOUN", "PROPN") and lemma not in w.generic_nouns and not token.is_stop:
+            # "braised dishes", "science fiction": the words that make it a kind of thing.
             words_ = [
-                t for t in token.lefts if t.dep_ == "compound" and t.pos_ in ("NOUN", "PROPN")
+                t
+                for t in token.lefts
+                if (t.dep_ == "compound" and t.pos_ in ("NOUN", "PROPN"))
+                or (t.dep_ == "amod" and t.lemma_.lower() not in w.evaluative_adjectives)
             ]
             found.append(" ".join([*(t.lower_ for t in words_), lemma]))
 
     if main is None:
         return ()
-    liking = main.lemma_.lower() in w.liking_verbs and main.tag_ != "VBD"
+    liking = (
+        main.lemma_.lower() in w.liking_verbs
+        and main.tag_ != "VBD"
+        and not _said_of_someone_else(main)  # "our dog loves the beach" is the dog's liking
+    )
     for token in words:
         head = token.head
         head_lemma = head.lemma_.lower()
@@ -741,7 +772,7 @@ def interests(words: Sequence[Token], main: Token | None, kind: BeliefKind) -> t
             )
             and kind is BeliefKind.PREFERENCE
         ):
-            add(token)
+            add(token, liking=True)  # what they say they love, whatever it is
         elif (
             token.tag_ == "VBG"
             and head_lemma == "go"

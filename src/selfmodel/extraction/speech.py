@@ -61,6 +61,8 @@ def read_sentence(sentence: Span, names: frozenset[str] = frozenset()) -> Senten
     root = sentence.root
     if root.lemma_.lower() in lexicon().small_talk and not _has_first_person_clause(tokens):
         return SentenceReading(Act.SMALL_TALK, tokens)  # "Thanks for asking!", "Congrats on…"
+    if _names_themselves(root):
+        return SentenceReading(Act.ABOUT_SPEAKER, tokens)  # "Call me Sam": their name
     if is_instruction(tokens):
         return SentenceReading(Act.INSTRUCTION, tokens)
     if sentence.text.rstrip().endswith("?") or _is_inverted_question(tokens):
@@ -74,6 +76,9 @@ def read_sentence(sentence: Span, names: frozenset[str] = frozenset()) -> Senten
         and not _has_first_person_clause(tokens)
     ):
         return SentenceReading(Act.ABOUT_OTHERS, tokens)  # "You'd be a great counselor"
+    if _starts_like_a_verb(tokens) and not _has_first_person_clause(tokens):
+        # "Loving my new job!": said of the speaker without "I", whatever "my" follows.
+        return SentenceReading(Act.ABOUT_SPEAKER, tokens, subjectless=True)
     if any(t.lower_ in FIRST_PERSON and not _is_lets(t) for t in tokens) or is_own_home(subject):
         return SentenceReading(Act.ABOUT_SPEAKER, tokens)
     if _starts_like_a_verb(tokens):
@@ -81,6 +86,14 @@ def read_sentence(sentence: Span, names: frozenset[str] = frozenset()) -> Senten
         # subject of its own, whatever the rest of the sentence has.
         return SentenceReading(Act.ABOUT_SPEAKER, tokens, subjectless=True)
     return SentenceReading(Act.ABOUT_OTHERS, tokens)
+
+
+def _names_themselves(root: Token) -> bool:
+    return (
+        root.lemma_.lower() == "call"
+        and any(c.lower_ == "me" for c in root.children)
+        and any(c.pos_ == "PROPN" for c in root.children)
+    )
 
 
 def is_instruction(tokens: tuple[Token, ...]) -> bool:

@@ -66,7 +66,9 @@ def third_person(
         lower = token.lower_
         text: str | None = None
         if (lower in FIRST_SINGULAR and token.pos_ == "PRON") or lower == "i":
-            text = _first_singular(lower, subject, mentioned)
+            # "The user" is capitalised only where it starts the statement.
+            as_said = subject if not out or not subject.startswith("The ") else "t" + subject[1:]
+            text = _first_singular(lower, as_said, mentioned)
             if lower == "i" and token.dep_ in SUBJECTS:
                 _mark_agreement(token, "plural" if mentioned else "singular", agree)
             if lower in ("i", "me"):

@@ -266,7 +266,11 @@ def is_chatter(text: str) -> bool:
     for sentence in sentences:
         # Names do not count: "Thank you, Caroline!" is as much a pleasantry as "Thank you!".
         found = _WORD.findall(sentence.text)
-        words = [w.lower() for n, w in enumerate(found) if n == 0 or not w[:1].isupper()]
+        words = [
+            w.lower()
+            for n, w in enumerate(found)
+            if n == 0 or not w[:1].isupper() or w == "I" or w.startswith("I'")
+        ]
         if sentence.text.rstrip().endswith("?"):
             continue
         if all(w in small_talk or w in _CHATTER_WORDS for w in words):

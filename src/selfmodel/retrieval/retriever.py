@@ -353,7 +353,10 @@ class Retriever:
     # -- the block ---------------------------------------------------------------------------
     @staticmethod
     def _names(scope: Scope) -> str:
-        return " and ".join(u.display_name or NEUTRAL_NAME for u in scope.users)
+        if len(scope.users) == 1:
+            return scope.users[0].display_name or NEUTRAL_NAME
+        # Several people must be told apart: their product ids stand in for missing names.
+        return " and ".join(u.display_name or u.external_id for u in scope.users)
 
     def _header(self, scope: Scope) -> str:
         return f"What is known about {self._names(scope)}:"

@@ -60,8 +60,10 @@ from selfmodel.storage import BeliefFilter, Store
 # Cosine similarity (all-MiniLM-L6-v2, statements without the person's name: see
 # ``extraction.wording.core``) at or above which two statements of the same polarity say the
 # same thing. With a shared topic lemma ("running" in "loves running" / "really enjoys going for
-# runs") the bar is lower than without one. Measured on the paraphrase set in
-# tests/test_revision_thresholds.py (docs/confidence.md, "Paraphrases").
+# runs") the bar is lower than without one. Measured by tests/test_revision_thresholds.py on ten
+# paraphrase pairs and ten pairs of different facts, through the real extractor: 9 of 10
+# paraphrases merge ("hates crowded places" / "can't stand crowds" does not), none of the different
+# facts do; statements naming different people ("my sister" / "my brother") never merge.
 DUPLICATE_SIMILARITY = 0.86
 DUPLICATE_SIMILARITY_SAME_TOPIC = 0.72
 # Two experiences are the same event only if their dates agree within this tolerance: "went to a
@@ -73,7 +75,8 @@ CONTRADICTION_SIMILARITY = 0.80
 CONTRADICTION_SIMILARITY_SAME_TOPIC = 0.55
 # A message that carries on the previous one of the same sitting (within SAME_SITTING, at least
 # this close in meaning) extends its belief instead of starting another; a statement grows to at
-# most MAX_STATEMENT_CHARS this way.
+# most MAX_EXTENDED_CHARS this way (its vector stays the first part's: the
+# belief stands in for each moment it was read from, so retrieval still finds the rest).
 SAME_SITTING = timedelta(minutes=30)
 # Only accounts of what happened or how things are carry on; what a person likes, is, values or
 # aims for stays a belief of its own (so it can be reinforced or denied on its own).
@@ -81,7 +84,7 @@ NARRATIVE_KINDS = frozenset(
     [BeliefKind.EXPERIENCE, BeliefKind.FACT, BeliefKind.STATE, BeliefKind.OPINION]
 )
 CONTINUATION_SIMILARITY = 0.55
-MAX_STATEMENT_CHARS = 400
+MAX_EXTENDED_CHARS = 400
 # A contradicted inferred belief is superseded once its confidence falls below even odds.
 SUPERSEDE_BELOW = 0.5
 # How close a new statement must be to a rejected belief (with a shared topic) to count as the
@@ -153,12 +156,17 @@ def _same_event(belief: Belief, candidate: CandidateBelief) -> bool:
 # Two statements are about the same topic when most of what they mention is shared: "loves
 # running" / "enjoys going for runs" (run), not "loves hiking in the mountains" / "loves camping in
 # the mountains" (one shared topic of three).
-SAME_TOPIC_OVERLAP = 0.5
+SAME_TOPIC_OVERLAP = 0.6
+# A denial and what it denies need share only half their topics ("quit smoking" against "smokes
+# a pack a day"): the claim's closeness decides the rest.
+DENIAL_TOPIC_OVERLAP = 0.5
 
 
-def _shares_topic(belief: Belief, candidate: CandidateBelief) -> bool:
+def _shares_topic(
+    belief: Belief, candidate: CandidateBelief, overlap: float = SAME_TOPIC_OVERLAP
+) -> bool:
     mine, theirs = set(belief.frame.topics), set(candidate.frame.topics)
-    return bool(mine and theirs) and len(mine & theirs) / len(mine | theirs) >= SAME_TOPIC_OVERLAP
+    return bool(mine and theirs) and len(mine & theirs) / len(mine | theirs) >= overlap
 
 
 def _same_value(a: str | None, b: str | None) -> bool:
@@ -296,6 +304,12 @@ class Reviser:
                 continue
             if frame.facet is not None and belief.frame.facet is not None:
                 continue  # two different facets are two different things
+            if (
+                frame.related
+                and belief.frame.related
+                and set(frame.related) != set(belief.frame.related)
+            ):
+                continue  # about different people ("my sister" / "my brother")
             if sims[i] < DUPLICATE_SIMILARITY_SAME_TOPIC:
                 break  # sorted: nothing further can pass either bar
             threshold = (
@@ -327,7 +341,7 @@ class Reviser:
                 or belief.kind not in NARRATIVE_KINDS
                 or last is None
                 or not timedelta(0) <= observation.occurred_at - last <= SAME_SITTING
-                or len(belief.statement) + len(candidate.statement) > MAX_STATEMENT_CHARS
+                or len(belief.statement) + len(candidate.statement) > MAX_EXTENDED_CHARS
                 or sims[i] < CONTINUATION_SIMILARITY
             ):  # fmt: skip
                 continue
@@ -373,7 +387,7 @@ class Reviser:
             similarity = float(claim_sims[i] if frame.negated else sims[i])
             bar = (
                 CONTRADICTION_SIMILARITY_SAME_TOPIC
-                if _shares_topic(belief, candidate)
+                if _shares_topic(belief, candidate, DENIAL_TOPIC_OVERLAP)
                 else CONTRADICTION_SIMILARITY
             )
             if similarity >= bar:
@@ -384,8 +398,9 @@ class Reviser:
     def _replaced(known: _Known, candidate: CandidateBelief) -> list[int]:
         """Active beliefs holding another value of the single-valued facet ``candidate`` sets.
 
-        A denial of a facet value ("I don't live in London anymore") ends that value only.
-        Experiences are left alone: "moved to Paris in 2019" stays true after a move to Berlin.
+        A denial of a facet value ("I don't live in London anymore") ends that value only. Beliefs
+        of kind experience are left alone (a dated event stays true); a move, though, is read as
+        where the person lives (a fact), so a later move ends it, with ``valid_to``.
         """
         frame = candidate.frame
         if frame.facet is None:
