@@ -526,3 +526,10 @@ def test_settling_a_conflict_keeps_one_side_and_ends_the_other(sm: SelfModel) ->
     assert kept.statement == "The user doesn't like jazz" and kept.confidence == 0.98
     assert ended.status is BeliefStatus.SUPERSEDED and ended.superseded_by == kept.id
     assert sm.conflicts("ana", now=read_at(9)) == []
+
+
+def test_every_change_says_which_extractor_read_it(sm: SelfModel) -> None:
+    say(sm, "ana", "I love pottery.", (3, "I really love pottery."))
+    (belief, *_) = [b for b in active(sm, "ana", 4) if b.frame.trait is None]
+    created, reinforced = sm.history(belief.id)[:2]
+    assert created.details["extractor"] == reinforced.details["extractor"] == "local:local-3"

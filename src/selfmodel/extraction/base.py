@@ -38,6 +38,8 @@ class CandidateBelief(BaseModel):
     quote: str | None = None
     # When the statement became true in the user's world, if the text says (dates resolved).
     valid_from: datetime | None = None
+    # "name:version" of the extractor that proposed it (recorded in the belief's history).
+    extractor: str | None = None
 
 
 class ExtractionRequest(BaseModel):

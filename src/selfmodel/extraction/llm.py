@@ -290,6 +290,7 @@ class LLMExtractor(Extractor):
             span_end=span[1] if span else None,
             quote=observation.content[span[0] : span[1]] if span else None,
             valid_from=valid_from,
+            extractor=f"{self.name}:{self.version}",
         )
 
     def _reject(self, reason: str) -> None:

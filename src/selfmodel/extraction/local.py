@@ -435,6 +435,7 @@ class LocalExtractor(Extractor):
             span_end=draft.end,
             quote=content[draft.start : draft.end],
             valid_from=draft.valid_from,
+            extractor=f"{LocalExtractor.name}:{LocalExtractor.version}",
         )
 
 

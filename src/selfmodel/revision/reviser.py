@@ -468,7 +468,14 @@ class Reviser:
             workspace_id, user_id, BELIEF_VECTORS, self.embedding_model, [(belief.id, vector)]
         )
         self._link(belief, candidate, observation, EvidenceStance.SUPPORTS, units)
-        self._event(belief, BeliefEventType.CREATED, observation, None, belief.confidence)
+        self._event(
+            belief,
+            BeliefEventType.CREATED,
+            observation,
+            None,
+            belief.confidence,
+            details=_read_by(candidate),
+        )
         return belief
 
     @staticmethod
@@ -505,7 +512,7 @@ class Reviser:
             observation,
             belief.confidence,
             updated.confidence,
-            details={"continued": candidate.statement},
+            details={"continued": candidate.statement, **_read_by(candidate)},
         )
         outcome.reinforced.append(belief.id)
 
@@ -548,7 +555,10 @@ class Reviser:
             observation,
             belief.confidence,
             updated.confidence,
-            details={"revived": True} if belief.status == BeliefStatus.DECAYED else None,
+            details={
+                **({"revived": True} if belief.status == BeliefStatus.DECAYED else {}),
+                **_read_by(candidate),
+            },
         )
         outcome.reinforced.append(belief.id)
 
@@ -620,7 +630,11 @@ class Reviser:
                 observation,
                 belief.confidence,
                 updated.confidence,
-                details={"by": candidate.statement, "change": candidate.frame.change},
+                details={
+                    "by": candidate.statement,
+                    "change": candidate.frame.change,
+                    **_read_by(candidate),
+                },
             )
             outcome.contradicted.append(belief.id)
         return superseded
@@ -752,6 +766,11 @@ class Reviser:
             details=dict(details or {}),
             at=at,
         )
+
+
+def _read_by(candidate: CandidateBelief) -> dict[str, object]:
+    """Which extractor (and version) proposed the candidate: lineage for every change it made."""
+    return {"extractor": candidate.extractor} if candidate.extractor else {}
 
 
 def _merged_frame(belief: Belief, candidate: CandidateBelief) -> Any:
