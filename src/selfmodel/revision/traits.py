@@ -230,20 +230,21 @@ class Traits:
     def _retire(
         self, existing: dict[str, Belief], drafts: Sequence[TraitDraft], active: Sequence[Belief]
     ) -> list[str]:
-        """An interest the person now denies ("I went off running") is over."""
+        """An interest the person now denies ("I went off running") is over, and so is the
+        summary of interests once too few remain to sum up."""
         drafted = {d.key for d in drafts}
         denied = {t for b in active if b.frame.negated for t in b.frame.topics}
         retired = []
         for key, trait in existing.items():
             kind, _, topic = key.partition(":")
+            over = (kind == "interest" and _stem(topic) in denied) or kind == "interests"
             if (
                 key in drafted
-                or kind != "interest"
+                or not over
                 or trait.status is not BeliefStatus.ACTIVE
                 or trait.origin in USER_ORIGINS
-                or _stem(topic) not in denied
             ):
-                continue
+                continue  # (the summary is over once too few interests remain to sum up)
             ended = trait.model_copy(
                 update={
                     "status": BeliefStatus.SUPERSEDED,
