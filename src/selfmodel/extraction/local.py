@@ -32,9 +32,9 @@ from selfmodel.extraction import choices, referents, speech, wording
 from selfmodel.extraction.base import CandidateBelief, ExtractionRequest, Extractor
 from selfmodel.extraction.dates import find_relative_dates, rewrite_relative_dates
 from selfmodel.extraction.frames import MILD_HEDGE_STRENGTH, Assertion, read_assertion
-from selfmodel.extraction.frames import topics as read_topics
 from selfmodel.extraction.language import Language
 from selfmodel.extraction.lexicon import lexicon
+from selfmodel.extraction.mentions import topics as read_topics
 
 # Turns before a message read to resolve its references and choices.
 CONTEXT_TURNS = 3
