@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import numpy as np
@@ -447,3 +448,39 @@ def test_an_idempotency_key_is_reserved_once_replayed_and_released(
     assert store.reserve_idempotency_key(ws.id, "k2", "h", expired_before=old) is None
     future = utcnow() + timedelta(seconds=1)
     assert store.reserve_idempotency_key(ws.id, "k1", "h", expired_before=future) is None
+
+
+def test_reads_on_other_threads_neither_wait_for_nor_see_an_open_write(
+    store: Store, maya: User
+) -> None:
+    """A write transaction in progress on one thread does not hold up reads on others (they
+    see the last commit), while the writing thread reads its own uncommitted rows."""
+    opened, release = threading.Event(), threading.Event()
+    seen_inside: list[int] = []
+
+    def write() -> None:
+        with store.transaction():
+            store.insert_observations([_obs(maya, "I moved to Lisbon.", "w1")])
+            seen_inside.append(len(store.list_observations(maya.workspace_id, [maya.id])))
+            opened.set()
+            release.wait(timeout=30)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        assert opened.wait(timeout=30)
+        outside: list[int] = []
+        reader = threading.Thread(
+            target=lambda: outside.append(
+                len(store.list_observations(maya.workspace_id, [maya.id]))
+            )
+        )
+        reader.start()
+        reader.join(timeout=10)
+        assert not reader.is_alive(), "a read waited for another thread's open transaction"
+        assert outside == [0]
+        assert seen_inside == [1]
+    finally:
+        release.set()
+        writer.join(timeout=30)
+    assert len(store.list_observations(maya.workspace_id, [maya.id])) == 1

@@ -26,13 +26,14 @@ from selfmodel.engine.mirror import (
 )
 from selfmodel.engine.observing import IngestSummary
 from selfmodel.engine.reading import Reading
+from selfmodel.engine.unit_of_work import UnitsOfWork
 from selfmodel.errors import WorkspaceNotFoundError
 from selfmodel.extraction import Extractor
 from selfmodel.extraction.language import Language
 from selfmodel.retrieval import Retriever, TokenCounter
 from selfmodel.revision import Reviser
 from selfmodel.revision.traits import Traits
-from selfmodel.storage import open_store
+from selfmodel.storage import Store, open_store
 
 
 class SelfModel(BackgroundWork, Reading, Corrections, MirrorFeatures):
@@ -41,16 +42,20 @@ class SelfModel(BackgroundWork, Reading, Corrections, MirrorFeatures):
     @classmethod
     def open(
         cls,
-        location: str | None = None,
+        location: str | Store | None = None,
         *,
         workspace: str | None = None,
         settings: Settings | None = None,
         embedder: Embedder | None = None,
         extractor: Extractor | None = None,
     ) -> SelfModel:
-        """Open (creating if needed) the store at ``location`` (default: ``SELFMODEL_DB``)."""
+        """Open (creating if needed) the store at ``location`` (default: ``SELFMODEL_DB``): a
+        SQLite file path, a ``postgresql://`` URL, or a ``Store`` already open (closed with the
+        engine)."""
         settings = settings or Settings()
-        store = open_store(str(location or settings.db))
+        store = (
+            location if isinstance(location, Store) else open_store(str(location or settings.db))
+        )
         try:
             embedder = embedder or embedder_from_settings(settings)
             language = Language(settings.spacy_model)
@@ -59,14 +64,16 @@ class SelfModel(BackgroundWork, Reading, Corrections, MirrorFeatures):
         except BaseException:
             store.close()
             raise
+        retriever = Retriever(store, embedder, TokenCounter(), language=language)
         components = Components(
             settings=settings,
             store=store,
             embedder=embedder,
             extractor=extractor,
-            retriever=Retriever(store, embedder, TokenCounter(), language=language),
+            retriever=retriever,
             reviser=Reviser(store, embedder.name),
             traits=Traits(store, embedder),
+            units=UnitsOfWork(store, retriever),
         )
         return cls(components, ws)
 
