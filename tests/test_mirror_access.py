@@ -19,6 +19,7 @@ from selfmodel.domain import MirrorLink
 from selfmodel.embedding import SentenceTransformerEmbedder
 from selfmodel.mirror import create_mirror_router
 from selfmodel.mirror.access import SESSION_COOKIE, link_token
+from selfmodel.server.errors import answer_status
 from tests.support.mirror import MirrorWorld, build_world, seed_person
 from tests.support.server import asgi_client
 
@@ -173,7 +174,7 @@ def mirror_routes(world: MirrorWorld) -> list[tuple[str, str]]:
     """Every Mirror page and form, from the same factory the app includes."""
     return [
         (method, route.path)
-        for route in create_mirror_router(lambda request: world.engine).routes
+        for route in create_mirror_router(lambda request: world.engine, answer_status).routes
         if isinstance(route, APIRoute) and route.path.startswith("/mirror/")
         for method in sorted(route.methods)
         # Opening takes a token, not a session; signing out is tested on its own.

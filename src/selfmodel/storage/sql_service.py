@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from selfmodel.domain import Workspace
+from selfmodel.domain import ApiKey, IdempotencyRecord, Workspace
 from selfmodel.domain.mirror import MirrorLink, ResonancePrompt
 from selfmodel.domain.time import utcnow
 from selfmodel.errors import StorageError
 from selfmodel.storage import sql_rows as rows_to
-from selfmodel.storage.base import ApiKey, IdempotencyRecord
 from selfmodel.storage.sql_base import SQLBase
 
 
@@ -172,8 +171,12 @@ class SQLService(SQLBase):
         return rows_to.api_key(self._dialect, rows[0]) if rows else None
 
     def touch_api_key(self, key_id: str, at: datetime) -> None:
+        at_ = self._dialect.ts_in(at)
+        # Never backwards: processes flush their uses independently, in any order.
         self._x(
-            "UPDATE api_keys SET last_used_at = ? WHERE id = ?", (self._dialect.ts_in(at), key_id)
+            "UPDATE api_keys SET last_used_at = ?"
+            " WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+            (at_, key_id, at_),
         )
 
     def reserve_idempotency_key(
