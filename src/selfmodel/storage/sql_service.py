@@ -52,14 +52,19 @@ class SQLService(SQLBase):
         return self._x(sql, params)
 
     def mirror_secret(self, workspace_id: str, candidate: str) -> str:
+        sql = "SELECT secret FROM mirror_secrets WHERE workspace_id = ?"
+        # Read first: every Mirror page checks its link with the secret, and a read must not
+        # write (nor, on SQLite, take the file's write lock) once the secret exists.
+        rows = self._q(sql, (workspace_id,))
+        if rows:
+            return str(rows[0]["secret"])
         # Insert-or-nothing: of two concurrent first callers exactly one secret wins, for both.
         self._x(
             "INSERT INTO mirror_secrets (workspace_id, secret, created_at) VALUES (?, ?, ?)"
             " ON CONFLICT (workspace_id) DO NOTHING",
             (workspace_id, candidate, self._dialect.ts_in(utcnow())),
         )
-        rows = self._q("SELECT secret FROM mirror_secrets WHERE workspace_id = ?", (workspace_id,))
-        return str(rows[0]["secret"])
+        return str(self._q(sql, (workspace_id,))[0]["secret"])
 
     def insert_prompts(self, prompts: Sequence[ResonancePrompt]) -> None:
         d = self._dialect

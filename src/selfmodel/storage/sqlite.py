@@ -82,13 +82,7 @@ class SQLiteStore(SQLiteClaims, SQLStore):
         if self.path.exists() and self.path.is_dir():
             raise StorageError(f"{self.path} is a directory, not a database file")
         self._check_is_sqlite(self.path)
-        try:
-            conn = sqlite3.connect(
-                str(self.path), check_same_thread=False, isolation_level=None, timeout=30.0
-            )
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot open database {self.path}: {exc}") from exc
-        conn.row_factory = sqlite3.Row
+        conn = self._connect()
         self._conn = conn
         self._lock = threading.RLock()
         self._dialect = SQLiteDialect()
@@ -105,6 +99,18 @@ class SQLiteStore(SQLiteClaims, SQLStore):
         except BaseException:
             conn.close()
             raise
+
+    def _connect(self) -> sqlite3.Connection:
+        """A new connection to the file. Every connection the store uses is opened here (tests
+        hook it to see each statement run: ``tests/test_get_writes_nothing.py``)."""
+        try:
+            conn = sqlite3.connect(
+                str(self.path), check_same_thread=False, isolation_level=None, timeout=30.0
+            )
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open database {self.path}: {exc}") from exc
+        conn.row_factory = sqlite3.Row
+        return conn
 
     @staticmethod
     def _check_is_sqlite(path: Path) -> None:
