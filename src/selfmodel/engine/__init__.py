@@ -2,8 +2,8 @@
 
 One ``SelfModel`` is bound to one workspace; ``in_workspace`` and ``for_workspace`` give a sibling
 bound to another that shares the same store, model and warm indexes (the HTTP server binds each
-request with ``for_workspace``, to the workspace its key was found in). Its
-features live in one module each: observing, background jobs, reading, corrections, the Mirror.
+request with ``for_workspace`` to the workspace its key was found in). Its features live in one
+module each: observing, background jobs, reading, corrections, the Mirror.
 """
 
 from __future__ import annotations
