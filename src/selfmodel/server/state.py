@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from fastapi import Request
 
 from selfmodel.engine import SelfModel
+from selfmodel.errors import ConfigurationError
 from selfmodel.server.metrics import ServerMetrics
 from selfmodel.tenancy import Tenancy
 
@@ -24,6 +25,10 @@ class ServerLimits:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     idempotency_ttl_s: float = DEFAULT_IDEMPOTENCY_TTL_S
     key_usage_flush_s: float = DEFAULT_KEY_USAGE_FLUSH_S
+
+    def __post_init__(self) -> None:
+        if not self.key_usage_flush_s > 0:
+            raise ConfigurationError("key_usage_flush_s must be a positive number of seconds")
 
 
 @dataclass
