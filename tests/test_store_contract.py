@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from selfmodel.domain import (
+    ApiKey,
     Belief,
     BeliefEvent,
     BeliefEventType,
@@ -18,6 +19,7 @@ from selfmodel.domain import (
     Evidence,
     EvidenceStance,
     Observation,
+    Scope,
     User,
     Workspace,
     new_id,
@@ -26,7 +28,6 @@ from selfmodel.domain.mirror import MirrorLink, ResonancePrompt
 from selfmodel.domain.time import utcnow
 from selfmodel.errors import StorageError
 from selfmodel.storage import BeliefFilter, Store, TraceRecord
-from selfmodel.storage.base import ApiKey
 from tests.support.rows import rows_of_user
 
 
@@ -415,7 +416,7 @@ def test_api_keys_are_found_by_hash_and_revoked_once(store: Store, ws: Workspace
         id=new_id("key"),
         workspace_id=ws.id,
         prefix="sm_abc",
-        scope="write",
+        scope=Scope.WRITE,
         created_at=utcnow(),
         name="ci",
     )
@@ -427,8 +428,11 @@ def test_api_keys_are_found_by_hash_and_revoked_once(store: Store, ws: Workspace
     second = store.revoke_api_key(ws.id, key.id, utcnow() + timedelta(minutes=1))
     assert first is not None and second is not None and first.revoked_at == second.revoked_at
     assert store.revoke_api_key("ws_other", key.id, utcnow()) is None
-    store.touch_api_key(key.id, utcnow())
-    assert store.list_api_keys(ws.id)[0].last_used_at is not None
+    used = utcnow()
+    store.touch_api_key(key.id, used)
+    # A process flushing an older use later does not move the last use back.
+    store.touch_api_key(key.id, used - timedelta(minutes=5))
+    assert store.list_api_keys(ws.id)[0].last_used_at == used
 
 
 def test_an_idempotency_key_is_reserved_once_replayed_and_released(

@@ -30,8 +30,10 @@ from selfmodel.domain.results import (
     EvidenceDetail,
     ObserveResult,
 )
+from selfmodel.domain.tenancy import ApiKey, IdempotencyRecord, Scope
 
 __all__ = [
+    "ApiKey",
     "Belief",
     "BeliefDetail",
     "BeliefEvent",
@@ -47,6 +49,7 @@ __all__ = [
     "EvidenceDetail",
     "EvidenceStance",
     "Facet",
+    "IdempotencyRecord",
     "Job",
     "JobKind",
     "JobRun",
@@ -60,6 +63,7 @@ __all__ = [
     "ResonancePrompt",
     "Role",
     "RunOutcome",
+    "Scope",
     "User",
     "Workspace",
     "new_id",

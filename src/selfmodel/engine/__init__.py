@@ -1,13 +1,15 @@
 """``SelfModel``: the engine that ties storage, extraction, revision and retrieval together.
 
-One ``SelfModel`` is bound to one workspace; ``in_workspace`` gives a sibling bound to another that
-shares the same store, model and warm indexes (what the HTTP server does per request). Its
-features live in one module each: observing, background jobs, reading, corrections, the Mirror.
+One ``SelfModel`` is bound to one workspace; ``in_workspace`` and ``for_workspace`` give a sibling
+bound to another that shares the same store, model and warm indexes (the HTTP server binds each
+request with ``for_workspace`` to the workspace its key was found in). Its features live in one
+module each: observing, background jobs, reading, corrections, the Mirror.
 """
 
 from __future__ import annotations
 
 from selfmodel.config import Settings
+from selfmodel.domain import Workspace
 from selfmodel.embedding import Embedder, embedder_from_settings
 from selfmodel.engine.base import (
     MAX_STATEMENT_CHARS,
@@ -76,6 +78,13 @@ class SelfModel(BackgroundWork, Reading, Corrections, MirrorFeatures):
             units=UnitsOfWork(store, retriever),
         )
         return cls(components, ws)
+
+    def for_workspace(self, workspace: Workspace) -> SelfModel:
+        """A view of the same store bound to ``workspace``, as found (reads and writes nothing).
+
+        The HTTP server binds each request this way to the workspace its key was found in.
+        """
+        return SelfModel(self._c, workspace)
 
     def in_workspace(self, name: str) -> SelfModel:
         """A view of the same store bound to workspace ``name`` (created if missing)."""

@@ -112,7 +112,8 @@ class SQLiteStore(SQLiteClaims, SQLStore):
             raise
 
     def _connect(self, target: str, *, uri: bool) -> sqlite3.Connection:
-        """Every connection the store opens is made here (the writer and each reader)."""
+        """Every connection the store opens is made here, the writer and each reader (tests hook
+        it to see each statement run: ``tests/test_get_writes_nothing.py``)."""
         try:
             conn = sqlite3.connect(
                 target, check_same_thread=False, isolation_level=None, timeout=30.0, uri=uri
