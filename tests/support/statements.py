@@ -28,7 +28,8 @@ _WRITE = re.compile(
     r"|^\s*WITH\b.*\b(INSERT|UPDATE|DELETE)\b"
     r"|\bFOR\s+(NO\s+KEY\s+)?UPDATE\b|\bFOR\s+(KEY\s+)?SHARE\b"
     r"|\bpg_advisory\w*lock\b"
-    r"|^\s*PRAGMA\s+[\w.]+\s*="
+    # Setting a PRAGMA can write (journal_mode); query_only only makes a reader refuse writes.
+    r"|^\s*PRAGMA\s+(?!query_only\b)[\w.]+\s*="
     r"|\bwal_checkpoint\b",
     re.IGNORECASE | re.DOTALL,
 )
