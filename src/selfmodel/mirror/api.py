@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from selfmodel.domain import BeliefKind, ResonancePrompt
+from selfmodel.domain import BeliefKind, IssuedMirrorLink, ResonancePrompt
 from selfmodel.engine import (
     MAX_MIRROR_LINK_TTL_S,
     MAX_PROMPT_SOURCE_CHARS,
@@ -40,12 +40,8 @@ class MirrorLinkRequest(_Body):
     )
 
 
-class MirrorLinkOut(BaseModel):
-    id: str
-    user: str
-    url: str = Field(description="Absolute URL to hand the person; opens their Mirror.")
-    path: str = Field(description="The same link relative to the server root.")
-    expires_at: datetime
+class MirrorLinkOut(IssuedMirrorLink):
+    user: str = Field(description="Your id of the user.")
 
 
 class RevokedOut(BaseModel):
@@ -64,6 +60,8 @@ class PromptsRequest(_Body):
 
 class PromptOut(BaseModel):
     id: str
+    workspace_id: str
+    user_id: str
     statement: str
     kind: BeliefKind
     source: str | None
@@ -75,7 +73,7 @@ class PromptOut(BaseModel):
 
     @classmethod
     def of(cls, prompt: ResonancePrompt) -> "PromptOut":
-        return cls(**prompt.model_dump(exclude={"workspace_id", "user_id"}))
+        return cls(**prompt.model_dump())
 
 
 class PromptsOut(BaseModel):
@@ -98,11 +96,10 @@ def create_mirror_api_router(
         link = model.create_mirror_link(user_id, ttl_s=body.ttl_s if body else None)
         path = f"{mirror_prefix}/open/{link_token(model, link)}"
         return MirrorLinkOut(
-            id=link.id,
+            **link.model_dump(),
             user=user_id,
             url=str(request.base_url).rstrip("/") + path,
             path=path,
-            expires_at=link.expires_at,
         )
 
     @router.delete("/users/{user_id}/mirror-links/{link_id}", response_model=RevokedOut)
