@@ -33,7 +33,9 @@ BODIES: dict[tuple[str, str], Any] = {
     ("post", "/v1/context"): {"user": B_USER, "query": "where are the savings?"},
     ("post", "/v1/users/{user_id}/mirror-link"): {},
     ("post", "/v1/users/{user_id}/prompts"): {"statements": [{"statement": "Bob likes tea"}]},
-    ("post", "/v1/users/{user}/prompts/answers"): {"answers": {"prm_01a2b3c4d5e6f7a8b9c0d1e2": True}},
+    ("post", "/v1/users/{user}/prompts/answers"): {
+        "answers": {"prm_01a2b3c4d5e6f7a8b9c0d1e2": True}
+    },
     ("post", "/v1/users/{user}/decay"): {},
     # B's own observation ids are filled in by the test.
     ("post", "/v1/observations/wait"): {"observation_ids": [], "timeout": 0},
