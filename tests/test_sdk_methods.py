@@ -138,9 +138,7 @@ def test_resonance_cards_pushed_listed_and_answered_through_the_sdk(
         client.push_prompts("ada", [f"Ada likes number {n}" for n in range(21)])
 
 
-def test_timeline_and_reads_as_of_a_moment_match_the_library(
-    client: Client, sm: SelfModel
-) -> None:
+def test_timeline_and_reads_as_of_a_moment_match_the_library(client: Client, sm: SelfModel) -> None:
     client.observe("ada", "I live in Oslo.", at="2024-03-01T10:00:00Z")
     (belief,) = client.beliefs("ada")
     client.confirm(belief.id)

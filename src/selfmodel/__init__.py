@@ -69,6 +69,7 @@ _HOMES: dict[str, str] = {
     ),
 }
 
+
 def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:

@@ -38,7 +38,7 @@ def missing_extra(error: ModuleNotFoundError) -> str | None:
 
 
 def install_hint(error: ModuleNotFoundError, what: str) -> str | None:
-    """"WHAT needs the 'X' extra …: pip install 'selfmodel[X]'", or None for another module."""
+    """A line saying WHAT needs which extra and how to install it; None for another module."""
     extra = missing_extra(error)
     if extra is None:
         return None

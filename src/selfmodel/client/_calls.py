@@ -342,9 +342,7 @@ def push_prompts(
     body: dict[str, Any] = {"statements": items}
     if source is not None:
         body["source"] = source
-    return Call(
-        "POST", f"/v1/users/{_seg(user)}/prompts", _prompt_list, json=body, write=True
-    )
+    return Call("POST", f"/v1/users/{_seg(user)}/prompts", _prompt_list, json=body, write=True)
 
 
 def prompts(user: str, open_only: bool) -> Call[list[ResonancePrompt]]:
