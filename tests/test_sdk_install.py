@@ -11,6 +11,8 @@ import tomllib
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
+import pytest
+
 from selfmodel import SelfModel
 from selfmodel.extras import EXTRA_OF_MODULE
 from selfmodel.server import create_app
@@ -35,12 +37,16 @@ HEAVY = (
 )
 # Every extra's packages, and what they pull in, made unimportable in the child process.
 BLOCKED = sorted({*EXTRA_OF_MODULE, "scipy", "sklearn", "starlette", "transformers"})
-BLOCKER = f"""
+
+
+def blocker(modules: list[str]) -> str:
+    """Code that makes ``modules`` (and their submodules) unimportable, as if not installed."""
+    return f"""
 import importlib.abc, sys
 
 class NotInstalled(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in {BLOCKED!r}:
+        if name.split(".")[0] in {modules!r}:
             raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
         return None
 
@@ -68,7 +74,7 @@ def test_importing_the_sdk_loads_neither_the_engine_nor_its_libraries() -> None:
 
 
 SDK_SESSION = (
-    BLOCKER
+    blocker(BLOCKED)
     + """
 import json, sys
 from selfmodel.client import Client
@@ -113,13 +119,24 @@ def test_the_sdk_works_against_a_real_server_without_any_extra(sm: SelfModel) ->
     assert seen["numpy_loaded"] is False
 
 
-def test_the_command_without_the_local_extra_says_what_to_install() -> None:
-    command = (
-        "import sys; sys.argv = ['selfmodel', 'users']\nfrom selfmodel.cli import main; main()"
+@pytest.mark.parametrize(
+    ("extras_missing", "command", "needed"),
+    [
+        (("local", "server", "postgres"), ["users"], "local"),
+        (("server",), ["serve", "--port", "9"], "server"),
+    ],
+)
+def test_the_command_says_which_extra_it_needs(
+    extras_missing: tuple[str, ...], command: list[str], needed: str, tmp_path: Path
+) -> None:
+    missing = sorted(m for m, extra in EXTRA_OF_MODULE.items() if extra in extras_missing)
+    script = blocker(missing) + (
+        f"import sys; sys.argv = ['selfmodel', *{command!r}, '--db', {str(tmp_path / 'x.db')!r}]\n"
+        "from selfmodel.__main__ import main; main()"
     )
-    child = run_child(BLOCKER + command)
-    assert child.returncode == 1
-    assert "pip install 'selfmodel[local]'" in child.stderr
+    child = run_child(script)
+    assert child.returncode == 1, child.stderr
+    assert f"pip install 'selfmodel[{needed}]'" in child.stderr
     assert "Traceback" not in child.stderr
 
 

@@ -11,7 +11,6 @@ their steps: send a request, or sleep before a retry.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any, TypeVar
 
@@ -116,6 +115,9 @@ class AsyncClient(AsyncRunner):
         await self.aclose()
 
     async def run(self, operation: Operation[T]) -> T:
+        # Imported here: asyncio costs ~40 ms to import, and blocking clients never need it.
+        import asyncio
+
         walk = Walk(operation)
         for step in walk:
             if isinstance(step, Sleep):

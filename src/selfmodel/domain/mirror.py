@@ -10,7 +10,7 @@ from selfmodel.domain.models import BeliefKind
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 class MirrorLink(_Record):
