@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from selfmodel import SelfModel
 from selfmodel.server import ServerLimits, create_app
-from selfmodel.server.keys import Scope
+from selfmodel.tenancy import Scope
 from tests.support.server import asgi_client, new_workspace_key
 
 pytestmark = pytest.mark.anyio

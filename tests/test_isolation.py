@@ -13,7 +13,7 @@ import pytest
 
 from selfmodel import SelfModel
 from selfmodel.server import create_app
-from selfmodel.server.keys import Scope
+from selfmodel.tenancy import Scope
 from tests.support.server import asgi_client, new_workspace_key
 
 pytestmark = pytest.mark.anyio
@@ -31,8 +31,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("post", "/v1/beliefs/{belief_id}/settle"): {"over": "bel_01a2b3c4d5e6f7a8b9c0d1e2"},
     ("patch", "/v1/users/{user}"): {"display_name": "Bob"},
     ("post", "/v1/context"): {"user": B_USER, "query": "where are the savings?"},
-    ("post", "/v1/users/{user_id}/mirror-link"): {},
-    ("post", "/v1/users/{user_id}/prompts"): {"statements": [{"statement": "Bob likes tea"}]},
+    ("post", "/v1/users/{user}/mirror-link"): {},
+    ("post", "/v1/users/{user}/prompts"): {"statements": [{"statement": "Bob likes tea"}]},
     ("post", "/v1/users/{user}/prompts/answers"): {
         "answers": {"prm_01a2b3c4d5e6f7a8b9c0d1e2": True}
     },
@@ -52,7 +52,7 @@ def b_state(sm: SelfModel) -> str:
     b = sm.in_workspace("b")
     exported = b.export(B_USER)
     exported.pop("exported_at")
-    keys = [k.__dict__ | {"last_used_at": None} for k in sm.store.list_api_keys(b.workspace.id)]
+    keys = [k.model_dump() | {"last_used_at": None} for k in sm.store.list_api_keys(b.workspace.id)]
     return json.dumps([exported, keys, b.workspace.settings], default=str, sort_keys=True)
 
 
@@ -77,7 +77,6 @@ async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> N
         schema = (await b.get("/openapi.json")).json()
     path_values = {
         "user": B_USER,
-        "user_id": B_USER,
         "belief_id": belief["id"],
         "trace_id": trace["trace_id"],
         "key_id": key["id"],

@@ -1,4 +1,5 @@
-"""Who can open which Mirror: links, sessions, revocation, CSRF, and isolation between people.
+"""Who can open which Mirror: links, sessions, revocation, CSRF, and isolation between people;
+and the Mirror's writes behave like the API's others (Idempotency-Key, error body and statuses).
 
 The real app in-process (httpx ASGI transport) on a real SQLite file and the real model.
 """
@@ -19,10 +20,13 @@ from selfmodel.domain import MirrorLink
 from selfmodel.embedding import SentenceTransformerEmbedder
 from selfmodel.mirror import create_mirror_router
 from selfmodel.mirror.access import SESSION_COOKIE, link_token
+from selfmodel.mirror.pages import MAX_FORM_BYTES
+from selfmodel.server.errors import answer_status
 from tests.support.mirror import MirrorWorld, build_world, seed_person
 from tests.support.server import asgi_client
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+CARDS = {"statements": [{"statement": "Ada likes green tea"}], "source": "article:42"}
 
 pytestmark = pytest.mark.anyio
 
@@ -173,7 +177,7 @@ def mirror_routes(world: MirrorWorld) -> list[tuple[str, str]]:
     """Every Mirror page and form, from the same factory the app includes."""
     return [
         (method, route.path)
-        for route in create_mirror_router(lambda request: world.engine).routes
+        for route in create_mirror_router(lambda request: world.engine, answer_status).routes
         if isinstance(route, APIRoute) and route.path.startswith("/mirror/")
         for method in sorted(route.methods)
         # Opening takes a token, not a session; signing out is tested on its own.
@@ -268,3 +272,65 @@ async def test_signing_out_ends_the_session(world, api) -> None:
         out = await client.post("/mirror/signout", data={"csrf": csrf})
         assert out.status_code == 200 and "signed out" in out.text
         assert (await client.get("/mirror/")).status_code == 400
+
+
+async def test_pushing_cards_twice_with_one_key_pushes_them_once(world, api) -> None:
+    headers = {"Idempotency-Key": "cards-1"}
+    first = await api.post("/v1/users/ada/prompts", json=CARDS, headers=headers)
+    again = await api.post("/v1/users/ada/prompts", json=CARDS, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert "Idempotent-Replayed" not in first.headers
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert [p.statement for p in world.engine.prompts("ada")] == ["Ada likes green tea"]
+
+    other = {"statements": [{"statement": "Ada likes black coffee"}]}
+    reused = await api.post("/v1/users/ada/prompts", json=other, headers=headers)
+    assert reused.status_code == 409
+    assert reused.json()["error"]["code"] == "idempotency_conflict"
+    assert len(world.engine.prompts("ada")) == 1
+
+
+async def test_a_retried_mint_answers_the_same_link(api) -> None:
+    headers = {"Idempotency-Key": "link-1"}
+    first = await api.post("/v1/users/ada/mirror-link", json={"ttl_s": 600}, headers=headers)
+    again = await api.post("/v1/users/ada/mirror-link", json={"ttl_s": 600}, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+    fresh = await api.post("/v1/users/ada/mirror-link", json={"ttl_s": 600})
+    assert fresh.json()["id"] != first.json()["id"]
+    longer = await api.post("/v1/users/ada/mirror-link", json={"ttl_s": 900}, headers=headers)
+    assert longer.status_code == 409
+
+
+async def test_a_retried_revocation_replays_its_first_answer(api) -> None:
+    link = await mint(api, "ada")
+    headers = {"Idempotency-Key": "revoke-1"}
+    url = f"/v1/users/ada/mirror-links/{link['id']}"
+    first = await api.delete(url, headers=headers)
+    again = await api.delete(url, headers=headers)
+    # Done again, the second would revoke nothing (0); replayed, it says what the first did.
+    assert first.json() == again.json() == {"revoked": 1}
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert (await api.delete(url)).json() == {"revoked": 0}
+
+
+async def test_a_failed_mirror_write_frees_its_key_and_answers_the_error_body(api) -> None:
+    headers = {"Idempotency-Key": "nobody-1"}
+    for _ in range(2):
+        missing = await api.post("/v1/users/nobody/mirror-link", json={}, headers=headers)
+        assert missing.status_code == 404 and "Idempotent-Replayed" not in missing.headers
+        assert missing.json()["error"]["code"] == "user_not_found"
+        assert set(missing.json()["error"]) == {"code", "message", "details"}
+
+
+async def test_mirror_pages_answer_errors_with_the_apis_statuses(world, api) -> None:
+    client, csrf = await visitor(world, await mint(api, "ada"))
+    async with aclosing(client):
+        huge = {"csrf": csrf, "statement": "x" * (MAX_FORM_BYTES + 1)}
+        too_big = await client.post("/mirror/beliefs", data=huge)
+        empty = await client.post("/mirror/beliefs", data={"csrf": csrf})
+    # payload_too_large is 413 through the API, so it is 413 on a page too (not a generic 422).
+    assert too_big.status_code == 413 and "larger than the Mirror accepts" in too_big.text
+    assert empty.status_code == 422
+    assert too_big.headers["content-type"].startswith("text/html")

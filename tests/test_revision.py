@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from selfmodel import BeliefEventType, BeliefOrigin, BeliefStatus, EvidenceStance, SelfModel
 from selfmodel.domain import Belief, Role
 from selfmodel.embedding import SentenceTransformerEmbedder
-from selfmodel.engine.observing import statement_vectors
+from selfmodel.engine.understanding import statement_vectors
 from selfmodel.extraction.base import CandidateBelief, ExtractionRequest
 from selfmodel.extraction.local import LocalExtractor
 from selfmodel.revision import Reviser

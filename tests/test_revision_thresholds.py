@@ -14,7 +14,7 @@ import pytest
 
 from selfmodel.domain import Observation
 from selfmodel.embedding import SentenceTransformerEmbedder
-from selfmodel.engine.observing import statement_vectors
+from selfmodel.engine.understanding import statement_vectors
 from selfmodel.extraction.base import CandidateBelief, ExtractionRequest
 from selfmodel.extraction.local import LocalExtractor
 from selfmodel.revision.reviser import (

@@ -30,7 +30,7 @@ from selfmodel.errors import (
     ServiceUnavailableError,
 )
 from selfmodel.server import create_app
-from selfmodel.server.keys import Scope as KeyScope
+from selfmodel.tenancy import Scope as KeyScope
 from tests.support.server import new_workspace_key, running_server
 
 MARATHON = "I'm training for the Berlin marathon in April."

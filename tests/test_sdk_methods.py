@@ -15,6 +15,7 @@ from selfmodel import SelfModel
 from selfmodel.client import AsyncClient, Client
 from selfmodel.client import _methods as sdk_methods
 from selfmodel.domain import BeliefEventType, IssuedMirrorLink, MirrorLink, ResonancePrompt
+from selfmodel.domain import Scope as KeyScope
 from selfmodel.errors import (
     InvalidInputError,
     MirrorLinkNotFoundError,
@@ -24,7 +25,6 @@ from selfmodel.errors import (
     WaitTimeoutError,
 )
 from selfmodel.server import create_app
-from selfmodel.server.keys import Scope as KeyScope
 from tests.support.server import new_workspace_key, running_server
 
 MARATHON = "I'm training for the Berlin marathon in April."

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import numpy as np
 import pytest
 
 from selfmodel.domain import (
+    ApiKey,
     Belief,
     BeliefEvent,
     BeliefEventType,
@@ -17,6 +19,7 @@ from selfmodel.domain import (
     Evidence,
     EvidenceStance,
     Observation,
+    Scope,
     User,
     Workspace,
     new_id,
@@ -25,7 +28,6 @@ from selfmodel.domain.mirror import MirrorLink, ResonancePrompt
 from selfmodel.domain.time import utcnow
 from selfmodel.errors import StorageError
 from selfmodel.storage import BeliefFilter, Store, TraceRecord
-from selfmodel.storage.base import ApiKey
 from tests.support.rows import rows_of_user
 
 
@@ -414,7 +416,7 @@ def test_api_keys_are_found_by_hash_and_revoked_once(store: Store, ws: Workspace
         id=new_id("key"),
         workspace_id=ws.id,
         prefix="sm_abc",
-        scope="write",
+        scope=Scope.WRITE,
         created_at=utcnow(),
         name="ci",
     )
@@ -426,8 +428,11 @@ def test_api_keys_are_found_by_hash_and_revoked_once(store: Store, ws: Workspace
     second = store.revoke_api_key(ws.id, key.id, utcnow() + timedelta(minutes=1))
     assert first is not None and second is not None and first.revoked_at == second.revoked_at
     assert store.revoke_api_key("ws_other", key.id, utcnow()) is None
-    store.touch_api_key(key.id, utcnow())
-    assert store.list_api_keys(ws.id)[0].last_used_at is not None
+    used = utcnow()
+    store.touch_api_key(key.id, used)
+    # A process flushing an older use later does not move the last use back.
+    store.touch_api_key(key.id, used - timedelta(minutes=5))
+    assert store.list_api_keys(ws.id)[0].last_used_at == used
 
 
 def test_an_idempotency_key_is_reserved_once_replayed_and_released(
@@ -447,3 +452,39 @@ def test_an_idempotency_key_is_reserved_once_replayed_and_released(
     assert store.reserve_idempotency_key(ws.id, "k2", "h", expired_before=old) is None
     future = utcnow() + timedelta(seconds=1)
     assert store.reserve_idempotency_key(ws.id, "k1", "h", expired_before=future) is None
+
+
+def test_reads_on_other_threads_neither_wait_for_nor_see_an_open_write(
+    store: Store, maya: User
+) -> None:
+    """A write transaction in progress on one thread does not hold up reads on others (they
+    see the last commit), while the writing thread reads its own uncommitted rows."""
+    opened, release = threading.Event(), threading.Event()
+    seen_inside: list[int] = []
+
+    def write() -> None:
+        with store.transaction():
+            store.insert_observations([_obs(maya, "I moved to Lisbon.", "w1")])
+            seen_inside.append(len(store.list_observations(maya.workspace_id, [maya.id])))
+            opened.set()
+            release.wait(timeout=30)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        assert opened.wait(timeout=30)
+        outside: list[int] = []
+        reader = threading.Thread(
+            target=lambda: outside.append(
+                len(store.list_observations(maya.workspace_id, [maya.id]))
+            )
+        )
+        reader.start()
+        reader.join(timeout=10)
+        assert not reader.is_alive(), "a read waited for another thread's open transaction"
+        assert outside == [0]
+        assert seen_inside == [1]
+    finally:
+        release.set()
+        writer.join(timeout=30)
+    assert len(store.list_observations(maya.workspace_id, [maya.id])) == 1

@@ -151,6 +151,7 @@ class SelfModelAPI(Protocol):
 LIBRARY_ONLY: Mapping[str, str] = {
     "open": "a client is made with the server's URL and an API key instead",
     "in_workspace": "an API key is bound to one workspace; use a key of the other workspace",
+    "for_workspace": "the server binds each request to the workspace of its key this way",
     "in_existing_workspace": "as in_workspace",
     "workspace": "the key's workspace is GET /v1/workspace; the engine's record is not needed",
     "store": "the storage backend is the server's, never exposed over HTTP",

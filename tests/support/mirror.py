@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from selfmodel.engine import SelfModel
 from selfmodel.server.app import create_app
-from selfmodel.server.keys import Scope
+from selfmodel.tenancy import Scope
 from tests.support.server import new_workspace_key
 
 WORKSPACE = "acme"

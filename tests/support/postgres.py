@@ -67,6 +67,7 @@ class PostgresCluster:
         self.account = account
         self.data = root / "data"
         self.sockets = root / "sockets"
+        self.log = root / "server.log"  # the server's stderr: what log_statement writes
 
     @property
     def admin_url(self) -> str:
@@ -108,7 +109,7 @@ class PostgresCluster:
                 "-A", "trust", "-E", "UTF8", "--no-sync", "--locale=C.UTF-8",
             )
             cluster._run(
-                str(PG_BIN / "pg_ctl"), "-D", str(cluster.data), "-l", str(root / "server.log"),
+                str(PG_BIN / "pg_ctl"), "-D", str(cluster.data), "-l", str(cluster.log),
                 "-w", "-t", str(START_TIMEOUT_S), "start", "-o",
                 f"-p {cluster.port} -k {cluster.sockets} -c listen_addresses=127.0.0.1"
                 f" {SERVER_SETTINGS}",

@@ -12,16 +12,17 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from selfmodel.server.keys import Scope, create_workspace, mint_key
-from selfmodel.storage.base import Store
+from selfmodel.storage import Store
+from selfmodel.tenancy import Scope, Tenancy
 
 STARTUP_TIMEOUT_S = 15.0
 
 
 def new_workspace_key(store: Store, workspace: str, scope: Scope = Scope.ADMIN) -> str:
     """Create ``workspace`` if needed and return a fresh key of ``scope`` for it."""
-    ws = store.get_workspace(workspace) or create_workspace(store, workspace)
-    return mint_key(store, ws, scope, name=f"test {scope.value}").secret
+    tenancy = Tenancy(store)
+    ws = store.get_workspace(workspace) or tenancy.create_workspace(workspace)
+    return tenancy.mint_key(ws, scope, name=f"test {scope.value}").secret
 
 
 def asgi_client(app: FastAPI, key: str | None = None) -> httpx.AsyncClient:

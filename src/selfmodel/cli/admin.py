@@ -16,10 +16,8 @@ from rich.table import Table
 
 from selfmodel.cli.app import DEFAULT_DB, DbOption, friendly_errors
 from selfmodel.cli.output import console
-from selfmodel.domain import Workspace
-from selfmodel.domain.time import utcnow
-from selfmodel.errors import NotFoundError, WorkspaceNotFoundError
-from selfmodel.storage import Store, open_store
+from selfmodel.storage import open_store
+from selfmodel.tenancy import Tenancy, parse_scope
 
 workspace_app: typer.Typer = typer.Typer(
     help="Workspaces: isolated tenants of one database.", no_args_is_help=True
@@ -34,10 +32,10 @@ TargetWorkspace = Annotated[
 
 
 @contextmanager
-def _store(db: str) -> Iterator[Store]:
+def _tenancy(db: str) -> Iterator[Tenancy]:
     store = open_store(db)
     try:
-        yield store
+        yield Tenancy(store)
     finally:
         store.close()
 
@@ -49,10 +47,8 @@ def workspace_create(
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Create a workspace (refuses a name that exists)."""
-    from selfmodel.server.keys import create_workspace
-
-    with _store(db) as store:
-        ws = create_workspace(store, name)
+    with _tenancy(db) as tenancy:
+        ws = tenancy.create_workspace(name)
     console.print(f"created workspace {ws.name} ({ws.id})", highlight=False)
 
 
@@ -60,8 +56,8 @@ def workspace_create(
 @friendly_errors
 def workspace_list(db: DbOption = DEFAULT_DB) -> None:
     """List the workspaces of a database."""
-    with _store(db) as store:
-        for ws in store.list_workspaces():
+    with _tenancy(db) as tenancy:
+        for ws in tenancy.workspaces():
             console.print(f"{ws.name}\t{ws.id}", highlight=False)
 
 
@@ -74,10 +70,8 @@ def key_create(
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Mint an API key; the key is printed once, alone on the last line."""
-    from selfmodel.server.keys import mint_key_for, parse_scope
-
-    with _store(db) as store:
-        minted = mint_key_for(store, workspace, parse_scope(scope), name)
+    with _tenancy(db) as tenancy:
+        minted = tenancy.mint_key(tenancy.workspace(workspace), parse_scope(scope), name)
     console.print(
         f"created {minted.record.scope} key {minted.record.id} for workspace {workspace}; "
         "store it now, it is not shown again:",
@@ -90,9 +84,8 @@ def key_create(
 @friendly_errors
 def key_list(workspace: TargetWorkspace, db: DbOption = DEFAULT_DB) -> None:
     """List a workspace's keys (never their secrets)."""
-    with _store(db) as store:
-        ws = _workspace(store, workspace)
-        keys = store.list_api_keys(ws.id)
+    with _tenancy(db) as tenancy:
+        keys = tenancy.keys(tenancy.workspace(workspace))
     table = Table(title=f"API keys of {workspace}")
     for column in ("id", "prefix", "scope", "name", "created", "revoked"):
         table.add_column(column)
@@ -100,7 +93,7 @@ def key_list(workspace: TargetWorkspace, db: DbOption = DEFAULT_DB) -> None:
         table.add_row(
             k.id,
             k.prefix + "…",
-            k.scope,
+            k.scope.value,
             k.name or "",
             k.created_at.strftime("%Y-%m-%d %H:%M"),
             k.revoked_at.strftime("%Y-%m-%d %H:%M") if k.revoked_at else "",
@@ -116,15 +109,6 @@ def key_revoke(
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Revoke a key: it stops working at once."""
-    with _store(db) as store:
-        ws = _workspace(store, workspace)
-        if store.revoke_api_key(ws.id, key_id, utcnow()) is None:
-            raise NotFoundError(f"no API key {key_id!r} in workspace {workspace!r}")
+    with _tenancy(db) as tenancy:
+        tenancy.revoke_key(tenancy.workspace(workspace), key_id)
     console.print(f"revoked {key_id}", highlight=False)
-
-
-def _workspace(store: Store, name: str) -> Workspace:
-    found = store.get_workspace(name)
-    if found is None:
-        raise WorkspaceNotFoundError(f"no workspace {name!r}")
-    return found

@@ -50,13 +50,14 @@ def _free_port() -> int:
 
 def _bootstrap(db: str) -> str:
     """A workspace and an admin key in ``db``, made directly (as `selfmodel key create` does)."""
-    from selfmodel.server.keys import Scope, create_workspace, mint_key
     from selfmodel.storage import open_store
+    from selfmodel.tenancy import Scope, Tenancy
 
     store = open_store(db)
     try:
-        ws = store.get_workspace("bench") or create_workspace(store, "bench")
-        return mint_key(store, ws, Scope.ADMIN, "bench serve").secret
+        tenancy = Tenancy(store)
+        ws = store.get_workspace("bench") or tenancy.create_workspace("bench")
+        return tenancy.mint_key(ws, Scope.ADMIN, "bench serve").secret
     finally:
         store.close()
 

@@ -32,8 +32,10 @@ from selfmodel.domain.results import (
     EvidenceDetail,
     ObserveResult,
 )
+from selfmodel.domain.tenancy import ApiKey, IdempotencyRecord, Scope
 
 __all__ = [
+    "ApiKey",
     "Belief",
     "BeliefDetail",
     "BeliefEvent",
@@ -50,6 +52,7 @@ __all__ = [
     "EvidenceDetail",
     "EvidenceStance",
     "Facet",
+    "IdempotencyRecord",
     "IssuedMirrorLink",
     "Job",
     "JobKind",
@@ -66,6 +69,7 @@ __all__ = [
     "ResonancePrompt",
     "Role",
     "RunOutcome",
+    "Scope",
     "TraceRecord",
     "User",
     "Workspace",

@@ -1,13 +1,15 @@
 """``SelfModel``: the engine that ties storage, extraction, revision and retrieval together.
 
-One ``SelfModel`` is bound to one workspace; ``in_workspace`` gives a sibling bound to another that
-shares the same store, model and warm indexes (what the HTTP server does per request). Its
-features live in one module each: observing, background jobs, reading, corrections, the Mirror.
+One ``SelfModel`` is bound to one workspace; ``in_workspace`` and ``for_workspace`` give a sibling
+bound to another that shares the same store, model and warm indexes (the HTTP server binds each
+request with ``for_workspace`` to the workspace its key was found in). Its features live in one
+module each: observing, background jobs, reading, corrections, the Mirror.
 """
 
 from __future__ import annotations
 
 from selfmodel.config import Settings
+from selfmodel.domain import Workspace
 from selfmodel.embedding import Embedder, embedder_from_settings
 from selfmodel.engine.base import (
     MAX_STATEMENT_CHARS,
@@ -26,13 +28,14 @@ from selfmodel.engine.mirror import (
 )
 from selfmodel.engine.observing import IngestSummary
 from selfmodel.engine.reading import Reading
+from selfmodel.engine.unit_of_work import UnitsOfWork
 from selfmodel.errors import WorkspaceNotFoundError
 from selfmodel.extraction import Extractor
 from selfmodel.extraction.language import Language
 from selfmodel.retrieval import Retriever, TokenCounter
 from selfmodel.revision import Reviser
 from selfmodel.revision.traits import Traits
-from selfmodel.storage import open_store
+from selfmodel.storage import Store, open_store
 
 
 class SelfModel(BackgroundWork, Reading, Corrections, MirrorFeatures):
@@ -41,16 +44,20 @@ class SelfModel(BackgroundWork, Reading, Corrections, MirrorFeatures):
     @classmethod
     def open(
         cls,
-        location: str | None = None,
+        location: str | Store | None = None,
         *,
         workspace: str | None = None,
         settings: Settings | None = None,
         embedder: Embedder | None = None,
         extractor: Extractor | None = None,
     ) -> SelfModel:
-        """Open (creating if needed) the store at ``location`` (default: ``SELFMODEL_DB``)."""
+        """Open (creating if needed) the store at ``location`` (default: ``SELFMODEL_DB``): a
+        SQLite file path, a ``postgresql://`` URL, or a ``Store`` already open (closed with the
+        engine)."""
         settings = settings or Settings()
-        store = open_store(str(location or settings.db))
+        store = (
+            location if isinstance(location, Store) else open_store(str(location or settings.db))
+        )
         try:
             embedder = embedder or embedder_from_settings(settings)
             language = Language(settings.spacy_model)
@@ -59,16 +66,25 @@ class SelfModel(BackgroundWork, Reading, Corrections, MirrorFeatures):
         except BaseException:
             store.close()
             raise
+        retriever = Retriever(store, embedder, TokenCounter(), language=language)
         components = Components(
             settings=settings,
             store=store,
             embedder=embedder,
             extractor=extractor,
-            retriever=Retriever(store, embedder, TokenCounter(), language=language),
+            retriever=retriever,
             reviser=Reviser(store, embedder.name),
             traits=Traits(store, embedder),
+            units=UnitsOfWork(store, retriever),
         )
         return cls(components, ws)
+
+    def for_workspace(self, workspace: Workspace) -> SelfModel:
+        """A view of the same store bound to ``workspace``, as found (reads and writes nothing).
+
+        The HTTP server binds each request this way to the workspace its key was found in.
+        """
+        return SelfModel(self._c, workspace)
 
     def in_workspace(self, name: str) -> SelfModel:
         """A view of the same store bound to workspace ``name`` (created if missing)."""

@@ -8,6 +8,7 @@ from typing import Any
 from selfmodel.config import Settings
 from selfmodel.domain import Belief, BeliefEventType, User, Workspace
 from selfmodel.embedding import Embedder
+from selfmodel.engine.unit_of_work import UnitsOfWork
 from selfmodel.errors import (
     BeliefNotFoundError,
     ConfigurationError,
@@ -56,6 +57,7 @@ class Components:
     retriever: Retriever
     reviser: Reviser
     traits: Traits
+    units: UnitsOfWork
 
 
 class EngineBase:

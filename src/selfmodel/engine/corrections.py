@@ -20,7 +20,7 @@ from selfmodel.engine.base import (
     check_statement,
     parse_enum,
 )
-from selfmodel.engine.observing import person_names, statement_vectors
+from selfmodel.engine.understanding import person_names, statement_vectors
 from selfmodel.errors import InvalidInputError
 from selfmodel.privacy import PiiPolicy
 from selfmodel.revision.confidence import (
@@ -78,10 +78,8 @@ class Corrections(EngineBase):
             changes["kind"] = parse_enum(BeliefKind, kind, "kind")
         owner = self.user_by_id(belief.user_id)
         vector = statement_vectors(self._c.embedder, [statement], person_names(owner))[statement]
-        with self._c.store.transaction():
-            updated = self._user_change(
-                belief.id, BeliefEventType.EDITED, details={"previous": belief.statement}, **changes
-            )
+        with self._c.units.user(self.workspace.id, belief.user_id):
+            updated = self._user_change(belief.id, BeliefEventType.EDITED, **changes)
             self._c.store.put_vectors(
                 self.workspace.id,
                 belief.user_id,
@@ -103,7 +101,7 @@ class Corrections(EngineBase):
         keep, drop = self._get_belief(true_id), self._get_belief(false_id)
         if keep.user_id != drop.user_id or keep.id == drop.id:
             raise InvalidInputError("a conflict is settled between two beliefs of one user")
-        with self._c.store.transaction():
+        with self._c.units.user(self.workspace.id, keep.user_id):
             kept = self.confirm(keep.id)
             ended = self._user_change(
                 drop.id,
@@ -130,7 +128,7 @@ class Corrections(EngineBase):
         vector = statement_vectors(self._c.embedder, [statement], person_names(u))[statement]
         now = utcnow()
         store = self._c.store
-        with store.transaction():
+        with self._c.units.user(self.workspace.id, u.id):
             ctx = store.get_or_create_context(self.workspace.id, context) if context else None
             belief = Belief(
                 id=new_id("bel"),
@@ -155,7 +153,6 @@ class Corrections(EngineBase):
                 [(belief.id, vector)],
             )
             self._record(belief, BeliefEventType.CREATED, None, belief.confidence, cause="user")
-        self._c.retriever.invalidate(self.workspace.id, u.id)
         return belief
 
     def _user_change(
@@ -166,24 +163,25 @@ class Corrections(EngineBase):
         details: dict[str, Any] | None = None,
         **changes: Any,
     ) -> Belief:
-        store = self._c.store
-        with store.transaction():
+        owner = self._get_belief(belief_id).user_id
+        # Held like every revision of the user, so change stamps stay in order (other processes'
+        # warm indexes rely on that) and the belief is read again under the lock: a concurrent
+        # change to it is built on, never overwritten.
+        with self._c.units.user(self.workspace.id, owner):
             belief = self._get_belief(belief_id)
-            # Serialised with revisions of the same user, so change stamps stay in order (other
-            # processes' warm indexes rely on that to pick the change up).
-            store.lock_user(belief.workspace_id, belief.user_id)
             if "after_rejection" in belief.metadata:
                 # The user answered the question the claim raised: it is theirs to keep or drop.
                 changes.setdefault(
                     "metadata",
                     {k: v for k, v in belief.metadata.items() if k != "after_rejection"},
                 )
+            if event is BeliefEventType.EDITED:
+                details = {**(details or {}), "previous": belief.statement}
             updated = belief.model_copy(update={**changes, "updated_at": utcnow()})
-            store.update_belief(updated)
+            self._c.store.update_belief(updated)
             self._record(
                 updated, event, belief.confidence, updated.confidence, cause="user", details=details
             )
-        self._c.retriever.invalidate(self.workspace.id, belief.user_id)
         return updated
 
     def set_display_name(self, user: str, name: str | None) -> User:
@@ -200,9 +198,8 @@ class Corrections(EngineBase):
                     f"display_name is longer than {MAX_DISPLAY_NAME_CHARS} characters"
                 )
         u = self.user(user)
-        updated = self._c.store.set_display_name(self.workspace.id, u.id, name)
-        self._c.retriever.invalidate(self.workspace.id, u.id)
-        return updated
+        with self._c.units.user(self.workspace.id, u.id):
+            return self._c.store.set_display_name(self.workspace.id, u.id, name)
 
     # -- time --------------------------------------------------------------------------------
     def decay(self, user: str, *, now: datetime | None = None) -> list[Belief]:
@@ -215,8 +212,7 @@ class Corrections(EngineBase):
         changed: list[Belief] = []
         store = self._c.store
         u = self.user(user)
-        with store.transaction():
-            store.lock_user(self.workspace.id, u.id)
+        with self._c.units.user(self.workspace.id, u.id):
             for belief in store.list_beliefs(self.workspace.id, BeliefFilter(user_ids=(u.id,))):
                 if belief.origin in USER_ORIGINS or not belief.occasions:
                     continue
@@ -243,17 +239,14 @@ class Corrections(EngineBase):
                     details={"as_of": now.isoformat()},
                 )
                 changed.append(updated)
-        if changed:
-            self._c.retriever.invalidate(self.workspace.id, changed[0].user_id)
         return changed
 
     # -- forgetting and privacy -------------------------------------------------------------
     def forget(self, user: str) -> DeletedCounts:
         """Hard-delete every row about ``user``: observations, beliefs, history, vectors, traces."""
         u = self.user(user)
-        counts = self._c.store.delete_user(self.workspace.id, u.id)
-        self._c.retriever.invalidate(self.workspace.id, u.id)
-        return counts
+        with self._c.units.user(self.workspace.id, u.id):
+            return self._c.store.delete_user(self.workspace.id, u.id)
 
     def set_pii_policy(self, policy: PiiPolicy | str) -> None:
         """How this workspace treats PII: ``redact`` (default), ``keep`` or ``reject``."""

@@ -14,6 +14,7 @@ from selfmodel.domain import (
     RunOutcome,
 )
 from selfmodel.engine.observing import Observing
+from selfmodel.engine.understanding import prepare, revise
 from selfmodel.errors import (
     InvalidInputError,
     JobFailedError,
@@ -77,11 +78,10 @@ class BackgroundWork(Observing):
             observations = store.get_observations(job.workspace_id, job.observation_ids)
             # Extraction and embedding are the slow part and write nothing: done before the
             # transaction, so other writers are not held up by them.
-            prepared = self._prepare(user, observations) if observations else None
-            with store.transaction():
-                store.lock_user(job.workspace_id, job.user_id)
+            prepared = prepare(self._c, user, observations) if observations else None
+            with self._c.units.user(job.workspace_id, job.user_id):
                 if prepared is not None:
-                    self._revise(prepared)
+                    revise(self._c, prepared)
                 if not store.complete_job(job.id, worker_id):
                     # Roll the revision back: whoever holds the lease now will make it.
                     raise LeaseLostError(f"worker {worker_id} no longer holds job {job.id}")
@@ -102,7 +102,6 @@ class BackgroundWork(Observing):
                 exc_info=True,
             )
             return finished(outcome, error)
-        self._c.retriever.invalidate(job.workspace_id, job.user_id)
         return finished(RunOutcome.DONE)
 
     def wait_for(

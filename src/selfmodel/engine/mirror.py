@@ -25,14 +25,18 @@ from selfmodel.engine.base import (
     check_user_id,
     parse_enum,
 )
-from selfmodel.engine.observing import person_names, statement_vectors
+from selfmodel.engine.understanding import (
+    Understanding,
+    person_names,
+    revise,
+    statement_vectors,
+)
 from selfmodel.errors import (
     InvalidInputError,
     MirrorLinkNotFoundError,
     PromptNotFoundError,
 )
 from selfmodel.extraction import CandidateBelief
-from selfmodel.retrieval.retriever import OBSERVATION_VECTORS
 
 # Resonance cards: a handful at a time is what a person will read; links live minutes to a month.
 MAX_PROMPTS_PER_CALL = 20
@@ -74,7 +78,8 @@ class MirrorFeatures(EngineBase):
             created_at=now,
             expires_at=now + timedelta(seconds=ttl),
         )
-        self._c.store.insert_mirror_link(link)
+        with self._c.units.user(self.workspace.id, u.id):
+            self._c.store.insert_mirror_link(link)
         return link
 
     def mirror_link(self, link_id: str) -> MirrorLink:
@@ -90,7 +95,10 @@ class MirrorFeatures(EngineBase):
             link = self._c.store.get_mirror_link(self.workspace.id, link_id)
             if link is None or link.user_id != u.id:
                 raise MirrorLinkNotFoundError(f"user {user!r} has no Mirror link {link_id!r}")
-        return self._c.store.revoke_mirror_links(self.workspace.id, u.id, utcnow(), link_id=link_id)
+        with self._c.units.user(self.workspace.id, u.id):
+            return self._c.store.revoke_mirror_links(
+                self.workspace.id, u.id, utcnow(), link_id=link_id
+            )
 
     def push_prompts(
         self,
@@ -118,8 +126,9 @@ class MirrorFeatures(EngineBase):
             else:
                 parsed.append((check_statement(item), BeliefKind.FACT))
         store = self._c.store
-        with store.transaction():
+        with self._c.units.begin() as unit:
             u = store.get_or_create_user(self.workspace.id, user)
+            unit.hold(self.workspace.id, u.id)
             prompts = [
                 ResonancePrompt(
                     id=new_id("prm"),
@@ -159,7 +168,7 @@ class MirrorFeatures(EngineBase):
         texts = dict(zip(chosen, self._c.embedder.embed(chosen), strict=True)) if chosen else {}
         cores = statement_vectors(self._c.embedder, chosen, person_names(u))
         answered: list[ResonancePrompt] = []
-        with store.transaction():
+        with self._c.units.user(self.workspace.id, u.id):
             for prompt, selected in todo:
                 now = utcnow()
                 changes: dict[str, Any] = {"answered_at": now, "selected": selected}
@@ -168,8 +177,6 @@ class MirrorFeatures(EngineBase):
                 done = prompt.model_copy(update=changes)
                 if store.answer_prompt(done):
                     answered.append(done)
-        if any(p.selected for p in answered):
-            self._c.retriever.invalidate(self.workspace.id, u.id)
         return answered
 
     def _select(
@@ -197,13 +204,7 @@ class MirrorFeatures(EngineBase):
         )
         if not self._c.store.insert_observations([observation]):
             return {}
-        self._c.store.put_vectors(
-            self.workspace.id,
-            user.id,
-            OBSERVATION_VECTORS,
-            self._c.embedder.name,
-            [(observation.id, vector)],
-        )
+        # The card states the belief itself: no extraction, the same revision as any evidence.
         candidate = CandidateBelief(
             statement=prompt.statement,
             kind=prompt.kind,
@@ -211,12 +212,13 @@ class MirrorFeatures(EngineBase):
             origin=BeliefOrigin.STATED,
             quote=prompt.statement,
         )
-        outcome = self._c.reviser.apply(
-            self.workspace.id,
-            user.id,
-            [candidate],
-            {observation.id: observation},
-            dict(cores),
+        understood = Understanding(
+            user=user,
+            observations=[observation],
+            candidates=[candidate],
+            observation_vectors=[(observation.id, vector)],
+            statement_vectors=dict(cores),
         )
+        outcome = revise(self._c, understood)
         touched = outcome.created + outcome.reinforced
         return {"observation_id": observation.id, "belief_id": touched[0] if touched else None}

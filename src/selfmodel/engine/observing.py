@@ -2,65 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import numpy as np
-
 from selfmodel.domain import (
-    Facet,
     Job,
     JobKind,
     Observation,
     ObserveResult,
-    Role,
     User,
     new_id,
 )
 from selfmodel.domain.jobs import DEFAULT_MAX_ATTEMPTS
 from selfmodel.domain.time import parse_timestamp, to_utc, utcnow
-from selfmodel.embedding import Embedder
 from selfmodel.engine.base import (
     EngineBase,
     check_user_id,
 )
-from selfmodel.extraction import CandidateBelief, ExtractionRequest
-from selfmodel.extraction.wording import core
+from selfmodel.engine.understanding import prepare, revise
 from selfmodel.ingest.files import Batch
 from selfmodel.ingest.messages import Message, MessagesInput, parse_messages
 from selfmodel.privacy import PiiPolicy, apply_policy
-from selfmodel.retrieval.retriever import OBSERVATION_VECTORS
 from selfmodel.revision import RevisionOutcome
 
 # Messages per observe() call when ingesting files: one transaction each, and a lively progress bar.
 INGEST_CHUNK = 16
-# Turns before each message handed to the extractor, to resolve "it", "that one", "the second one".
-CONTEXT_TURNS = 3
-# How a statement names a person the product has given no display name: never the raw user id.
-NEUTRAL_SUBJECT = "The user"
-
-
-def subject_name(user: User, observation: Observation) -> str:
-    """Whom beliefs from ``observation`` are about, as statements name them."""
-    return user.display_name or observation.speaker or NEUTRAL_SUBJECT
-
-
-def person_names(user: User) -> set[str]:
-    """The names statements may call ``user`` by (taken out before statements are compared)."""
-    return {n for n in (user.display_name, user.external_id, NEUTRAL_SUBJECT) if n}
-
-
-def statement_vectors(
-    embedder: Embedder, statements: Sequence[str], names: Iterable[str | None]
-) -> dict[str, np.ndarray]:
-    """Vectors the reviser compares statements by: each embedded without the person's names,
-    which would make any two statements about one person look alike (``wording.core``)."""
-    unique = sorted(set(statements))
-    known = [n for n in names if n]
-    if not unique:
-        return {}
-    return dict(zip(unique, embedder.embed([core(s, known) for s in unique]), strict=True))
 
 
 @dataclass
@@ -68,17 +35,6 @@ class IngestSummary:
     new: int = 0
     duplicates: int = 0
     created: int = 0
-
-
-@dataclass(frozen=True)
-class _Understanding:
-    """What extraction and embedding made of some observations, before the revision uses it."""
-
-    user: User
-    observations: list[Observation]
-    candidates: list[CandidateBelief]
-    observation_vectors: list[tuple[str, np.ndarray]]
-    statement_vectors: dict[str, np.ndarray]
 
 
 class Observing(EngineBase):
@@ -124,44 +80,45 @@ class Observing(EngineBase):
             else set()
         )
         recorded_at = utcnow()
-        with store.transaction():
+        # Until the unit of work stores them, a new user and the context are provisional: the
+        # observations are built (and understood) against them and re-pointed afterwards.
+        subject = existing or User(
+            id=new_id("usr"), workspace_id=ws, external_id=user, created_at=recorded_at
+        )
+        fresh: list[Observation] = []
+        seen: set[str] = set()
+        for message, clean in zip(parsed, redacted, strict=True):
+            if message.id and (message.id in known_ids or message.id in seen):
+                continue
+            if message.id:
+                seen.add(message.id)
+            fresh.append(
+                self._observation(subject, message, clean.text, default_at, recorded_at, source)
+            )
+        # Extraction and embedding write nothing: done before the unit of work, so no lock is
+        # held while they run (an LLM extractor may take seconds).
+        prepared = prepare(self._c, subject, fresh) if wait and fresh else None
+        outcome = RevisionOutcome()
+        job: Job | None = None
+        with self._c.units.begin() as unit:
             u = existing or store.get_or_create_user(ws, user)
+            unit.hold(ws, u.id)
             ctx = store.get_or_create_context(ws, context) if context else None
-            fresh: list[Observation] = []
-            seen: set[str] = set()
-            for message, clean in zip(parsed, redacted, strict=True):
-                if message.id and (message.id in known_ids or message.id in seen):
-                    continue
-                if message.id:
-                    seen.add(message.id)
-                fresh.append(
-                    self._observation(
-                        u,
-                        message,
-                        clean.text,
-                        ctx.id if ctx else None,
-                        default_at,
-                        recorded_at,
-                        source,
-                    )
+            placed = [
+                o.model_copy(update={"user_id": u.id, "context_id": ctx.id if ctx else None})
+                for o in fresh
+            ]
+            inserted = store.insert_observations(placed)
+            if prepared is not None and inserted:
+                outcome = revise(self._c, prepared.narrowed(u, inserted))
+            elif not wait and inserted:
+                job = store.enqueue_job(
+                    ws,
+                    u.id,
+                    JobKind.UNDERSTAND,
+                    {"observation_ids": [o.id for o in inserted]},
+                    max_attempts=DEFAULT_MAX_ATTEMPTS,
                 )
-            inserted = store.insert_observations(fresh)
-            job: Job | None = None
-            if wait:
-                store.lock_user(ws, u.id)
-                outcome = self._understand(u, inserted)
-            else:
-                outcome = RevisionOutcome()
-                if inserted:
-                    job = store.enqueue_job(
-                        ws,
-                        u.id,
-                        JobKind.UNDERSTAND,
-                        {"observation_ids": [o.id for o in inserted]},
-                        max_attempts=DEFAULT_MAX_ATTEMPTS,
-                    )
-        if inserted:
-            self._c.retriever.invalidate(ws, u.id)
         return ObserveResult(
             user_id=u.id,
             new_observation_ids=[o.id for o in inserted],
@@ -213,7 +170,6 @@ class Observing(EngineBase):
         user: User,
         message: Message,
         content: str,
-        context_id: str | None,
         default_at: datetime,
         recorded_at: datetime,
         source: str | None,
@@ -229,77 +185,6 @@ class Observing(EngineBase):
             role=message.role,
             speaker=message.speaker,
             source=message.source or source,
-            context_id=context_id,
             external_id=message.id,
             metadata=message.metadata,
         )
-
-    def _understand(self, user: User, observations: Sequence[Observation]) -> RevisionOutcome:
-        """Extract, embed and revise for new observations (inside the caller's transaction)."""
-        if not observations:
-            return RevisionOutcome()
-        return self._revise(self._prepare(user, observations))
-
-    def _prepare(self, user: User, observations: Sequence[Observation]) -> _Understanding:
-        """Extract candidates and embed texts: no store writes, so it can run outside a lock."""
-        ordered = sorted(observations, key=lambda o: (o.occurred_at, o.id))
-        earlier: list[Observation] = []
-        if ordered:
-            earlier = self._c.store.list_observations_before(
-                user.workspace_id, user.id, ordered[0].occurred_at, CONTEXT_TURNS
-            )
-        conversation = [*earlier, *ordered]
-        requests = [
-            ExtractionRequest(
-                observation=o,
-                subject=subject_name(user, o),
-                preceding=tuple(conversation[max(0, i - CONTEXT_TURNS) : i]),
-            )
-            for i, o in enumerate(conversation)
-            if i >= len(earlier) and o.role == Role.USER
-        ]
-        candidates: list[CandidateBelief] = self._c.extractor.extract(requests) if requests else []
-        names = person_names(user) | {r.subject for r in requests}
-        statements = sorted(
-            {c.statement for c in candidates} | {c.contradicts for c in candidates if c.contradicts}
-        )
-        texts = [o.content for o in observations] + [core(s, names) for s in statements]
-        vectors = self._c.embedder.embed(texts)
-        n = len(observations)
-        return _Understanding(
-            user=user,
-            observations=list(observations),
-            candidates=candidates,
-            observation_vectors=[(o.id, vectors[i]) for i, o in enumerate(observations)],
-            statement_vectors={t: vectors[n + i] for i, t in enumerate(statements)},
-        )
-
-    def _revise(self, prepared: _Understanding) -> RevisionOutcome:
-        """Store the vectors and fold the candidates in (inside the caller's transaction)."""
-        user = prepared.user
-        self._c.store.put_vectors(
-            user.workspace_id,
-            user.id,
-            OBSERVATION_VECTORS,
-            self._c.embedder.name,
-            prepared.observation_vectors,
-        )
-        outcome = self._c.reviser.apply(
-            user.workspace_id,
-            user.id,
-            prepared.candidates,
-            {o.id: o for o in prepared.observations},
-            prepared.statement_vectors,
-        )
-        introduced = next(
-            (c.frame.value for c in prepared.candidates if c.frame.facet is Facet.NAME), None
-        )
-        if introduced and not user.display_name:
-            # "Hi, I'm Maya": the person told us their name; statements use it from now on.
-            user = self._c.store.set_display_name(user.workspace_id, user.id, introduced)
-        if outcome.created or outcome.reinforced:
-            name = user.display_name or next(
-                (o.speaker for o in reversed(prepared.observations) if o.speaker), NEUTRAL_SUBJECT
-            )
-            outcome.traits = self._c.traits.refresh(user.workspace_id, user.id, name)
-        return outcome

@@ -1,11 +1,10 @@
 """The Mirror: a web page where a person sees and corrects their own self-model.
 
-``create_mirror_router`` serves the pages (reached through a signed link);
-``create_mirror_api_router`` gives the product's backend the routes to mint links and push
-resonance cards. See docs/mirror.md.
+``create_mirror_router`` serves the pages under ``MIRROR_PATH`` (reached through a signed link).
+The product's backend mints links and pushes resonance cards through the HTTP API
+(``selfmodel.server.routes.mirror``). See docs/mirror.md.
 """
 
-from selfmodel.mirror.api import create_mirror_api_router
-from selfmodel.mirror.pages import create_mirror_router
+from selfmodel.mirror.pages import MIRROR_PATH, create_mirror_router
 
-__all__ = ["create_mirror_api_router", "create_mirror_router"]
+__all__ = ["MIRROR_PATH", "create_mirror_router"]

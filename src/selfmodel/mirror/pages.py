@@ -33,6 +33,8 @@ from selfmodel.mirror.access import SESSION_COOKIE, MirrorSession, open_link, re
 from selfmodel.mirror.tokens import Refusal
 
 HERE = Path(__file__).parent
+# Where the app mounts the pages; links minted through the API point here.
+MIRROR_PATH = "/mirror"
 STATIC_FILES = {
     "mirror.css": "text/css",
     "mirror.js": "text/javascript",
@@ -59,6 +61,8 @@ REFUSAL_PAGES: dict[str, tuple[int, str, str]] = {
 }
 
 ModelProvider = Callable[[Request], SelfModel]
+# The server's status for an error (logging the 5xx): the pages answer as the API does.
+ErrorStatus = Callable[[SelfModelError], int]
 
 
 def _templates() -> Environment:
@@ -155,8 +159,11 @@ def home_values(session: MirrorSession, notice: str, focus: str) -> dict[str, An
     }
 
 
-def create_mirror_router(model_for: ModelProvider, *, prefix: str = "/mirror") -> APIRouter:
-    """The Mirror's routes under ``prefix``; ``model_for(request)`` is the server's SelfModel."""
+def create_mirror_router(
+    model_for: ModelProvider, answer_status: ErrorStatus, *, prefix: str = MIRROR_PATH
+) -> APIRouter:
+    """The Mirror's routes under ``prefix``; ``model_for(request)`` is the server's SelfModel,
+    ``answer_status(error)`` the server's status for an error (``server.errors``)."""
     env = _templates()
     pages = MirrorPages(env, prefix)
     router = APIRouter(prefix=prefix, include_in_schema=False)
@@ -179,16 +186,17 @@ def create_mirror_router(model_for: ModelProvider, *, prefix: str = "/mirror") -
         except NotFoundError as exc:
             return pages.html(
                 "message.html",
-                404,
+                answer_status(exc),
                 title="Not found",
                 message=exc.message,
                 hint="It may have been deleted.",
                 session=None,
             )
         except SelfModelError as exc:
+            # The API's status for the error (and its logging of 5xx), as a page.
             return pages.html(
                 "message.html",
-                422 if isinstance(exc, InvalidInputError) else 500,
+                answer_status(exc),
                 title="That didn't work",
                 message=exc.message,
                 hint="Go back and try again.",
@@ -371,4 +379,4 @@ def _safe_name(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)[:60] or "me"
 
 
-__all__ = ["create_mirror_router"]
+__all__ = ["MIRROR_PATH", "create_mirror_router"]

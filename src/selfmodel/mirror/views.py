@@ -25,7 +25,7 @@ from selfmodel.domain import (
     User,
 )
 from selfmodel.domain.profile import Conflict, Profile, ProfileItem
-from selfmodel.engine.observing import NEUTRAL_SUBJECT
+from selfmodel.engine.understanding import NEUTRAL_SUBJECT
 from selfmodel.mirror.voice import first_person, second_person
 
 # Sections in the order a person reads about themselves: who they are before what they did.

@@ -2,35 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 
 import selfmodel
 from selfmodel.engine import SelfModel
-from selfmodel.mirror import create_mirror_api_router, create_mirror_router
-from selfmodel.server.auth import Reader, Writer
-from selfmodel.server.errors import install_error_handlers
+from selfmodel.mirror import create_mirror_router
+from selfmodel.server.errors import answer_status, install_error_handlers
 from selfmodel.server.metrics import ServerMetrics
 from selfmodel.server.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from selfmodel.server.routes import (
-    ERROR_RESPONSES,
     beliefs,
     context,
     export,
     health,
     jobs,
     keys,
+    mirror,
     observations,
     profile,
-    prompts,
     traces,
     users,
     workspaces,
 )
 from selfmodel.server.state import ServerLimits, ServerState
+from selfmodel.tenancy import Tenancy
 from selfmodel.worker import Worker, default_worker_id
 
 log = logging.getLogger("selfmodel.server")
@@ -42,14 +43,6 @@ Authenticate with a workspace API key: `Authorization: Bearer smk_…` (mint the
 `selfmodel key create --workspace NAME --scope admin`). Every error answers
 `{"error": {"code", "message", "details"}}`. Writes accept an `Idempotency-Key` header.
 """
-
-
-def _caller_model(caller: Reader) -> SelfModel:
-    return caller.sm
-
-
-def _writer_model(caller: Writer) -> SelfModel:
-    return caller.sm
 
 
 # How long the in-process worker sleeps on an empty queue: bounds the latency of wait=false work.
@@ -69,7 +62,12 @@ def create_app(
     ``background_worker`` runs an in-process worker thread that processes queued jobs (the
     embedded default of ``selfmodel serve``), for observations sent with ``wait=false``.
     """
-    state = ServerState(engine=engine, limits=limits or ServerLimits(), metrics=ServerMetrics())
+    state = ServerState(
+        engine=engine,
+        tenancy=Tenancy(engine.store),
+        limits=limits or ServerLimits(),
+        metrics=ServerMetrics(),
+    )
     state.metrics.watch_queue(engine.store.queue_depth)
     worker = (
         Worker(
@@ -85,13 +83,18 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         thread = worker.start() if worker is not None else None
+        usage = asyncio.create_task(_flush_key_usage(state))
         try:
             yield
         finally:
+            usage.cancel()
+            with suppress(asyncio.CancelledError):
+                await usage
             if worker is not None and thread is not None:
                 # Finish the batch in hand; an unfinished job's lease expires and is retried.
                 worker.stop()
                 thread.join(STOP_TIMEOUT_SECONDS)
+            await _flush_key_usage_once(state)
 
     app = FastAPI(
         title="selfmodel",
@@ -112,21 +115,31 @@ def create_app(
         context,
         traces,
         export,
-        prompts,
+        mirror,
         health,
     ):
         app.include_router(module.router)
-    # The Mirror: link minting and resonance cards under key auth; the pages under /mirror.
-    app.include_router(
-        create_mirror_api_router(_caller_model, _writer_model),
-        prefix="/v1",
-        responses=ERROR_RESPONSES,
-    )
-    app.include_router(create_mirror_router(lambda request: state.engine))
+    # The Mirror's pages (a person's own view, opened with a link), answering errors as we do.
+    app.include_router(create_mirror_router(lambda request: state.engine, answer_status))
     # Added last = outermost: ids and timing cover everything, the size check runs before parsing.
     app.add_middleware(BodyLimitMiddleware, max_bytes=state.limits.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=state.metrics)
     return app
+
+
+async def _flush_key_usage(state: ServerState) -> None:
+    """Write the keys' last use every ``key_usage_flush_s``, off the request path."""
+    while True:
+        await asyncio.sleep(state.limits.key_usage_flush_s)
+        await _flush_key_usage_once(state)
+
+
+async def _flush_key_usage_once(state: ServerState) -> None:
+    try:
+        await run_in_threadpool(state.tenancy.flush_key_usage)
+    except Exception:  # the database is away: the uses stay in memory for the next flush
+        state.metrics.key_usage_failures.inc()
+        log.warning("could not record API key usage", exc_info=True)
 
 
 __all__ = ["create_app"]

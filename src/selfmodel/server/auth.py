@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from selfmodel.domain.time import utcnow
+from selfmodel.domain import ApiKey, Scope, Workspace
 from selfmodel.engine import SelfModel
-from selfmodel.errors import AuthenticationError, PermissionDeniedError
-from selfmodel.server.keys import Scope, hash_secret
+from selfmodel.errors import PermissionDeniedError
 from selfmodel.server.state import server_state
-from selfmodel.storage.base import ApiKey
-
-# last_used_at is written at most this often per key, so reads do not become writes.
-TOUCH_INTERVAL = timedelta(seconds=60)
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -31,30 +25,31 @@ class Caller:
     """The authenticated caller: their key and the engine bound to their workspace."""
 
     key: ApiKey
-    scope: Scope
     sm: SelfModel
+
+    @property
+    def scope(self) -> Scope:
+        return self.key.scope
+
+    @property
+    def workspace(self) -> Workspace:
+        return self.sm.workspace
 
 
 def authenticate(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Caller:
-    """Resolve the bearer key to its workspace; every query afterwards is bound to it."""
-    if credentials is None or not credentials.credentials:
-        raise AuthenticationError("missing API key: send `Authorization: Bearer <key>`")
+    """Resolve the bearer key to its workspace; every query afterwards is bound to it.
+
+    One read (the key joined with its workspace) and no write: the use of the key is noted in
+    memory and written later, off the request path (``Tenancy.flush_key_usage``).
+    """
     state = server_state(request)
-    store = state.engine.store
-    found = store.find_api_key(hash_secret(credentials.credentials))
-    if found is None:
-        raise AuthenticationError("unknown API key")
-    key, workspace = found
-    if key.revoked_at is not None:
-        raise AuthenticationError("this API key has been revoked")
-    now = utcnow()
-    if key.last_used_at is None or now - key.last_used_at > TOUCH_INTERVAL:
-        store.touch_api_key(key.id, now)
+    key, workspace = state.tenancy.find_key(credentials.credentials if credentials else "")
+    state.tenancy.record_use(key)
     request.state.workspace_id = workspace.id
-    return Caller(key=key, scope=Scope(key.scope), sm=state.engine.in_workspace(workspace.name))
+    return Caller(key=key, sm=state.engine.for_workspace(workspace))
 
 
 def require(needed: Scope) -> Callable[[Caller], Caller]:

@@ -58,6 +58,17 @@ def status_for(error: e.SelfModelError) -> int:
     return 500
 
 
+def answer_status(error: e.SelfModelError) -> int:
+    """The status ``error`` is answered with; a failure on our side (5xx) is logged here, once.
+
+    Every shell that answers HTTP (the API's handlers, the Mirror's pages) goes through this.
+    """
+    status = status_for(error)
+    if status >= 500:
+        log.error("request failed: %s", error.message, extra={"code": error.code})
+    return status
+
+
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
@@ -90,9 +101,7 @@ def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
 
 async def _selfmodel_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, e.SelfModelError)
-    status = status_for(exc)
-    if status >= 500:
-        log.error("request failed: %s", exc.message, extra={"code": exc.code})
+    status = answer_status(exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return error_response(status, exc.code, exc.message, _jsonable(exc.details), headers)
 
@@ -140,6 +149,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
 __all__ = [
     "STATUS_BY_ERROR",
+    "answer_status",
     "error_body",
     "error_response",
     "install_error_handlers",

@@ -18,7 +18,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 
-from selfmodel.domain.time import utcnow
 from selfmodel.errors import IdempotencyConflictError, InvalidInputError
 from selfmodel.server.auth import Caller
 from selfmodel.server.state import server_state
@@ -44,16 +43,12 @@ async def run_write(
             f"{IDEMPOTENCY_HEADER} must be 1–{MAX_IDEMPOTENCY_KEY_CHARS} characters",
             field=IDEMPOTENCY_HEADER,
         )
-    store = caller.sm.store
-    workspace_id = caller.sm.workspace.id
+    state = server_state(request)
+    tenancy, workspace = state.tenancy, caller.workspace
     request_hash = await _request_hash(request)
-    ttl = timedelta(seconds=server_state(request).limits.idempotency_ttl_s)
+    ttl = timedelta(seconds=state.limits.idempotency_ttl_s)
     existing = await run_in_threadpool(
-        store.reserve_idempotency_key,
-        workspace_id,
-        key,
-        request_hash,
-        expired_before=utcnow() - ttl,
+        tenancy.claim_idempotency_key, workspace, key, request_hash, ttl
     )
     if existing is not None:
         if existing.request_hash != request_hash:
@@ -73,15 +68,11 @@ async def run_write(
     try:
         result = await run_in_threadpool(work)
     except BaseException:
-        await run_in_threadpool(store.release_idempotency_key, workspace_id, key)
+        await run_in_threadpool(tenancy.release_idempotency_key, workspace, key)
         raise
     response = _json(result, status_code)
     await run_in_threadpool(
-        store.complete_idempotency_key,
-        workspace_id,
-        key,
-        status_code,
-        bytes(response.body).decode("utf-8"),
+        tenancy.keep_answer, workspace, key, status_code, bytes(response.body).decode("utf-8")
     )
     return response
 

@@ -46,6 +46,11 @@ class ServerMetrics:
             "Beliefs created by extraction through the API.",
             registry=self.registry,
         )
+        self.key_usage_failures = Counter(
+            "selfmodel_key_usage_flush_failures_total",
+            "Times the keys' last use could not be written (kept in memory for the next try).",
+            registry=self.registry,
+        )
 
     def watch_queue(self, depth: Callable[[], int]) -> None:
         """Read the queue depth from the store at every scrape."""

@@ -8,11 +8,25 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from selfmodel.domain import Belief, BeliefKind, ObservationKind, ResonancePrompt, Role
+from selfmodel.domain import (
+    Belief,
+    BeliefKind,
+    IssuedMirrorLink,
+    ObservationKind,
+    ResonancePrompt,
+    Role,
+    Scope,
+)
 from selfmodel.domain.time import to_utc
+from selfmodel.engine import (
+    MAX_MIRROR_LINK_TTL_S,
+    MAX_PROMPT_SOURCE_CHARS,
+    MAX_PROMPTS_PER_CALL,
+    MIN_MIRROR_LINK_TTL_S,
+)
 from selfmodel.ingest.messages import MAX_EXTERNAL_ID_CHARS
 from selfmodel.privacy import PiiPolicy
-from selfmodel.server.keys import MAX_KEY_NAME_CHARS, Scope
+from selfmodel.tenancy import MAX_KEY_NAME_CHARS
 
 # Schema-level caps. The engine's own limits (SELFMODEL_MAX_MESSAGE_CHARS and _MAX_BATCH_MESSAGES)
 # are checked again by the engine and answered with 413 payload_too_large.
@@ -192,6 +206,37 @@ class KeyIn(_In):
 
 class WorkspaceSettingsIn(_In):
     pii_policy: PiiPolicy
+
+
+class MirrorLinkIn(_In):
+    ttl_s: int | None = Field(
+        default=None,
+        ge=MIN_MIRROR_LINK_TTL_S,
+        le=MAX_MIRROR_LINK_TTL_S,
+        description="How long the link works, in seconds (default: SELFMODEL_MIRROR_LINK_TTL_S).",
+    )
+
+
+class MirrorLinkOut(IssuedMirrorLink):
+    user: str = Field(description="Your id of the user.")
+
+
+class RevokedOut(BaseModel):
+    revoked: int
+
+
+class PromptIn(_In):
+    statement: str = Field(min_length=1, max_length=MAX_STATEMENT_CHARS)
+    kind: BeliefKind = BeliefKind.FACT
+
+
+class PromptsIn(_In):
+    statements: list[PromptIn] = Field(min_length=1, max_length=MAX_PROMPTS_PER_CALL)
+    source: str | None = Field(default=None, max_length=MAX_PROMPT_SOURCE_CHARS)
+
+
+class PromptsOut(BaseModel):
+    prompts: list[ResonancePrompt]
 
 
 class ErrorDetail(BaseModel):

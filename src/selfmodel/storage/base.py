@@ -17,12 +17,14 @@ from typing import Any
 import numpy as np
 
 from selfmodel.domain import (
+    ApiKey,
     Belief,
     BeliefEvent,
     BeliefKind,
     BeliefStatus,
     Context,
     Evidence,
+    IdempotencyRecord,
     Job,
     JobKind,
     JobStatus,
@@ -72,31 +74,6 @@ class UserWatermark:
     beliefs: int = 0
     beliefs_updated_at: datetime | None = None
     vectors: int = 0  # stored embeddings of the user's items, any type and model
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    """A workspace API key as stored: never the secret, only its hash (kept out of this record)."""
-
-    id: str
-    workspace_id: str
-    prefix: str  # the first characters of the key, shown in listings to tell keys apart
-    scope: str  # "read", "write" or "admin"
-    created_at: datetime
-    name: str | None = None
-    revoked_at: datetime | None = None
-    last_used_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class IdempotencyRecord:
-    """A write already answered under an ``Idempotency-Key``; ``status_code`` 0 means in flight."""
-
-    key: str
-    request_hash: str
-    status_code: int
-    response: str  # the JSON body sent back
-    created_at: datetime
 
 
 class Store(ABC):
@@ -391,7 +368,7 @@ class Store(ABC):
 
     @abstractmethod
     def touch_api_key(self, key_id: str, at: datetime) -> None:
-        """Record that the key was used at ``at``."""
+        """Record that the key was used at ``at`` (a later use already stored is kept)."""
 
     @abstractmethod
     def reserve_idempotency_key(

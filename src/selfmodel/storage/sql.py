@@ -400,6 +400,7 @@ class SQLStore(SQLQueue, SQLService, SQLIndex, Store):
     def delete_user(self, workspace_id: str, user_id: str) -> DeletedCounts:
         counts: dict[str, int] = {}
         with self.transaction():
+            self.lock_user(workspace_id, user_id)
             # Traces that mention the user go whole: their payload quotes the user's text.
             counts["traces"] = self._x(
                 "DELETE FROM traces WHERE workspace_id = ? AND id IN (SELECT trace_id FROM"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from selfmodel.domain import (
+    ApiKey,
     Belief,
     BeliefEvent,
     BeliefEventType,
@@ -15,6 +16,7 @@ from selfmodel.domain import (
     Context,
     Evidence,
     EvidenceStance,
+    IdempotencyRecord,
     Job,
     JobKind,
     JobStatus,
@@ -24,10 +26,10 @@ from selfmodel.domain import (
     Occasion,
     ResonancePrompt,
     Role,
+    Scope,
     User,
     Workspace,
 )
-from selfmodel.storage.base import ApiKey, IdempotencyRecord
 from selfmodel.storage.sql_base import Dialect, Row
 
 # The key of a belief row: never rewritten by an update.
@@ -217,7 +219,7 @@ def api_key(d: Dialect, r: Row) -> ApiKey:
         workspace_id=r["workspace_id"],
         name=r["name"],
         prefix=r["prefix"],
-        scope=r["scope"],
+        scope=Scope(r["scope"]),
         created_at=d.ts_out(r["created_at"]),
         revoked_at=d.opt_ts_out(r["revoked_at"]),
         last_used_at=d.opt_ts_out(r["last_used_at"]),

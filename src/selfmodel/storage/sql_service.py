@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from selfmodel.domain import Workspace
+from selfmodel.domain import ApiKey, IdempotencyRecord, Workspace
 from selfmodel.domain.mirror import MirrorLink, ResonancePrompt
 from selfmodel.domain.time import utcnow
 from selfmodel.errors import StorageError
 from selfmodel.storage import sql_rows as rows_to
-from selfmodel.storage.base import ApiKey, IdempotencyRecord
 from selfmodel.storage.sql_base import SQLBase
 
 
@@ -53,14 +52,19 @@ class SQLService(SQLBase):
         return self._x(sql, params)
 
     def mirror_secret(self, workspace_id: str, candidate: str) -> str:
+        sql = "SELECT secret FROM mirror_secrets WHERE workspace_id = ?"
+        # Read first: every Mirror page checks its link with the secret, and a read must not
+        # write (nor, on SQLite, take the file's write lock) once the secret exists.
+        rows = self._q(sql, (workspace_id,))
+        if rows:
+            return str(rows[0]["secret"])
         # Insert-or-nothing: of two concurrent first callers exactly one secret wins, for both.
         self._x(
             "INSERT INTO mirror_secrets (workspace_id, secret, created_at) VALUES (?, ?, ?)"
             " ON CONFLICT (workspace_id) DO NOTHING",
             (workspace_id, candidate, self._dialect.ts_in(utcnow())),
         )
-        rows = self._q("SELECT secret FROM mirror_secrets WHERE workspace_id = ?", (workspace_id,))
-        return str(rows[0]["secret"])
+        return str(self._q(sql, (workspace_id,))[0]["secret"])
 
     def insert_prompts(self, prompts: Sequence[ResonancePrompt]) -> None:
         d = self._dialect
@@ -172,8 +176,12 @@ class SQLService(SQLBase):
         return rows_to.api_key(self._dialect, rows[0]) if rows else None
 
     def touch_api_key(self, key_id: str, at: datetime) -> None:
+        at_ = self._dialect.ts_in(at)
+        # Never backwards: processes flush their uses independently, in any order.
         self._x(
-            "UPDATE api_keys SET last_used_at = ? WHERE id = ?", (self._dialect.ts_in(at), key_id)
+            "UPDATE api_keys SET last_used_at = ?"
+            " WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+            (at_, key_id, at_),
         )
 
     def reserve_idempotency_key(

@@ -75,24 +75,29 @@ class SQLiteDialect(QmarkDialect):
 
 
 class SQLiteStore(SQLiteClaims, SQLStore):
-    """A ``Store`` on one SQLite file. Safe to share between threads (one serialised connection)."""
+    """A ``Store`` on one SQLite file, shared by threads: one writer, many readers.
+
+    Writes (and every statement inside ``transaction()``) go through one connection, taken by
+    one thread at a time. Reads outside a transaction go through a read-only connection of the
+    reading thread's own: in WAL mode readers see the last commit and neither wait for the
+    writer nor hold it up, so a slow write never stalls ``context`` calls.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         if self.path.exists() and self.path.is_dir():
             raise StorageError(f"{self.path} is a directory, not a database file")
         self._check_is_sqlite(self.path)
-        try:
-            conn = sqlite3.connect(
-                str(self.path), check_same_thread=False, isolation_level=None, timeout=30.0
-            )
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot open database {self.path}: {exc}") from exc
-        conn.row_factory = sqlite3.Row
+        conn = self._connect(str(self.path), uri=False)
         self._conn = conn
         self._lock = threading.RLock()
         self._dialect = SQLiteDialect()
         self._depth = 0
+        self._checkpoint_after_commit = False
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._closed = False
         try:
             # Refuse a newer file before any pragma below touches its header.
             _refuse_newer(conn)
@@ -106,6 +111,35 @@ class SQLiteStore(SQLiteClaims, SQLStore):
             conn.close()
             raise
 
+    def _connect(self, target: str, *, uri: bool) -> sqlite3.Connection:
+        """Every connection the store opens is made here, the writer and each reader (tests hook
+        it to see each statement run: ``tests/test_get_writes_nothing.py``)."""
+        try:
+            conn = sqlite3.connect(
+                target, check_same_thread=False, isolation_level=None, timeout=30.0, uri=uri
+            )
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open database {self.path}: {exc}") from exc
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    def _reader(self) -> sqlite3.Connection:
+        """This thread's read-only connection, opened on its first read."""
+        conn: sqlite3.Connection | None = getattr(self._local, "reader", None)
+        if conn is None:
+            if self._closed:
+                raise StorageError(f"the store on {self.path} is closed")
+            conn = self._connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+            conn.execute("PRAGMA query_only = ON")
+            with self._readers_lock:
+                self._readers.append(conn)
+            self._local.reader = conn
+        return conn
+
+    def _in_own_transaction(self) -> bool:
+        """Whether this thread is inside ``transaction()`` (its reads must see its writes)."""
+        return bool(getattr(self._local, "writing", False))
+
     @staticmethod
     def _check_is_sqlite(path: Path) -> None:
         if not path.exists() or path.stat().st_size == 0:
@@ -118,6 +152,11 @@ class SQLiteStore(SQLiteClaims, SQLStore):
     # -- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
         with self._lock:
+            self._closed = True
+            with self._readers_lock:
+                readers, self._readers = self._readers, []
+            for reader in readers:
+                reader.close()
             self._conn.close()
 
     @contextmanager
@@ -132,6 +171,7 @@ class SQLiteStore(SQLiteClaims, SQLStore):
                 return
             self._conn.execute("BEGIN IMMEDIATE")
             self._depth = 1
+            self._local.writing = True
             try:
                 yield
             except BaseException:
@@ -141,16 +181,28 @@ class SQLiteStore(SQLiteClaims, SQLStore):
                 self._conn.commit()
             finally:
                 self._depth = 0
+                self._local.writing = False
+                scrub, self._checkpoint_after_commit = self._checkpoint_after_commit, False
+            if scrub:
+                self._checkpoint()
 
     def _query(self, sql: str, params: Sequence[Any]) -> list[Any]:
-        with self._lock:
+        if self._in_own_transaction():
             return self._conn.execute(sql, params).fetchall()
+        return self._reader().execute(sql, params).fetchall()
 
     def _execute(self, sql: str, params: Sequence[Any]) -> int:
         with self._lock:
             return self._conn.execute(sql, params).rowcount
 
     def _after_delete_user(self) -> None:
+        if self._depth:
+            # Inside a caller's transaction: the pages are only free once it commits.
+            self._checkpoint_after_commit = True
+        else:
+            self._checkpoint()
+
+    def _checkpoint(self) -> None:
         with self._lock:
             # secure_delete zeroed the pages; the WAL still holds copies until checkpointed.
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

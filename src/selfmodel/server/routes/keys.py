@@ -7,11 +7,9 @@ from typing import Annotated
 from fastapi import Query, Request
 from fastapi.responses import Response
 
-from selfmodel.domain.time import utcnow
-from selfmodel.errors import NotFoundError
+from selfmodel.domain import ApiKey
 from selfmodel.server.auth import Admin
 from selfmodel.server.idempotency import run_write
-from selfmodel.server.keys import Scope, mint_key
 from selfmodel.server.pagination import page
 from selfmodel.server.routes import IdPath, v1_router
 from selfmodel.server.schemas import (
@@ -22,7 +20,7 @@ from selfmodel.server.schemas import (
     KeyOut,
     Page,
 )
-from selfmodel.storage.base import ApiKey
+from selfmodel.server.state import server_state
 
 router = v1_router("keys")
 
@@ -32,7 +30,7 @@ def key_out(key: ApiKey) -> KeyOut:
         id=key.id,
         name=key.name,
         prefix=key.prefix,
-        scope=Scope(key.scope),
+        scope=key.scope,
         created_at=key.created_at,
         revoked_at=key.revoked_at,
         last_used_at=key.last_used_at,
@@ -41,12 +39,13 @@ def key_out(key: ApiKey) -> KeyOut:
 
 @router.get("/keys", response_model=Page[KeyOut])
 def list_keys(
+    request: Request,
     caller: Admin,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
 ) -> Page[KeyOut]:
     """The workspace's keys, oldest first (secrets are never shown again)."""
-    keys = caller.sm.store.list_api_keys(caller.sm.workspace.id)
+    keys = server_state(request).tenancy.keys(caller.workspace)
     chunk, next_cursor = page(keys, lambda k: k.id, cursor=cursor, limit=limit)
     return Page[KeyOut](items=[key_out(k) for k in chunk], next_cursor=next_cursor)
 
@@ -54,9 +53,10 @@ def list_keys(
 @router.post("/keys", response_model=KeyCreatedOut, status_code=201)
 async def create_key(body: KeyIn, request: Request, caller: Admin) -> Response:
     """A new key for this workspace. The full key is in this answer only."""
+    tenancy = server_state(request).tenancy
 
     def work() -> KeyCreatedOut:
-        minted = mint_key(caller.sm.store, caller.sm.workspace, body.scope, body.name)
+        minted = tenancy.mint_key(caller.workspace, body.scope, body.name)
         return KeyCreatedOut(**key_out(minted.record).model_dump(), key=minted.secret)
 
     return await run_write(request, caller, work, status_code=201)
@@ -65,11 +65,7 @@ async def create_key(body: KeyIn, request: Request, caller: Admin) -> Response:
 @router.delete("/keys/{key_id}", response_model=KeyOut)
 async def revoke_key(key_id: IdPath, request: Request, caller: Admin) -> Response:
     """Revoke a key: it stops working at once. Revoking twice is harmless."""
-
-    def work() -> KeyOut:
-        revoked = caller.sm.store.revoke_api_key(caller.sm.workspace.id, key_id, utcnow())
-        if revoked is None:
-            raise NotFoundError(f"no API key {key_id!r} in this workspace")
-        return key_out(revoked)
-
-    return await run_write(request, caller, work)
+    tenancy = server_state(request).tenancy
+    return await run_write(
+        request, caller, lambda: key_out(tenancy.revoke_key(caller.workspace, key_id))
+    )

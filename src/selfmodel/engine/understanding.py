@@ -1,0 +1,138 @@
+"""Understanding observations: extract and embed them (slow, writes nothing), then revise.
+
+``prepare`` runs before a unit of work begins, so no lock is held while a model thinks;
+``revise`` runs inside the unit that holds the user. Every path by which evidence enters the
+self-model — ``observe``, queued jobs, Mirror selections — goes through these two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from selfmodel.domain import Facet, Observation, Role, User
+from selfmodel.embedding import Embedder
+from selfmodel.engine.base import Components
+from selfmodel.extraction import CandidateBelief, ExtractionRequest
+from selfmodel.extraction.wording import core
+from selfmodel.retrieval.retriever import OBSERVATION_VECTORS
+from selfmodel.revision import RevisionOutcome
+
+# Turns before each message handed to the extractor, to resolve "it", "that one", "the second one".
+CONTEXT_TURNS = 3
+# How a statement names a person the product has given no display name: never the raw user id.
+NEUTRAL_SUBJECT = "The user"
+
+
+def subject_name(user: User, observation: Observation) -> str:
+    """Whom beliefs from ``observation`` are about, as statements name them."""
+    return user.display_name or observation.speaker or NEUTRAL_SUBJECT
+
+
+def person_names(user: User) -> set[str]:
+    """The names statements may call ``user`` by (taken out before statements are compared)."""
+    return {n for n in (user.display_name, user.external_id, NEUTRAL_SUBJECT) if n}
+
+
+def statement_vectors(
+    embedder: Embedder, statements: Sequence[str], names: Iterable[str | None]
+) -> dict[str, np.ndarray]:
+    """Vectors the reviser compares statements by: each embedded without the person's names,
+    which would make any two statements about one person look alike (``wording.core``)."""
+    unique = sorted(set(statements))
+    known = [n for n in names if n]
+    if not unique:
+        return {}
+    return dict(zip(unique, embedder.embed([core(s, known) for s in unique]), strict=True))
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """What extraction and embedding made of some observations, before the revision uses it."""
+
+    user: User
+    observations: list[Observation]
+    candidates: list[CandidateBelief]
+    observation_vectors: list[tuple[str, np.ndarray]]
+    statement_vectors: dict[str, np.ndarray]
+
+    def narrowed(self, user: User, stored: Sequence[Observation]) -> Understanding:
+        """The same understanding for the observations that were stored (a concurrent call may
+        have stored some first) and the user as stored."""
+        ids = {o.id for o in stored}
+        return Understanding(
+            user=user,
+            observations=list(stored),
+            candidates=[c for c in self.candidates if c.observation_id in ids],
+            observation_vectors=[(i, v) for i, v in self.observation_vectors if i in ids],
+            statement_vectors=self.statement_vectors,
+        )
+
+
+def prepare(c: Components, user: User, observations: Sequence[Observation]) -> Understanding:
+    """Extract candidates and embed texts: no store writes, so it can run outside a lock."""
+    ordered = sorted(observations, key=lambda o: (o.occurred_at, o.id))
+    earlier: list[Observation] = []
+    if ordered:
+        earlier = c.store.list_observations_before(
+            user.workspace_id, user.id, ordered[0].occurred_at, CONTEXT_TURNS
+        )
+    conversation = [*earlier, *ordered]
+    requests = [
+        ExtractionRequest(
+            observation=o,
+            subject=subject_name(user, o),
+            preceding=tuple(conversation[max(0, i - CONTEXT_TURNS) : i]),
+        )
+        for i, o in enumerate(conversation)
+        if i >= len(earlier) and o.role == Role.USER
+    ]
+    candidates: list[CandidateBelief] = c.extractor.extract(requests) if requests else []
+    names = person_names(user) | {r.subject for r in requests}
+    statements = sorted(
+        {c.statement for c in candidates} | {c.contradicts for c in candidates if c.contradicts}
+    )
+    texts = [o.content for o in observations] + [core(s, names) for s in statements]
+    vectors = c.embedder.embed(texts)
+    n = len(observations)
+    return Understanding(
+        user=user,
+        observations=list(observations),
+        candidates=candidates,
+        observation_vectors=[(o.id, vectors[i]) for i, o in enumerate(observations)],
+        statement_vectors={t: vectors[n + i] for i, t in enumerate(statements)},
+    )
+
+
+def revise(c: Components, prepared: Understanding) -> RevisionOutcome:
+    """Store the vectors and fold the candidates in (inside the caller's unit of work,
+    which holds the user)."""
+    user = prepared.user
+    c.store.put_vectors(
+        user.workspace_id,
+        user.id,
+        OBSERVATION_VECTORS,
+        c.embedder.name,
+        prepared.observation_vectors,
+    )
+    outcome = c.reviser.apply(
+        user.workspace_id,
+        user.id,
+        prepared.candidates,
+        {o.id: o for o in prepared.observations},
+        prepared.statement_vectors,
+    )
+    introduced = next(
+        (c.frame.value for c in prepared.candidates if c.frame.facet is Facet.NAME), None
+    )
+    if introduced and not user.display_name:
+        # "Hi, I'm Maya": the person told us their name; statements use it from now on.
+        user = c.store.set_display_name(user.workspace_id, user.id, introduced)
+    if outcome.created or outcome.reinforced:
+        name = user.display_name or next(
+            (o.speaker for o in reversed(prepared.observations) if o.speaker), NEUTRAL_SUBJECT
+        )
+        outcome.traits = c.traits.refresh(user.workspace_id, user.id, name)
+    return outcome

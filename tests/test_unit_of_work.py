@@ -1,0 +1,245 @@
+"""Every write goes through the unit of work: the user is held before their rows change.
+
+The stores here are the real SQLite and PostgreSQL stores with a thin recording layer: it notes
+which users the current transaction has locked and checks each write statement against it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import psycopg
+import pytest
+
+from selfmodel import SelfModel
+from selfmodel.domain.time import utcnow
+from selfmodel.storage import Store
+from selfmodel.storage.postgres import PostgresStore
+from selfmodel.storage.sqlite import SQLiteStore
+
+WRITE_VERBS = ("INSERT", "UPDATE", "DELETE")
+# Traces record what a read returned (append-only, never revised): a read must not queue
+# behind a user's revisions to write one. Creating a user cannot hold the user before it exists.
+UNHELD_WRITES = ("INTO traces", "INTO trace_users", "INSERT INTO users")
+
+# The public methods of SelfModel that write a user's rows; everything else only reads (or is
+# workspace-level). Kept complete by test_every_public_method_is_classified.
+USER_WRITES = {
+    "observe",
+    "ingest",
+    "process_jobs",
+    "run_job",
+    "confirm",
+    "reject",
+    "edit",
+    "mark_outdated",
+    "settle",
+    "add_belief",
+    "set_display_name",
+    "decay",
+    "forget",
+    "push_prompts",
+    "answer_prompts",
+    "create_mirror_link",
+    "revoke_mirror_links",
+}
+NOT_USER_WRITES = {
+    "open",
+    "close",
+    "in_workspace",
+    "in_existing_workspace",
+    "store",
+    "settings",
+    "users",
+    "user",
+    "user_by_id",
+    "beliefs",
+    "belief",
+    "history",
+    "timeline",
+    "context",
+    "profile",
+    "conflicts",
+    "export",
+    "trace",
+    "wait_for",
+    "prompts",
+    "mirror_link",
+    "mirror_secret",
+    "set_pii_policy",
+}
+
+
+class Violations:
+    """What the recording layer saw: writes of users the transaction did not hold."""
+
+    def __init__(self) -> None:
+        self.unheld: list[str] = []
+        self.locks = 0
+        self.writes = 0
+
+
+def recording(base: type[Store], seen: Violations) -> type[Store]:
+    """``base`` with every write checked against the users its transaction has locked."""
+    local = threading.local()
+
+    class Recording(base):  # type: ignore[misc, valid-type]
+        @contextmanager
+        def transaction(self) -> Iterator[None]:
+            outer = getattr(local, "held", None) is None
+            if outer:
+                local.held = set()
+            try:
+                with super().transaction():
+                    yield
+            finally:
+                if outer:
+                    local.held = None
+
+        def lock_user(self, workspace_id: str, user_id: str) -> None:
+            seen.locks += 1
+            held = getattr(local, "held", None)
+            assert held is not None, "lock_user outside a transaction"
+            held.add(user_id)
+            super().lock_user(workspace_id, user_id)
+
+        def _execute(self, sql: str, params: Any) -> int:
+            statement = " ".join(sql.split())
+            if statement.upper().startswith(WRITE_VERBS) and not any(
+                marker in statement for marker in UNHELD_WRITES
+            ):
+                seen.writes += 1
+                held = getattr(local, "held", None) or set()
+                users = {p for p in params if isinstance(p, str) and p.startswith("usr_")}
+                if users - held:
+                    seen.unheld.append(f"{statement[:90]} (users {sorted(users - held)})")
+            return int(super()._execute(sql, params))
+
+    return Recording
+
+
+def exercise_every_write(sm: SelfModel) -> None:
+    """Call each method in USER_WRITES the way a product would."""
+    sm.observe("maya", "I'm training for the Berlin marathon in April.")
+    sm.observe("maya", "I love hiking in the Alps.", wait=False)
+    sm.process_jobs("w1")
+    sm.observe("maya", "Hiking with my sister is my favourite weekend.", wait=False)
+    job = sm.store.claim_jobs("w2", 1, 60.0)[0]
+    sm.run_job(job, "w2")
+    sm.ingest([])
+    beliefs = sm.beliefs("maya")
+    assert len(beliefs) >= 2
+    first, second = beliefs[0], beliefs[1]
+    sm.confirm(first.id)
+    sm.edit(first.id, "Maya is training for a marathon in Berlin.")
+    sm.reject(second.id)
+    added = sm.add_belief("maya", "Maya prefers mornings for long runs.")
+    other = sm.add_belief("maya", "Maya prefers evenings for long runs.")
+    sm.settle(added.id, other.id)
+    sm.mark_outdated(added.id)
+    sm.set_display_name("maya", "Maya")
+    sm.decay("maya", now=utcnow() + timedelta(days=400))
+    cards = sm.push_prompts("maya", ["Maya runs to clear her head."])
+    sm.answer_prompts("maya", {cards[0].id: True})
+    link = sm.create_mirror_link("maya")
+    sm.revoke_mirror_links("maya", link.id)
+    sm.forget("maya")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_every_write_path_holds_the_user(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Any, embedder: Any
+) -> None:
+    seen = Violations()
+    if backend == "postgres":
+        store = recording(PostgresStore, seen)(request.getfixturevalue("pg_url"))
+    else:
+        store = recording(SQLiteStore, seen)(tmp_path / "selfmodel.db")
+    with SelfModel.open(store, embedder=embedder) as sm:
+        exercise_every_write(sm)
+    assert seen.writes > 50 and seen.locks >= len(USER_WRITES)
+    assert seen.unheld == []
+
+
+def test_the_recorder_catches_a_write_that_skips_the_unit(tmp_path: Any, embedder: Any) -> None:
+    """The check above can fail: a user row written outside a unit of work is reported."""
+    seen = Violations()
+    store = recording(SQLiteStore, seen)(tmp_path / "selfmodel.db")
+    with SelfModel.open(store, embedder=embedder) as sm:
+        sm.observe("maya", "I love hiking in the Alps.")
+        user = sm.user("maya")
+        sm.store.set_display_name(sm.workspace.id, user.id, "Maya")  # straight to the store
+    assert len(seen.unheld) == 1 and "UPDATE users" in seen.unheld[0]
+
+
+def test_every_public_method_is_classified() -> None:
+    public = {name for name in dir(SelfModel) if not name.startswith("_")}
+    assert public == USER_WRITES | NOT_USER_WRITES, (
+        "classify new SelfModel methods in USER_WRITES (and exercise them above) or "
+        "NOT_USER_WRITES"
+    )
+
+
+def test_concurrent_corrections_on_postgres_lose_no_update(pg_url: str, embedder: Any) -> None:
+    """An edit and a rejection of one belief race. The test holds the user's row lock from a
+    connection of its own until both calls are waiting for it, the edit first, then lets go: the
+    rejection commits second and must build on the edit (the belief is read again under the
+    lock), so the edited statement stays."""
+    with SelfModel.open(pg_url, embedder=embedder) as sm:
+        sm.observe("maya", "I keep bees.")
+        user = sm.user("maya")
+        for n in range(3):
+            belief = sm.add_belief("maya", f"Maya keeps bees on her roof (hive {n}).")
+            edited = f"Maya keeps two hives of bees on her roof (round {n})."
+            errors: list[BaseException] = []
+
+            def run(work: Any, *args: Any, errors: list[BaseException] = errors) -> None:
+                try:
+                    work(*args)
+                except BaseException as exc:  # reported below, not swallowed
+                    errors.append(exc)
+
+            with psycopg.connect(pg_url, autocommit=False) as holder:
+                holder.execute(
+                    "SELECT id FROM users WHERE id = %s FOR NO KEY UPDATE", (user.id,)
+                )
+                threads = [
+                    threading.Thread(target=run, args=(sm.edit, belief.id, edited)),
+                    threading.Thread(target=run, args=(sm.reject, belief.id)),
+                ]
+                # The edit queues first, so it commits first and the rejection must build on it.
+                for waiting, thread in enumerate(threads, start=1):
+                    thread.start()
+                    wait_for_lock_waiters(pg_url, waiting)
+                holder.rollback()  # let both go
+            for thread in threads:
+                thread.join(timeout=30)
+            assert errors == []
+            final = sm.belief(belief.id).belief
+            events = [e.type.value for e in sm.history(belief.id)]
+            assert final.statement == edited, f"round {n}: the edit was overwritten ({events})"
+            assert events[-2:] == ["edited", "rejected"]
+            assert final.status.value == "rejected"
+            edit_event = next(e for e in sm.history(belief.id) if e.type.value == "edited")
+            # The edit's "previous" is what the belief said when the edit was applied.
+            assert edit_event.details["previous"] == f"Maya keeps bees on her roof (hive {n})."
+
+
+def wait_for_lock_waiters(url: str, count: int, timeout_s: float = 20.0) -> None:
+    """Block until ``count`` backends of this database wait on a row lock."""
+    deadline = time.monotonic() + timeout_s
+    with psycopg.connect(url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock'"
+            ).fetchone()
+            if row and row[0] >= count:
+                return
+            time.sleep(0.02)
+    raise AssertionError(f"{count} lock waiters never appeared")
