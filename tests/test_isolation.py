@@ -33,6 +33,12 @@ BODIES: dict[tuple[str, str], Any] = {
     ("post", "/v1/context"): {"user": B_USER, "query": "where are the savings?"},
     ("post", "/v1/users/{user}/mirror-link"): {},
     ("post", "/v1/users/{user}/prompts"): {"statements": [{"statement": "Bob likes tea"}]},
+    ("post", "/v1/users/{user}/prompts/answers"): {
+        "answers": {"prm_01a2b3c4d5e6f7a8b9c0d1e2": True}
+    },
+    ("post", "/v1/users/{user}/decay"): {},
+    # B's own observation ids are filled in by the test.
+    ("post", "/v1/observations/wait"): {"observation_ids": [], "timeout": 0},
 }
 
 
@@ -89,6 +95,13 @@ async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> N
         "Bob hides money",
     ]
     before = b_state(sm)
+    bodies = {
+        **BODIES,
+        ("post", "/v1/observations/wait"): {
+            "observation_ids": observed["new_observation_ids"],
+            "timeout": 0,
+        },
+    }
 
     calls = 0
     async with asgi_client(app, a_admin) as a:
@@ -106,8 +119,8 @@ async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> N
                         path = path.replace("{" + param["name"] + "}", path_values[param["name"]])
                 body = None
                 if "requestBody" in operation:
-                    assert (method, template) in BODIES, f"add a valid body for {method} {template}"
-                    body = BODIES[(method, template)]
+                    assert (method, template) in bodies, f"add a valid body for {method} {template}"
+                    body = bodies[(method, template)]
                 response = await a.request(method.upper(), path, json=body)
                 calls += 1
                 assert response.status_code < 500, f"{method} {template}: {response.text}"

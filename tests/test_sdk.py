@@ -81,10 +81,10 @@ def test_sdk_reads_the_profile_and_conflicts_as_domain_types(client: Client, sm:
     client.confirm(liked.id)
     client.observe("ada", "I don't like jazz.", at="2024-03-09T10:00:00Z")
     moment = datetime(2024, 3, 10, 12, tzinfo=UTC)
-    profile = client.profile("ada", as_of=moment)
+    profile = client.profile("ada", now=moment)
     assert isinstance(profile, Profile) and profile.as_of == moment
     assert profile.facets[Facet.RESIDENCE].value == "Oslo"
-    conflicts = client.conflicts("ada", as_of=moment)
+    conflicts = client.conflicts("ada", now=moment)
     assert conflicts and all(isinstance(c, Conflict) for c in conflicts)
     assert conflicts == profile.conflicts
     assert conflicts == sm.in_workspace("acme").conflicts("ada", now=moment)
@@ -182,7 +182,7 @@ async def test_async_client_retries_503_and_applies_a_write_once(
         result = await client.observe("ada", MARATHON)
         assert front.seen == 3 and len(result.new_observation_ids) == 1
         assert len((await client.export("ada"))["observations"]) == 1
-        assert (await client.profile("ada", as_of="2024-05-01T00:00:00Z")).user_id
+        assert (await client.profile("ada", now="2024-05-01T00:00:00Z")).user_id
         assert await client.conflicts("ada") == []
         tea = await client.add_belief("ada", "Ada likes tea")
         coffee = await client.add_belief("ada", "Ada likes coffee")

@@ -1,7 +1,7 @@
-"""The requests behind each SDK method, shared by ``Client`` and ``AsyncClient``.
+"""The requests behind the SDK's methods: what to send and how to read the answer, no I/O.
 
-A ``Call`` says what to send and how to read the answer; the two clients only differ in how they
-send it (blocking or async).
+A ``Call`` describes one HTTP exchange; ``_methods`` strings calls together (pages, retries,
+waiting) and the clients perform them, blocking or async.
 """
 
 from __future__ import annotations
@@ -19,15 +19,20 @@ from selfmodel.domain import (
     BeliefKind,
     BeliefStatus,
     ContextResult,
+    DeletedCounts,
+    IssuedMirrorLink,
+    Message,
+    MessagesInput,
     ObserveResult,
+    ResonancePrompt,
+    TraceRecord,
     User,
 )
 from selfmodel.domain.profile import Conflict, Profile
-from selfmodel.ingest.messages import Message
-from selfmodel.storage.base import DeletedCounts, TraceRecord
 
 T = TypeVar("T")
 PAGE_SIZE = 500
+Params = list[tuple[str, str | int | float | bool | None]]
 
 
 @dataclass(frozen=True)
@@ -35,9 +40,10 @@ class Call(Generic[T]):
     method: str
     path: str
     parse: Callable[[Any], T]
-    params: list[tuple[str, str | int | float | bool | None]] = field(default_factory=list)
+    params: Params = field(default_factory=list)
     json: Any = None
     write: bool = False  # sent with an Idempotency-Key, so retrying it is safe
+    timeout: float | None = None  # seconds; None: the client's own timeout
 
 
 def _seg(value: str) -> str:
@@ -56,7 +62,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _messages(messages: Any) -> list[Any]:
+def _messages(messages: MessagesInput) -> list[Any]:
     items = [messages] if isinstance(messages, (str, Message, Mapping)) else list(messages)
     out: list[Any] = []
     for item in items:
@@ -73,7 +79,7 @@ def _messages(messages: Any) -> list[Any]:
 
 def observe(
     user: str,
-    messages: Any,
+    messages: MessagesInput,
     *,
     context: str | None,
     at: datetime | str | None,
@@ -100,10 +106,11 @@ def beliefs_page(
     status: BeliefStatus | str | Sequence[BeliefStatus | str] | None,
     context: str | None,
     min_confidence: float | None,
+    now: datetime | str | None,
     cursor: str | None,
     limit: int,
 ) -> Call[tuple[list[Belief], str | None]]:
-    params: list[tuple[str, str | int | float | bool | None]] = [("limit", str(limit))]
+    params: Params = [("limit", str(limit)), *_as_of(now)]
     if status is None:
         params.append(("status", "all"))
     elif isinstance(status, str):
@@ -126,7 +133,7 @@ def beliefs_page(
 
 
 def users_page(cursor: str | None) -> Call[tuple[list[User], str | None]]:
-    params: list[tuple[str, str | int | float | bool | None]] = [("limit", str(PAGE_SIZE))]
+    params: Params = [("limit", str(PAGE_SIZE))]
     if cursor:
         params.append(("cursor", cursor))
 
@@ -150,7 +157,7 @@ def set_display_name(external_id: str, name: str | None) -> Call[User]:
     )
 
 
-def _as_of(as_of: datetime | str | None) -> list[tuple[str, str | int | float | bool | None]]:
+def _as_of(as_of: datetime | str | None) -> Params:
     return [] if as_of is None else [("as_of", str(_jsonable(as_of)))]
 
 
@@ -188,11 +195,20 @@ def context(
     budget_tokens: int | None,
     context: str | None,
     limit: int | None,
+    now: datetime | str | None,
+    moments: bool,
 ) -> Call[ContextResult]:
     body: dict[str, Any] = {"user": user if isinstance(user, str) else list(user), "query": query}
-    for name, value in (("budget_tokens", budget_tokens), ("context", context), ("limit", limit)):
+    for name, value in (
+        ("budget_tokens", budget_tokens),
+        ("context", context),
+        ("limit", limit),
+        ("as_of", now),
+    ):
         if value is not None:
-            body[name] = value
+            body[name] = _jsonable(value)
+    if not moments:  # sent only when it differs from the default, as servers before it allow
+        body["moments"] = False
     return Call("POST", "/v1/context", ContextResult.model_validate, json=body)
 
 
@@ -258,3 +274,87 @@ def trace(trace_id: str) -> Call[TraceRecord]:
         )
 
     return Call("GET", f"/v1/traces/{_seg(trace_id)}", parse)
+
+
+def timeline(user: str) -> Call[list[BeliefEvent]]:
+    return Call(
+        "GET",
+        f"/v1/users/{_seg(user)}/timeline",
+        lambda data: [BeliefEvent.model_validate(e) for e in data],
+    )
+
+
+def decay(user: str, now: datetime | str | None) -> Call[list[Belief]]:
+    body = {} if now is None else {"as_of": _jsonable(now)}
+    return Call(
+        "POST",
+        f"/v1/users/{_seg(user)}/decay",
+        lambda data: [Belief.model_validate(b) for b in data],
+        json=body,
+        write=True,
+    )
+
+
+def wait_for(observation_ids: Sequence[str], timeout: float, margin: float) -> Call[None]:
+    """Wait on the server for up to ``timeout`` s; the request itself may take ``margin`` more."""
+    return Call(
+        "POST",
+        "/v1/observations/wait",
+        lambda _: None,
+        json={"observation_ids": list(observation_ids), "timeout": timeout},
+        timeout=timeout + margin,
+    )
+
+
+def set_pii_policy(policy: str) -> Call[None]:
+    body = {"pii_policy": str(policy)}
+    return Call("PATCH", "/v1/workspace/settings", lambda _: None, json=body, write=True)
+
+
+def create_mirror_link(user: str, ttl_s: int | None) -> Call[IssuedMirrorLink]:
+    return Call(
+        "POST",
+        f"/v1/users/{_seg(user)}/mirror-link",
+        IssuedMirrorLink.model_validate,
+        json={} if ttl_s is None else {"ttl_s": ttl_s},
+        write=True,
+    )
+
+
+def revoke_mirror_links(user: str, link_id: str | None) -> Call[int]:
+    path = f"/v1/users/{_seg(user)}/mirror-links"
+    if link_id is not None:
+        path += f"/{_seg(link_id)}"
+    return Call("DELETE", path, lambda data: int(data["revoked"]), write=True)
+
+
+def _prompt_list(data: Any) -> list[ResonancePrompt]:
+    return [ResonancePrompt.model_validate(p) for p in data["prompts"]]
+
+
+def push_prompts(
+    user: str, statements: Sequence[str | Mapping[str, Any]], source: str | None
+) -> Call[list[ResonancePrompt]]:
+    items = [
+        {"statement": s} if isinstance(s, str) else {str(k): _jsonable(v) for k, v in s.items()}
+        for s in statements
+    ]
+    body: dict[str, Any] = {"statements": items}
+    if source is not None:
+        body["source"] = source
+    return Call("POST", f"/v1/users/{_seg(user)}/prompts", _prompt_list, json=body, write=True)
+
+
+def prompts(user: str, open_only: bool) -> Call[list[ResonancePrompt]]:
+    params: Params = [("open", "true")] if open_only else []
+    return Call("GET", f"/v1/users/{_seg(user)}/prompts", _prompt_list, params=params)
+
+
+def answer_prompts(user: str, answers: Mapping[str, bool]) -> Call[list[ResonancePrompt]]:
+    return Call(
+        "POST",
+        f"/v1/users/{_seg(user)}/prompts/answers",
+        _prompt_list,
+        json={"answers": {str(k): bool(v) for k, v in answers.items()}},
+        write=True,
+    )

@@ -2,7 +2,8 @@
 
 from selfmodel.domain.ids import new_id
 from selfmodel.domain.jobs import Job, JobKind, JobRun, JobStatus, RunOutcome
-from selfmodel.domain.mirror import MirrorLink, ResonancePrompt
+from selfmodel.domain.messages import Message, MessagesInput
+from selfmodel.domain.mirror import IssuedMirrorLink, MirrorLink, ResonancePrompt
 from selfmodel.domain.models import (
     Belief,
     BeliefEvent,
@@ -23,6 +24,7 @@ from selfmodel.domain.models import (
     User,
     Workspace,
 )
+from selfmodel.domain.records import DeletedCounts, TraceRecord
 from selfmodel.domain.results import (
     BeliefDetail,
     ContextItem,
@@ -45,15 +47,19 @@ __all__ = [
     "Context",
     "ContextItem",
     "ContextResult",
+    "DeletedCounts",
     "Evidence",
     "EvidenceDetail",
     "EvidenceStance",
     "Facet",
     "IdempotencyRecord",
+    "IssuedMirrorLink",
     "Job",
     "JobKind",
     "JobRun",
     "JobStatus",
+    "Message",
+    "MessagesInput",
     "MirrorLink",
     "Observation",
     "ObservationKind",
@@ -64,6 +70,7 @@ __all__ = [
     "Role",
     "RunOutcome",
     "Scope",
+    "TraceRecord",
     "User",
     "Workspace",
     "new_id",

@@ -37,7 +37,7 @@ class JobKind(StrEnum):
 class Job(BaseModel):
     """One unit of background work about one user."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: str
     workspace_id: str
@@ -72,7 +72,7 @@ class RunOutcome(StrEnum):
 class JobRun(BaseModel):
     """The record of one job run by a worker, for logs and metrics."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     job_id: str
     workspace_id: str

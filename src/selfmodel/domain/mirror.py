@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from selfmodel.domain.models import BeliefKind
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 class MirrorLink(_Record):
@@ -29,6 +29,17 @@ class MirrorLink(_Record):
     def usable_at(self, now: datetime) -> bool:
         """True while the link is neither expired nor revoked."""
         return self.revoked_at is None and now < self.expires_at
+
+
+class IssuedMirrorLink(MirrorLink):
+    """A link as the HTTP API mints it: the record plus the signed URL to hand the person.
+
+    ``path`` is the same link relative to the server root (behind a proxy, join it to the public
+    origin). The in-process library returns the plain ``MirrorLink``: it has no URL to offer.
+    """
+
+    url: str = Field(description="Absolute URL to hand the person; opens their Mirror.")
+    path: str = Field(description="The same link relative to the server root.")
 
 
 class ResonancePrompt(_Record):

@@ -78,7 +78,7 @@ class BeliefEventType(StrEnum):
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True, use_enum_values=False)
+    model_config = ConfigDict(frozen=True, use_enum_values=False, defer_build=True)
 
 
 class Workspace(_Record):

@@ -16,7 +16,7 @@ from selfmodel.domain.models import Belief, BeliefKind, Facet
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 class FacetValue(_Record):

@@ -11,7 +11,7 @@ from selfmodel.domain.models import Belief, BeliefEvent, Evidence, Observation
 
 
 class _Result(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 class ObserveResult(_Result):

@@ -3,41 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ValidationError
 
-from selfmodel.domain import ObservationKind, Role
-from selfmodel.domain.time import parse_timestamp
+from selfmodel.domain.messages import MAX_EXTERNAL_ID_CHARS, Message, MessagesInput
 from selfmodel.errors import InvalidInputError, PayloadTooLargeError
 
-MAX_EXTERNAL_ID_CHARS = 200
-
-
-class Message(BaseModel):
-    """One thing that was said or happened. ``content`` is required; everything else optional."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    content: str
-    role: Role = Role.USER
-    speaker: str | None = None
-    occurred_at: datetime | None = None
-    id: str | None = Field(default=None, max_length=MAX_EXTERNAL_ID_CHARS)
-    kind: ObservationKind = ObservationKind.MESSAGE
-    source: str | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("occurred_at", mode="before")
-    @classmethod
-    def _timestamp(cls, value: Any) -> Any:
-        if value is None or isinstance(value, datetime):
-            return value
-        return parse_timestamp(value, field="occurred_at")
-
-
-MessagesInput = str | Message | Mapping[str, Any] | Sequence[str | Message | Mapping[str, Any]]
+__all__ = ["MAX_EXTERNAL_ID_CHARS", "Message", "MessagesInput", "parse_messages"]
 
 
 def parse_messages(messages: MessagesInput, *, max_chars: int, max_batch: int) -> list[Message]:

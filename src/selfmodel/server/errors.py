@@ -83,9 +83,18 @@ def error_response(
     return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
+    # Scalars and lists of scalars (e.g. the job ids of a wait timeout) as they are; the rest
+    # as text.
     return {
-        k: v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
+        k: v
+        if isinstance(v, _SCALARS)
+        else [*v]
+        if isinstance(v, (list, tuple)) and all(isinstance(i, _SCALARS) for i in v)
+        else str(v)
         for k, v in details.items()
     }
 

@@ -8,7 +8,15 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from selfmodel.domain import Belief, BeliefKind, ObservationKind, ResonancePrompt, Role, Scope
+from selfmodel.domain import (
+    Belief,
+    BeliefKind,
+    IssuedMirrorLink,
+    ObservationKind,
+    ResonancePrompt,
+    Role,
+    Scope,
+)
 from selfmodel.domain.time import to_utc
 from selfmodel.engine import (
     MAX_MIRROR_LINK_TTL_S,
@@ -31,6 +39,12 @@ MAX_BUDGET_TOKENS = 32_000
 MAX_CONTEXT_ITEMS = 500
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 100
+# Waiting for queued work: one request holds a server thread for at most MAX_WAIT_SECONDS.
+MAX_WAIT_OBSERVATIONS = 1_000
+DEFAULT_WAIT_SECONDS = 20.0
+MAX_WAIT_SECONDS = 60.0
+# Answers to resonance cards in one call (cards are pushed 20 at a time).
+MAX_ANSWERS = 200
 
 # Stored timestamps are fixed-width text (they sort as times); years before 1000 would not be.
 MIN_TIMESTAMP_YEAR = 1000
@@ -112,6 +126,13 @@ class ContextIn(_In):
     budget_tokens: int | None = Field(default=None, ge=1, le=MAX_BUDGET_TOKENS)
     context: Name | None = None
     limit: int | None = Field(default=None, ge=1, le=MAX_CONTEXT_ITEMS)
+    as_of: Moment | None = Field(
+        default=None, description="Read as things were at this moment (default: now)."
+    )
+    moments: bool = Field(
+        default=True,
+        description="false: only the self-model (profile and beliefs), no raw observations.",
+    )
 
 
 class UserIn(_In):
@@ -146,6 +167,38 @@ class NewBeliefIn(_In):
     context: Name | None = None
 
 
+class DecayIn(_In):
+    as_of: Moment | None = Field(default=None, description="Fade as of this moment (default: now).")
+
+
+class WaitIn(_In):
+    """Observations sent with ``wait=false`` whose understanding to wait for."""
+
+    observation_ids: list[Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS)]] = Field(
+        min_length=1, max_length=MAX_WAIT_OBSERVATIONS
+    )
+    timeout: float = Field(
+        default=DEFAULT_WAIT_SECONDS,
+        ge=0,
+        le=MAX_WAIT_SECONDS,
+        description="Seconds to wait before answering 504 wait_timeout (then ask again).",
+    )
+
+
+class AnswersIn(_In):
+    """Which resonance cards the user selected (true) or saw and left (false)."""
+
+    answers: dict[Annotated[str, Field(max_length=MAX_ID_CHARS)], bool] = Field(
+        min_length=1, max_length=MAX_ANSWERS
+    )
+
+
+class AnsweredOut(BaseModel):
+    """The cards this call answered (cards answered before are left as they were)."""
+
+    prompts: list[ResonancePrompt]
+
+
 class KeyIn(_In):
     scope: Scope
     name: str | None = Field(default=None, max_length=MAX_KEY_NAME_CHARS)
@@ -164,12 +217,8 @@ class MirrorLinkIn(_In):
     )
 
 
-class MirrorLinkOut(BaseModel):
-    id: str
-    user: str
-    url: str = Field(description="Absolute URL to hand the person; opens their Mirror.")
-    path: str = Field(description="The same link relative to the server root.")
-    expires_at: datetime
+class MirrorLinkOut(IssuedMirrorLink):
+    user: str = Field(description="Your id of the user.")
 
 
 class RevokedOut(BaseModel):
@@ -186,24 +235,8 @@ class PromptsIn(_In):
     source: str | None = Field(default=None, max_length=MAX_PROMPT_SOURCE_CHARS)
 
 
-class PromptOut(BaseModel):
-    id: str
-    statement: str
-    kind: BeliefKind
-    source: str | None
-    created_at: datetime
-    answered_at: datetime | None
-    selected: bool | None
-    belief_id: str | None
-    observation_id: str | None
-
-    @classmethod
-    def of(cls, prompt: ResonancePrompt) -> PromptOut:
-        return cls(**prompt.model_dump(exclude={"workspace_id", "user_id"}))
-
-
 class PromptsOut(BaseModel):
-    prompts: list[PromptOut]
+    prompts: list[ResonancePrompt]
 
 
 class ErrorDetail(BaseModel):

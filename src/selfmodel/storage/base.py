@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +34,10 @@ from selfmodel.domain import (
     User,
     Workspace,
 )
+
+# Records the engine returns, defined in the domain so the SDK needs no storage code; re-exported
+# here for the code that has always imported them from storage.
+from selfmodel.domain.records import DeletedCounts, TraceRecord
 
 
 @dataclass(frozen=True)
@@ -70,31 +74,6 @@ class UserWatermark:
     beliefs: int = 0
     beliefs_updated_at: datetime | None = None
     vectors: int = 0  # stored embeddings of the user's items, any type and model
-
-
-@dataclass(frozen=True)
-class TraceRecord:
-    """A stored ``context`` call: what was asked, considered, chosen, and under which config."""
-
-    id: str
-    workspace_id: str
-    user_ids: tuple[str, ...]
-    query: str
-    created_at: Any  # datetime
-    latency_ms: float
-    config: dict[str, Any] = field(default_factory=dict)
-    payload: dict[str, Any] = field(default_factory=dict)  # candidates, chosen items, block
-
-
-@dataclass(frozen=True)
-class DeletedCounts:
-    """How many rows ``delete_user`` removed, per table."""
-
-    counts: dict[str, int]
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
 
 
 class Store(ABC):

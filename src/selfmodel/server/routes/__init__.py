@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 
 from selfmodel.engine import MAX_USER_ID_CHARS
-from selfmodel.server.schemas import MAX_ID_CHARS, ErrorOut
+from selfmodel.server.schemas import MAX_ID_CHARS, ErrorOut, Moment
 
 # Documented on every /v1 route, so clients (and schemathesis) know the error shape.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -27,6 +27,10 @@ UserPath = Annotated[
     str, Path(min_length=1, max_length=MAX_USER_ID_CHARS, description="Your id of the user.")
 ]
 IdPath = Annotated[str, Path(min_length=1, max_length=MAX_ID_CHARS)]
+AsOf = Annotated[
+    Moment | None,
+    Query(description="Read as things were at this moment (ISO 8601). Default: now."),
+]
 
 
 def v1_router(tag: str) -> APIRouter:

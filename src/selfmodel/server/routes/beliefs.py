@@ -11,12 +11,13 @@ from selfmodel.domain import Belief, BeliefDetail, BeliefEvent, BeliefKind, Beli
 from selfmodel.server.auth import Reader, Writer
 from selfmodel.server.idempotency import run_write
 from selfmodel.server.pagination import page
-from selfmodel.server.routes import IdPath, UserPath, v1_router
+from selfmodel.server.routes import AsOf, IdPath, UserPath, v1_router
 from selfmodel.server.schemas import (
     DEFAULT_PAGE_SIZE,
     MAX_NAME_CHARS,
     MAX_PAGE_SIZE,
     BeliefStatusFilter,
+    DecayIn,
     EditIn,
     NewBeliefIn,
     Page,
@@ -40,8 +41,9 @@ def list_beliefs(
     min_confidence: Annotated[float | None, Query(ge=0.0, le=1.0)] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    as_of: AsOf = None,
 ) -> Page[Belief]:
-    """The user's beliefs, newest first."""
+    """The user's beliefs, newest first, with confidence and status as of ``as_of``."""
     statuses: list[BeliefStatus] | None
     if not status:
         statuses = [BeliefStatus.ACTIVE]
@@ -50,7 +52,12 @@ def list_beliefs(
     else:
         statuses = [BeliefStatus(s.value) for s in status]
     beliefs = caller.sm.beliefs(
-        user, kind=kind, status=statuses, context=context, min_confidence=min_confidence
+        user,
+        kind=kind,
+        status=statuses,
+        context=context,
+        min_confidence=min_confidence,
+        now=as_of,
     )
     chunk, next_cursor = page(beliefs, lambda b: b.id, cursor=cursor, limit=limit, descending=True)
     return Page[Belief](items=chunk, next_cursor=next_cursor)
@@ -67,6 +74,25 @@ async def add_belief(
         lambda: caller.sm.add_belief(user, body.statement, kind=body.kind, context=body.context),
         status_code=201,
     )
+
+
+@router.get("/users/{user}/timeline", response_model=list[BeliefEvent])
+def timeline(user: UserPath, caller: Reader) -> list[BeliefEvent]:
+    """Every change to the user's self-model, newest first, each with its cause."""
+    return caller.sm.timeline(user)
+
+
+@router.post("/users/{user}/decay", response_model=list[Belief])
+async def decay(
+    user: UserPath, request: Request, caller: Writer, body: DecayIn | None = None
+) -> Response:
+    """Record in history how unreinforced beliefs have faded by ``as_of`` (default: now).
+
+    Reads already see confidence as of the moment they ask for; this writes it down, with a
+    ``decayed`` event each. Answers the beliefs it changed.
+    """
+    moment = body.as_of if body else None
+    return await run_write(request, caller, lambda: caller.sm.decay(user, now=moment))
 
 
 @router.get("/beliefs/{belief_id}", response_model=BeliefDetail)

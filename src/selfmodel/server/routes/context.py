@@ -29,4 +29,6 @@ async def context(body: ContextIn, caller: Reader) -> ContextResult:
         budget_tokens=body.budget_tokens,
         context=body.context,
         limit=body.limit,
+        now=body.as_of,
+        moments=body.moments,
     )

@@ -1,4 +1,4 @@
-"""The product's side of the Mirror: mint and revoke a user's links, push and list their cards.
+"""The product's side of the Mirror: mint and revoke a user's links, push, list and answer cards.
 
 The pages the person opens with a link are the Mirror's own (``selfmodel.mirror``, under
 ``/mirror``); these routes are the product backend's, under key auth like every other resource.
@@ -17,9 +17,10 @@ from selfmodel.server.auth import Reader, Writer
 from selfmodel.server.idempotency import run_write
 from selfmodel.server.routes import IdPath, UserPath, v1_router
 from selfmodel.server.schemas import (
+    AnsweredOut,
+    AnswersIn,
     MirrorLinkIn,
     MirrorLinkOut,
-    PromptOut,
     PromptsIn,
     PromptsOut,
     RevokedOut,
@@ -41,9 +42,7 @@ async def mint_mirror_link(
     def work() -> MirrorLinkOut:
         link = caller.sm.create_mirror_link(user, ttl_s=body.ttl_s if body else None)
         path = f"{MIRROR_PATH}/open/{link_token(caller.sm, link)}"
-        return MirrorLinkOut(
-            id=link.id, user=user, url=base_url + path, path=path, expires_at=link.expires_at
-        )
+        return MirrorLinkOut(**link.model_dump(), user=user, url=base_url + path, path=path)
 
     return await run_write(request, caller, work, status_code=201)
 
@@ -78,7 +77,7 @@ async def push_prompts(
             [{"statement": p.statement, "kind": p.kind} for p in body.statements],
             source=body.source,
         )
-        return PromptsOut(prompts=[PromptOut.of(p) for p in prompts])
+        return PromptsOut(prompts=prompts)
 
     return await run_write(request, caller, work, status_code=201)
 
@@ -90,6 +89,22 @@ def list_prompts(
     open_only: Annotated[bool, Query(alias="open")] = False,
 ) -> PromptsOut:
     """The user's resonance cards and their answers, oldest first."""
-    return PromptsOut(
-        prompts=[PromptOut.of(p) for p in caller.sm.prompts(user, open_only=open_only)]
+    return PromptsOut(prompts=caller.sm.prompts(user, open_only=open_only))
+
+
+@router.post("/users/{user}/prompts/answers", response_model=AnsweredOut)
+async def answer_prompts(
+    user: UserPath, body: AnswersIn, request: Request, caller: Writer
+) -> Response:
+    """Record which cards the user selected, for a product that shows the cards itself.
+
+    A selected card becomes an observation of kind ``selection`` that creates or reinforces the
+    belief it states; one left unselected is recorded and changes no belief. Cards answered
+    before stay as they are. Answers the cards this call answered. The Mirror's own page records
+    answers through the same engine call.
+    """
+    return await run_write(
+        request,
+        caller,
+        lambda: AnsweredOut(prompts=caller.sm.answer_prompts(user, body.answers)),
     )

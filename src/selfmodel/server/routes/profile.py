@@ -3,21 +3,11 @@ conflicts (two things they said that deny each other) to ask them about."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import Query
-
 from selfmodel.domain.profile import Conflict, Profile
 from selfmodel.server.auth import Reader
-from selfmodel.server.routes import UserPath, v1_router
-from selfmodel.server.schemas import Moment
+from selfmodel.server.routes import AsOf, UserPath, v1_router
 
 router = v1_router("profile")
-
-AsOf = Annotated[
-    Moment | None,
-    Query(description="Read the profile as it was at this moment (ISO 8601). Default: now."),
-]
 
 
 @router.get("/users/{user}/profile", response_model=Profile)

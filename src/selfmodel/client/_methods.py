@@ -1,0 +1,505 @@
+"""Every SDK method, written once for ``Client`` and ``AsyncClient``.
+
+A method is an *operation*: a generator that yields what it needs done — ``Send`` a request,
+``Sleep`` before a retry — and is sent back the outcome (an ``httpx.Response``, or the
+``httpx.TransportError`` that stopped it). It does no I/O itself, so the same body serves both
+clients: ``Client`` performs the steps blocking, ``AsyncClient`` with asyncio (``_client``).
+
+The ``operation`` decorator gives each client the right flavour and the right type: on a
+``Client``, ``observe(...)`` returns an ``ObserveResult``; on an ``AsyncClient`` a coroutine of
+one. mypy sees those types too, which is how it checks both clients against ``SelfModelAPI``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+import uuid
+import warnings
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Coroutine, Generator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import update_wrapper
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+
+import httpx
+
+from selfmodel.client import _calls as calls
+from selfmodel.client._calls import Call
+from selfmodel.client._errors import error_from_response
+from selfmodel.domain import (
+    Belief,
+    BeliefDetail,
+    BeliefEvent,
+    BeliefKind,
+    BeliefStatus,
+    ContextResult,
+    DeletedCounts,
+    IssuedMirrorLink,
+    MessagesInput,
+    ObserveResult,
+    ResonancePrompt,
+    TraceRecord,
+    User,
+)
+from selfmodel.domain.profile import Conflict, Profile
+from selfmodel.errors import ServiceUnavailableError, WaitTimeoutError
+from selfmodel.privacy import PiiPolicy
+
+T = TypeVar("T")
+P = ParamSpec("P")
+
+DEFAULT_MAX_RETRIES = 3
+# Backoff before retry n (from 0): BACKOFF_BASE_S * 2**n, or the server's Retry-After, capped.
+BACKOFF_BASE_S = 0.25
+BACKOFF_MAX_S = 30.0
+RETRY_STATUSES = frozenset({429, 503})
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+# wait_for: the library's default, and how long one request waits on the server (it allows up
+# to a minute); the HTTP timeout of that request gets a margin on top.
+DEFAULT_WAIT_SECONDS = 30.0
+WAIT_PER_REQUEST_S = 20.0
+WAIT_MARGIN_S = 10.0
+
+StatusArg = BeliefStatus | str | Sequence[BeliefStatus | str] | None
+
+
+@dataclass(frozen=True)
+class Send:
+    """Send ``call``'s request with ``headers``; answered with the response or transport error."""
+
+    call: Call[Any]
+    headers: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Sleep:
+    """Wait ``seconds`` before going on (a retry's backoff)."""
+
+    seconds: float
+
+
+Operation = Generator[Send | Sleep, Any, T]
+
+
+class Walk(Generic[T]):
+    """Steps through an operation for a client: iterate for the steps, set ``outcome`` after
+    each ``Send``, and read ``result`` at the end (an error the operation raises propagates)."""
+
+    def __init__(self, operation: Operation[T]) -> None:
+        self._operation = operation
+        self._result: Any = None
+        self.outcome: Any = None
+
+    def __iter__(self) -> Walk[T]:
+        return self
+
+    def __next__(self) -> Send | Sleep:
+        outcome, self.outcome = self.outcome, None
+        try:
+            return self._operation.send(outcome)
+        except StopIteration as stop:
+            self._result = stop.value
+            raise StopIteration from None
+
+    @property
+    def result(self) -> T:
+        return self._result
+
+
+def _delay(attempt: int, response: httpx.Response | None) -> float:
+    if response is not None:
+        retry_after = response.headers.get("Retry-After", "")
+        try:
+            return min(max(float(retry_after), 0.0), BACKOFF_MAX_S)
+        except ValueError:
+            pass  # absent or an HTTP date: fall back to exponential backoff
+    return min(BACKOFF_BASE_S * 2.0**attempt, BACKOFF_MAX_S)
+
+
+def _result(call: Call[T], response: httpx.Response) -> T:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if response.is_success:
+        return call.parse(body)
+    raise error_from_response(response.status_code, body)
+
+
+class operation(Generic[P, T]):
+    """Turns an operation into a method of both clients: blocking on ``Client``, a coroutine
+    function on ``AsyncClient``; the signature (and so mypy's view) is the operation's own."""
+
+    def __init__(self, build: Callable[Concatenate[Any, P], Operation[T]]) -> None:
+        self.build = build
+        signature = inspect.signature(build)
+        returns = signature.return_annotation  # "Operation[X]": the method returns an X
+        if isinstance(returns, str) and returns.startswith("Operation[") and returns[-1] == "]":
+            returns = returns.removeprefix("Operation[")[:-1]
+        self.signature = signature.replace(
+            parameters=list(signature.parameters.values())[1:], return_annotation=returns
+        )
+        self.name = build.__name__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> operation[P, T]: ...
+    @overload
+    def __get__(self, instance: BlockingRunner, owner: type) -> Callable[P, T]: ...
+    @overload
+    def __get__(
+        self, instance: AsyncRunner, owner: type
+    ) -> Callable[P, Coroutine[Any, Any, T]]: ...
+    def __get__(self, instance: Any, owner: type) -> Any:
+        if instance is None:
+            return self
+        build = self.build
+        method: Callable[..., Any]
+        if isinstance(instance, AsyncRunner):
+
+            async def method(*args: Any, **kwargs: Any) -> Any:
+                return await instance.run(build(instance, *args, **kwargs))
+
+        else:
+
+            def method(*args: Any, **kwargs: Any) -> Any:
+                return instance.run(build(instance, *args, **kwargs))
+
+        update_wrapper(method, build)
+        # help() and inspect show the method's own signature (no self, the result it returns).
+        del vars(method)["__wrapped__"]
+        vars(method)["__signature__"] = self.signature
+        vars(instance)[self.name] = method  # bound once; later lookups find it directly
+        return method
+
+
+class ClientMethods:
+    """The library's methods over HTTP (see ``selfmodel.interface.SelfModelAPI``)."""
+
+    max_retries: int = DEFAULT_MAX_RETRIES
+
+    def _exchange(self, call: Call[T]) -> Operation[T]:
+        """Send ``call``; retry 429/503 answers and unreachable servers with backoff."""
+        # One key per logical call, reused by its retries: a retried write is never applied twice.
+        headers = {IDEMPOTENCY_HEADER: uuid.uuid4().hex} if call.write else {}
+        attempt = 0
+        while True:
+            outcome = yield Send(call, headers)
+            response = None if isinstance(outcome, httpx.TransportError) else outcome
+            if response is not None and (
+                response.status_code not in RETRY_STATUSES or attempt >= self.max_retries
+            ):
+                return _result(call, response)
+            if response is None and attempt >= self.max_retries:
+                raise ServiceUnavailableError(f"cannot reach the server: {outcome}") from outcome
+            yield Sleep(_delay(attempt, response))
+            attempt += 1
+
+    # -- evidence in -------------------------------------------------------------------------
+    @operation
+    def observe(
+        self,
+        user: str,
+        messages: MessagesInput,
+        *,
+        context: str | None = None,
+        at: datetime | str | None = None,
+        source: str | None = None,
+        wait: bool = True,
+    ) -> Operation[ObserveResult]:
+        """Record what ``user`` said or did and update their self-model (``wait=False``: queue
+        the understanding; :meth:`wait_for` waits for it)."""
+        call = calls.observe(user, messages, context=context, at=at, source=source, wait=wait)
+        return (yield from self._exchange(call))
+
+    @operation
+    def wait_for(
+        self, observation_ids: Sequence[str], *, timeout: float = DEFAULT_WAIT_SECONDS
+    ) -> Operation[None]:
+        """Block until the self-model reflects these observations (their queued jobs are done).
+
+        Raises ``JobFailedError`` if a job covering one of them failed for good, and
+        ``WaitTimeoutError`` if they are still pending after ``timeout`` seconds.
+        """
+        ids = list(observation_ids)
+        if not ids:
+            return None
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = max(deadline - time.monotonic(), 0.0)
+            call = calls.wait_for(ids, min(remaining, WAIT_PER_REQUEST_S), WAIT_MARGIN_S)
+            try:
+                return (yield from self._exchange(call))
+            except WaitTimeoutError:
+                if time.monotonic() >= deadline:
+                    raise
+
+    # -- reading -----------------------------------------------------------------------------
+    @operation
+    def users(self) -> Operation[list[User]]:
+        """Every user of the workspace, in order of their external id."""
+        found: list[User] = []
+        cursor: str | None = None
+        while True:
+            items, cursor = yield from self._exchange(calls.users_page(cursor))
+            found.extend(items)
+            if cursor is None:
+                return found
+
+    @operation
+    def user(self, external_id: str) -> Operation[User]:
+        """A user by the product's own id."""
+        return (yield from self._exchange(calls.user(external_id)))
+
+    @operation
+    def beliefs(
+        self,
+        user: str,
+        *,
+        kind: BeliefKind | str | None = None,
+        status: StatusArg = BeliefStatus.ACTIVE,
+        context: str | None = None,
+        min_confidence: float | None = None,
+        limit: int | None = None,
+        now: datetime | str | None = None,
+    ) -> Operation[list[Belief]]:
+        """The user's beliefs, newest first, as of ``now`` (all pages, up to ``limit``)."""
+        found: list[Belief] = []
+        cursor: str | None = None
+        while True:
+            size = calls.PAGE_SIZE if limit is None else min(calls.PAGE_SIZE, limit - len(found))
+            page = calls.beliefs_page(
+                user,
+                kind=kind,
+                status=status,
+                context=context,
+                min_confidence=min_confidence,
+                now=now,
+                cursor=cursor,
+                limit=size,
+            )
+            items, cursor = yield from self._exchange(page)
+            found.extend(items)
+            if cursor is None or (limit is not None and len(found) >= limit):
+                return found
+
+    @operation
+    def profile(
+        self,
+        user: str,
+        as_of: datetime | str | None = None,
+        *,
+        now: datetime | str | None = None,
+    ) -> Operation[Profile]:
+        """The user's profile (facets, people, pets, interests, how to answer, conflicts) as of
+        ``now`` (default: the present). ``as_of`` is the older name of ``now``."""
+        return (yield from self._exchange(calls.profile(user, _moment(now, as_of))))
+
+    @operation
+    def conflicts(
+        self,
+        user: str,
+        as_of: datetime | str | None = None,
+        *,
+        now: datetime | str | None = None,
+    ) -> Operation[list[Conflict]]:
+        """Active beliefs of the user that deny each other (``as_of``: the older name of
+        ``now``)."""
+        return (yield from self._exchange(calls.conflicts(user, _moment(now, as_of))))
+
+    @operation
+    def belief(self, belief_id: str) -> Operation[BeliefDetail]:
+        """A belief with its evidence (and the observations quoted) and its full history."""
+        return (yield from self._exchange(calls.belief(belief_id)))
+
+    @operation
+    def history(self, belief_id: str) -> Operation[list[BeliefEvent]]:
+        """Every change of one belief, oldest first."""
+        return (yield from self._exchange(calls.history(belief_id)))
+
+    @operation
+    def timeline(self, user: str) -> Operation[list[BeliefEvent]]:
+        """Every change to the user's self-model, newest first."""
+        return (yield from self._exchange(calls.timeline(user)))
+
+    @operation
+    def context(
+        self,
+        user: str | Sequence[str],
+        query: str,
+        *,
+        budget_tokens: int | None = None,
+        context: str | None = None,
+        limit: int | None = None,
+        now: datetime | str | None = None,
+        moments: bool = True,
+    ) -> Operation[ContextResult]:
+        """A prompt-ready block about ``user`` (or several users) for ``query``, and its trace
+        (``moments=False``: from the self-model alone, no raw observations)."""
+        call = calls.context(
+            user,
+            query,
+            budget_tokens=budget_tokens,
+            context=context,
+            limit=limit,
+            now=now,
+            moments=moments,
+        )
+        return (yield from self._exchange(call))
+
+    @operation
+    def trace(self, trace_id: str) -> Operation[TraceRecord]:
+        """What a ``context`` call considered, scored and chose, under which config."""
+        return (yield from self._exchange(calls.trace(trace_id)))
+
+    @operation
+    def export(self, user: str) -> Operation[dict[str, Any]]:
+        """Everything stored about ``user``, as JSON-ready data."""
+        return (yield from self._exchange(calls.export(user)))
+
+    # -- the user has the last word ----------------------------------------------------------
+    @operation
+    def confirm(self, belief_id: str) -> Operation[Belief]:
+        """The user says "this is me"."""
+        return (yield from self._exchange(calls.belief_action(belief_id, "confirm")))
+
+    @operation
+    def reject(self, belief_id: str) -> Operation[Belief]:
+        """The user says "not me": kept for its history, never used again."""
+        return (yield from self._exchange(calls.belief_action(belief_id, "reject")))
+
+    @operation
+    def mark_outdated(self, belief_id: str) -> Operation[Belief]:
+        """The user says "no longer true": the belief ends now."""
+        return (yield from self._exchange(calls.belief_action(belief_id, "outdated")))
+
+    @operation
+    def settle(self, true_id: str, false_id: str) -> Operation[tuple[Belief, Belief]]:
+        """Answer a conflict: ``true_id`` holds now (confirmed), ``false_id`` ends now
+        (superseded by it). Returns (kept, ended)."""
+        return (yield from self._exchange(calls.settle(true_id, false_id)))
+
+    @operation
+    def edit(
+        self, belief_id: str, statement: str, *, kind: BeliefKind | str | None = None
+    ) -> Operation[Belief]:
+        """The user rewrites the statement in their own words."""
+        return (yield from self._exchange(calls.edit(belief_id, statement, kind)))
+
+    @operation
+    def add_belief(
+        self,
+        user: str,
+        statement: str,
+        *,
+        kind: BeliefKind | str = BeliefKind.FACT,
+        context: str | None = None,
+    ) -> Operation[Belief]:
+        """A belief the user writes in their own words."""
+        return (yield from self._exchange(calls.add_belief(user, statement, kind, context)))
+
+    @operation
+    def set_display_name(self, user: str, name: str | None) -> Operation[User]:
+        """How statements, blocks and the Mirror name ``user`` (None: "the user")."""
+        return (yield from self._exchange(calls.set_display_name(user, name)))
+
+    @operation
+    def decay(self, user: str, *, now: datetime | str | None = None) -> Operation[list[Belief]]:
+        """Record in history how unreinforced beliefs have faded by ``now``; returns those
+        changed."""
+        return (yield from self._exchange(calls.decay(user, now)))
+
+    # -- forgetting and privacy ---------------------------------------------------------------
+    @operation
+    def forget(self, user: str) -> Operation[DeletedCounts]:
+        """Hard-delete every row about ``user``."""
+        return (yield from self._exchange(calls.forget(user)))
+
+    @operation
+    def set_pii_policy(self, policy: PiiPolicy | str) -> Operation[None]:
+        """How this workspace treats PII: ``redact``, ``keep`` or ``reject`` (an admin key)."""
+        return (yield from self._exchange(calls.set_pii_policy(policy)))
+
+    # -- the Mirror --------------------------------------------------------------------------
+    @operation
+    def create_mirror_link(
+        self, user: str, *, ttl_s: int | None = None
+    ) -> Operation[IssuedMirrorLink]:
+        """Mint a signed link that opens ``user``'s Mirror for ``ttl_s`` seconds; hand its
+        ``url`` to the person."""
+        return (yield from self._exchange(calls.create_mirror_link(user, ttl_s)))
+
+    @operation
+    def revoke_mirror_links(self, user: str, link_id: str | None = None) -> Operation[int]:
+        """Revoke one of the user's Mirror links (or all); returns how many were revoked."""
+        return (yield from self._exchange(calls.revoke_mirror_links(user, link_id)))
+
+    @operation
+    def push_prompts(
+        self,
+        user: str,
+        statements: Sequence[str | Mapping[str, Any]],
+        *,
+        source: str | None = None,
+    ) -> Operation[list[ResonancePrompt]]:
+        """Offer the user candidate statements ("resonance cards") to select in the Mirror."""
+        return (yield from self._exchange(calls.push_prompts(user, statements, source)))
+
+    @operation
+    def prompts(self, user: str, *, open_only: bool = False) -> Operation[list[ResonancePrompt]]:
+        """The user's resonance cards, oldest first (``open_only``: not answered yet)."""
+        return (yield from self._exchange(calls.prompts(user, open_only)))
+
+    @operation
+    def answer_prompts(
+        self, user: str, answers: Mapping[str, bool]
+    ) -> Operation[list[ResonancePrompt]]:
+        """Record which cards the user selected (a selection is explicit evidence); returns the
+        cards answered by this call."""
+        return (yield from self._exchange(calls.answer_prompts(user, answers)))
+
+
+def _moment(now: datetime | str | None, as_of: datetime | str | None) -> datetime | str | None:
+    if as_of is None:
+        return now
+    if now is not None:
+        raise TypeError("pass now= (as_of is its older name), not both")
+    warnings.warn(
+        "as_of is deprecated: pass now=, as to SelfModel",
+        DeprecationWarning,
+        stacklevel=6,  # _moment, the operation, Walk, run, the method: then the caller's line
+    )
+    return as_of
+
+
+class BlockingRunner(ClientMethods, ABC):
+    """A client whose methods block: ``run`` performs an operation's steps as they come."""
+
+    @abstractmethod
+    def run(self, operation: Operation[T]) -> T:
+        """Perform ``operation`` to its end and return its result."""
+
+
+class AsyncRunner(ClientMethods, ABC):
+    """A client whose methods are coroutines: ``run`` awaits each step."""
+
+    @abstractmethod
+    async def run(self, operation: Operation[T]) -> T:
+        """Perform ``operation`` to its end and return its result."""
+
+
+__all__ = [
+    "DEFAULT_MAX_RETRIES",
+    "AsyncRunner",
+    "BlockingRunner",
+    "ClientMethods",
+    "Operation",
+    "Send",
+    "Sleep",
+    "Walk",
+    "operation",
+]

@@ -1,0 +1,43 @@
+"""What a caller hands ``observe``: one message or event, before it becomes an ``Observation``.
+
+Checked against the engine's limits by ``selfmodel.ingest.messages.parse_messages``; defined here
+so that the SDK accepts exactly the same input without importing the ingestion code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from selfmodel.domain.models import ObservationKind, Role
+from selfmodel.domain.time import parse_timestamp
+
+MAX_EXTERNAL_ID_CHARS = 200
+
+
+class Message(BaseModel):
+    """One thing that was said or happened. ``content`` is required; everything else optional."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    content: str
+    role: Role = Role.USER
+    speaker: str | None = None
+    occurred_at: datetime | None = None
+    id: str | None = Field(default=None, max_length=MAX_EXTERNAL_ID_CHARS)
+    kind: ObservationKind = ObservationKind.MESSAGE
+    source: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("occurred_at", mode="before")
+    @classmethod
+    def _timestamp(cls, value: Any) -> Any:
+        if value is None or isinstance(value, datetime):
+            return value
+        return parse_timestamp(value, field="occurred_at")
+
+
+MessagesInput = str | Message | Mapping[str, Any] | Sequence[str | Message | Mapping[str, Any]]

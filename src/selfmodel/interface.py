@@ -1,0 +1,183 @@
+"""``SelfModelAPI``: the methods the library (``SelfModel``) and the SDK (``Client``) share.
+
+Code written against this Protocol runs in-process or over HTTP unchanged. mypy checks both
+classes against it (the block at the end), so a method added, renamed or retyped on one side
+and not the other fails the type check instead of drifting. ``LIBRARY_ONLY`` names what the
+library has that a remote client cannot offer, and why; a test keeps every public method of
+``SelfModel`` either here or there.
+
+Arguments documented on the library (``selfmodel.engine``); the SDK accepts a moment as a
+``datetime`` or an ISO 8601 string where the library takes a ``datetime``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from selfmodel.domain import (
+    Belief,
+    BeliefDetail,
+    BeliefEvent,
+    BeliefKind,
+    BeliefStatus,
+    ContextResult,
+    DeletedCounts,
+    MessagesInput,
+    MirrorLink,
+    ObserveResult,
+    ResonancePrompt,
+    TraceRecord,
+    User,
+)
+from selfmodel.domain.profile import Conflict, Profile
+from selfmodel.privacy import PiiPolicy
+
+
+class SelfModelAPI(Protocol):
+    """A self-model of every user of one workspace, in-process or behind the HTTP API."""
+
+    # -- evidence in -------------------------------------------------------------------------
+    def observe(
+        self,
+        user: str,
+        messages: MessagesInput,
+        *,
+        context: str | None = ...,
+        at: datetime | str | None = ...,
+        source: str | None = ...,
+        wait: bool = ...,
+    ) -> ObserveResult: ...
+
+    def wait_for(self, observation_ids: Sequence[str], *, timeout: float = ...) -> None: ...
+
+    # -- reading -----------------------------------------------------------------------------
+    def users(self) -> list[User]: ...
+
+    def user(self, external_id: str) -> User: ...
+
+    def beliefs(
+        self,
+        user: str,
+        *,
+        kind: BeliefKind | str | None = ...,
+        status: BeliefStatus | str | Sequence[BeliefStatus | str] | None = ...,
+        context: str | None = ...,
+        min_confidence: float | None = ...,
+        limit: int | None = ...,
+        now: datetime | None = ...,
+    ) -> list[Belief]: ...
+
+    def profile(self, user: str, *, now: datetime | None = ...) -> Profile: ...
+
+    def conflicts(self, user: str, *, now: datetime | None = ...) -> list[Conflict]: ...
+
+    def belief(self, belief_id: str) -> BeliefDetail: ...
+
+    def history(self, belief_id: str) -> list[BeliefEvent]: ...
+
+    def timeline(self, user: str) -> list[BeliefEvent]: ...
+
+    def context(
+        self,
+        user: str | Sequence[str],
+        query: str,
+        *,
+        budget_tokens: int | None = ...,
+        context: str | None = ...,
+        limit: int | None = ...,
+        now: datetime | None = ...,
+        moments: bool = ...,
+    ) -> ContextResult: ...
+
+    def trace(self, trace_id: str) -> TraceRecord: ...
+
+    def export(self, user: str) -> dict[str, Any]: ...
+
+    # -- the user has the last word ----------------------------------------------------------
+    def confirm(self, belief_id: str) -> Belief: ...
+
+    def reject(self, belief_id: str) -> Belief: ...
+
+    def mark_outdated(self, belief_id: str) -> Belief: ...
+
+    def settle(self, true_id: str, false_id: str) -> tuple[Belief, Belief]: ...
+
+    def edit(
+        self, belief_id: str, statement: str, *, kind: BeliefKind | str | None = ...
+    ) -> Belief: ...
+
+    def add_belief(
+        self,
+        user: str,
+        statement: str,
+        *,
+        kind: BeliefKind | str = ...,
+        context: str | None = ...,
+    ) -> Belief: ...
+
+    def set_display_name(self, user: str, name: str | None) -> User: ...
+
+    def decay(self, user: str, *, now: datetime | None = ...) -> list[Belief]: ...
+
+    # -- forgetting and privacy ---------------------------------------------------------------
+    def forget(self, user: str) -> DeletedCounts: ...
+
+    def set_pii_policy(self, policy: PiiPolicy | str) -> None: ...
+
+    # -- the Mirror --------------------------------------------------------------------------
+    def create_mirror_link(self, user: str, *, ttl_s: int | None = ...) -> MirrorLink: ...
+
+    def revoke_mirror_links(self, user: str, link_id: str | None = ...) -> int: ...
+
+    def push_prompts(
+        self,
+        user: str,
+        statements: Sequence[str | Mapping[str, Any]],
+        *,
+        source: str | None = ...,
+    ) -> list[ResonancePrompt]: ...
+
+    def prompts(self, user: str, *, open_only: bool = ...) -> list[ResonancePrompt]: ...
+
+    def answer_prompts(self, user: str, answers: Mapping[str, bool]) -> list[ResonancePrompt]: ...
+
+    # -- resources ---------------------------------------------------------------------------
+    def close(self) -> None: ...
+
+
+# Public members of ``SelfModel`` a client of the HTTP API does not have, and why.
+LIBRARY_ONLY: Mapping[str, str] = {
+    "open": "a client is made with the server's URL and an API key instead",
+    "in_workspace": "an API key is bound to one workspace; use a key of the other workspace",
+    "for_workspace": "the server binds each request to the workspace of its key this way",
+    "in_existing_workspace": "as in_workspace",
+    "workspace": "the key's workspace is GET /v1/workspace; the engine's record is not needed",
+    "store": "the storage backend is the server's, never exposed over HTTP",
+    "settings": "the server's settings are its own; limits show up as errors",
+    "mirror_secret": "the Mirror's signing secret never leaves the server",
+    "mirror_link": "the Mirror's own check of a link it is opened with; the product has the "
+    "id and expiry from create_mirror_link",
+    "user_by_id": "selfmodel's internal ids are what Mirror sessions carry; the API names users "
+    "by the product's own id (user)",
+    "process_jobs": "workers run queued jobs next to the database (selfmodel worker)",
+    "run_job": "as process_jobs",
+    "ingest": "bulk loading of files runs next to the database (selfmodel ingest); over HTTP, "
+    "observe in batches",
+}
+
+
+if TYPE_CHECKING:
+    # Checked by mypy, never run: both implementations are a SelfModelAPI.
+    from selfmodel.client import Client
+    from selfmodel.engine import SelfModel
+
+    def _the_library_is_the_api(library: SelfModel) -> SelfModelAPI:
+        return library
+
+    def _the_sdk_is_the_api(client: Client) -> SelfModelAPI:
+        return client
+
+
+__all__ = ["LIBRARY_ONLY", "SelfModelAPI"]
