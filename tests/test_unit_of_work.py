@@ -53,6 +53,7 @@ NOT_USER_WRITES = {
     "close",
     "in_workspace",
     "in_existing_workspace",
+    "for_workspace",
     "store",
     "settings",
     "users",
