@@ -188,7 +188,7 @@ async def test_context_returns_block_and_its_trace(api: httpx.AsyncClient) -> No
 async def test_export_then_forget_removes_the_user(api: httpx.AsyncClient) -> None:
     await observe(api, "ada", MARATHON)
     exported = (await api.get("/v1/users/ada/export")).json()
-    assert exported["format"] == "selfmodel.export/1"
+    assert exported["format"] == "selfmodel.export/2"
     assert exported["observations"][0]["content"] == MARATHON
     forgotten = (await api.delete("/v1/users/ada")).json()
     assert forgotten["total"] >= 2 and forgotten["deleted"]["observations"] == 1

@@ -34,8 +34,9 @@ MESSAGES = [
 ]
 # Several readings of one route where a parameter takes another path through the code.
 VARIANTS: dict[str, list[dict[str, str]]] = {
-    "/v1/users/{user}/beliefs": [{}, {"status": "all"}, {"context": "coach"}],
-    "/v1/users/{user}/prompts": [{}, {"open": "true"}],
+    "/v1/users/{user}/beliefs": [{}, {"status": "all"}, {"area": "coach"}, {"context": "coach"}],
+    "/v1/users/{user}/cards": [{}, {"open": "true"}],
+    "/v1/users/{user}/prompts": [{}, {"open": "true"}],  # the deprecated path of /cards
     "/v1/users/{user}/profile": [{}, {"as_of": "2024-06-01T00:00:00Z"}],
 }
 # Routes that never touch the database (documentation, liveness, static files).
@@ -71,12 +72,12 @@ def seed(engine: SelfModel) -> dict[str, str]:
     engine.observe(
         USER,
         [{"content": text, "occurred_at": at, "speaker": "Ada"} for text, at in MESSAGES],
-        context="coach",
+        area="coach",
     )
     belief = engine.beliefs(USER)[0]
     trace = engine.context(USER, "what is she training for?")
     link = engine.create_mirror_link(USER)
-    engine.push_prompts(USER, [{"statement": "Ada likes green tea"}])
+    engine.push_cards(USER, [{"statement": "Ada likes green tea"}])
     return {
         "user": USER,
         "belief_id": belief.id,
@@ -105,7 +106,7 @@ def test_get_requests_write_nothing(
         key = new_workspace_key(engine.store, WORKSPACE, Scope.ADMIN)
         app = create_app(engine, limits=ServerLimits(key_usage_flush_s=NEVER_DURING_THE_TEST_S))
         routes = get_routes(app.routes)
-        assert {"/v1/workspace", "/v1/users/{user}/prompts", "/mirror/"} <= set(routes)
+        assert {"/v1/workspace", "/v1/users/{user}/cards", "/mirror/"} <= set(routes)
         writes: dict[str, list[str]] = {}
         with (
             running_server(app) as base,

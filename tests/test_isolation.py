@@ -32,6 +32,9 @@ BODIES: dict[tuple[str, str], Any] = {
     ("patch", "/v1/users/{user}"): {"display_name": "Bob"},
     ("post", "/v1/context"): {"user": B_USER, "query": "where are the savings?"},
     ("post", "/v1/users/{user}/mirror-link"): {},
+    ("post", "/v1/users/{user}/cards"): {"statements": [{"statement": "Bob likes tea"}]},
+    ("post", "/v1/users/{user}/cards/answers"): {"answers": {"prm_01a2b3c4d5e6f7a8b9c0d1e2": True}},
+    # The cards' deprecated paths: mounted on the same handlers, so held to the same isolation.
     ("post", "/v1/users/{user}/prompts"): {"statements": [{"statement": "Bob likes tea"}]},
     ("post", "/v1/users/{user}/prompts/answers"): {
         "answers": {"prm_01a2b3c4d5e6f7a8b9c0d1e2": True}

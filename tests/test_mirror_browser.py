@@ -236,7 +236,7 @@ def test_selected_resonance_cards_become_evidence_and_unselected_ones_do_not(
     with api(world) as client:
         pushed = (
             client.post(
-                "/v1/users/cy/prompts",
+                "/v1/users/cy/cards",
                 json={
                     "source": "article:sleep",
                     "statements": [
@@ -246,7 +246,7 @@ def test_selected_resonance_cards_become_evidence_and_unselected_ones_do_not(
                 },
             )
             .raise_for_status()
-            .json()["prompts"]
+            .json()["cards"]
         )
     page = open_mirror(world, browser, "cy")
     expect(page.get_by_role("heading", name="Does any of this sound like you?")).to_be_visible()
@@ -261,8 +261,8 @@ def test_selected_resonance_cards_become_evidence_and_unselected_ones_do_not(
 
     with api(world) as client:
         answered = {
-            p["statement"]: p
-            for p in client.get("/v1/users/cy/prompts").raise_for_status().json()["prompts"]
+            c["statement"]: c
+            for c in client.get("/v1/users/cy/cards").raise_for_status().json()["cards"]
         }
         chosen = answered["Cy feels most creative late at night"]
         skipped = answered["Cy enjoys team sports"]

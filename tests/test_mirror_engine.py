@@ -8,16 +8,16 @@ import pytest
 
 from selfmodel import SelfModel, Settings
 from selfmodel.domain import ObservationKind
-from selfmodel.errors import InvalidInputError, MirrorLinkNotFoundError, PromptNotFoundError
+from selfmodel.errors import CardNotFoundError, InvalidInputError, MirrorLinkNotFoundError
 
 
 def test_selected_card_creates_a_belief_backed_by_a_selection(sm: SelfModel) -> None:
-    prompts = sm.push_prompts(
+    cards = sm.push_cards(
         "ada",
         [{"statement": "Ada recharges by being alone", "kind": "identity"}, "Ada loves karaoke"],
         source="article:introverts",
     )
-    answered = sm.answer_prompts("ada", {prompts[0].id: True, prompts[1].id: False})
+    answered = sm.answer_cards("ada", {cards[0].id: True, cards[1].id: False})
     assert [p.selected for p in answered] == [True, False]
     chosen = answered[0]
     detail = sm.belief(chosen.belief_id or "")
@@ -34,8 +34,8 @@ def test_selecting_a_card_reinforces_an_existing_belief_instead_of_duplicating_i
 ) -> None:
     sm.observe("ada", {"content": "I love hiking in the mountains.", "speaker": "Ada"})
     (existing,) = sm.beliefs("ada")
-    (prompt,) = sm.push_prompts("ada", [existing.statement])
-    (answered,) = sm.answer_prompts("ada", {prompt.id: True})
+    (card,) = sm.push_cards("ada", [existing.statement])
+    (answered,) = sm.answer_cards("ada", {card.id: True})
     assert answered.belief_id == existing.id
     after = sm.belief(existing.id)
     assert after.belief.confidence > existing.confidence
@@ -44,28 +44,28 @@ def test_selecting_a_card_reinforces_an_existing_belief_instead_of_duplicating_i
 
 
 def test_answering_twice_changes_nothing_the_second_time(sm: SelfModel) -> None:
-    (prompt,) = sm.push_prompts("ada", ["Ada is a morning person"])
-    assert len(sm.answer_prompts("ada", {prompt.id: True})) == 1
-    assert sm.answer_prompts("ada", {prompt.id: False}) == []
-    assert sm.prompts("ada")[0].selected is True
+    (card,) = sm.push_cards("ada", ["Ada is a morning person"])
+    assert len(sm.answer_cards("ada", {card.id: True})) == 1
+    assert sm.answer_cards("ada", {card.id: False}) == []
+    assert sm.cards("ada")[0].selected is True
     assert len(sm.store.list_observations(sm.workspace.id, [sm.user("ada").id])) == 1
 
 
-def test_someone_elses_prompt_is_not_found(sm: SelfModel) -> None:
-    (bobs,) = sm.push_prompts("bob", ["Bob plays chess"])
-    sm.push_prompts("ada", ["Ada plays go"])
-    with pytest.raises(PromptNotFoundError):
-        sm.answer_prompts("ada", {bobs.id: True})
-    assert sm.prompts("bob", open_only=True) == [bobs]
+def test_someone_elses_card_is_not_found(sm: SelfModel) -> None:
+    (bobs,) = sm.push_cards("bob", ["Bob plays chess"])
+    sm.push_cards("ada", ["Ada plays go"])
+    with pytest.raises(CardNotFoundError):
+        sm.answer_cards("ada", {bobs.id: True})
+    assert sm.cards("bob", open_only=True) == [bobs]
 
 
 @pytest.mark.parametrize(
     "statements",
     [[], [""], ["   "], ["x" * 1001], [{"statement": "ok", "kind": "mood"}], ["a"] * 21],
 )
-def test_bad_prompts_are_refused_before_anything_is_stored(sm: SelfModel, statements) -> None:
+def test_bad_cards_are_refused_before_anything_is_stored(sm: SelfModel, statements) -> None:
     with pytest.raises(InvalidInputError):
-        sm.push_prompts("ada", statements)
+        sm.push_cards("ada", statements)
     assert sm.users() == []
 
 
@@ -95,14 +95,14 @@ def test_the_signing_secret_is_stable_per_workspace_unless_configured(db_path, e
         assert c.mirror_secret() == "from-the-environment"
 
 
-def test_forget_removes_links_and_prompts_and_export_includes_prompts(
+def test_forget_removes_links_and_cards_and_export_includes_cards(
     sm: SelfModel, db_path
 ) -> None:
     sm.observe("ada", "I love tea.")
     sm.create_mirror_link("ada")
-    (prompt,) = sm.push_prompts("ada", ["Ada prefers tea to coffee"])
-    sm.answer_prompts("ada", {prompt.id: True})
-    assert [p["id"] for p in sm.export("ada")["prompts"]] == [prompt.id]
+    (card,) = sm.push_cards("ada", ["Ada prefers tea to coffee"])
+    sm.answer_cards("ada", {card.id: True})
+    assert [c["id"] for c in sm.export("ada")["cards"]] == [card.id]
     counts = sm.forget("ada").counts
     assert counts["mirror_links"] == 1 and counts["mirror_prompts"] == 1
     with sqlite3.connect(db_path) as conn:

@@ -14,13 +14,13 @@ import pytest
 from selfmodel import SelfModel
 from selfmodel.client import AsyncClient, Client
 from selfmodel.client import _methods as sdk_methods
-from selfmodel.domain import BeliefEventType, IssuedMirrorLink, MirrorLink, ResonancePrompt
+from selfmodel.domain import BeliefEventType, IssuedMirrorLink, MirrorLink, ResonanceCard
 from selfmodel.domain import Scope as KeyScope
 from selfmodel.errors import (
+    CardNotFoundError,
     InvalidInputError,
     MirrorLinkNotFoundError,
     PermissionDeniedError,
-    PromptNotFoundError,
     UserNotFoundError,
     WaitTimeoutError,
 )
@@ -112,30 +112,30 @@ def test_mirror_link_from_the_sdk_opens_the_mirror_until_revoked(
 def test_resonance_cards_pushed_listed_and_answered_through_the_sdk(
     client: Client, sm: SelfModel
 ) -> None:
-    pushed = client.push_prompts(
+    pushed = client.push_cards(
         "ada",
         ["Ada sings in a choir", {"statement": "Ada prefers short answers", "kind": "preference"}],
         source="article:7",
     )
-    assert all(isinstance(p, ResonancePrompt) for p in pushed)
+    assert all(isinstance(p, ResonanceCard) for p in pushed)
     assert [(p.kind.value, p.source) for p in pushed] == [
         ("fact", "article:7"),
         ("preference", "article:7"),
     ]
-    assert client.prompts("ada", open_only=True) == pushed == acme(sm).prompts("ada")
+    assert client.cards("ada", open_only=True) == pushed == acme(sm).cards("ada")
     choir, short = pushed
-    answered = client.answer_prompts("ada", {choir.id: True, short.id: False})
+    answered = client.answer_cards("ada", {choir.id: True, short.id: False})
     assert {p.id: p.selected for p in answered} == {choir.id: True, short.id: False}
     selected = next(p for p in answered if p.selected)
     assert selected.belief_id and client.belief(selected.belief_id).belief.statement == (
         "Ada sings in a choir"
     )
-    assert client.prompts("ada", open_only=True) == []
-    assert client.answer_prompts("ada", {choir.id: False}) == []  # answered cards stay answered
-    with pytest.raises(PromptNotFoundError):
-        client.answer_prompts("ada", {"prm_missing": True})
+    assert client.cards("ada", open_only=True) == []
+    assert client.answer_cards("ada", {choir.id: False}) == []  # answered cards stay answered
+    with pytest.raises(CardNotFoundError):
+        client.answer_cards("ada", {"prm_missing": True})
     with pytest.raises(InvalidInputError):
-        client.push_prompts("ada", [f"Ada likes number {n}" for n in range(21)])
+        client.push_cards("ada", [f"Ada likes number {n}" for n in range(21)])
 
 
 def test_timeline_and_reads_as_of_a_moment_match_the_library(client: Client, sm: SelfModel) -> None:
@@ -206,9 +206,9 @@ async def test_async_client_has_the_new_methods_too(
         queued = await client.observe("ada", MARATHON, wait=False)
         with pytest.raises(WaitTimeoutError):
             await client.wait_for(queued.new_observation_ids, timeout=0.2)
-        await client.push_prompts("ada", ["Ada runs marathons"])
-        (card,) = await client.prompts("ada", open_only=True)
-        (answered,) = await client.answer_prompts("ada", {card.id: True})
+        await client.push_cards("ada", ["Ada runs marathons"])
+        (card,) = await client.cards("ada", open_only=True)
+        (answered,) = await client.answer_cards("ada", {card.id: True})
         assert answered.selected and answered.belief_id
         link = await client.create_mirror_link("ada")
         assert await client.revoke_mirror_links("ada", link.id) == 1

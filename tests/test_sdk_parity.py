@@ -11,7 +11,12 @@ import pytest
 
 from selfmodel import SelfModel
 from selfmodel.client import AsyncClient, Client
-from selfmodel.interface import LIBRARY_ONLY, SelfModelAPI
+from selfmodel.interface import (
+    DEPRECATED_KEYWORDS,
+    DEPRECATED_METHODS,
+    LIBRARY_ONLY,
+    SelfModelAPI,
+)
 
 # Parameters one side has and the Protocol leaves out, and why.
 LIBRARY_ONLY_PARAMETERS = {("wait_for", "poll_seconds")}  # the server polls, not the client
@@ -69,3 +74,25 @@ def test_library_and_sdk_agree_on_parameter_names_kinds_and_defaults(name: str) 
         assert library[param].default == sdk[param].default, f"{name}({param}): defaults differ"
     assert {(name, p) for p in library.keys() - declared.keys()} <= LIBRARY_ONLY_PARAMETERS
     assert {(name, p) for p in sdk.keys() - declared.keys()} <= SDK_ONLY_PARAMETERS
+
+
+def test_deprecated_names_are_in_the_protocol_and_take_what_their_new_names_take() -> None:
+    """An old method name stays in step with its new name on every side until it goes."""
+    sdk = Client("http://x", "k")
+    for old, new in DEPRECATED_METHODS.items():
+        assert {old, new} <= protocol_methods(), (old, new)
+        for side in (SelfModelAPI, SelfModel, sdk):
+            assert parameters(getattr(side, old)) == parameters(getattr(side, new)), (side, old)
+    sdk.close()
+
+
+@pytest.mark.parametrize("name", sorted(protocol_methods()))
+def test_a_renamed_keyword_sits_beside_its_new_name_defaulting_to_none(name: str) -> None:
+    declared = parameters(getattr(SelfModelAPI, name))
+    library = parameters(getattr(SelfModel, name))
+    for old, new in DEPRECATED_KEYWORDS.items():
+        assert new not in declared or old in declared, f"{name}: {new}= without {old}="
+        if old in declared:
+            assert new in declared, f"{name}: {old}= without {new}="
+            assert library[old].default is None and library[new].default is None
+            assert library[old].kind is inspect.Parameter.KEYWORD_ONLY

@@ -24,7 +24,7 @@ from selfmodel.domain import (
     Workspace,
     new_id,
 )
-from selfmodel.domain.mirror import MirrorLink, ResonancePrompt
+from selfmodel.domain.mirror import MirrorLink, ResonanceCard
 from selfmodel.domain.time import utcnow
 from selfmodel.errors import StorageError
 from selfmodel.storage import BeliefFilter, Store, TraceRecord
@@ -146,7 +146,7 @@ def test_beliefs_are_filtered_by_status_kind_context_and_confidence_newest_first
 ) -> None:
     ctx = store.get_or_create_context(ws.id, "work")
     a = _belief(maya, "likes tea", confidence=0.9)
-    b = _belief(maya, "is a nurse", kind=BeliefKind.IDENTITY, context_id=ctx.id)
+    b = _belief(maya, "is a nurse", kind=BeliefKind.IDENTITY, area_id=ctx.id)
     c = _belief(maya, "liked coffee", status=BeliefStatus.SUPERSEDED, confidence=0.3)
     for belief in (a, b, c):
         store.insert_belief(belief)
@@ -341,7 +341,7 @@ def test_delete_user_leaves_no_row_of_the_user_and_spares_everyone_else(
         )
         store.insert_prompts(
             [
-                ResonancePrompt(
+                ResonanceCard(
                     id=new_id("prm"),
                     workspace_id=ws.id,
                     user_id=user.id,
@@ -394,7 +394,7 @@ def test_mirror_links_revoke_and_secrets_are_stored_once(
 
 
 def test_prompts_are_answered_once(store: Store, ws: Workspace, maya: User) -> None:
-    prompt = ResonancePrompt(
+    prompt = ResonanceCard(
         id=new_id("prm"),
         workspace_id=ws.id,
         user_id=maya.id,

@@ -6,7 +6,7 @@ in one place, the CLI prints ``message`` on one line and exits non-zero.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 
 class SelfModelError(Exception):
@@ -60,8 +60,10 @@ class WorkspaceNotFoundError(NotFoundError):
     code = "workspace_not_found"
 
 
-class PromptNotFoundError(NotFoundError):
-    code = "prompt_not_found"
+class CardNotFoundError(NotFoundError):
+    """No such resonance card for this user. The code was ``prompt_not_found`` before."""
+
+    code = "card_not_found"
 
 
 class MirrorLinkNotFoundError(NotFoundError):
@@ -150,3 +152,19 @@ class ServiceUnavailableError(SelfModelError):
     """The server cannot answer now (not ready, overloaded, unreachable); retrying may help."""
 
     code = "service_unavailable"
+
+
+# Old names, importable for one release (selfmodel.deprecation).
+_RENAMED = {"PromptNotFoundError": "CardNotFoundError"}
+# Codes renamed with their class: the SDK reads an old server's code as the new class.
+RENAMED_CODES = {"prompt_not_found": CardNotFoundError.code}
+
+
+def __getattr__(name: str) -> Any:
+    from selfmodel.deprecation import renamed_attribute
+
+    return renamed_attribute(__name__, name, _RENAMED, globals())
+
+
+if TYPE_CHECKING:
+    PromptNotFoundError = CardNotFoundError

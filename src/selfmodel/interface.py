@@ -27,7 +27,7 @@ from selfmodel.domain import (
     MessagesInput,
     MirrorLink,
     ObserveResult,
-    ResonancePrompt,
+    ResonanceCard,
     TraceRecord,
     User,
 )
@@ -44,10 +44,11 @@ class SelfModelAPI(Protocol):
         user: str,
         messages: MessagesInput,
         *,
-        context: str | None = ...,
+        area: str | None = ...,
         at: datetime | str | None = ...,
         source: str | None = ...,
         wait: bool = ...,
+        context: str | None = ...,  # deprecated name of area
     ) -> ObserveResult: ...
 
     def wait_for(self, observation_ids: Sequence[str], *, timeout: float = ...) -> None: ...
@@ -63,10 +64,11 @@ class SelfModelAPI(Protocol):
         *,
         kind: BeliefKind | str | None = ...,
         status: BeliefStatus | str | Sequence[BeliefStatus | str] | None = ...,
-        context: str | None = ...,
+        area: str | None = ...,
         min_confidence: float | None = ...,
         limit: int | None = ...,
         now: datetime | None = ...,
+        context: str | None = ...,  # deprecated name of area
     ) -> list[Belief]: ...
 
     def profile(self, user: str, *, now: datetime | None = ...) -> Profile: ...
@@ -85,10 +87,11 @@ class SelfModelAPI(Protocol):
         query: str,
         *,
         budget_tokens: int | None = ...,
-        context: str | None = ...,
+        area: str | None = ...,
         limit: int | None = ...,
         now: datetime | None = ...,
         moments: bool = ...,
+        context: str | None = ...,  # deprecated name of area
     ) -> ContextResult: ...
 
     def trace(self, trace_id: str) -> TraceRecord: ...
@@ -114,7 +117,8 @@ class SelfModelAPI(Protocol):
         statement: str,
         *,
         kind: BeliefKind | str = ...,
-        context: str | None = ...,
+        area: str | None = ...,
+        context: str | None = ...,  # deprecated name of area
     ) -> Belief: ...
 
     def set_display_name(self, user: str, name: str | None) -> User: ...
@@ -131,17 +135,30 @@ class SelfModelAPI(Protocol):
 
     def revoke_mirror_links(self, user: str, link_id: str | None = ...) -> int: ...
 
+    def push_cards(
+        self,
+        user: str,
+        statements: Sequence[str | Mapping[str, Any]],
+        *,
+        source: str | None = ...,
+    ) -> list[ResonanceCard]: ...
+
+    def cards(self, user: str, *, open_only: bool = ...) -> list[ResonanceCard]: ...
+
+    def answer_cards(self, user: str, answers: Mapping[str, bool]) -> list[ResonanceCard]: ...
+
+    # -- deprecated names (DEPRECATED_METHODS), kept in step until they go -------------------
     def push_prompts(
         self,
         user: str,
         statements: Sequence[str | Mapping[str, Any]],
         *,
         source: str | None = ...,
-    ) -> list[ResonancePrompt]: ...
+    ) -> list[ResonanceCard]: ...
 
-    def prompts(self, user: str, *, open_only: bool = ...) -> list[ResonancePrompt]: ...
+    def prompts(self, user: str, *, open_only: bool = ...) -> list[ResonanceCard]: ...
 
-    def answer_prompts(self, user: str, answers: Mapping[str, bool]) -> list[ResonancePrompt]: ...
+    def answer_prompts(self, user: str, answers: Mapping[str, bool]) -> list[ResonanceCard]: ...
 
     # -- resources ---------------------------------------------------------------------------
     def close(self) -> None: ...
@@ -168,6 +185,17 @@ LIBRARY_ONLY: Mapping[str, str] = {
 }
 
 
+# Methods kept under their old names for one release (selfmodel.deprecation): old -> new. Each
+# warns and does what the new one does, on both sides.
+DEPRECATED_METHODS: Mapping[str, str] = {
+    "push_prompts": "push_cards",
+    "prompts": "cards",
+    "answer_prompts": "answer_cards",
+}
+# Keywords renamed the same way, on every method that takes them: old -> new.
+DEPRECATED_KEYWORDS: Mapping[str, str] = {"context": "area"}
+
+
 if TYPE_CHECKING:
     # Checked by mypy, never run: both implementations are a SelfModelAPI.
     from selfmodel.client import Client
@@ -180,4 +208,4 @@ if TYPE_CHECKING:
         return client
 
 
-__all__ = ["LIBRARY_ONLY", "SelfModelAPI"]
+__all__ = ["DEPRECATED_KEYWORDS", "DEPRECATED_METHODS", "LIBRARY_ONLY", "SelfModelAPI"]

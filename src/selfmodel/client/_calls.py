@@ -24,7 +24,7 @@ from selfmodel.domain import (
     Message,
     MessagesInput,
     ObserveResult,
-    ResonancePrompt,
+    ResonanceCard,
     TraceRecord,
     User,
 )
@@ -81,13 +81,13 @@ def observe(
     user: str,
     messages: MessagesInput,
     *,
-    context: str | None,
+    area: str | None,
     at: datetime | str | None,
     source: str | None,
     wait: bool,
 ) -> Call[ObserveResult]:
     body: dict[str, Any] = {"messages": _messages(messages), "wait": wait}
-    for name, value in (("context", context), ("at", at), ("source", source)):
+    for name, value in (("area", area), ("at", at), ("source", source)):
         if value is not None:
             body[name] = _jsonable(value)
     return Call(
@@ -104,7 +104,7 @@ def beliefs_page(
     *,
     kind: BeliefKind | str | None,
     status: BeliefStatus | str | Sequence[BeliefStatus | str] | None,
-    context: str | None,
+    area: str | None,
     min_confidence: float | None,
     now: datetime | str | None,
     cursor: str | None,
@@ -119,8 +119,8 @@ def beliefs_page(
         params.extend(("status", str(s)) for s in status)
     if kind is not None:
         params.append(("kind", str(kind)))
-    if context is not None:
-        params.append(("context", context))
+    if area is not None:
+        params.append(("area", area))
     if min_confidence is not None:
         params.append(("min_confidence", repr(float(min_confidence))))
     if cursor is not None:
@@ -193,7 +193,7 @@ def context(
     query: str,
     *,
     budget_tokens: int | None,
-    context: str | None,
+    area: str | None,
     limit: int | None,
     now: datetime | str | None,
     moments: bool,
@@ -201,7 +201,7 @@ def context(
     body: dict[str, Any] = {"user": user if isinstance(user, str) else list(user), "query": query}
     for name, value in (
         ("budget_tokens", budget_tokens),
-        ("context", context),
+        ("area", area),
         ("limit", limit),
         ("as_of", now),
     ):
@@ -236,12 +236,10 @@ def edit(belief_id: str, statement: str, kind: BeliefKind | str | None) -> Call[
     )
 
 
-def add_belief(
-    user: str, statement: str, kind: BeliefKind | str, context: str | None
-) -> Call[Belief]:
+def add_belief(user: str, statement: str, kind: BeliefKind | str, area: str | None) -> Call[Belief]:
     body: dict[str, Any] = {"statement": statement, "kind": str(kind)}
-    if context is not None:
-        body["context"] = context
+    if area is not None:
+        body["area"] = area
     return Call(
         "POST", f"/v1/users/{_seg(user)}/beliefs", Belief.model_validate, json=body, write=True
     )
@@ -328,13 +326,13 @@ def revoke_mirror_links(user: str, link_id: str | None) -> Call[int]:
     return Call("DELETE", path, lambda data: int(data["revoked"]), write=True)
 
 
-def _prompt_list(data: Any) -> list[ResonancePrompt]:
-    return [ResonancePrompt.model_validate(p) for p in data["prompts"]]
+def _card_list(data: Any) -> list[ResonanceCard]:
+    return [ResonanceCard.model_validate(c) for c in data["cards"]]
 
 
-def push_prompts(
+def push_cards(
     user: str, statements: Sequence[str | Mapping[str, Any]], source: str | None
-) -> Call[list[ResonancePrompt]]:
+) -> Call[list[ResonanceCard]]:
     items = [
         {"statement": s} if isinstance(s, str) else {str(k): _jsonable(v) for k, v in s.items()}
         for s in statements
@@ -342,19 +340,19 @@ def push_prompts(
     body: dict[str, Any] = {"statements": items}
     if source is not None:
         body["source"] = source
-    return Call("POST", f"/v1/users/{_seg(user)}/prompts", _prompt_list, json=body, write=True)
+    return Call("POST", f"/v1/users/{_seg(user)}/cards", _card_list, json=body, write=True)
 
 
-def prompts(user: str, open_only: bool) -> Call[list[ResonancePrompt]]:
+def cards(user: str, open_only: bool) -> Call[list[ResonanceCard]]:
     params: Params = [("open", "true")] if open_only else []
-    return Call("GET", f"/v1/users/{_seg(user)}/prompts", _prompt_list, params=params)
+    return Call("GET", f"/v1/users/{_seg(user)}/cards", _card_list, params=params)
 
 
-def answer_prompts(user: str, answers: Mapping[str, bool]) -> Call[list[ResonancePrompt]]:
+def answer_cards(user: str, answers: Mapping[str, bool]) -> Call[list[ResonanceCard]]:
     return Call(
         "POST",
-        f"/v1/users/{_seg(user)}/prompts/answers",
-        _prompt_list,
+        f"/v1/users/{_seg(user)}/cards/answers",
+        _card_list,
         json={"answers": {str(k): bool(v) for k, v in answers.items()}},
         write=True,
     )

@@ -42,7 +42,12 @@ def error_from_response(status: int, body: Any) -> e.SelfModelError:
     message = str(info.get("message", f"HTTP {status}"))
     raw = info.get("details")
     details: dict[str, Any] = raw if isinstance(raw, dict) else {}
-    cls = _classes_by_code().get(code) or _BY_STATUS.get(status, e.SelfModelError)
+    known = _classes_by_code()
+    cls = (
+        known.get(code)
+        or known.get(e.RENAMED_CODES.get(code, ""))
+        or _BY_STATUS.get(status, e.SelfModelError)
+    )
     error = cls(message, **details)
     error.details = {**details, "status": status, "code": code}
     return error

@@ -28,6 +28,7 @@ import httpx
 from selfmodel.client import _calls as calls
 from selfmodel.client._calls import Call
 from selfmodel.client._errors import error_from_response
+from selfmodel.deprecation import renamed_keyword, warn_renamed
 from selfmodel.domain import (
     Belief,
     BeliefDetail,
@@ -39,7 +40,7 @@ from selfmodel.domain import (
     IssuedMirrorLink,
     MessagesInput,
     ObserveResult,
-    ResonancePrompt,
+    ResonanceCard,
     TraceRecord,
     User,
 )
@@ -63,6 +64,9 @@ WAIT_PER_REQUEST_S = 20.0
 WAIT_MARGIN_S = 10.0
 
 StatusArg = BeliefStatus | str | Sequence[BeliefStatus | str] | None
+# A deprecation warning raised in an operation points this many frames up: past the operation,
+# Walk, the client's run and the method, at the line that called the method.
+CALLER = 5
 
 
 @dataclass(frozen=True)
@@ -206,14 +210,17 @@ class ClientMethods:
         user: str,
         messages: MessagesInput,
         *,
-        context: str | None = None,
+        area: str | None = None,
         at: datetime | str | None = None,
         source: str | None = None,
         wait: bool = True,
+        context: str | None = None,
     ) -> Operation[ObserveResult]:
         """Record what ``user`` said or did and update their self-model (``wait=False``: queue
-        the understanding; :meth:`wait_for` waits for it)."""
-        call = calls.observe(user, messages, context=context, at=at, source=source, wait=wait)
+        the understanding; :meth:`wait_for` waits for it). ``context``: the deprecated name of
+        ``area``."""
+        area = renamed_keyword(area, context, new="area", old="context", stacklevel=CALLER)
+        call = calls.observe(user, messages, area=area, at=at, source=source, wait=wait)
         return (yield from self._exchange(call))
 
     @operation
@@ -262,12 +269,15 @@ class ClientMethods:
         *,
         kind: BeliefKind | str | None = None,
         status: StatusArg = BeliefStatus.ACTIVE,
-        context: str | None = None,
+        area: str | None = None,
         min_confidence: float | None = None,
         limit: int | None = None,
         now: datetime | str | None = None,
+        context: str | None = None,
     ) -> Operation[list[Belief]]:
-        """The user's beliefs, newest first, as of ``now`` (all pages, up to ``limit``)."""
+        """The user's beliefs, newest first, as of ``now`` (all pages, up to ``limit``).
+        ``context``: the deprecated name of ``area``."""
+        area = renamed_keyword(area, context, new="area", old="context", stacklevel=CALLER)
         found: list[Belief] = []
         cursor: str | None = None
         while True:
@@ -276,7 +286,7 @@ class ClientMethods:
                 user,
                 kind=kind,
                 status=status,
-                context=context,
+                area=area,
                 min_confidence=min_confidence,
                 now=now,
                 cursor=cursor,
@@ -333,18 +343,21 @@ class ClientMethods:
         query: str,
         *,
         budget_tokens: int | None = None,
-        context: str | None = None,
+        area: str | None = None,
         limit: int | None = None,
         now: datetime | str | None = None,
         moments: bool = True,
+        context: str | None = None,
     ) -> Operation[ContextResult]:
         """A prompt-ready block about ``user`` (or several users) for ``query``, and its trace
-        (``moments=False``: from the self-model alone, no raw observations)."""
+        (``moments=False``: from the self-model alone, no raw observations). ``context``: the
+        deprecated name of ``area``."""
+        area = renamed_keyword(area, context, new="area", old="context", stacklevel=CALLER)
         call = calls.context(
             user,
             query,
             budget_tokens=budget_tokens,
-            context=context,
+            area=area,
             limit=limit,
             now=now,
             moments=moments,
@@ -397,10 +410,13 @@ class ClientMethods:
         statement: str,
         *,
         kind: BeliefKind | str = BeliefKind.FACT,
+        area: str | None = None,
         context: str | None = None,
     ) -> Operation[Belief]:
-        """A belief the user writes in their own words."""
-        return (yield from self._exchange(calls.add_belief(user, statement, kind, context)))
+        """A belief the user writes in their own words (``context``: the deprecated name of
+        ``area``)."""
+        area = renamed_keyword(area, context, new="area", old="context", stacklevel=CALLER)
+        return (yield from self._exchange(calls.add_belief(user, statement, kind, area)))
 
     @operation
     def set_display_name(self, user: str, name: str | None) -> Operation[User]:
@@ -439,28 +455,55 @@ class ClientMethods:
         return (yield from self._exchange(calls.revoke_mirror_links(user, link_id)))
 
     @operation
+    def push_cards(
+        self,
+        user: str,
+        statements: Sequence[str | Mapping[str, Any]],
+        *,
+        source: str | None = None,
+    ) -> Operation[list[ResonanceCard]]:
+        """Offer the user candidate statements ("resonance cards") to select in the Mirror."""
+        return (yield from self._exchange(calls.push_cards(user, statements, source)))
+
+    @operation
+    def cards(self, user: str, *, open_only: bool = False) -> Operation[list[ResonanceCard]]:
+        """The user's resonance cards, oldest first (``open_only``: not answered yet)."""
+        return (yield from self._exchange(calls.cards(user, open_only)))
+
+    @operation
+    def answer_cards(
+        self, user: str, answers: Mapping[str, bool]
+    ) -> Operation[list[ResonanceCard]]:
+        """Record which cards the user selected (a selection is explicit evidence); returns the
+        cards answered by this call."""
+        return (yield from self._exchange(calls.answer_cards(user, answers)))
+
+    # -- the old names of the card methods, for one release (selfmodel.deprecation) -----------
+    @operation
     def push_prompts(
         self,
         user: str,
         statements: Sequence[str | Mapping[str, Any]],
         *,
         source: str | None = None,
-    ) -> Operation[list[ResonancePrompt]]:
-        """Offer the user candidate statements ("resonance cards") to select in the Mirror."""
-        return (yield from self._exchange(calls.push_prompts(user, statements, source)))
+    ) -> Operation[list[ResonanceCard]]:
+        """Deprecated name of :meth:`push_cards`."""
+        warn_renamed("push_prompts()", "push_cards()", stacklevel=CALLER)
+        return (yield from self._exchange(calls.push_cards(user, statements, source)))
 
     @operation
-    def prompts(self, user: str, *, open_only: bool = False) -> Operation[list[ResonancePrompt]]:
-        """The user's resonance cards, oldest first (``open_only``: not answered yet)."""
-        return (yield from self._exchange(calls.prompts(user, open_only)))
+    def prompts(self, user: str, *, open_only: bool = False) -> Operation[list[ResonanceCard]]:
+        """Deprecated name of :meth:`cards`."""
+        warn_renamed("prompts()", "cards()", stacklevel=CALLER)
+        return (yield from self._exchange(calls.cards(user, open_only)))
 
     @operation
     def answer_prompts(
         self, user: str, answers: Mapping[str, bool]
-    ) -> Operation[list[ResonancePrompt]]:
-        """Record which cards the user selected (a selection is explicit evidence); returns the
-        cards answered by this call."""
-        return (yield from self._exchange(calls.answer_prompts(user, answers)))
+    ) -> Operation[list[ResonanceCard]]:
+        """Deprecated name of :meth:`answer_cards`."""
+        warn_renamed("answer_prompts()", "answer_cards()", stacklevel=CALLER)
+        return (yield from self._exchange(calls.answer_cards(user, answers)))
 
 
 def _moment(now: datetime | str | None, as_of: datetime | str | None) -> datetime | str | None:

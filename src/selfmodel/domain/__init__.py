@@ -1,10 +1,13 @@
 """The domain model: what selfmodel knows about people, independent of storage and transport."""
 
+from typing import TYPE_CHECKING, Any
+
 from selfmodel.domain.ids import new_id
 from selfmodel.domain.jobs import Job, JobKind, JobRun, JobStatus, RunOutcome
 from selfmodel.domain.messages import Message, MessagesInput
-from selfmodel.domain.mirror import IssuedMirrorLink, MirrorLink, ResonancePrompt
+from selfmodel.domain.mirror import IssuedMirrorLink, MirrorLink, ResonanceCard
 from selfmodel.domain.models import (
+    Area,
     Belief,
     BeliefEvent,
     BeliefEventType,
@@ -12,7 +15,6 @@ from selfmodel.domain.models import (
     BeliefKind,
     BeliefOrigin,
     BeliefStatus,
-    Context,
     Evidence,
     EvidenceStance,
     Facet,
@@ -34,8 +36,24 @@ from selfmodel.domain.results import (
 )
 from selfmodel.domain.tenancy import ApiKey, IdempotencyRecord, Scope
 
+# Old names, importable for one release (selfmodel.deprecation).
+_RENAMED = {"Context": "Area", "ResonancePrompt": "ResonanceCard"}
+
+
+def __getattr__(name: str) -> Any:
+    from selfmodel.deprecation import renamed_attribute
+
+    return renamed_attribute(__name__, name, _RENAMED, globals())
+
+
+if TYPE_CHECKING:
+    Context = Area
+    ResonancePrompt = ResonanceCard
+
+
 __all__ = [
     "ApiKey",
+    "Area",
     "Belief",
     "BeliefDetail",
     "BeliefEvent",
@@ -44,7 +62,6 @@ __all__ = [
     "BeliefKind",
     "BeliefOrigin",
     "BeliefStatus",
-    "Context",
     "ContextItem",
     "ContextResult",
     "DeletedCounts",
@@ -66,7 +83,7 @@ __all__ = [
     "ObserveResult",
     "Occasion",
     "Related",
-    "ResonancePrompt",
+    "ResonanceCard",
     "Role",
     "RunOutcome",
     "Scope",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,11 +43,14 @@ class IssuedMirrorLink(MirrorLink):
     path: str = Field(description="The same link relative to the server root.")
 
 
-class ResonancePrompt(_Record):
+class ResonanceCard(_Record):
     """A candidate statement the product offers the user, to select if it resonates.
 
     ``selected`` is ``None`` until the user answers; a selection records the observation it
     produced and the belief it created or reinforced.
+
+    Called ``ResonancePrompt`` before "prompt" came to mean only what is sent to a language
+    model; ids keep their ``prm_`` prefix (they are stored), as do the storage names.
     """
 
     id: str
@@ -64,3 +68,17 @@ class ResonancePrompt(_Record):
     @property
     def is_open(self) -> bool:
         return self.answered_at is None
+
+
+# Old names, importable for one release (selfmodel.deprecation).
+_RENAMED = {"ResonancePrompt": "ResonanceCard"}
+
+
+def __getattr__(name: str) -> Any:
+    from selfmodel.deprecation import renamed_attribute
+
+    return renamed_attribute(__name__, name, _RENAMED, globals())
+
+
+if TYPE_CHECKING:
+    ResonancePrompt = ResonanceCard

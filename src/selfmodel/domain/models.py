@@ -1,4 +1,4 @@
-"""Workspaces, users, contexts, observations, beliefs, evidence and belief history.
+"""Workspaces, users, areas, observations, beliefs, evidence and belief history.
 
 These are plain validated records (pydantic). Behaviour lives in the engine, the reviser and the
 retriever; storage maps these records to rows.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -96,8 +96,12 @@ class User(_Record):
     display_name: str | None = None
 
 
-class Context(_Record):
-    """Where interactions happen (an app surface, a topic, a project)."""
+class Area(_Record):
+    """Where interactions happen (an app surface, a topic, a project): ``area=`` in the API.
+
+    Called ``Context`` before "context" came to mean only the block handed to the model; the
+    storage layer still names it so (table ``contexts``, column ``context_id``).
+    """
 
     id: str
     workspace_id: str
@@ -118,7 +122,7 @@ class Observation(_Record):
     role: Role = Role.USER
     speaker: str | None = None  # the name of whoever spoke, as the product knows it
     source: str | None = None  # e.g. "chat", "locomo:26", "mirror"
-    context_id: str | None = None
+    area_id: str | None = None  # where it happened (an Area); None: nowhere in particular
     external_id: str | None = None  # the caller's id; re-observing it changes nothing
     metadata: dict[str, Any] = Field(default_factory=dict)
 
@@ -196,7 +200,7 @@ class Belief(_Record):
     status: BeliefStatus
     created_at: datetime
     updated_at: datetime
-    context_id: str | None = None  # None: global to the user
+    area_id: str | None = None  # the Area it is scoped to; None: global to the user
     valid_from: datetime | None = None
     valid_to: datetime | None = None  # set when superseded / outdated
     # Accumulated log-odds of evidence above the kind's prior (see docs/confidence.md).
@@ -225,3 +229,17 @@ class BeliefEvent(_Record):
     confidence_before: float | None = None
     confidence_after: float | None = None
     details: dict[str, Any] = Field(default_factory=dict)
+
+
+# Old names, importable for one release (selfmodel.deprecation).
+_RENAMED = {"Context": "Area"}
+
+
+def __getattr__(name: str) -> Any:
+    from selfmodel.deprecation import renamed_attribute
+
+    return renamed_attribute(__name__, name, _RENAMED, globals())
+
+
+if TYPE_CHECKING:
+    Context = Area

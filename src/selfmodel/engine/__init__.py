@@ -20,9 +20,9 @@ from selfmodel.engine.base import (
 from selfmodel.engine.corrections import Corrections
 from selfmodel.engine.jobs import DEFAULT_JOB_BATCH, DEFAULT_LEASE_SECONDS, BackgroundWork
 from selfmodel.engine.mirror import (
+    MAX_CARD_SOURCE_CHARS,
+    MAX_CARDS_PER_CALL,
     MAX_MIRROR_LINK_TTL_S,
-    MAX_PROMPT_SOURCE_CHARS,
-    MAX_PROMPTS_PER_CALL,
     MIN_MIRROR_LINK_TTL_S,
     MirrorFeatures,
 )
@@ -110,9 +110,9 @@ class SelfModel(BackgroundWork, Reading, Corrections, MirrorFeatures):
 __all__ = [
     "DEFAULT_JOB_BATCH",
     "DEFAULT_LEASE_SECONDS",
+    "MAX_CARDS_PER_CALL",
+    "MAX_CARD_SOURCE_CHARS",
     "MAX_MIRROR_LINK_TTL_S",
-    "MAX_PROMPTS_PER_CALL",
-    "MAX_PROMPT_SOURCE_CHARS",
     "MAX_STATEMENT_CHARS",
     "MAX_USER_ID_CHARS",
     "MIN_MIRROR_LINK_TTL_S",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from selfmodel.deprecation import renamed_keyword
 from selfmodel.domain import (
     Belief,
     BeliefEventType,
@@ -119,9 +120,12 @@ class Corrections(EngineBase):
         statement: str,
         *,
         kind: BeliefKind | str = BeliefKind.FACT,
+        area: str | None = None,
         context: str | None = None,
     ) -> Belief:
-        """A belief the user writes in their own words (origin ``edited``, high confidence)."""
+        """A belief the user writes in their own words (origin ``edited``, high confidence),
+        global or scoped to ``area`` (``context`` is its deprecated name)."""
+        area = renamed_keyword(area, context, new="area", old="context")
         statement = check_statement(statement)
         kind_ = parse_enum(BeliefKind, kind, "kind")
         u = self.user(user)
@@ -129,12 +133,12 @@ class Corrections(EngineBase):
         now = utcnow()
         store = self._c.store
         with self._c.units.user(self.workspace.id, u.id):
-            ctx = store.get_or_create_context(self.workspace.id, context) if context else None
+            place = store.get_or_create_context(self.workspace.id, area) if area else None
             belief = Belief(
                 id=new_id("bel"),
                 workspace_id=self.workspace.id,
                 user_id=u.id,
-                context_id=ctx.id if ctx else None,
+                area_id=place.id if place else None,
                 statement=statement,
                 kind=kind_,
                 confidence=USER_CONFIRMED_CONFIDENCE,

@@ -7,13 +7,14 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from selfmodel.deprecation import warn_renamed
 from selfmodel.domain import (
     BeliefKind,
     BeliefOrigin,
     MirrorLink,
     Observation,
     ObservationKind,
-    ResonancePrompt,
+    ResonanceCard,
     Role,
     User,
     new_id,
@@ -32,18 +33,20 @@ from selfmodel.engine.understanding import (
     statement_vectors,
 )
 from selfmodel.errors import (
+    CardNotFoundError,
     InvalidInputError,
     MirrorLinkNotFoundError,
-    PromptNotFoundError,
 )
 from selfmodel.extraction import CandidateBelief
 
 # Resonance cards: a handful at a time is what a person will read; links live minutes to a month.
-MAX_PROMPTS_PER_CALL = 20
-MAX_PROMPT_SOURCE_CHARS = 200
+MAX_CARDS_PER_CALL = 20
+MAX_CARD_SOURCE_CHARS = 200
 MIN_MIRROR_LINK_TTL_S = 60
 MAX_MIRROR_LINK_TTL_S = 30 * 86_400
 MIRROR_SOURCE = "mirror"
+# Card ids keep the prefix of the cards' old name ("prompts"): ids are stored and handed out.
+CARD_ID_PREFIX = "prm"
 
 
 class MirrorFeatures(EngineBase):
@@ -100,13 +103,13 @@ class MirrorFeatures(EngineBase):
                 self.workspace.id, u.id, utcnow(), link_id=link_id
             )
 
-    def push_prompts(
+    def push_cards(
         self,
         user: str,
         statements: Sequence[str | Mapping[str, Any]],
         *,
         source: str | None = None,
-    ) -> list[ResonancePrompt]:
+    ) -> list[ResonanceCard]:
         """Offer the user candidate statements ("resonance cards") to select in the Mirror.
 
         Each item is a statement, or a mapping with ``statement`` and optional ``kind``.
@@ -114,10 +117,10 @@ class MirrorFeatures(EngineBase):
         check_user_id(user)
         if not statements:
             raise InvalidInputError("at least one statement is needed")
-        if len(statements) > MAX_PROMPTS_PER_CALL:
-            raise InvalidInputError(f"at most {MAX_PROMPTS_PER_CALL} statements per call")
-        if source is not None and len(source) > MAX_PROMPT_SOURCE_CHARS:
-            raise InvalidInputError(f"source is longer than {MAX_PROMPT_SOURCE_CHARS} characters")
+        if len(statements) > MAX_CARDS_PER_CALL:
+            raise InvalidInputError(f"at most {MAX_CARDS_PER_CALL} statements per call")
+        if source is not None and len(source) > MAX_CARD_SOURCE_CHARS:
+            raise InvalidInputError(f"source is longer than {MAX_CARD_SOURCE_CHARS} characters")
         parsed: list[tuple[str, BeliefKind]] = []
         for item in statements:
             if isinstance(item, Mapping):
@@ -129,9 +132,9 @@ class MirrorFeatures(EngineBase):
         with self._c.units.begin() as unit:
             u = store.get_or_create_user(self.workspace.id, user)
             unit.hold(self.workspace.id, u.id)
-            prompts = [
-                ResonancePrompt(
-                    id=new_id("prm"),
+            cards = [
+                ResonanceCard(
+                    id=new_id(CARD_ID_PREFIX),
                     workspace_id=self.workspace.id,
                     user_id=u.id,
                     statement=statement,
@@ -141,15 +144,15 @@ class MirrorFeatures(EngineBase):
                 )
                 for statement, kind in parsed
             ]
-            store.insert_prompts(prompts)
-        return prompts
+            store.insert_prompts(cards)  # the storage layer's name for cards
+        return cards
 
-    def prompts(self, user: str, *, open_only: bool = False) -> list[ResonancePrompt]:
+    def cards(self, user: str, *, open_only: bool = False) -> list[ResonanceCard]:
         """The user's resonance cards, oldest first (``open_only``: not answered yet)."""
         u = self.user(user)
         return self._c.store.list_prompts(self.workspace.id, u.id, open_only=open_only)
 
-    def answer_prompts(self, user: str, answers: Mapping[str, bool]) -> list[ResonancePrompt]:
+    def answer_cards(self, user: str, answers: Mapping[str, bool]) -> list[ResonanceCard]:
         """Record which resonance cards the user selected; a selection is explicit evidence.
 
         A selected card becomes an observation of kind ``selection`` that creates or reinforces
@@ -159,30 +162,52 @@ class MirrorFeatures(EngineBase):
         """
         u = self.user(user)
         store = self._c.store
-        by_id = {p.id: p for p in store.list_prompts(self.workspace.id, u.id)}
-        unknown = sorted(pid for pid in answers if pid not in by_id)
+        by_id = {c.id: c for c in store.list_prompts(self.workspace.id, u.id)}
+        unknown = sorted(cid for cid in answers if cid not in by_id)
         if unknown:
-            raise PromptNotFoundError(f"user {user!r} has no prompt {unknown[0]!r}")
-        todo = [(by_id[pid], bool(sel)) for pid, sel in answers.items() if by_id[pid].is_open]
-        chosen = sorted({p.statement for p, sel in todo if sel})
+            raise CardNotFoundError(f"user {user!r} has no card {unknown[0]!r}")
+        todo = [(by_id[cid], bool(sel)) for cid, sel in answers.items() if by_id[cid].is_open]
+        chosen = sorted({c.statement for c, sel in todo if sel})
         texts = dict(zip(chosen, self._c.embedder.embed(chosen), strict=True)) if chosen else {}
         cores = statement_vectors(self._c.embedder, chosen, person_names(u))
-        answered: list[ResonancePrompt] = []
+        answered: list[ResonanceCard] = []
         with self._c.units.user(self.workspace.id, u.id):
-            for prompt, selected in todo:
+            for card, selected in todo:
                 now = utcnow()
                 changes: dict[str, Any] = {"answered_at": now, "selected": selected}
                 if selected:
-                    changes.update(self._select(u, prompt, texts[prompt.statement], cores, now))
-                done = prompt.model_copy(update=changes)
+                    changes.update(self._select(u, card, texts[card.statement], cores, now))
+                done = card.model_copy(update=changes)
                 if store.answer_prompt(done):
                     answered.append(done)
         return answered
 
+    # -- the old names of the card methods, for one release (selfmodel.deprecation) -----------
+    def push_prompts(
+        self,
+        user: str,
+        statements: Sequence[str | Mapping[str, Any]],
+        *,
+        source: str | None = None,
+    ) -> list[ResonanceCard]:
+        """Deprecated name of :meth:`push_cards`."""
+        warn_renamed("push_prompts()", "push_cards()")
+        return self.push_cards(user, statements, source=source)
+
+    def prompts(self, user: str, *, open_only: bool = False) -> list[ResonanceCard]:
+        """Deprecated name of :meth:`cards`."""
+        warn_renamed("prompts()", "cards()")
+        return self.cards(user, open_only=open_only)
+
+    def answer_prompts(self, user: str, answers: Mapping[str, bool]) -> list[ResonanceCard]:
+        """Deprecated name of :meth:`answer_cards`."""
+        warn_renamed("answer_prompts()", "answer_cards()")
+        return self.answer_cards(user, answers)
+
     def _select(
         self,
         user: User,
-        prompt: ResonancePrompt,
+        card: ResonanceCard,
         vector: Any,
         cores: Mapping[str, Any],
         now: datetime,
@@ -192,25 +217,27 @@ class MirrorFeatures(EngineBase):
             id=new_id("obs"),
             workspace_id=self.workspace.id,
             user_id=user.id,
-            content=prompt.statement,
+            content=card.statement,
             occurred_at=now,
             recorded_at=now,
             kind=ObservationKind.SELECTION,
             role=Role.USER,
             source=MIRROR_SOURCE,
-            # The prompt id as external id: a selection is recorded once, however often sent.
-            external_id=f"prompt:{prompt.id}",
-            metadata={"prompt_id": prompt.id, "prompt_source": prompt.source},
+            # The card id as external id: a selection is recorded once, however often sent. The
+            # "prompt" in these stored names is the cards' old name, kept so old and new
+            # selections read alike.
+            external_id=f"prompt:{card.id}",
+            metadata={"prompt_id": card.id, "prompt_source": card.source},
         )
         if not self._c.store.insert_observations([observation]):
             return {}
         # The card states the belief itself: no extraction, the same revision as any evidence.
         candidate = CandidateBelief(
-            statement=prompt.statement,
-            kind=prompt.kind,
+            statement=card.statement,
+            kind=card.kind,
             observation_id=observation.id,
             origin=BeliefOrigin.STATED,
-            quote=prompt.statement,
+            quote=card.statement,
         )
         understood = Understanding(
             user=user,

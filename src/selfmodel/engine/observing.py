@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from selfmodel.deprecation import renamed_keyword
 from selfmodel.domain import (
     Job,
     JobKind,
@@ -46,22 +47,26 @@ class Observing(EngineBase):
         user: str,
         messages: MessagesInput,
         *,
-        context: str | None = None,
+        area: str | None = None,
         at: datetime | str | None = None,
         source: str | None = None,
         wait: bool = True,
+        context: str | None = None,
     ) -> ObserveResult:
         """Record what ``user`` said or did and update their self-model.
 
         ``messages`` is a string, a mapping (``content``, ``role``, ``speaker``, ``occurred_at``,
-        ``id``, ``kind``, ``source``, ``metadata``) or a list of them. Messages with an ``id`` seen
-        before for this user are skipped, so re-ingesting changes nothing. Everything is validated
-        before anything is written; the whole call is one transaction.
+        ``id``, ``kind``, ``source``, ``metadata``) or a list of them. ``area`` is where it
+        happened (an app surface, a topic, a project); ``context`` is its deprecated name.
+        Messages with an ``id`` seen before for this user are skipped, so re-ingesting changes
+        nothing. Everything is validated before anything is written; the whole call is one
+        transaction.
 
         With ``wait=False`` the observations are stored and one ``understand`` job is queued in
         that same transaction; a worker (``selfmodel worker`` or :meth:`process_jobs`) updates
         the self-model later, and :meth:`wait_for` waits for it.
         """
+        area = renamed_keyword(area, context, new="area", old="context")
         check_user_id(user)
         settings = self._c.settings
         parsed = parse_messages(
@@ -80,7 +85,7 @@ class Observing(EngineBase):
             else set()
         )
         recorded_at = utcnow()
-        # Until the unit of work stores them, a new user and the context are provisional: the
+        # Until the unit of work stores them, a new user and the area are provisional: the
         # observations are built (and understood) against them and re-pointed afterwards.
         subject = existing or User(
             id=new_id("usr"), workspace_id=ws, external_id=user, created_at=recorded_at
@@ -103,9 +108,9 @@ class Observing(EngineBase):
         with self._c.units.begin() as unit:
             u = existing or store.get_or_create_user(ws, user)
             unit.hold(ws, u.id)
-            ctx = store.get_or_create_context(ws, context) if context else None
+            place = store.get_or_create_context(ws, area) if area else None
             placed = [
-                o.model_copy(update={"user_id": u.id, "context_id": ctx.id if ctx else None})
+                o.model_copy(update={"user_id": u.id, "area_id": place.id if place else None})
                 for o in fresh
             ]
             inserted = store.insert_observations(placed)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from selfmodel.deprecation import renamed_keyword
 from selfmodel.domain import (
     Belief,
     BeliefDetail,
@@ -32,6 +33,10 @@ from selfmodel.revision.confidence import as_of
 from selfmodel.revision.profile import build_profile
 from selfmodel.storage import BeliefFilter, TraceRecord
 
+# 2: resonance cards under "cards" (were "prompts"), observations and beliefs carry "area_id"
+# (was "context_id").
+EXPORT_FORMAT = "selfmodel.export/2"
+
 
 class Reading(EngineBase):
     """Everything that reads the self-model (``context`` records a trace, nothing else)."""
@@ -43,17 +48,20 @@ class Reading(EngineBase):
         *,
         kind: BeliefKind | str | None = None,
         status: BeliefStatus | str | Sequence[BeliefStatus | str] | None = BeliefStatus.ACTIVE,
-        context: str | None = None,
+        area: str | None = None,
         min_confidence: float | None = None,
         limit: int | None = None,
         now: datetime | None = None,
+        context: str | None = None,
     ) -> list[Belief]:
         """The user's beliefs, newest first, as of ``now`` (default: the present).
 
         Confidence and status are what they are at that moment: a belief whose evidence has
         faded reads as ``decayed`` without anything having to run (docs/confidence.md).
-        ``status=None`` means every status.
+        ``status=None`` means every status. ``area``: only the beliefs of that area and the
+        global ones (``context`` is its deprecated name).
         """
+        area = renamed_keyword(area, context, new="area", old="context")
         u = self.user(user)
         wanted: tuple[BeliefStatus, ...]
         if status is None:
@@ -62,12 +70,12 @@ class Reading(EngineBase):
             wanted = (parse_enum(BeliefStatus, status, "status"),)
         else:
             wanted = tuple(parse_enum(BeliefStatus, s, "status") for s in status)
-        ctx_id = None
-        if context is not None:
-            ctx = self._c.store.get_context(self.workspace.id, context)
-            if ctx is None:
+        area_id = None
+        if area is not None:
+            place = self._c.store.get_context(self.workspace.id, area)
+            if place is None:
                 return []
-            ctx_id = ctx.id
+            area_id = place.id
         if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
             raise InvalidInputError("min_confidence must be within [0, 1]")
         # Active and decayed are read together: which one a belief is depends on the moment.
@@ -83,7 +91,7 @@ class Reading(EngineBase):
                     user_ids=(u.id,),
                     statuses=tuple(sorted(read)),
                     kinds=(parse_enum(BeliefKind, kind, "kind"),) if kind is not None else (),
-                    context_id=ctx_id,
+                    context_id=area_id,  # the storage layer's name for the area
                 ),
             )
         ]
@@ -152,16 +160,20 @@ class Reading(EngineBase):
         query: str,
         *,
         budget_tokens: int | None = None,
-        context: str | None = None,
+        area: str | None = None,
         limit: int | None = None,
         now: datetime | None = None,
         moments: bool = True,
+        context: str | None = None,
     ) -> ContextResult:
         """A prompt-ready block about ``user`` (or several users) for ``query``, and its trace.
 
-        ``moments=False`` draws the block from the self-model alone (profile and beliefs, no raw
-        observations): what the model knows, without the transcript behind it.
+        ``area`` reads that area's beliefs and observations plus the global ones (``context`` is
+        its deprecated name). ``moments=False`` draws the block from the self-model alone
+        (profile and beliefs, no raw observations): what the model knows, without the transcript
+        behind it.
         """
+        area = renamed_keyword(area, context, new="area", old="context")
         if not isinstance(query, str) or not query.strip():
             raise InvalidInputError("query must be a non-empty string")
         budget = (
@@ -175,12 +187,12 @@ class Reading(EngineBase):
         if not names:
             raise InvalidInputError("at least one user is needed")
         users = tuple(self.user(name) for name in names)
-        ctx_id = None
-        if context is not None:
-            ctx = self._c.store.get_context(self.workspace.id, context)
-            ctx_id = ctx.id if ctx else new_id("ctx")  # unknown context: only global beliefs
+        area_id = None
+        if area is not None:
+            place = self._c.store.get_context(self.workspace.id, area)
+            area_id = place.id if place else new_id("ctx")  # unknown area: only global beliefs
         return self._c.retriever.context(
-            Scope(self.workspace.id, users, ctx_id),
+            Scope(self.workspace.id, users, area_id),
             query,
             budget_tokens=budget,
             limit=limit,
@@ -208,7 +220,7 @@ class Reading(EngineBase):
         beliefs = store.list_beliefs(ws, BeliefFilter(user_ids=(u.id,), statuses=()))
         evidence = store.list_evidence(ws, [b.id for b in beliefs])
         return {
-            "format": "selfmodel.export/1",
+            "format": EXPORT_FORMAT,
             "exported_at": utcnow().isoformat(),
             "workspace": self.workspace.name,
             "user": u.model_dump(mode="json"),
@@ -218,5 +230,5 @@ class Reading(EngineBase):
             "beliefs": [b.model_dump(mode="json") for b in beliefs],
             "evidence": [e.model_dump(mode="json") for e in evidence],
             "history": [e.model_dump(mode="json") for e in store.list_events(ws, user_id=u.id)],
-            "prompts": [p.model_dump(mode="json") for p in store.list_prompts(ws, u.id)],
+            "cards": [c.model_dump(mode="json") for c in store.list_prompts(ws, u.id)],
         }

@@ -53,14 +53,14 @@ class ScopeLoader:
         store: Store,
         workspace_id: str,
         user_ids: list[str],
-        context_id: str | None,
+        area_id: str | None,
         model: str,
         dim: int,
     ) -> None:
         self.store = store
         self.ws = workspace_id
         self.user_ids = user_ids
-        self.context_id = context_id
+        self.area_id = area_id
         self.model = model
         self.dim = dim
 
@@ -124,8 +124,8 @@ class ScopeLoader:
         return index
 
     # -- applying rows -------------------------------------------------------------------------
-    def _in_context(self, context_id: str | None) -> bool:
-        return self.context_id is None or context_id in (None, self.context_id)
+    def _in_area(self, area_id: str | None) -> bool:
+        return self.area_id is None or area_id in (None, self.area_id)
 
     def _observations(
         self,
@@ -137,7 +137,7 @@ class ScopeLoader:
     ) -> None:
         for o in observations:
             sync.observations_seen.add(o.id)
-            if self._in_context(o.context_id) and o.id not in index:
+            if self._in_area(o.area_id) and o.id not in index:
                 sync.observations_waiting[o.id] = o
         if not sync.observations_waiting or not (retry_waiting or observations):
             return
@@ -169,7 +169,7 @@ class ScopeLoader:
             # A belief raised again after the user rejected it waits for their answer in the
             # Mirror; it never reaches a block on its own.
             held = "after_rejection" in b.metadata
-            if b.status == BeliefStatus.ACTIVE and self._in_context(b.context_id) and not held:
+            if b.status == BeliefStatus.ACTIVE and self._in_area(b.area_id) and not held:
                 wanted[b.id] = b
             else:
                 leaving.append(b.id)

@@ -55,15 +55,15 @@ MOMENTS_TITLE = "Relevant moments (oldest first):"
 
 @dataclass(frozen=True)
 class Scope:
-    """Whose self-model a context call reads: one or more users, optionally one context."""
+    """Whose self-model a context call reads: one or more users, optionally one area."""
 
     workspace_id: str
     users: tuple[User, ...]
-    context_id: str | None = None
+    area_id: str | None = None
 
     @property
     def key(self) -> tuple[str, frozenset[str], str | None]:
-        return (self.workspace_id, frozenset(u.id for u in self.users), self.context_id)
+        return (self.workspace_id, frozenset(u.id for u in self.users), self.area_id)
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ class Retriever:
             self.store,
             scope.workspace_id,
             [u.id for u in scope.users],
-            scope.context_id,
+            scope.area_id,
             self.embedder.name,
             self.embedder.dim,
         )
@@ -226,7 +226,7 @@ class Retriever:
                 latency_ms=latency_ms,
                 config=traced_config,
                 payload={
-                    "context_id": scope.context_id,
+                    "area_id": scope.area_id,
                     "now": now.isoformat(),
                     "matched_query": matched,
                     "temporal": temporal.as_dict(),

@@ -447,7 +447,7 @@ class Reviser:
             id=new_id("bel"),
             workspace_id=workspace_id,
             user_id=user_id,
-            context_id=observation.context_id,
+            area_id=observation.area_id,
             statement=candidate.statement,
             kind=candidate.kind,
             confidence=value,

@@ -6,22 +6,23 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from selfmodel.deprecation import either
 from selfmodel.domain import (
     Belief,
     BeliefKind,
     IssuedMirrorLink,
     ObservationKind,
-    ResonancePrompt,
+    ResonanceCard,
     Role,
     Scope,
 )
 from selfmodel.domain.time import to_utc
 from selfmodel.engine import (
+    MAX_CARD_SOURCE_CHARS,
+    MAX_CARDS_PER_CALL,
     MAX_MIRROR_LINK_TTL_S,
-    MAX_PROMPT_SOURCE_CHARS,
-    MAX_PROMPTS_PER_CALL,
     MIN_MIRROR_LINK_TTL_S,
 )
 from selfmodel.ingest.messages import MAX_EXTERNAL_ID_CHARS
@@ -87,6 +88,24 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+AREA = "Where this happened: an app surface, a topic, a project."
+# Renamed fields stay accepted for one release, marked deprecated in the OpenAPI schema.
+RENAMED_TO_AREA = "Deprecated: the old name of `area` (it goes in the next minor release)."
+
+
+class _WithArea(_In):
+    """A body with an ``area`` field and ``context``, its deprecated name."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _area_from_its_old_name(cls, data: Any) -> Any:
+        # Read before validation, so the deprecated field is never set (nor read: pydantic warns).
+        if not isinstance(data, dict) or data.get("context") is None:
+            return data
+        area = either(data.get("area"), data["context"], new="area", old="context")
+        return {**{k: v for k, v in data.items() if k != "context"}, "area": area}
+
+
 class MessageIn(_In):
     """One message or event. Only ``content`` is required."""
 
@@ -105,11 +124,12 @@ class MessageIn(_In):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
-class ObserveIn(_In):
+class ObserveIn(_WithArea):
     """A batch of messages from one user (and the people they talk with)."""
 
     messages: list[MessageIn] = Field(min_length=1)
-    context: Name | None = Field(default=None, description="Where this happened (a surface).")
+    area: Name | None = Field(default=None, description=AREA)
+    context: Name | None = Field(default=None, deprecated=True, description=RENAMED_TO_AREA)
     at: Timestamp | None = Field(default=None, description="Default `occurred_at` (default: now).")
     source: Name | None = None
     wait: bool = Field(
@@ -118,13 +138,16 @@ class ObserveIn(_In):
     )
 
 
-class ContextIn(_In):
+class ContextIn(_WithArea):
     """Ask for a prompt-ready block about one user or several."""
 
     user: Name | list[Name] = Field(description="A user id, or a list for a shared scope.")
     query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
     budget_tokens: int | None = Field(default=None, ge=1, le=MAX_BUDGET_TOKENS)
-    context: Name | None = None
+    area: Name | None = Field(
+        default=None, description="Read this area's beliefs and observations plus global ones."
+    )
+    context: Name | None = Field(default=None, deprecated=True, description=RENAMED_TO_AREA)
     limit: int | None = Field(default=None, ge=1, le=MAX_CONTEXT_ITEMS)
     as_of: Moment | None = Field(
         default=None, description="Read as things were at this moment (default: now)."
@@ -161,10 +184,11 @@ class SettledOut(BaseModel):
     ended: Belief = Field(description="Status `superseded`, `superseded_by` the kept belief.")
 
 
-class NewBeliefIn(_In):
+class NewBeliefIn(_WithArea):
     statement: str = Field(min_length=1, max_length=MAX_STATEMENT_CHARS)
     kind: BeliefKind = BeliefKind.FACT
-    context: Name | None = None
+    area: Name | None = Field(default=None, description="Scope the belief to this area.")
+    context: Name | None = Field(default=None, deprecated=True, description=RENAMED_TO_AREA)
 
 
 class DecayIn(_In):
@@ -193,10 +217,23 @@ class AnswersIn(_In):
     )
 
 
+# Card answers carry their list under its old name too while the old /prompts routes (which
+# share the handlers) are mounted.
+RENAMED_TO_CARDS = (
+    "Deprecated: the same list as `cards`, for clients of the old `/prompts` routes (it goes "
+    "with them in the next minor release)."
+)
+
+
 class AnsweredOut(BaseModel):
     """The cards this call answered (cards answered before are left as they were)."""
 
-    prompts: list[ResonancePrompt]
+    cards: list[ResonanceCard]
+    prompts: list[ResonanceCard] = Field(deprecated=True, description=RENAMED_TO_CARDS)
+
+    @classmethod
+    def of(cls, cards: list[ResonanceCard]) -> AnsweredOut:
+        return cls(cards=cards, prompts=cards)
 
 
 class KeyIn(_In):
@@ -225,18 +262,23 @@ class RevokedOut(BaseModel):
     revoked: int
 
 
-class PromptIn(_In):
+class CardIn(_In):
     statement: str = Field(min_length=1, max_length=MAX_STATEMENT_CHARS)
     kind: BeliefKind = BeliefKind.FACT
 
 
-class PromptsIn(_In):
-    statements: list[PromptIn] = Field(min_length=1, max_length=MAX_PROMPTS_PER_CALL)
-    source: str | None = Field(default=None, max_length=MAX_PROMPT_SOURCE_CHARS)
+class CardsIn(_In):
+    statements: list[CardIn] = Field(min_length=1, max_length=MAX_CARDS_PER_CALL)
+    source: str | None = Field(default=None, max_length=MAX_CARD_SOURCE_CHARS)
 
 
-class PromptsOut(BaseModel):
-    prompts: list[ResonancePrompt]
+class CardsOut(BaseModel):
+    cards: list[ResonanceCard]
+    prompts: list[ResonanceCard] = Field(deprecated=True, description=RENAMED_TO_CARDS)
+
+    @classmethod
+    def of(cls, cards: list[ResonanceCard]) -> CardsOut:
+        return cls(cards=cards, prompts=cards)
 
 
 class ErrorDetail(BaseModel):

@@ -18,11 +18,11 @@ import numpy as np
 
 from selfmodel.domain import (
     ApiKey,
+    Area,
     Belief,
     BeliefEvent,
     BeliefKind,
     BeliefStatus,
-    Context,
     Evidence,
     IdempotencyRecord,
     Job,
@@ -30,7 +30,7 @@ from selfmodel.domain import (
     JobStatus,
     MirrorLink,
     Observation,
-    ResonancePrompt,
+    ResonanceCard,
     User,
     Workspace,
 )
@@ -126,10 +126,10 @@ class Store(ABC):
     def list_users(self, workspace_id: str) -> list[User]: ...
 
     @abstractmethod
-    def get_or_create_context(self, workspace_id: str, name: str) -> Context: ...
+    def get_or_create_context(self, workspace_id: str, name: str) -> Area: ...
 
     @abstractmethod
-    def get_context(self, workspace_id: str, name: str) -> Context | None: ...
+    def get_context(self, workspace_id: str, name: str) -> Area | None: ...
 
     # -- observations ----------------------------------------------------------------------
     @abstractmethod
@@ -338,16 +338,16 @@ class Store(ABC):
         """
 
     @abstractmethod
-    def insert_prompts(self, prompts: Sequence[ResonancePrompt]) -> None: ...
+    def insert_prompts(self, prompts: Sequence[ResonanceCard]) -> None: ...
 
     @abstractmethod
     def list_prompts(
         self, workspace_id: str, user_id: str, *, open_only: bool = False
-    ) -> list[ResonancePrompt]:
+    ) -> list[ResonanceCard]:
         """The user's resonance cards, oldest first."""
 
     @abstractmethod
-    def answer_prompt(self, prompt: ResonancePrompt) -> bool:
+    def answer_prompt(self, prompt: ResonanceCard) -> bool:
         """Record an answer on a still-open prompt; False (nothing changed) if already answered."""
 
     # -- API keys and idempotency keys (the HTTP server's) ---------------------------------

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from selfmodel.domain import (
+    Area,
     Belief,
     BeliefEvent,
-    Context,
     Evidence,
     Observation,
     User,
@@ -134,7 +134,7 @@ class SQLStore(SQLQueue, SQLService, SQLIndex, Store):
         )
         return [rows_to.user(self._dialect, r) for r in rows]
 
-    def get_or_create_context(self, workspace_id: str, name: str) -> Context:
+    def get_or_create_context(self, workspace_id: str, name: str) -> Area:
         self._x(
             "INSERT INTO contexts (workspace_id, id, name, created_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (workspace_id, name) DO NOTHING",
@@ -145,7 +145,7 @@ class SQLStore(SQLQueue, SQLService, SQLIndex, Store):
             raise StorageError(f"context {name!r} vanished while being created")
         return found
 
-    def get_context(self, workspace_id: str, name: str) -> Context | None:
+    def get_context(self, workspace_id: str, name: str) -> Area | None:
         rows = self._q(
             "SELECT * FROM contexts WHERE workspace_id = ? AND name = ?",
             (workspace_id, name),
@@ -171,7 +171,7 @@ class SQLStore(SQLQueue, SQLService, SQLIndex, Store):
                         o.role.value,
                         o.speaker,
                         o.source,
-                        o.context_id,
+                        o.area_id,
                         o.content,
                         d.ts_in(o.occurred_at),
                         d.ts_in(o.recorded_at),

@@ -6,6 +6,7 @@ from typing import Any
 
 from selfmodel.domain import (
     ApiKey,
+    Area,
     Belief,
     BeliefEvent,
     BeliefEventType,
@@ -13,7 +14,6 @@ from selfmodel.domain import (
     BeliefKind,
     BeliefOrigin,
     BeliefStatus,
-    Context,
     Evidence,
     EvidenceStance,
     IdempotencyRecord,
@@ -24,7 +24,7 @@ from selfmodel.domain import (
     Observation,
     ObservationKind,
     Occasion,
-    ResonancePrompt,
+    ResonanceCard,
     Role,
     Scope,
     User,
@@ -76,8 +76,8 @@ def user(d: Dialect, r: Row) -> User:
     )
 
 
-def context(d: Dialect, r: Row) -> Context:
-    return Context(
+def context(d: Dialect, r: Row) -> Area:
+    return Area(
         id=r["id"],
         workspace_id=r["workspace_id"],
         name=r["name"],
@@ -95,7 +95,7 @@ def observation(d: Dialect, r: Row) -> Observation:
         role=Role(r["role"]),
         speaker=r["speaker"],
         source=r["source"],
-        context_id=r["context_id"],
+        area_id=r["context_id"],
         content=r["content"],
         occurred_at=d.ts_out(r["occurred_at"]),
         recorded_at=d.ts_out(r["recorded_at"]),
@@ -108,7 +108,7 @@ def belief(d: Dialect, r: Row) -> Belief:
         id=r["id"],
         workspace_id=r["workspace_id"],
         user_id=r["user_id"],
-        context_id=r["context_id"],
+        area_id=r["context_id"],
         statement=r["statement"],
         kind=BeliefKind(r["kind"]),
         confidence=r["confidence"],
@@ -135,7 +135,7 @@ def belief_params(d: Dialect, b: Belief) -> tuple[Any, ...]:
         b.workspace_id,
         b.user_id,
         b.id,
-        b.context_id,
+        b.area_id,
         b.statement,
         b.kind.value,
         b.confidence,
@@ -196,8 +196,8 @@ def mirror_link(d: Dialect, r: Row) -> MirrorLink:
     )
 
 
-def prompt(d: Dialect, r: Row) -> ResonancePrompt:
-    return ResonancePrompt(
+def prompt(d: Dialect, r: Row) -> ResonanceCard:
+    return ResonanceCard(
         id=r["id"],
         workspace_id=r["workspace_id"],
         user_id=r["user_id"],

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from selfmodel.domain import ApiKey, IdempotencyRecord, Workspace
-from selfmodel.domain.mirror import MirrorLink, ResonancePrompt
+from selfmodel.domain.mirror import MirrorLink, ResonanceCard
 from selfmodel.domain.time import utcnow
 from selfmodel.errors import StorageError
 from selfmodel.storage import sql_rows as rows_to
@@ -66,7 +66,7 @@ class SQLService(SQLBase):
         )
         return str(self._q(sql, (workspace_id,))[0]["secret"])
 
-    def insert_prompts(self, prompts: Sequence[ResonancePrompt]) -> None:
+    def insert_prompts(self, prompts: Sequence[ResonanceCard]) -> None:
         d = self._dialect
         with self.transaction():
             for p in prompts:
@@ -92,14 +92,14 @@ class SQLService(SQLBase):
 
     def list_prompts(
         self, workspace_id: str, user_id: str, *, open_only: bool = False
-    ) -> list[ResonancePrompt]:
+    ) -> list[ResonanceCard]:
         sql = "SELECT * FROM mirror_prompts WHERE workspace_id = ? AND user_id = ?"
         if open_only:
             sql += " AND answered_at IS NULL"
         rows = self._q(sql + " ORDER BY created_at, id", (workspace_id, user_id))
         return [rows_to.prompt(self._dialect, r) for r in rows]
 
-    def answer_prompt(self, prompt: ResonancePrompt) -> bool:
+    def answer_prompt(self, prompt: ResonanceCard) -> bool:
         if prompt.answered_at is None or prompt.selected is None:
             raise StorageError(f"prompt {prompt.id} has no answer to record")
         count = self._x(

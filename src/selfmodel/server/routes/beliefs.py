@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Query, Request
 from fastapi.responses import Response
 
+from selfmodel.deprecation import either
 from selfmodel.domain import Belief, BeliefDetail, BeliefEvent, BeliefKind, BeliefStatus
 from selfmodel.server.auth import Reader, Writer
 from selfmodel.server.idempotency import run_write
@@ -16,6 +17,7 @@ from selfmodel.server.schemas import (
     DEFAULT_PAGE_SIZE,
     MAX_NAME_CHARS,
     MAX_PAGE_SIZE,
+    RENAMED_TO_AREA,
     BeliefStatusFilter,
     DecayIn,
     EditIn,
@@ -37,11 +39,27 @@ def list_beliefs(
         list[BeliefStatusFilter] | None,
         Query(description="Repeat for several; `all` for every status. Default: active."),
     ] = None,
-    context: Annotated[str | None, Query(min_length=1, max_length=MAX_NAME_CHARS)] = None,
+    area: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=MAX_NAME_CHARS,
+            description="Only this area's beliefs and the global ones.",
+        ),
+    ] = None,
     min_confidence: Annotated[float | None, Query(ge=0.0, le=1.0)] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     as_of: AsOf = None,
+    context: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=MAX_NAME_CHARS,
+            deprecated=True,
+            description=RENAMED_TO_AREA,
+        ),
+    ] = None,
 ) -> Page[Belief]:
     """The user's beliefs, newest first, with confidence and status as of ``as_of``."""
     statuses: list[BeliefStatus] | None
@@ -55,7 +73,7 @@ def list_beliefs(
         user,
         kind=kind,
         status=statuses,
-        context=context,
+        area=either(area, context, new="area", old="context"),
         min_confidence=min_confidence,
         now=as_of,
     )
@@ -71,7 +89,7 @@ async def add_belief(
     return await run_write(
         request,
         caller,
-        lambda: caller.sm.add_belief(user, body.statement, kind=body.kind, context=body.context),
+        lambda: caller.sm.add_belief(user, body.statement, kind=body.kind, area=body.area),
         status_code=201,
     )
 

@@ -27,7 +27,7 @@ async def context(body: ContextIn, caller: Reader) -> ContextResult:
         users,
         body.query,
         budget_tokens=body.budget_tokens,
-        context=body.context,
+        area=body.area,
         limit=body.limit,
         now=body.as_of,
         moments=body.moments,

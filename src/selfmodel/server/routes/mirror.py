@@ -19,10 +19,10 @@ from selfmodel.server.routes import IdPath, UserPath, v1_router
 from selfmodel.server.schemas import (
     AnsweredOut,
     AnswersIn,
+    CardsIn,
+    CardsOut,
     MirrorLinkIn,
     MirrorLinkOut,
-    PromptsIn,
-    PromptsOut,
     RevokedOut,
 )
 
@@ -65,35 +65,61 @@ async def revoke_all_mirror_links(user: UserPath, request: Request, caller: Writ
     )
 
 
-@router.post("/users/{user}/prompts", status_code=201, response_model=PromptsOut)
-async def push_prompts(
-    user: UserPath, body: PromptsIn, request: Request, caller: Writer
-) -> Response:
+def _old_path(method: str, path: str) -> str:
+    return (
+        f"Deprecated: the old path of `{method} /v1{path}`, answering the same (it goes in the "
+        "next minor release)."
+    )
+
+
+# The cards' old paths (/prompts) stay mounted for one release on the same handlers, marked
+# deprecated in the OpenAPI schema; their answers carry the list as `prompts` too.
+@router.post(
+    "/users/{user}/prompts",
+    status_code=201,
+    response_model=CardsOut,
+    deprecated=True,
+    description=_old_path("POST", "/users/{user}/cards"),
+)
+@router.post("/users/{user}/cards", status_code=201, response_model=CardsOut)
+async def push_cards(user: UserPath, body: CardsIn, request: Request, caller: Writer) -> Response:
     """Offer candidate statements ("resonance cards") the user can select in the Mirror."""
 
-    def work() -> PromptsOut:
-        prompts = caller.sm.push_prompts(
+    def work() -> CardsOut:
+        cards = caller.sm.push_cards(
             user,
-            [{"statement": p.statement, "kind": p.kind} for p in body.statements],
+            [{"statement": c.statement, "kind": c.kind} for c in body.statements],
             source=body.source,
         )
-        return PromptsOut(prompts=prompts)
+        return CardsOut.of(cards)
 
     return await run_write(request, caller, work, status_code=201)
 
 
-@router.get("/users/{user}/prompts", response_model=PromptsOut)
-def list_prompts(
+@router.get(
+    "/users/{user}/prompts",
+    response_model=CardsOut,
+    deprecated=True,
+    description=_old_path("GET", "/users/{user}/cards"),
+)
+@router.get("/users/{user}/cards", response_model=CardsOut)
+def list_cards(
     user: UserPath,
     caller: Reader,
     open_only: Annotated[bool, Query(alias="open")] = False,
-) -> PromptsOut:
+) -> CardsOut:
     """The user's resonance cards and their answers, oldest first."""
-    return PromptsOut(prompts=caller.sm.prompts(user, open_only=open_only))
+    return CardsOut.of(caller.sm.cards(user, open_only=open_only))
 
 
-@router.post("/users/{user}/prompts/answers", response_model=AnsweredOut)
-async def answer_prompts(
+@router.post(
+    "/users/{user}/prompts/answers",
+    response_model=AnsweredOut,
+    deprecated=True,
+    description=_old_path("POST", "/users/{user}/cards/answers"),
+)
+@router.post("/users/{user}/cards/answers", response_model=AnsweredOut)
+async def answer_cards(
     user: UserPath, body: AnswersIn, request: Request, caller: Writer
 ) -> Response:
     """Record which cards the user selected, for a product that shows the cards itself.
@@ -104,7 +130,5 @@ async def answer_prompts(
     answers through the same engine call.
     """
     return await run_write(
-        request,
-        caller,
-        lambda: AnsweredOut(prompts=caller.sm.answer_prompts(user, body.answers)),
+        request, caller, lambda: AnsweredOut.of(caller.sm.answer_cards(user, body.answers))
     )

@@ -28,7 +28,7 @@ async def observe(user: UserPath, body: ObserveIn, request: Request, caller: Wri
         result = caller.sm.observe(
             user,
             [m.model_dump(exclude_none=True) for m in body.messages],
-            context=body.context,
+            area=body.area,
             at=body.at,
             source=body.source,
             wait=body.wait,
