@@ -112,6 +112,26 @@ def test_ingest_show_context_history_export_forget_round_trip(
     assert invoke("users", "--db", db).output.split() == ["tom"]
 
 
+def test_area_option_reads_that_area_and_what_is_global(
+    tmp_path: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    db = str(tmp_path / "areas.db")
+    with SelfModel.open(db, embedder=embedder) as sm:
+        sm.observe("maya", "Hi!")
+        coach = sm.add_belief("maya", "Maya coaches the under-12s football team.", area="coach")
+        gym = sm.add_belief("maya", "Maya lifts weights on Mondays.", area="gym")
+        both = sm.add_belief("maya", "Maya prefers short answers.")
+    for area, seen, unseen in (("coach", coach, gym), ("gym", gym, coach)):
+        shown = invoke("show", "maya", "--db", db, "--area", area)
+        assert shown.exit_code == 0, shown.output
+        assert seen.id in shown.output and both.id in shown.output
+        assert unseen.id not in shown.output
+        block = invoke("context", "maya", "plan my week", "--db", db, "--area", area, "--json")
+        assert block.exit_code == 0, block.output
+        items = {i["id"] for i in json.loads(block.output)["items"]}
+        assert seen.id in items and unseen.id not in items
+
+
 def test_show_prints_the_profile_before_the_beliefs(
     tmp_path: Path, embedder: SentenceTransformerEmbedder
 ) -> None:

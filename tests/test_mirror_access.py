@@ -187,7 +187,7 @@ def mirror_routes(world: MirrorWorld) -> list[tuple[str, str]]:
 
 async def test_a_session_for_ada_can_never_reach_bob(world, api) -> None:
     bob_beliefs = world.engine.beliefs("bob")
-    bob_prompt = world.engine.push_prompts("bob", ["Bob sings in a choir"])[0]
+    bob_card = world.engine.push_cards("bob", ["Bob sings in a choir"])[0]
     before = world.engine.export("bob")
     link = await mint(api, "ada")
     client, csrf = await visitor(world, link)
@@ -203,8 +203,8 @@ async def test_a_session_for_ada_can_never_reach_bob(world, api) -> None:
                     "csrf": csrf,
                     "statement": "Bob is a fraud",
                     "kind": "fact",
-                    "shown": bob_prompt.id,
-                    "selected": bob_prompt.id,
+                    "shown": bob_card.id,
+                    "selected": bob_card.id,
                     "over": bob_other.id,
                 }
                 if url.endswith("/delete"):
@@ -222,9 +222,23 @@ async def test_a_session_for_ada_can_never_reach_bob(world, api) -> None:
     assert [b["statement"] for b in after["beliefs"]] == [b["statement"] for b in before["beliefs"]]
     assert after["history"] == before["history"]
     assert after["observations"] == before["observations"]
-    assert world.engine.prompts("bob", open_only=True) == [bob_prompt]
+    assert world.engine.cards("bob", open_only=True) == [bob_card]
     assert all(b["status"] == "active" for b in after["beliefs"])
     assert world.engine.users() == [world.engine.user("bob")]
+
+
+async def test_the_card_form_answers_at_its_new_path_and_at_the_old_one(world, api) -> None:
+    """A page loaded before the rename posts to /mirror/prompts: that still records the answer."""
+    first, second = world.engine.push_cards("ada", ["Ada sings in a choir", "Ada plays chess"])
+    client, csrf = await visitor(world, await mint(api, "ada"))
+    async with aclosing(client):
+        home = await client.get("/mirror/")
+        assert 'action="/mirror/cards"' in home.text and "sing in a choir" in home.text
+        for path, card in (("/mirror/cards", first), ("/mirror/prompts", second)):
+            form = {"csrf": csrf, "shown": card.id, "selected": card.id}
+            answered = await client.post(path, data=form)
+            assert answered.status_code == 303, (path, answered.text)
+    assert [c.selected for c in world.engine.cards("ada")] == [True, True]
 
 
 async def test_settling_takes_two_of_the_persons_own_beliefs(world, api) -> None:
@@ -276,19 +290,19 @@ async def test_signing_out_ends_the_session(world, api) -> None:
 
 async def test_pushing_cards_twice_with_one_key_pushes_them_once(world, api) -> None:
     headers = {"Idempotency-Key": "cards-1"}
-    first = await api.post("/v1/users/ada/prompts", json=CARDS, headers=headers)
-    again = await api.post("/v1/users/ada/prompts", json=CARDS, headers=headers)
+    first = await api.post("/v1/users/ada/cards", json=CARDS, headers=headers)
+    again = await api.post("/v1/users/ada/cards", json=CARDS, headers=headers)
     assert (first.status_code, again.status_code) == (201, 201)
     assert "Idempotent-Replayed" not in first.headers
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.json() == first.json()
-    assert [p.statement for p in world.engine.prompts("ada")] == ["Ada likes green tea"]
+    assert [p.statement for p in world.engine.cards("ada")] == ["Ada likes green tea"]
 
     other = {"statements": [{"statement": "Ada likes black coffee"}]}
-    reused = await api.post("/v1/users/ada/prompts", json=other, headers=headers)
+    reused = await api.post("/v1/users/ada/cards", json=other, headers=headers)
     assert reused.status_code == 409
     assert reused.json()["error"]["code"] == "idempotency_conflict"
-    assert len(world.engine.prompts("ada")) == 1
+    assert len(world.engine.cards("ada")) == 1
 
 
 async def test_a_retried_mint_answers_the_same_link(api) -> None:

@@ -43,6 +43,15 @@ WorkspaceOption = Annotated[
     str,
     typer.Option("--workspace", "-w", help="Workspace to act in.", envvar="SELFMODEL_WORKSPACE"),
 ]
+AreaOption = Annotated[
+    str | None,
+    typer.Option(
+        "--area",
+        help="Only what belongs to this area (an app surface, a topic, a project) and what is "
+        "global.",
+        show_default=False,
+    ),
+]
 DEFAULT_DB = "selfmodel.db"
 # Messages per observe() call while ingesting: small enough for a lively progress bar.
 DEMO_USER = "maya"
@@ -104,11 +113,12 @@ def show(
         bool, typer.Option("--all", help="Include superseded, rejected and decayed beliefs.")
     ] = False,
     limit: Annotated[int, typer.Option(help="Show at most this many beliefs.")] = 50,
+    area: AreaOption = None,
 ) -> None:
     """Show a user's self-model: the profile, then beliefs with confidence and evidence counts."""
     with opened(db, workspace) as sm:
         print_profile(console, sm.profile(user), user)
-        print_beliefs(sm, user, kind=kind, all_statuses=all_statuses, limit=limit)
+        print_beliefs(sm, user, kind=kind, all_statuses=all_statuses, limit=limit, area=area)
 
 
 def print_beliefs(
@@ -118,8 +128,9 @@ def print_beliefs(
     kind: str | None = None,
     all_statuses: bool = False,
     limit: int = 50,
+    area: str | None = None,
 ) -> None:
-    beliefs = sm.beliefs(user, kind=kind, status=None if all_statuses else "active")
+    beliefs = sm.beliefs(user, kind=kind, status=None if all_statuses else "active", area=area)
     beliefs.sort(key=lambda b: -b.confidence)
     table = Table(title=f"Self-model of {user} ({len(beliefs)} beliefs)")
     table.add_column("statement  [dim](id)[/dim]", ratio=1, min_width=30)
@@ -154,11 +165,14 @@ def context_command(
         ),
     ] = None,
     limit: Annotated[int | None, typer.Option(help="At most this many items.")] = None,
+    area: AreaOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON.")] = False,
 ) -> None:
     """Print the prompt-ready context block for a query, and why each item was chosen."""
     with opened(db, workspace) as sm:
-        result = sm.context([user, *(also or [])], query, budget_tokens=budget, limit=limit)
+        result = sm.context(
+            [user, *(also or [])], query, budget_tokens=budget, limit=limit, area=area
+        )
     if as_json:
         console.print_json(result.model_dump_json())
         return

@@ -1,7 +1,7 @@
 """The Mirror's pages: server-rendered HTML, plain forms and redirects (htmx only smooths them).
 
 Every route resolves the visitor's session first and acts only on that person's rows: a belief or
-prompt id of anyone else answers exactly like one that does not exist.
+card id of anyone else answers exactly like one that does not exist.
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ def home_values(session: MirrorSession, notice: str, focus: str) -> dict[str, An
         "sections": views.sections(cards),
         "set_aside": set_aside,
         "count": sum(1 for c in cards if c.active),
-        "prompts": views.prompt_cards(model.prompts(user, open_only=True), names),
+        "resonance_cards": views.resonance_cards(model.cards(user, open_only=True), names),
         "kinds": views.KIND_NAMES,
         "notice": views.NOTICES.get(notice, ""),
         "focus": focus,
@@ -287,17 +287,19 @@ def create_mirror_router(
 
         return await guarded(request, act)
 
+    # /prompts: the old path, for a page loaded before the rename (it goes in the next minor).
     @router.post("/prompts")
+    @router.post("/cards")
     async def answer(request: Request) -> Response:
         def act(session: MirrorSession) -> Response:
             form = form_of(request)
             selected = set(form.get("selected", []))
             shown = form.get("shown", [])
-            answers = {pid: pid in selected for pid in shown}
-            answered = session.model.answer_prompts(session.external_id, answers)
+            answers = {cid: cid in selected for cid in shown}
+            answered = session.model.answer_cards(session.external_id, answers)
             if not answered:
                 return pages.back("nothing")
-            return pages.back("answered" if any(p.selected for p in answered) else "dismissed")
+            return pages.back("answered" if any(c.selected for c in answered) else "dismissed")
 
         return await guarded(request, act)
 

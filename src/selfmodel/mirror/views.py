@@ -20,7 +20,7 @@ from selfmodel.domain import (
     BeliefStatus,
     EvidenceStance,
     Facet,
-    ResonancePrompt,
+    ResonanceCard,
     Role,
     User,
 )
@@ -170,7 +170,7 @@ class Section:
 
 
 @dataclass(frozen=True)
-class PromptCard:
+class CardView:
     """A resonance card to tick, its statement said to the person."""
 
     id: str
@@ -324,8 +324,8 @@ def timeline(
     return [event_view(e, statements.get(e.belief_id, "")) for e in events]
 
 
-def prompt_cards(prompts: Sequence[ResonancePrompt], names: Sequence[str]) -> list[PromptCard]:
-    return [PromptCard(p.id, second_person(p.statement, names)) for p in prompts]
+def resonance_cards(cards: Sequence[ResonanceCard], names: Sequence[str]) -> list[CardView]:
+    return [CardView(c.id, second_person(c.statement, names)) for c in cards]
 
 
 def about(
@@ -450,11 +450,11 @@ __all__ = [
     "NOTICES",
     "AboutView",
     "BeliefView",
+    "CardView",
     "EventView",
     "FactView",
     "ItemView",
     "ListView",
-    "PromptCard",
     "QuestionView",
     "Quote",
     "RaisedAgainView",
@@ -463,9 +463,9 @@ __all__ = [
     "belief_view",
     "confidence_level",
     "person_names",
-    "prompt_cards",
     "question",
     "raised_again",
+    "resonance_cards",
     "sections",
     "timeline",
 ]
