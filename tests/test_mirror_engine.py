@@ -95,9 +95,7 @@ def test_the_signing_secret_is_stable_per_workspace_unless_configured(db_path, e
         assert c.mirror_secret() == "from-the-environment"
 
 
-def test_forget_removes_links_and_cards_and_export_includes_cards(
-    sm: SelfModel, db_path
-) -> None:
+def test_forget_removes_links_and_cards_and_export_includes_cards(sm: SelfModel, db_path) -> None:
     sm.observe("ada", "I love tea.")
     sm.create_mirror_link("ada")
     (card,) = sm.push_cards("ada", ["Ada prefers tea to coffee"])
