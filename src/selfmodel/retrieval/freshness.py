@@ -26,7 +26,7 @@ from selfmodel.retrieval.index import (
     belief_document,
     observation_document,
 )
-from selfmodel.storage.base import Store, UserWatermark
+from selfmodel.storage import Store, UserWatermark
 
 OBSERVATION_VECTORS = "observation"
 BELIEF_VECTORS = "belief"
