@@ -3,7 +3,8 @@
 The engine holds one ``Store``; parts of it that need only one concern are typed against that
 concern's interface (``selfmodel.tenancy`` against ``TenancyStore``, the unit of work against
 ``ModelStore``, the worker against ``QueueStore``). SQLite and PostgreSQL implement every concern
-(``storage/sql.py``); ``tests/test_store_contract.py`` holds both to the same contract.
+(``storage/sql.py``); ``tests/store_contract/`` holds both to the same contract, concern by
+concern.
 
 - ``TenancyStore`` (tenancy.py): workspaces and their settings, API keys, idempotency records
 - ``ModelStore`` (model.py): users, contexts, observations, beliefs, evidence, belief events;
@@ -25,9 +26,10 @@ from selfmodel.storage.tenancy import TenancyStore
 from selfmodel.storage.traces import TraceStore
 from selfmodel.storage.vectors import VectorStore
 
-# The concerns a Store is made of, in the order above (tests check that nothing is outside them).
-CONCERNS = (TenancyStore, ModelStore, VectorStore, TraceStore, QueueStore, MirrorStore)
-
 
 class Store(TenancyStore, ModelStore, VectorStore, TraceStore, QueueStore, MirrorStore):
-    """Persistence for every concern of selfmodel, in one database shared by all of them."""
+    """Persistence for every concern of selfmodel, in one database shared by all of them.
+
+    Nothing is declared here: every method belongs to one concern (``tests/store_contract/``
+    checks that, and that both backends implement each concern whole).
+    """
