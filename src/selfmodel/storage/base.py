@@ -1,10 +1,11 @@
 """``Store``: every storage concern in one object — what ``open_store()`` returns.
 
-The engine holds one ``Store``; parts of it that need only one concern are typed against that
+The engine holds one ``Store``; code that needs only one concern is typed against that
 concern's interface (``selfmodel.tenancy`` against ``TenancyStore``, the unit of work against
-``ModelStore``, the worker against ``QueueStore``). SQLite and PostgreSQL implement every concern
-(``storage/sql.py``); ``tests/store_contract/`` holds both to the same contract, concern by
-concern.
+``ModelStore``, the worker against ``QueueStore``), and code that needs a few names their
+combination as a protocol (retrieval's ``IndexSource``: ``ModelStore`` and ``VectorStore``).
+SQLite and PostgreSQL implement every concern (``storage/sql.py``); ``tests/store_contract/``
+holds both to the same contract, concern by concern.
 
 - ``TenancyStore`` (tenancy.py): workspaces and their settings, API keys, idempotency records
 - ``ModelStore`` (model.py): users, contexts, observations, beliefs, evidence, belief events;
