@@ -36,8 +36,9 @@ from selfmodel.domain import (
 )
 
 # Records the engine returns, defined in the domain so the SDK needs no storage code; re-exported
-# here for the code that has always imported them from storage.
-from selfmodel.domain.records import DeletedCounts, TraceRecord
+# here (explicitly, `as`) for the code that has always imported them from storage.
+from selfmodel.domain.records import DeletedCounts as DeletedCounts
+from selfmodel.domain.records import TraceRecord as TraceRecord
 
 
 @dataclass(frozen=True)
