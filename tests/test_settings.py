@@ -4,6 +4,7 @@ bounded, and a bad value stops the start with one clear error naming the variabl
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from selfmodel.embedding import SentenceTransformerEmbedder
 from selfmodel.server import create_app
 from selfmodel.worker import Worker
 
+ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
 
 # Every variable of the flat settings class this layout replaced: their names are a contract.
@@ -134,6 +136,15 @@ def test_values_at_the_bounds_are_accepted(monkeypatch: pytest.MonkeyPatch) -> N
     ]:
         monkeypatch.setenv(variable, value)
     Settings()
+
+
+def test_the_error_message_is_the_one_the_docs_show(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SELFMODEL_EXTRACTOR", "gpt")
+    with pytest.raises(ConfigurationError) as raised:
+        Settings()
+    message = "invalid setting SELFMODEL_EXTRACTOR='gpt': Input should be 'local' or 'llm'"
+    assert raised.value.message == message
+    assert f"error: {message}" in (ROOT / "docs" / "configuration.md").read_text()
 
 
 def test_every_bad_variable_is_named_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -251,3 +262,14 @@ def test_a_bad_setting_is_one_line_on_the_command_line(
     assert result.output.strip().splitlines() == [result.output.strip()]
     assert result.output.startswith(f"error: invalid setting {named}=")
     assert not (tmp_path / "never.db").exists()
+
+
+def test_configuration_reference_is_generated_from_the_settings() -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import settings_docs
+    finally:
+        sys.path.pop(0)
+    assert (ROOT / "docs" / "configuration.md").read_text() == settings_docs.render(), (
+        "docs/configuration.md is stale: run `python scripts/settings_docs.py`"
+    )
