@@ -105,12 +105,29 @@ class PostgresCluster:
                 os.chown(path, account.pw_uid, account.pw_gid)
         try:
             cluster._run(
-                str(PG_BIN / "initdb"), "-D", str(cluster.data), "-U", "postgres",
-                "-A", "trust", "-E", "UTF8", "--no-sync", "--locale=C.UTF-8",
+                str(PG_BIN / "initdb"),
+                "-D",
+                str(cluster.data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "--locale=C.UTF-8",
             )
             cluster._run(
-                str(PG_BIN / "pg_ctl"), "-D", str(cluster.data), "-l", str(cluster.log),
-                "-w", "-t", str(START_TIMEOUT_S), "start", "-o",
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(cluster.data),
+                "-l",
+                str(cluster.log),
+                "-w",
+                "-t",
+                str(START_TIMEOUT_S),
+                "start",
+                "-o",
                 f"-p {cluster.port} -k {cluster.sockets} -c listen_addresses=127.0.0.1"
                 f" {SERVER_SETTINGS}",
             )
@@ -118,8 +135,9 @@ class PostgresCluster:
             yield cluster
         finally:
             if (cluster.data / "postmaster.pid").exists():
-                cluster._run(str(PG_BIN / "pg_ctl"), "-D", str(cluster.data), "-m", "immediate",
-                             "stop")
+                cluster._run(
+                    str(PG_BIN / "pg_ctl"), "-D", str(cluster.data), "-m", "immediate", "stop"
+                )
             shutil.rmtree(root, ignore_errors=True)
 
     def _admin(self, sql: str) -> None:

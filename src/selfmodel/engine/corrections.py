@@ -12,6 +12,7 @@ from selfmodel.domain import (
     BeliefKind,
     BeliefOrigin,
     BeliefStatus,
+    DeletedCounts,
     User,
     new_id,
 )
@@ -31,7 +32,7 @@ from selfmodel.revision.confidence import (
     has_decayed,
 )
 from selfmodel.revision.reviser import BELIEF_VECTORS
-from selfmodel.storage import BeliefFilter, DeletedCounts
+from selfmodel.storage import BeliefFilter
 
 MAX_DISPLAY_NAME_CHARS = 100
 

@@ -16,6 +16,7 @@ from selfmodel.domain import (
     ContextResult,
     EvidenceDetail,
     EvidenceStance,
+    TraceRecord,
     new_id,
 )
 from selfmodel.domain.profile import Conflict, Profile
@@ -31,7 +32,7 @@ from selfmodel.errors import (
 from selfmodel.retrieval import Scope
 from selfmodel.revision.confidence import as_of
 from selfmodel.revision.profile import build_profile
-from selfmodel.storage import BeliefFilter, TraceRecord
+from selfmodel.storage import BeliefFilter
 
 # 2: resonance cards under "cards" (were "prompts"), observations and beliefs carry "area_id"
 # (was "context_id").
@@ -177,7 +178,9 @@ class Reading(EngineBase):
         if not isinstance(query, str) or not query.strip():
             raise InvalidInputError("query must be a non-empty string")
         budget = (
-            budget_tokens if budget_tokens is not None else self._c.settings.default_budget_tokens
+            budget_tokens
+            if budget_tokens is not None
+            else self._c.settings.retrieval.default_budget_tokens
         )
         if budget <= 0:
             raise InvalidInputError("budget_tokens must be positive")
