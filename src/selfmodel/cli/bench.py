@@ -21,7 +21,7 @@ JsonOption = Annotated[
 ]
 
 
-def _embedder() -> Any:
+def bench_embedder() -> Any:
     from selfmodel.config import Settings
     from selfmodel.embedding import embedder_from_settings
 
@@ -60,7 +60,7 @@ def locomo_command(
             task = progress.add_task("locomo", total=None)
             return run_locomo(
                 [*data, *(more or [])],
-                _embedder(),
+                bench_embedder(),
                 ks=ks,
                 on_total=lambda n: progress.update(task, total=n),
                 on_progress=lambda n: progress.advance(task, n),
@@ -161,7 +161,7 @@ def scale_command(
         with progress_bar() as progress:
             task = progress.add_task("scale", total=None)
             return run_scale(
-                _embedder(),
+                bench_embedder(),
                 users=users,
                 per_user=per_user,
                 steps=steps,
