@@ -16,7 +16,6 @@ from selfmodel.embedding import SentenceTransformerEmbedder
 from selfmodel.retrieval.freshness import OBSERVATION_VECTORS, ScopeLoader
 from selfmodel.retrieval.index import ScopeIndex
 from selfmodel.retrieval.keyword import KeywordIndex, keyword_tokens
-from selfmodel.storage import Store
 
 CORPUS = [
     "I adopted a grey cat called Miso.",
@@ -177,44 +176,6 @@ def test_a_warm_index_sees_writes_made_by_another_process(
     writer.reject(belief.id)
     assert belief.id not in {i.id for i in reader.context(["ana", "ben"], "chess").items}
     assert _warm_index(reader, "ana", "ben") is index
-
-
-def test_a_scope_of_users_with_no_rows_has_an_empty_watermark(store: Store) -> None:
-    ws = store.get_or_create_workspace("w")
-    u = store.get_or_create_user(ws.id, "ana")
-    (mark,) = store.scope_watermark(ws.id, [u.id])
-    assert (mark.observations, mark.beliefs, mark.vectors) == (0, 0, 0)
-    assert mark.observations_recorded_at is None and mark.beliefs_updated_at is None
-    assert store.scope_watermark(ws.id, []) == ()
-
-
-def test_watermark_and_since_queries_see_only_new_rows(store: Store) -> None:
-    ws = store.get_or_create_workspace("w")
-    u = store.get_or_create_user(ws.id, "ana")
-    other = store.get_or_create_user(ws.id, "ben")
-    first = utcnow()
-
-    def obs(text: str, at: object) -> Observation:
-        return Observation(
-            id=new_id("obs"), workspace_id=ws.id, user_id=u.id, content=text,
-            occurred_at=first, recorded_at=at,
-        )  # fmt: skip
-
-    old, new = obs("old", first), obs("new", first + timedelta(seconds=5))
-    store.insert_observations([old, new])
-    store.put_vectors(ws.id, u.id, "observation", "m", [(old.id, np.ones(3, np.float32))])
-    mark, ben = store.scope_watermark(ws.id, [u.id, other.id])
-    assert (mark.observations, mark.vectors, ben.observations) == (2, 1, 0)
-    assert mark.observations_recorded_at == new.recorded_at
-    since = store.list_observations_since(ws.id, [u.id], new.recorded_at)
-    assert [o.id for o in since] == [new.id]
-    assert len(store.list_observations_since(ws.id, [u.id], None)) == 2
-    assert store.list_beliefs_changed_since(ws.id, [u.id], None) == []
-    found = store.get_vectors_by_id(ws.id, [u.id], "observation", "m", [old.id, new.id])
-    assert found.ids == [old.id] and found.matrix.shape == (1, 3)
-    assert store.get_vectors_by_id(ws.id, [u.id], "observation", "m", []).ids == []
-    assert store.get_vectors_by_id(ws.id, [other.id], "observation", "m", [old.id]).ids == []
-    assert store.get_vectors_by_id("other-ws", [u.id], "observation", "m", [old.id]).ids == []
 
 
 def test_ties_rank_the_same_however_the_index_grew() -> None:

@@ -1,180 +1,26 @@
-"""The durable queue on both backends: claims, leases, retries, dead letters, and the engine's
-``observe(wait=False)`` → ``process_jobs`` → ``wait_for`` path."""
+"""The engine over the durable queue, on both backends: ``observe(wait=False)`` →
+``process_jobs`` → ``wait_for``, retries and dead letters as the engine sees them. The queue's own
+contract (claims, leases, backoff) is in tests/store_contract/test_queue.py."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
 
 from selfmodel import SelfModel
-from selfmodel.domain import Job, JobKind, JobStatus, RunOutcome, User, Workspace
+from selfmodel.domain import JobKind, JobStatus, RunOutcome
 from selfmodel.domain.jobs import retry_delay
 from selfmodel.domain.time import utcnow
 from selfmodel.errors import JobFailedError, WaitTimeoutError
 from selfmodel.extraction import CandidateBelief, ExtractionRequest
-from selfmodel.storage import Store, open_store
 
 LEASE = 30.0
-
-
-@pytest.fixture
-def ws(store: Store) -> Workspace:
-    return store.get_or_create_workspace("acme")
-
-
-@pytest.fixture
-def maya(store: Store, ws: Workspace) -> User:
-    return store.get_or_create_user(ws.id, "maya")
-
-
-def _enqueue(store: Store, user: User, n: int = 1, max_attempts: int = 3) -> list[Job]:
-    return [
-        store.enqueue_job(
-            user.workspace_id,
-            user.id,
-            JobKind.UNDERSTAND,
-            {"observation_ids": [f"obs_{i}"]},
-            max_attempts=max_attempts,
-        )
-        for i in range(n)
-    ]
-
-
-def test_a_claimed_job_is_leased_to_its_worker_and_completed_once(store: Store, maya: User) -> None:
-    (job,) = _enqueue(store, maya)
-    assert job.status == JobStatus.QUEUED and job.observation_ids == ["obs_0"]
-    (claimed,) = store.claim_jobs("w1", 10, LEASE)
-    assert (claimed.id, claimed.status, claimed.attempts, claimed.locked_by) == (
-        job.id,
-        JobStatus.RUNNING,
-        1,
-        "w1",
-    )
-    assert store.claim_jobs("w2", 10, LEASE) == []  # leased: nobody else gets it
-    assert store.complete_job(job.id, "w2") is False  # not w2's to finish
-    assert store.complete_job(job.id, "w1") is True
-    assert store.complete_job(job.id, "w1") is False
-    done = store.get_job(job.id)
-    assert done is not None and done.status == JobStatus.DONE
-
-
-def test_claims_respect_the_limit_and_take_the_oldest_first(store: Store, maya: User) -> None:
-    jobs = _enqueue(store, maya, 5)
-    first = store.claim_jobs("w1", 2, LEASE)
-    oldest = sorted(jobs, key=lambda j: (j.run_after, j.id))[:2]  # ties: same microsecond
-    assert {j.id for j in first} == {j.id for j in oldest}
-    assert store.queue_depth() == 5
-    counts = store.job_counts()
-    assert (counts[JobStatus.QUEUED], counts[JobStatus.RUNNING]) == (3, 2)
-
-
-def test_a_failed_job_waits_out_its_backoff_then_runs_again(store: Store, maya: User) -> None:
-    (job,) = _enqueue(store, maya)
-    now = utcnow()
-    store.claim_jobs("w1", 1, LEASE, now=now)
-    failed = store.fail_job(job.id, "w1", "ValueError: boom", now=now)
-    assert failed is not None and failed.status == JobStatus.QUEUED
-    assert failed.last_error == "ValueError: boom"
-    assert failed.run_after == now + retry_delay(1)
-    assert store.claim_jobs("w1", 1, LEASE, now=now + retry_delay(1) / 2) == []
-    (again,) = store.claim_jobs("w1", 1, LEASE, now=now + retry_delay(1))
-    assert again.attempts == 2
 
 
 def test_backoff_doubles_and_is_capped() -> None:
     assert [retry_delay(n).total_seconds() for n in (1, 2, 3)] == [2.0, 4.0, 8.0]
     assert retry_delay(50) == timedelta(minutes=5)
-
-
-def test_a_job_that_keeps_failing_is_dead_lettered_after_max_attempts(
-    store: Store, maya: User
-) -> None:
-    (job,) = _enqueue(store, maya, max_attempts=2)
-    now = utcnow()
-    for attempt in (1, 2):
-        (claimed,) = store.claim_jobs("w1", 1, LEASE, now=now)
-        assert claimed.attempts == attempt
-        result = store.fail_job(job.id, "w1", f"error {attempt}", now=now)
-        assert result is not None
-        now = now + retry_delay(attempt)
-    dead = store.get_job(job.id)
-    assert dead is not None and dead.status == JobStatus.DEAD and dead.last_error == "error 2"
-    assert store.claim_jobs("w1", 1, LEASE, now=now + timedelta(hours=1)) == []
-    assert store.list_jobs(statuses=(JobStatus.DEAD,)) == [dead]
-    assert store.queue_depth() == 0
-
-
-def test_an_expired_lease_is_taken_over_and_the_old_worker_cannot_finish(
-    store: Store, maya: User
-) -> None:
-    (job,) = _enqueue(store, maya)
-    now = utcnow()
-    store.claim_jobs("crashed", 1, 10, now=now)
-    assert store.claim_jobs("w2", 1, 10, now=now + timedelta(seconds=5)) == []
-    (taken,) = store.claim_jobs("w2", 1, 10, now=now + timedelta(seconds=11))
-    assert (taken.locked_by, taken.attempts) == ("w2", 2)
-    assert store.complete_job(job.id, "crashed") is False
-    assert store.fail_job(job.id, "crashed", "late") is None
-    assert store.complete_job(job.id, "w2") is True
-
-
-def test_an_expired_lease_on_the_last_attempt_goes_to_the_dead_letters(
-    store: Store, maya: User
-) -> None:
-    (job,) = _enqueue(store, maya, max_attempts=1)
-    now = utcnow()
-    store.claim_jobs("crashed", 1, 10, now=now)
-    assert store.claim_jobs("w2", 1, 10, now=now + timedelta(seconds=11)) == []
-    dead = store.get_job(job.id)
-    assert dead is not None and dead.status == JobStatus.DEAD
-    assert dead.last_error is not None and "crashed" in dead.last_error
-
-
-def test_jobs_are_listed_by_workspace_user_and_status_and_old_done_ones_purged(
-    store: Store, ws: Workspace, maya: User
-) -> None:
-    bob = store.get_or_create_user(ws.id, "bob")
-    (mine,) = _enqueue(store, maya)
-    (his,) = _enqueue(store, bob)
-    assert [j.id for j in store.list_jobs(ws.id, user_id=bob.id)] == [his.id]
-    assert store.list_jobs("ws_other") == []
-    assert len(store.list_jobs(ws.id, limit=1)) == 1
-    store.claim_jobs("w", 10, LEASE)
-    store.complete_job(mine.id, "w")
-    assert store.purge_jobs(utcnow() - timedelta(minutes=1)) == 0  # too recent
-    assert store.purge_jobs(utcnow() + timedelta(minutes=1)) == 1
-    assert [j.id for j in store.list_jobs(ws.id)] == [his.id]
-
-
-def test_concurrent_claimers_never_get_the_same_job(
-    store: Store, db_location: str, maya: User
-) -> None:
-    total = 60
-    _enqueue(store, maya, total)
-    claimed: list[str] = []
-    lock = threading.Lock()
-
-    def claimer(name: str) -> None:
-        own = open_store(db_location)  # its own connection(s), as a separate process would
-        try:
-            while True:
-                jobs = own.claim_jobs(name, 3, LEASE)
-                if not jobs:
-                    return
-                with lock:
-                    claimed.extend(j.id for j in jobs)
-        finally:
-            own.close()
-
-    threads = [threading.Thread(target=claimer, args=(f"w{i}",)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert len(claimed) == total
-    assert len(set(claimed)) == total
 
 
 # -- the engine over the queue -----------------------------------------------------------------

@@ -26,7 +26,7 @@ from selfmodel.errors import (
     NotFoundError,
     WorkspaceNotFoundError,
 )
-from selfmodel.storage import Store
+from selfmodel.storage import TenancyStore
 
 KEY_PREFIX = "smk_"
 SECRET_BYTES = 32
@@ -64,7 +64,7 @@ class Tenancy:
     Thread-safe; one per process (the key usage it holds in memory is this process's).
     """
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: TenancyStore) -> None:
         self._store = store
         self._usage_lock = threading.Lock()
         self._last_used: dict[str, datetime] = {}  # key id -> latest use not yet written

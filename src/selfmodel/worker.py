@@ -22,6 +22,7 @@ from selfmodel.domain import JobRun, RunOutcome
 from selfmodel.domain.time import utcnow
 from selfmodel.engine import DEFAULT_JOB_BATCH, DEFAULT_LEASE_SECONDS, SelfModel
 from selfmodel.errors import InvalidInputError, SelfModelError
+from selfmodel.storage import QueueStore
 
 # Idle poll interval: short enough that wait=true callers see their work picked up quickly,
 # long enough that idle workers cost the database a few cheap queries a second.
@@ -74,6 +75,8 @@ class Worker:
         if concurrency <= 0 or batch <= 0 or lease_seconds <= 0 or idle_sleep < 0:
             raise InvalidInputError("concurrency, batch and lease must be positive")
         self.sm = sm
+        # Jobs are claimed and run through the engine; the worker itself only purges the queue.
+        self.queue: QueueStore = sm.store
         self.worker_id = worker_id or default_worker_id()
         self.concurrency = concurrency
         self.batch = batch
@@ -182,7 +185,7 @@ class Worker:
             if now - self._last_purge < PURGE_EVERY_SECONDS:
                 return
             self._last_purge = now
-        purged = self.sm.store.purge_jobs(utcnow() - DONE_RETENTION)
+        purged = self.queue.purge_jobs(utcnow() - DONE_RETENTION)
         if purged:
             logger.info("purged finished jobs", extra={"count": purged})
 

@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from selfmodel.storage import TraceRecord
+from selfmodel.domain import TraceRecord
 
 # Signals shown as columns; the JSON view has every one.
 SHOWN_SIGNALS = ("dense", "keyword", "rrf", "session_bonus", "named_user_factor", "when_factor")

@@ -11,6 +11,7 @@ from selfmodel.domain import (
     BeliefKind,
     BeliefOrigin,
     BeliefStatus,
+    DeletedCounts,
     User,
     new_id,
 )
@@ -30,7 +31,7 @@ from selfmodel.revision.confidence import (
     has_decayed,
 )
 from selfmodel.revision.reviser import BELIEF_VECTORS
-from selfmodel.storage import BeliefFilter, DeletedCounts
+from selfmodel.storage import BeliefFilter
 
 MAX_DISPLAY_NAME_CHARS = 100
 

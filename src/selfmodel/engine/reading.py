@@ -15,6 +15,7 @@ from selfmodel.domain import (
     ContextResult,
     EvidenceDetail,
     EvidenceStance,
+    TraceRecord,
     new_id,
 )
 from selfmodel.domain.profile import Conflict, Profile
@@ -30,7 +31,7 @@ from selfmodel.errors import (
 from selfmodel.retrieval import Scope
 from selfmodel.revision.confidence import as_of
 from selfmodel.revision.profile import build_profile
-from selfmodel.storage import BeliefFilter, TraceRecord
+from selfmodel.storage import BeliefFilter
 
 
 class Reading(EngineBase):

@@ -19,13 +19,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from selfmodel.retrieval import Retriever
-from selfmodel.storage import Store
+from selfmodel.storage import ModelStore
 
 
 class Unit:
     """One open unit of work: the users it holds, written in the transaction it runs in."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: ModelStore) -> None:
         self.store = store
         self.held: list[tuple[str, str]] = []
 
@@ -40,7 +40,7 @@ class Unit:
 class UnitsOfWork:
     """Opens units of work; a unit begun inside another (same thread) joins it."""
 
-    def __init__(self, store: Store, retriever: Retriever) -> None:
+    def __init__(self, store: ModelStore, retriever: Retriever) -> None:
         self._store = store
         self._retriever = retriever
         self._local = threading.local()

@@ -1,9 +1,9 @@
 """Bring a warm scope index up to date with the store: built once, then only what changed.
 
 Every ``context`` call reads the scope's watermark (per user: counts and latest timestamps of
-observations and beliefs, and the count of stored vectors; see ``Store.scope_watermark``). If it
-moved — a write here or in another process over the same database — the index reads only the rows
-recorded or updated since the watermark it last saw, and applies them: new observations and
+observations and beliefs, and the count of stored vectors; see ``VectorStore.scope_watermark``).
+If it moved — a write here or in another process over the same database — the index reads only the
+rows recorded or updated since the watermark it last saw, and applies them: new observations and
 beliefs are appended, changed beliefs replaced in place, beliefs that left the active set removed.
 Items whose vector is not stored yet (the understanding job has not run) wait and are picked up
 when the user's vector count moves.
@@ -16,6 +16,7 @@ stamped earlier than a timestamp already read).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -26,7 +27,7 @@ from selfmodel.retrieval.index import (
     belief_document,
     observation_document,
 )
-from selfmodel.storage.base import Store, UserWatermark
+from selfmodel.storage import ModelStore, UserWatermark, VectorStore
 
 OBSERVATION_VECTORS = "observation"
 BELIEF_VECTORS = "belief"
@@ -45,12 +46,16 @@ class SyncState:
     beliefs_waiting: dict[str, Belief] = field(default_factory=dict)
 
 
+class IndexSource(ModelStore, VectorStore, Protocol):
+    """What a warm index is read from: the self-model's rows, their vectors and watermarks."""
+
+
 class ScopeLoader:
-    """Builds and refreshes the index of one scope from a ``Store``."""
+    """Builds and refreshes the index of one scope from an ``IndexSource`` (any ``Store``)."""
 
     def __init__(
         self,
-        store: Store,
+        store: IndexSource,
         workspace_id: str,
         user_ids: list[str],
         context_id: str | None,

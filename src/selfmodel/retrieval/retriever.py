@@ -6,6 +6,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 import numpy as np
 
@@ -14,13 +15,19 @@ from selfmodel.domain import (
     BeliefStatus,
     ContextItem,
     ContextResult,
+    TraceRecord,
     User,
     new_id,
 )
 from selfmodel.domain.time import human_date, utcnow
 from selfmodel.embedding import Embedder
 from selfmodel.extraction.language import Language
-from selfmodel.retrieval.freshness import BELIEF_VECTORS, OBSERVATION_VECTORS, ScopeLoader
+from selfmodel.retrieval.freshness import (
+    BELIEF_VECTORS,
+    OBSERVATION_VECTORS,
+    IndexSource,
+    ScopeLoader,
+)
 from selfmodel.retrieval.index import (
     BELIEF,
     OBSERVATION,
@@ -39,7 +46,7 @@ from selfmodel.retrieval.ranking import (
 from selfmodel.retrieval.temporal import TemporalQuery, analyse
 from selfmodel.retrieval.tokens import TokenCounter
 from selfmodel.revision.confidence import current_confidence, current_status
-from selfmodel.storage import Store, TraceRecord
+from selfmodel.storage import TraceStore
 
 __all__ = ["BELIEF_VECTORS", "OBSERVATION_VECTORS", "Retriever", "Scope"]
 # Items recorded in a trace beyond those chosen, so a replay can see what nearly made it.
@@ -51,6 +58,10 @@ PROFILE_LINES = 6
 # How a block names someone the product has given no display name (never the raw user id).
 NEUTRAL_NAME = "the user"
 MOMENTS_TITLE = "Relevant moments (oldest first):"
+
+
+class RetrievalStore(IndexSource, TraceStore, Protocol):
+    """What retrieval uses of a store: it reads the model and its vectors, and writes traces."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +98,7 @@ class Retriever:
 
     def __init__(
         self,
-        store: Store,
+        store: RetrievalStore,
         embedder: Embedder,
         tokens: TokenCounter,
         config: RankingConfig | None = None,

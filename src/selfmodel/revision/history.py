@@ -7,11 +7,11 @@ from typing import Any
 
 from selfmodel.domain import Belief, BeliefEvent, BeliefEventType, new_id
 from selfmodel.domain.time import utcnow
-from selfmodel.storage import Store
+from selfmodel.storage import ModelStore
 
 
 def record_event(
-    store: Store,
+    store: ModelStore,
     belief: Belief,
     event: BeliefEventType,
     *,

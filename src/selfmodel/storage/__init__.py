@@ -1,15 +1,32 @@
-"""Storage: the ``Store`` interface and its backends (SQLite embedded; PostgreSQL for scale)."""
+"""Storage: one interface per concern, ``Store`` composing them, and two backends that implement
+all of them (SQLite embedded; PostgreSQL for scale). See ``storage/base.py`` for the concerns."""
 
-from selfmodel.storage.base import BeliefFilter, DeletedCounts, Store, StoredVectors, TraceRecord
+from selfmodel.domain import DeletedCounts, TraceRecord
+from selfmodel.storage.base import Store
+from selfmodel.storage.database import Database
+from selfmodel.storage.mirror import MirrorStore
+from selfmodel.storage.model import BeliefFilter, ModelStore
+from selfmodel.storage.queue import QueueStore
 from selfmodel.storage.sqlite import SQLiteStore
+from selfmodel.storage.tenancy import TenancyStore
+from selfmodel.storage.traces import TraceStore
+from selfmodel.storage.vectors import StoredVectors, UserWatermark, VectorStore
 
 __all__ = [
     "BeliefFilter",
-    "DeletedCounts",
+    "Database",
+    "DeletedCounts",  # a domain record, importable from here for backward compatibility
+    "MirrorStore",
+    "ModelStore",
+    "QueueStore",
     "SQLiteStore",
     "Store",
     "StoredVectors",
-    "TraceRecord",
+    "TenancyStore",
+    "TraceRecord",  # a domain record, importable from here for backward compatibility
+    "TraceStore",
+    "UserWatermark",
+    "VectorStore",
     "is_postgres_url",
     "open_store",
 ]

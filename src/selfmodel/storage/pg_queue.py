@@ -15,16 +15,8 @@ from selfmodel.storage.queue import CLAIMABLE, lease_expired_error
 from selfmodel.storage.sql_queue import SQLQueue
 
 
-class PostgresClaims(SQLQueue):
-    """The PostgreSQL-specific queue methods of ``PostgresStore`` (mixed in)."""
-
-    def lock_user(self, workspace_id: str, user_id: str) -> None:
-        # NO KEY UPDATE, not UPDATE: it serialises revisions of this user without conflicting
-        # with the KEY SHARE locks that foreign-key checks (inserting observations) take.
-        self._q(
-            "SELECT id FROM users WHERE workspace_id = ? AND id = ? FOR NO KEY UPDATE",
-            (workspace_id, user_id),
-        )
+class PostgresQueue(SQLQueue):
+    """``SQLQueue`` with PostgreSQL's job claims (mixed into ``PostgresStore``)."""
 
     def claim_jobs(
         self, worker_id: str, limit: int, lease_seconds: float, *, now: datetime | None = None

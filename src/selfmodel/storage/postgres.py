@@ -22,7 +22,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from selfmodel.errors import StorageError
 from selfmodel.storage.pg_migrations import MIGRATION_LOCK_KEY, MIGRATIONS, SCHEMA_VERSION
-from selfmodel.storage.pg_queue import PostgresClaims
+from selfmodel.storage.pg_queue import PostgresQueue
 from selfmodel.storage.sql import SQLStore
 from selfmodel.storage.sql_base import PercentDialect, marks, refuse_newer_schema
 
@@ -84,7 +84,7 @@ def apply_migrations(conn: psycopg.Connection[Any], up_to: int = SCHEMA_VERSION)
     return max(current, up_to)
 
 
-class PostgresStore(PostgresClaims, SQLStore):
+class PostgresStore(PostgresQueue, SQLStore):
     """A ``Store`` on a PostgreSQL database (``postgresql://`` URL), shared by many processes."""
 
     def __init__(self, url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> None:
@@ -132,6 +132,14 @@ class PostgresStore(PostgresClaims, SQLStore):
                 yield
             finally:
                 state.conn = None
+
+    def lock_user(self, workspace_id: str, user_id: str) -> None:
+        # NO KEY UPDATE, not UPDATE: it serialises revisions of this user without conflicting
+        # with the KEY SHARE locks that foreign-key checks (inserting observations) take.
+        self._q(
+            "SELECT id FROM users WHERE workspace_id = ? AND id = ? FOR NO KEY UPDATE",
+            (workspace_id, user_id),
+        )
 
     def _query(self, sql: str, params: Sequence[Any]) -> list[Any]:
         conn = getattr(self._local, "conn", None)

@@ -1,10 +1,16 @@
-"""Queue rules both backends share: what a failure or an expired lease does to a job."""
+"""``QueueStore``: the durable work queue (docs/deployment.md), and the rules every backend follows
+for what a failure or an expired lease does to a job."""
 
 from __future__ import annotations
 
+from abc import abstractmethod
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, Protocol
 
-from selfmodel.domain.jobs import JobStatus, retry_delay
+from selfmodel.domain import Job, JobKind, JobStatus
+from selfmodel.domain.jobs import retry_delay
+from selfmodel.storage.database import Database
 
 # Errors are kept for inspection, not as logs: a traceback's last lines are enough.
 MAX_ERROR_CHARS = 2_000
@@ -12,6 +18,74 @@ MAX_ERROR_CHARS = 2_000
 CLAIMABLE = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
 
 
+class QueueStore(Database, Protocol):
+    """Jobs: enqueued with the data they are about, leased to workers, retried, dead-lettered."""
+
+    @abstractmethod
+    def enqueue_job(
+        self,
+        workspace_id: str,
+        user_id: str,
+        kind: JobKind,
+        payload: dict[str, Any],
+        *,
+        max_attempts: int,
+        run_after: datetime | None = None,
+    ) -> Job:
+        """Add a queued job (joins the caller's transaction, so it commits with the data)."""
+
+    @abstractmethod
+    def claim_jobs(
+        self, worker_id: str, limit: int, lease_seconds: float, *, now: datetime | None = None
+    ) -> list[Job]:
+        """Lease up to ``limit`` runnable jobs to ``worker_id``; no two claimers get the same one.
+
+        Runnable: queued with ``run_after`` due, or running with an expired lease (its worker
+        died). An expired job that has used all its attempts is dead-lettered instead.
+        """
+
+    @abstractmethod
+    def complete_job(self, job_id: str, worker_id: str, *, now: datetime | None = None) -> bool:
+        """Mark done; False (and nothing changed) if ``worker_id`` no longer holds the lease."""
+
+    @abstractmethod
+    def fail_job(
+        self, job_id: str, worker_id: str, error: str, *, now: datetime | None = None
+    ) -> Job | None:
+        """Record a failure: queued again after a backoff, or dead after ``max_attempts``.
+
+        Returns the updated job, or None if ``worker_id`` no longer holds the lease.
+        """
+
+    @abstractmethod
+    def get_job(self, job_id: str) -> Job | None: ...
+
+    @abstractmethod
+    def list_jobs(
+        self,
+        workspace_id: str | None = None,
+        *,
+        user_id: str | None = None,
+        statuses: Sequence[JobStatus] = (),
+        limit: int | None = None,
+    ) -> list[Job]:
+        """Jobs for inspection, oldest first. Empty ``statuses`` means any."""
+
+    @abstractmethod
+    def job_counts(self, workspace_id: str | None = None) -> dict[JobStatus, int]:
+        """How many jobs are in each status (every status present, zero if none)."""
+
+    def queue_depth(self, workspace_id: str | None = None) -> int:
+        """Jobs not finished yet: queued plus running."""
+        counts = self.job_counts(workspace_id)
+        return counts[JobStatus.QUEUED] + counts[JobStatus.RUNNING]
+
+    @abstractmethod
+    def purge_jobs(self, finished_before: datetime) -> int:
+        """Delete done jobs last updated before ``finished_before``; dead ones are kept."""
+
+
+# -- the rules every backend follows ---------------------------------------------------------
 def after_failure(attempts: int, max_attempts: int, now: datetime) -> tuple[JobStatus, datetime]:
     """The status and next ``run_after`` of a job that just failed its ``attempts``-th try."""
     if attempts >= max_attempts:

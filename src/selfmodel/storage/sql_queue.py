@@ -1,4 +1,5 @@
-"""Durable work-queue methods both SQL backends share (claims and user locks differ)."""
+"""``SQLQueue``: the durable work queue in shared SQL; claims differ per backend
+(``sqlite_queue.py``, ``pg_queue.py``)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ from typing import Any
 from selfmodel.domain import Job, JobKind, JobStatus, new_id
 from selfmodel.domain.time import utcnow
 from selfmodel.storage import sql_rows as rows_to
-from selfmodel.storage.queue import after_failure, clip_error
+from selfmodel.storage.queue import QueueStore, after_failure, clip_error
 from selfmodel.storage.sql_base import SQLBase
 
 
-class SQLQueue(SQLBase):
-    """Queue methods of ``SQLStore`` (mixed in; uses its connection and transactions)."""
+class SQLQueue(SQLBase, QueueStore):
+    """``QueueStore`` in shared SQL but for ``claim_jobs`` (mixed into ``SQLStore``)."""
 
     def enqueue_job(
         self,

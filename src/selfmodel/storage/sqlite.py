@@ -16,7 +16,7 @@ from selfmodel.errors import StorageError
 from selfmodel.storage.migrations import MIGRATIONS, SCHEMA_VERSION
 from selfmodel.storage.sql import SQLStore
 from selfmodel.storage.sql_base import QmarkDialect, marks, refuse_newer_schema
-from selfmodel.storage.sqlite_queue import SQLiteClaims
+from selfmodel.storage.sqlite_queue import SQLiteQueue
 
 __all__ = ["SQLiteDialect", "SQLiteStore", "apply_migrations"]
 
@@ -74,7 +74,7 @@ class SQLiteDialect(QmarkDialect):
         )
 
 
-class SQLiteStore(SQLiteClaims, SQLStore):
+class SQLiteStore(SQLiteQueue, SQLStore):
     """A ``Store`` on one SQLite file, shared by threads: one writer, many readers.
 
     Writes (and every statement inside ``transaction()``) go through one connection, taken by
@@ -185,6 +185,11 @@ class SQLiteStore(SQLiteClaims, SQLStore):
                 scrub, self._checkpoint_after_commit = self._checkpoint_after_commit, False
             if scrub:
                 self._checkpoint()
+
+    def lock_user(self, workspace_id: str, user_id: str) -> None:
+        # Nothing to take: a transaction here is BEGIN IMMEDIATE, which already holds the
+        # file's single write lock until commit, so two revisions of one user cannot interleave.
+        return None
 
     def _query(self, sql: str, params: Sequence[Any]) -> list[Any]:
         if self._in_own_transaction():

@@ -15,13 +15,8 @@ from selfmodel.storage.queue import CLAIMABLE, lease_expired_error
 from selfmodel.storage.sql_queue import SQLQueue
 
 
-class SQLiteClaims(SQLQueue):
-    """The SQLite-specific queue methods of ``SQLiteStore`` (mixed in)."""
-
-    def lock_user(self, workspace_id: str, user_id: str) -> None:
-        # Nothing to take: a transaction here is BEGIN IMMEDIATE, which already holds the
-        # file's single write lock until commit, so two revisions of one user cannot interleave.
-        return None
+class SQLiteQueue(SQLQueue):
+    """``SQLQueue`` with SQLite's job claims (mixed into ``SQLiteStore``)."""
 
     def claim_jobs(
         self, worker_id: str, limit: int, lease_seconds: float, *, now: datetime | None = None

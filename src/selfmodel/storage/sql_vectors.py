@@ -1,13 +1,17 @@
-"""Retrieval-side storage both SQL backends share: vectors, freshness watermarks, traces."""
+"""``SQLVectors``: vectors (float32 bytes, scored in the application), watermarks and the
+incremental reads of warm indexes, for both SQL backends."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import numpy as np
 
-from selfmodel.storage.base import StoredVectors, TraceRecord, UserWatermark
-from selfmodel.storage.sql_base import SQLBase, marks
+from selfmodel.domain import Belief, Observation
+from selfmodel.storage import sql_rows as rows_to
+from selfmodel.storage.sql_base import Row, SQLBase
+from selfmodel.storage.vectors import StoredVectors, UserWatermark, VectorStore
 
 VECTOR_COLUMNS = (
     "workspace_id",
@@ -25,8 +29,8 @@ def _no_vectors() -> StoredVectors:
     return StoredVectors([], np.zeros((0, 0), dtype=np.float32))
 
 
-class SQLIndex(SQLBase):
-    """Vector, watermark and trace methods of ``SQLStore`` (mixed in)."""
+class SQLVectors(SQLBase, VectorStore):
+    """``VectorStore`` in shared SQL (mixed into ``SQLStore``)."""
 
     # -- vectors -----------------------------------------------------------------------------
     def put_vectors(
@@ -140,49 +144,37 @@ class SQLIndex(SQLBase):
             )
         return tuple(marks_out)
 
-    # -- traces ------------------------------------------------------------------------------
-    def insert_trace(self, trace: TraceRecord) -> None:
-        d = self._dialect
-        with self.transaction():
-            self._x(
-                "INSERT INTO traces (workspace_id, id, query, latency_ms, config, payload,"
-                f" created_at) VALUES ({marks(7)})",
-                (
-                    trace.workspace_id,
-                    trace.id,
-                    trace.query,
-                    trace.latency_ms,
-                    d.json_in(trace.config),
-                    d.json_in(trace.payload),
-                    d.ts_in(trace.created_at),
-                ),
-            )
-            for user_id in trace.user_ids:
-                self._x(
-                    "INSERT INTO trace_users (workspace_id, user_id, trace_id) VALUES (?, ?, ?)",
-                    (trace.workspace_id, user_id, trace.id),
-                )
+    def list_observations_since(
+        self, workspace_id: str, user_ids: Sequence[str], since: datetime | None
+    ) -> list[Observation]:
+        rows = self._rows_since(
+            "observations", "recorded_at", workspace_id, user_ids, since, "occurred_at, id"
+        )
+        return [rows_to.observation(self._dialect, r) for r in rows]
 
-    def get_trace(self, workspace_id: str, trace_id: str) -> TraceRecord | None:
-        d = self._dialect
-        rows = self._q(
-            "SELECT * FROM traces WHERE workspace_id = ? AND id = ?",
-            (workspace_id, trace_id),
-        )
-        if not rows:
-            return None
-        r = rows[0]
-        users = self._q(
-            "SELECT user_id FROM trace_users WHERE workspace_id = ? AND trace_id = ?",
-            (workspace_id, trace_id),
-        )
-        return TraceRecord(
-            id=r["id"],
-            workspace_id=r["workspace_id"],
-            user_ids=tuple(u["user_id"] for u in users),
-            query=r["query"],
-            created_at=d.ts_out(r["created_at"]),
-            latency_ms=r["latency_ms"],
-            config=d.json_out(r["config"]),
-            payload=d.json_out(r["payload"]),
-        )
+    def list_beliefs_changed_since(
+        self, workspace_id: str, user_ids: Sequence[str], since: datetime | None
+    ) -> list[Belief]:
+        rows = self._rows_since("beliefs", "updated_at", workspace_id, user_ids, since, "id DESC")
+        return [rows_to.belief(self._dialect, r) for r in rows]
+
+    def _rows_since(
+        self,
+        table: str,
+        stamp: str,
+        workspace_id: str,
+        user_ids: Sequence[str],
+        since: datetime | None,
+        order: str,
+    ) -> list[Row]:
+        """Rows of ``table`` of these users whose ``stamp`` is at or after ``since`` (all when
+        None), in ``order``."""
+        if not user_ids:
+            return []
+        in_users, params = self._dialect.in_list("user_id", user_ids)
+        sql = f"SELECT * FROM {table} WHERE workspace_id = ? AND {in_users}"
+        params.insert(0, workspace_id)
+        if since is not None:
+            sql += f" AND {stamp} >= ?"
+            params.append(self._dialect.ts_in(since))
+        return self._q(f"{sql} ORDER BY {order}", params)

@@ -1,0 +1,140 @@
+"""``ModelStore``: the self-model's rows — users, contexts, observations, beliefs, evidence,
+belief events.
+
+Every method is scoped by workspace (and user where rows belong to a user), so one workspace can
+never see another's rows, and so the rows can be sharded by user. Revisions of one user
+serialise on ``lock_user`` inside a transaction (the engine's unit of work takes it).
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from selfmodel.domain import (
+    Belief,
+    BeliefEvent,
+    BeliefKind,
+    BeliefStatus,
+    Context,
+    DeletedCounts,
+    Evidence,
+    Observation,
+    User,
+)
+from selfmodel.storage.database import Database
+
+
+@dataclass(frozen=True)
+class BeliefFilter:
+    """Which beliefs to list. Empty tuples mean "any"."""
+
+    user_ids: tuple[str, ...]
+    statuses: tuple[BeliefStatus, ...] = (BeliefStatus.ACTIVE,)
+    kinds: tuple[BeliefKind, ...] = ()
+    context_id: str | None = None  # when set: beliefs of that context plus global ones
+    min_confidence: float | None = None
+    limit: int | None = None
+
+
+class ModelStore(Database, Protocol):
+    """Users and what selfmodel knows about them: observations, beliefs, evidence, history."""
+
+    # -- users and contexts ----------------------------------------------------------------
+    @abstractmethod
+    def get_or_create_user(self, workspace_id: str, external_id: str) -> User: ...
+
+    @abstractmethod
+    def get_user(self, workspace_id: str, external_id: str) -> User | None: ...
+
+    @abstractmethod
+    def get_user_by_id(self, workspace_id: str, user_id: str) -> User | None: ...
+
+    @abstractmethod
+    def list_users(self, workspace_id: str) -> list[User]:
+        """The workspace's users, by external id (byte order)."""
+
+    @abstractmethod
+    def set_display_name(self, workspace_id: str, user_id: str, name: str | None) -> User:
+        """Set (or clear) how statements and blocks name the user."""
+
+    @abstractmethod
+    def lock_user(self, workspace_id: str, user_id: str) -> None:
+        """Inside a transaction: hold the user until commit, so revisions of one user serialise."""
+
+    @abstractmethod
+    def delete_user(self, workspace_id: str, user_id: str) -> DeletedCounts:
+        """Hard-delete every row about the user, and make sure the bytes are gone.
+
+        Every row: the user's vectors, traces that name them, jobs and Mirror rows go too, from
+        whichever concern of the store holds them.
+        """
+
+    @abstractmethod
+    def get_or_create_context(self, workspace_id: str, name: str) -> Context: ...
+
+    @abstractmethod
+    def get_context(self, workspace_id: str, name: str) -> Context | None: ...
+
+    # -- observations ----------------------------------------------------------------------
+    @abstractmethod
+    def insert_observations(self, observations: Sequence[Observation]) -> list[Observation]:
+        """Insert; an observation whose (user, external_id) exists is skipped. Returns the new."""
+
+    @abstractmethod
+    def existing_external_ids(
+        self, workspace_id: str, user_id: str, external_ids: Sequence[str]
+    ) -> set[str]:
+        """Which of ``external_ids`` this user already has observations for."""
+
+    @abstractmethod
+    def get_observations(self, workspace_id: str, ids: Sequence[str]) -> list[Observation]: ...
+
+    @abstractmethod
+    def list_observations(
+        self, workspace_id: str, user_ids: Sequence[str], *, limit: int | None = None
+    ) -> list[Observation]:
+        """Observations of these users, oldest first (by occurred_at, then id)."""
+
+    @abstractmethod
+    def list_observations_before(
+        self, workspace_id: str, user_id: str, before: datetime, limit: int
+    ) -> list[Observation]:
+        """The user's last ``limit`` observations that happened before ``before``, oldest first
+        (what was said just before new messages, to resolve what "it" and "that one" refer to)."""
+
+    # -- beliefs -----------------------------------------------------------------------------
+    @abstractmethod
+    def insert_belief(self, belief: Belief) -> None: ...
+
+    @abstractmethod
+    def update_belief(self, belief: Belief) -> None:
+        """Rewrite every field but the key; raises ``StorageError`` if the belief is not stored."""
+
+    @abstractmethod
+    def get_belief(self, workspace_id: str, belief_id: str) -> Belief | None: ...
+
+    @abstractmethod
+    def list_beliefs(self, workspace_id: str, where: BeliefFilter) -> list[Belief]:
+        """Beliefs matching the filter, newest first."""
+
+    # -- evidence and history --------------------------------------------------------------
+    @abstractmethod
+    def add_evidence(self, workspace_id: str, user_id: str, evidence: Evidence) -> bool:
+        """Link evidence; returns False (and changes nothing) if this exact link exists."""
+
+    @abstractmethod
+    def list_evidence(self, workspace_id: str, belief_ids: Sequence[str]) -> list[Evidence]:
+        """The evidence of these beliefs, oldest first."""
+
+    @abstractmethod
+    def append_event(self, event: BeliefEvent) -> None: ...
+
+    @abstractmethod
+    def list_events(
+        self, workspace_id: str, *, belief_id: str | None = None, user_id: str | None = None
+    ) -> list[BeliefEvent]:
+        """History, oldest first."""

@@ -1,0 +1,307 @@
+"""``SQLModel``: users, contexts, observations, beliefs, evidence and history, for both SQL
+backends. The user lock and forgetting differ or span every concern: see ``sqlite.py``,
+``postgres.py`` and ``sql.py``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from selfmodel.domain import (
+    Belief,
+    BeliefEvent,
+    Context,
+    Evidence,
+    Observation,
+    User,
+    new_id,
+)
+from selfmodel.domain.time import utcnow
+from selfmodel.errors import StorageError
+from selfmodel.storage import sql_rows as rows_to
+from selfmodel.storage.model import BeliefFilter, ModelStore
+from selfmodel.storage.sql_base import SQLBase, marks
+from selfmodel.storage.sql_rows import BELIEF_COLUMNS, BELIEF_KEY
+
+
+class SQLModel(SQLBase, ModelStore):
+    """``ModelStore`` in shared SQL (mixed into ``SQLStore``)."""
+
+    # -- users and contexts ------------------------------------------------------------------
+    def get_or_create_user(self, workspace_id: str, external_id: str) -> User:
+        self._x(
+            "INSERT INTO users (workspace_id, id, external_id, display_name, created_at)"
+            " VALUES (?, ?, ?, NULL, ?) ON CONFLICT (workspace_id, external_id) DO NOTHING",
+            (workspace_id, new_id("usr"), external_id, self._dialect.ts_in(utcnow())),
+        )
+        found = self.get_user(workspace_id, external_id)
+        if found is None:
+            raise StorageError(f"user {external_id!r} vanished while being created")
+        return found
+
+    def set_display_name(self, workspace_id: str, user_id: str, name: str | None) -> User:
+        self._x(
+            "UPDATE users SET display_name = ? WHERE workspace_id = ? AND id = ?",
+            (name, workspace_id, user_id),
+        )
+        found = self.get_user_by_id(workspace_id, user_id)
+        if found is None:
+            raise StorageError(f"no user {user_id!r} in this workspace")
+        return found
+
+    def get_user(self, workspace_id: str, external_id: str) -> User | None:
+        rows = self._q(
+            "SELECT * FROM users WHERE workspace_id = ? AND external_id = ?",
+            (workspace_id, external_id),
+        )
+        return rows_to.user(self._dialect, rows[0]) if rows else None
+
+    def get_user_by_id(self, workspace_id: str, user_id: str) -> User | None:
+        rows = self._q(
+            "SELECT * FROM users WHERE workspace_id = ? AND id = ?",
+            (workspace_id, user_id),
+        )
+        return rows_to.user(self._dialect, rows[0]) if rows else None
+
+    def list_users(self, workspace_id: str) -> list[User]:
+        rows = self._q(
+            "SELECT * FROM users WHERE workspace_id = ? ORDER BY external_id",
+            (workspace_id,),
+        )
+        return [rows_to.user(self._dialect, r) for r in rows]
+
+    def get_or_create_context(self, workspace_id: str, name: str) -> Context:
+        self._x(
+            "INSERT INTO contexts (workspace_id, id, name, created_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (workspace_id, name) DO NOTHING",
+            (workspace_id, new_id("ctx"), name, self._dialect.ts_in(utcnow())),
+        )
+        found = self.get_context(workspace_id, name)
+        if found is None:
+            raise StorageError(f"context {name!r} vanished while being created")
+        return found
+
+    def get_context(self, workspace_id: str, name: str) -> Context | None:
+        rows = self._q(
+            "SELECT * FROM contexts WHERE workspace_id = ? AND name = ?",
+            (workspace_id, name),
+        )
+        return rows_to.context(self._dialect, rows[0]) if rows else None
+
+    # -- observations ------------------------------------------------------------------------
+    def insert_observations(self, observations: Sequence[Observation]) -> list[Observation]:
+        d = self._dialect
+        inserted: list[Observation] = []
+        with self.transaction():
+            for o in observations:
+                count = self._x(
+                    "INSERT INTO observations (workspace_id, user_id, id, external_id, kind, role,"
+                    " speaker, source, context_id, content, occurred_at, recorded_at, metadata)"
+                    f" VALUES ({marks(13)}) ON CONFLICT DO NOTHING",
+                    (
+                        o.workspace_id,
+                        o.user_id,
+                        o.id,
+                        o.external_id,
+                        o.kind.value,
+                        o.role.value,
+                        o.speaker,
+                        o.source,
+                        o.context_id,
+                        o.content,
+                        d.ts_in(o.occurred_at),
+                        d.ts_in(o.recorded_at),
+                        d.json_in(o.metadata),
+                    ),
+                )
+                if count:
+                    inserted.append(o)
+        return inserted
+
+    def existing_external_ids(
+        self, workspace_id: str, user_id: str, external_ids: Sequence[str]
+    ) -> set[str]:
+        found: set[str] = set()
+        for chunk in self._chunks(external_ids):
+            in_ids, params = self._dialect.in_list("external_id", chunk)
+            rows = self._q(
+                f"SELECT external_id FROM observations WHERE workspace_id = ? AND user_id = ?"
+                f" AND {in_ids}",
+                (workspace_id, user_id, *params),
+            )
+            found.update(r["external_id"] for r in rows)
+        return found
+
+    def get_observations(self, workspace_id: str, ids: Sequence[str]) -> list[Observation]:
+        found: list[Observation] = []
+        for chunk in self._chunks(ids):
+            in_ids, params = self._dialect.in_list("id", chunk)
+            rows = self._q(
+                f"SELECT * FROM observations WHERE workspace_id = ? AND {in_ids}",
+                (workspace_id, *params),
+            )
+            found.extend(rows_to.observation(self._dialect, r) for r in rows)
+        return found
+
+    def _observations_of(
+        self,
+        workspace_id: str,
+        user_ids: Sequence[str],
+        extra: str,
+        extra_params: list[Any],
+    ) -> list[Observation]:
+        in_users, params = self._dialect.in_list("user_id", user_ids)
+        rows = self._q(
+            f"SELECT * FROM observations WHERE workspace_id = ? AND {in_users}{extra}",
+            (workspace_id, *params, *extra_params),
+        )
+        return [rows_to.observation(self._dialect, r) for r in rows]
+
+    def list_observations(
+        self, workspace_id: str, user_ids: Sequence[str], *, limit: int | None = None
+    ) -> list[Observation]:
+        if not user_ids:
+            return []
+        extra, params = " ORDER BY occurred_at, id", []
+        if limit is not None:
+            extra += " LIMIT ?"
+            params.append(limit)
+        return self._observations_of(workspace_id, user_ids, extra, params)
+
+    def list_observations_before(
+        self, workspace_id: str, user_id: str, before: datetime, limit: int
+    ) -> list[Observation]:
+        latest = self._observations_of(
+            workspace_id,
+            [user_id],
+            " AND occurred_at < ? ORDER BY occurred_at DESC, id DESC LIMIT ?",
+            [self._dialect.ts_in(before), limit],
+        )
+        return latest[::-1]
+
+    # -- beliefs -----------------------------------------------------------------------------
+    def insert_belief(self, belief: Belief) -> None:
+        self._x(
+            f"INSERT INTO beliefs ({', '.join(BELIEF_COLUMNS)})"
+            f" VALUES ({marks(len(BELIEF_COLUMNS))})",
+            rows_to.belief_params(self._dialect, belief),
+        )
+
+    def update_belief(self, belief: Belief) -> None:
+        params = rows_to.belief_params(self._dialect, belief)
+        # The key (workspace, user, id) stays; every other column is rewritten.
+        keys = len(BELIEF_KEY)
+        assignments = ", ".join(f"{c} = ?" for c in BELIEF_COLUMNS[keys:])
+        count = self._x(
+            f"UPDATE beliefs SET {assignments} WHERE workspace_id = ? AND user_id = ? AND id = ?",
+            (*params[keys:], belief.workspace_id, belief.user_id, belief.id),
+        )
+        if count != 1:
+            raise StorageError(f"belief {belief.id} does not exist in this workspace")
+
+    def get_belief(self, workspace_id: str, belief_id: str) -> Belief | None:
+        rows = self._q(
+            "SELECT * FROM beliefs WHERE workspace_id = ? AND id = ?",
+            (workspace_id, belief_id),
+        )
+        return rows_to.belief(self._dialect, rows[0]) if rows else None
+
+    def list_beliefs(self, workspace_id: str, where: BeliefFilter) -> list[Belief]:
+        if not where.user_ids:
+            return []
+        d = self._dialect
+        in_users, params = d.in_list("user_id", where.user_ids)
+        clauses = ["workspace_id = ?", in_users]
+        params.insert(0, workspace_id)
+        if where.statuses:
+            clause, values = d.in_list("status", [s.value for s in where.statuses])
+            clauses.append(clause)
+            params.extend(values)
+        if where.kinds:
+            clause, values = d.in_list("kind", [k.value for k in where.kinds])
+            clauses.append(clause)
+            params.extend(values)
+        if where.context_id is not None:
+            clauses.append("(context_id IS NULL OR context_id = ?)")
+            params.append(where.context_id)
+        if where.min_confidence is not None:
+            clauses.append("confidence >= ?")
+            params.append(where.min_confidence)
+        sql = f"SELECT * FROM beliefs WHERE {' AND '.join(clauses)} ORDER BY id DESC"
+        if where.limit is not None:
+            sql += " LIMIT ?"
+            params.append(where.limit)
+        return [rows_to.belief(d, r) for r in self._q(sql, params)]
+
+    # -- evidence and history ----------------------------------------------------------------
+    def add_evidence(self, workspace_id: str, user_id: str, evidence: Evidence) -> bool:
+        count = self._x(
+            "INSERT INTO evidence (workspace_id, user_id, belief_id, observation_id, stance,"
+            f" weight, span_start, span_end, quote, created_at) VALUES ({marks(10)})"
+            " ON CONFLICT DO NOTHING",
+            (
+                workspace_id,
+                user_id,
+                evidence.belief_id,
+                evidence.observation_id,
+                evidence.stance.value,
+                evidence.weight,
+                evidence.span_start,
+                evidence.span_end,
+                evidence.quote,
+                self._dialect.ts_in(evidence.created_at),
+            ),
+        )
+        return count == 1
+
+    def list_evidence(self, workspace_id: str, belief_ids: Sequence[str]) -> list[Evidence]:
+        found: list[Evidence] = []
+        for chunk in self._chunks(belief_ids):
+            in_ids, params = self._dialect.in_list("belief_id", chunk)
+            rows = self._q(
+                f"SELECT * FROM evidence WHERE workspace_id = ? AND {in_ids} ORDER BY created_at",
+                (workspace_id, *params),
+            )
+            found.extend(rows_to.evidence(self._dialect, r) for r in rows)
+        return found
+
+    def append_event(self, event: BeliefEvent) -> None:
+        d = self._dialect
+        self._x(
+            "INSERT INTO belief_events (workspace_id, user_id, id, belief_id, type, at, cause,"
+            f" observation_id, confidence_before, confidence_after, details) VALUES ({marks(11)})",
+            (
+                event.workspace_id,
+                event.user_id,
+                event.id,
+                event.belief_id,
+                event.type.value,
+                d.ts_in(event.at),
+                event.cause,
+                event.observation_id,
+                event.confidence_before,
+                event.confidence_after,
+                d.json_in(event.details),
+            ),
+        )
+
+    def list_events(
+        self,
+        workspace_id: str,
+        *,
+        belief_id: str | None = None,
+        user_id: str | None = None,
+    ) -> list[BeliefEvent]:
+        clauses, params = ["workspace_id = ?"], [workspace_id]
+        if belief_id is not None:
+            clauses.append("belief_id = ?")
+            params.append(belief_id)
+        if user_id is not None:
+            clauses.append("user_id = ?")
+            params.append(user_id)
+        rows = self._q(
+            f"SELECT * FROM belief_events WHERE {' AND '.join(clauses)} ORDER BY at, id",
+            params,
+        )
+        return [rows_to.event(self._dialect, r) for r in rows]

@@ -1,0 +1,20 @@
+"""``TraceStore``: what each ``context`` call considered and chose, kept for replay and audit."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Protocol
+
+from selfmodel.domain import TraceRecord
+from selfmodel.storage.database import Database
+
+
+class TraceStore(Database, Protocol):
+    """Traces of ``context`` calls, each filed under every user it read."""
+
+    @abstractmethod
+    def insert_trace(self, trace: TraceRecord) -> None:
+        """Store the trace and its users (in one transaction)."""
+
+    @abstractmethod
+    def get_trace(self, workspace_id: str, trace_id: str) -> TraceRecord | None: ...

@@ -1,0 +1,23 @@
+"""``TraceStore``: traces of ``context`` calls, with every user each one read."""
+
+from __future__ import annotations
+
+from selfmodel.domain import User, Workspace
+from selfmodel.storage import Store, TraceStore
+from tests.store_contract.records import trace
+
+
+def test_traces_round_trip_with_all_their_users(store: Store, ws: Workspace, maya: User) -> None:
+    bob = store.get_or_create_user(ws.id, "bob")
+    stored = trace(maya, bob)
+    store.insert_trace(stored)
+    got = store.get_trace(ws.id, stored.id)
+    assert got is not None
+    assert set(got.user_ids) == {maya.id, bob.id}
+    assert (got.query, got.config, got.payload) == (stored.query, stored.config, stored.payload)
+    assert (got.created_at, got.latency_ms) == (stored.created_at, stored.latency_ms)
+    assert store.get_trace("ws_other", stored.id) is None
+
+
+def test_an_unknown_trace_is_none(store: TraceStore, ws: Workspace) -> None:
+    assert store.get_trace(ws.id, "trc_missing") is None

@@ -1,0 +1,89 @@
+"""``VectorStore``: vectors of users' items, watermarks, and the rows changed since one."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+
+from selfmodel.domain import BeliefStatus, User, Workspace
+from selfmodel.domain.time import utcnow
+from selfmodel.storage import Store, VectorStore
+from tests.store_contract.records import belief, observation
+
+
+# -- vectors -----------------------------------------------------------------------------------
+def test_vectors_round_trip_as_float32_and_a_second_put_replaces(
+    store: VectorStore, ws: Workspace, maya: User
+) -> None:
+    rng = np.random.default_rng(7)
+    a, b = rng.standard_normal(8).astype(np.float32), rng.standard_normal(8).astype(np.float32)
+    store.put_vectors(ws.id, maya.id, "belief", "m", [("bel_b", b), ("bel_a", a)])
+    store.put_vectors(ws.id, maya.id, "belief", "m", [("bel_a", b)])
+    got = store.get_vectors(ws.id, [maya.id], "belief", "m")
+    assert got.ids == ["bel_a", "bel_b"]
+    assert got.matrix.dtype == np.float32
+    np.testing.assert_array_equal(got.matrix, np.stack([b, b]))
+    assert store.get_vectors(ws.id, [maya.id], "belief", "other-model").ids == []
+    assert store.get_vectors(ws.id, [maya.id], "observation", "m").ids == []
+    assert store.get_vectors(ws.id, [], "belief", "m").ids == []
+
+
+def test_vectors_are_found_by_id_only_among_their_users(
+    store: Store, ws: Workspace, maya: User
+) -> None:
+    ben = store.get_or_create_user(ws.id, "ben")
+    store.put_vectors(ws.id, maya.id, "observation", "m", [("obs_a", np.ones(3, np.float32))])
+    found = store.get_vectors_by_id(ws.id, [maya.id], "observation", "m", ["obs_a", "obs_b"])
+    assert found.ids == ["obs_a"] and found.matrix.shape == (1, 3)
+    assert store.get_vectors_by_id(ws.id, [maya.id], "observation", "m", []).ids == []
+    assert store.get_vectors_by_id(ws.id, [ben.id], "observation", "m", ["obs_a"]).ids == []
+    assert store.get_vectors_by_id(ws.id, [], "observation", "m", ["obs_a"]).ids == []
+    assert store.get_vectors_by_id("ws_other", [maya.id], "observation", "m", ["obs_a"]).ids == []
+
+
+# -- watermarks and changes since --------------------------------------------------------------
+def test_a_user_with_no_rows_has_an_empty_watermark(store: VectorStore, maya: User) -> None:
+    (mark,) = store.scope_watermark(maya.workspace_id, [maya.id])
+    assert (mark.user_id, mark.observations, mark.beliefs, mark.vectors) == (maya.id, 0, 0, 0)
+    assert mark.observations_recorded_at is None and mark.beliefs_updated_at is None
+    assert store.scope_watermark(maya.workspace_id, []) == ()
+
+
+def test_watermark_and_since_queries_see_only_new_observations(
+    store: Store, ws: Workspace, maya: User
+) -> None:
+    ben = store.get_or_create_user(ws.id, "ben")
+    first = utcnow()
+    old = observation(maya, "old", recorded_at=first)
+    new = observation(maya, "new", recorded_at=first + timedelta(seconds=5))
+    store.insert_observations([old, new])
+    store.put_vectors(ws.id, maya.id, "observation", "m", [(old.id, np.ones(3, np.float32))])
+    mark, his = store.scope_watermark(ws.id, [maya.id, ben.id])
+    assert (mark.observations, mark.vectors, his.observations) == (2, 1, 0)
+    assert mark.observations_recorded_at == new.recorded_at
+    since = store.list_observations_since(ws.id, [maya.id], new.recorded_at)
+    assert [o.id for o in since] == [new.id]
+    assert store.list_observations_since(ws.id, [maya.id], None) == [old, new]
+    assert store.list_observations_since(ws.id, [ben.id], None) == []
+    assert store.list_observations_since(ws.id, [], None) == []
+
+
+def test_a_changed_belief_moves_the_watermark_and_is_read_since_whatever_its_status(
+    store: Store, ws: Workspace, maya: User
+) -> None:
+    kept, dropped = belief(maya, "likes tea"), belief(maya, "likes coffee")
+    store.insert_belief(kept)
+    store.insert_belief(dropped)
+    (before,) = store.scope_watermark(ws.id, [maya.id])
+    assert before.beliefs == 2
+    assert [b.id for b in store.list_beliefs_changed_since(ws.id, [maya.id], None)] == sorted(
+        (kept.id, dropped.id), reverse=True
+    )  # newest first
+    later = utcnow() + timedelta(seconds=5)
+    rejected = dropped.model_copy(update={"status": BeliefStatus.REJECTED, "updated_at": later})
+    store.update_belief(rejected)
+    (after,) = store.scope_watermark(ws.id, [maya.id])
+    assert after.beliefs == 2 and after.beliefs_updated_at == later
+    assert store.list_beliefs_changed_since(ws.id, [maya.id], later) == [rejected]
+    assert store.list_beliefs_changed_since(ws.id, [], None) == []
