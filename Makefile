@@ -25,11 +25,13 @@ system-deps:
 run: $(STAMP)
 	$(VENV)/bin/selfmodel demo --db demo.db
 
-test: $(STAMP) system-deps
+# Lint and types first, fail fast: a style or type error stops before the slow tests start.
+test: lint system-deps
 	$(PY) -m pytest
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff check src tests scripts
+	$(VENV)/bin/ruff format --check src tests scripts
 	$(VENV)/bin/mypy
 
 clean:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from selfmodel import SelfModel
-from selfmodel.server import ServerLimits, create_app
+from selfmodel import SelfModel, Settings
+from selfmodel.config import ServerSettings
+from selfmodel.embedding import SentenceTransformerEmbedder
+from selfmodel.server import create_app
 from selfmodel.tenancy import Scope
 from tests.support.server import asgi_client, new_workspace_key
 
@@ -24,8 +27,16 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
+def sm(db_path: Path, embedder: SentenceTransformerEmbedder) -> Iterator[SelfModel]:
+    """An engine whose server settings refuse bodies over ``SMALL_BODY_LIMIT``."""
+    settings = Settings(server=ServerSettings(max_body_bytes=SMALL_BODY_LIMIT))
+    with SelfModel.open(str(db_path), embedder=embedder, settings=settings) as model:
+        yield model
+
+
+@pytest.fixture
 def app(sm: SelfModel) -> FastAPI:
-    return create_app(sm, limits=ServerLimits(max_body_bytes=SMALL_BODY_LIMIT))
+    return create_app(sm)
 
 
 @pytest.fixture
@@ -125,17 +136,21 @@ async def test_oversized_streamed_body_without_length_is_413(api: httpx.AsyncCli
     assert error_of(response, 413)["code"] == "payload_too_large"
 
 
-async def test_message_over_the_engine_limit_is_413(sm: SelfModel) -> None:
-    app = create_app(sm)  # default body limit: the message limit bites first
-    limit = sm.settings.max_message_chars
-    async with asgi_client(app, new_workspace_key(sm.store, "acme")) as client:
-        response = await client.post(
-            "/v1/users/ada/observations", json={"messages": [{"content": "z" * (limit + 1)}]}
-        )
-        too_many = await client.post(
-            "/v1/users/ada/observations",
-            json={"messages": [{"content": "a"}] * (sm.settings.max_batch_messages + 1)},
-        )
+async def test_message_over_the_engine_limit_is_413(
+    tmp_path: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    # Default settings (not this module's small body limit): the message limit bites first.
+    with SelfModel.open(str(tmp_path / "defaults.db"), embedder=embedder) as sm:
+        app = create_app(sm)
+        limit = sm.settings.limits.max_message_chars
+        async with asgi_client(app, new_workspace_key(sm.store, "acme")) as client:
+            response = await client.post(
+                "/v1/users/ada/observations", json={"messages": [{"content": "z" * (limit + 1)}]}
+            )
+            too_many = await client.post(
+                "/v1/users/ada/observations",
+                json={"messages": [{"content": "a"}] * (sm.settings.limits.max_batch_messages + 1)},
+            )
     assert error_of(response, 413)["details"]["limit"] == limit
     assert error_of(too_many, 413)["code"] == "payload_too_large"
 

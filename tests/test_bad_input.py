@@ -16,6 +16,7 @@ from selfmodel import (
     TraceNotFoundError,
     UserNotFoundError,
 )
+from selfmodel.config import LimitSettings
 from selfmodel.ingest.files import read_conversation_file
 from tests.support.sqlite_files import row_counts
 
@@ -74,7 +75,7 @@ def test_malformed_messages_are_refused_before_anything_is_written(
 
 
 def test_oversized_messages_and_batches_are_refused(db_path: Path, embedder: object) -> None:
-    settings = Settings(max_message_chars=100, max_batch_messages=3)
+    settings = Settings(limits=LimitSettings(max_message_chars=100, max_batch_messages=3))
     with SelfModel.open(str(db_path), settings=settings, embedder=embedder) as sm:  # type: ignore[arg-type]
         with pytest.raises(PayloadTooLargeError, match="limit is 100"):
             sm.observe("maya", "x" * 101)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from selfmodel import ConfigurationError, ExternalServiceError, SelfModel, Settings
+from selfmodel.config import EmbeddingSettings
 from selfmodel.embedding import OpenAIEmbedder, SentenceTransformerEmbedder, embedder_from_settings
 from tests.support.openai_server import EMBEDDINGS_PATH, OpenAIServer, Reply
 
@@ -60,7 +61,9 @@ def test_openai_embedder_gives_up_with_a_clear_error() -> None:
 def test_a_selfmodel_can_run_on_an_openai_compatible_embedding_endpoint(tmp_path: Path) -> None:
     with OpenAIServer(embedding_dim=32) as server:
         settings = Settings(
-            embedder="openai", embedding_base_url=server.base_url, embedding_model="test-embed"
+            embedding=EmbeddingSettings(
+                embedder="openai", embedding_base_url=server.base_url, embedding_model="test-embed"
+            )
         )
         with SelfModel.open(str(tmp_path / "o.db"), settings=settings) as sm:
             sm.observe("maya", "I love hiking in the mountains.")
@@ -69,6 +72,6 @@ def test_a_selfmodel_can_run_on_an_openai_compatible_embedding_endpoint(tmp_path
 
 def test_embedder_settings_that_cannot_work_are_configuration_errors() -> None:
     with pytest.raises(ConfigurationError, match="EMBEDDING_BASE_URL"):
-        embedder_from_settings(Settings(embedder="openai"))
+        embedder_from_settings(EmbeddingSettings(embedder="openai"))
     with pytest.raises(ConfigurationError, match="EMBEDDING_MODEL"):
-        embedder_from_settings(Settings(embedder="sentence-transformers"))
+        embedder_from_settings(EmbeddingSettings(embedder="sentence-transformers"))

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from selfmodel.config import Settings
+from selfmodel.config import ExtractionSettings
 from selfmodel.domain import BeliefKind, BeliefOrigin, Facet, Observation, Related, Role
 from selfmodel.errors import ConfigurationError
 from selfmodel.extraction import prompts
@@ -282,7 +282,7 @@ def test_missing_configuration_is_refused() -> None:
     with pytest.raises(ConfigurationError):
         LLMExtractor(base_url="", model="m")
     with pytest.raises(ConfigurationError):
-        LLMExtractor.from_settings(Settings(llm_base_url=None, llm_model=None))
+        LLMExtractor.from_settings(ExtractionSettings(extractor="llm"))
 
 
 @pytest.mark.parametrize(

@@ -16,10 +16,11 @@ import pytest
 from fastapi.routing import iter_route_contexts
 from starlette.routing import BaseRoute
 
-from selfmodel import SelfModel
+from selfmodel import SelfModel, Settings
+from selfmodel.config import ServerSettings
 from selfmodel.embedding import SentenceTransformerEmbedder
 from selfmodel.mirror.access import link_token
-from selfmodel.server import ServerLimits, create_app
+from selfmodel.server import create_app
 from selfmodel.storage import is_postgres_url
 from selfmodel.tenancy import Scope
 from tests.support.server import new_workspace_key, running_server
@@ -100,10 +101,13 @@ def test_get_requests_write_nothing(
     statements: SQLiteStatements | PostgresStatements,
     embedder: SentenceTransformerEmbedder,
 ) -> None:
-    with SelfModel.open(db_location, embedder=embedder, workspace=WORKSPACE) as engine:
+    settings = Settings(server=ServerSettings(key_usage_flush_s=NEVER_DURING_THE_TEST_S))
+    with SelfModel.open(
+        db_location, embedder=embedder, workspace=WORKSPACE, settings=settings
+    ) as engine:
         values = seed(engine)
         key = new_workspace_key(engine.store, WORKSPACE, Scope.ADMIN)
-        app = create_app(engine, limits=ServerLimits(key_usage_flush_s=NEVER_DURING_THE_TEST_S))
+        app = create_app(engine)
         routes = get_routes(app.routes)
         assert {"/v1/workspace", "/v1/users/{user}/prompts", "/mirror/"} <= set(routes)
         writes: dict[str, list[str]] = {}

@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 
 from selfmodel import SelfModel, Settings
+from selfmodel.config import MirrorSettings
 from selfmodel.domain import ObservationKind
 from selfmodel.errors import InvalidInputError, MirrorLinkNotFoundError, PromptNotFoundError
 
@@ -90,7 +91,7 @@ def test_the_signing_secret_is_stable_per_workspace_unless_configured(db_path, e
     with SelfModel.open(str(db_path), embedder=embedder) as b:
         assert b.mirror_secret() == first
     assert other != first and len(first) >= 32
-    configured = Settings(mirror_secret="from-the-environment")
+    configured = Settings(mirror=MirrorSettings(mirror_secret="from-the-environment"))
     with SelfModel.open(str(db_path), embedder=embedder, settings=configured) as c:
         assert c.mirror_secret() == "from-the-environment"
 

@@ -277,7 +277,9 @@ def test_two_api_processes_and_two_workers_lose_and_duplicate_nothing(
         )
         final = counts(store)
         assert (final[JobStatus.DEAD], final[JobStatus.QUEUED], final[JobStatus.RUNNING]) == (
-            0, 0, 0
+            0,
+            0,
+            0,
         )
         jobs = store.list_jobs(workspace.id)
         # Every queued job is one a writer was told about, and each was done once.

@@ -115,7 +115,7 @@ def test_sdk_raises_the_library_error_classes(client: Client, server: str, sm: S
         client.belief("bel_missing")
     assert missing.value.details["status"] == 404
     with pytest.raises(PayloadTooLargeError):
-        client.observe("ada", "x" * (sm.settings.max_message_chars + 1))
+        client.observe("ada", "x" * (sm.settings.limits.max_message_chars + 1))
     with Client(server, "smk_wrong") as stranger, pytest.raises(AuthenticationError):
         stranger.users()
     reader_key = new_workspace_key(sm.store, "acme", KeyScope.READ)

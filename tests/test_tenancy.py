@@ -15,13 +15,11 @@ import pytest
 from selfmodel.domain.time import utcnow
 from selfmodel.errors import (
     AuthenticationError,
-    ConfigurationError,
     ConflictError,
     InvalidInputError,
     NotFoundError,
     WorkspaceNotFoundError,
 )
-from selfmodel.server import ServerLimits
 from selfmodel.storage import Store, open_store
 from selfmodel.tenancy import KEY_PREFIX, Scope, Tenancy, parse_scope
 
@@ -127,9 +125,3 @@ print(sorted(m for m in sys.modules if m.startswith(("selfmodel.server", "fastap
     )
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.strip().splitlines()[-1] == "[]"
-
-
-@pytest.mark.parametrize("seconds", [0.0, -1.0, float("nan")])
-def test_the_server_refuses_a_key_usage_interval_that_is_not_positive(seconds: float) -> None:
-    with pytest.raises(ConfigurationError, match="key_usage_flush_s"):
-        ServerLimits(key_usage_flush_s=seconds)

@@ -181,8 +181,7 @@ def test_the_recorder_catches_a_write_that_skips_the_unit(tmp_path: Any, embedde
 def test_every_public_method_is_classified() -> None:
     public = {name for name in dir(SelfModel) if not name.startswith("_")}
     assert public == USER_WRITES | NOT_USER_WRITES, (
-        "classify new SelfModel methods in USER_WRITES (and exercise them above) or "
-        "NOT_USER_WRITES"
+        "classify new SelfModel methods in USER_WRITES (and exercise them above) or NOT_USER_WRITES"
     )
 
 
@@ -206,9 +205,7 @@ def test_concurrent_corrections_on_postgres_lose_no_update(pg_url: str, embedder
                     errors.append(exc)
 
             with psycopg.connect(pg_url, autocommit=False) as holder:
-                holder.execute(
-                    "SELECT id FROM users WHERE id = %s FOR NO KEY UPDATE", (user.id,)
-                )
+                holder.execute("SELECT id FROM users WHERE id = %s FOR NO KEY UPDATE", (user.id,))
                 threads = [
                     threading.Thread(target=run, args=(sm.edit, belief.id, edited)),
                     threading.Thread(target=run, args=(sm.reject, belief.id)),

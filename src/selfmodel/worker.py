@@ -1,7 +1,8 @@
 """``Worker``: runs queued background jobs until told to stop.
 
 Each of ``concurrency`` threads claims a batch of due jobs, runs them (see
-``SelfModel.process_jobs``), and sleeps briefly when there is nothing to do. Stopping is graceful:
+``SelfModel.process_jobs``), and sleeps briefly when there is nothing to do. Unless given, the
+numbers are the engine's worker settings (``SELFMODEL_WORKER_*``). Stopping is graceful:
 the batch in hand is finished, nothing new is claimed. A worker killed outright loses nothing —
 its leases expire and another worker (or this one, restarted) takes the jobs over.
 """
@@ -20,13 +21,10 @@ from datetime import timedelta
 
 from selfmodel.domain import JobRun, RunOutcome
 from selfmodel.domain.time import utcnow
-from selfmodel.engine import DEFAULT_JOB_BATCH, DEFAULT_LEASE_SECONDS, SelfModel
+from selfmodel.engine import SelfModel
 from selfmodel.errors import InvalidInputError, SelfModelError
 from selfmodel.storage import QueueStore
 
-# Idle poll interval: short enough that wait=true callers see their work picked up quickly,
-# long enough that idle workers cost the database a few cheap queries a second.
-IDLE_SLEEP_SECONDS = 0.2
 # Finished jobs are kept this long for inspection, then purged (dead ones are kept until handled).
 DONE_RETENTION = timedelta(days=7)
 PURGE_EVERY_SECONDS = 3_600.0
@@ -66,22 +64,25 @@ class Worker:
         sm: SelfModel,
         *,
         worker_id: str | None = None,
-        concurrency: int = 1,
-        batch: int = DEFAULT_JOB_BATCH,
-        lease_seconds: float = DEFAULT_LEASE_SECONDS,
-        idle_sleep: float = IDLE_SLEEP_SECONDS,
+        concurrency: int | None = None,
+        batch: int | None = None,
+        lease_seconds: float | None = None,
+        idle_sleep: float | None = None,
         on_run: Callable[[JobRun], None] | None = None,
     ) -> None:
-        if concurrency <= 0 or batch <= 0 or lease_seconds <= 0 or idle_sleep < 0:
+        settings = sm.settings.worker
+        self.concurrency = settings.worker_concurrency if concurrency is None else concurrency
+        self.batch = settings.worker_batch if batch is None else batch
+        self.lease_seconds = settings.worker_lease_s if lease_seconds is None else lease_seconds
+        self.idle_sleep = settings.worker_idle_s if idle_sleep is None else idle_sleep
+        if self.concurrency <= 0 or self.batch <= 0 or self.lease_seconds <= 0:
             raise InvalidInputError("concurrency, batch and lease must be positive")
+        if self.idle_sleep < 0:
+            raise InvalidInputError("idle_sleep must not be negative")
         self.sm = sm
         # Jobs are claimed and run through the engine; the worker itself only purges the queue.
         self.queue: QueueStore = sm.store
         self.worker_id = worker_id or default_worker_id()
-        self.concurrency = concurrency
-        self.batch = batch
-        self.lease_seconds = lease_seconds
-        self.idle_sleep = idle_sleep
         self.on_run = on_run  # e.g. the server's metrics
         self.stats = WorkerStats()
         self._stop = threading.Event()

@@ -81,9 +81,19 @@ def start_api(location: str, name: str, log_dir: Path, *, worker: bool = False) 
     with log.open("ab") as out:
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "selfmodel", "serve", "--db", location,
-                "--host", HOST, "--port", str(port), "--worker" if worker else "--no-worker",
-                "--log-level", "warning",
+                sys.executable,
+                "-m",
+                "selfmodel",
+                "serve",
+                "--db",
+                location,
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--worker" if worker else "--no-worker",
+                "--log-level",
+                "warning",
             ],
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 import bm25s
 import numpy as np
 
-from selfmodel.retrieval.index import keyword_tokens
+from selfmodel.retrieval.keyword import keyword_tokens
 from selfmodel.retrieval.ranking import RankingConfig, named_users, without_names
 
 # Reciprocal-rank fusion constant (Cormack et al., 2009): the usual 60, as the system uses.

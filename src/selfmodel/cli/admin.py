@@ -14,8 +14,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from selfmodel.cli.app import DEFAULT_DB, DbOption, friendly_errors
+from selfmodel.cli.app import DbOption, friendly_errors
 from selfmodel.cli.output import console
+from selfmodel.config import Settings
 from selfmodel.storage import open_store
 from selfmodel.tenancy import Tenancy, parse_scope
 
@@ -32,8 +33,9 @@ TargetWorkspace = Annotated[
 
 
 @contextmanager
-def _tenancy(db: str) -> Iterator[Tenancy]:
-    store = open_store(db)
+def _tenancy(db: str | None) -> Iterator[Tenancy]:
+    settings = Settings()  # read (and checked) even with --db, as every command does
+    store = open_store(db or settings.database.db)
     try:
         yield Tenancy(store)
     finally:
@@ -44,7 +46,7 @@ def _tenancy(db: str) -> Iterator[Tenancy]:
 @friendly_errors
 def workspace_create(
     name: Annotated[str, typer.Argument(help="Name of the new workspace.")],
-    db: DbOption = DEFAULT_DB,
+    db: DbOption = None,
 ) -> None:
     """Create a workspace (refuses a name that exists)."""
     with _tenancy(db) as tenancy:
@@ -54,7 +56,7 @@ def workspace_create(
 
 @workspace_app.command("list")
 @friendly_errors
-def workspace_list(db: DbOption = DEFAULT_DB) -> None:
+def workspace_list(db: DbOption = None) -> None:
     """List the workspaces of a database."""
     with _tenancy(db) as tenancy:
         for ws in tenancy.workspaces():
@@ -67,7 +69,7 @@ def key_create(
     workspace: TargetWorkspace,
     scope: Annotated[str, typer.Option(help="admin, write or read.")] = "read",
     name: Annotated[str | None, typer.Option(help="A label for the key.")] = None,
-    db: DbOption = DEFAULT_DB,
+    db: DbOption = None,
 ) -> None:
     """Mint an API key; the key is printed once, alone on the last line."""
     with _tenancy(db) as tenancy:
@@ -82,7 +84,7 @@ def key_create(
 
 @key_app.command("list")
 @friendly_errors
-def key_list(workspace: TargetWorkspace, db: DbOption = DEFAULT_DB) -> None:
+def key_list(workspace: TargetWorkspace, db: DbOption = None) -> None:
     """List a workspace's keys (never their secrets)."""
     with _tenancy(db) as tenancy:
         keys = tenancy.keys(tenancy.workspace(workspace))
@@ -106,7 +108,7 @@ def key_list(workspace: TargetWorkspace, db: DbOption = DEFAULT_DB) -> None:
 def key_revoke(
     key_id: Annotated[str, typer.Argument(help="The key's id (see `selfmodel key list`).")],
     workspace: TargetWorkspace,
-    db: DbOption = DEFAULT_DB,
+    db: DbOption = None,
 ) -> None:
     """Revoke a key: it stops working at once."""
     with _tenancy(db) as tenancy:

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from selfmodel.cli.output import console, errors, progress_bar
 from selfmodel.cli.profile import print_profile
+from selfmodel.config import DatabaseSettings, RetrievalSettings, SettingsGroup, env_var
 from selfmodel.domain import ContextResult
 from selfmodel.engine import SelfModel
 from selfmodel.errors import SelfModelError
@@ -30,21 +31,30 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
+
+def setting_help(text: str, group: type[SettingsGroup], field: str) -> str:
+    """Help of an option that overrides a setting: left out, the setting decides (whose own
+    default is shown from the settings class, so no default is repeated here)."""
+    default = group.model_fields[field].default
+    return f"{text} " + escape(f"[default: ${env_var(field)}, else {default}]")
+
+
+# Left out, --db and --workspace are the settings SELFMODEL_DB and SELFMODEL_WORKSPACE.
 DbOption = Annotated[
-    str,
+    str | None,
     typer.Option(
-        "--db",
-        help="SQLite file to use (default: $SELFMODEL_DB, else ./selfmodel.db).",
-        envvar="SELFMODEL_DB",
-        show_default=False,
+        "--db", help=setting_help("SQLite file or postgresql:// URL.", DatabaseSettings, "db")
     ),
 ]
 WorkspaceOption = Annotated[
-    str,
-    typer.Option("--workspace", "-w", help="Workspace to act in.", envvar="SELFMODEL_WORKSPACE"),
+    str | None,
+    typer.Option(
+        "--workspace",
+        "-w",
+        help=setting_help("Workspace to act in.", DatabaseSettings, "workspace"),
+    ),
 ]
-DEFAULT_DB = "selfmodel.db"
-# Messages per observe() call while ingesting: small enough for a lively progress bar.
+DEMO_DB = "demo.db"
 DEMO_USER = "maya"
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -58,14 +68,15 @@ def friendly_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except SelfModelError as exc:
-            errors.print(f"[red]error:[/red] {exc.message}", highlight=False)
+            # soft_wrap: one line however narrow the terminal, so it can be grepped.
+            errors.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
             raise typer.Exit(2 if exc.code.startswith("invalid") else 1) from None
 
     return wrapper  # type: ignore[return-value]
 
 
 @contextmanager
-def opened(db: str, workspace: str) -> Iterator[SelfModel]:
+def opened(db: str | None, workspace: str | None) -> Iterator[SelfModel]:
     with SelfModel.open(db, workspace=workspace) as sm:
         yield sm
 
@@ -84,8 +95,8 @@ def ingest_file(sm: SelfModel, path: Path) -> tuple[int, int, int]:
 @friendly_errors
 def ingest(
     file: Annotated[Path, typer.Argument(help="JSON, JSONL or LoCoMo conversation file.")],
-    db: DbOption = DEFAULT_DB,
-    workspace: WorkspaceOption = "default",
+    db: DbOption = None,
+    workspace: WorkspaceOption = None,
 ) -> None:
     """Ingest a conversation file: every message becomes an observation of its user."""
     with opened(db, workspace) as sm:
@@ -97,8 +108,8 @@ def ingest(
 @friendly_errors
 def show(
     user: Annotated[str, typer.Argument(help="The user's id in your product.")],
-    db: DbOption = DEFAULT_DB,
-    workspace: WorkspaceOption = "default",
+    db: DbOption = None,
+    workspace: WorkspaceOption = None,
     kind: Annotated[str | None, typer.Option(help="Only beliefs of this kind.")] = None,
     all_statuses: Annotated[
         bool, typer.Option("--all", help="Include superseded, rejected and decayed beliefs.")
@@ -144,13 +155,15 @@ def print_beliefs(
 def context_command(
     user: Annotated[str, typer.Argument(help="User id (repeat with --also for several users).")],
     query: Annotated[str, typer.Argument(help="What the product is about to answer.")],
-    db: DbOption = DEFAULT_DB,
-    workspace: WorkspaceOption = "default",
+    db: DbOption = None,
+    workspace: WorkspaceOption = None,
     also: Annotated[list[str] | None, typer.Option(help="More users in the same scope.")] = None,
     budget: Annotated[
         int | None,
         typer.Option(
-            help="Token budget of the block [default: SELFMODEL_DEFAULT_BUDGET_TOKENS, 300]."
+            help=setting_help(
+                "Token budget of the block.", RetrievalSettings, "default_budget_tokens"
+            )
         ),
     ] = None,
     limit: Annotated[int | None, typer.Option(help="At most this many items.")] = None,
@@ -179,8 +192,8 @@ def print_context(result: ContextResult, query: str) -> None:
 @friendly_errors
 def history(
     belief_id: Annotated[str, typer.Argument(help="A belief id (see `selfmodel show`).")],
-    db: DbOption = DEFAULT_DB,
-    workspace: WorkspaceOption = "default",
+    db: DbOption = None,
+    workspace: WorkspaceOption = None,
 ) -> None:
     """Show a belief, the evidence behind it, and every change it went through."""
     with opened(db, workspace) as sm:
@@ -221,8 +234,8 @@ def history(
 @friendly_errors
 def export(
     user: Annotated[str, typer.Argument(help="The user's id in your product.")],
-    db: DbOption = DEFAULT_DB,
-    workspace: WorkspaceOption = "default",
+    db: DbOption = None,
+    workspace: WorkspaceOption = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
     ] = None,
@@ -242,8 +255,8 @@ def export(
 @friendly_errors
 def forget(
     user: Annotated[str, typer.Argument(help="The user's id in your product.")],
-    db: DbOption = DEFAULT_DB,
-    workspace: WorkspaceOption = "default",
+    db: DbOption = None,
+    workspace: WorkspaceOption = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Hard-delete every row about a user (observations, beliefs, history, vectors, traces)."""
@@ -256,7 +269,7 @@ def forget(
 
 @app.command()
 @friendly_errors
-def users(db: DbOption = DEFAULT_DB, workspace: WorkspaceOption = "default") -> None:
+def users(db: DbOption = None, workspace: WorkspaceOption = None) -> None:
     """List the users of a workspace."""
     with opened(db, workspace) as sm:
         for u in sm.users():
@@ -266,8 +279,10 @@ def users(db: DbOption = DEFAULT_DB, workspace: WorkspaceOption = "default") -> 
 @app.command()
 @friendly_errors
 def demo(
-    db: DbOption = "demo.db",
-    workspace: WorkspaceOption = "default",
+    db: Annotated[
+        str, typer.Option("--db", help="SQLite file for the demo (never $SELFMODEL_DB).")
+    ] = DEMO_DB,
+    workspace: WorkspaceOption = None,
 ) -> None:
     """Ingest a bundled demo conversation, then show the self-model and a context block."""
     source = resources.files("selfmodel") / "data" / "demo_conversation.jsonl"
@@ -277,15 +292,15 @@ def demo(
         console.print(f"{new} new observations, {duplicates} already known, {created} beliefs")
         print_profile(console, sm.profile(DEMO_USER), DEMO_USER)
         print_beliefs(sm, DEMO_USER, limit=30)
-        print_context(sm.context(DEMO_USER, query, budget_tokens=300), query)
+        print_context(sm.context(DEMO_USER, query), query)
 
 
 @app.command("trace")
 @friendly_errors
 def trace_command(
     trace_id: Annotated[str, typer.Argument(help="A trace id (printed by `selfmodel context`).")],
-    db: DbOption = DEFAULT_DB,
-    workspace: WorkspaceOption = "default",
+    db: DbOption = None,
+    workspace: WorkspaceOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole trace as JSON.")] = False,
 ) -> None:
     """Show one `context` call: the query, each candidate's signals, the choice, the config."""

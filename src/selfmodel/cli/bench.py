@@ -25,7 +25,7 @@ def bench_embedder() -> Any:
     from selfmodel.config import Settings
     from selfmodel.embedding import embedder_from_settings
 
-    return embedder_from_settings(Settings())
+    return embedder_from_settings(Settings().embedding)
 
 
 # Every LoCoMo benchmark takes its files the same way: `--data A --data B` or `--data A B`.

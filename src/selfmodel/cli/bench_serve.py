@@ -116,7 +116,8 @@ async def _load(
                     body: dict[str, Any] = {"messages": [{"content": _sentence(rng)}]}
                 else:
                     op, method, path = "context", "POST", "/v1/context"
-                    body = {"user": user, "query": rng.choice(QUERIES), "budget_tokens": 300}
+                    # No budget: the server's default (SELFMODEL_DEFAULT_BUDGET_TOKENS).
+                    body = {"user": user, "query": rng.choice(QUERIES)}
                 started = time.perf_counter()
                 response = await client.request(method, next(turn) + path, json=body)
                 elapsed = time.perf_counter() - started

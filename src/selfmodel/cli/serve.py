@@ -9,17 +9,20 @@ from typing import Annotated
 
 import typer
 
-from selfmodel.cli.app import DEFAULT_DB, DbOption, friendly_errors
-
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8000
+from selfmodel.cli.app import DbOption, friendly_errors, setting_help
+from selfmodel.config import ServerSettings, Settings, override
 
 
 @friendly_errors
 def serve(
-    db: DbOption = DEFAULT_DB,
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = DEFAULT_HOST,
-    port: Annotated[int, typer.Option(help="TCP port.")] = DEFAULT_PORT,
+    db: DbOption = None,
+    host: Annotated[
+        str | None,
+        typer.Option(help=setting_help("Interface to listen on.", ServerSettings, "host")),
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help=setting_help("TCP port.", ServerSettings, "port"))
+    ] = None,
     worker: Annotated[
         bool,
         typer.Option(
@@ -28,7 +31,12 @@ def serve(
         ),
     ] = True,
     max_body_bytes: Annotated[
-        int | None, typer.Option(help="Refuse request bodies larger than this (413).")
+        int | None,
+        typer.Option(
+            help=setting_help(
+                "Refuse request bodies larger than this (413).", ServerSettings, "max_body_bytes"
+            )
+        ),
     ] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
@@ -36,28 +44,34 @@ def serve(
     import uvicorn
 
     from selfmodel.engine import SelfModel
-    from selfmodel.server import ServerLimits, create_app
+    from selfmodel.server import create_app
     from selfmodel.server.logs import configure_json_logging
 
     level = logging.getLevelName(log_level.upper())
     if not isinstance(level, int):
         raise typer.BadParameter(f"unknown log level {log_level!r}", param_hint="--log-level")
     configure_json_logging(level)
-    limits = ServerLimits()
-    if max_body_bytes is not None:
-        if max_body_bytes <= 0:
-            raise typer.BadParameter("must be positive", param_hint="--max-body-bytes")
-        limits = ServerLimits(max_body_bytes=max_body_bytes)
-    with SelfModel.open(db) as engine:
-        app = create_app(engine, limits=limits, background_worker=worker)
+    settings = Settings()
+    # The options override the settings and are checked against the same bounds.
+    server = override(settings.server, host=host, port=port, max_body_bytes=max_body_bytes)
+    settings = settings.model_copy(update={"server": server})
+    location = db or settings.database.db
+    with SelfModel.open(location, settings=settings) as engine:
+        app = create_app(engine, background_worker=worker)
         logging.getLogger("selfmodel.server").info(
-            "serving", extra={"host": host, "port": port, "db": _redact(db), "worker": worker}
+            "serving",
+            extra={
+                "host": server.host,
+                "port": server.port,
+                "db": _redact(location),
+                "worker": worker,
+            },
         )
         # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal with the handler
         # that was installed before it ran. Make that handler a clean exit, so the `with` block
         # closes the store (checkpointing SQLite's WAL) and the process exits 0.
         signal.signal(signal.SIGTERM, _exit_cleanly)
-        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+        uvicorn.run(app, host=server.host, port=server.port, log_config=None, access_log=False)
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:

@@ -9,27 +9,39 @@ from typing import Annotated
 
 import typer
 
-from selfmodel.cli.app import DEFAULT_DB, DbOption, friendly_errors
-from selfmodel.engine import DEFAULT_JOB_BATCH, DEFAULT_LEASE_SECONDS
-
-DEFAULT_CONCURRENCY = 1
+from selfmodel.cli.app import DbOption, friendly_errors, setting_help
+from selfmodel.config import Settings, WorkerSettings, override
 
 
 @friendly_errors
 def worker(
-    db: DbOption = DEFAULT_DB,
+    db: DbOption = None,
     concurrency: Annotated[
-        int, typer.Option(min=1, help="Threads claiming and running jobs in this process.")
-    ] = DEFAULT_CONCURRENCY,
-    batch: Annotated[int, typer.Option(min=1, help="Jobs claimed at a time per thread.")] = (
-        DEFAULT_JOB_BATCH
-    ),
-    lease: Annotated[
-        float,
+        int | None,
         typer.Option(
-            min=0.1, help="Seconds a claimed job stays ours; then another worker may retake it."
+            help=setting_help(
+                "Threads claiming and running jobs in this process.",
+                WorkerSettings,
+                "worker_concurrency",
+            )
         ),
-    ] = DEFAULT_LEASE_SECONDS,
+    ] = None,
+    batch: Annotated[
+        int | None,
+        typer.Option(
+            help=setting_help("Jobs claimed at a time per thread.", WorkerSettings, "worker_batch")
+        ),
+    ] = None,
+    lease: Annotated[
+        float | None,
+        typer.Option(
+            help=setting_help(
+                "Seconds a claimed job stays ours; then another worker may retake it.",
+                WorkerSettings,
+                "worker_lease_s",
+            )
+        ),
+    ] = None,
     until_idle: Annotated[
         bool, typer.Option("--until-idle", help="Exit once no job is due instead of polling.")
     ] = False,
@@ -48,10 +60,14 @@ def worker(
     if not isinstance(level, int):
         raise typer.BadParameter(f"unknown log level {log_level!r}", param_hint="--log-level")
     configure_json_logging(level)
-    with SelfModel.open(db) as sm:
-        runner = Worker(
-            sm, worker_id=worker_id, concurrency=concurrency, batch=batch, lease_seconds=lease
-        )
+    settings = Settings()
+    # The options override the settings and are checked against the same bounds.
+    options = override(
+        settings.worker, worker_concurrency=concurrency, worker_batch=batch, worker_lease_s=lease
+    )
+    settings = settings.model_copy(update={"worker": options})
+    with SelfModel.open(db, settings=settings) as sm:
+        runner = Worker(sm, worker_id=worker_id)
 
         def graceful(signum: int, frame: FrameType | None) -> None:
             logging.getLogger("selfmodel.worker").info(

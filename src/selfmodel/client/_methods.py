@@ -89,7 +89,7 @@ class Walk(Generic[T]):
 
     def __init__(self, operation: Operation[T]) -> None:
         self._operation = operation
-        self._result: Any = None
+        self._result: T  # set when the operation returns
         self.outcome: Any = None
 
     def __iter__(self) -> Walk[T]:

@@ -1,6 +1,6 @@
 """Embeddings: the ``Embedder`` interface, local sentence-transformers, OpenAI-compatible APIs."""
 
-from selfmodel.config import Settings
+from selfmodel.config import EmbeddingSettings
 from selfmodel.embedding.base import Embedder
 from selfmodel.embedding.openai import OpenAIEmbedder
 from selfmodel.embedding.sentence_transformers import SentenceTransformerEmbedder
@@ -9,7 +9,7 @@ from selfmodel.errors import ConfigurationError
 __all__ = ["Embedder", "OpenAIEmbedder", "SentenceTransformerEmbedder", "embedder_from_settings"]
 
 
-def embedder_from_settings(settings: Settings) -> Embedder:
+def embedder_from_settings(settings: EmbeddingSettings) -> Embedder:
     """The embedder the settings ask for (nothing is loaded until the first ``embed``)."""
     if settings.embedder == "minilm":
         return SentenceTransformerEmbedder(batch_size=settings.embedding_batch_size)

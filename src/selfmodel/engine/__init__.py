@@ -8,7 +8,7 @@ module each: observing, background jobs, reading, corrections, the Mirror.
 
 from __future__ import annotations
 
-from selfmodel.config import Settings
+from selfmodel.config import MAX_MIRROR_LINK_TTL_S, MIN_MIRROR_LINK_TTL_S, Settings
 from selfmodel.domain import Workspace
 from selfmodel.embedding import Embedder, embedder_from_settings
 from selfmodel.engine.base import (
@@ -18,12 +18,10 @@ from selfmodel.engine.base import (
     extractor_from_settings,
 )
 from selfmodel.engine.corrections import Corrections
-from selfmodel.engine.jobs import DEFAULT_JOB_BATCH, DEFAULT_LEASE_SECONDS, BackgroundWork
+from selfmodel.engine.jobs import BackgroundWork
 from selfmodel.engine.mirror import (
-    MAX_MIRROR_LINK_TTL_S,
     MAX_PROMPT_SOURCE_CHARS,
     MAX_PROMPTS_PER_CALL,
-    MIN_MIRROR_LINK_TTL_S,
     MirrorFeatures,
 )
 from selfmodel.engine.observing import IngestSummary
@@ -56,13 +54,15 @@ class SelfModel(BackgroundWork, Reading, Corrections, MirrorFeatures):
         engine)."""
         settings = settings or Settings()
         store = (
-            location if isinstance(location, Store) else open_store(str(location or settings.db))
+            location
+            if isinstance(location, Store)
+            else open_store(str(location or settings.database.db))
         )
         try:
-            embedder = embedder or embedder_from_settings(settings)
-            language = Language(settings.spacy_model)
-            extractor = extractor or extractor_from_settings(settings, language)
-            ws = store.get_or_create_workspace(workspace or settings.workspace)
+            embedder = embedder or embedder_from_settings(settings.embedding)
+            language = Language(settings.extraction.spacy_model)
+            extractor = extractor or extractor_from_settings(settings.extraction, language)
+            ws = store.get_or_create_workspace(workspace or settings.database.workspace)
         except BaseException:
             store.close()
             raise
@@ -108,8 +108,6 @@ class SelfModel(BackgroundWork, Reading, Corrections, MirrorFeatures):
 
 
 __all__ = [
-    "DEFAULT_JOB_BATCH",
-    "DEFAULT_LEASE_SECONDS",
     "MAX_MIRROR_LINK_TTL_S",
     "MAX_PROMPTS_PER_CALL",
     "MAX_PROMPT_SOURCE_CHARS",

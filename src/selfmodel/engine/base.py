@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from selfmodel.config import Settings
+from selfmodel.config import ExtractionSettings, Settings
 from selfmodel.domain import Belief, BeliefEventType, User, Workspace
 from selfmodel.embedding import Embedder
 from selfmodel.engine.unit_of_work import UnitsOfWork
 from selfmodel.errors import (
     BeliefNotFoundError,
-    ConfigurationError,
     InvalidInputError,
     UserNotFoundError,
 )
@@ -27,23 +26,17 @@ MAX_USER_ID_CHARS = 200
 MAX_STATEMENT_CHARS = 1_000
 
 
-def extractor_from_settings(settings: Settings, language: Language | None = None) -> Extractor:
+def extractor_from_settings(
+    settings: ExtractionSettings, language: Language | None = None
+) -> Extractor:
     """The extractor the settings ask for (``language``: the parser it may share)."""
     if settings.extractor == "local":
         from selfmodel.extraction.local import LocalExtractor
 
         return LocalExtractor(language or Language(settings.spacy_model))
-    if not (settings.llm_base_url and settings.llm_model):
-        raise ConfigurationError("the llm extractor needs SELFMODEL_LLM_BASE_URL and _LLM_MODEL")
     from selfmodel.extraction.llm import LLMExtractor
 
-    return LLMExtractor(
-        base_url=settings.llm_base_url,
-        model=settings.llm_model,
-        api_key=settings.llm_api_key,
-        timeout_s=settings.llm_timeout_s,
-        max_retries=settings.llm_max_retries,
-    )
+    return LLMExtractor.from_settings(settings)
 
 
 @dataclass

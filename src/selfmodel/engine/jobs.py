@@ -22,11 +22,6 @@ from selfmodel.errors import (
     WaitTimeoutError,
 )
 
-# A claimed job is the worker's for this long; if the worker dies, another may take it after.
-# Generous next to a job's usual run time (well under a second with the local extractor) so a
-# slow LLM extraction is not taken over and run twice.
-DEFAULT_LEASE_SECONDS = 120.0
-DEFAULT_JOB_BATCH = 8
 DEFAULT_WAIT_SECONDS = 30.0
 WAIT_POLL_SECONDS = 0.05
 
@@ -41,14 +36,18 @@ class BackgroundWork(Observing):
         self,
         worker_id: str,
         *,
-        limit: int = DEFAULT_JOB_BATCH,
-        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        limit: int | None = None,
+        lease_seconds: float | None = None,
     ) -> list[JobRun]:
-        """Claim up to ``limit`` due jobs (of every workspace) and run them one by one.
+        """Claim up to ``limit`` due jobs (of every workspace) and run them one by one, each
+        leased for ``lease_seconds`` (defaults: ``SELFMODEL_WORKER_BATCH``, ``_WORKER_LEASE_S``).
 
         Each job's revision and its completion commit in one transaction, so a crash at any point
         either leaves the job to be retried or has done it exactly once.
         """
+        worker = self._c.settings.worker
+        limit = worker.worker_batch if limit is None else limit
+        lease_seconds = worker.worker_lease_s if lease_seconds is None else lease_seconds
         if limit <= 0 or lease_seconds <= 0:
             raise InvalidInputError("limit and lease_seconds must be positive")
         jobs = self._c.store.claim_jobs(worker_id, limit, lease_seconds)

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from selfmodel.config import MAX_MIRROR_LINK_TTL_S, MIN_MIRROR_LINK_TTL_S
 from selfmodel.domain import (
     BeliefKind,
     BeliefOrigin,
@@ -38,11 +39,9 @@ from selfmodel.errors import (
 )
 from selfmodel.extraction import CandidateBelief
 
-# Resonance cards: a handful at a time is what a person will read; links live minutes to a month.
+# Resonance cards: a handful at a time is what a person will read.
 MAX_PROMPTS_PER_CALL = 20
 MAX_PROMPT_SOURCE_CHARS = 200
-MIN_MIRROR_LINK_TTL_S = 60
-MAX_MIRROR_LINK_TTL_S = 30 * 86_400
 MIRROR_SOURCE = "mirror"
 
 
@@ -56,14 +55,15 @@ class MirrorFeatures(EngineBase):
         ``SELFMODEL_MIRROR_SECRET`` when set; otherwise a random secret generated once per
         workspace and kept in the database, so links survive restarts without configuration.
         """
-        if self._c.settings.mirror_secret:
-            return self._c.settings.mirror_secret
+        configured = self._c.settings.mirror.mirror_secret
+        if configured:
+            return configured
         return self._c.store.mirror_secret(self.workspace.id, secrets.token_urlsafe(32))
 
     def create_mirror_link(self, user: str, *, ttl_s: int | None = None) -> MirrorLink:
         """Record a new Mirror link for ``user`` valid for ``ttl_s`` seconds (signing is the
         Mirror's job; this row is what lets a link expire and be revoked)."""
-        ttl = self._c.settings.mirror_link_ttl_s if ttl_s is None else ttl_s
+        ttl = self._c.settings.mirror.mirror_link_ttl_s if ttl_s is None else ttl_s
         if not MIN_MIRROR_LINK_TTL_S <= ttl <= MAX_MIRROR_LINK_TTL_S:
             raise InvalidInputError(
                 f"ttl_s must be between {MIN_MIRROR_LINK_TTL_S} and {MAX_MIRROR_LINK_TTL_S}",

@@ -63,9 +63,9 @@ class Observing(EngineBase):
         the self-model later, and :meth:`wait_for` waits for it.
         """
         check_user_id(user)
-        settings = self._c.settings
+        limits = self._c.settings.limits
         parsed = parse_messages(
-            messages, max_chars=settings.max_message_chars, max_batch=settings.max_batch_messages
+            messages, max_chars=limits.max_message_chars, max_batch=limits.max_batch_messages
         )
         default_at = parse_timestamp(at, field="at") if at is not None else utcnow()
         policy = PiiPolicy(self.workspace.settings.get("pii_policy", PiiPolicy.REDACT))
@@ -145,12 +145,12 @@ class Observing(EngineBase):
         unchanged. ``on_progress`` is called with the number of messages done after each chunk.
         ``wait=False`` queues the understanding of each chunk for the workers.
         """
-        settings = self._c.settings
+        limits = self._c.settings.limits
         for batch in batches:
             check_user_id(batch.user)
             parse_messages(
                 batch.messages,
-                max_chars=settings.max_message_chars,
+                max_chars=limits.max_message_chars,
                 max_batch=max(len(batch.messages), 1),
             )
         summary = IngestSummary()

@@ -166,7 +166,9 @@ class Reading(EngineBase):
         if not isinstance(query, str) or not query.strip():
             raise InvalidInputError("query must be a non-empty string")
         budget = (
-            budget_tokens if budget_tokens is not None else self._c.settings.default_budget_tokens
+            budget_tokens
+            if budget_tokens is not None
+            else self._c.settings.retrieval.default_budget_tokens
         )
         if budget <= 0:
             raise InvalidInputError("budget_tokens must be positive")

@@ -28,7 +28,7 @@ from selfmodel.extraction.base import CandidateBelief, ExtractionRequest, Extrac
 from selfmodel.extraction.local import CONTEXT_TURNS, LocalExtractor
 
 if TYPE_CHECKING:
-    from selfmodel.config import Settings
+    from selfmodel.config import ExtractionSettings
 
 logger = logging.getLogger("selfmodel.extraction")
 
@@ -144,7 +144,7 @@ class LLMExtractor(Extractor):
         self._client = httpx.Client(timeout=timeout_s, headers=headers)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> LLMExtractor:
+    def from_settings(cls, settings: ExtractionSettings) -> LLMExtractor:
         """An extractor configured by ``SELFMODEL_LLM_*`` settings."""
         if not settings.llm_base_url or not settings.llm_model:
             raise ConfigurationError(

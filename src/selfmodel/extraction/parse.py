@@ -44,7 +44,8 @@ def is_gerund(token: Token) -> bool:
 def verb_lemma(token: Token) -> str | None:
     """The verb an -ing form comes from ("smoking" -> "smoke"), or None."""
     if token.tag_ == "VBG":
-        return token.lemma_.lower()
+        lemma: str = token.lemma_
+        return lemma.lower()
     if not token.lower_.endswith("ing"):
         return None
     for lemma in getLemma(token.lower_, upos="VERB"):

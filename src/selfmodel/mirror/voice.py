@@ -111,7 +111,9 @@ class _Finite:
         return self.tag == _PAST and len(getInflection(self.lemma, tag=_PAST)) > 1
 
     def said_by(self, voice: Voice, like: str) -> str:
-        forms = getInflection(self.lemma, tag=_PAST if self.tag == _PAST else _PRESENT)
+        forms: tuple[str, ...] = getInflection(
+            self.lemma, tag=_PAST if self.tag == _PAST else _PRESENT
+        )
         word = forms[voice.form] if len(forms) > 1 else forms[0]
         if self.negated:
             # There is no "amn't".

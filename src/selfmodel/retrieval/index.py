@@ -248,7 +248,8 @@ class ScopeIndex:
     def dense_scores(self, query_vector: np.ndarray) -> np.ndarray:
         if not self.documents:
             return np.zeros(0, dtype=np.float32)
-        return self.vectors @ query_vector
+        scores: np.ndarray = self.vectors @ query_vector
+        return scores
 
     def keyword_scores(self, query: str) -> np.ndarray:
         tokens = keyword_tokens([query])[0]

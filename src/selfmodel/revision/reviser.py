@@ -127,7 +127,8 @@ class _Known:
     def similarities(self, vector: np.ndarray) -> np.ndarray:
         if not self.beliefs:
             return np.zeros(0, dtype=np.float32)
-        return self.vectors @ vector
+        similarities: np.ndarray = self.vectors @ vector
+        return similarities
 
     def add(self, belief: Belief, vector: np.ndarray) -> None:
         self.beliefs.append(belief)

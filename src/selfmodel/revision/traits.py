@@ -378,7 +378,7 @@ class Traits:
 def _stem(interest: str) -> str:
     """An interest as the topic lemma statements carry: "running" -> "run", "pottery" stays."""
     if interest.endswith("ing") and " " not in interest:
-        lemmas = getLemma(interest, upos="VERB")
+        lemmas: tuple[str, ...] = getLemma(interest, upos="VERB")
         if lemmas:
             return lemmas[0]
     return interest.split()[-1]

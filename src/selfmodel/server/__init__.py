@@ -1,7 +1,8 @@
 """The HTTP API (FastAPI): ``create_app(engine)``; run it with ``selfmodel serve``.
 
-``create_app`` and ``ServerLimits`` are imported on first use, so the modules here that need no
-web framework (API keys, JSON logs) serve the CLI and workers without the ``[server]`` extra.
+``create_app`` is imported on first use, so the modules here that need no web framework (JSON
+logs) serve the CLI and workers without the ``[server]`` extra. The server's settings are
+``selfmodel.config.ServerSettings``.
 """
 
 from __future__ import annotations
@@ -9,11 +10,10 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-_HOMES = {"create_app": "selfmodel.server.app", "ServerLimits": "selfmodel.server.state"}
+_HOMES = {"create_app": "selfmodel.server.app"}
 
 if TYPE_CHECKING:
     from selfmodel.server.app import create_app
-    from selfmodel.server.state import ServerLimits
 
 
 def __getattr__(name: str) -> Any:
@@ -23,4 +23,4 @@ def __getattr__(name: str) -> Any:
     return getattr(import_module(home), name)
 
 
-__all__ = ["ServerLimits", "create_app"]
+__all__ = ["create_app"]

@@ -30,7 +30,7 @@ from selfmodel.server.routes import (
     users,
     workspaces,
 )
-from selfmodel.server.state import ServerLimits, ServerState
+from selfmodel.server.state import ServerState
 from selfmodel.tenancy import Tenancy
 from selfmodel.worker import Worker, default_worker_id
 
@@ -45,35 +45,24 @@ Authenticate with a workspace API key: `Authorization: Bearer smk_…` (mint the
 """
 
 
-# How long the in-process worker sleeps on an empty queue: bounds the latency of wait=false work.
-IDLE_POLL_SECONDS = 0.1
 # How long shutdown waits for the job in hand.
 STOP_TIMEOUT_SECONDS = 30.0
 
 
-def create_app(
-    engine: SelfModel,
-    *,
-    limits: ServerLimits | None = None,
-    background_worker: bool = False,
-) -> FastAPI:
+def create_app(engine: SelfModel, *, background_worker: bool = False) -> FastAPI:
     """The HTTP API over ``engine`` (the caller keeps ownership: close it after the app stops).
 
+    Its limits are the engine's server settings (``engine.settings.server``).
     ``background_worker`` runs an in-process worker thread that processes queued jobs (the
-    embedded default of ``selfmodel serve``), for observations sent with ``wait=false``.
+    embedded default of ``selfmodel serve``), for observations sent with ``wait=false``; it
+    follows the engine's worker settings.
     """
-    state = ServerState(
-        engine=engine,
-        tenancy=Tenancy(engine.store),
-        limits=limits or ServerLimits(),
-        metrics=ServerMetrics(),
-    )
+    state = ServerState(engine=engine, tenancy=Tenancy(engine.store), metrics=ServerMetrics())
     state.metrics.watch_queue(engine.store.queue_depth)
     worker = (
         Worker(
             engine,
             worker_id=f"serve:{default_worker_id()}",
-            idle_sleep=IDLE_POLL_SECONDS,
             on_run=state.metrics.count_job,
         )
         if background_worker
@@ -122,7 +111,7 @@ def create_app(
     # The Mirror's pages (a person's own view, opened with a link), answering errors as we do.
     app.include_router(create_mirror_router(lambda request: state.engine, answer_status))
     # Added last = outermost: ids and timing cover everything, the size check runs before parsing.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=state.limits.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=state.settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=state.metrics)
     return app
 
@@ -130,7 +119,7 @@ def create_app(
 async def _flush_key_usage(state: ServerState) -> None:
     """Write the keys' last use every ``key_usage_flush_s``, off the request path."""
     while True:
-        await asyncio.sleep(state.limits.key_usage_flush_s)
+        await asyncio.sleep(state.settings.key_usage_flush_s)
         await _flush_key_usage_once(state)
 
 

@@ -46,7 +46,7 @@ async def run_write(
     state = server_state(request)
     tenancy, workspace = state.tenancy, caller.workspace
     request_hash = await _request_hash(request)
-    ttl = timedelta(seconds=state.limits.idempotency_ttl_s)
+    ttl = timedelta(seconds=state.settings.idempotency_ttl_s)
     existing = await run_in_threadpool(
         tenancy.claim_idempotency_key, workspace, key, request_hash, ttl
     )

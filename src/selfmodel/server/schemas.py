@@ -8,6 +8,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from selfmodel.config import MAX_BUDGET_TOKENS
 from selfmodel.domain import (
     Belief,
     BeliefKind,
@@ -35,7 +36,6 @@ MAX_ID_CHARS = 100
 MAX_QUERY_CHARS = 4_000
 MAX_STATEMENT_CHARS = 1_000
 MAX_CONTEXT_USERS = 20
-MAX_BUDGET_TOKENS = 32_000
 MAX_CONTEXT_ITEMS = 500
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 100

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from psycopg.rows import dict_row
@@ -44,7 +44,7 @@ class PostgresDialect(PercentDialect):
 
     def ts_out(self, value: Any) -> datetime:
         # Sessions run with TIME ZONE 'UTC' (see _configure), so values come back aware UTC.
-        return value
+        return cast(datetime, value)
 
     def json_in(self, value: Any, *, strict: bool = False) -> Jsonb:
         # psycopg's JSON dumper is always strict: values JSON cannot hold raise.
