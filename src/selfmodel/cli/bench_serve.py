@@ -31,7 +31,7 @@ from selfmodel.cli.output import console, progress_bar
 
 USERS = 16
 WARMUP_MESSAGES = 6
-OBSERVE_SHARE = 0.5  # the rest are context calls
+DEFAULT_OBSERVE_SHARE = 0.5  # the rest are context calls
 SERVER_START_TIMEOUT_S = 120.0
 REQUEST_TIMEOUT_S = 60.0
 SENTENCES = (
@@ -87,7 +87,12 @@ def _sentence(rng: random.Random) -> str:
 
 
 async def _load(
-    bases: list[str], key: str, duration: float, concurrency: int, seed: int
+    bases: list[str],
+    key: str,
+    duration: float,
+    concurrency: int,
+    seed: int,
+    observe_share: float = DEFAULT_OBSERVE_SHARE,
 ) -> dict[str, Any]:
     latencies: dict[str, list[float]] = {"observe": [], "context": []}
     errors = 0
@@ -111,7 +116,7 @@ async def _load(
             rng = random.Random(seed + n)
             while time.perf_counter() < deadline:
                 user = f"u{rng.randrange(USERS)}"
-                if rng.random() < OBSERVE_SHARE:
+                if rng.random() < observe_share:
                     op, method, path = "observe", "POST", f"/v1/users/{user}/observations"
                     body: dict[str, Any] = {"messages": [{"content": _sentence(rng)}]}
                 else:
@@ -164,7 +169,13 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
 
 
 def run_backend(
-    db: str, processes: int, duration: float, concurrency: int, seed: int, workdir: Path
+    db: str,
+    processes: int,
+    duration: float,
+    concurrency: int,
+    seed: int,
+    workdir: Path,
+    observe_share: float = DEFAULT_OBSERVE_SHARE,
 ) -> dict[str, Any]:
     """Start ``processes`` API servers on ``db`` (in turn: the first migrates), then load them."""
     key = _bootstrap(db)
@@ -177,7 +188,7 @@ def run_backend(
             running.append(_serve(db, port, log))
             bases.append(f"http://127.0.0.1:{port}")
             _wait_ready(bases[-1], running[-1], log)
-        result = asyncio.run(_load(bases, key, duration, concurrency, seed))
+        result = asyncio.run(_load(bases, key, duration, concurrency, seed, observe_share))
         return {**result, "processes": processes}
     finally:
         for process in running:
@@ -220,6 +231,9 @@ def serve_command(
     ] = None,
     sqlite_processes: Annotated[int, typer.Option(help="API processes on the SQLite file.")] = 1,
     pg_processes: Annotated[int, typer.Option(help="API processes on PostgreSQL.")] = 2,
+    observe_share: Annotated[
+        float, typer.Option(help="Share of requests that observe (the rest ask for context).")
+    ] = DEFAULT_OBSERVE_SHARE,
     seed: Annotated[int, typer.Option(help="Seed of the operation mix.")] = 7,
     json_out: JsonOption = None,
 ) -> None:
@@ -228,6 +242,8 @@ def serve_command(
         raise typer.BadParameter(
             "--duration, --concurrency and the process counts must be positive"
         )
+    if not 0.0 <= observe_share <= 1.0:
+        raise typer.BadParameter("--observe-share must be between 0 and 1")
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="selfmodel-bench-")))
         backends: dict[str, tuple[str, int]] = {
@@ -246,7 +262,9 @@ def serve_command(
             task = progress.add_task("bench serve", total=len(backends))
             for name, (db, processes) in backends.items():
                 progress.update(task, description=f"{name}: {duration:g} s of load")
-                results[name] = run_backend(db, processes, duration, concurrency, seed, workdir)
+                results[name] = run_backend(
+                    db, processes, duration, concurrency, seed, workdir, observe_share
+                )
                 progress.advance(task)
     rows = {
         f"{backend} ×{result['processes']} {op}": values
@@ -258,7 +276,7 @@ def serve_command(
     console.print(
         metrics_table(
             f"HTTP load: {concurrency} in flight, {duration:g} s per backend, "
-            f"{OBSERVE_SHARE:.0%} observe / {1 - OBSERVE_SHARE:.0%} context "
+            f"{observe_share:.0%} observe / {1 - observe_share:.0%} context "
             "(×n: API processes)",
             rows,
             columns,
@@ -278,7 +296,7 @@ def serve_command(
         report = {
             "duration_s": duration,
             "concurrency": concurrency,
-            "observe_share": OBSERVE_SHARE,
+            "observe_share": observe_share,
             "embedding_floor": floor,
             "backends": results,
         }
