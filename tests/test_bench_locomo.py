@@ -221,8 +221,22 @@ def test_bench_scale_reports_latency_and_memory_per_step(tmp_path: Path) -> None
     assert report["synthetic_vectors"] is True
     assert [s["observations_per_user"] for s in report["steps"]] == [20, 40]
     assert all(s["context_warm_p50_ms"] > 0 and s["rss_mib"] > 0 for s in report["steps"])
+    assert "warm p95 at 40 per user is" in result.output
+
+
+@pytest.mark.slow
+def test_bench_scale_takes_explicit_sizes(tmp_path: Path) -> None:
+    out = tmp_path / "scale.json"
+    command = ["bench", "scale", "--users", "1", "--size", "30", "--size", "10", "--json", str(out)]
+    result = runner.invoke(app, command)
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert [s["observations_per_user"] for s in report["steps"]] == [10, 30]
+    assert report["per_user"] == 30
 
 
 def test_bench_scale_refuses_non_positive_sizes() -> None:
     result = runner.invoke(app, ["bench", "scale", "--users", "0"])
+    assert result.exit_code == 2 and "positive" in result.output
+    result = runner.invoke(app, ["bench", "scale", "--size", "0"])
     assert result.exit_code == 2 and "positive" in result.output

@@ -126,6 +126,7 @@ def test_an_observation_stamped_before_the_watermark_forces_a_rebuild(sm: SelfMo
         recorded_at=utcnow() - timedelta(days=1),
     )
     with sm.store.transaction():
+        sm.store.lock_user(sm.workspace.id, u.id)  # as every writer of a user's rows does
         sm.store.insert_observations([late])
         vector = sm._c.embedder.embed_one(late.content)
         sm.store.put_vectors(sm.workspace.id, u.id, OBSERVATION_VECTORS, sm._c.embedder.name,

@@ -42,7 +42,39 @@ def test_vectors_are_found_by_id_only_among_their_users(
     assert store.get_vectors_by_id("ws_other", [maya.id], "observation", "m", ["obs_a"]).ids == []
 
 
-# -- watermarks and changes since --------------------------------------------------------------
+# -- revisions, watermarks and changes since ---------------------------------------------------
+def test_holding_a_user_moves_their_revision_and_only_theirs(
+    store: Store, ws: Workspace, maya: User
+) -> None:
+    ben = store.get_or_create_user(ws.id, "ben")
+    before = store.user_revisions(ws.id, [maya.id, ben.id])
+    assert before == (0, 0)
+    with store.transaction():
+        store.lock_user(ws.id, maya.id)
+        store.insert_observations([observation(maya, "I moved to Leeds")])
+    assert store.user_revisions(ws.id, [maya.id, ben.id]) == (1, 0)
+    with store.transaction():  # held twice in one transaction: moved twice, still one commit
+        store.lock_user(ws.id, maya.id)
+        store.lock_user(ws.id, maya.id)
+    assert store.user_revisions(ws.id, [ben.id, maya.id]) == (0, 3)
+    assert store.user_revisions(ws.id, []) == ()
+
+
+def test_a_rolled_back_hold_leaves_the_revision_and_a_gone_user_reads_minus_one(
+    store: Store, ws: Workspace, maya: User
+) -> None:
+    try:
+        with store.transaction():
+            store.lock_user(ws.id, maya.id)
+            raise RuntimeError("abandon the revision")
+    except RuntimeError:
+        pass
+    assert store.user_revisions(ws.id, [maya.id]) == (0,)
+    store.delete_user(ws.id, maya.id)
+    assert store.user_revisions(ws.id, [maya.id, "usr_never"]) == (-1, -1)
+    assert store.user_revisions("ws_other", [maya.id]) == (-1,)
+
+
 def test_a_user_with_no_rows_has_an_empty_watermark(store: VectorStore, maya: User) -> None:
     (mark,) = store.scope_watermark(maya.workspace_id, [maya.id])
     assert (mark.user_id, mark.observations, mark.beliefs, mark.vectors) == (maya.id, 0, 0, 0)

@@ -38,7 +38,7 @@ DEFAULT_USERS = 20
 DEFAULT_PER_USER = 2_000
 DEFAULT_STEPS = 4  # sizes per user: per_user / 2^(steps-1), …, per_user / 2, per_user
 SAMPLED_USERS = 3  # users whose context calls are timed at each step
-WARM_QUERIES = 10  # warm calls per sampled user per step
+WARM_QUERIES = 30  # warm calls per sampled user per step (90 samples: a steadier p95)
 INSERT_CHUNK = 2_000  # observations written per transaction
 HISTORY_DAYS = 730  # synthetic history spans two years
 SEED = 20240501
@@ -78,6 +78,13 @@ def step_sizes(per_user: int, steps: int) -> list[int]:
     return sizes
 
 
+def checked_sizes(sizes: Sequence[int]) -> list[int]:
+    """Explicit per-user sizes, ascending and without repeats."""
+    if not sizes or any(size <= 0 for size in sizes):
+        raise InvalidInputError("sizes must be positive observation counts per user")
+    return sorted(set(sizes))
+
+
 def _synthetic(
     rng: random.Random, workspace_id: str, user_id: str, count: int, start: datetime
 ) -> list[Observation]:
@@ -103,15 +110,19 @@ def run_scale(
     users: int = DEFAULT_USERS,
     per_user: int = DEFAULT_PER_USER,
     steps: int = DEFAULT_STEPS,
+    sizes: Sequence[int] | None = None,
     on_total: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
-    """Grow a temporary store step by step and time ``context`` at each size."""
+    """Grow a temporary store step by step and time ``context`` at each size.
+
+    ``sizes`` (observations per user at each step) replaces the doubling of ``per_user``.
+    """
     from selfmodel.engine import SelfModel
 
     if users <= 0 or per_user <= 0 or steps <= 0:
         raise InvalidInputError("users, per-user and steps must be positive")
-    sizes = step_sizes(per_user, steps)
+    sizes = checked_sizes(sizes) if sizes else step_sizes(per_user, steps)
     advance = on_progress or (lambda n: None)
     if on_total:
         on_total(users * sizes[-1])
@@ -141,7 +152,7 @@ def run_scale(
     return {
         "synthetic_vectors": True,
         "users": users,
-        "per_user": per_user,
+        "per_user": sizes[-1],
         "steps": rows,
     }
 
@@ -163,6 +174,7 @@ def _grow(
         vectors = np_rng.standard_normal((n, embedder.dim)).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         with store.transaction():
+            store.lock_user(ws, uid)  # as every writer of a user's rows does
             store.insert_observations(observations)
             store.put_vectors(
                 ws,

@@ -21,7 +21,7 @@ JsonOption = Annotated[
 ]
 
 
-def _embedder() -> Any:
+def bench_embedder() -> Any:
     from selfmodel.config import Settings
     from selfmodel.embedding import embedder_from_settings
 
@@ -60,7 +60,7 @@ def locomo_command(
             task = progress.add_task("locomo", total=None)
             return run_locomo(
                 [*data, *(more or [])],
-                _embedder(),
+                bench_embedder(),
                 ks=ks,
                 on_total=lambda n: progress.update(task, total=n),
                 on_progress=lambda n: progress.advance(task, n),
@@ -150,6 +150,12 @@ def scale_command(
     users: Annotated[int, typer.Option(help="Synthetic users in the store.")] = 20,
     per_user: Annotated[int, typer.Option(help="Observations per user at the last step.")] = 2_000,
     steps: Annotated[int, typer.Option(help="Growth steps (sizes double up to --per-user).")] = 4,
+    sizes: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--size", help="Observations per user at a step (repeat); replaces the doubling."
+        ),
+    ] = None,
     json_out: JsonOption = None,
 ) -> None:
     """Context latency (cold, warm, after a write) and memory as synthetic histories grow."""
@@ -161,10 +167,11 @@ def scale_command(
         with progress_bar() as progress:
             task = progress.add_task("scale", total=None)
             return run_scale(
-                _embedder(),
+                bench_embedder(),
                 users=users,
                 per_user=per_user,
                 steps=steps,
+                sizes=sizes,
                 on_total=lambda n: progress.update(task, total=n),
                 on_progress=lambda n: progress.advance(task, n),
             )
@@ -201,6 +208,14 @@ def scale_command(
             },
         )
     )
+    first, last = report["steps"][0], report["steps"][-1]
+    if len(report["steps"]) > 1 and first["context_warm_p95_ms"] > 0:
+        growth = last["context_warm_p95_ms"] / first["context_warm_p95_ms"]
+        console.print(
+            f"warm p95 at {last['observations_per_user']:,} per user is {growth:.2f}× the p95 at "
+            f"{first['observations_per_user']:,}",
+            highlight=False,
+        )
     if json_out:
         write_json(json_out, report)
         console.print(f"wrote {json_out}")

@@ -34,7 +34,7 @@ def extraction_command(
     """Fact recall, precision and F1 of extracted beliefs on LoCoMo, beside verbatim baselines."""
     from selfmodel.bench.extraction import MATCH_SIMILARITY, SYSTEM, run_extraction_bench
     from selfmodel.cli.app import friendly_errors
-    from selfmodel.cli.bench import _embedder
+    from selfmodel.cli.bench import bench_embedder
 
     @friendly_errors
     def run() -> dict[str, Any]:
@@ -42,7 +42,7 @@ def extraction_command(
             task = progress.add_task("extraction", total=None)
             return run_extraction_bench(
                 [*data, *(more or [])],
-                _embedder(),
+                bench_embedder(),
                 on_total=lambda n: progress.update(task, total=n),
                 on_progress=lambda n: progress.advance(task, n),
             )

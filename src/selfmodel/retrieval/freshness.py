@@ -38,6 +38,7 @@ class SyncState:
     """What a warm index has seen of the store (kept on ``ScopeIndex.sync``)."""
 
     watermark: tuple[UserWatermark, ...]
+    revisions: tuple[int, ...]  # the users' revisions when ``watermark`` was read
     # Every observation / belief id of the scope's users read so far, whatever became of it.
     observations_seen: set[str] = field(default_factory=set)
     beliefs_seen: set[str] = field(default_factory=set)
@@ -71,8 +72,9 @@ class ScopeLoader:
 
     # -- full build ----------------------------------------------------------------------------
     def build(self) -> ScopeIndex:
-        """Read the whole scope (the watermark first, so nothing written meanwhile is lost)."""
-        sync = SyncState(self.store.scope_watermark(self.ws, self.user_ids))
+        """Read the whole scope (the marks first, so nothing written meanwhile is lost)."""
+        revisions = self.store.user_revisions(self.ws, self.user_ids)
+        sync = SyncState(self.store.scope_watermark(self.ws, self.user_ids), revisions)
         index = ScopeIndex([], np.zeros((0, self.dim), dtype=np.float32))
         index.sync = sync
         self._observations(index, sync, self.store.list_observations(self.ws, self.user_ids))
@@ -87,8 +89,13 @@ class ScopeLoader:
         sync = index.sync
         if not isinstance(sync, SyncState):
             return self.build()
+        # Every write of a user's rows moves their revision: one row per user says "no change".
+        revisions = self.store.user_revisions(self.ws, self.user_ids)
+        if revisions == sync.revisions and not index.stale:
+            return index
         mark = self.store.scope_watermark(self.ws, self.user_ids)
         if mark == sync.watermark and not index.stale:
+            sync.revisions = revisions  # held, but nothing written
             return index
         # A write in this process: read past the marks even if they look unchanged.
         forced, index.stale = index.stale, False
@@ -126,6 +133,7 @@ class ScopeLoader:
         ) < sum(m.beliefs for m in mark):
             return self.build()  # a row committed late, stamped before what was read: missed
         sync.watermark = mark
+        sync.revisions = revisions
         return index
 
     # -- applying rows -------------------------------------------------------------------------

@@ -249,13 +249,16 @@ def diversify(
     top = candidates[0].score or 1.0
     relevance = np.array([c.score / top for c in candidates])
     vectors = index.vectors[[c.index for c in candidates]]
+    similarity = vectors @ vectors.T
+    # Each item's highest similarity to anything chosen so far, updated as items are chosen.
+    closest = np.full(len(candidates), -np.inf)
     evidence = [set(index.documents[c.index].evidence_ids) for c in candidates]
     covered: set[str] = set()
     chosen: list[int] = []
     remaining = list(range(len(candidates)))
     while remaining and len(chosen) < limit:
         if chosen:
-            redundancy = (vectors[remaining] @ vectors[chosen].T).max(axis=1)
+            redundancy = closest[remaining]
             # An item whose evidence is already all in the block repeats it, whatever its words.
             repeated = np.array([bool(evidence[i]) and evidence[i] <= covered for i in remaining])
             redundancy = np.where(
@@ -266,6 +269,7 @@ def diversify(
         mmr = config.mmr_lambda * relevance[remaining] - (1 - config.mmr_lambda) * redundancy
         best = remaining[int(np.argmax(mmr))]
         chosen.append(best)
+        closest = np.maximum(closest, similarity[:, best])
         covered |= evidence[best]
         remaining.remove(best)
         candidates[best].signals["mmr"] = float(mmr.max())

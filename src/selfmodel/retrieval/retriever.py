@@ -278,9 +278,9 @@ class Retriever:
         wants to be answered (communication preferences)."""
         facets: dict[tuple[str, str], tuple[int, Belief]] = {}
         answering: list[tuple[int, Belief]] = []
-        for position, doc in enumerate(index.documents):
-            belief = doc.belief
-            if belief is None or position in index.withheld_positions:
+        for position in np.flatnonzero(index.is_belief & ~index.is_withheld).tolist():
+            belief = index.documents[position].belief
+            if belief is None:
                 continue
             if current_status(belief, now) is not BeliefStatus.ACTIVE or belief.frame.negated:
                 continue

@@ -211,6 +211,11 @@ MIGRATIONS: list[str] = [
     ALTER TABLE beliefs ADD COLUMN frame TEXT NOT NULL DEFAULT '{}';
     ALTER TABLE beliefs ADD COLUMN occasions TEXT NOT NULL DEFAULT '[]';
     """,
+    # 6: a per-user revision, moved by every write that holds the user (``lock_user``), so a
+    # warm index checks one row per user instead of counting the user's rows on every call.
+    """
+    ALTER TABLE users ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

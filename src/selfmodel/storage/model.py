@@ -63,7 +63,9 @@ class ModelStore(Database, Protocol):
 
     @abstractmethod
     def lock_user(self, workspace_id: str, user_id: str) -> None:
-        """Inside a transaction: hold the user until commit, so revisions of one user serialise."""
+        """Inside a transaction: hold the user until commit, so revisions of one user serialise,
+        and move the user's revision (``user_revisions``): every write of a user's rows holds
+        the user, so an unchanged revision means unchanged rows."""
 
     @abstractmethod
     def delete_user(self, workspace_id: str, user_id: str) -> DeletedCounts:

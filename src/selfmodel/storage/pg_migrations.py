@@ -241,6 +241,10 @@ MIGRATIONS: list[str] = [
     ALTER TABLE beliefs ADD COLUMN frame JSONB NOT NULL DEFAULT '{}';
     ALTER TABLE beliefs ADD COLUMN occasions JSONB NOT NULL DEFAULT '[]';
     """,
+    # 6: a per-user revision, moved by every write that holds the user.
+    """
+    ALTER TABLE users ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -134,10 +134,11 @@ class PostgresStore(PostgresQueue, SQLStore):
                 state.conn = None
 
     def lock_user(self, workspace_id: str, user_id: str) -> None:
-        # NO KEY UPDATE, not UPDATE: it serialises revisions of this user without conflicting
-        # with the KEY SHARE locks that foreign-key checks (inserting observations) take.
-        self._q(
-            "SELECT id FROM users WHERE workspace_id = ? AND id = ? FOR NO KEY UPDATE",
+        # An UPDATE of a non-key column takes the row's NO KEY UPDATE lock: it serialises
+        # revisions of this user without conflicting with the KEY SHARE locks that foreign-key
+        # checks (inserting observations) take.
+        self._x(
+            "UPDATE users SET revision = revision + 1 WHERE workspace_id = ? AND id = ?",
             (workspace_id, user_id),
         )
 

@@ -101,6 +101,19 @@ class SQLVectors(SQLBase, VectorStore):
         return StoredVectors(found, np.stack(vectors))
 
     # -- change tracking ---------------------------------------------------------------------
+    def user_revisions(self, workspace_id: str, user_ids: Sequence[str]) -> tuple[int, ...]:
+        if not user_ids:
+            return ()
+        in_ids, in_params = self._dialect.in_list("id", user_ids)
+        found = {
+            r["id"]: int(r["revision"])
+            for r in self._q(
+                f"SELECT id, revision FROM users WHERE workspace_id = ? AND {in_ids}",
+                (workspace_id, *in_params),
+            )
+        }
+        return tuple(found.get(uid, -1) for uid in user_ids)
+
     def scope_watermark(
         self, workspace_id: str, user_ids: Sequence[str]
     ) -> tuple[UserWatermark, ...]:

@@ -187,9 +187,12 @@ class SQLiteStore(SQLiteQueue, SQLStore):
                 self._checkpoint()
 
     def lock_user(self, workspace_id: str, user_id: str) -> None:
-        # Nothing to take: a transaction here is BEGIN IMMEDIATE, which already holds the
-        # file's single write lock until commit, so two revisions of one user cannot interleave.
-        return None
+        # No lock to take: a transaction here is BEGIN IMMEDIATE, which already holds the file's
+        # single write lock until commit, so two revisions of one user cannot interleave.
+        self._x(
+            "UPDATE users SET revision = revision + 1 WHERE workspace_id = ? AND id = ?",
+            (workspace_id, user_id),
+        )
 
     def _query(self, sql: str, params: Sequence[Any]) -> list[Any]:
         if self._in_own_transaction():

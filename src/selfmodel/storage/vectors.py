@@ -80,6 +80,14 @@ class VectorStore(Database, Protocol):
 
     # -- change tracking (keeps warm retrieval indexes fresh across processes) -------------
     @abstractmethod
+    def user_revisions(self, workspace_id: str, user_ids: Sequence[str]) -> tuple[int, ...]:
+        """Each user's revision (in ``user_ids`` order; -1 for a user that no longer exists).
+
+        One row per user: the check a warm index makes on every call. Only when it moved does
+        the index read ``scope_watermark`` and the rows changed since.
+        """
+
+    @abstractmethod
     def scope_watermark(
         self, workspace_id: str, user_ids: Sequence[str]
     ) -> tuple[UserWatermark, ...]:
