@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 
@@ -145,3 +148,53 @@ def test_a_forked_child_starts_its_own_thread() -> None:
     assert out.get(timeout=30) == [[7.0, 7.0]]
     child.join(30)
     assert child.exitcode == 0
+
+
+def test_the_embedding_thread_runs_its_start_hook_once_on_itself() -> None:
+    seen: list[str] = []
+    coalescer = Coalescer(
+        lambda texts: np.zeros((len(texts), 1), np.float32),
+        max_texts=8,
+        on_start=lambda: seen.append(threading.current_thread().name),
+    )
+    coalescer.embed(["a"])
+    coalescer.embed(["b"])
+    assert seen == ["selfmodel-embed"]
+
+
+def test_the_embedding_thread_embeds_on_one_core_and_callers_keep_theirs() -> None:
+    import torch
+
+    from selfmodel.embedding.sentence_transformers import _one_thread
+
+    before = torch.get_num_threads()
+    seen: list[int] = []
+
+    def encode(texts: list[str]) -> np.ndarray:
+        seen.append(torch.get_num_threads())
+        return np.zeros((len(texts), 1), np.float32)
+
+    Coalescer(encode, max_texts=8, on_start=_one_thread).embed(["x"])
+    assert seen == [1]
+    assert torch.get_num_threads() == before  # OpenMP's setting is per thread
+
+
+def test_openmp_threads_are_told_to_sleep_before_torch_loads() -> None:
+    code = """
+import importlib.abc, os, sys
+seen = []
+class Watch(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "torch" and not seen:
+            seen.append(os.environ.get("OMP_WAIT_POLICY"))
+sys.meta_path.insert(0, Watch())
+import selfmodel.engine
+from selfmodel.embedding import SentenceTransformerEmbedder
+SentenceTransformerEmbedder().embed_one("load torch if nothing did")
+print(seen)
+"""
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "['PASSIVE']"

@@ -32,8 +32,11 @@ class _Call:
 class Coalescer:
     """Runs ``encode`` for small calls on one thread, several calls per pass."""
 
-    def __init__(self, encode: Encode, *, max_texts: int) -> None:
+    def __init__(
+        self, encode: Encode, *, max_texts: int, on_start: Callable[[], None] | None = None
+    ) -> None:
         self._encode = encode
+        self._on_start = on_start  # run first on the thread (per-thread settings of the model)
         # Calls of this many texts or more bypass the queue; a pass gathers calls up to this many.
         self.max_texts = max_texts
         self._lock = threading.Lock()
@@ -64,6 +67,8 @@ class Coalescer:
                 self._owner_pid = pid
 
     def _run(self) -> None:
+        if self._on_start is not None:
+            self._on_start()
         waiting = self._queue
         while True:
             calls = [waiting.get()]
