@@ -280,3 +280,26 @@ def test_a_block_without_moments_holds_only_beliefs(sm: SelfModel) -> None:
     assert any(item.item_type == "observation" for item in full.items)
     assert beliefs_only.items and all(item.item_type == "belief" for item in beliefs_only.items)
     assert sm.trace(beliefs_only.trace_id).config["moments"] is False
+
+
+def test_token_counts_from_the_cache_equal_fresh_ones_and_the_cache_stays_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from selfmodel.retrieval import tokens
+
+    counter = TokenCounter()
+    lines = [
+        "- Maya runs half marathons (12 May 2024)",
+        "ok",
+        "",
+        "- Maya runs half marathons (12 May 2024)",
+    ]
+    fresh = [counter.count(line) for line in lines]
+    assert counter.count_many(lines) == fresh
+    assert counter.count_many(lines) == fresh  # now every line is cached
+    monkeypatch.setattr(tokens, "MAX_CACHED_COUNTS", 3)
+    many = [f"line number {i} of a long history" for i in range(10)]
+    assert counter.count_many(many) == [counter.count(line) for line in many]
+    assert len(counter._counts) <= 10
+    assert counter.count_many(lines) == fresh
+    assert len(counter._counts) <= 3
