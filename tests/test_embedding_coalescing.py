@@ -198,3 +198,18 @@ print(seen)
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert out.stdout.strip().splitlines()[-1] == "['PASSIVE']"
+
+
+def test_a_started_embedding_runs_while_the_caller_works_and_equals_embed_one(
+    embedder: SentenceTransformerEmbedder,
+) -> None:
+    release = threading.Event()
+    coalescer = Coalescer(
+        lambda texts: (release.wait(10), np.ones((len(texts), 2), np.float32))[1], max_texts=8
+    )
+    wait = coalescer.start(["query"])  # returns before the pass has run
+    assert not release.is_set()
+    release.set()
+    assert wait().shape == (1, 2)
+    started = embedder.start_embed_one(QUERIES[0])
+    assert np.allclose(started(), embedder.embed_one(QUERIES[0]), atol=1e-6)

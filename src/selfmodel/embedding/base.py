@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -25,6 +25,15 @@ class Embedder(ABC):
     def embed_one(self, text: str) -> np.ndarray:
         vector: np.ndarray = self.embed([text])[0]
         return vector
+
+    def start_embed_one(self, text: str) -> Callable[[], np.ndarray]:
+        """Begin embedding ``text``; the returned function waits for its vector.
+
+        An embedder that runs elsewhere (another thread, a service) lets the caller do other
+        work meanwhile; this default embeds at once.
+        """
+        vector = self.embed_one(text)
+        return lambda: vector
 
 
 def normalise(matrix: np.ndarray) -> np.ndarray:

@@ -46,14 +46,22 @@ class Coalescer:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if len(texts) >= self.max_texts:
             return self._encode(list(texts))
+        return self.start(texts)()
+
+    def start(self, texts: Sequence[str]) -> Callable[[], np.ndarray]:
+        """Queue a small call; the returned function waits for its vectors."""
         call = _Call(list(texts))
         self._ensure_thread()
         self._queue.put(call)
-        call.done.wait()
-        if call.error is not None:
-            raise call.error
-        assert call.vectors is not None
-        return call.vectors
+
+        def wait() -> np.ndarray:
+            call.done.wait()
+            if call.error is not None:
+                raise call.error
+            assert call.vectors is not None
+            return call.vectors
+
+        return wait
 
     def _ensure_thread(self) -> None:
         pid = os.getpid()

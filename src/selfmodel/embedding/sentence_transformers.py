@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +87,11 @@ class SentenceTransformerEmbedder(Embedder):
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return self._coalescer().embed(texts)
+
+    def start_embed_one(self, text: str) -> Callable[[], np.ndarray]:
+        # The query runs on the embedding thread while the caller reads its index.
+        wait = self._coalescer().start([text])
+        return lambda: wait()[0]
 
     def _coalescer(self) -> Coalescer:
         key = (self.model_path, self.batch_size)

@@ -151,12 +151,15 @@ class Retriever:
         started = time.perf_counter()
         config = config or self.config
         now = now or utcnow()
-        index = self._index(scope)
         names = {u.id: u.display_name or u.external_id for u in scope.users}
         matched = without_names(query, list(names.values())) if config.strip_names else query
-        query_vector = self.embedder.embed_one(matched)
+        # The query embeds (on the embedding thread, for the local model) while this thread
+        # brings the index up to date and reads the query.
+        embedding = self.embedder.start_embed_one(matched)
+        index = self._index(scope)
         temporal = analyse(query, now)
         request = is_request(self.language.parse([query])[0])
+        query_vector = embedding()
         with index.lock:  # a refresh by another thread must not move documents under us
             return self._answer(
                 _Call(
