@@ -6,10 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from selfmodel import ConfigurationError, ExternalServiceError, SelfModel, Settings
 from selfmodel.config import EmbeddingSettings
 from selfmodel.embedding import OpenAIEmbedder, SentenceTransformerEmbedder, embedder_from_settings
+from selfmodel.embedding.sentence_transformers import length_batches
 from tests.support.openai_server import EMBEDDINGS_PATH, OpenAIServer, Reply
 
 
@@ -22,6 +25,45 @@ def test_bundled_minilm_gives_unit_vectors_that_know_paraphrases(
     assert vectors.shape == (3, embedder.dim) == (3, 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.3
+
+
+def test_a_text_gets_the_same_vector_whatever_is_embedded_with_it(
+    embedder: SentenceTransformerEmbedder,
+) -> None:
+    texts = [
+        "Maya loves hiking",
+        "I went to a support group yesterday and it was so powerful, everyone shared their "
+        "stories and I felt accepted for who I am",
+        "Maya is vegetarian",
+        "ok",
+    ] * 5
+    together = embedder.embed(texts)
+    alone = np.stack([embedder.embed([t])[0] for t in texts[:4]])
+    assert together.shape == (20, 384)
+    assert np.allclose(together[:4], alone, atol=1e-5)
+    assert np.allclose(together[4:8], alone, atol=1e-5)
+
+
+def _batches_cost(lengths: list[int], batches: list[list[int]], pass_cost: int) -> int:
+    return sum(pass_cost + len(b) * max(lengths[i] for i in b) for b in batches)
+
+
+@given(
+    st.lists(st.integers(min_value=1, max_value=256), max_size=80),
+    st.integers(min_value=1, max_value=64),
+    st.integers(min_value=0, max_value=100),
+)
+def test_length_batches_cover_every_text_once_and_pad_no_more_than_fixed_batches(
+    lengths: list[int], max_batch: int, pass_cost: int
+) -> None:
+    batches = length_batches(lengths, max_batch, pass_cost)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    assert all(0 < len(b) <= max_batch for b in batches)
+    # Never dearer than fixed batches in the given order (what one encode call would run).
+    fixed = [
+        list(range(i, min(i + max_batch, len(lengths)))) for i in range(0, len(lengths), max_batch)
+    ]
+    assert _batches_cost(lengths, batches, pass_cost) <= _batches_cost(lengths, fixed, pass_cost)
 
 
 def test_the_model_is_loaded_once_per_process(embedder: SentenceTransformerEmbedder) -> None:

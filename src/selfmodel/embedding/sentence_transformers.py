@@ -26,6 +26,14 @@ from selfmodel.errors import ConfigurationError
 # Read once, when torch's OpenMP runtime loads, so it is set here, before anything imports torch.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+# What one forward pass costs beyond its tokens, in tokens: a batch is padded to its longest
+# text, so one batch of short and long texts pays the long length for every short one, while
+# many small batches pay the fixed cost of a pass (about 8 ms, some 40 tokens of all-MiniLM-L6-v2
+# on one core) each time. Measured on the texts of a LoCoMo ingest (turns and short statements,
+# 16 turns per call): one padded batch computed 2.3 times the tokens the texts have; batches
+# cut by ``length_batches`` with this cost take about half the time of the single batch.
+PASS_COST_TOKENS = 48
+
 _models: dict[str, Any] = {}
 _coalescers: dict[tuple[str, int], Coalescer] = {}
 _models_lock = threading.Lock()
@@ -105,14 +113,17 @@ class SentenceTransformerEmbedder(Embedder):
         return found
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        vectors = self.model.encode(
-            texts,
-            batch_size=self.batch_size,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-            show_progress_bar=False,
-        )
-        return normalise(vectors)
+        model = self.model
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for batch in length_batches(_token_counts(model, texts), self.batch_size):
+            out[batch] = model.encode(
+                [texts[i] for i in batch],
+                batch_size=len(batch),
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
+        return normalise(out)
 
 
 def _one_thread() -> None:
@@ -122,3 +133,39 @@ def _one_thread() -> None:
     import torch
 
     torch.set_num_threads(1)
+
+
+def _token_counts(model: Any, texts: list[str]) -> list[int]:
+    """How many tokens each text is read as (the length it pads a batch to)."""
+    tokenizer = getattr(model, "tokenizer", None)
+    if tokenizer is None:  # pragma: no cover - every text model of sentence-transformers has one
+        return [len(t) for t in texts]
+    limit = getattr(model, "max_seq_length", None)
+    ids = tokenizer(texts, truncation=limit is not None, max_length=limit)["input_ids"]
+    return [len(i) for i in ids]
+
+
+def length_batches(
+    lengths: Sequence[int], max_batch: int, pass_cost: int = PASS_COST_TOKENS
+) -> list[list[int]]:
+    """Indices of ``lengths`` grouped into batches of at most ``max_batch`` that are cheapest to
+    run: each batch costs ``pass_cost`` plus its size times its longest length.
+
+    Texts sorted by length are cut into runs by dynamic programming (the best cut of a sorted
+    list takes contiguous runs); O(n * max_batch).
+    """
+    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
+    n = len(order)
+    best = [0.0] + [float("inf")] * n  # best[j]: cheapest cost of the first j texts
+    cut = [0] * (n + 1)
+    for j in range(1, n + 1):
+        for i in range(max(0, j - max(max_batch, 1)), j):
+            cost = best[i] + pass_cost + (j - i) * lengths[order[i]]
+            if cost < best[j]:
+                best[j], cut[j] = cost, i
+    batches: list[list[int]] = []
+    j = n
+    while j > 0:
+        batches.append(order[cut[j] : j])
+        j = cut[j]
+    return batches[::-1]
