@@ -37,6 +37,10 @@ PASS_COST_TOKENS = 48
 _models: dict[str, Any] = {}
 _coalescers: dict[tuple[str, int], Coalescer] = {}
 _models_lock = threading.Lock()
+# One embedding at a time per model: a pass already keeps every core busy, and the model's
+# tokenizer (a Rust object whose padding and truncation settings each call sets) fails with
+# "Already borrowed" when two threads use it at once.
+_encoding: dict[str, threading.Lock] = {}
 
 
 def bundled_minilm_path() -> Path:
@@ -64,6 +68,7 @@ def _load(model_path: str) -> Any:
                 raise ConfigurationError(
                     f"cannot load embedding model from {model_path!r} offline: {exc}"
                 ) from exc
+            _encoding[model_path] = threading.Lock()
         return _models[model_path]
 
 
@@ -115,14 +120,15 @@ class SentenceTransformerEmbedder(Embedder):
     def _encode(self, texts: list[str]) -> np.ndarray:
         model = self.model
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for batch in length_batches(_token_counts(model, texts), self.batch_size):
-            out[batch] = model.encode(
-                [texts[i] for i in batch],
-                batch_size=len(batch),
-                convert_to_numpy=True,
-                normalize_embeddings=True,
-                show_progress_bar=False,
-            )
+        with _encoding[self.model_path]:
+            for batch in length_batches(_token_counts(model, texts), self.batch_size):
+                out[batch] = model.encode(
+                    [texts[i] for i in batch],
+                    batch_size=len(batch),
+                    convert_to_numpy=True,
+                    normalize_embeddings=True,
+                    show_progress_bar=False,
+                )
         return normalise(out)
 
 

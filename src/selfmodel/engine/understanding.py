@@ -8,6 +8,7 @@ self-model — ``observe``, queued jobs, Mirror selections — goes through thes
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,20 +90,26 @@ def prepare(c: Components, user: User, observations: Sequence[Observation]) -> U
         for i, o in enumerate(conversation)
         if i >= len(earlier) and o.role == Role.USER
     ]
-    candidates: list[CandidateBelief] = c.extractor.extract(requests) if requests else []
+    # The messages are embedded while they are read: the embedder (native code that releases
+    # the GIL) works on one core while the parser and the rules work on the other.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="selfmodel-embed") as pool:
+        embedding = pool.submit(c.embedder.embed, [o.content for o in observations])
+        candidates: list[CandidateBelief] = c.extractor.extract(requests) if requests else []
+        contents = embedding.result()
     names = person_names(user) | {r.subject for r in requests}
     statements = sorted(
         {c.statement for c in candidates} | {c.contradicts for c in candidates if c.contradicts}
     )
-    texts = [o.content for o in observations] + [core(s, names) for s in statements]
-    vectors = c.embedder.embed(texts)
-    n = len(observations)
+    vectors: dict[str, np.ndarray] = {}
+    if statements:
+        embedded = c.embedder.embed([core(s, names) for s in statements])
+        vectors = dict(zip(statements, embedded, strict=True))
     return Understanding(
         user=user,
         observations=list(observations),
         candidates=candidates,
-        observation_vectors=[(o.id, vectors[i]) for i, o in enumerate(observations)],
-        statement_vectors={t: vectors[n + i] for i, t in enumerate(statements)},
+        observation_vectors=[(o.id, contents[i]) for i, o in enumerate(observations)],
+        statement_vectors=vectors,
     )
 
 

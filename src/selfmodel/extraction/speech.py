@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from lemminflect import getInflection, getLemma
 from spacy.tokens import Span, Token
@@ -264,6 +265,7 @@ def _starts_like_a_verb(tokens: tuple[Token, ...]) -> bool:
     return first.pos_ != "VERB" and is_past_form(first.lower_)  # the tagger read "Went" as a name
 
 
+@lru_cache(maxsize=4096)  # lemminflect infers unknown words by rules each time it is asked
 def is_past_form(word: str) -> bool:
     """True for a past tense or participle the tagger missed (it reads "Went" as a name)."""
     lemmas = getLemma(word, upos="VERB")
