@@ -525,6 +525,59 @@ def test_you_becomes_the_listener_when_the_message_names_them() -> None:
     assert belief.statement == "Melanie is so proud of Priya for finishing the course"
 
 
+@pytest.mark.parametrize(
+    ("said", "statement"),
+    [
+        ("Keep going for your dreams and don't quit, Jon!", "Melanie encourages Jon"),
+        ("You got this, Jon! I'm rooting for you!", "Melanie encourages Jon"),
+        ("Never give up, Jon!", "Melanie encourages Jon"),
+        ("Don't let anything stop you, Jon.", "Melanie encourages Jon"),
+        ("Thanks, Jon! Your support means a lot.", "Melanie values Jon's support"),
+        ("Thanks for having my back, Jon.", "Melanie values Jon's support"),
+        ("Thanks, Jon! Your success really inspires me.", "Melanie is inspired by Jon"),
+    ],
+)
+def test_a_stance_toward_a_named_listener_is_one_statement_however_it_is_worded(
+    said: str, statement: str
+) -> None:
+    belief = only(said)
+    assert belief.statement == statement
+    assert belief.kind is BeliefKind.RELATIONSHIP
+    assert belief.origin is BeliefOrigin.INFERRED
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Keep me posted, Jon!",
+        "Thanks, Jon! Let me know how it goes.",
+        "Don't worry about it, Jon.",
+        "Are you proud of it, Jon?",
+        "I hurt my back yesterday.",
+    ],
+)
+def test_requests_worries_questions_and_backs_are_no_stance(said: str) -> None:
+    assert all(c.kind is not BeliefKind.RELATIONSHIP for c in extract(said))
+
+
+def test_the_listener_of_a_stance_is_the_other_speaker_or_a_name_addressed_earlier_that_day() -> (
+    None
+):
+    earlier_today = observe("Hey Jon! I finally finished the mural.", obs_id="obs_0")
+    belief = only("Keep going, don't quit!", before=(earlier_today,))
+    assert belief.statement == "Melanie encourages Jon"
+    partner = observe("I'm opening my studio!", obs_id="obs_0", speaker="Jonathan")
+    assert only("Hey Jon! Keep going!", before=(partner,)).statement == (
+        "Melanie encourages Jonathan"
+    )
+
+
+def test_cheering_on_the_assistant_or_nobody_we_can_name_is_no_stance() -> None:
+    assistant = conversation((Role.ASSISTANT, "Here is your workout plan."))
+    assert extract("Keep going, don't quit!", before=assistant) == []
+    assert extract("Keep going, don't quit!") == []
+
+
 def test_a_clause_with_an_unnamed_you_produces_nothing() -> None:
     assert extract("I'm so proud of you for finishing the course.") == []
 

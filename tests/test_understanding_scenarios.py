@@ -164,6 +164,24 @@ def test_people_and_pets_are_known_by_name_and_species(sm: SelfModel) -> None:
     assert "The user has a cat named Luna" in found
 
 
+def test_cheering_a_friend_on_over_many_days_is_one_relationship_belief(sm: SelfModel) -> None:
+    say(
+        sm,
+        "gina",
+        "You got this, Jon! I'm rooting for you!",
+        (4, "Hang in there, Jon, you'll find the right spot soon."),
+        (11, "Don't give up, Jon!"),
+        (20, "Keep going after your dreams, Jon!"),
+    )
+    (belief,) = with_word(active(sm, "gina", 21), "encourages")
+    assert belief.statement == "The user encourages Jon"
+    assert belief.kind is BeliefKind.RELATIONSHIP
+    assert len(sm.belief(belief.id).evidence) == 4
+    say(sm, "once", "You got this, Jon!")
+    (single,) = active(sm, "once", 1)
+    assert belief.confidence > single.confidence  # four days say more than one
+
+
 def test_an_interest_seen_on_several_days_becomes_a_trait_citing_every_occasion(
     sm: SelfModel,
 ) -> None:

@@ -35,6 +35,8 @@ from selfmodel.extraction.frames import MILD_HEDGE_STRENGTH, Assertion, read_ass
 from selfmodel.extraction.language import Language
 from selfmodel.extraction.lexicon import lexicon
 from selfmodel.extraction.mentions import topics as read_topics
+from selfmodel.extraction.stance import STATEMENTS as STANCE_STATEMENTS
+from selfmodel.extraction.stance import Stance, stance_toward_listener
 
 # Turns before a message read to resolve its references and choices.
 CONTEXT_TURNS = 3
@@ -149,15 +151,22 @@ class LocalExtractor(Extractor):
             n.lower() for o, _ in before for n in (o.speaker,) if n and n != subject
         ) | {e.text.lower() for e in doc.ents if e.label_ == "PERSON"}
         listener = _listener(doc, before, subject)
+        towards = _other_person(doc, before, subject, observation.occurred_at)
         instructions: list[_Draft] = []
         separate: list[_Draft] = []
         drafts: list[_Draft] = []
         last_kept: Span | None = None
         sentences = list(doc.sents)
+        stances: dict[Stance, Span] = {}
         for position, sentence in enumerate(sentences):
             reading = speech.read_sentence(sentence, names)
             draft: _Draft | None = None
             joins = False
+            stance = stance_toward_listener(reading.tokens) if towards else None
+            if stance is not None:
+                stances.setdefault(stance, sentence)
+                last_kept = None
+                continue
             if reading.act is speech.Act.INSTRUCTION:
                 instructions.append(self._instruction(reading.tokens, subject, sentence))
             elif reading.act is speech.Act.ABOUT_SPEAKER:
@@ -192,7 +201,8 @@ class LocalExtractor(Extractor):
             for i in kept[1:]:
                 merged = _joined(merged, drafts[i])
             drafts = [merged]
-        for draft in [*instructions, *separate, *drafts]:
+        stanced = [_stance(kind, subject, towards, at) for kind, at in stances.items() if towards]
+        for draft in [*instructions, *separate, *drafts, *stanced]:
             yield self._candidate(observation, draft)
 
     def _opinion(
@@ -437,6 +447,46 @@ class LocalExtractor(Extractor):
             valid_from=draft.valid_from,
             extractor=f"{LocalExtractor.name}:{LocalExtractor.version}",
         )
+
+
+def _stance(kind: Stance, subject: str, listener: str, sentence: Span) -> _Draft:
+    """The one statement a stance toward the listener becomes, however it was worded."""
+    return _Draft(
+        statement=wording.finish(
+            STANCE_STATEMENTS[kind].format(subject=subject, listener=listener)
+        ),
+        kind=BeliefKind.RELATIONSHIP,
+        strength=MILD_HEDGE_STRENGTH,  # read from how they talk, not said of themselves
+        origin=BeliefOrigin.INFERRED,
+        frame=BeliefFrame(),
+        start=sentence.start_char,
+        end=sentence.end_char,
+    )
+
+
+def _other_person(
+    doc: Doc, before: list[tuple[Observation, Doc]], subject: str, at: datetime
+) -> str | None:
+    """The person the speaker is talking with, by the name they are known under: the other
+    speaker of the turns before ("Mel" and "Melanie" are one person), else a name this message
+    or an earlier one of the same day addresses ("Thanks, Jon!"). None for the assistant: how
+    one talks to it is no relationship."""
+    addressed = _addressed(doc, subject)
+    for observation, earlier in reversed(before):
+        if observation.role is Role.ASSISTANT:
+            return None
+        if observation.speaker and observation.speaker != subject:
+            return observation.speaker
+        if addressed is None and observation.occurred_at.date() == at.date():
+            addressed = _addressed(earlier, subject)
+    return addressed
+
+
+def _addressed(doc: Doc, subject: str) -> str | None:
+    name = _listener(doc, [], subject)
+    if name is None or name.lower() in lexicon().small_talk:
+        return None  # "Yep, …" and "Cool, …" are read as names now and then
+    return name
 
 
 def _listener(doc: Doc, before: list[tuple[Observation, Doc]], subject: str) -> str | None:

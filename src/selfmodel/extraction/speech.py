@@ -68,7 +68,7 @@ def read_sentence(sentence: Span, names: frozenset[str] = frozenset()) -> Senten
         return SentenceReading(Act.INSTRUCTION, tokens)
     if sentence.text.rstrip().endswith("?") or _is_inverted_question(tokens):
         return SentenceReading(Act.QUESTION, tokens)
-    if _is_imperative(tokens) or _is_exhortation(tokens):
+    if is_imperative(tokens) or _is_exhortation(tokens):
         return SentenceReading(Act.SMALL_TALK, tokens)  # "Keep going!", "Let's do this"
     subject = _subject_of(root)
     if (
@@ -101,7 +101,7 @@ def is_instruction(tokens: tuple[Token, ...]) -> bool:
     """An instruction or request to the assistant about how to answer the speaker."""
     if not tokens:
         return False
-    addressed = _is_imperative(tokens) or _is_request(tokens) or _wants_you_to(tokens)
+    addressed = is_imperative(tokens) or _is_request(tokens) or _wants_you_to(tokens)
     return addressed and _about_answering(tokens)
 
 
@@ -175,7 +175,7 @@ def _is_exhortation(tokens: tuple[Token, ...]) -> bool:
     return tokens[0].lemma_.lower() == "let"
 
 
-def _is_imperative(tokens: tuple[Token, ...]) -> bool:
+def is_imperative(tokens: tuple[Token, ...]) -> bool:
     """A command: a bare verb with no subject of its own ("Keep it short", "Don't use emoji")."""
     words = [t for t in tokens if not t.is_punct]
     while words and words[0].lower_ in ("please", "just", "also", "and", "now", "pls", "plz"):
