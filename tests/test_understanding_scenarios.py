@@ -182,6 +182,26 @@ def test_cheering_a_friend_on_over_many_days_is_one_relationship_belief(sm: Self
     assert belief.confidence > single.confidence  # four days say more than one
 
 
+def test_a_stance_is_one_belief_whatever_nickname_the_friend_is_called_by(sm: SelfModel) -> None:
+    say(
+        sm,
+        "caro",
+        "Thanks, Melanie! Your support means a lot.",
+        (5, "Thanks for having my back, Mel."),
+    )
+    (belief,) = with_word(active(sm, "caro", 6), "support")
+    assert belief.statement == "The user values Melanie's support"
+    assert len(sm.belief(belief.id).evidence) == 2
+
+
+def test_a_stance_does_not_stand_in_for_the_rest_of_its_message(sm: SelfModel) -> None:
+    # A trait or a stance sums many moments up: the moment keeps what else it said.
+    say(sm, "gina", "You got this, Jon! The old mill by the river reopened as a bakery.")
+    assert with_word(active(sm, "gina", 1), "encourages")
+    block = sm.context("gina", "What did the old mill become?", now=read_at(1))
+    assert "bakery" in block.text
+
+
 def test_an_interest_seen_on_several_days_becomes_a_trait_citing_every_occasion(
     sm: SelfModel,
 ) -> None:

@@ -176,6 +176,9 @@ class BeliefFrame(_Record):
     related: tuple[Related, ...] = ()  # people and pets it names
     domain: str | None = None  # what a preference governs, when known: "communication"
     trait: str | None = None  # set on traits: the key of what they aggregate
+    # Set on a stance toward someone the person talks with ("encourages:Jon"): read from how they
+    # talk on many occasions, it sums those moments up as a trait does (extraction/stance.py).
+    stance: str | None = None
 
 
 class Occasion(_Record):

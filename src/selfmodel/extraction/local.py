@@ -458,7 +458,7 @@ def _stance(kind: Stance, subject: str, listener: str, sentence: Span) -> _Draft
         kind=BeliefKind.RELATIONSHIP,
         strength=MILD_HEDGE_STRENGTH,  # read from how they talk, not said of themselves
         origin=BeliefOrigin.INFERRED,
-        frame=BeliefFrame(),
+        frame=BeliefFrame(stance=f"{kind.value}:{listener}"),
         start=sentence.start_char,
         end=sentence.end_char,
     )

@@ -87,6 +87,13 @@ def belief_document(b: Belief, evidence_ids: tuple[str, ...]) -> Document:
     )
 
 
+def stands_in_for_its_moments(belief: Belief) -> bool:
+    """Whether a belief says what the moments it was read from said, so the block can hold it
+    instead of them. A trait or a stance sums many moments up and stands in for none: each of
+    those moments said more than the pattern they share."""
+    return belief.frame.trait is None and belief.frame.stance is None
+
+
 class ScopeIndex:
     """Dense and keyword indexes over one scope's documents, updatable in place.
 
@@ -222,8 +229,8 @@ class ScopeIndex:
             fades = decays_at(doc.belief)
             if fades is not None:
                 decays[position] = _micros(fades)
-            if doc.belief.frame.trait is not None:
-                continue  # a trait sums many moments up; it stands in for none of them
+            if not stands_in_for_its_moments(doc.belief):
+                continue
             for evidence_id in doc.evidence_ids:
                 moment = self._positions.get(evidence_id)
                 if moment is not None and self.documents[moment].item_type == OBSERVATION:

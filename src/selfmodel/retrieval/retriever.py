@@ -34,6 +34,7 @@ from selfmodel.retrieval.index import (
     Document,
     IndexCache,
     ScopeIndex,
+    stands_in_for_its_moments,
 )
 from selfmodel.retrieval.intent import is_request
 from selfmodel.retrieval.ranking import (
@@ -316,7 +317,7 @@ class Retriever:
         holders: dict[str, str] = {}
         for c in candidates:
             doc = index.documents[c.index]
-            if doc.item_type == BELIEF:
+            if doc.belief is not None and stands_in_for_its_moments(doc.belief):
                 for evidence_id in doc.evidence_ids:
                     holders.setdefault(evidence_id, doc.id)
         kept: list[Candidate] = []

@@ -299,6 +299,10 @@ class Reviser:
                 or not _same_event(belief, candidate)
             ):
                 continue
+            if frame.stance is not None or belief.frame.stance is not None:
+                if _same_stance(frame.stance, belief.frame.stance):
+                    return i  # "encourages Mel" is "encourages Melanie", whatever the sentence
+                continue
             if frame.facet is not None and belief.frame.facet == frame.facet:
                 if _same_value(belief.frame.value, frame.value):
                     return i  # same facet, same value: one belief, whatever the words
@@ -807,3 +811,14 @@ def _with_conflict(metadata: dict[str, Any], observation_id: str) -> dict[str, A
     if observation_id not in conflicts:
         conflicts.append(observation_id)
     return {**metadata, "conflicting_observations": conflicts}
+
+
+def _same_stance(a: str | None, b: str | None) -> bool:
+    """One stance toward one person: "encourages:Mel" and "encourages:Melanie" are the same
+    (a name and the nickname it starts with), "encourages:Jon" and "values_support:Jon" not."""
+    if a is None or b is None:
+        return False
+    kind_a, _, name_a = a.lower().partition(":")
+    kind_b, _, name_b = b.lower().partition(":")
+    short, long = sorted((name_a, name_b), key=len)
+    return kind_a == kind_b and len(short) >= 3 and long.startswith(short)
