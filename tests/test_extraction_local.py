@@ -520,6 +520,28 @@ def test_thanks_before_news_keeps_the_news() -> None:
     assert belief.statement == "Melanie started a new job in the week of 26 June 2023"
 
 
+@pytest.mark.parametrize(
+    ("said", "statement"),
+    [
+        (
+            "I'm feeling inspired by autumn so I'm planning a few paintings.",
+            "Melanie is feeling inspired by autumn so they are planning a few paintings",
+        ),
+        (
+            "Lost my job as a banker yesterday, so I'm gonna start my own business.",
+            "Melanie lost their job as a banker on 2 July 2023, so they are going to start "
+            "their own business",
+        ),
+        (
+            "Been doing some promotion for my business.",
+            "Melanie has been doing some promotion for their business",
+        ),
+    ],
+)
+def test_a_dropped_or_buried_i_is_put_back_and_the_verb_agrees(said: str, statement: str) -> None:
+    assert only(said).statement == statement
+
+
 def test_you_becomes_the_listener_when_the_message_names_them() -> None:
     belief = only("Thanks, Priya! I'm so proud of you for finishing the course.")
     assert belief.statement == "Melanie is so proud of Priya for finishing the course"

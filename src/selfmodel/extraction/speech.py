@@ -81,7 +81,8 @@ def read_sentence(sentence: Span, names: frozenset[str] = frozenset()) -> Senten
         # "Loving my new job!": said of the speaker without "I", whatever "my" follows.
         return SentenceReading(Act.ABOUT_SPEAKER, tokens, subjectless=True)
     if any(t.lower_ in FIRST_PERSON and not _is_lets(t) for t in tokens) or is_own_home(subject):
-        return SentenceReading(Act.ABOUT_SPEAKER, tokens)
+        # "Lost my job yesterday, so I'm gonna…": the first clause still wants its "I".
+        return SentenceReading(Act.ABOUT_SPEAKER, tokens, subjectless=_opens_with_a_past(tokens))
     if _starts_like_a_verb(tokens):
         # "Went hiking yesterday, the mountains were covered in snow": the first clause has no
         # subject of its own, whatever the rest of the sentence has.
@@ -188,6 +189,8 @@ def is_imperative(tokens: tuple[Token, ...]) -> bool:
     if first.lower_ in ("do", "don't") and len(words) > 1:
         rest = [w for w in words[1:] if w.lower_ not in ("n't", "not")]
         first = rest[0] if rest else first
+    if is_past_form(first.lower_):
+        return False  # "Lost my job yesterday": the tagger's base form is a past, said of oneself
     return first.tag_ == "VB" and _subject_of(first) is None and first.dep_ in ("ROOT", "conj")
 
 
@@ -255,14 +258,25 @@ def _starts_like_a_verb(tokens: tuple[Token, ...]) -> bool:
     if not words:
         return False
     first = words[0]
-    if first.lower_ in ("gon", "gonna", "wan", "wanna"):
-        return True
+    if first.lower_ in ("gon", "gonna", "wan", "wanna", "been"):
+        return True  # "Been doing some promotion": "I've been …"
     if _subject_of(first) is not None:
         return False
     if first.tag_ in ("VBD", "VBN", "VBG"):
         # "Hanging with loved ones is amazing": a gerund that is the subject is not the speaker.
         return first.dep_ not in ("amod", "compound", "aux", "auxpass", "csubj", "nsubj")
     return first.pos_ != "VERB" and is_past_form(first.lower_)  # the tagger read "Went" as a name
+
+
+def _opens_with_a_past(tokens: tuple[Token, ...]) -> bool:
+    """The sentence's main verb comes first, in the past, with no subject ("Lost my job…")."""
+    first = next((t for t in tokens if not t.is_punct), None)
+    return (
+        first is not None
+        and first.dep_ == "ROOT"
+        and _subject_of(first) is None
+        and (first.tag_ == "VBD" or is_past_form(first.lower_))
+    )
 
 
 @lru_cache(maxsize=4096)  # lemminflect infers unknown words by rules each time it is asked

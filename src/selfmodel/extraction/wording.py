@@ -168,6 +168,12 @@ def _finite(verb: Token) -> Token | None:
     """The token that carries tense and person in ``verb``'s clause, if it shows agreement."""
     for child in verb.children:
         if child.dep_ in ("aux", "auxpass") and child.i < verb.i:
+            if child.tag_ in ("VBG", "VBN"):
+                # "I'm feeling inspired": the parser may hang "'m" on "feeling", not "inspired".
+                nested = _finite(child)
+                if nested is not None:
+                    return nested
+                continue
             return child if child.tag_ in ("VBP", "VBD") else None
     # A bare verb after "I" is present tense, whatever the tagger made of it ("I no longer drink").
     return verb if verb.tag_ in ("VBP", "VBD", "VB") else None
