@@ -557,6 +557,11 @@ def test_you_becomes_the_listener_when_the_message_names_them() -> None:
         ("Thanks, Jon! Your support means a lot.", "Melanie values Jon's support"),
         ("Thanks for having my back, Jon.", "Melanie values Jon's support"),
         ("Thanks, Jon! Your success really inspires me.", "Melanie is inspired by Jon"),
+        ("You're so strong and inspiring, Jon.", "Melanie is inspired by Jon"),
+        ("I'm in awe of your courage, Jon.", "Melanie admires Jon"),
+        ("Jon, I'm impressed by your willingness to take risks.", "Melanie admires Jon"),
+        ("I appreciate our friendship, Jon.", "Melanie values their friendship with Jon"),
+        ("Thanks for being a great friend, Jon.", "Melanie values their friendship with Jon"),
     ],
 )
 def test_a_stance_toward_a_named_listener_is_one_statement_however_it_is_worded(
@@ -566,6 +571,7 @@ def test_a_stance_toward_a_named_listener_is_one_statement_however_it_is_worded(
     assert belief.statement == statement
     assert belief.kind is BeliefKind.RELATIONSHIP
     assert belief.origin is BeliefOrigin.INFERRED
+    assert belief.frame.stance is not None and belief.frame.stance.endswith(":Jon")
 
 
 @pytest.mark.parametrize(
@@ -576,10 +582,13 @@ def test_a_stance_toward_a_named_listener_is_one_statement_however_it_is_worded(
         "Don't worry about it, Jon.",
         "Are you proud of it, Jon?",
         "I hurt my back yesterday.",
+        "I hope my story inspires you, Jon.",
+        "My friend Jon is a great cook.",
+        "I respect my parents a lot.",
     ],
 )
-def test_requests_worries_questions_and_backs_are_no_stance(said: str) -> None:
-    assert all(c.kind is not BeliefKind.RELATIONSHIP for c in extract(said))
+def test_requests_worries_questions_and_other_peoples_words_are_no_stance(said: str) -> None:
+    assert all(c.frame.stance is None for c in extract(said))
 
 
 def test_the_listener_of_a_stance_is_the_other_speaker_or_a_name_addressed_earlier_that_day() -> (

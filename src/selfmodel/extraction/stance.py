@@ -25,14 +25,18 @@ from selfmodel.extraction.speech import FIRST_SINGULAR, SECOND_PERSON, SUBJECTS,
 class Stance(StrEnum):
     ENCOURAGES = "encourages"
     VALUES_SUPPORT = "values_support"
+    VALUES_FRIENDSHIP = "values_friendship"
     INSPIRED_BY = "inspired_by"
+    ADMIRES = "admires"
 
 
 # The statement each stance becomes, about ``subject`` toward ``listener``.
 STATEMENTS = {
     Stance.ENCOURAGES: "{subject} encourages {listener}",
     Stance.VALUES_SUPPORT: "{subject} values {listener}'s support",
+    Stance.VALUES_FRIENDSHIP: "{subject} values their friendship with {listener}",
     Stance.INSPIRED_BY: "{subject} is inspired by {listener}",
+    Stance.ADMIRES: "{subject} admires {listener}",
 }
 
 # Imperatives that cheer someone on: "Keep going!", "Hang in there", "Push through", "Believe in
@@ -53,7 +57,12 @@ _BACKING_WORDS = frozenset(["root", "proud", "believe", "cheer", "support", "bac
 _SUPPORT_NOUNS = frozenset(["support", "encouragement", "belief", "faith", "backing", "kindness"])
 # "...for supporting me", "...believing in me", "you always have my back".
 _SUPPORT_VERBS = frozenset(["support", "encourage", "believe", "cheer", "back"])
-_INSPIRATION_WORDS = frozenset(["inspire", "inspiration", "inspiring", "admire", "impress"])
+# "You're so inspiring", "You're an inspiration", "Your journey is inspiring".
+_INSPIRING_WORDS = frozenset(["inspiring", "inspiration"])
+# "I admire your …", "I'm in awe of your courage", "I'm impressed by your …", "Respect for …".
+_ADMIRING_WORDS = frozenset(["admire", "awe", "impress", "impressed", "respect"])
+# "a great friend", "a true friend".
+_GOOD_FRIEND = frozenset(["great", "good", "true", "best", "amazing", "wonderful", "awesome"])
 
 
 def stance_toward_listener(tokens: Sequence[Token]) -> Stance | None:
@@ -64,8 +73,12 @@ def stance_toward_listener(tokens: Sequence[Token]) -> Stance | None:
         return None
     if _values_support(words):
         return Stance.VALUES_SUPPORT
+    if _values_friendship(words):
+        return Stance.VALUES_FRIENDSHIP
     if _inspired(words):
         return Stance.INSPIRED_BY
+    if _admires(words):
+        return Stance.ADMIRES
     if _cheers_on(tokens, words):
         return Stance.ENCOURAGES
     return None
@@ -144,13 +157,56 @@ def _values_support(words: list[Token]) -> bool:
     return False
 
 
+def _yours(token: Token) -> bool:
+    """ "you", or something of the listener's ("your journey")."""
+    return _second_person(token) or any(c.lower_ in ("your", "ur") for c in token.children)
+
+
+def _clause_subject(token: Token) -> Token | None:
+    """The subject of the clause ``token`` is in ("strong and inspiring" -> "You")."""
+    head = token
+    while head.pos_ not in ("VERB", "AUX") and head.head.i != head.i:
+        head = head.head
+    return next((c for c in head.children if c.dep_ in SUBJECTS), None)
+
+
+def _values_friendship(words: list[Token]) -> bool:
+    for word in words:
+        lemma = word.lemma_.lower()
+        if lemma == "friendship" and any(c.lower_ == "our" for c in word.children):
+            return True  # "I appreciate our friendship"
+        if lemma == "friend" and word.pos_ == "NOUN":
+            subject = _clause_subject(word)
+            good = any(c.lemma_.lower() in _GOOD_FRIEND for c in word.children)
+            if subject is not None and subject.lower_ == "we":
+                return True  # "So glad we're friends"
+            if good and (subject is None or _second_person(subject)):
+                return True  # "You're a great friend", "thanks for being a great friend"
+    return False
+
+
 def _inspired(words: list[Token]) -> bool:
     for word in words:
-        if word.lemma_.lower() not in _INSPIRATION_WORDS and word.lower_ not in _INSPIRATION_WORDS:
-            continue
-        around = [*word.subtree, *word.head.subtree] if word.dep_ != "ROOT" else list(word.subtree)
-        if any(_second_person(t) for t in around) and (
-            any(t.lower_ in FIRST_SINGULAR for t in around) or word.lemma_.lower() != "inspire"
-        ):
-            return True  # "Your success inspires me", "You're an inspiration", "I admire you"
+        if word.lemma_.lower() == "inspire" and word.pos_ == "VERB":
+            subject = next((c for c in word.children if c.dep_ in SUBJECTS), None)
+            if (
+                subject is not None
+                and _yours(subject)
+                and any(c.lower_ == "me" for c in word.children)
+            ):
+                return True  # "Your success inspires me", "You inspire me"
+        elif word.lower_ in _INSPIRING_WORDS:
+            subject = _clause_subject(word)
+            if subject is not None and _yours(subject):
+                return True  # "You're so inspiring", "Your journey is an inspiration"
+    return False
+
+
+def _admires(words: list[Token]) -> bool:
+    for word in words:
+        admiring = word.lemma_.lower() in _ADMIRING_WORDS or word.lower_ in _ADMIRING_WORDS
+        if admiring and any(_yours(t) for t in word.subtree):
+            subject = _clause_subject(word)
+            if subject is None or subject.lower_ in FIRST_SINGULAR:
+                return True  # "I'm in awe of your courage", "Respect for what you've done"
     return False
