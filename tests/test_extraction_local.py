@@ -542,6 +542,29 @@ def test_a_dropped_or_buried_i_is_put_back_and_the_verb_agrees(said: str, statem
     assert only(said).statement == statement
 
 
+@pytest.mark.parametrize(
+    ("said", "statement"),
+    [
+        (
+            "A lot's happened since we last chatted - I just joined a choir.",
+            "Melanie just joined a choir",
+        ),
+        ("Since we last spoke, I took my kids to a park.", "Melanie took their kids to a park"),
+        (
+            "We haven't talked in a while. I've been rehearsing for the dance show.",
+            "Melanie has been rehearsing for the dance show",
+        ),
+        (
+            "Been running longer since our last chat - a great way to clear my mind.",
+            "Melanie has been running longer - a great way to clear their mind",
+        ),
+        ("I didn't talk to my sister for years.", "Melanie didn't talk to their sister for years"),
+    ],
+)
+def test_talk_about_the_conversation_itself_is_left_out(said: str, statement: str) -> None:
+    assert only(said).statement == statement
+
+
 def test_you_becomes_the_listener_when_the_message_names_them() -> None:
     belief = only("Thanks, Priya! I'm so proud of you for finishing the course.")
     assert belief.statement == "Melanie is so proud of Priya for finishing the course"

@@ -56,7 +56,7 @@ class SentenceReading:
 def read_sentence(sentence: Span, names: frozenset[str] = frozenset()) -> SentenceReading:
     """What ``sentence`` does. ``names`` are lower-cased names of people in the conversation."""
     words = tuple(t for t in sentence if not t.is_space)
-    tokens = _without_vocatives(_without_lead_in(words), names)
+    tokens = _without_vocatives(_without_lead_in(_without_catching_up(words)), names)
     if not tokens or all(_is_filler(t) for t in tokens):
         return SentenceReading(Act.SMALL_TALK, tokens)
     root = sentence.root
@@ -88,6 +88,65 @@ def read_sentence(sentence: Span, names: frozenset[str] = frozenset()) -> Senten
         # subject of its own, whatever the rest of the sentence has.
         return SentenceReading(Act.ABOUT_SPEAKER, tokens, subjectless=True)
     return SentenceReading(Act.ABOUT_OTHERS, tokens)
+
+
+# Talk about the conversation itself: "since we last chatted", "since our last chat", "we haven't
+# talked in ages", and what such a clause introduces ("A lot's happened since…").
+_TALKING = frozenset(["talk", "chat", "speak", "catch"])
+_HAPPENINGS = frozenset(["lot", "much", "thing", "stuff", "lots"])
+
+
+def _without_catching_up(words: tuple[Token, ...]) -> tuple[Token, ...]:
+    """``words`` without the clauses that are about the conversation, not the speaker: "A lot's
+    happened since we last chatted - I joined a choir" keeps "I joined a choir"."""
+    dropped: set[int] = set()
+    for token in words:
+        lemma = token.lemma_.lower()
+        if lemma in _TALKING and token.pos_ == "VERB" and _about_catching_up(token):
+            dropped.update(t.i for t in token.subtree)  # "since we last talked"
+        elif (
+            lemma in _TALKING
+            and token.pos_ == "NOUN"
+            and token.head.dep_ == "prep"
+            and any(c.lower_ in ("our", "your", "my") for c in token.children)
+        ):
+            # "since our last chat" (an apposition after it says something: it stays)
+            dropped.update((token.head.i, token.i))
+            dropped.update(
+                t.i
+                for c in token.children
+                if c.dep_ in ("poss", "amod", "det", "compound")
+                for t in c.subtree
+            )
+    if not dropped:
+        return words
+    for token in words:
+        if token.lemma_.lower() == "happen" and token.i not in dropped:
+            subject = _subject_of(token)
+            if subject is not None and subject.lemma_.lower() in _HAPPENINGS:
+                dropped.update(t.i for t in token.subtree if t.dep_ != "conj" or t == token)
+                dropped.update(
+                    t.i for t in token.subtree if t.head == token and t.dep_ in ("punct", "cc")
+                )
+    kept = tuple(t for t in words if t.i not in dropped)
+    while kept and (kept[0].is_punct or kept[0].dep_ == "cc"):
+        kept = kept[1:]
+    return kept
+
+
+def _about_catching_up(verb: Token) -> bool:
+    """ "since we last spoke", "we haven't talked in ages": when, not what, was said."""
+    if any(c.dep_ == "prep" and c.lower_ == "about" for c in verb.children):
+        return False  # "We talked about moving to Lisbon"
+    children = list(verb.children)
+    if any((c.dep_ == "mark" and c.lower_ == "since") or c.lower_ == "last" for c in children):
+        return True
+    between_us = any(t.lower_ in ("we", "you") for t in verb.lefts)
+    lapse = any(
+        c.dep_ == "neg" or any(g.lower_ in ("while", "ages", "forever") for g in c.subtree)
+        for c in children
+    )
+    return between_us and lapse  # "We haven't talked in ages" (not "I didn't talk to my sister")
 
 
 def _names_themselves(root: Token) -> bool:
@@ -273,9 +332,10 @@ def _opens_with_a_past(tokens: tuple[Token, ...]) -> bool:
     first = next((t for t in tokens if not t.is_punct), None)
     return (
         first is not None
-        and first.dep_ == "ROOT"
+        and first.dep_ in ("ROOT", "advcl", "ccomp")  # "Lost my job, so I'm…" may hang "lost" low
         and _subject_of(first) is None
-        and (first.tag_ == "VBD" or is_past_form(first.lower_))
+        # A participle opens a modifier of the subject to come ("Stuck in traffic, I missed…").
+        and (first.tag_ == "VBD" or (first.tag_ == "VB" and is_past_form(first.lower_)))
     )
 
 
