@@ -184,9 +184,18 @@ class Tenancy:
             workspace.id, key, request_hash, expired_before=utcnow() - ttl
         )
 
-    def keep_answer(self, workspace: Workspace, key: str, status_code: int, body: str) -> None:
-        """Store the answer to a claimed key, to be replayed for repeats."""
-        self._store.complete_idempotency_key(workspace.id, key, status_code, body)
+    def keep_answer(
+        self,
+        workspace: Workspace,
+        key: str,
+        status_code: int,
+        body: str,
+        *,
+        user_id: str | None = None,
+    ) -> None:
+        """Store the answer to a claimed key, to be replayed for repeats; ``user_id`` is the
+        user it is about (forgetting them deletes it)."""
+        self._store.complete_idempotency_key(workspace.id, key, status_code, body, user_id=user_id)
 
     def release_idempotency_key(self, workspace: Workspace, key: str) -> None:
         """Drop the claim of a request that failed, so the client may retry it."""

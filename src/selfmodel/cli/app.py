@@ -16,7 +16,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from selfmodel.cli.output import console, errors, progress_bar
+from selfmodel.cli.output import console, errors, progress_bar, write_private
 from selfmodel.cli.profile import print_profile
 from selfmodel.config import DatabaseSettings, RetrievalSettings, SettingsGroup, env_var
 from selfmodel.domain import ContextResult
@@ -259,7 +259,7 @@ def export(
         data = sm.export(user)
     text = json.dumps(data, indent=2, ensure_ascii=False)
     if output:
-        output.write_text(text + "\n", encoding="utf-8")
+        write_private(output, text + "\n")
         console.print(f"wrote {output}")
     else:
         sys.stdout.write(text + "\n")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from fastapi import Request
@@ -33,8 +34,16 @@ async def run_write(
     work: Callable[[], Any],
     *,
     status_code: int = 200,
+    user: str | None = None,
+    kept: Callable[[Any], Any] | None = None,
 ) -> Response:
-    """Run ``work`` (sync, in a thread) and answer JSON, honouring an ``Idempotency-Key``."""
+    """Run ``work`` (sync, in a thread) and answer JSON, honouring an ``Idempotency-Key``.
+
+    The answer kept for replays is tied to the user it is about — ``user`` (the id in the path)
+    or else the answer's own ``user_id`` — so forgetting the user deletes it. ``kept`` turns the
+    JSON answer into what is stored, for answers holding what must never be stored (a new API
+    key's secret): a replay then gets that instead.
+    """
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is None:
         return _json(await run_in_threadpool(work), status_code)
@@ -71,10 +80,29 @@ async def run_write(
         await run_in_threadpool(tenancy.release_idempotency_key, workspace, key)
         raise
     response = _json(result, status_code)
+    stored = _json(kept(jsonable_encoder(result)), status_code) if kept else response
+    about = await run_in_threadpool(_user_id, caller, user, result)
     await run_in_threadpool(
-        tenancy.keep_answer, workspace, key, status_code, bytes(response.body).decode("utf-8")
+        partial(tenancy.keep_answer, user_id=about),
+        workspace,
+        key,
+        status_code,
+        bytes(stored.body).decode("utf-8"),
     )
     return response
+
+
+def _user_id(caller: Caller, user: str | None, result: Any) -> str | None:
+    """The stored id of the user an answer is about, if any."""
+    if user is not None:
+        found = caller.sm.store.get_user(caller.workspace.id, user)
+        return found.id if found else None
+    # A belief (or a pair of them, as settling a conflict answers) names its user.
+    for candidate in (result, *getattr(result, "__dict__", {}).values()):
+        about = getattr(candidate, "user_id", None)
+        if isinstance(about, str):
+            return about
+    return None
 
 
 async def _request_hash(request: Request) -> str:

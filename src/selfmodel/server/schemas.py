@@ -318,7 +318,10 @@ class KeyOut(BaseModel):
 
 
 class KeyCreatedOut(KeyOut):
-    key: str = Field(description="The full key. Shown only in this answer: store it now.")
+    key: str | None = Field(
+        description="The full key. Shown only in this answer: store it now. Null when the "
+        "answer is a replay under an Idempotency-Key (the secret is never stored)."
+    )
 
 
 class TraceOut(BaseModel):

@@ -216,6 +216,12 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE users ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
     """,
+    # 7: the user an idempotency record's answer is about, so forget deletes the answer too (a
+    # replay must not hand back what was forgotten).
+    """
+    ALTER TABLE idempotency_keys ADD COLUMN user_id TEXT;
+    CREATE INDEX idempotency_keys_user ON idempotency_keys (workspace_id, user_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -245,6 +245,11 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE users ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;
     """,
+    # 7: the user an idempotency record's answer is about (forget deletes it).
+    """
+    ALTER TABLE idempotency_keys ADD COLUMN user_id TEXT;
+    CREATE INDEX idempotency_keys_user ON idempotency_keys (workspace_id, user_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -31,6 +31,7 @@ from selfmodel.storage.sql_vectors import SQLVectors
 
 # Tables holding rows about a user, children first (the order forget deletes them in).
 USER_TABLES = (
+    "idempotency_keys",  # tenancy: answers kept for replays quote the user's data
     "mirror_prompts",  # Mirror
     "mirror_links",
     "jobs",  # queue

@@ -144,12 +144,18 @@ class SQLTenancy(SQLBase, TenancyStore):
         return rows_to.idempotency(d, rows[0])
 
     def complete_idempotency_key(
-        self, workspace_id: str, key: str, status_code: int, response: str
+        self,
+        workspace_id: str,
+        key: str,
+        status_code: int,
+        response: str,
+        *,
+        user_id: str | None = None,
     ) -> None:
         self._x(
-            "UPDATE idempotency_keys SET status_code = ?, response = ?"
+            "UPDATE idempotency_keys SET status_code = ?, response = ?, user_id = ?"
             " WHERE workspace_id = ? AND key = ?",
-            (status_code, response, workspace_id, key),
+            (status_code, response, user_id, workspace_id, key),
         )
 
     def release_idempotency_key(self, workspace_id: str, key: str) -> None:

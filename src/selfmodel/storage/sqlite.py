@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -88,6 +89,7 @@ class SQLiteStore(SQLiteQueue, SQLStore):
         if self.path.exists() and self.path.is_dir():
             raise StorageError(f"{self.path} is a directory, not a database file")
         self._check_is_sqlite(self.path)
+        _create_private(self.path)
         conn = self._connect(str(self.path), uri=False)
         self._conn = conn
         self._lock = threading.RLock()
@@ -214,3 +216,14 @@ class SQLiteStore(SQLiteQueue, SQLStore):
         with self._lock:
             # secure_delete zeroed the pages; the WAL still holds copies until checkpointed.
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _create_private(path: Path) -> None:
+    """Create a new database file readable by its owner only (0600): it holds what people said.
+    SQLite gives the ``-wal`` and ``-shm`` files it creates beside it the same mode."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return  # an existing file keeps the mode its owner chose
+    except OSError as exc:
+        raise StorageError(f"cannot create database {path}: {exc}") from exc

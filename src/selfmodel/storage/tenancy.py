@@ -66,9 +66,16 @@ class TenancyStore(Database, Protocol):
 
     @abstractmethod
     def complete_idempotency_key(
-        self, workspace_id: str, key: str, status_code: int, response: str
+        self,
+        workspace_id: str,
+        key: str,
+        status_code: int,
+        response: str,
+        *,
+        user_id: str | None = None,
     ) -> None:
-        """Store the answer to a reserved key, to be replayed for repeats."""
+        """Store the answer to a reserved key, to be replayed for repeats. ``user_id`` is the user
+        the answer is about: forgetting the user deletes it."""
 
     @abstractmethod
     def release_idempotency_key(self, workspace_id: str, key: str) -> None:

@@ -91,6 +91,7 @@ async def add_belief(
         caller,
         lambda: caller.sm.add_belief(user, body.statement, kind=body.kind, area=body.area),
         status_code=201,
+        user=user,
     )
 
 
@@ -110,7 +111,7 @@ async def decay(
     ``decayed`` event each. Answers the beliefs it changed.
     """
     moment = body.as_of if body else None
-    return await run_write(request, caller, lambda: caller.sm.decay(user, now=moment))
+    return await run_write(request, caller, lambda: caller.sm.decay(user, now=moment), user=user)
 
 
 @router.get("/beliefs/{belief_id}", response_model=BeliefDetail)

@@ -52,14 +52,19 @@ def list_keys(
 
 @router.post("/keys", response_model=KeyCreatedOut, status_code=201)
 async def create_key(body: KeyIn, request: Request, caller: Admin) -> Response:
-    """A new key for this workspace. The full key is in this answer only."""
+    """A new key for this workspace. The full key is in this answer only: a retry under the same
+    ``Idempotency-Key`` answers the same key with ``key`` null, since secrets are never stored."""
     tenancy = server_state(request).tenancy
 
     def work() -> KeyCreatedOut:
         minted = tenancy.mint_key(caller.workspace, body.scope, body.name)
         return KeyCreatedOut(**key_out(minted.record).model_dump(), key=minted.secret)
 
-    return await run_write(request, caller, work, status_code=201)
+    # The secret is never stored, not even for replays: a retry under the same Idempotency-Key
+    # answers the same key without it ("key": null).
+    return await run_write(
+        request, caller, work, status_code=201, kept=lambda body: {**body, "key": None}
+    )
 
 
 @router.delete("/keys/{key_id}", response_model=KeyOut)

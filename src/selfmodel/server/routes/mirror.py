@@ -44,7 +44,7 @@ async def mint_mirror_link(
         path = f"{MIRROR_PATH}/open/{link_token(caller.sm, link)}"
         return MirrorLinkOut(**link.model_dump(), user=user, url=base_url + path, path=path)
 
-    return await run_write(request, caller, work, status_code=201)
+    return await run_write(request, caller, work, status_code=201, user=user)
 
 
 @router.delete("/users/{user}/mirror-links/{link_id}", response_model=RevokedOut)
@@ -53,7 +53,10 @@ async def revoke_mirror_link(
 ) -> Response:
     """Switch one link off now; sessions opened with it end on their next request."""
     return await run_write(
-        request, caller, lambda: RevokedOut(revoked=caller.sm.revoke_mirror_links(user, link_id))
+        request,
+        caller,
+        lambda: RevokedOut(revoked=caller.sm.revoke_mirror_links(user, link_id)),
+        user=user,
     )
 
 
@@ -61,7 +64,7 @@ async def revoke_mirror_link(
 async def revoke_all_mirror_links(user: UserPath, request: Request, caller: Writer) -> Response:
     """Switch off every link of this user."""
     return await run_write(
-        request, caller, lambda: RevokedOut(revoked=caller.sm.revoke_mirror_links(user))
+        request, caller, lambda: RevokedOut(revoked=caller.sm.revoke_mirror_links(user)), user=user
     )
 
 
@@ -93,7 +96,7 @@ async def push_cards(user: UserPath, body: CardsIn, request: Request, caller: Wr
         )
         return CardsOut.of(cards)
 
-    return await run_write(request, caller, work, status_code=201)
+    return await run_write(request, caller, work, status_code=201, user=user)
 
 
 @router.get(
@@ -130,5 +133,8 @@ async def answer_cards(
     answers through the same engine call.
     """
     return await run_write(
-        request, caller, lambda: AnsweredOut.of(caller.sm.answer_cards(user, body.answers))
+        request,
+        caller,
+        lambda: AnsweredOut.of(caller.sm.answer_cards(user, body.answers)),
+        user=user,
     )

@@ -39,4 +39,4 @@ async def observe(user: UserPath, body: ObserveIn, request: Request, caller: Wri
             metrics.beliefs_created.inc(len(result.created))
         return result
 
-    return await run_write(request, caller, work, status_code=201)
+    return await run_write(request, caller, work, status_code=201, user=user)

@@ -39,5 +39,5 @@ def get_user(user: UserPath, caller: Reader) -> User:
 async def update_user(user: UserPath, body: UserIn, request: Request, caller: Writer) -> Response:
     """How statements, context blocks and the Mirror name the user (null: "the user")."""
     return await run_write(
-        request, caller, lambda: caller.sm.set_display_name(user, body.display_name)
+        request, caller, lambda: caller.sm.set_display_name(user, body.display_name), user=user
     )
