@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from selfmodel import SelfModel
 from selfmodel.cli.app import app as cli_app
 from selfmodel.embedding.sentence_transformers import SentenceTransformerEmbedder
+from selfmodel.errors import TraceNotFoundError
 from selfmodel.server import create_app
 from tests.support.server import asgi_client, new_workspace_key
 
@@ -159,3 +160,24 @@ def test_a_new_database_file_and_an_export_are_readable_by_their_owner_only(
     assert result.exit_code == 0, result.output
     assert "nurse" in exported.read_text()
     assert stat.S_IMODE(exported.stat().st_mode) == 0o600
+
+
+def test_an_export_holds_the_users_traces_and_forget_removes_them(any_sm: SelfModel) -> None:
+    any_sm.observe("maya", f"I love {MARKER} on toast.")
+    any_sm.observe("tom", "I play chess.")
+    block = any_sm.context("maya", f"What does she put on toast, {MARKER}?")
+    any_sm.context("tom", "What games?")
+    both = any_sm.context(["maya", "tom"], "Who plays chess?")
+    exported = any_sm.export("maya")
+    assert [t["id"] for t in exported["traces"]] == [block.trace_id, both.trace_id]
+    assert MARKER in exported["traces"][0]["query"]
+    # A trace that read Tom too is named, not shown: its payload quotes Tom.
+    assert exported["traces"][1] == {
+        "id": both.trace_id,
+        "created_at": exported["traces"][1]["created_at"],
+        "shared": True,
+    }
+    assert "chess" not in str(exported["traces"])
+    any_sm.forget("maya")
+    with pytest.raises(TraceNotFoundError):
+        any_sm.trace(block.trace_id)

@@ -21,3 +21,17 @@ def test_traces_round_trip_with_all_their_users(store: Store, ws: Workspace, may
 
 def test_an_unknown_trace_is_none(store: TraceStore, ws: Workspace) -> None:
     assert store.get_trace(ws.id, "trc_missing") is None
+
+
+def test_a_users_traces_are_listed_oldest_first_with_all_their_users(
+    store: Store, ws: Workspace, maya: User
+) -> None:
+    bob = store.get_or_create_user(ws.id, "bob")
+    shared, mine, his = trace(maya, bob, query="first"), trace(maya, query="second"), trace(bob)
+    for record in (shared, mine, his):
+        store.insert_trace(record)
+    listed = store.list_traces(ws.id, maya.id)
+    assert [t.query for t in listed] == ["first", "second"]
+    assert set(listed[0].user_ids) == {maya.id, bob.id}
+    assert listed[1].payload == mine.payload
+    assert store.list_traces("ws_other", maya.id) == []

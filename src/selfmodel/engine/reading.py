@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -234,4 +235,19 @@ class Reading(EngineBase):
             "evidence": [e.model_dump(mode="json") for e in evidence],
             "history": [e.model_dump(mode="json") for e in store.list_events(ws, user_id=u.id)],
             "cards": [c.model_dump(mode="json") for c in store.list_prompts(ws, u.id)],
+            # Traces quote the user's queries and words; forget deletes them, export shows them.
+            "traces": [_trace_json(t, u.id) for t in store.list_traces(ws, u.id)],
         }
+
+
+def _trace_json(trace: TraceRecord, user_id: str) -> dict[str, Any]:
+    """A trace for the user's export. One that read other users too is named, not shown: its
+    query and payload may quote them."""
+    if set(trace.user_ids) != {user_id}:
+        return {"id": trace.id, "created_at": trace.created_at.isoformat(), "shared": True}
+    return {
+        **asdict(trace),
+        "user_ids": list(trace.user_ids),
+        "created_at": trace.created_at.isoformat(),
+        "shared": False,
+    }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from selfmodel.domain import TraceRecord
 from selfmodel.storage.sql_base import SQLBase, marks
 from selfmodel.storage.traces import TraceStore
@@ -33,25 +35,43 @@ class SQLTraces(SQLBase, TraceStore):
                 )
 
     def get_trace(self, workspace_id: str, trace_id: str) -> TraceRecord | None:
-        d = self._dialect
         rows = self._q(
             "SELECT * FROM traces WHERE workspace_id = ? AND id = ?",
             (workspace_id, trace_id),
         )
-        if not rows:
-            return None
-        r = rows[0]
-        users = self._q(
-            "SELECT user_id FROM trace_users WHERE workspace_id = ? AND trace_id = ?",
-            (workspace_id, trace_id),
+        return self._traces(workspace_id, rows)[0] if rows else None
+
+    def list_traces(self, workspace_id: str, user_id: str) -> list[TraceRecord]:
+        rows = self._q(
+            "SELECT t.* FROM traces t JOIN trace_users u"
+            " ON u.workspace_id = t.workspace_id AND u.trace_id = t.id"
+            " WHERE t.workspace_id = ? AND u.user_id = ? ORDER BY t.created_at, t.id",
+            (workspace_id, user_id),
         )
-        return TraceRecord(
-            id=r["id"],
-            workspace_id=r["workspace_id"],
-            user_ids=tuple(u["user_id"] for u in users),
-            query=r["query"],
-            created_at=d.ts_out(r["created_at"]),
-            latency_ms=r["latency_ms"],
-            config=d.json_out(r["config"]),
-            payload=d.json_out(r["payload"]),
-        )
+        return self._traces(workspace_id, rows)
+
+    def _traces(self, workspace_id: str, rows: list[Any]) -> list[TraceRecord]:
+        d = self._dialect
+        users: dict[str, list[str]] = {}
+        ids = [r["id"] for r in rows]
+        for start in range(0, len(ids), d.chunk_size):
+            chunk = ids[start : start + d.chunk_size]
+            for u in self._q(
+                "SELECT trace_id, user_id FROM trace_users WHERE workspace_id = ?"
+                f" AND trace_id IN ({marks(len(chunk))})",
+                (workspace_id, *chunk),
+            ):
+                users.setdefault(u["trace_id"], []).append(u["user_id"])
+        return [
+            TraceRecord(
+                id=r["id"],
+                workspace_id=r["workspace_id"],
+                user_ids=tuple(users.get(r["id"], ())),
+                query=r["query"],
+                created_at=d.ts_out(r["created_at"]),
+                latency_ms=r["latency_ms"],
+                config=d.json_out(r["config"]),
+                payload=d.json_out(r["payload"]),
+            )
+            for r in rows
+        ]

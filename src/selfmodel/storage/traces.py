@@ -18,3 +18,7 @@ class TraceStore(Database, Protocol):
 
     @abstractmethod
     def get_trace(self, workspace_id: str, trace_id: str) -> TraceRecord | None: ...
+
+    @abstractmethod
+    def list_traces(self, workspace_id: str, user_id: str) -> list[TraceRecord]:
+        """Every trace filed under the user, oldest first (what an export of them includes)."""
