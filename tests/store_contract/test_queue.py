@@ -37,14 +37,38 @@ def test_a_claimed_job_is_leased_to_its_worker_and_completed_once(
     assert store.get_job("job_missing") is None
 
 
-def test_claims_respect_the_limit_and_take_the_oldest_first(store: QueueStore, maya: User) -> None:
-    jobs = enqueue(store, maya, 5)
+def test_claims_respect_the_limit_and_take_the_oldest_first(
+    store: Store, ws: Workspace, maya: User
+) -> None:
+    users = [maya, *(store.get_or_create_user(ws.id, f"user-{i}") for i in range(4))]
+    jobs = [job for user in users for job in enqueue(store, user)]
     first = store.claim_jobs("w1", 2, LEASE)
     oldest = sorted(jobs, key=lambda j: (j.run_after, j.id))[:2]  # ties: same microsecond
     assert {j.id for j in first} == {j.id for j in oldest}
     assert store.queue_depth() == 5
     counts = store.job_counts()
     assert (counts[JobStatus.QUEUED], counts[JobStatus.RUNNING]) == (3, 2)
+
+
+def test_a_users_jobs_are_handed_out_one_at_a_time_in_order(
+    store: Store, ws: Workspace, maya: User
+) -> None:
+    first, second, third = enqueue(store, maya, 3)
+    (bobs,) = enqueue(store, store.get_or_create_user(ws.id, "bob"))
+    assert {j.id for j in store.claim_jobs("w1", 10, LEASE)} == {first.id, bobs.id}
+    assert store.claim_jobs("w2", 10, LEASE) == []  # maya's next waits for her first
+    assert store.complete_job(first.id, "w1")
+    (claimed,) = store.claim_jobs("w2", 10, LEASE)
+    assert claimed.id == second.id
+    # A failed job waiting out its backoff still holds the user's later jobs back: a retry is
+    # never overtaken.
+    now = utcnow()
+    store.fail_job(second.id, "w2", "ValueError: boom", now=now)
+    assert store.claim_jobs("w3", 10, LEASE, now=now) == []
+    (retried,) = store.claim_jobs("w3", 10, LEASE, now=now + retry_delay(1))
+    assert retried.id == second.id
+    assert store.complete_job(second.id, "w3")
+    assert [j.id for j in store.claim_jobs("w3", 10, LEASE)] == [third.id]
 
 
 def test_a_failed_job_waits_out_its_backoff_then_runs_again(store: QueueStore, maya: User) -> None:
@@ -140,23 +164,27 @@ def test_counts_cover_every_status_and_are_per_workspace(
     assert (store.queue_depth(ws.id), store.queue_depth(other.id)) == (1, 2)
 
 
-def test_concurrent_claimers_never_get_the_same_job(
-    store: QueueStore, db_location: str, maya: User
+def test_concurrent_claimers_never_get_the_same_job_and_keep_each_users_order(
+    store: Store, db_location: str, ws: Workspace, maya: User
 ) -> None:
-    total = 60
-    enqueue(store, maya, total)
-    claimed: list[str] = []
+    per_user = 30
+    users = [maya, store.get_or_create_user(ws.id, "bob")]
+    queued = {user.id: [j.id for j in enqueue(store, user, per_user)] for user in users}
+    total = per_user * len(users)
+    done: list[tuple[str, str]] = []  # (user, job) in the order their work finished
     lock = threading.Lock()
 
     def claimer(name: str) -> None:
         own = open_store(db_location)  # its own connection(s), as a separate process would
         try:
             while True:
-                jobs = own.claim_jobs(name, 3, LEASE)
-                if not jobs:
-                    return
                 with lock:
-                    claimed.extend(j.id for j in jobs)
+                    if len(done) == total:
+                        return
+                for job in own.claim_jobs(name, 3, LEASE):
+                    with lock:
+                        done.append((job.user_id, job.id))
+                    assert own.complete_job(job.id, name)
         finally:
             own.close()
 
@@ -164,6 +192,7 @@ def test_concurrent_claimers_never_get_the_same_job(
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
-    assert len(claimed) == total
-    assert len(set(claimed)) == total
+        t.join(timeout=120)
+    assert len(done) == total and len(set(done)) == total
+    for user in users:
+        assert [job for owner, job in done if owner == user.id] == queued[user.id]

@@ -11,7 +11,11 @@ from datetime import datetime, timedelta
 from selfmodel.domain import Job
 from selfmodel.domain.time import utcnow
 from selfmodel.storage import sql_rows as rows_to
-from selfmodel.storage.queue import CLAIMABLE, lease_expired_error
+from selfmodel.storage.queue import (
+    CLAIMABLE,
+    EARLIER_JOB_OF_USER_UNFINISHED,
+    lease_expired_error,
+)
 from selfmodel.storage.sql_queue import SQLQueue
 
 
@@ -44,15 +48,16 @@ class PostgresQueue(SQLQueue):
             # run_after doubles as the lease expiry, so one partial index finds both kinds of work.
             rows = self._q(
                 "WITH picked AS ("
-                "  SELECT workspace_id, user_id, id FROM jobs"
+                "  SELECT workspace_id, user_id, id FROM jobs j"
                 "  WHERE status = ANY(?) AND run_after <= ?"
+                f"  AND {EARLIER_JOB_OF_USER_UNFINISHED.format(placeholders='?, ?')}"
                 "  ORDER BY run_after, id LIMIT ? FOR UPDATE SKIP LOCKED)"
                 " UPDATE jobs j SET status = 'running', attempts = j.attempts + 1,"
                 "  locked_by = ?, locked_until = ?, run_after = ?, updated_at = ?"
                 " FROM picked WHERE j.workspace_id = picked.workspace_id"
                 "  AND j.user_id = picked.user_id AND j.id = picked.id"
                 " RETURNING j.*",
-                (list(CLAIMABLE), now, limit, worker_id, until, until, now),
+                (list(CLAIMABLE), now, *CLAIMABLE, limit, worker_id, until, until, now),
             )
         return sorted(
             (rows_to.job(self._dialect, r) for r in rows), key=lambda j: (j.run_after, j.id)

@@ -16,6 +16,15 @@ from selfmodel.storage.database import Database
 MAX_ERROR_CHARS = 2_000
 # Statuses a claimer looks at; a running job is claimable once its lease (run_after) expires.
 CLAIMABLE = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
+# A user's jobs run one at a time, in the order they were queued: a job is claimable only when no
+# earlier job of its user is unfinished (queued, waiting out a retry, or running). Revising a
+# user's self-model out of order — two workers on one user's consecutive messages, or a retried
+# job overtaken by a later one — gives another self-model than observing inline does. (SQL
+# condition on the candidate ``j``; ``placeholders`` are the two unfinished statuses.)
+EARLIER_JOB_OF_USER_UNFINISHED = (
+    "NOT EXISTS (SELECT 1 FROM jobs e WHERE e.workspace_id = j.workspace_id"
+    " AND e.user_id = j.user_id AND e.id < j.id AND e.status IN ({placeholders}))"
+)
 
 
 class QueueStore(Database, Protocol):
@@ -41,7 +50,8 @@ class QueueStore(Database, Protocol):
         """Lease up to ``limit`` runnable jobs to ``worker_id``; no two claimers get the same one.
 
         Runnable: queued with ``run_after`` due, or running with an expired lease (its worker
-        died). An expired job that has used all its attempts is dead-lettered instead.
+        died), and no earlier job of the same user unfinished (a user's jobs run one at a time,
+        in order). An expired job that has used all its attempts is dead-lettered instead.
         """
 
     @abstractmethod

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from selfmodel.domain import Job
 from selfmodel.domain.time import utcnow
-from selfmodel.storage.queue import CLAIMABLE, lease_expired_error
+from selfmodel.storage.queue import CLAIMABLE, EARLIER_JOB_OF_USER_UNFINISHED, lease_expired_error
 from selfmodel.storage.sql_queue import SQLQueue
 
 
@@ -39,9 +39,10 @@ class SQLiteQueue(SQLQueue):
             ids = [
                 r["id"]
                 for r in self._q(
-                    "SELECT id FROM jobs WHERE status IN (?, ?) AND run_after <= ?"
+                    "SELECT id FROM jobs j WHERE status IN (?, ?) AND run_after <= ?"
+                    f" AND {EARLIER_JOB_OF_USER_UNFINISHED.format(placeholders='?, ?')}"
                     " ORDER BY run_after, id LIMIT ?",
-                    (*CLAIMABLE, stamp, limit),
+                    (*CLAIMABLE, stamp, *CLAIMABLE, limit),
                 )
             ]
             for job_id in ids:
