@@ -288,6 +288,21 @@ async def test_signing_out_ends_the_session(world, api) -> None:
         assert (await client.get("/mirror/")).status_code == 400
 
 
+async def test_export_downloads_under_the_persons_name_in_any_script(world, api) -> None:
+    """Header values are Latin-1: a user id outside it ("Zoë-李") names the download in both
+    forms of RFC 6266, an ASCII ``filename`` and the exact ``filename*``."""
+    world.engine.observe("Zoë-李", "I love green tea.")
+    client, _ = await visitor(world, await mint(api, "Zoë-李"))
+    async with aclosing(client):
+        exported = await client.get("/mirror/export")
+    assert exported.status_code == 200, exported.text
+    assert exported.headers["content-disposition"] == (
+        'attachment; filename="selfmodel-Zoe-_.json";'
+        " filename*=UTF-8''selfmodel-Zo%C3%AB-%E6%9D%8E.json"
+    )
+    assert exported.json()["user"]["external_id"] == "Zoë-李"
+
+
 async def test_pushing_cards_twice_with_one_key_pushes_them_once(world, api) -> None:
     headers = {"Idempotency-Key": "cards-1"}
     first = await api.post("/v1/users/ada/cards", json=CARDS, headers=headers)
