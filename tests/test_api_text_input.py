@@ -140,3 +140,24 @@ async def test_nul_is_refused_by_the_library_before_anything_is_written(
     with pytest.raises(InvalidInputError, match="NUL"):
         acme.user(f"a{NUL}da")
     assert [u.external_id for u in acme.users()] == ["ada"]
+
+
+async def test_path_user_ids_that_are_not_utf8_are_refused_not_folded_into_one(
+    api: httpx.AsyncClient,
+) -> None:
+    """%FF and %FE are different bytes that both decode to U+FFFD when read leniently."""
+    for user in ("%FF", "%FE", "a%C3", "%ED%A0%80"):  # the last: a UTF-8-encoded surrogate
+        observed = await api.post(f"/v1/users/{user}/observations", json={"messages": [TEA]})
+        assert "not UTF-8" in invalid_input(observed), user
+        assert "not UTF-8" in invalid_input(await api.get(f"/v1/users/{user}")), user
+    assert await user_ids(api) == ["ada"]
+
+
+async def test_a_query_that_is_not_utf8_is_refused(api: httpx.AsyncClient) -> None:
+    assert "not UTF-8" in invalid_input(await api.get("/v1/users/ada/beliefs?area=%FF"))
+
+
+async def test_percent_encoded_utf8_user_ids_are_kept_as_sent(api: httpx.AsyncClient) -> None:
+    observed = await api.post("/v1/users/Zo%C3%AB-%E6%9D%8E/observations", json={"messages": [TEA]})
+    assert observed.status_code == 201, observed.text
+    assert sorted(await user_ids(api)) == ["Zoë-李", "ada"]
