@@ -80,7 +80,8 @@ class Utf8UrlMiddleware:
             for part, raw in parts:
                 if raw is not None and not _decodes_as_utf8(raw):
                     message = f"the {part} of the URL is not UTF-8 once its %-escapes are decoded"
-                    await _reject(scope, send, 422, InvalidInputError.code, message)
+                    response = error_response(422, InvalidInputError.code, message)
+                    await response(scope, receive, send)
                     return
         await self.app(scope, receive, send)
 
