@@ -1,14 +1,19 @@
 """Who can open which Mirror: links, sessions, revocation, CSRF, and isolation between people;
 and the Mirror's writes behave like the API's others (Idempotency-Key, error body and statuses).
 
-The real app in-process (httpx ASGI transport) on a real SQLite file and the real model.
+The real app in-process (httpx ASGI transport) on a real SQLite file and the real model; crafted
+links also over a real socket (uvicorn), as a prober would send them.
 """
 
 from __future__ import annotations
 
+import base64
+import json
+import logging
 import re
 from collections.abc import AsyncIterator, Iterator
-from contextlib import aclosing
+from contextlib import aclosing, contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -21,9 +26,10 @@ from selfmodel.embedding import SentenceTransformerEmbedder
 from selfmodel.mirror import create_mirror_router
 from selfmodel.mirror.access import SESSION_COOKIE, link_token
 from selfmodel.mirror.pages import MAX_FORM_BYTES
+from selfmodel.mirror.tokens import Claims, Purpose, sign
 from selfmodel.server.errors import answer_status
 from tests.support.mirror import MirrorWorld, build_world, seed_person
-from tests.support.server import asgi_client
+from tests.support.server import asgi_client, running_server
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 CARDS = {"statements": [{"statement": "Ada likes green tea"}], "source": "article:42"}
@@ -120,6 +126,83 @@ async def test_tampered_link_is_refused_with_a_page(world, api) -> None:
             assert response.status_code in (400, 403), token
             assert "text/html" in response.headers["content-type"]
             assert SESSION_COOKIE not in response.headers.get("set-cookie", "")
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def claims_of(token: str) -> dict:
+    body = token.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+
+
+def crafted_tokens(token: str, secret: str) -> list[str]:
+    """What a prober makes of a real link ``token``: claims of the wrong type under its
+    signature, no signature, base64 that is not, and claims of the wrong type signed with the
+    workspace's own ``secret`` (a leaked secret, or a bug of ours, must not reach the database
+    either)."""
+    claims = claims_of(token)
+    mac = token.split(".")[1]
+    wrong = [
+        {**claims, name: value}
+        for name in claims
+        for value in ([claims[name]], {"x": claims[name]}, 42, None, True, "x\x00y")
+    ]
+    unsigned = [b64(json.dumps(c).encode()) for c in wrong]
+    signed = [
+        sign(secret, purpose, replace(Claims(**claims), **{name: [claims[name]]}))
+        for purpose in Purpose
+        for name in ("workspace_id", "user_id", "link_id", "csrf", "expires_at")
+    ]
+    return [
+        *(f"{body}.{mac}" for body in unsigned),
+        f"{b64(json.dumps([claims]).encode())}.{mac}",
+        f"{b64(b'42')}.{mac}",
+        f"{b64(json.dumps({**claims, 'admin': True}).encode())}.{mac}",
+        f"{token.split('.')[0]}.",
+        token.split(".")[0],
+        f"{unsigned[0]}.",
+        *signed,
+        "A.B",
+        "!!!!.$$$$",
+        f"{b64(bytes([0xFF, 0xFE, 0xFD]))}.{mac}",
+        f"{b64(b'{')}.{mac}",
+    ]
+
+
+@contextmanager
+def errors_logged() -> Iterator[list[logging.LogRecord]]:
+    """ERROR records of selfmodel's and uvicorn's loggers while the block runs (caught by a
+    handler of our own: ``selfmodel serve`` may have stopped their propagation)."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.ERROR)
+    handler.emit = records.append  # type: ignore[method-assign]
+    loggers = [logging.getLogger(name) for name in ("selfmodel", "uvicorn", "uvicorn.error")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    try:
+        yield records
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
+
+
+async def test_crafted_tokens_are_refused_with_a_page_never_a_server_error(world, api) -> None:
+    link = await mint(api, "ada")
+    tokens = crafted_tokens(link["path"].rsplit("/", 1)[1], world.engine.mirror_secret())
+    with errors_logged() as errors, running_server(world.app) as base_url:
+        async with httpx.AsyncClient(base_url=base_url) as client:
+            for token in tokens:
+                opened = await client.get(f"/mirror/open/{token}")
+                client.cookies.set(SESSION_COOKIE, token)
+                resumed = await client.get("/mirror/")
+                client.cookies.clear()
+                for response in (opened, resumed):
+                    assert response.status_code in (400, 403), (token, response.text)
+                    assert "text/html" in response.headers["content-type"]
+                    assert SESSION_COOKIE not in response.headers.get("set-cookie", "")
+    assert [r.getMessage() for r in errors] == []
 
 
 async def test_expired_link_is_refused_with_410(world) -> None:
@@ -286,6 +369,21 @@ async def test_signing_out_ends_the_session(world, api) -> None:
         out = await client.post("/mirror/signout", data={"csrf": csrf})
         assert out.status_code == 200 and "signed out" in out.text
         assert (await client.get("/mirror/")).status_code == 400
+
+
+async def test_export_downloads_under_the_persons_name_in_any_script(world, api) -> None:
+    """Header values are Latin-1: a user id outside it ("Zoë-李") names the download in both
+    forms of RFC 6266, an ASCII ``filename`` and the exact ``filename*``."""
+    world.engine.observe("Zoë-李", "I love green tea.")
+    client, _ = await visitor(world, await mint(api, "Zoë-李"))
+    async with aclosing(client):
+        exported = await client.get("/mirror/export")
+    assert exported.status_code == 200, exported.text
+    assert exported.headers["content-disposition"] == (
+        'attachment; filename="selfmodel-Zoe-_.json";'
+        " filename*=UTF-8''selfmodel-Zo%C3%AB-%E6%9D%8E.json"
+    )
+    assert exported.json()["user"]["external_id"] == "Zoë-李"
 
 
 async def test_pushing_cards_twice_with_one_key_pushes_them_once(world, api) -> None:

@@ -1,5 +1,6 @@
 """``Database``, shared by every concern: transactions are all or nothing across concerns, commit
-for every connection, and never hold up readers on other threads."""
+for every connection, and never hold up readers on other threads; text PostgreSQL cannot hold
+(NUL) is refused by every backend alike."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 
 from selfmodel.domain import User, Workspace
+from selfmodel.errors import InvalidInputError
 from selfmodel.storage import BeliefFilter, Store, open_store
 from tests.store_contract.records import belief, card, enqueue, mirror_link, observation
 
@@ -96,3 +98,21 @@ def test_reads_on_other_threads_neither_wait_for_nor_see_an_open_write(
         release.set()
         writer.join(timeout=30)
     assert len(store.list_observations(maya.workspace_id, [maya.id])) == 1
+
+
+def test_text_holding_nul_is_refused_by_every_backend_and_writes_nothing(
+    store: Store, ws: Workspace, maya: User
+) -> None:
+    """PostgreSQL cannot store U+0000 in text or jsonb; SQLite refuses it too, so the backends
+    answer the same input the same way (an input error, never a driver failure)."""
+    with pytest.raises(InvalidInputError, match="NUL"):
+        store.get_or_create_user(ws.id, "ma\x00ya")
+    with pytest.raises(InvalidInputError, match="NUL"):
+        store.get_user(ws.id, "ma\x00ya")
+    with pytest.raises(InvalidInputError, match="NUL"):
+        store.insert_observations([observation(maya, "I moved to \x00Lisbon.")])
+    tagged = observation(maya, "I moved to Lisbon.").model_copy(update={"metadata": {"t\x00": 1}})
+    with pytest.raises(InvalidInputError, match="NUL"):
+        store.insert_observations([tagged])
+    assert [u.external_id for u in store.list_users(ws.id)] == ["maya"]
+    assert store.list_observations(ws.id, [maya.id]) == []

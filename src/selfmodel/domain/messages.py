@@ -10,9 +10,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from selfmodel.domain.models import ObservationKind, Role
+from selfmodel.domain.text import check_text
 from selfmodel.domain.time import parse_timestamp
 
 MAX_EXTERNAL_ID_CHARS = 200
@@ -38,6 +39,12 @@ class Message(BaseModel):
         if value is None or isinstance(value, datetime):
             return value
         return parse_timestamp(value, field="occurred_at")
+
+    @field_validator("content", "speaker", "id", "source", "metadata")
+    @classmethod
+    def _storable_text(cls, value: Any, info: ValidationInfo) -> Any:
+        check_text(value, str(info.field_name))
+        return value
 
 
 MessagesInput = str | Message | Mapping[str, Any] | Sequence[str | Message | Mapping[str, Any]]

@@ -7,6 +7,7 @@ from typing import Any
 
 from selfmodel.config import ExtractionSettings, Settings
 from selfmodel.domain import Belief, BeliefEventType, User, Workspace
+from selfmodel.domain.text import check_text
 from selfmodel.embedding import Embedder
 from selfmodel.engine.unit_of_work import UnitsOfWork
 from selfmodel.errors import (
@@ -125,6 +126,7 @@ def check_user_id(user: Any) -> None:
         raise InvalidInputError("user must be a non-empty string (the product's own user id)")
     if len(user) > MAX_USER_ID_CHARS:
         raise InvalidInputError(f"user id is longer than {MAX_USER_ID_CHARS} characters")
+    check_text(user, "user id")
 
 
 def check_statement(statement: Any) -> str:
@@ -132,4 +134,5 @@ def check_statement(statement: Any) -> str:
         raise InvalidInputError("statement must be a non-empty string")
     if len(statement) > MAX_STATEMENT_CHARS:
         raise InvalidInputError(f"statement is longer than {MAX_STATEMENT_CHARS} characters")
+    check_text(statement, "statement")
     return statement.strip()

@@ -16,6 +16,7 @@ from selfmodel.domain import (
     new_id,
 )
 from selfmodel.domain.jobs import DEFAULT_MAX_ATTEMPTS
+from selfmodel.domain.text import check_text
 from selfmodel.domain.time import parse_timestamp, to_utc, utcnow
 from selfmodel.engine.base import (
     EngineBase,
@@ -71,6 +72,8 @@ class Observing(EngineBase):
         """
         area = renamed_keyword(area, context, new="area", old="context")
         check_user_id(user)
+        check_text(area, "area")
+        check_text(source, "source")
         limits = self._c.settings.limits
         parsed = parse_messages(
             messages, max_chars=limits.max_message_chars, max_batch=limits.max_batch_messages

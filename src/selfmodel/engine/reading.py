@@ -21,6 +21,7 @@ from selfmodel.domain import (
     new_id,
 )
 from selfmodel.domain.profile import Conflict, Profile
+from selfmodel.domain.text import check_text
 from selfmodel.domain.time import to_utc, utcnow
 from selfmodel.engine.base import (
     EngineBase,
@@ -178,6 +179,8 @@ class Reading(EngineBase):
         area = renamed_keyword(area, context, new="area", old="context")
         if not isinstance(query, str) or not query.strip():
             raise InvalidInputError("query must be a non-empty string")
+        check_text(query, "query")
+        check_text(area, "area")
         budget = (
             budget_tokens
             if budget_tokens is not None

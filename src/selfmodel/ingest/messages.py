@@ -37,24 +37,10 @@ def parse_messages(messages: MessagesInput, *, max_chars: int, max_batch: int) -
 
 def _parse_one(item: Any, position: int, max_chars: int) -> Message:
     where = f"message {position}"
-    if isinstance(item, str):
-        message = Message(content=item)
-    elif isinstance(item, Message):
+    if isinstance(item, Message):
         message = item
-    elif isinstance(item, Mapping):
-        data = dict(item)
-        if "content" not in data and "text" in data:
-            data["content"] = data.pop("text")
-        try:
-            message = Message.model_validate(data)
-        except InvalidInputError as exc:
-            raise InvalidInputError(f"{where}: {exc.message}", position=position) from exc
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            loc = ".".join(str(p) for p in first["loc"]) or "message"
-            raise InvalidInputError(
-                f"{where}: {loc}: {first['msg']}", position=position, field=loc
-            ) from exc
+    elif isinstance(item, (str, Mapping)):
+        message = _validated(item, where, position)
     else:
         raise InvalidInputError(f"{where} is a {type(item).__name__}, not a message")
     if not message.content.strip():
@@ -66,3 +52,21 @@ def _parse_one(item: Any, position: int, max_chars: int) -> Message:
             limit=max_chars,
         )
     return message
+
+
+def _validated(item: str | Mapping[str, Any], where: str, position: int) -> Message:
+    data = {"content": item} if isinstance(item, str) else dict(item)
+    if "content" not in data and "text" in data:
+        data["content"] = data.pop("text")
+    try:
+        return Message.model_validate(data)
+    except InvalidInputError as exc:
+        raise InvalidInputError(
+            f"{where}: {exc.message}", position=position, **exc.details
+        ) from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"]) or "message"
+        raise InvalidInputError(
+            f"{where}: {loc}: {first['msg']}", position=position, field=loc
+        ) from exc

@@ -18,7 +18,15 @@ from selfmodel.errors import (
     UserNotFoundError,
     WorkspaceNotFoundError,
 )
-from selfmodel.mirror.tokens import Claims, Purpose, Refusal, peek, refused, sign, verify
+from selfmodel.mirror.tokens import (
+    Claims,
+    Purpose,
+    Refusal,
+    refused,
+    sign,
+    signing_workspace,
+    verify,
+)
 
 SESSION_COOKIE = "selfmodel_mirror"
 # A session outlives the page it started on but not the day: reopening the link starts another.
@@ -83,14 +91,16 @@ def resume(base: SelfModel, cookie: str | None) -> MirrorSession:
 
 
 def _verified(base: SelfModel, purpose: Purpose, token: str) -> tuple[SelfModel, Claims]:
-    claims = peek(token)
+    # Only the workspace's name is read before the signature is checked (its secret signs).
     try:
-        model = base.in_existing_workspace(claims.workspace)
+        model = base.in_existing_workspace(signing_workspace(token))
     except WorkspaceNotFoundError:
         raise refused(Refusal.REVOKED, "this link is no longer valid") from None
+    claims = verify(model.mirror_secret(), purpose, token)
     if model.workspace.id != claims.workspace_id:
+        # Signed for a workspace of that name since deleted (under a configured secret).
         raise refused(Refusal.REVOKED, "this link is no longer valid")
-    return model, verify(model.mirror_secret(), purpose, token)
+    return model, claims
 
 
 def _check_link(model: SelfModel, claims: Claims) -> User:

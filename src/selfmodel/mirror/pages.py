@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import time
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, quote, urlencode
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -322,10 +323,7 @@ def create_mirror_router(
             return Response(
                 json.dumps(data, indent=2, ensure_ascii=False),
                 media_type="application/json",
-                headers={
-                    **SECURITY_HEADERS,
-                    "Content-Disposition": f'attachment; filename="{filename}"',
-                },
+                headers={**SECURITY_HEADERS, "Content-Disposition": attachment(filename)},
             )
 
         return await guarded(request, act)
@@ -379,6 +377,28 @@ def create_mirror_router(
 
 def _safe_name(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)[:60] or "me"
+
+
+def attachment(filename: str) -> str:
+    """A ``Content-Disposition`` that downloads as ``filename``, whatever its script.
+
+    Header values are Latin-1 on the wire, so a name like "Zoë-李" cannot go in as it is
+    (Starlette refuses it). RFC 6266: an ASCII ``filename`` for clients that know
+    no better, and the exact name UTF-8 percent-encoded as ``filename*`` (RFC 5987), which
+    every current browser prefers.
+    """
+    exact = quote(filename, safe="")
+    return f"attachment; filename=\"{_ascii_name(filename)}\"; filename*=UTF-8''{exact}"
+
+
+def _ascii_name(filename: str) -> str:
+    # Accents come off ("ë" → "e"); what has no ASCII spelling ("李") becomes "_".
+    decomposed = unicodedata.normalize("NFKD", filename)
+    return "".join(
+        c if c.isascii() and (c.isalnum() or c in "-_.") else "_"
+        for c in decomposed
+        if not unicodedata.combining(c)
+    )
 
 
 __all__ = ["MIRROR_PATH", "create_mirror_router"]

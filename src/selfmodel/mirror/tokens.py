@@ -13,10 +13,12 @@ import binascii
 import hashlib
 import hmac
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
+from selfmodel.domain.text import contains_nul
 from selfmodel.errors import MirrorAccessError
 
 # Far longer than any token we mint; refuse bigger input before decoding it.
@@ -52,6 +54,12 @@ class Claims:
         return now.timestamp() >= self.expires_at
 
 
+# What a token must carry (``csrf`` is the sessions' only), and which of it is text.
+_ALL_CLAIMS = frozenset(f.name for f in fields(Claims))
+_REQUIRED_CLAIMS = _ALL_CLAIMS - {"csrf"}
+_TEXT_CLAIMS = _ALL_CLAIMS - {"expires_at"}
+
+
 def refused(reason: Refusal, message: str) -> MirrorAccessError:
     return MirrorAccessError(message, reason=reason.value)
 
@@ -77,22 +85,27 @@ def sign(secret: str, purpose: Purpose, claims: Claims) -> str:
     return f"{body}.{_b64(mac)}"
 
 
-def peek(token: str) -> Claims:
-    """The claims of a token *without* checking its signature (only to find whose secret)."""
-    if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS or token.count(".") != 1:
-        raise refused(Refusal.MALFORMED, "this link is incomplete or not a Mirror link")
-    body, _ = token.split(".")
-    try:
-        data = json.loads(_unb64(body))
-        return Claims(**data)
-    except (ValueError, TypeError, binascii.Error):
-        raise refused(Refusal.MALFORMED, "this link is incomplete or not a Mirror link") from None
+def signing_workspace(token: str) -> str:
+    """The name of the workspace whose secret signed ``token``, read before the signature is
+    checked (the secret is the workspace's own, so it must be found first, as a JWT's ``kid``).
+
+    The only claim trusted so far: it must be a plain, non-empty name, or the token is refused
+    before it reaches the database. Everything else waits for ``verify``.
+    """
+    body, _ = _parts(token)
+    name = _payload(body).get("workspace")
+    if not isinstance(name, str) or not name.strip() or contains_nul(name):
+        raise _malformed()
+    return name
 
 
 def verify(secret: str, purpose: Purpose, token: str, *, now: datetime | None = None) -> Claims:
-    """The claims of a genuine, unexpired token; raises ``MirrorAccessError`` otherwise."""
-    claims = peek(token)
-    body, mac_text = token.split(".")
+    """The claims of a genuine, unexpired token; raises ``MirrorAccessError`` otherwise.
+
+    The signature is checked first; only then are the claims read, and strictly: a claim of
+    the wrong type is refused however the token came to be signed.
+    """
+    body, mac_text = _parts(token)
     expected = hmac.new(_key(secret, purpose), body.encode("ascii"), hashlib.sha256).digest()
     try:
         given = _unb64(mac_text)
@@ -100,9 +113,57 @@ def verify(secret: str, purpose: Purpose, token: str, *, now: datetime | None = 
         given = b""
     if not hmac.compare_digest(expected, given):
         raise refused(Refusal.TAMPERED, "this link has been altered and cannot be trusted")
+    claims = _claims(_payload(body))
     if claims.expired(now or datetime.now(UTC)):
         raise refused(Refusal.EXPIRED, "this link has expired")
     return claims
 
 
-__all__ = ["MAX_TOKEN_CHARS", "Claims", "Purpose", "Refusal", "peek", "refused", "sign", "verify"]
+def _malformed() -> MirrorAccessError:
+    return refused(Refusal.MALFORMED, "this link is incomplete or not a Mirror link")
+
+
+def _parts(token: str) -> tuple[str, str]:
+    """The claims part and the signature part of ``token`` (both base64url, so ASCII)."""
+    if (
+        not isinstance(token, str)
+        or len(token) > MAX_TOKEN_CHARS
+        or token.count(".") != 1
+        or not token.isascii()
+    ):
+        raise _malformed()
+    body, mac_text = token.split(".")
+    return body, mac_text
+
+
+def _payload(body: str) -> dict[str, Any]:
+    try:
+        data = json.loads(_unb64(body))
+    except (ValueError, binascii.Error):
+        raise _malformed() from None
+    if not isinstance(data, dict):
+        raise _malformed()
+    return data
+
+
+def _claims(data: dict[str, Any]) -> Claims:
+    """``data`` as ``Claims`` if it holds exactly their fields, each of its type."""
+    if not _REQUIRED_CLAIMS <= data.keys() <= _ALL_CLAIMS:
+        raise _malformed()
+    text = all(isinstance(data[name], str) for name in _TEXT_CLAIMS & data.keys())
+    # ``type() is int``: JSON's true is an int to Python, and no timestamp.
+    if not text or type(data["expires_at"]) is not int:
+        raise _malformed()
+    return Claims(**data)
+
+
+__all__ = [
+    "MAX_TOKEN_CHARS",
+    "Claims",
+    "Purpose",
+    "Refusal",
+    "refused",
+    "sign",
+    "signing_workspace",
+    "verify",
+]

@@ -15,7 +15,11 @@ from selfmodel.engine import SelfModel
 from selfmodel.mirror import create_mirror_router
 from selfmodel.server.errors import answer_status, install_error_handlers
 from selfmodel.server.metrics import ServerMetrics
-from selfmodel.server.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from selfmodel.server.middleware import (
+    BodyLimitMiddleware,
+    RequestContextMiddleware,
+    Utf8UrlMiddleware,
+)
 from selfmodel.server.routes import (
     beliefs,
     context,
@@ -110,7 +114,9 @@ def create_app(engine: SelfModel, *, background_worker: bool = False) -> FastAPI
         app.include_router(module.router)
     # The Mirror's pages (a person's own view, opened with a link), answering errors as we do.
     app.include_router(create_mirror_router(lambda request: state.engine, answer_status))
-    # Added last = outermost: ids and timing cover everything, the size check runs before parsing.
+    # Added last = outermost: ids and timing cover everything, the size check runs before parsing,
+    # and no route sees a URL whose bytes are not UTF-8.
+    app.add_middleware(Utf8UrlMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=state.settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=state.metrics)
     return app

@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: body size limit (before parsing), request ids, access logs, metrics."""
+"""Pure ASGI middleware: body size limit (before parsing), text that is not UTF-8 in the URL,
+request ids, access logs, metrics."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import re
 import time
 import uuid
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from selfmodel.errors import InvalidInputError
 from selfmodel.server.errors import error_response
 from selfmodel.server.logs import request_id_var
 from selfmodel.server.metrics import ServerMetrics
@@ -57,6 +60,38 @@ class BodyLimitMiddleware:
 
     def _message(self) -> str:
         return f"request body is larger than {self.max_bytes} bytes"
+
+
+class Utf8UrlMiddleware:
+    """Refuse with 422 a path or query whose percent-escapes do not decode as UTF-8.
+
+    Servers and Starlette decode them with ``errors="replace"``: ``/v1/users/%FF`` and
+    ``/v1/users/%FE`` would both name the user "\ufffd", different ids folded into one. The raw
+    bytes (``raw_path``, ``query_string``) are what the client sent, so they are checked here,
+    once, before any route sees a replaced character.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            parts = (("path", scope.get("raw_path")), ("query", scope.get("query_string")))
+            for part, raw in parts:
+                if raw is not None and not _decodes_as_utf8(raw):
+                    message = f"the {part} of the URL is not UTF-8 once its %-escapes are decoded"
+                    response = error_response(422, InvalidInputError.code, message)
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
+def _decodes_as_utf8(raw: bytes) -> bool:
+    try:
+        unquote_to_bytes(raw).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 class RequestContextMiddleware:
@@ -133,4 +168,4 @@ async def _empty_receive() -> Message:
     return {"type": "http.disconnect"}
 
 
-__all__ = ["BodyLimitMiddleware", "RequestContextMiddleware"]
+__all__ = ["BodyLimitMiddleware", "RequestContextMiddleware", "Utf8UrlMiddleware"]

@@ -24,7 +24,7 @@ from selfmodel.errors import StorageError
 from selfmodel.storage.pg_migrations import MIGRATION_LOCK_KEY, MIGRATIONS, SCHEMA_VERSION
 from selfmodel.storage.pg_queue import PostgresQueue
 from selfmodel.storage.sql import SQLStore
-from selfmodel.storage.sql_base import PercentDialect, marks, refuse_newer_schema
+from selfmodel.storage.sql_base import PercentDialect, marks, refuse_newer_schema, refuse_nul
 
 # Connections per process: API workers and job workers are few threads each; PostgreSQL's own
 # default max_connections (100) must cover every process of a deployment.
@@ -47,6 +47,7 @@ class PostgresDialect(PercentDialect):
         return cast(datetime, value)
 
     def json_in(self, value: Any, *, strict: bool = False) -> Jsonb:
+        refuse_nul((value,))
         # psycopg's JSON dumper is always strict: values JSON cannot hold raise.
         return Jsonb(value)
 

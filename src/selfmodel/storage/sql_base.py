@@ -14,6 +14,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Protocol
 
+from selfmodel.domain.text import contains_nul, nul_refused
 from selfmodel.errors import SchemaTooNewError
 
 
@@ -38,6 +39,17 @@ def refuse_newer_schema(found: int, supported: int) -> None:
             found=found,
             supported=supported,
         )
+
+
+def refuse_nul(params: Sequence[Any]) -> None:
+    """Refuse bound text holding NUL, on every backend alike (``selfmodel.domain.text``).
+
+    The engine checks what callers hand it by name; this is the net under every other text
+    that reaches the store (ids looked up, names, filters), so SQLite never keeps what
+    PostgreSQL cannot and PostgreSQL never fails in its driver.
+    """
+    if any(contains_nul(value) for value in params):
+        raise nul_refused("a text value")
 
 
 def marks(count: int) -> str:
@@ -71,7 +83,10 @@ class Dialect(ABC):
 
     @abstractmethod
     def json_in(self, value: Any, *, strict: bool = False) -> Any:
-        """A JSON value as the driver stores it; ``strict`` refuses values JSON cannot hold."""
+        """A JSON value as the driver stores it; ``strict`` refuses values JSON cannot hold.
+
+        Text holding NUL is refused (``refuse_nul``): PostgreSQL's jsonb cannot hold it either.
+        """
 
     @abstractmethod
     def json_out(self, value: Any) -> Any:
@@ -118,10 +133,12 @@ class SQLBase(ABC):
 
     def _q(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Rows of ``sql`` (``?`` placeholders)."""
+        refuse_nul(params)
         return self._query(self._dialect.sql(sql), params)
 
     def _x(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Affected row count of ``sql`` (``?`` placeholders)."""
+        refuse_nul(params)
         return self._execute(self._dialect.sql(sql), params)
 
     def _chunks(self, items: Sequence[str]) -> Iterator[list[str]]:

@@ -16,7 +16,7 @@ from selfmodel.domain.time import from_storage, to_storage
 from selfmodel.errors import StorageError
 from selfmodel.storage.migrations import MIGRATIONS, SCHEMA_VERSION
 from selfmodel.storage.sql import SQLStore
-from selfmodel.storage.sql_base import QmarkDialect, marks, refuse_newer_schema
+from selfmodel.storage.sql_base import QmarkDialect, marks, refuse_newer_schema, refuse_nul
 from selfmodel.storage.sqlite_queue import SQLiteQueue
 
 __all__ = ["SQLiteDialect", "SQLiteStore", "apply_migrations"]
@@ -60,6 +60,7 @@ class SQLiteDialect(QmarkDialect):
         return from_storage(value)
 
     def json_in(self, value: Any, *, strict: bool = False) -> str:
+        refuse_nul((value,))
         return json.dumps(value, separators=(",", ":"), default=None if strict else str)
 
     def json_out(self, value: Any) -> Any:
