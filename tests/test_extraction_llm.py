@@ -17,6 +17,7 @@ from selfmodel.errors import ConfigurationError
 from selfmodel.extraction import prompts
 from selfmodel.extraction.base import ExtractionRequest
 from selfmodel.extraction.llm import LLMExtractor, locate_quote
+from selfmodel.extraction.local import LocalExtractor
 from tests.support.openai_server import CHAT_PATH, EMBEDDINGS_PATH, OpenAIServer, Reply
 
 SAID_AT = datetime(2023, 7, 3, 14, 30, tzinfo=UTC)
@@ -122,6 +123,51 @@ def test_the_llm_gives_the_same_structures_as_the_local_extractor(server: OpenAI
     assert moved.frame.topics == ("move", "leeds", "dog")
     assert answers.frame.domain == "communication" and answers.origin is BeliefOrigin.STATED
     assert (named.frame.facet, named.frame.value) == (Facet.NAME, "Melanie")
+
+
+def test_a_stance_from_the_llm_is_the_one_statement_the_local_extractor_writes(
+    server: OpenAIServer,
+) -> None:
+    said = "Thanks, Jon! Your support means a lot. Keep going, you got this!"
+    server.script_chat(
+        Reply.chat_json(
+            {
+                "beliefs": [
+                    belief(
+                        statement="Melanie is grateful for Jon's backing",
+                        kind="opinion",
+                        stated=True,
+                        stance={"kind": "values_support", "person": "Jon"},
+                        quote="Your support means a lot.",
+                        valid_from=None,
+                    ),
+                    belief(
+                        statement="Melanie cheers Jon on",
+                        kind="relationship",
+                        stance={"kind": "encourages", "person": "Jon"},
+                        quote="Keep going, you got this!",
+                        valid_from=None,
+                    ),
+                    belief(stance={"kind": "adores", "person": "Jon"}),  # not a stance: dropped
+                ]
+            }
+        )
+    )
+    with extractor(server) as llm:
+        support, cheering = llm.extract([request(said)])
+    local = {c.frame.stance: c for c in LocalExtractor().extract([request(said)])}
+    for candidate in (support, cheering):
+        twin = local[candidate.frame.stance]
+        assert (candidate.statement, candidate.kind, candidate.strength, candidate.origin) == (
+            twin.statement,
+            twin.kind,
+            twin.strength,
+            twin.origin,
+        )
+    assert support.statement == "Melanie values Jon's support"
+    assert llm.invalid_belief_count == 1
+    schema = prompts.RESPONSE_SCHEMA["properties"]["beliefs"]["items"]
+    assert "stance" in schema["required"]
 
 
 def test_the_turns_before_a_message_are_sent_for_context(server: OpenAIServer) -> None:

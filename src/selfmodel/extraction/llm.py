@@ -25,7 +25,10 @@ from selfmodel.domain import BeliefFrame, BeliefKind, BeliefOrigin, Facet, Relat
 from selfmodel.errors import ConfigurationError
 from selfmodel.extraction import prompts
 from selfmodel.extraction.base import CandidateBelief, ExtractionRequest, Extractor
+from selfmodel.extraction.frames import MILD_HEDGE_STRENGTH
 from selfmodel.extraction.local import CONTEXT_TURNS, LocalExtractor
+from selfmodel.extraction.stance import STATEMENTS as STANCE_STATEMENTS
+from selfmodel.extraction.stance import Stance
 
 if TYPE_CHECKING:
     from selfmodel.config import ExtractionSettings
@@ -49,6 +52,13 @@ class _LLMRelated(BaseModel):
     species: str | None = None
 
 
+class _LLMStance(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    kind: Stance
+    person: str = Field(min_length=1)
+
+
 class _LLMBelief(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -67,6 +77,7 @@ class _LLMBelief(BaseModel):
     interests: list[str] = Field(default_factory=list)
     related: list[_LLMRelated] = Field(default_factory=list)
     domain: Literal["communication"] | None = None
+    stance: _LLMStance | None = None
     quote: str | None = None
     valid_from: date | None = None
 
@@ -74,6 +85,8 @@ class _LLMBelief(BaseModel):
         """The same structure the local extractor reads from the parse."""
         if self.name and self.name.strip():
             return BeliefFrame(facet=Facet.NAME, value=self.name.strip())
+        if self.stance is not None:
+            return BeliefFrame(stance=f"{self.stance.kind.value}:{self.stance.person.strip()}")
         return BeliefFrame(
             negated=self.negated,
             change=self.change,
@@ -278,6 +291,19 @@ class LLMExtractor(Extractor):
             if belief.valid_from
             else None
         )
+        if belief.stance is not None:
+            # Worded and weighed as the local extractor does, so the two keep one belief per
+            # stance and person whichever of them read the message.
+            belief = belief.model_copy(
+                update={
+                    "statement": STANCE_STATEMENTS[belief.stance.kind].format(
+                        subject=request.subject, listener=belief.stance.person.strip()
+                    ),
+                    "kind": BeliefKind.RELATIONSHIP,
+                    "strength": MILD_HEDGE_STRENGTH,
+                    "stated": False,
+                }
+            )
         return CandidateBelief(
             statement=belief.statement.strip(),
             kind=belief.kind,

@@ -10,20 +10,31 @@ import json
 from typing import Any
 
 from selfmodel.domain import BeliefKind, Facet
+from selfmodel.extraction.stance import Stance
 
-PROMPT_VERSION = "2026-11-extract-v2"
+PROMPT_VERSION = "2026-11-extract-v3"
 
 _KINDS = ", ".join(kind.value for kind in BeliefKind)
 
 _FACETS = ", ".join(f.value for f in Facet if f is not Facet.NAME)
+
+_STANCES = ", ".join(stance.value for stance in Stance)
 
 SYSTEM_PROMPT = f"""\
 You read messages a person wrote (with the turns just before them, for context) and extract what
 they reveal about that person (the speaker). Return JSON only, matching the schema you are given.
 
 What becomes a belief, and what does not:
-- Only what the speaker says about themselves. Greetings, thanks, backchannels ("haha yeah"),
-  questions to the other party, pep talk and compliments to the listener yield nothing.
+- Only what the speaker says about themselves. Greetings, thanks, backchannels ("haha yeah")
+  and questions to the other party yield nothing.
+- A stance the speaker takes toward the person they talk with, when that person is named (the
+  other speaker, or a name the message addresses; never the assistant), is one belief with
+  "stance": cheering them on ("Keep going!", "You got this", "I'm rooting for you":
+  "encourages"), valuing their support ("your support means a lot", "thanks for having my back":
+  "values_support"), valuing the friendship ("I appreciate our friendship":
+  "values_friendship"), being inspired by them ("your success inspires me": "inspired_by"),
+  admiring them ("I'm in awe of your courage": "admires"). Other pep talk and compliments yield
+  nothing.
 - What someone else said (the assistant, the other speaker) is never evidence about the speaker,
   unless the speaker affirms it.
 - Instructions to the assistant about how to answer ("please keep answers short", "don't use
@@ -58,6 +69,8 @@ For each belief:
 - "related": people and pets of the speaker's it names: relation ("husband", "daughter",
   "friend", or "pet"), name (or null) and species for pets ("dog", "cat").
 - "domain": "communication" for how the speaker wants to be answered, else null.
+- "stance": for a stance toward the named person talked with, {{"kind": one of {_STANCES},
+  "person": their name}}; else null.
 - "quote": the exact words of the message the belief comes from, copied character for character.
 - "valid_from": the date (YYYY-MM-DD) the statement became true if the message says, else null.
 - "message": the id of the message the belief comes from.
@@ -93,6 +106,7 @@ RESPONSE_SCHEMA: dict[str, Any] = {
                     "interests",
                     "related",
                     "domain",
+                    "stance",
                     "quote",
                     "valid_from",
                 ],
@@ -127,6 +141,15 @@ RESPONSE_SCHEMA: dict[str, Any] = {
                         },
                     },
                     "domain": {"type": ["string", "null"], "enum": ["communication", None]},
+                    "stance": {
+                        "type": ["object", "null"],
+                        "additionalProperties": False,
+                        "required": ["kind", "person"],
+                        "properties": {
+                            "kind": {"type": "string", "enum": [s.value for s in Stance]},
+                            "person": {"type": "string"},
+                        },
+                    },
                     "quote": {"type": "string"},
                     "valid_from": _NULLABLE_STRING,
                 },
