@@ -281,6 +281,38 @@ def forget(
     console.print(f"forgot {user}: {counts.total} rows deleted")
 
 
+@app.command("backup")
+@friendly_errors
+def backup_command(
+    target: Annotated[Path, typer.Argument(help="The backup file to write (must not exist).")],
+    db: DbOption = None,
+) -> None:
+    """Copy the SQLite database to TARGET, consistently even while a server writes to it."""
+    from selfmodel.storage.backup import backup
+
+    info = backup(db or DatabaseSettings().db, target)
+    console.print(f"backed up to {info.path} (schema {info.schema_version}, {info.bytes:,} bytes)")
+
+
+@app.command("restore")
+@friendly_errors
+def restore_command(
+    backup_file: Annotated[Path, typer.Argument(help="A file written by `selfmodel backup`.")],
+    db: DbOption = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace", help="Replace an existing database (stop servers and workers first)."
+        ),
+    ] = False,
+) -> None:
+    """Check BACKUP_FILE and put it in place of the SQLite database, in one rename."""
+    from selfmodel.storage.backup import restore
+
+    info = restore(backup_file, db or DatabaseSettings().db, replace=replace)
+    console.print(f"restored {info.path} (schema {info.schema_version}, {info.bytes:,} bytes)")
+
+
 @app.command()
 @friendly_errors
 def users(db: DbOption = None, workspace: WorkspaceOption = None) -> None:

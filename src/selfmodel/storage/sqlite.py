@@ -90,7 +90,7 @@ class SQLiteStore(SQLiteQueue, SQLStore):
         if self.path.exists() and self.path.is_dir():
             raise StorageError(f"{self.path} is a directory, not a database file")
         self._check_is_sqlite(self.path)
-        _create_private(self.path)
+        create_private_file(self.path)
         conn = self._connect(str(self.path), uri=False)
         self._conn = conn
         self._lock = threading.RLock()
@@ -219,7 +219,7 @@ class SQLiteStore(SQLiteQueue, SQLStore):
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def _create_private(path: Path) -> None:
+def create_private_file(path: Path) -> None:
     """Create a new database file readable by its owner only (0600): it holds what people said.
     SQLite gives the ``-wal`` and ``-shm`` files it creates beside it the same mode."""
     try:
