@@ -403,12 +403,16 @@ async def test_pushing_cards_twice_with_one_key_pushes_them_once(world, api) -> 
     assert len(world.engine.cards("ada")) == 1
 
 
-async def test_a_retried_mint_answers_the_same_link(api) -> None:
+async def test_a_retried_mint_answers_the_same_link_without_storing_its_token(api, db_path) -> None:
     headers = {"Idempotency-Key": "link-1"}
     first = await api.post("/v1/users/ada/mirror-link", json={"ttl_s": 600}, headers=headers)
     again = await api.post("/v1/users/ada/mirror-link", json={"ttl_s": 600}, headers=headers)
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+    # The token is a bearer secret: signed again for the replay, never kept in the store.
+    token = first.json()["url"].rsplit("/", 1)[-1]
+    stored = b"".join(p.read_bytes() for p in db_path.parent.glob(f"{db_path.name}*"))
+    assert token.encode() not in stored
     fresh = await api.post("/v1/users/ada/mirror-link", json={"ttl_s": 600})
     assert fresh.json()["id"] != first.json()["id"]
     longer = await api.post("/v1/users/ada/mirror-link", json={"ttl_s": 900}, headers=headers)

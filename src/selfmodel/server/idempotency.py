@@ -9,6 +9,7 @@ answers are stored; after an error the reservation is dropped so the client may 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
@@ -36,13 +37,15 @@ async def run_write(
     status_code: int = 200,
     user: str | None = None,
     kept: Callable[[Any], Any] | None = None,
+    replayed: Callable[[Any], Any] | None = None,
 ) -> Response:
     """Run ``work`` (sync, in a thread) and answer JSON, honouring an ``Idempotency-Key``.
 
     The answer kept for replays is tied to the user it is about — ``user`` (the id in the path)
     or else the answer's own ``user_id`` — so forgetting the user deletes it. ``kept`` turns the
     JSON answer into what is stored, for answers holding what must never be stored (a new API
-    key's secret): a replay then gets that instead.
+    key's secret, a Mirror link's token): a replay then gets that instead, or what ``replayed``
+    rebuilds from it (a link's token is signed again rather than kept).
     """
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is None:
@@ -68,8 +71,12 @@ async def run_write(
             raise IdempotencyConflictError(
                 f"a request with {IDEMPOTENCY_HEADER} {key!r} is still in progress"
             )
+        body = existing.response
+        if replayed is not None:
+            rebuilt = await run_in_threadpool(replayed, json.loads(body))
+            body = bytes(_json(rebuilt, existing.status_code).body).decode("utf-8")
         return Response(
-            existing.response,
+            body,
             status_code=existing.status_code,
             media_type="application/json",
             headers={REPLAYED_HEADER: "true"},

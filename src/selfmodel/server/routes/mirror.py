@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Query, Request
 from fastapi.responses import Response
 
+from selfmodel.domain import MirrorLink
 from selfmodel.mirror import MIRROR_PATH
 from selfmodel.mirror.access import link_token
 from selfmodel.server.auth import Reader, Writer
@@ -39,12 +40,21 @@ async def mint_mirror_link(
     """
     base_url = str(request.base_url).rstrip("/")
 
-    def work() -> MirrorLinkOut:
-        link = caller.sm.create_mirror_link(user, ttl_s=body.ttl_s if body else None)
+    def answer(link: MirrorLink) -> MirrorLinkOut:
         path = f"{MIRROR_PATH}/open/{link_token(caller.sm, link)}"
         return MirrorLinkOut(**link.model_dump(), user=user, url=base_url + path, path=path)
 
-    return await run_write(request, caller, work, status_code=201, user=user)
+    # The token opens the person's Mirror: it is never stored, not even for a replay, which
+    # signs the same link's token again.
+    return await run_write(
+        request,
+        caller,
+        lambda: answer(caller.sm.create_mirror_link(user, ttl_s=body.ttl_s if body else None)),
+        status_code=201,
+        user=user,
+        kept=lambda out: {**out, "url": None, "path": None},
+        replayed=lambda out: answer(caller.sm.mirror_link(out["id"])),
+    )
 
 
 @router.delete("/users/{user}/mirror-links/{link_id}", response_model=RevokedOut)
