@@ -287,7 +287,9 @@ def test_two_api_processes_and_two_workers_lose_and_duplicate_nothing(
             {r.job_id for _, r in outcome.results if r.job_id is not None}
         )
         assert {j.status for j in jobs} == {JobStatus.DONE}
-        assert {j.locked_by.split("/")[0] for j in jobs if j.locked_by} == {"worker0", "worker1"}
+        # Which worker got which job is the claims' race (a user's jobs run one at a time, so one
+        # worker may well have taken them all); that every job was done once is the point.
+        assert {j.locked_by.split("/")[0] for j in jobs if j.locked_by} <= {"worker0", "worker1"}
 
         # Both API processes answer context alike, and like a cold engine reading the database.
         with SelfModel.open(pg_url, workspace=WORKSPACE, embedder=embedder) as cold:
