@@ -632,6 +632,83 @@ def test_cheering_on_the_assistant_or_nobody_we_can_name_is_no_stance() -> None:
     assert extract("Keep going, don't quit!") == []
 
 
+def test_an_imperative_to_a_friend_is_no_instruction_to_the_assistant() -> None:
+    # A liking verb with its "I" dropped is a compliment on what the friend shared.
+    assert (
+        extract("Wow, Mel! Love all the details and how you got the grace.", subject="Caroline")
+        == []
+    )
+    assert extract("Thanks, Caroline! Appreciate your kind words.", subject="Melanie") == []
+    # Anything else asked of the friend is what the speaker wants of them.
+    friend = observe("How is the fair going?", obs_id="obs_0", speaker="Gina")
+    belief = only("Please give me some advice on your pitch.", before=(friend,))
+    assert belief.statement == "Melanie wants Gina to give Melanie some advice on Gina's pitch"
+    assert belief.kind is BeliefKind.GOAL
+    assert belief.frame.domain is None  # not how the assistant should answer
+    # Said to the assistant, the same words are still a communication preference.
+    assistant = conversation((Role.ASSISTANT, "Here is a summary of the fair."))
+    instruction = only("Please keep answers short.", before=assistant)
+    assert instruction.frame.domain == "communication"
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "I bet they bring lots of joy.",
+        "I can picture waking up to nature.",
+        "I can imagine how proud the kids were.",
+    ],
+)
+def test_guessing_or_imagining_something_of_others_says_nothing_of_the_speaker(said: str) -> None:
+    assert extract(said) == []
+
+
+def test_a_guess_about_oneself_is_still_about_the_speaker() -> None:
+    assert only("I guess I'll go hiking on Sunday.").statement.startswith("Melanie")
+
+
+def test_a_wish_about_one_thing_is_no_interest() -> None:
+    wished = extract("I'd love to check out your paintings sometime.")
+    assert all(not c.frame.interests for c in wished)
+    assert only("I love checking out galleries.").frame.interests
+
+
+def test_an_opinion_keeps_its_punctuation_and_the_names_it_starts_with() -> None:
+    belief = only(
+        "Jon, I went to the pride parade. The posters were amazing, so much pride and strength!"
+    )
+    assert "the posters were amazing, so much pride and strength" in belief.statement
+    praised = only(
+        "Thanks, Jon! I went to the dance show. You're incredibly talented and passionate."
+    )
+    assert praised.statement.endswith("; Melanie thinks Jon is incredibly talented and passionate")
+
+
+def test_the_thing_the_speaker_just_called_theirs_is_theirs_again() -> None:
+    launched = observe("I just launched an ad campaign for my clothing store.", obs_id="obs_0")
+    belief = only("The store is booming since the launch.", before=(launched,))
+    assert belief.statement == "Melanie's store is booming since the launch"
+    # Without "my store" before, "the store" is anyone's: nothing about the speaker.
+    assert extract("The store is booming since the launch.") == []
+
+
+@pytest.mark.parametrize(
+    ("said", "statement"),
+    [
+        (
+            "Thanks, Jon! Glad my journey is inspiring others.",
+            "Melanie is glad their journey is inspiring others",
+        ),
+        (
+            "So happy my pottery sold at the fair!",
+            "Melanie is happy their pottery sold at the fair",
+        ),
+    ],
+)
+def test_a_feeling_said_without_im_gets_its_subject_back(said: str, statement: str) -> None:
+    assert only(said).statement == statement
+
+
 def test_a_clause_with_an_unnamed_you_produces_nothing() -> None:
     assert extract("I'm so proud of you for finishing the course.") == []
 

@@ -151,6 +151,7 @@ class LocalExtractor(Extractor):
             n.lower() for o, _ in before for n in (o.speaker,) if n and n != subject
         ) | {e.text.lower() for e in doc.ents if e.label_ == "PERSON"}
         listener = _listener(doc, before, subject)
+        owned = _owned(doc, before, subject)
         towards = _other_person(doc, before, subject, observation.occurred_at)
         instructions: list[_Draft] = []
         separate: list[_Draft] = []
@@ -159,7 +160,7 @@ class LocalExtractor(Extractor):
         sentences = list(doc.sents)
         stances: dict[Stance, Span] = {}
         for position, sentence in enumerate(sentences):
-            reading = speech.read_sentence(sentence, names)
+            reading = speech.read_sentence(sentence, names, owned)
             draft: _Draft | None = None
             joins = False
             stance = stance_toward_listener(reading.tokens) if towards else None
@@ -168,11 +169,16 @@ class LocalExtractor(Extractor):
                 last_kept = None
                 continue
             if reading.act is speech.Act.INSTRUCTION:
-                instructions.append(self._instruction(reading.tokens, subject, sentence))
+                if towards is None:
+                    instructions.append(self._instruction(reading.tokens, subject, sentence))
+                elif not _reacts(reading.tokens):
+                    # To a friend, "Help with marketing?" asks them, not the assistant.
+                    draft = self._instruction(reading.tokens, subject, sentence, towards)
+                # "Love all the details!" to a friend is "I love…": a compliment, not a request.
             elif reading.act is speech.Act.ABOUT_SPEAKER:
                 draft, joins = self._about_speaker(
                     reading, subject, sentence, sentences[:position], before, last_kept,
-                    observation.occurred_at, listener,
+                    observation.occurred_at, listener, owned,
                 )  # fmt: skip
             elif reading.act is speech.Act.ABOUT_OTHERS:
                 draft = self._opinion(reading.tokens, subject, sentence, listener)
@@ -230,9 +236,10 @@ class LocalExtractor(Extractor):
         content = _content_words(words)
         if content < MIN_CONTENT_WORDS_OTHER + (0 if second else 1):
             return None
-        view = wording.third_person(words, subject, listener=listener, named=True)
+        # With its punctuation, so "amazing, so much pride" does not become "amazingso much".
+        view = wording.third_person(tokens, subject, listener=listener, named=True)
         return _Draft(
-            statement=wording.finish(f"{subject} thinks {_lower_first(view)}"),
+            statement=wording.finish(f"{subject} thinks {_lower_unless_named(view, words[0])}"),
             kind=BeliefKind.OPINION,
             strength=MILD_HEDGE_STRENGTH,
             origin=BeliefOrigin.INFERRED,
@@ -253,6 +260,7 @@ class LocalExtractor(Extractor):
         last_kept: Span | None,
         occurred_at: datetime,
         listener: str | None,
+        owned: frozenset[str],
     ) -> tuple[_Draft | None, bool]:
         """A draft for a sentence about the speaker, and whether it joins the previous one."""
         tokens: Sequence[Token] = reading.tokens
@@ -270,6 +278,10 @@ class LocalExtractor(Extractor):
         replace: dict[int, str] = {
             t.i: f"{subject}'s home" for t in tokens if speech.is_own_home(t)
         }
+        for token in tokens:
+            the = speech.owned_subject(token, owned) if token.dep_ in speech.SUBJECTS else None
+            if the is not None:
+                replace[the.i] = f"{subject}'s"  # "The store's doing great" -> "Gina's store …"
         joins = False
         anchors = 0
         for pronoun in referents.referring_pronouns(tokens):
@@ -381,11 +393,15 @@ class LocalExtractor(Extractor):
             valid_from=valid_from,
         )
 
-    def _instruction(self, tokens: Sequence[Token], subject: str, sentence: Span) -> _Draft:
+    def _instruction(
+        self, tokens: Sequence[Token], subject: str, sentence: Span, person: str | None = None
+    ) -> _Draft:
         """ "Please keep answers short" -> "<subject> wants answers kept short" (the assistant's
-        way of answering, a communication preference)."""
-        clause, negated = _instruction_clause(tokens, subject)
-        wording_ = f"{subject} wants the assistant {'not ' if negated else ''}to {clause}"
+        way of answering, a communication preference). Asked of a ``person`` the speaker talks
+        with, it is what the speaker wants of them ("<subject> wants Gina to help with …")."""
+        clause, negated = _instruction_clause(tokens, subject, person)
+        addressee = person or "the assistant"
+        wording_ = f"{subject} wants {addressee} {'not ' if negated else ''}to {clause}"
         words = [t for t in tokens if not t.is_punct]
         topics = tuple(
             dict.fromkeys(
@@ -395,6 +411,17 @@ class LocalExtractor(Extractor):
                 or t.lemma_.lower() in lexicon().communication_adjectives
             )
         )
+        if person is not None:
+            return _Draft(
+                statement=wording.finish(wording_),
+                kind=BeliefKind.GOAL,
+                strength=1.0,
+                origin=BeliefOrigin.STATED,
+                frame=BeliefFrame(topics=read_topics(words)),
+                start=sentence.start_char,
+                end=sentence.end_char,
+                content=_content_words(words),
+            )
         return _Draft(
             statement=wording.finish(wording_),
             kind=BeliefKind.PREFERENCE,
@@ -480,6 +507,31 @@ def _other_person(
         if addressed is None and observation.occurred_at.date() == at.date():
             addressed = _addressed(earlier, subject)
     return addressed
+
+
+def _owned(doc: Doc, before: list[tuple[Observation, Doc]], subject: str) -> frozenset[str]:
+    """Lemmas of the nouns the speaker called theirs ("my store", "our kids") in this message
+    and their own turns just before it."""
+    docs = [doc] + [
+        earlier
+        for observation, earlier in before
+        if observation.role is Role.USER and observation.speaker in (None, subject)
+    ]
+    return frozenset(
+        t.head.lemma_.lower()
+        for d in docs
+        for t in d
+        if t.dep_ == "poss" and t.lower_ in ("my", "our") and t.head.pos_ == "NOUN"
+    )
+
+
+def _reacts(tokens: Sequence[Token]) -> bool:
+    """ "Love all the details!", "Appreciate your kind words": a liking verb with its "I"
+    dropped, in reply to what the listener shared or said."""
+    first = next((t for t in tokens if not t.is_punct), None)
+    return first is not None and (
+        first.lemma_.lower() in lexicon().liking_verbs or first.lemma_.lower() == "appreciate"
+    )
 
 
 def _addressed(doc: Doc, subject: str) -> str | None:
@@ -591,8 +643,12 @@ _INSTRUCTION_LEAD = frozenset(
 )  # fmt: skip
 
 
-def _instruction_clause(tokens: Sequence[Token], subject: str) -> tuple[str, bool]:
-    """The command itself: "Can you please not use emoji?" -> ("use emoji", True)."""
+def _instruction_clause(
+    tokens: Sequence[Token], subject: str, addressee: str | None = None
+) -> tuple[str, bool]:
+    """The command itself: "Can you please not use emoji?" -> ("use emoji", True). "You" is
+    the ``addressee`` when it is a person, else the assistant ("its", "itself")."""
+    yours, yourself = (f"{addressee}'s", addressee) if addressee else ("its", "itself")
     words = [t for t in tokens if not t.is_punct]
     negated = any(t.dep_ == "neg" or t.lower_ == "never" for t in words)
     start = 0
@@ -607,9 +663,11 @@ def _instruction_clause(tokens: Sequence[Token], subject: str) -> tuple[str, boo
         if position == 0 and token.pos_ == "VERB":
             out.append(lower)  # "Keep it short" -> "to keep it short"
         elif lower in ("your", "yours"):
-            out.append("its")
+            out.append(yours)
         elif lower == "yourself":
-            out.append("itself")
+            out.append(yourself)
+        elif lower == "you" and addressee:
+            out.append(addressee)
         elif lower in ("me", "myself"):
             out.append(subject)
         elif lower == "my":
@@ -665,7 +723,7 @@ def _with_subject(tokens: Sequence[Token]) -> str:
         return "I've " + text
     if first.lower_ in ("gon", "gonna"):
         return "I'm " + text
-    if first.tag_ in ("VBG", "VBN", "JJ"):
+    if first.tag_ in ("VBG", "VBN", "JJ") or speech.opens_with_a_feeling(tokens):
         return "I'm " + text
     return "I " + text
 
@@ -682,6 +740,14 @@ _COMMON_STARTS = frozenset(
     ["it", "it's", "this", "that", "the", "a", "an", "they", "there", "we", "and", "but", "so",
      "my", "our", "their", "its", "these", "those", "when", "if", "since", "after", "before"]
 )  # fmt: skip
+
+
+def _lower_unless_named(text: str, first: Token) -> str:
+    """``text`` lower-cased at its start unless it starts with a name ("Jon is…", "You…" said
+    to a named listener)."""
+    if first.pos_ == "PROPN" or first.lower_ in speech.SECOND_PERSON:
+        return text
+    return _lower_first(text)
 
 
 def _lower_first(text: str) -> str:

@@ -74,6 +74,11 @@ def _is_pastime(verb: Token) -> bool:
     )
 
 
+def _wished(verb: Token) -> bool:
+    """ "I'd love to check them out": a wish about one thing, not a taste."""
+    return any(c.dep_ == "aux" and c.lower_ in ("would", "'d") for c in verb.children)
+
+
 def interests(words: Sequence[Token], main: Token | None, kind: BeliefKind) -> tuple[str, ...]:
     """What the sentence shows the person likes or does for its own sake, by the parse alone:
     the object of a liking ("I love pottery", "I'm into jazz", "a big fan of sci-fi"), an outing
@@ -117,6 +122,7 @@ def interests(words: Sequence[Token], main: Token | None, kind: BeliefKind) -> t
         main.lemma_.lower() in w.liking_verbs
         and main.tag_ != "VBD"
         and not said_of_someone_else(main)  # "our dog loves the beach" is the dog's liking
+        and not _wished(main)
     )
     for token in words:
         head = token.head

@@ -11,6 +11,7 @@ classes of ``lexicon``; nothing matches raw strings.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -30,6 +31,8 @@ _OPENERS = frozenset(
     ["so", "well", "also", "anyway", "anyways", "btw", "plus", "and", "but", "honestly",
      "actually", "basically", "just", "still", "now", "then", "lol", "haha", "oh", "ok", "okay"]
 )  # fmt: skip
+# Verbs of guessing and imagining: "I bet …", "I can picture …" speak of what is guessed.
+_CONJECTURE_VERBS = frozenset(["bet", "guess", "imagine", "picture", "suppose", "wonder"])
 # Verbs that, in the imperative, address the assistant's way of answering.
 _ANSWERING_VERBS = frozenset(
     ["explain", "answer", "reply", "respond", "summarize", "summarise", "format"]
@@ -53,8 +56,11 @@ class SentenceReading:
     subjectless: bool = False  # about the speaker without saying "I" ("Went camping!")
 
 
-def read_sentence(sentence: Span, names: frozenset[str] = frozenset()) -> SentenceReading:
-    """What ``sentence`` does. ``names`` are lower-cased names of people in the conversation."""
+def read_sentence(
+    sentence: Span, names: frozenset[str] = frozenset(), owned: frozenset[str] = frozenset()
+) -> SentenceReading:
+    """What ``sentence`` does. ``names`` are lower-cased names of people in the conversation;
+    ``owned`` the lemmas of things the speaker just called theirs ("my store")."""
     words = tuple(t for t in sentence if not t.is_space)
     tokens = _without_vocatives(_without_lead_in(_without_catching_up(words)), names)
     if not tokens or all(_is_filler(t) for t in tokens):
@@ -71,18 +77,26 @@ def read_sentence(sentence: Span, names: frozenset[str] = frozenset()) -> Senten
     if is_imperative(tokens) or _is_exhortation(tokens):
         return SentenceReading(Act.SMALL_TALK, tokens)  # "Keep going!", "Let's do this"
     subject = _subject_of(root)
+    if _conjectures_about_others(root, subject):
+        return SentenceReading(Act.ABOUT_OTHERS, tokens)  # "I bet the kids love it"
     if (
         subject is not None
         and subject.lower_ in SECOND_PERSON
         and not _has_first_person_clause(tokens)
     ):
         return SentenceReading(Act.ABOUT_OTHERS, tokens)  # "You'd be a great counselor"
+    if owned_subject(subject, owned) is not None:
+        return SentenceReading(Act.ABOUT_SPEAKER, tokens)  # "my store" … "The store's booming"
     if _starts_like_a_verb(tokens) and not _has_first_person_clause(tokens):
         # "Loving my new job!": said of the speaker without "I", whatever "my" follows.
         return SentenceReading(Act.ABOUT_SPEAKER, tokens, subjectless=True)
     if any(t.lower_ in FIRST_PERSON and not _is_lets(t) for t in tokens) or is_own_home(subject):
         # "Lost my job yesterday, so I'm gonna…": the first clause still wants its "I".
-        return SentenceReading(Act.ABOUT_SPEAKER, tokens, subjectless=_opens_with_a_past(tokens))
+        return SentenceReading(
+            Act.ABOUT_SPEAKER,
+            tokens,
+            subjectless=_opens_with_a_past(tokens) or opens_with_a_feeling(tokens),
+        )
     if _starts_like_a_verb(tokens):
         # "Went hiking yesterday, the mountains were covered in snow": the first clause has no
         # subject of its own, whatever the rest of the sentence has.
@@ -304,6 +318,29 @@ def _is_inverted_question(tokens: tuple[Token, ...]) -> bool:
     return first.pos_ == "AUX" and first.i < first.head.i and second.lower_ in SECOND_PERSON
 
 
+def _conjectures_about_others(root: Token, subject: Token | None) -> bool:
+    """ "I bet they bring lots of joy", "I can picture waking up to nature": the speaker guesses
+    or imagines something of someone else (often of what the listener just shared); the
+    sentence holds nothing of the speaker unless its complement is about them again."""
+    if subject is None or subject.lower_ != "i" or root.lemma_.lower() not in _CONJECTURE_VERBS:
+        return False
+    complements = [c for c in root.children if c.dep_ in ("ccomp", "xcomp", "dobj")]
+    return bool(complements) and not any(
+        t.lower_ in FIRST_PERSON for c in complements for t in c.subtree
+    )
+
+
+def owned_subject(subject: Token | None, owned: frozenset[str]) -> Token | None:
+    """The "the" of a subject the speaker just called theirs: after "my store", "The store's
+    doing great!" is about their store. None for any other subject."""
+    if subject is None or subject.lemma_.lower() not in owned:
+        return None
+    determiners = [c for c in subject.children if c.dep_ in ("det", "poss")]
+    if len(determiners) == 1 and determiners[0].lower_ == "the":
+        return determiners[0]
+    return None
+
+
 def _has_first_person_clause(tokens: tuple[Token, ...]) -> bool:
     return any(t.lower_ in FIRST_SINGULAR and t.dep_ in SUBJECTS for t in tokens)
 
@@ -325,6 +362,21 @@ def _starts_like_a_verb(tokens: tuple[Token, ...]) -> bool:
         # "Hanging with loved ones is amazing": a gerund that is the subject is not the speaker.
         return first.dep_ not in ("amod", "compound", "aux", "auxpass", "csubj", "nsubj")
     return first.pos_ != "VERB" and is_past_form(first.lower_)  # the tagger read "Went" as a name
+
+
+# Intensifiers before a feeling said without "I'm" ("So glad I could help!").
+_INTENSIFIERS = frozenset(["so", "really", "very", "super", "just", "soo", "sooo"])
+
+
+def opens_with_a_feeling(tokens: Sequence[Token]) -> bool:
+    """ "Glad I could help!", "So happy my journey inspires others": a feeling with its "I'm"
+    dropped (the tagger often reads a leading "Glad" as a name)."""
+    words = [t for t in tokens if not t.is_punct]
+    while words and words[0].lower_ in _INTENSIFIERS:
+        words = words[1:]
+    return bool(words) and (
+        words[0].lower_ in lexicon().emotion_adjectives or words[0].lower_ in ("glad", "sorry")
+    )
 
 
 def _opens_with_a_past(tokens: tuple[Token, ...]) -> bool:
