@@ -709,6 +709,30 @@ def test_a_feeling_said_without_im_gets_its_subject_back(said: str, statement: s
     assert only(said).statement == statement
 
 
+@pytest.mark.parametrize(
+    ("said", "statement"),
+    [
+        ("Family time matters to me.", "Melanie values family time"),
+        ("Being honest is so important to me.", "Melanie values being honest"),
+        ("My kids mean the world to me.", "Melanie values their kids"),
+        ("I value family time.", "Melanie values family time"),
+    ],
+)
+def test_what_matters_to_the_speaker_is_what_they_value_however_it_is_said(
+    said: str, statement: str
+) -> None:
+    belief = only(said)
+    assert belief.statement == statement
+    assert belief.kind is BeliefKind.VALUE
+
+
+def test_mattering_with_more_said_or_to_someone_else_is_kept_as_said() -> None:
+    assert only("Mental health is important to me, and running helped a lot.").statement == (
+        "Mental health is important to Melanie, and running helped a lot"
+    )
+    assert "values" not in only("Thanks, Jon! Your words mean a lot to me.").statement
+
+
 def test_a_clause_with_an_unnamed_you_produces_nothing() -> None:
     assert extract("I'm so proud of you for finishing the course.") == []
 

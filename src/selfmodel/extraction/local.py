@@ -317,13 +317,24 @@ class LocalExtractor(Extractor):
         if content < needed:
             return None, False
         family = any(t.lemma_.lower() in lexicon().family_words for t in tokens)
-        statement = wording.third_person(
-            tokens, subject, replace=replace, family=family, named=joins, listener=listener
-        )
+        valued = _valued_thing(tokens)
+        if valued is not None:
+            # "Family time matters to me" is what they value: said the way "I value family
+            # time" is, so the two wordings are one belief.
+            thing = wording.third_person(list(valued.subtree), subject, replace=replace, named=True)
+            if not thing.startswith(subject):
+                thing = _lower_unless_named(thing, valued.left_edge)
+            statement = f"{subject} values {thing}"
+        else:
+            statement = wording.third_person(
+                tokens, subject, replace=replace, family=family, named=joins, listener=listener
+            )
         draft = self._dated(
             assertion, statement, subject, tokens, replace, sentence, occurred_at, family
         )
         draft.content = content
+        if valued is not None:
+            draft.kind = BeliefKind.VALUE
         draft.also = [
             _Draft(
                 statement=wording.finish(FACET_STATEMENTS[facet].format(name=subject, value=value)),
@@ -507,6 +518,43 @@ def _other_person(
         if addressed is None and observation.occurred_at.date() == at.date():
             addressed = _addressed(earlier, subject)
     return addressed
+
+
+# Predicates of "<something> matters / is important / means a lot to me".
+_MATTERING_ADJECTIVES = frozenset(["important", "dear", "precious", "essential", "vital"])
+_MUCH = frozenset(["lot", "world", "everything"])
+# Clauses that say more than that something matters ("… important to me as it reflects …").
+_MORE_SAID = frozenset(["conj", "advcl", "ccomp", "xcomp", "parataxis"])
+
+
+def _valued_thing(tokens: Sequence[Token]) -> Token | None:
+    """The subject of a whole sentence saying it matters to the speaker ("Family time matters
+    to me", "Mental health is so important to me", "My kids mean the world to me"); None for
+    anything else, or when the sentence says more than that."""
+    for token in tokens:
+        if token.lower_ not in ("me", "us") or token.dep_ != "pobj" or token.head.lower_ != "to":
+            continue
+        predicate = token.head.head
+        lemma = predicate.lemma_.lower()
+        if lemma in _MATTERING_ADJECTIVES and predicate.dep_ == "acomp":
+            clause = predicate.head
+        elif lemma == "matter" or (
+            lemma == "mean" and any(c.lemma_.lower() in _MUCH for c in predicate.children)
+        ):
+            clause = predicate
+        else:
+            continue
+        thing = next((c for c in clause.children if c.dep_ in ("nsubj", "csubj")), None)
+        if (
+            clause.dep_ != "ROOT"
+            or any(c.dep_ in _MORE_SAID for w in (clause, predicate) for c in w.children)
+            or thing is None
+            or thing.pos_ == "PRON"
+            or any(t.lower_ in speech.SECOND_PERSON for t in thing.subtree)
+        ):
+            return None
+        return thing
+    return None
 
 
 def _owned(doc: Doc, before: list[tuple[Observation, Doc]], subject: str) -> frozenset[str]:
