@@ -733,6 +733,11 @@ def test_mattering_with_more_said_or_to_someone_else_is_kept_as_said() -> None:
     assert "values" not in only("Thanks, Jon! Your words mean a lot to me.").statement
 
 
+def test_a_vocative_the_parser_took_for_a_subject_does_not_hide_the_opinion() -> None:
+    belief = only("I opened my store in May. Yep Jon, staying focused is key for any entrepreneur.")
+    assert belief.statement.endswith("; Melanie thinks staying focused is key for any entrepreneur")
+
+
 def test_a_clause_with_an_unnamed_you_produces_nothing() -> None:
     assert extract("I'm so proud of you for finishing the course.") == []
 

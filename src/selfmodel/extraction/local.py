@@ -221,7 +221,10 @@ class LocalExtractor(Extractor):
         if not words:
             return None
         root = sentence.root
-        subject_token = next((c for c in root.children if c.dep_ in speech.SUBJECTS), None)
+        kept = {t.i for t in tokens}  # a vocative the parser made a subject is gone
+        subject_token = next(
+            (c for c in root.children if c.dep_ in speech.SUBJECTS and c.i in kept), None
+        )
         if subject_token is None or subject_token.lower_ in referents.REFERRING:
             return None
         second = subject_token.lower_ in speech.SECOND_PERSON
