@@ -1,0 +1,138 @@
+"""``SQLEvaluation``: recorded eval runs and their item scores, for both SQL backends."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from selfmodel.domain import EvalItemScore, EvalRun
+from selfmodel.storage.evaluation import EvalStore
+from selfmodel.storage.sql_base import SQLBase, marks
+
+_RUN_COLUMNS = (
+    "workspace_id",
+    "id",
+    "suite",
+    "suite_kind",
+    "dataset_sha256",
+    "config_sha256",
+    "config",
+    "code_version",
+    "k",
+    "item_count",
+    "mean_recall",
+    "summary",
+    "started_at",
+    "finished_at",
+)
+_ITEM_COLUMNS = (
+    "workspace_id",
+    "run_id",
+    "position",
+    "item_id",
+    "category",
+    "recall",
+    "evidence_found",
+    "evidence_total",
+    "violations",
+    "tokens",
+    "latency_ms",
+)
+
+
+class SQLEvaluation(SQLBase, EvalStore):
+    """``EvalStore`` in shared SQL (mixed into ``SQLStore``)."""
+
+    def insert_eval_run(self, run: EvalRun, items: Sequence[EvalItemScore]) -> None:
+        d = self._dialect
+        with self.transaction():
+            self._x(
+                f"INSERT INTO eval_runs ({', '.join(_RUN_COLUMNS)})"
+                f" VALUES ({marks(len(_RUN_COLUMNS))})",
+                (
+                    run.workspace_id,
+                    run.id,
+                    run.suite,
+                    run.suite_kind,
+                    run.dataset_sha256,
+                    run.config_sha256,
+                    d.json_in(run.config, strict=True),
+                    d.json_in(run.code_version, strict=True),
+                    run.k,
+                    run.item_count,
+                    run.mean_recall,
+                    d.json_in(run.summary, strict=True),
+                    d.ts_in(run.started_at),
+                    d.ts_in(run.finished_at),
+                ),
+            )
+            for position, item in enumerate(items):
+                self._x(
+                    f"INSERT INTO eval_items ({', '.join(_ITEM_COLUMNS)})"
+                    f" VALUES ({marks(len(_ITEM_COLUMNS))})",
+                    (
+                        run.workspace_id,
+                        run.id,
+                        position,
+                        item.item_id,
+                        item.category,
+                        item.recall,
+                        item.evidence_found,
+                        item.evidence_total,
+                        item.violations,
+                        item.tokens,
+                        item.latency_ms,
+                    ),
+                )
+
+    def get_eval_run(self, workspace_id: str, run_id: str) -> EvalRun | None:
+        rows = self._q(
+            "SELECT * FROM eval_runs WHERE workspace_id = ? AND id = ?", (workspace_id, run_id)
+        )
+        return self._eval_run(rows[0]) if rows else None
+
+    def list_eval_runs(self, workspace_id: str) -> list[EvalRun]:
+        # Ids are time-ordered, so they break ties between runs started in the same instant.
+        rows = self._q(
+            "SELECT * FROM eval_runs WHERE workspace_id = ? ORDER BY started_at DESC, id DESC",
+            (workspace_id,),
+        )
+        return [self._eval_run(r) for r in rows]
+
+    def list_eval_items(self, workspace_id: str, run_id: str) -> list[EvalItemScore]:
+        rows = self._q(
+            "SELECT * FROM eval_items WHERE workspace_id = ? AND run_id = ? ORDER BY position",
+            (workspace_id, run_id),
+        )
+        return [
+            EvalItemScore(
+                item_id=r["item_id"],
+                recall=float(r["recall"]),
+                evidence_found=int(r["evidence_found"]),
+                evidence_total=int(r["evidence_total"]),
+                violations=int(r["violations"]),
+                tokens=int(r["tokens"]),
+                latency_ms=float(r["latency_ms"]),
+                category=r["category"],
+            )
+            for r in rows
+        ]
+
+    def _eval_run(self, r: Any) -> EvalRun:
+        d = self._dialect
+        return EvalRun(
+            id=r["id"],
+            workspace_id=r["workspace_id"],
+            suite=r["suite"],
+            suite_kind=r["suite_kind"],
+            dataset_sha256=r["dataset_sha256"],
+            config_sha256=r["config_sha256"],
+            k=int(r["k"]),
+            started_at=d.ts_out(r["started_at"]),
+            finished_at=d.ts_out(r["finished_at"]),
+            item_count=int(r["item_count"]),
+            mean_recall=None if r["mean_recall"] is None else float(r["mean_recall"]),
+            config=d.json_out(r["config"]),
+            code_version=d.json_out(r["code_version"]),
+            summary=d.json_out(r["summary"]),
+        )
