@@ -22,7 +22,7 @@ class EvalStore(Database, Protocol):
 
     @abstractmethod
     def list_eval_runs(self, workspace_id: str) -> list[EvalRun]:
-        """The workspace's runs, newest first."""
+        """The workspace's runs, the last recorded first."""
 
     @abstractmethod
     def list_eval_items(self, workspace_id: str, run_id: str) -> list[EvalItemScore]:

@@ -241,7 +241,7 @@ MIGRATIONS: list[str] = [
         started_at TEXT NOT NULL,
         finished_at TEXT NOT NULL
     );
-    CREATE INDEX eval_runs_workspace ON eval_runs (workspace_id, started_at);
+    CREATE INDEX eval_runs_workspace ON eval_runs (workspace_id, id);
     CREATE TABLE eval_items (
         workspace_id TEXT NOT NULL,
         run_id TEXT NOT NULL REFERENCES eval_runs(id) ON DELETE CASCADE,

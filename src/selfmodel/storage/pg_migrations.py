@@ -269,7 +269,6 @@ MIGRATIONS: list[str] = [
         finished_at TIMESTAMPTZ NOT NULL,
         PRIMARY KEY (workspace_id, id)
     );
-    CREATE INDEX eval_runs_workspace ON eval_runs (workspace_id, started_at);
     CREATE TABLE eval_items (
         workspace_id TEXT COLLATE "C" NOT NULL,
         run_id TEXT COLLATE "C" NOT NULL,

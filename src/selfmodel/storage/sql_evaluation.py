@@ -92,9 +92,10 @@ class SQLEvaluation(SQLBase, EvalStore):
         return self._eval_run(rows[0]) if rows else None
 
     def list_eval_runs(self, workspace_id: str) -> list[EvalRun]:
-        # Ids are time-ordered, so they break ties between runs started in the same instant.
+        # Ids are time-ordered (made when a run is recorded): newest first, and a stable order
+        # for cursors even when runs overlapped.
         rows = self._q(
-            "SELECT * FROM eval_runs WHERE workspace_id = ? ORDER BY started_at DESC, id DESC",
+            "SELECT * FROM eval_runs WHERE workspace_id = ? ORDER BY id DESC",
             (workspace_id,),
         )
         return [self._eval_run(r) for r in rows]
