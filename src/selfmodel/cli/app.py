@@ -77,11 +77,16 @@ def friendly_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except SelfModelError as exc:
-            # soft_wrap: one line however narrow the terminal, so it can be grepped.
-            errors.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
+            print_error(exc)
             raise typer.Exit(2 if exc.code.startswith("invalid") else 1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def print_error(exc: SelfModelError) -> None:
+    """The one line on stderr an error becomes."""
+    # soft_wrap: one line however narrow the terminal, so it can be grepped.
+    errors.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
 
 
 @contextmanager

@@ -15,16 +15,21 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich import box
 from rich.markup import escape
 from rich.table import Table
 
 from selfmodel.bench.report import write_json
-from selfmodel.cli.app import DbOption, WorkspaceOption, friendly_errors, setting_help
+from selfmodel.cli.app import (
+    DbOption,
+    WorkspaceOption,
+    friendly_errors,
+    print_error,
+    setting_help,
+)
 from selfmodel.cli.output import console, progress_bar
 from selfmodel.config import RetrievalSettings, Settings
 from selfmodel.domain import EvalRun, Workspace
-from selfmodel.errors import InvalidInputError, WorkspaceNotFoundError
+from selfmodel.errors import InvalidInputError, SelfModelError, WorkspaceNotFoundError
 from selfmodel.evaluation import (
     DEFAULT_ALPHA,
     DEFAULT_K,
@@ -49,8 +54,10 @@ eval_app = typer.Typer(
 JsonOut = Annotated[
     Path | None, typer.Option("--json", help="Also write the result as JSON to this file.")
 ]
-# Exit code of `eval compare` when the candidate is significantly worse than the baseline.
+# Exit codes of `eval compare`: 1 when the candidate is significantly worse than the baseline,
+# 2 when no comparison could be made.
 EXIT_WORSE = 1
+EXIT_NO_COMPARISON = 2
 RUN_ID_CHARS = 28  # "evr_" and 24 hex digits
 HASH_SHOWN = 8  # leading hex digits of a hash a table shows
 
@@ -186,7 +193,7 @@ def history_command(
     with _recorded_runs(db, workspace, create=False) as (runs, ws, _):
         listed = [r for r in runs.runs(ws) if suite is None or r.suite == suite]
     table = Table(
-        title=f"eval runs in {escape(ws.name)} ({len(listed)})", box=box.SIMPLE_HEAD, pad_edge=False
+        title=f"eval runs in {escape(ws.name)} ({len(listed)})", box=None, pad_edge=False
     )
     # Ids and hashes are what a reader copies into `eval compare`: never wrapped or cut.
     table.add_column("run", no_wrap=True, min_width=RUN_ID_CHARS)
@@ -208,7 +215,6 @@ def history_command(
 
 
 @eval_app.command("compare")
-@friendly_errors
 def compare_command(
     baseline: Annotated[str, typer.Argument(help="The baseline run's id (A).")],
     candidate: Annotated[str, typer.Argument(help="The run compared with it (B).")],
@@ -227,18 +233,27 @@ def compare_command(
     show: Annotated[int, typer.Option(min=0, help="Items that changed most to list.")] = 5,
     json_out: JsonOut = None,
 ) -> None:
-    """Compare run B with run A item by item; exit 1 if B is significantly worse."""
-    with _recorded_runs(db, workspace, create=False) as (runs, ws, _):
-        a, b = runs.run(ws, baseline), runs.run(ws, candidate)
-        comparison = compare_runs(
-            a,
-            runs.items(ws, a.id),
-            b,
-            runs.items(ws, b.id),
-            alpha=alpha,
-            allow_different_data=allow_different_data,
-            shown=show,
-        )
+    """Compare run B with run A item by item; exit 1 if B is significantly worse.
+
+    Exit codes: 0 not significantly worse (better or no detectable change), 1 significantly
+    worse, 2 no comparison (unknown run, runs of different data, bad options).
+    """
+    try:
+        with _recorded_runs(db, workspace, create=False) as (runs, ws, _):
+            a, b = runs.run(ws, baseline), runs.run(ws, candidate)
+            comparison = compare_runs(
+                a,
+                runs.items(ws, a.id),
+                b,
+                runs.items(ws, b.id),
+                alpha=alpha,
+                allow_different_data=allow_different_data,
+                shown=show,
+            )
+    except SelfModelError as exc:
+        # Every failure to compare exits 2, so that 1 means "worse" and nothing else to a CI.
+        print_error(exc)
+        raise typer.Exit(EXIT_NO_COMPARISON) from None
     _print_comparison(a, b, comparison)
     if json_out:
         write_json(json_out, comparison.as_dict())
@@ -254,7 +269,7 @@ def _print_comparison(a: EvalRun, b: EvalRun, c: Comparison) -> None:
             highlight=False,
         )
     table = Table(title=f"recall@{a.k} of B {b.id} against A {a.id} ({c.paired} paired items)")
-    for column in ("A", "B", "B − A", "95% CI", "Wilcoxon p", "verdict"):
+    for column in ("A", "B", "B − A", "95% CI", "Wilcoxon p"):
         table.add_column(column, justify="right")
     low, high = c.ci95
     table.add_row(
@@ -263,9 +278,12 @@ def _print_comparison(a: EvalRun, b: EvalRun, c: Comparison) -> None:
         f"{c.mean_difference:+.3f}",
         f"[{low:+.3f}, {high:+.3f}]",
         f"{c.p_value:.4g}",
-        f"{c.verdict.value} (α = {c.alpha:g})",
     )
     console.print(table)
+    # One line, never wrapped, so a CI log can be grepped for it.
+    console.print(
+        f"verdict: {c.verdict.value} (α = {c.alpha:g})", highlight=False, soft_wrap=True
+    )
     if c.unpaired:
         console.print(f"{c.unpaired} items scored by only one run were left out", highlight=False)
     if c.changed_most:
