@@ -108,9 +108,7 @@ def test_runs_of_different_data_are_refused_unless_allowed() -> None:
         compare_runs(run("a"), scored(BASE), other, scored(BASE))
     with pytest.raises(IncomparableRunsError):
         compare_runs(run("a"), scored(BASE), replace(run("b"), suite="t"), scored(BASE))
-    allowed = compare_runs(
-        run("a"), scored(BASE), other, scored(BASE), allow_different_data=True
-    )
+    allowed = compare_runs(run("a"), scored(BASE), other, scored(BASE), allow_different_data=True)
     assert not allowed.same_data and allowed.verdict is Verdict.NO_CHANGE
 
 

@@ -109,8 +109,10 @@ class Runs:
 def eval_run(db: Path, suite: Path, out: Path, *extra: str) -> dict[str, object]:
     result = runner.invoke(
         app,
-        ["eval", "run", "--locomo", str(suite), "--db", str(db), "-w", WORKSPACE]
-        + ["--json", str(out), *extra],
+        [
+            *("eval", "run", "--locomo", str(suite), "--db", str(db), "-w", WORKSPACE),
+            *("--json", str(out), *extra),
+        ],
     )
     assert result.exit_code == 0, result.output
     report: dict[str, object] = json.loads(out.read_text())

@@ -81,9 +81,9 @@ class ConflictError(SelfModelError):
 
 
 class IncomparableRunsError(InvalidInputError):
-    """Two eval runs scored different data (suite or dataset hash), so pairing them means nothing."""
+    """Two eval runs scored different data (suite or dataset hash): pairing them means nothing."""
 
-    code = "incomparable_runs"
+    code = "invalid_comparison"
 
 
 class PolicyViolationError(SelfModelError):

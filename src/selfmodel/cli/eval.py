@@ -60,6 +60,7 @@ EXIT_WORSE = 1
 EXIT_NO_COMPARISON = 2
 RUN_ID_CHARS = 28  # "evr_" and 24 hex digits
 HASH_SHOWN = 8  # leading hex digits of a hash a table shows
+COMMIT_SHOWN = 12
 
 
 @contextmanager
@@ -144,6 +145,7 @@ def run_command(
 
 def _run_table(run: EvalRun, suite: Suite, wall_s: float) -> Table:
     s = run.summary
+    commit = (run.code_version.get("commit") or "")[:COMMIT_SHOWN] or "no git commit"
     table = Table(title=f"eval run {run.id}", show_header=False)
     table.add_column("", style="bold")
     table.add_column("")
@@ -158,7 +160,7 @@ def _run_table(run: EvalRun, suite: Suite, wall_s: float) -> Table:
         "latency p50 / p95": f"{_fmt(s.get('latency_ms_p50'), '{:.1f}')} / "
         f"{_fmt(s.get('latency_ms_p95'), '{:.1f}')} ms",
         "configuration": f"{run.config_sha256[:HASH_SHOWN]} (budget {run.config['budget_tokens']})",
-        "code": f"{run.code_version.get('package')} @ {(run.code_version.get('commit') or '–')[:12]}",
+        "code": f"{run.code_version.get('package')} @ {commit}",
         "wall time": f"{wall_s:.1f} s",
     }
     for category, value in s.get("recall_by_category", {}).items():
@@ -192,9 +194,7 @@ def history_command(
     """The workspace's eval runs, newest first: suite, configuration, mean recall@k, items."""
     with _recorded_runs(db, workspace, create=False) as (runs, ws, _):
         listed = [r for r in runs.runs(ws) if suite is None or r.suite == suite]
-    table = Table(
-        title=f"eval runs in {escape(ws.name)} ({len(listed)})", box=None, pad_edge=False
-    )
+    table = Table(title=f"eval runs in {escape(ws.name)} ({len(listed)})", box=None, pad_edge=False)
     # Ids and hashes are what a reader copies into `eval compare`: never wrapped or cut.
     table.add_column("run", no_wrap=True, min_width=RUN_ID_CHARS)
     table.add_column("started", no_wrap=True)
@@ -281,9 +281,7 @@ def _print_comparison(a: EvalRun, b: EvalRun, c: Comparison) -> None:
     )
     console.print(table)
     # One line, never wrapped, so a CI log can be grepped for it.
-    console.print(
-        f"verdict: {c.verdict.value} (α = {c.alpha:g})", highlight=False, soft_wrap=True
-    )
+    console.print(f"verdict: {c.verdict.value} (α = {c.alpha:g})", highlight=False, soft_wrap=True)
     if c.unpaired:
         console.print(f"{c.unpaired} items scored by only one run were left out", highlight=False)
     if c.changed_most:

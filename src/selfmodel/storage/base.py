@@ -30,9 +30,7 @@ from selfmodel.storage.traces import TraceStore
 from selfmodel.storage.vectors import VectorStore
 
 
-class Store(
-    TenancyStore, ModelStore, VectorStore, TraceStore, QueueStore, MirrorStore, EvalStore
-):
+class Store(TenancyStore, ModelStore, VectorStore, TraceStore, QueueStore, MirrorStore, EvalStore):
     """Persistence for every concern of selfmodel, in one database shared by all of them.
 
     Nothing is declared here: every method belongs to one concern (``tests/store_contract/``
