@@ -17,6 +17,7 @@ from selfmodel.errors import InvalidFileError
 from selfmodel.evaluation import golden_suite
 from selfmodel.evaluation.golden import covers, normalized
 from tests.support.evaluation import GOLDEN_EXAMPLE
+from tests.support.markdown import DOCS, checked_tables
 
 runner = CliRunner()
 
@@ -45,10 +46,17 @@ def test_the_documented_example_runs_and_is_recorded(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
-    scores = {item["item_id"]: item for item in report["items"]}
-    assert set(scores) == {"marathon-goal", "answer-style", "brother-move"}
-    # Everything the example's items name is in its small history, well within k = 10.
-    assert all(item["recall"] == 1.0 for item in scores.values())
+    # The table docs/evaluation.md shows for this file, row by row.
+    shown = [
+        {
+            "item": item["item_id"],
+            "recall@10": f"{item['recall']:.3f}",
+            "evidence found": f"{item['evidence_found']} of {item['evidence_total']}",
+            "violations": str(item["violations"]),
+        }
+        for item in report["items"]
+    ]
+    assert shown == checked_tables(DOCS / "evaluation.md")["golden-example"]
     assert report["run"]["suite"] == "golden-set"
     assert report["run"]["dataset_sha256"] == golden_suite(GOLDEN_EXAMPLE).dataset_sha256
     history = runner.invoke(app, ["eval", "history", "--db", str(db)])
