@@ -7,7 +7,6 @@ not contain. Evidence is matched by ``covers``: word for word, ignoring case and
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from datetime import datetime
@@ -19,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from selfmodel.domain import Role
 from selfmodel.domain.time import parse_timestamp
 from selfmodel.errors import InvalidFileError, InvalidInputError
+from selfmodel.ingest.files import json_lines
 
 MAX_ITEM_ID_CHARS = 200
 
@@ -105,15 +105,7 @@ def parse_golden_set(path: Path, raw: bytes) -> list[GoldenItem]:
         raise InvalidFileError(f"{path} is not UTF-8 text ({exc.reason})") from exc
     items: list[GoldenItem] = []
     first_line: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InvalidFileError(
-                f"{path}:{number}: not a JSON object ({exc.msg})", line=number
-            ) from exc
+    for number, data in json_lines(path, text):
         try:
             item = GoldenItem.model_validate(data)
         except ValidationError as exc:

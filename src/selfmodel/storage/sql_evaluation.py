@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from selfmodel.domain import EvalItemScore, EvalRun
+from selfmodel.storage import sql_rows as rows_to
 from selfmodel.storage.evaluation import EvalStore
 from selfmodel.storage.sql_base import SQLBase, marks
 
@@ -89,7 +89,7 @@ class SQLEvaluation(SQLBase, EvalStore):
         rows = self._q(
             "SELECT * FROM eval_runs WHERE workspace_id = ? AND id = ?", (workspace_id, run_id)
         )
-        return self._eval_run(rows[0]) if rows else None
+        return rows_to.eval_run(self._dialect, rows[0]) if rows else None
 
     def list_eval_runs(self, workspace_id: str) -> list[EvalRun]:
         # Ids are time-ordered (made when a run is recorded): newest first, and a stable order
@@ -98,42 +98,11 @@ class SQLEvaluation(SQLBase, EvalStore):
             "SELECT * FROM eval_runs WHERE workspace_id = ? ORDER BY id DESC",
             (workspace_id,),
         )
-        return [self._eval_run(r) for r in rows]
+        return [rows_to.eval_run(self._dialect, r) for r in rows]
 
     def list_eval_items(self, workspace_id: str, run_id: str) -> list[EvalItemScore]:
         rows = self._q(
             "SELECT * FROM eval_items WHERE workspace_id = ? AND run_id = ? ORDER BY position",
             (workspace_id, run_id),
         )
-        return [
-            EvalItemScore(
-                item_id=r["item_id"],
-                recall=float(r["recall"]),
-                evidence_found=int(r["evidence_found"]),
-                evidence_total=int(r["evidence_total"]),
-                violations=int(r["violations"]),
-                tokens=int(r["tokens"]),
-                latency_ms=float(r["latency_ms"]),
-                category=r["category"],
-            )
-            for r in rows
-        ]
-
-    def _eval_run(self, r: Any) -> EvalRun:
-        d = self._dialect
-        return EvalRun(
-            id=r["id"],
-            workspace_id=r["workspace_id"],
-            suite=r["suite"],
-            suite_kind=r["suite_kind"],
-            dataset_sha256=r["dataset_sha256"],
-            config_sha256=r["config_sha256"],
-            k=int(r["k"]),
-            started_at=d.ts_out(r["started_at"]),
-            finished_at=d.ts_out(r["finished_at"]),
-            item_count=int(r["item_count"]),
-            mean_recall=None if r["mean_recall"] is None else float(r["mean_recall"]),
-            config=d.json_out(r["config"]),
-            code_version=d.json_out(r["code_version"]),
-            summary=d.json_out(r["summary"]),
-        )
+        return [rows_to.eval_item(r) for r in rows]
