@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from selfmodel.bench.report import mean, percentile
 from selfmodel.domain import EvalItemScore, EvalRun, Workspace, new_id
 from selfmodel.errors import EvalRunNotFoundError
 from selfmodel.evaluation.configuration import EvalConfiguration, code_version
-from selfmodel.evaluation.runner import ScoredSuite
-from selfmodel.evaluation.suites import Suite
 from selfmodel.storage import EvalStore
+
+if TYPE_CHECKING:  # reading runs (the HTTP server) needs neither the runner nor the suites
+    from selfmodel.evaluation.runner import ScoredSuite
+    from selfmodel.evaluation.suites import Suite
 
 
 @dataclass(frozen=True)
