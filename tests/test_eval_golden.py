@@ -145,3 +145,11 @@ def test_a_phrase_is_found_in_any_text_that_says_it_between_word_breaks(
 ) -> None:
     text = f"{before} {phrase}, {after}"
     assert normalized(phrase) == "" or covers(text, phrase)
+
+
+@pytest.mark.parametrize("given", [[], ["--locomo", "conv.json"]])
+def test_eval_run_takes_exactly_one_suite(tmp_path: Path, given: list[str]) -> None:
+    golden = [] if not given else ["--golden", str(GOLDEN_EXAMPLE)]
+    result = runner.invoke(app, ["eval", "run", *golden, *given, "--db", str(tmp_path / "e.db")])
+    assert result.exit_code == 2
+    assert "exactly one of --golden FILE and --locomo FILE" in result.output

@@ -29,6 +29,7 @@ from selfmodel.cli.app import (
 from selfmodel.cli.output import console, progress_bar
 from selfmodel.config import RetrievalSettings, Settings
 from selfmodel.domain import EvalRun, Workspace
+from selfmodel.embedding import embedder_from_settings
 from selfmodel.errors import InvalidInputError, SelfModelError, WorkspaceNotFoundError
 from selfmodel.evaluation import (
     DEFAULT_ALPHA,
@@ -117,15 +118,16 @@ def run_command(
     json_out: JsonOut = None,
 ) -> None:
     """Run a suite under the current configuration and record the run in the workspace."""
-    if (golden is None) == (locomo is None):
+    if golden is not None and locomo is None:
+        suite = golden_suite(golden, name=name)
+    elif locomo is not None and golden is None:
+        suite = locomo_suite(locomo, name=name)
+    else:
         raise InvalidInputError("give exactly one of --golden FILE and --locomo FILE")
-    suite = golden_suite(golden, name=name) if golden else locomo_suite(locomo or Path(), name=name)
     with _recorded_runs(db, workspace, create=True) as (runs, ws, settings):
         configuration = EvalConfiguration(
             settings=settings, ranking=ranking_with(ranking or []), k=k, budget_tokens=budget
         )
-        from selfmodel.embedding import embedder_from_settings
-
         embedder = embedder_from_settings(settings.embedding)
         wall = time.perf_counter()
         with progress_bar() as progress:
