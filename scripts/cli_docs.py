@@ -16,11 +16,18 @@ from selfmodel.cli import app
 DOC = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
 
 
-def command_names() -> list[str]:
+def command_names() -> list[list[str]]:
+    """Every command as its words after ``selfmodel``: each top-level command, and after a group
+    (``bench``, ``eval``, ``key`` …) each of its commands, so their options are documented too."""
     import typer.main
 
-    group = typer.main.get_command(app)
-    return sorted(group.commands)  # type: ignore[attr-defined]
+    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+    names: list[list[str]] = []
+    for name in sorted(commands):
+        names.append([name])
+        # A group (typer's click, whichever it vendors) is what has commands of its own.
+        names.extend([name, sub] for sub in getattr(commands[name], "commands", {}))
+    return names
 
 
 def render() -> str:
@@ -30,7 +37,7 @@ def render() -> str:
         "# Command line reference\n",
         "Generated from `selfmodel --help` by `scripts/cli_docs.py`; do not edit by hand.\n",
     ]
-    for args in [[], *[[name] for name in command_names()]]:
+    for args in [[], *command_names()]:
         result = runner.invoke(app, [*args, "--help"], env=env, prog_name="selfmodel")
         title = " ".join(["selfmodel", *args])
         parts.append(f"## `{title}`\n\n```text\n{result.output.rstrip()}\n```\n")

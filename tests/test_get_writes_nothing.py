@@ -23,6 +23,7 @@ from selfmodel.mirror.access import link_token
 from selfmodel.server import create_app
 from selfmodel.storage import is_postgres_url
 from selfmodel.tenancy import Scope
+from tests.support.evaluation import record_run
 from tests.support.server import new_workspace_key, running_server
 from tests.support.statements import PostgresStatements, SQLiteStatements, is_write
 
@@ -69,7 +70,8 @@ def get_routes(routes: list[BaseRoute]) -> list[str]:
 
 
 def seed(engine: SelfModel) -> dict[str, str]:
-    """A user with beliefs, a trace, a Mirror link and a card: values for every path parameter."""
+    """A user with beliefs, a trace, a Mirror link, a card and an eval run: values for every
+    path parameter."""
     engine.observe(
         USER,
         [{"content": text, "occurred_at": at, "speaker": "Ada"} for text, at in MESSAGES],
@@ -83,6 +85,7 @@ def seed(engine: SelfModel) -> dict[str, str]:
         "user": USER,
         "belief_id": belief.id,
         "trace_id": trace.trace_id,
+        "run_id": record_run(engine.store, engine.workspace).id,
         "token": link_token(engine, link),
         "name": "mirror.css",
     }

@@ -7,6 +7,7 @@ test fails and asks for its parameters) without anyone remembering to add it her
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from selfmodel import SelfModel
 from selfmodel.server import create_app
 from selfmodel.tenancy import Scope
+from tests.support.evaluation import record_run
 from tests.support.server import asgi_client, new_workspace_key
 
 pytestmark = pytest.mark.anyio
@@ -56,7 +58,8 @@ def b_state(sm: SelfModel) -> str:
     exported = b.export(B_USER)
     exported.pop("exported_at")
     keys = [k.model_dump() | {"last_used_at": None} for k in sm.store.list_api_keys(b.workspace.id)]
-    return json.dumps([exported, keys, b.workspace.settings], default=str, sort_keys=True)
+    runs = [asdict(r) for r in sm.store.list_eval_runs(b.workspace.id)]
+    return json.dumps([exported, keys, b.workspace.settings, runs], default=str, sort_keys=True)
 
 
 async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> None:
@@ -78,12 +81,14 @@ async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> N
         key = (await b.post("/v1/keys", json={"scope": "read"})).json()
         link = (await b.post(f"/v1/users/{B_USER}/mirror-link", json={})).json()
         schema = (await b.get("/openapi.json")).json()
+    eval_run = record_run(sm.store, sm.in_workspace("b").workspace)
     path_values = {
         "user": B_USER,
         "belief_id": belief["id"],
         "trace_id": trace["trace_id"],
         "key_id": key["id"],
         "link_id": link["id"],
+        "run_id": eval_run.id,
     }
     b_ids = [
         sm.in_workspace("b").workspace.id,
@@ -94,6 +99,8 @@ async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> N
         key["id"],
         key["prefix"],
         link["id"],
+        eval_run.id,
+        eval_run.dataset_sha256,
         B_SECRET_TEXT,
         "Bob hides money",
     ]

@@ -60,6 +60,10 @@ class WorkspaceNotFoundError(NotFoundError):
     code = "workspace_not_found"
 
 
+class EvalRunNotFoundError(NotFoundError):
+    code = "eval_run_not_found"
+
+
 class CardNotFoundError(NotFoundError):
     """No such resonance card for this user. The code was ``prompt_not_found`` before."""
 
@@ -74,6 +78,12 @@ class ConflictError(SelfModelError):
     """The request conflicts with the current state (e.g. editing a rejected belief)."""
 
     code = "conflict"
+
+
+class IncomparableRunsError(InvalidInputError):
+    """Two eval runs scored different data (suite or dataset hash): pairing them means nothing."""
+
+    code = "invalid_comparison"
 
 
 class PolicyViolationError(SelfModelError):

@@ -18,6 +18,7 @@ EXTRA_OF_MODULE: dict[str, str] = {
             "numpy",
             "pydantic_settings",
             "rich",
+            "scipy",
             "sentence_transformers",
             "spacy",
             "Stemmer",

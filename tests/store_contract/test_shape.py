@@ -9,6 +9,7 @@ import pytest
 
 from selfmodel.storage import (
     Database,
+    EvalStore,
     MirrorStore,
     ModelStore,
     QueueStore,
@@ -20,7 +21,15 @@ from selfmodel.storage import (
 from selfmodel.storage.postgres import PostgresStore
 from selfmodel.storage.sqlite import SQLiteStore
 
-CONCERNS = (TenancyStore, ModelStore, VectorStore, TraceStore, QueueStore, MirrorStore)
+CONCERNS = (
+    TenancyStore,
+    ModelStore,
+    VectorStore,
+    TraceStore,
+    QueueStore,
+    MirrorStore,
+    EvalStore,
+)
 BACKENDS = (SQLiteStore, PostgresStore)
 
 

@@ -70,6 +70,7 @@ class Question:
     text: str
     category: str
     evidence: frozenset[str]
+    number: int  # position in the file's "qa" list: the question's stable id
 
 
 @dataclass
@@ -102,7 +103,7 @@ def load_conversation(path: str | Path) -> Conversation:
                 f"{path}: question {number} lacks question, category or evidence"
             ) from exc
         if evidence:  # a question without evidence cannot be scored on recall
-            questions.append(Question(text, category, evidence))
+            questions.append(Question(text, category, evidence, number))
     return Conversation(path.stem, data, list(locomo_turns(data)), questions)
 
 
@@ -226,7 +227,7 @@ def run_locomo(
             ingest_s += time.perf_counter() - started
             ingest_turns += len(conv.turns)
             speakers = [b.user for b in batches]
-            dia_of_obs = _observation_dia_ids(sm, speakers)
+            dia_of_obs = observation_dia_ids(sm, speakers)
             now = max(t.occurred_at for t in conv.turns)
             for q in conv.questions:
                 _ask_system(sm, speakers, q, ks, now, dia_of_obs, scores[SYSTEM], context_ms)
@@ -274,7 +275,7 @@ def lead_over_best_baseline(system: Scores, baselines: dict[str, Scores]) -> dic
     }
 
 
-def _observation_dia_ids(sm: Any, speakers: Sequence[str]) -> dict[str, str]:
+def observation_dia_ids(sm: Any, speakers: Sequence[str]) -> dict[str, str]:
     """Observation id → LoCoMo dia_id, from the metadata (or the external id) of each turn."""
     users = [sm.user(name).id for name in speakers]
     mapping: dict[str, str] = {}
@@ -353,6 +354,7 @@ __all__ = [
     "Scores",
     "lead_over_best_baseline",
     "load_conversation",
+    "observation_dia_ids",
     "run_locomo",
     "turn_unit",
 ]

@@ -77,11 +77,16 @@ def friendly_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except SelfModelError as exc:
-            # soft_wrap: one line however narrow the terminal, so it can be grepped.
-            errors.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
+            print_error(exc)
             raise typer.Exit(2 if exc.code.startswith("invalid") else 1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def print_error(exc: SelfModelError) -> None:
+    """The one line on stderr an error becomes."""
+    # soft_wrap: one line however narrow the terminal, so it can be grepped.
+    errors.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
 
 
 @contextmanager
@@ -360,12 +365,14 @@ def trace_command(
 # Command groups live in their own modules (which import this one), registered here.
 from selfmodel.cli.admin import key_app, workspace_app  # noqa: E402
 from selfmodel.cli.bench import bench_app  # noqa: E402
+from selfmodel.cli.eval import eval_app  # noqa: E402
 from selfmodel.cli.serve import serve  # noqa: E402
 from selfmodel.cli.worker import worker  # noqa: E402
 
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(key_app, name="key")
 app.add_typer(bench_app, name="bench")
+app.add_typer(eval_app, name="eval")
 app.command()(serve)
 app.command()(worker)
 

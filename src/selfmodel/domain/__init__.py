@@ -2,6 +2,7 @@
 
 from typing import TYPE_CHECKING, Any
 
+from selfmodel.domain.evaluation import EvalItemScore, EvalRun
 from selfmodel.domain.ids import new_id
 from selfmodel.domain.jobs import Job, JobKind, JobRun, JobStatus, RunOutcome
 from selfmodel.domain.messages import Message, MessagesInput
@@ -65,6 +66,8 @@ __all__ = [
     "ContextItem",
     "ContextResult",
     "DeletedCounts",
+    "EvalItemScore",
+    "EvalRun",
     "Evidence",
     "EvidenceDetail",
     "EvidenceStance",

@@ -30,7 +30,7 @@ from selfmodel.engine.unit_of_work import UnitsOfWork
 from selfmodel.errors import WorkspaceNotFoundError
 from selfmodel.extraction import Extractor
 from selfmodel.extraction.language import Language
-from selfmodel.retrieval import Retriever, TokenCounter
+from selfmodel.retrieval import RankingConfig, Retriever, TokenCounter
 from selfmodel.revision import Reviser
 from selfmodel.revision.traits import Traits
 from selfmodel.storage import Store, open_store
@@ -48,10 +48,11 @@ class SelfModel(BackgroundWork, Reading, Corrections, MirrorFeatures):
         settings: Settings | None = None,
         embedder: Embedder | None = None,
         extractor: Extractor | None = None,
+        ranking: RankingConfig | None = None,
     ) -> SelfModel:
         """Open (creating if needed) the store at ``location`` (default: ``SELFMODEL_DB``): a
         SQLite file path, a ``postgresql://`` URL, or a ``Store`` already open (closed with the
-        engine)."""
+        engine). ``ranking`` replaces the default ranking weights (e.g. to evaluate a variant)."""
         settings = settings or Settings()
         store = (
             location
@@ -66,7 +67,7 @@ class SelfModel(BackgroundWork, Reading, Corrections, MirrorFeatures):
         except BaseException:
             store.close()
             raise
-        retriever = Retriever(store, embedder, TokenCounter(), language=language)
+        retriever = Retriever(store, embedder, TokenCounter(), config=ranking, language=language)
         components = Components(
             settings=settings,
             store=store,

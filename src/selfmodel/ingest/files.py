@@ -128,20 +128,26 @@ def locomo_batches(data: dict[str, Any], *, source: str) -> list[Batch]:
     return list(by_speaker.values())
 
 
-def _from_jsonl(path: Path, raw: str) -> list[Batch]:
-    messages = []
-    for number, line in enumerate(raw.splitlines(), start=1):
+def json_lines(
+    path: Path, text: str, *, not_json: str = "is not JSON"
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) of each non-blank line of a JSONL text; a line that is not a JSON
+    object is an ``InvalidFileError`` naming ``path:line`` (``not_json`` says what it is not)."""
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise InvalidFileError(
-                f"{path}:{number} is neither JSON nor JSONL ({exc.msg})", line=number
-            ) from exc
+            raise InvalidFileError(f"{path}:{number} {not_json} ({exc.msg})", line=number) from exc
         if not isinstance(item, dict):
             raise InvalidFileError(f"{path}:{number} is not a JSON object", line=number)
-        messages.append(item)
+        yield number, item
+
+
+def _from_jsonl(path: Path, raw: str) -> list[Batch]:
+    # Reached when the whole file was not JSON either: say so of the bad line.
+    messages = [item for _, item in json_lines(path, raw, not_json="is neither JSON nor JSONL")]
     return _group(path, messages)
 
 

@@ -23,6 +23,7 @@ from selfmodel.server.middleware import (
 from selfmodel.server.routes import (
     beliefs,
     context,
+    evaluation,
     export,
     health,
     jobs,
@@ -107,6 +108,7 @@ def create_app(engine: SelfModel, *, background_worker: bool = False) -> FastAPI
         profile,
         context,
         traces,
+        evaluation,
         export,
         mirror,
         health,

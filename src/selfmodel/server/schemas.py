@@ -335,6 +335,39 @@ class TraceOut(BaseModel):
     payload: dict[str, Any]
 
 
+class EvalRunOut(BaseModel):
+    """A recorded eval run: suite, data and configuration hashes, code version, summary."""
+
+    id: str
+    suite: str
+    suite_kind: str = Field(description="golden or locomo.")
+    dataset_sha256: str = Field(description="sha256 of the suite file's bytes.")
+    config_sha256: str = Field(description="sha256 of the configuration as canonical JSON.")
+    k: int = Field(description="Items of each context block scored (evidence recall@k).")
+    started_at: datetime
+    finished_at: datetime
+    item_count: int
+    mean_recall: float | None = Field(description="Mean evidence recall@k over the items.")
+    config: dict[str, Any]
+    code_version: dict[str, str | None]
+    summary: dict[str, Any]
+
+
+class EvalItemOut(BaseModel):
+    item_id: str
+    category: str | None
+    recall: float
+    evidence_found: int
+    evidence_total: int
+    violations: int = Field(description="must_not_contain phrases the block held.")
+    tokens: int
+    latency_ms: float
+
+
+class EvalRunDetailOut(EvalRunOut):
+    items: list[EvalItemOut] = Field(description="Per-item scores, in suite order.")
+
+
 class ForgetOut(BaseModel):
     user: str
     deleted: dict[str, int] = Field(description="Rows deleted per table.")

@@ -4,6 +4,7 @@ all of them (SQLite embedded; PostgreSQL for scale). See ``storage/base.py`` for
 from selfmodel.domain import DeletedCounts, TraceRecord
 from selfmodel.storage.base import Store
 from selfmodel.storage.database import Database
+from selfmodel.storage.evaluation import EvalStore
 from selfmodel.storage.mirror import MirrorStore
 from selfmodel.storage.model import BeliefFilter, ModelStore
 from selfmodel.storage.queue import QueueStore
@@ -15,7 +16,8 @@ from selfmodel.storage.vectors import StoredVectors, UserWatermark, VectorStore
 __all__ = [
     "BeliefFilter",
     "Database",
-    "DeletedCounts",  # a domain record, importable from here for backward compatibility
+    "DeletedCounts",
+    "EvalStore",  # a domain record, importable from here for backward compatibility
     "MirrorStore",
     "ModelStore",
     "QueueStore",

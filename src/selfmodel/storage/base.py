@@ -14,12 +14,14 @@ holds both to the same contract, concern by concern.
 - ``TraceStore`` (traces.py): traces of ``context`` calls
 - ``QueueStore`` (queue.py): the durable job queue
 - ``MirrorStore`` (mirror.py): Mirror links, resonance cards, the signing secret
+- ``EvalStore`` (evaluation.py): recorded evaluation runs and their item scores
 
 Each extends ``Database`` (transactions, schema version, closing), which they share.
 """
 
 from __future__ import annotations
 
+from selfmodel.storage.evaluation import EvalStore
 from selfmodel.storage.mirror import MirrorStore
 from selfmodel.storage.model import ModelStore
 from selfmodel.storage.queue import QueueStore
@@ -28,7 +30,7 @@ from selfmodel.storage.traces import TraceStore
 from selfmodel.storage.vectors import VectorStore
 
 
-class Store(TenancyStore, ModelStore, VectorStore, TraceStore, QueueStore, MirrorStore):
+class Store(TenancyStore, ModelStore, VectorStore, TraceStore, QueueStore, MirrorStore, EvalStore):
     """Persistence for every concern of selfmodel, in one database shared by all of them.
 
     Nothing is declared here: every method belongs to one concern (``tests/store_contract/``

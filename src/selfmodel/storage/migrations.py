@@ -222,6 +222,41 @@ MIGRATIONS: list[str] = [
     ALTER TABLE idempotency_keys ADD COLUMN user_id TEXT;
     CREATE INDEX idempotency_keys_user ON idempotency_keys (workspace_id, user_id);
     """,
+    # 8: recorded evaluation runs and their per-item scores (docs/evaluation.md). Workspace
+    # records with ids and numbers only: no user id, no text, so forget has nothing to do here.
+    """
+    CREATE TABLE eval_runs (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        suite TEXT NOT NULL,
+        suite_kind TEXT NOT NULL,
+        dataset_sha256 TEXT NOT NULL,
+        config_sha256 TEXT NOT NULL,
+        config TEXT NOT NULL,
+        code_version TEXT NOT NULL,
+        k INTEGER NOT NULL,
+        item_count INTEGER NOT NULL,
+        mean_recall REAL,
+        summary TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT NOT NULL
+    );
+    CREATE INDEX eval_runs_workspace ON eval_runs (workspace_id, id);
+    CREATE TABLE eval_items (
+        workspace_id TEXT NOT NULL,
+        run_id TEXT NOT NULL REFERENCES eval_runs(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        item_id TEXT NOT NULL,
+        category TEXT,
+        recall REAL NOT NULL CHECK (recall >= 0 AND recall <= 1),
+        evidence_found INTEGER NOT NULL,
+        evidence_total INTEGER NOT NULL,
+        violations INTEGER NOT NULL,
+        tokens INTEGER NOT NULL,
+        latency_ms REAL NOT NULL,
+        PRIMARY KEY (run_id, position)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -250,6 +250,41 @@ MIGRATIONS: list[str] = [
     ALTER TABLE idempotency_keys ADD COLUMN user_id TEXT;
     CREATE INDEX idempotency_keys_user ON idempotency_keys (workspace_id, user_id);
     """,
+    # 8: recorded evaluation runs and their per-item scores (ids and numbers only).
+    """
+    CREATE TABLE eval_runs (
+        workspace_id TEXT COLLATE "C" NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        id TEXT COLLATE "C" NOT NULL,
+        suite TEXT NOT NULL,
+        suite_kind TEXT NOT NULL,
+        dataset_sha256 TEXT NOT NULL,
+        config_sha256 TEXT NOT NULL,
+        config JSONB NOT NULL,
+        code_version JSONB NOT NULL,
+        k INTEGER NOT NULL,
+        item_count INTEGER NOT NULL,
+        mean_recall DOUBLE PRECISION,
+        summary JSONB NOT NULL,
+        started_at TIMESTAMPTZ NOT NULL,
+        finished_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (workspace_id, id)
+    );
+    CREATE TABLE eval_items (
+        workspace_id TEXT COLLATE "C" NOT NULL,
+        run_id TEXT COLLATE "C" NOT NULL,
+        position INTEGER NOT NULL,
+        item_id TEXT COLLATE "C" NOT NULL,
+        category TEXT,
+        recall DOUBLE PRECISION NOT NULL CHECK (recall >= 0 AND recall <= 1),
+        evidence_found INTEGER NOT NULL,
+        evidence_total INTEGER NOT NULL,
+        violations INTEGER NOT NULL,
+        tokens INTEGER NOT NULL,
+        latency_ms DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (workspace_id, run_id, position),
+        FOREIGN KEY (workspace_id, run_id) REFERENCES eval_runs(workspace_id, id) ON DELETE CASCADE
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

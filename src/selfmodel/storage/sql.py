@@ -1,15 +1,16 @@
 """``SQLStore``: every concern in shared SQL, one mixin per concern; a backend adds the rest.
 
-===============  ==================  ===============================================
-mixin            module              implements
-===============  ==================  ===============================================
-``SQLTenancy``   ``sql_tenancy.py``  ``TenancyStore``
-``SQLModel``     ``sql_model.py``    ``ModelStore`` (but the user lock; forgetting)
-``SQLVectors``   ``sql_vectors.py``  ``VectorStore``
-``SQLTraces``    ``sql_traces.py``   ``TraceStore``
-``SQLQueue``     ``sql_queue.py``    ``QueueStore`` (but job claims)
-``SQLMirror``    ``sql_mirror.py``   ``MirrorStore``
-===============  ==================  ===============================================
+=================  ======================  ===============================================
+mixin              module                  implements
+=================  ======================  ===============================================
+``SQLTenancy``     ``sql_tenancy.py``      ``TenancyStore``
+``SQLModel``       ``sql_model.py``        ``ModelStore`` (but the user lock; forgetting)
+``SQLVectors``     ``sql_vectors.py``      ``VectorStore``
+``SQLTraces``      ``sql_traces.py``       ``TraceStore``
+``SQLQueue``       ``sql_queue.py``        ``QueueStore`` (but job claims)
+``SQLMirror``      ``sql_mirror.py``       ``MirrorStore``
+``SQLEvaluation``  ``sql_evaluation.py``   ``EvalStore``
+=================  ======================  ===============================================
 
 Shared SQL is written once with ``?`` placeholders and run through a ``Dialect``
 (``sql_base.py``); rows become domain records in ``sql_rows.py``. Backends (``sqlite.py``,
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 from selfmodel.domain import DeletedCounts
 from selfmodel.storage.base import Store
+from selfmodel.storage.sql_evaluation import SQLEvaluation
 from selfmodel.storage.sql_mirror import SQLMirror
 from selfmodel.storage.sql_model import SQLModel
 from selfmodel.storage.sql_queue import SQLQueue
@@ -44,7 +46,9 @@ USER_TABLES = (
 )
 
 
-class SQLStore(SQLTenancy, SQLModel, SQLVectors, SQLTraces, SQLQueue, SQLMirror, Store):
+class SQLStore(
+    SQLTenancy, SQLModel, SQLVectors, SQLTraces, SQLQueue, SQLMirror, SQLEvaluation, Store
+):
     """A ``Store`` over a SQL database; subclasses bring the connection and the ``Dialect``."""
 
     _version: int

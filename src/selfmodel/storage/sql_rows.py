@@ -14,6 +14,8 @@ from selfmodel.domain import (
     BeliefKind,
     BeliefOrigin,
     BeliefStatus,
+    EvalItemScore,
+    EvalRun,
     Evidence,
     EvidenceStance,
     IdempotencyRecord,
@@ -252,4 +254,36 @@ def job(d: Dialect, r: Row) -> Job:
         last_error=r["last_error"],
         created_at=d.ts_out(r["created_at"]),
         updated_at=d.ts_out(r["updated_at"]),
+    )
+
+
+def eval_run(d: Dialect, r: Row) -> EvalRun:
+    return EvalRun(
+        id=r["id"],
+        workspace_id=r["workspace_id"],
+        suite=r["suite"],
+        suite_kind=r["suite_kind"],
+        dataset_sha256=r["dataset_sha256"],
+        config_sha256=r["config_sha256"],
+        k=int(r["k"]),
+        started_at=d.ts_out(r["started_at"]),
+        finished_at=d.ts_out(r["finished_at"]),
+        item_count=int(r["item_count"]),
+        mean_recall=None if r["mean_recall"] is None else float(r["mean_recall"]),
+        config=d.json_out(r["config"]),
+        code_version=d.json_out(r["code_version"]),
+        summary=d.json_out(r["summary"]),
+    )
+
+
+def eval_item(r: Row) -> EvalItemScore:
+    return EvalItemScore(
+        item_id=r["item_id"],
+        recall=float(r["recall"]),
+        evidence_found=int(r["evidence_found"]),
+        evidence_total=int(r["evidence_total"]),
+        violations=int(r["violations"]),
+        tokens=int(r["tokens"]),
+        latency_ms=float(r["latency_ms"]),
+        category=r["category"],
     )
