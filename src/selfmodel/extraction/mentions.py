@@ -75,8 +75,16 @@ def _is_pastime(verb: Token) -> bool:
 
 
 def _wished(verb: Token) -> bool:
-    """ "I'd love to check them out": a wish about one thing, not a taste."""
-    return any(c.dep_ == "aux" and c.lower_ in ("would", "'d") for c in verb.children)
+    """ "I'd love to check them out", "I'd love to see your paintings": a wish about one thing
+    someone else has, not a taste ("I'd love to run a marathon" still shows one)."""
+    if not any(c.dep_ == "aux" and c.lower_ in ("would", "'d") for c in verb.children):
+        return False
+    wanted = [c for c in verb.children if c.dep_ == "xcomp"]
+    objects = [o for w in wanted for o in w.children if o.dep_ == "dobj"]
+    return any(
+        o.pos_ == "PRON" or any(p.lower_ in ("your", "his", "her", "their") for p in o.children)
+        for o in objects
+    )
 
 
 def interests(words: Sequence[Token], main: Token | None, kind: BeliefKind) -> tuple[str, ...]:
