@@ -12,6 +12,7 @@ from selfmodel.storage import (
     MirrorStore,
     ModelStore,
     QueueStore,
+    RetentionStore,
     Store,
     TenancyStore,
     TraceStore,
@@ -20,7 +21,15 @@ from selfmodel.storage import (
 from selfmodel.storage.postgres import PostgresStore
 from selfmodel.storage.sqlite import SQLiteStore
 
-CONCERNS = (TenancyStore, ModelStore, VectorStore, TraceStore, QueueStore, MirrorStore)
+CONCERNS = (
+    TenancyStore,
+    ModelStore,
+    VectorStore,
+    TraceStore,
+    QueueStore,
+    MirrorStore,
+    RetentionStore,
+)
 BACKENDS = (SQLiteStore, PostgresStore)
 
 

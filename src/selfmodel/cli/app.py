@@ -223,8 +223,8 @@ def history(
     for e in detail.evidence:
         evidence.add_row(
             e.evidence.stance.value,
-            e.observation.occurred_at.date().isoformat(),
-            e.evidence.quote or e.observation.content,
+            e.said_at.date().isoformat(),
+            e.said,
         )
     console.print(evidence)
     events = Table(title="History")

@@ -7,6 +7,7 @@ from selfmodel.storage.database import Database
 from selfmodel.storage.mirror import MirrorStore
 from selfmodel.storage.model import BeliefFilter, ModelStore
 from selfmodel.storage.queue import QueueStore
+from selfmodel.storage.retention import RetentionStore
 from selfmodel.storage.sqlite import SQLiteStore
 from selfmodel.storage.tenancy import TenancyStore
 from selfmodel.storage.traces import TraceStore
@@ -19,6 +20,7 @@ __all__ = [
     "MirrorStore",
     "ModelStore",
     "QueueStore",
+    "RetentionStore",
     "SQLiteStore",
     "Store",
     "StoredVectors",

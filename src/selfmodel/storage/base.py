@@ -14,6 +14,8 @@ holds both to the same contract, concern by concern.
 - ``TraceStore`` (traces.py): traces of ``context`` calls
 - ``QueueStore`` (queue.py): the durable job queue
 - ``MirrorStore`` (mirror.py): Mirror links, resonance cards, the signing secret
+- ``RetentionStore`` (retention.py): retention policies, deleting what they select, the
+  checks after a deletion, the audit log
 
 Each extends ``Database`` (transactions, schema version, closing), which they share.
 """
@@ -23,12 +25,15 @@ from __future__ import annotations
 from selfmodel.storage.mirror import MirrorStore
 from selfmodel.storage.model import ModelStore
 from selfmodel.storage.queue import QueueStore
+from selfmodel.storage.retention import RetentionStore
 from selfmodel.storage.tenancy import TenancyStore
 from selfmodel.storage.traces import TraceStore
 from selfmodel.storage.vectors import VectorStore
 
 
-class Store(TenancyStore, ModelStore, VectorStore, TraceStore, QueueStore, MirrorStore):
+class Store(
+    TenancyStore, ModelStore, VectorStore, TraceStore, QueueStore, MirrorStore, RetentionStore
+):
     """Persistence for every concern of selfmodel, in one database shared by all of them.
 
     Nothing is declared here: every method belongs to one concern (``tests/store_contract/``

@@ -1,0 +1,293 @@
+"""Retention: a workspace's policies, run on demand or by the worker, and the audit log.
+
+Each deletion runs in one unit of work that holds the user: what the policy selects is read
+again under the lock (so two workers, or a run and a new message, never half-delete), deleted,
+checked (``remaining_*``: nothing of it left readable) and recorded in the audit log — all in
+one transaction, so a deletion is never made without its record nor recorded without being made.
+The audit log names users by a keyed hash of their id, never the id itself (docs/deployment.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from selfmodel.domain import DeletedCounts, JobStatus, User, Workspace, new_id
+from selfmodel.domain.retention import (
+    RETENTION_FIELDS,
+    AuditAction,
+    AuditRecord,
+    Deletion,
+    RetentionPolicy,
+    RetentionReport,
+)
+from selfmodel.domain.time import to_utc, utcnow
+from selfmodel.engine.base import Components, EngineBase, check_user_id
+from selfmodel.errors import InvalidInputError, InvalidPolicyError
+
+# Hex digits of the HMAC-SHA256 kept as an audit subject: 128 bits, no collisions in practice.
+SUBJECT_HEX_DIGITS = 32
+MAX_AUDIT_PAGE = 1_000
+# Jobs still to run over an observation: it stays until they have understood it.
+UNFINISHED_JOBS = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+logger = logging.getLogger("selfmodel.retention")
+
+
+def audit_subject(c: Components, workspace: Workspace, external_id: str) -> str:
+    """How the audit log names a user: HMAC-SHA256 of their id under the workspace's audit key.
+
+    The operator can still answer "was this person deleted?" (hash the id they are asked about
+    and look it up), but the log itself does not hold the id it records the deletion of.
+    """
+    key = c.store.audit_key(workspace.id, secrets.token_urlsafe(32))
+    digest = hmac.new(key.encode(), external_id.encode(), hashlib.sha256).hexdigest()
+    return digest[:SUBJECT_HEX_DIGITS]
+
+
+def forget_recorded(
+    c: Components,
+    workspace: Workspace,
+    user: User,
+    *,
+    action: AuditAction = AuditAction.FORGET,
+    policy: str | None = None,
+) -> tuple[DeletedCounts, str, bool]:
+    """Forget ``user`` in one unit of work: delete every row about them, check that none is
+    left, and append the audit record. Returns the counts, the audit subject, and whether the
+    check found nothing left."""
+    with c.units.user(workspace.id, user.id):
+        subject = audit_subject(c, workspace, user.external_id)
+        counts = c.store.delete_user(workspace.id, user.id)
+        left = c.store.remaining_of_user(workspace.id, user.id)
+        _record(c, workspace, action, policy, subject, counts.counts, left)
+    return counts, subject, not left
+
+
+def _record(
+    c: Components,
+    workspace: Workspace,
+    action: AuditAction,
+    policy: str | None,
+    subject: str | None,
+    counts: Mapping[str, int],
+    left: Mapping[str, int],
+) -> None:
+    """Append the audit record of a deletion just made (inside its transaction). Its time is
+    the wall clock's, even when a run is asked for "as of" another moment."""
+    if left:
+        # Kept, and recorded as unverified: the operator must see it, and rolling the deletion
+        # back would keep more of what the policy (or the person) asked to delete.
+        logger.error(
+            "deletion left rows behind",
+            extra={"workspace_id": workspace.id, "action": action.value, "left": dict(left)},
+        )
+    c.store.append_audit(
+        AuditRecord(
+            id=new_id("aud"),
+            workspace_id=workspace.id,
+            at=utcnow(),
+            action=action,
+            policy=policy,
+            subject=subject,
+            counts={table: n for table, n in counts.items() if n},
+            verified=not left,
+        )
+    )
+
+
+def _label(field: str, days: int) -> str:
+    return f"{field}={days}"
+
+
+class Retention(EngineBase):
+    """The workspace's retention policy, its runs, and the audit log of every deletion."""
+
+    def retention_policy(self) -> RetentionPolicy:
+        """This workspace's policy (null fields keep that data forever: the default)."""
+        return self._c.store.get_retention_policy(self.workspace.id)
+
+    def set_retention_policy(
+        self, changes: RetentionPolicy | Mapping[str, int | None]
+    ) -> RetentionPolicy:
+        """Set this workspace's policy: a ``RetentionPolicy`` replaces it whole; a mapping
+        changes the fields it names (``None``: keep forever) and leaves the others.
+
+        Raises ``InvalidPolicyError`` for an unknown field or days outside 1..36500.
+        """
+        if isinstance(changes, RetentionPolicy):
+            policy = changes
+        elif isinstance(changes, Mapping):
+            current = self.retention_policy().model_dump()
+            policy = RetentionPolicy(**{**current, **dict(changes)})
+        else:
+            raise InvalidPolicyError("a retention policy is a mapping of field to days")
+        return self._c.store.set_retention_policy(self.workspace.id, policy, utcnow())
+
+    def run_retention(
+        self, *, now: datetime | None = None, dry_run: bool = False
+    ) -> RetentionReport:
+        """Apply this workspace's policy as of ``now`` (default: the present).
+
+        Inactive users are forgotten first (their observations go with them), then old
+        observations, then old traces. ``dry_run`` deletes and records nothing and reports what
+        the policy selects. Running again at once deletes nothing more: it is idempotent.
+        """
+        moment = to_utc(now) if now else utcnow()
+        policy = self.retention_policy()
+        deletions: list[Deletion] = []
+        if policy.inactive_user_days is not None:
+            deletions += self._forget_inactive(policy.inactive_user_days, moment, dry_run)
+        if policy.observations_max_age_days is not None:
+            deletions += self._expire_observations(
+                policy.observations_max_age_days, moment, dry_run
+            )
+        if policy.traces_max_age_days is not None:
+            deletions += self._expire_traces(policy.traces_max_age_days, moment, dry_run)
+        return RetentionReport(
+            workspace=self.workspace.name,
+            as_of=moment,
+            dry_run=dry_run,
+            policy=policy,
+            deletions=deletions,
+        )
+
+    def audit_log(
+        self, *, user: str | None = None, after: str | None = None, limit: int | None = None
+    ) -> list[AuditRecord]:
+        """This workspace's audit records, oldest first: every deletion made by forget or by a
+        retention policy. ``user``: only those about the user with this id (in your product),
+        found by its hash; ``after``: records after this record id (pagination)."""
+        if limit is not None and not 1 <= limit <= MAX_AUDIT_PAGE:
+            raise InvalidInputError(f"limit must be between 1 and {MAX_AUDIT_PAGE}")
+        subject = None
+        if user is not None:
+            check_user_id(user)
+            subject = audit_subject(self._c, self.workspace, user)
+        return self._c.store.list_audit(
+            self.workspace.id, subject=subject, after_id=after, limit=limit
+        )
+
+    # -- the three policies ------------------------------------------------------------------
+    def _forget_inactive(self, days: int, now: datetime, dry_run: bool) -> list[Deletion]:
+        store, ws = self._c.store, self.workspace
+        label = _label("inactive_user_days", days)
+        since = now - timedelta(days=days)
+        done: list[Deletion] = []
+        for user in store.inactive_users(ws.id, since):
+            if dry_run:
+                done.append(
+                    Deletion(
+                        action=AuditAction.INACTIVE_USER,
+                        policy=label,
+                        user=user.external_id,
+                        counts={"users": 1},
+                    )
+                )
+                continue
+            with self._c.units.user(ws.id, user.id):
+                # Read again under the lock: the user may have come back (or gone) since.
+                if not store.inactive_users(ws.id, since, user_id=user.id):
+                    continue
+                counts, subject, verified = forget_recorded(
+                    self._c, ws, user, action=AuditAction.INACTIVE_USER, policy=label
+                )
+            done.append(
+                Deletion(
+                    action=AuditAction.INACTIVE_USER,
+                    policy=label,
+                    subject=subject,
+                    user=user.external_id,
+                    counts={t: n for t, n in counts.counts.items() if n},
+                    verified=verified,
+                )
+            )
+        return done
+
+    def _expire_observations(self, days: int, now: datetime, dry_run: bool) -> list[Deletion]:
+        store, ws = self._c.store, self.workspace
+        label = _label("observations_max_age_days", days)
+        cutoff = now - timedelta(days=days)
+        done: list[Deletion] = []
+        for user_id in store.expired_observations(ws.id, cutoff):
+            user = store.get_user_by_id(ws.id, user_id)
+            if user is None:
+                continue  # forgotten since the selection
+            if dry_run:
+                ids = self._expired_of(user, cutoff)
+                if ids:
+                    done.append(
+                        Deletion(
+                            action=AuditAction.OBSERVATIONS,
+                            policy=label,
+                            user=user.external_id,
+                            counts={"observations": len(ids)},
+                        )
+                    )
+                continue
+            with self._c.units.user(ws.id, user.id):
+                ids = self._expired_of(user, cutoff)
+                if not ids:
+                    continue
+                subject = audit_subject(self._c, ws, user.external_id)
+                counts = store.delete_observations(ws.id, user.id, ids).counts
+                left = store.remaining_of_observations(ws.id, user.id, ids)
+                _record(self._c, ws, AuditAction.OBSERVATIONS, label, subject, counts, left)
+            done.append(
+                Deletion(
+                    action=AuditAction.OBSERVATIONS,
+                    policy=label,
+                    subject=subject,
+                    user=user.external_id,
+                    counts={t: n for t, n in counts.items() if n},
+                    verified=not left,
+                )
+            )
+        return done
+
+    def _expired_of(self, user: User, cutoff: datetime) -> list[str]:
+        """The user's observations recorded before ``cutoff`` that no unfinished job still has
+        to understand (they go once their beliefs are made, at the next run)."""
+        store, ws = self._c.store, self.workspace.id
+        ids = store.expired_observations(ws, cutoff, user_id=user.id).get(user.id, [])
+        pending = {
+            observation_id
+            for job in store.list_jobs(ws, user_id=user.id, statuses=UNFINISHED_JOBS)
+            for observation_id in job.observation_ids
+        }
+        return [i for i in ids if i not in pending]
+
+    def _expire_traces(self, days: int, now: datetime, dry_run: bool) -> list[Deletion]:
+        store, ws = self._c.store, self.workspace
+        label = _label("traces_max_age_days", days)
+        expired = store.expired_traces(ws.id, now - timedelta(days=days))
+        if not expired:
+            return []
+        if dry_run:
+            return [
+                Deletion(action=AuditAction.TRACES, policy=label, counts={"traces": len(expired)})
+            ]
+        with self._c.units.begin() as unit:
+            # Traces are read through their users' warm indexes: hold each one they name.
+            for user_id in sorted({u for users in expired.values() for u in users}):
+                unit.hold(ws.id, user_id)
+            expired = store.expired_traces(ws.id, now - timedelta(days=days))
+            deleted = store.delete_traces(ws.id, list(expired))
+            left = {"traces": sum(1 for t in expired if store.get_trace(ws.id, t) is not None)}
+            left = {t: n for t, n in left.items() if n}
+            _record(self._c, ws, AuditAction.TRACES, label, None, {"traces": deleted}, left)
+        return [
+            Deletion(
+                action=AuditAction.TRACES,
+                policy=label,
+                counts={"traces": deleted},
+                verified=not left,
+            )
+        ]
+
+
+__all__ = ["RETENTION_FIELDS", "Retention", "audit_subject", "forget_recorded"]
