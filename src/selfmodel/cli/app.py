@@ -360,12 +360,15 @@ def trace_command(
 # Command groups live in their own modules (which import this one), registered here.
 from selfmodel.cli.admin import key_app, workspace_app  # noqa: E402
 from selfmodel.cli.bench import bench_app  # noqa: E402
+from selfmodel.cli.retention import audit_log, retention_app  # noqa: E402
 from selfmodel.cli.serve import serve  # noqa: E402
 from selfmodel.cli.worker import worker  # noqa: E402
 
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(key_app, name="key")
 app.add_typer(bench_app, name="bench")
+app.add_typer(retention_app, name="retention")
+app.command("audit-log")(audit_log)
 app.command()(serve)
 app.command()(worker)
 

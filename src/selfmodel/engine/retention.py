@@ -27,7 +27,7 @@ from selfmodel.domain.retention import (
 )
 from selfmodel.domain.time import to_utc, utcnow
 from selfmodel.engine.base import Components, EngineBase, check_user_id
-from selfmodel.errors import InvalidInputError, InvalidPolicyError
+from selfmodel.errors import InvalidInputError, InvalidPolicyError, StorageError
 
 # Hex digits of the HMAC-SHA256 kept as an audit subject: 128 bits, no collisions in practice.
 SUBJECT_HEX_DIGITS = 32
@@ -39,12 +39,19 @@ logger = logging.getLogger("selfmodel.retention")
 
 
 def audit_subject(c: Components, workspace: Workspace, external_id: str) -> str:
-    """How the audit log names a user: HMAC-SHA256 of their id under the workspace's audit key.
+    """How the audit log names a user: HMAC-SHA256 of their id under the workspace's audit key
+    (made on first use).
 
     The operator can still answer "was this person deleted?" (hash the id they are asked about
     and look it up), but the log itself does not hold the id it records the deletion of.
     """
     key = c.store.audit_key(workspace.id, secrets.token_urlsafe(32))
+    if key is None:  # a candidate was given, so one is stored: the store broke its contract
+        raise StorageError(f"no audit key stored for workspace {workspace.name!r}")
+    return _subject(key, external_id)
+
+
+def _subject(key: str, external_id: str) -> str:
     digest = hmac.new(key.encode(), external_id.encode(), hashlib.sha256).hexdigest()
     return digest[:SUBJECT_HEX_DIGITS]
 
@@ -112,7 +119,7 @@ class Retention(EngineBase):
         return self._c.store.get_retention_policy(self.workspace.id)
 
     def set_retention_policy(
-        self, changes: RetentionPolicy | Mapping[str, int | None]
+        self, changes: RetentionPolicy | Mapping[str, object]
     ) -> RetentionPolicy:
         """Set this workspace's policy: a ``RetentionPolicy`` replaces it whole; a mapping
         changes the fields it names (``None``: keep forever) and leaves the others.
@@ -167,7 +174,11 @@ class Retention(EngineBase):
         subject = None
         if user is not None:
             check_user_id(user)
-            subject = audit_subject(self._c, self.workspace, user)
+            # Reading makes no key: without one, no record names anyone.
+            key = self._c.store.audit_key(self.workspace.id, None)
+            if key is None:
+                return []
+            subject = _subject(key, user)
         return self._c.store.list_audit(
             self.workspace.id, subject=subject, after_id=after, limit=limit
         )

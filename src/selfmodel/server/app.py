@@ -30,6 +30,7 @@ from selfmodel.server.routes import (
     mirror,
     observations,
     profile,
+    retention,
     traces,
     users,
     workspaces,
@@ -108,6 +109,7 @@ def create_app(engine: SelfModel, *, background_worker: bool = False) -> FastAPI
         context,
         traces,
         export,
+        retention,
         mirror,
         health,
     ):

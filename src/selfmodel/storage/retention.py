@@ -80,9 +80,10 @@ class RetentionStore(Database, Protocol):
 
     # -- the audit log ---------------------------------------------------------------------
     @abstractmethod
-    def audit_key(self, workspace_id: str, candidate: str) -> str:
+    def audit_key(self, workspace_id: str, candidate: str | None) -> str | None:
         """The workspace's key for hashing user ids in the audit log; stores ``candidate``
-        first if there is none (the first one stored wins)."""
+        first if there is none (the first one stored wins). With no candidate it only reads
+        (None: the workspace has no key yet)."""
 
     @abstractmethod
     def append_audit(self, record: AuditRecord) -> None: ...

@@ -99,7 +99,10 @@ class SQLRetention(SQLBase, RetentionStore):
         return found
 
     # -- the audit log -----------------------------------------------------------------------
-    def audit_key(self, workspace_id: str, candidate: str) -> str:
+    def audit_key(self, workspace_id: str, candidate: str | None) -> str | None:
+        if candidate is None:
+            rows = self._q("SELECT secret FROM audit_keys WHERE workspace_id = ?", (workspace_id,))
+            return str(rows[0]["secret"]) if rows else None
         return self._secret_once("audit_keys", workspace_id, candidate)
 
     def append_audit(self, record: AuditRecord) -> None:
