@@ -254,7 +254,7 @@ class Corrections(EngineBase):
         The deletion is checked (nothing about the user left) and recorded in the audit log,
         which names the user by a keyed hash of their id only (``audit_log``).
         """
-        counts, _, _ = forget_recorded(self._c, self.workspace, self.user(user))
+        counts, _ = forget_recorded(self._c, self.workspace, self.user(user))
         return counts
 
     def set_pii_policy(self, policy: PiiPolicy | str) -> None:

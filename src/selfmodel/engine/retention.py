@@ -63,16 +63,15 @@ def forget_recorded(
     *,
     action: AuditAction = AuditAction.FORGET,
     policy: str | None = None,
-) -> tuple[DeletedCounts, str, bool]:
+) -> tuple[DeletedCounts, AuditRecord]:
     """Forget ``user`` in one unit of work: delete every row about them, check that none is
-    left, and append the audit record. Returns the counts, the audit subject, and whether the
-    check found nothing left."""
+    left, and append the audit record. Returns the counts and the record."""
     with c.units.user(workspace.id, user.id):
         subject = audit_subject(c, workspace, user.external_id)
         counts = c.store.delete_user(workspace.id, user.id)
         left = c.store.remaining_of_user(workspace.id, user.id)
-        _record(c, workspace, action, policy, subject, counts.counts, left)
-    return counts, subject, not left
+        record = _record(c, workspace, action, policy, subject, counts.counts, left)
+    return counts, record
 
 
 def _record(
@@ -83,7 +82,7 @@ def _record(
     subject: str | None,
     counts: Mapping[str, int],
     left: Mapping[str, int],
-) -> None:
+) -> AuditRecord:
     """Append the audit record of a deletion just made (inside its transaction). Its time is
     the wall clock's, even when a run is asked for "as of" another moment."""
     if left:
@@ -93,17 +92,25 @@ def _record(
             "deletion left rows behind",
             extra={"workspace_id": workspace.id, "action": action.value, "left": dict(left)},
         )
-    c.store.append_audit(
-        AuditRecord(
-            id=new_id("aud"),
-            workspace_id=workspace.id,
-            at=utcnow(),
-            action=action,
-            policy=policy,
-            subject=subject,
-            counts={table: n for table, n in counts.items() if n},
-            verified=not left,
-        )
+    record = AuditRecord(
+        id=new_id("aud"),
+        workspace_id=workspace.id,
+        at=utcnow(),
+        action=action,
+        policy=policy,
+        subject=subject,
+        counts={table: n for table, n in counts.items() if n},
+        verified=not left,
+    )
+    c.store.append_audit(record)
+    return record
+
+
+def _reported(record: AuditRecord, user: User | None = None) -> Deletion:
+    """A deletion made, as a run reports it to the operator (who may see the user's id)."""
+    return Deletion(
+        **record.model_dump(include={"action", "policy", "subject", "counts", "verified"}),
+        user=user.external_id if user else None,
     )
 
 
@@ -191,32 +198,16 @@ class Retention(EngineBase):
         done: list[Deletion] = []
         for user in store.inactive_users(ws.id, since):
             if dry_run:
-                done.append(
-                    Deletion(
-                        action=AuditAction.INACTIVE_USER,
-                        policy=label,
-                        user=user.external_id,
-                        counts={"users": 1},
-                    )
-                )
+                done.append(_planned(AuditAction.INACTIVE_USER, label, user, users=1))
                 continue
             with self._c.units.user(ws.id, user.id):
                 # Read again under the lock: the user may have come back (or gone) since.
                 if not store.inactive_users(ws.id, since, user_id=user.id):
                     continue
-                counts, subject, verified = forget_recorded(
+                _, record = forget_recorded(
                     self._c, ws, user, action=AuditAction.INACTIVE_USER, policy=label
                 )
-            done.append(
-                Deletion(
-                    action=AuditAction.INACTIVE_USER,
-                    policy=label,
-                    subject=subject,
-                    user=user.external_id,
-                    counts={t: n for t, n in counts.counts.items() if n},
-                    verified=verified,
-                )
-            )
+            done.append(_reported(record, user))
         return done
 
     def _expire_observations(self, days: int, now: datetime, dry_run: bool) -> list[Deletion]:
@@ -232,32 +223,21 @@ class Retention(EngineBase):
                 ids = self._expired_of(user, cutoff)
                 if ids:
                     done.append(
-                        Deletion(
-                            action=AuditAction.OBSERVATIONS,
-                            policy=label,
-                            user=user.external_id,
-                            counts={"observations": len(ids)},
-                        )
+                        _planned(AuditAction.OBSERVATIONS, label, user, observations=len(ids))
                     )
                 continue
             with self._c.units.user(ws.id, user.id):
+                # Selected again under the lock: a concurrent run may have deleted them.
                 ids = self._expired_of(user, cutoff)
                 if not ids:
                     continue
                 subject = audit_subject(self._c, ws, user.external_id)
                 counts = store.delete_observations(ws.id, user.id, ids).counts
                 left = store.remaining_of_observations(ws.id, user.id, ids)
-                _record(self._c, ws, AuditAction.OBSERVATIONS, label, subject, counts, left)
-            done.append(
-                Deletion(
-                    action=AuditAction.OBSERVATIONS,
-                    policy=label,
-                    subject=subject,
-                    user=user.external_id,
-                    counts={t: n for t, n in counts.items() if n},
-                    verified=not left,
+                record = _record(
+                    self._c, ws, AuditAction.OBSERVATIONS, label, subject, counts, left
                 )
-            )
+            done.append(_reported(record, user))
         return done
 
     def _expired_of(self, user: User, cutoff: datetime) -> list[str]:
@@ -275,30 +255,36 @@ class Retention(EngineBase):
     def _expire_traces(self, days: int, now: datetime, dry_run: bool) -> list[Deletion]:
         store, ws = self._c.store, self.workspace
         label = _label("traces_max_age_days", days)
-        expired = store.expired_traces(ws.id, now - timedelta(days=days))
+        cutoff = now - timedelta(days=days)
+        expired = store.expired_traces(ws.id, cutoff)
         if not expired:
             return []
         if dry_run:
-            return [
-                Deletion(action=AuditAction.TRACES, policy=label, counts={"traces": len(expired)})
-            ]
+            return [_planned(AuditAction.TRACES, label, None, traces=len(expired))]
         with self._c.units.begin() as unit:
             # Traces are read through their users' warm indexes: hold each one they name.
             for user_id in sorted({u for users in expired.values() for u in users}):
                 unit.hold(ws.id, user_id)
-            expired = store.expired_traces(ws.id, now - timedelta(days=days))
+            expired = store.expired_traces(ws.id, cutoff)
             deleted = store.delete_traces(ws.id, list(expired))
-            left = {"traces": sum(1 for t in expired if store.get_trace(ws.id, t) is not None)}
-            left = {t: n for t, n in left.items() if n}
-            _record(self._c, ws, AuditAction.TRACES, label, None, {"traces": deleted}, left)
-        return [
-            Deletion(
-                action=AuditAction.TRACES,
-                policy=label,
-                counts={"traces": deleted},
-                verified=not left,
+            left = len(store.expired_traces(ws.id, cutoff))
+            record = _record(
+                self._c,
+                ws,
+                AuditAction.TRACES,
+                label,
+                None,
+                {"traces": deleted},
+                {"traces": left} if left else {},
             )
-        ]
+        return [_reported(record)]
+
+
+def _planned(action: AuditAction, policy: str, user: User | None, **counts: int) -> Deletion:
+    """A deletion a dry run reports: what the policy selects, nothing done, nothing checked."""
+    return Deletion(
+        action=action, policy=policy, user=user.external_id if user else None, counts=counts
+    )
 
 
 __all__ = ["RETENTION_FIELDS", "Retention", "audit_subject", "forget_recorded"]

@@ -1,15 +1,16 @@
 """``SQLStore``: every concern in shared SQL, one mixin per concern; a backend adds the rest.
 
-===============  ==================  ===============================================
-mixin            module              implements
-===============  ==================  ===============================================
-``SQLTenancy``   ``sql_tenancy.py``  ``TenancyStore``
-``SQLModel``     ``sql_model.py``    ``ModelStore`` (but the user lock; forgetting)
-``SQLVectors``   ``sql_vectors.py``  ``VectorStore``
-``SQLTraces``    ``sql_traces.py``   ``TraceStore``
-``SQLQueue``     ``sql_queue.py``    ``QueueStore`` (but job claims)
-``SQLMirror``    ``sql_mirror.py``   ``MirrorStore``
-===============  ==================  ===============================================
+===============  ================  ====================  ==============================================
+mixin             module                implements
+================  ====================  ==============================================
+``SQLTenancy``    ``sql_tenancy.py``    ``TenancyStore``
+``SQLModel``      ``sql_model.py``      ``ModelStore`` (but the user lock; forgetting)
+``SQLVectors``    ``sql_vectors.py``    ``VectorStore``
+``SQLTraces``     ``sql_traces.py``     ``TraceStore``
+``SQLQueue``      ``sql_queue.py``      ``QueueStore`` (but job claims)
+``SQLMirror``     ``sql_mirror.py``     ``MirrorStore``
+``SQLRetention``  ``sql_retention.py``  ``RetentionStore`` (but deleting; checking)
+================  ====================  ==============================================
 
 Shared SQL is written once with ``?`` placeholders and run through a ``Dialect``
 (``sql_base.py``); rows become domain records in ``sql_rows.py``. Backends (``sqlite.py``,
