@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 from typer.testing import CliRunner
 
@@ -25,6 +24,7 @@ from selfmodel.embedding.sentence_transformers import SentenceTransformerEmbedde
 from selfmodel.errors import TraceNotFoundError
 from selfmodel.server import create_app
 from tests.support.server import asgi_client, new_workspace_key
+from tests.support.stored import location_of, stored_text
 
 MARKER = "Quetzalcoatl-marmalade"
 
@@ -38,33 +38,6 @@ def anyio_backend() -> str:
 async def api(any_sm: SelfModel) -> AsyncIterator[httpx.AsyncClient]:
     async with asgi_client(create_app(any_sm), new_workspace_key(any_sm.store, "acme")) as client:
         yield client
-
-
-def stored_text(location: str) -> bytes:
-    """Everything the store holds, as bytes: the SQLite file and its companions, or every row of
-    every PostgreSQL table."""
-    if location.startswith("postgresql://"):
-        with psycopg.connect(location) as conn:
-            tables = [
-                row[0]
-                for row in conn.execute(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-                ).fetchall()
-            ]
-            rows = [
-                str(row[0])
-                for table in tables
-                for row in conn.execute(f'SELECT t::text FROM "{table}" t').fetchall()
-            ]
-        return "\n".join(rows).encode()
-    path = Path(location)
-    return b"".join(p.read_bytes() for p in path.parent.iterdir() if p.name.startswith(path.name))
-
-
-def location_of(sm: SelfModel) -> str:
-    store = sm.store
-    path = getattr(store, "path", None)
-    return str(path) if path is not None else str(store.url)  # type: ignore[attr-defined]
 
 
 @pytest.mark.anyio

@@ -42,6 +42,8 @@ BODIES: dict[tuple[str, str], Any] = {
         "answers": {"prm_01a2b3c4d5e6f7a8b9c0d1e2": True}
     },
     ("post", "/v1/users/{user}/decay"): {},
+    ("patch", "/v1/retention"): {"inactive_user_days": 1, "observations_max_age_days": 1},
+    ("post", "/v1/retention/run"): {"dry_run": False},
     # B's own observation ids are filled in by the test.
     ("post", "/v1/observations/wait"): {"observation_ids": [], "timeout": 0},
 }
@@ -59,7 +61,10 @@ def b_state(sm: SelfModel) -> str:
     exported.pop("exported_at")
     keys = [k.model_dump() | {"last_used_at": None} for k in sm.store.list_api_keys(b.workspace.id)]
     runs = [asdict(r) for r in sm.store.list_eval_runs(b.workspace.id)]
-    return json.dumps([exported, keys, b.workspace.settings, runs], default=str, sort_keys=True)
+    retention = [b.retention_policy().model_dump(), [r.model_dump() for r in b.audit_log()]]
+    return json.dumps(
+        [exported, keys, b.workspace.settings, runs, retention], default=str, sort_keys=True
+    )
 
 
 async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> None:
@@ -80,6 +85,14 @@ async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> N
         trace = (await b.post("/v1/context", json={"user": B_USER, "query": "savings"})).json()
         key = (await b.post("/v1/keys", json={"scope": "read"})).json()
         link = (await b.post(f"/v1/users/{B_USER}/mirror-link", json={})).json()
+        # B's retention policy and audit log: one forgotten user, recorded.
+        await b.patch("/v1/retention", json={"traces_max_age_days": 30})
+        await b.post(
+            "/v1/users/carol-of-b/observations", json={"messages": [{"content": "I sing."}]}
+        )
+        assert (await b.delete("/v1/users/carol-of-b")).status_code == 200
+        audit = (await b.get("/v1/audit-log")).json()["items"]
+        assert len(audit) == 1
         schema = (await b.get("/openapi.json")).json()
     eval_run = record_run(sm.store, sm.in_workspace("b").workspace)
     path_values = {
@@ -101,6 +114,8 @@ async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> N
         link["id"],
         eval_run.id,
         eval_run.dataset_sha256,
+        audit[0]["id"],
+        audit[0]["subject"],
         B_SECRET_TEXT,
         "Bob hides money",
     ]

@@ -16,6 +16,7 @@ from selfmodel.client import AsyncClient, Client
 from selfmodel.client import _methods as sdk_methods
 from selfmodel.domain import BeliefEventType, IssuedMirrorLink, MirrorLink, ResonanceCard
 from selfmodel.domain import Scope as KeyScope
+from selfmodel.domain.retention import RetentionPolicy
 from selfmodel.errors import (
     CardNotFoundError,
     InvalidInputError,
@@ -183,6 +184,29 @@ def test_pii_policy_is_set_with_an_admin_key_only(
     writer_key = new_workspace_key(sm.store, "acme", KeyScope.WRITE)
     with Client(quiet_server, writer_key) as writer, pytest.raises(PermissionDeniedError):
         writer.set_pii_policy("redact")
+
+
+def test_retention_and_the_audit_log_through_the_sdk_match_the_library(
+    client: Client, sm: SelfModel
+) -> None:
+    assert client.retention_policy() == RetentionPolicy()
+    changed = client.set_retention_policy({"observations_max_age_days": 30})
+    assert changed == acme(sm).retention_policy() == RetentionPolicy(observations_max_age_days=30)
+    assert client.set_retention_policy(RetentionPolicy()) == RetentionPolicy()  # whole
+    with pytest.raises(InvalidInputError):
+        client.set_retention_policy({"inactive_user_days": 0})
+    client.set_retention_policy({"inactive_user_days": 365})
+    report = client.run_retention(dry_run=True)
+    assert report.dry_run and report.deletions == [] and report.workspace == "acme"
+    client.observe("ada", MARATHON)
+    client.observe("bob", MARATHON)
+    client.forget("ada")
+    client.forget("bob")
+    records = client.audit_log()
+    assert records == acme(sm).audit_log() and len(records) == 2
+    assert client.audit_log(user="bob") == [records[1]]
+    assert client.audit_log(after=records[0].id) == [records[1]]
+    assert client.audit_log(limit=1) == [records[0]]
 
 
 def test_profile_keeps_accepting_as_of_with_a_deprecation_warning(client: Client) -> None:

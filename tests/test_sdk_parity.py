@@ -19,7 +19,10 @@ from selfmodel.interface import (
 )
 
 # Parameters one side has and the Protocol leaves out, and why.
-LIBRARY_ONLY_PARAMETERS = {("wait_for", "poll_seconds")}  # the server polls, not the client
+LIBRARY_ONLY_PARAMETERS = {
+    ("wait_for", "poll_seconds"),  # the server polls, not the client
+    ("run_retention", "now"),  # the server runs its policy as of its own clock
+}
 SDK_ONLY_PARAMETERS = {("profile", "as_of"), ("conflicts", "as_of")}  # deprecated name of now
 # Members of the clients that are about the connection, not the self-model.
 CONNECTION_MEMBERS = {"run", "max_retries", "aclose"}

@@ -62,6 +62,7 @@ NEW_VARIABLES: list[tuple[str, str, str, Any]] = [
     ("SELFMODEL_WORKER_BATCH", "worker", "2", 2),
     ("SELFMODEL_WORKER_LEASE_S", "worker", "30", 30.0),
     ("SELFMODEL_WORKER_IDLE_S", "worker", "0.5", 0.5),
+    ("SELFMODEL_WORKER_RETENTION_INTERVAL_S", "worker", "600", 600.0),
 ]
 
 
@@ -97,6 +98,7 @@ def test_every_setting_is_listed_above() -> None:
         ("SELFMODEL_EMBEDDER", "word2vec"),
         ("SELFMODEL_DB", ""),
         ("SELFMODEL_EMBEDDING_BATCH_SIZE", "0"),
+        ("SELFMODEL_WORKER_RETENTION_INTERVAL_S", "0"),
         ("SELFMODEL_LLM_TIMEOUT_S", "0"),
         ("SELFMODEL_LLM_MAX_RETRIES", "-1"),
         ("SELFMODEL_MAX_MESSAGE_CHARS", "0"),

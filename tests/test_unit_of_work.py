@@ -48,6 +48,7 @@ USER_WRITES = {
     "answer_cards",
     "create_mirror_link",
     "revoke_mirror_links",
+    "run_retention",
 }
 NOT_USER_WRITES = {
     "open",
@@ -74,6 +75,9 @@ NOT_USER_WRITES = {
     "mirror_link",
     "mirror_secret",
     "set_pii_policy",
+    "retention_policy",
+    "set_retention_policy",
+    "audit_log",
 }
 
 
@@ -153,7 +157,17 @@ def exercise_every_write(sm: SelfModel) -> None:
         sm.answer_prompts("maya", {old[0].id: False})
     link = sm.create_mirror_link("maya")
     sm.revoke_mirror_links("maya", link.id)
+    sm.context("maya", "What is she training for?")
+    sm.set_retention_policy({"observations_max_age_days": 30, "traces_max_age_days": 30})
+    expired = sm.run_retention(now=utcnow() + timedelta(days=31))
+    # The trace quoting her messages goes with them, or with the trace policy.
+    assert "observations" in {d.action.value for d in expired.deletions}
     sm.forget("maya")
+    sm.observe("tom", "I play chess on Sundays.")
+    sm.set_retention_policy({"inactive_user_days": 1})
+    inactive = sm.run_retention(now=utcnow() + timedelta(days=2))
+    assert [d.user for d in inactive.deletions if d.action.value == "inactive_user"] == ["tom"]
+    assert len(sm.audit_log()) == len(expired.deletions) + 2  # and the forget
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])

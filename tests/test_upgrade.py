@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from selfmodel import SelfModel
+from selfmodel.domain.time import utcnow
 from selfmodel.embedding.sentence_transformers import SentenceTransformerEmbedder
 from selfmodel.storage.migrations import SCHEMA_VERSION
 from selfmodel.tenancy import Tenancy
@@ -48,3 +50,23 @@ def test_a_database_from_the_previous_release_migrates_with_nothing_lost(
         sm.observe("maya", "I just joined a choir.")  # and the new schema takes writes
         sm.forget("tom")
         assert [u.external_id for u in sm.users()] == ["maya"]
+
+
+def test_evidence_in_a_migrated_database_outlives_its_observation(
+    tmp_path: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    """Schema 9 drops the cascade from observations to evidence (SQLite rebuilds the table): the
+    old release's evidence survives a retention deletion of the messages it quotes."""
+    db = tmp_path / "selfmodel.db"
+    shutil.copy(FIXTURE / "selfmodel.db", db)
+    with SelfModel.open(str(db), embedder=embedder) as sm:
+        evidence_before = sm.export("maya")["evidence"]
+        assert evidence_before
+        sm.set_retention_policy({"observations_max_age_days": 1})
+        sm.run_retention(now=utcnow() + timedelta(days=2))
+        exported = sm.export("maya")
+        assert exported["observations"] == []
+        assert [e["observation_id"] for e in exported["evidence"]] == [
+            e["observation_id"] for e in evidence_before
+        ]
+        assert all(e["quote"] for e in exported["evidence"])

@@ -48,6 +48,9 @@ _HOMES: dict[str, str] = {
         "selfmodel.domain",
     ),
     **dict.fromkeys(
+        ("AuditRecord", "RetentionPolicy", "RetentionReport"), "selfmodel.domain.retention"
+    ),
+    **dict.fromkeys(
         (
             "BeliefNotFoundError",
             "ConfigurationError",
@@ -55,6 +58,7 @@ _HOMES: dict[str, str] = {
             "ExternalServiceError",
             "InvalidFileError",
             "InvalidInputError",
+            "InvalidPolicyError",
             "NotFoundError",
             "PayloadTooLargeError",
             "PolicyViolationError",
@@ -113,6 +117,7 @@ if TYPE_CHECKING:
         User,
         Workspace,
     )
+    from selfmodel.domain.retention import AuditRecord, RetentionPolicy, RetentionReport
     from selfmodel.engine import SelfModel
     from selfmodel.errors import (
         BeliefNotFoundError,
@@ -121,6 +126,7 @@ if TYPE_CHECKING:
         ExternalServiceError,
         InvalidFileError,
         InvalidInputError,
+        InvalidPolicyError,
         NotFoundError,
         PayloadTooLargeError,
         PolicyViolationError,
@@ -133,6 +139,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "AuditRecord",
     "Belief",
     "BeliefDetail",
     "BeliefEvent",
@@ -151,6 +158,7 @@ __all__ = [
     "ExternalServiceError",
     "InvalidFileError",
     "InvalidInputError",
+    "InvalidPolicyError",
     "Message",
     "NotFoundError",
     "Observation",
@@ -158,6 +166,8 @@ __all__ = [
     "ObserveResult",
     "PayloadTooLargeError",
     "PolicyViolationError",
+    "RetentionPolicy",
+    "RetentionReport",
     "Role",
     "SchemaTooNewError",
     "SelfModel",

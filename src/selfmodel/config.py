@@ -204,6 +204,14 @@ class WorkerSettings(SettingsGroup):
     worker_idle_s: float = Field(
         default=0.2, gt=0, le=60, description="Seconds a worker thread sleeps on an empty queue."
     )
+    # Policies count in days, so hourly keeps anything within an hour of its due date; many
+    # workers share one run per interval (the first to claim it runs it).
+    worker_retention_interval_s: float = Field(
+        default=3_600.0,
+        ge=1,
+        le=_DAY_S,
+        description="Seconds between retention runs of each workspace's policy (by any worker).",
+    )
 
 
 class MirrorSettings(SettingsGroup):

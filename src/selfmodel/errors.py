@@ -38,6 +38,12 @@ class InvalidFileError(InvalidInputError):
     code = "invalid_file"
 
 
+class InvalidPolicyError(InvalidInputError):
+    """A retention policy value is out of bounds, of the wrong type, or names no policy."""
+
+    code = "invalid_policy"
+
+
 class NotFoundError(SelfModelError):
     """Something the caller named does not exist (in the caller's workspace)."""
 

@@ -32,6 +32,7 @@ from selfmodel.domain import (
     User,
 )
 from selfmodel.domain.profile import Conflict, Profile
+from selfmodel.domain.retention import AuditRecord, RetentionPolicy, RetentionReport
 from selfmodel.privacy import PiiPolicy
 
 
@@ -129,6 +130,19 @@ class SelfModelAPI(Protocol):
     def forget(self, user: str) -> DeletedCounts: ...
 
     def set_pii_policy(self, policy: PiiPolicy | str) -> None: ...
+
+    # -- retention and the audit log (admin keys over HTTP) ----------------------------------
+    def retention_policy(self) -> RetentionPolicy: ...
+
+    def set_retention_policy(
+        self, changes: RetentionPolicy | Mapping[str, object]
+    ) -> RetentionPolicy: ...
+
+    def run_retention(self, *, dry_run: bool = ...) -> RetentionReport: ...
+
+    def audit_log(
+        self, *, user: str | None = ..., after: str | None = ..., limit: int | None = ...
+    ) -> list[AuditRecord]: ...
 
     # -- the Mirror --------------------------------------------------------------------------
     def create_mirror_link(self, user: str, *, ttl_s: int | None = ...) -> MirrorLink: ...

@@ -1,10 +1,13 @@
-"""``Worker``: runs queued background jobs until told to stop.
+"""``Worker``: runs queued background jobs until told to stop, and the retention policies.
 
 Each of ``concurrency`` threads claims a batch of due jobs, runs them (see
-``SelfModel.process_jobs``), and sleeps briefly when there is nothing to do. Unless given, the
-numbers are the engine's worker settings (``SELFMODEL_WORKER_*``). Stopping is graceful:
-the batch in hand is finished, nothing new is claimed. A worker killed outright loses nothing —
-its leases expire and another worker (or this one, restarted) takes the jobs over.
+``SelfModel.process_jobs``), and sleeps briefly when there is nothing to do. Every
+``SELFMODEL_WORKER_RETENTION_INTERVAL_S`` the worker applies each workspace's retention policy
+(``SelfModel.run_retention``); of several workers, the first to claim a workspace's run does it.
+Unless given, the numbers are the engine's worker settings (``SELFMODEL_WORKER_*``). Stopping
+is graceful: the batch in hand is finished, nothing new is claimed. A worker killed outright
+loses nothing — its leases expire and another worker (or this one, restarted) takes the jobs
+over.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from selfmodel.domain import JobRun, RunOutcome
 from selfmodel.domain.time import utcnow
@@ -69,14 +72,23 @@ class Worker:
         lease_seconds: float | None = None,
         idle_sleep: float | None = None,
         on_run: Callable[[JobRun], None] | None = None,
+        retention_interval: float | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         settings = sm.settings.worker
         self.concurrency = settings.worker_concurrency if concurrency is None else concurrency
         self.batch = settings.worker_batch if batch is None else batch
         self.lease_seconds = settings.worker_lease_s if lease_seconds is None else lease_seconds
         self.idle_sleep = settings.worker_idle_s if idle_sleep is None else idle_sleep
+        self.retention_interval = (
+            settings.worker_retention_interval_s
+            if retention_interval is None
+            else retention_interval
+        )
         if self.concurrency <= 0 or self.batch <= 0 or self.lease_seconds <= 0:
             raise InvalidInputError("concurrency, batch and lease must be positive")
+        if self.retention_interval <= 0:
+            raise InvalidInputError("retention_interval must be positive")
         if self.idle_sleep < 0:
             raise InvalidInputError("idle_sleep must not be negative")
         self.sm = sm
@@ -88,6 +100,9 @@ class Worker:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._last_purge = 0.0
+        self._last_retention: float | None = None
+        # What "now" is for retention policies (tests age the data by moving it).
+        self.clock = clock
 
     def stop(self) -> None:
         """Ask every thread to finish its batch in hand and return."""
@@ -147,6 +162,7 @@ class Worker:
                     thread_id, limit=self.batch, lease_seconds=self.lease_seconds
                 )
                 self._maybe_purge()
+                self._maybe_run_retention()
             except SelfModelError as exc:
                 logger.error("worker error: %s", exc.message, extra={"worker_id": thread_id})
                 self._stop.wait(ERROR_BACKOFF_SECONDS)
@@ -189,6 +205,45 @@ class Worker:
         purged = self.queue.purge_jobs(utcnow() - DONE_RETENTION)
         if purged:
             logger.info("purged finished jobs", extra={"count": purged})
+
+    def _maybe_run_retention(self) -> None:
+        """Apply each workspace's retention policy, once per interval across all workers."""
+        now = time.monotonic()
+        with self._lock:
+            last = self._last_retention
+            if last is not None and now - last < self.retention_interval:
+                return
+            self._last_retention = now
+        self.run_retention()
+
+    def run_retention(self) -> int:
+        """Apply every workspace's retention policy whose run is due (none ran within the
+        interval, by any worker). Returns the rows deleted."""
+        deleted = 0
+        moment = self.clock()
+        for workspace in self.sm.store.list_workspaces():
+            if self.sm.store.get_retention_policy(workspace.id).keeps_everything:
+                continue
+            due_before = moment - timedelta(seconds=self.retention_interval)
+            if not self.sm.store.claim_retention_run(workspace.id, moment, due_before):
+                continue  # another worker ran it within the interval
+            report = self.sm.for_workspace(workspace).run_retention(now=moment)
+            deleted += report.rows
+            for deletion in report.deletions:
+                level = logging.INFO if deletion.verified else logging.ERROR
+                logger.log(
+                    level,
+                    "retention deleted %s rows",
+                    deletion.total,
+                    extra={
+                        "workspace": workspace.name,
+                        "action": deletion.action.value,
+                        "policy": deletion.policy,
+                        "subject": deletion.subject,
+                        "verified": deletion.verified,
+                    },
+                )
+        return deleted
 
 
 __all__ = ["Worker", "WorkerStats", "default_worker_id"]

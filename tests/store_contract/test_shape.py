@@ -13,6 +13,7 @@ from selfmodel.storage import (
     MirrorStore,
     ModelStore,
     QueueStore,
+    RetentionStore,
     Store,
     TenancyStore,
     TraceStore,
@@ -29,6 +30,7 @@ CONCERNS = (
     QueueStore,
     MirrorStore,
     EvalStore,
+    RetentionStore,
 )
 BACKENDS = (SQLiteStore, PostgresStore)
 

@@ -228,8 +228,8 @@ def history(
     for e in detail.evidence:
         evidence.add_row(
             e.evidence.stance.value,
-            e.observation.occurred_at.date().isoformat(),
-            e.evidence.quote or e.observation.content,
+            e.said_at.date().isoformat(),
+            e.said,
         )
     console.print(evidence)
     events = Table(title="History")
@@ -366,6 +366,7 @@ def trace_command(
 from selfmodel.cli.admin import key_app, workspace_app  # noqa: E402
 from selfmodel.cli.bench import bench_app  # noqa: E402
 from selfmodel.cli.eval import eval_app  # noqa: E402
+from selfmodel.cli.retention import audit_log, retention_app  # noqa: E402
 from selfmodel.cli.serve import serve  # noqa: E402
 from selfmodel.cli.worker import worker  # noqa: E402
 
@@ -373,6 +374,8 @@ app.add_typer(workspace_app, name="workspace")
 app.add_typer(key_app, name="key")
 app.add_typer(bench_app, name="bench")
 app.add_typer(eval_app, name="eval")
+app.add_typer(retention_app, name="retention")
+app.command("audit-log")(audit_log)
 app.command()(serve)
 app.command()(worker)
 

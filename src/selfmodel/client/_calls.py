@@ -29,6 +29,7 @@ from selfmodel.domain import (
     User,
 )
 from selfmodel.domain.profile import Conflict, Profile
+from selfmodel.domain.retention import AuditRecord, RetentionPolicy, RetentionReport
 
 T = TypeVar("T")
 PAGE_SIZE = 500
@@ -307,6 +308,40 @@ def wait_for(observation_ids: Sequence[str], timeout: float, margin: float) -> C
 def set_pii_policy(policy: str) -> Call[None]:
     body = {"pii_policy": str(policy)}
     return Call("PATCH", "/v1/workspace/settings", lambda _: None, json=body, write=True)
+
+
+def retention_policy() -> Call[RetentionPolicy]:
+    return Call("GET", "/v1/retention", RetentionPolicy.model_validate)
+
+
+def set_retention_policy(changes: RetentionPolicy | Mapping[str, object]) -> Call[RetentionPolicy]:
+    # A whole policy replaces the current one: every field is sent, nulls included.
+    body = changes.model_dump() if isinstance(changes, RetentionPolicy) else _jsonable(changes)
+    return Call("PATCH", "/v1/retention", RetentionPolicy.model_validate, json=body, write=True)
+
+
+def run_retention(dry_run: bool) -> Call[RetentionReport]:
+    return Call(
+        "POST",
+        "/v1/retention/run",
+        RetentionReport.model_validate,
+        json={"dry_run": dry_run},
+        write=True,
+    )
+
+
+def audit_page(user: str | None, cursor: str | None) -> Call[tuple[list[AuditRecord], str | None]]:
+    params: Params = [("limit", str(PAGE_SIZE))]
+    if user is not None:
+        params.append(("user", user))
+    if cursor:
+        params.append(("cursor", cursor))
+
+    def parse(data: Any) -> tuple[list[AuditRecord], str | None]:
+        records = [AuditRecord.model_validate(r) for r in data["items"]]
+        return records, data.get("next_cursor")
+
+    return Call("GET", "/v1/audit-log", parse, params=params)
 
 
 def create_mirror_link(user: str, ttl_s: int | None) -> Call[IssuedMirrorLink]:

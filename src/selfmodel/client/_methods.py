@@ -45,6 +45,7 @@ from selfmodel.domain import (
     User,
 )
 from selfmodel.domain.profile import Conflict, Profile
+from selfmodel.domain.retention import AuditRecord, RetentionPolicy, RetentionReport
 from selfmodel.errors import ServiceUnavailableError, WaitTimeoutError
 from selfmodel.privacy import PiiPolicy
 
@@ -439,6 +440,41 @@ class ClientMethods:
     def set_pii_policy(self, policy: PiiPolicy | str) -> Operation[None]:
         """How this workspace treats PII: ``redact``, ``keep`` or ``reject`` (an admin key)."""
         return (yield from self._exchange(calls.set_pii_policy(policy)))
+
+    # -- retention and the audit log (an admin key) -------------------------------------------
+    @operation
+    def retention_policy(self) -> Operation[RetentionPolicy]:
+        """This workspace's retention policy (null fields: keep for ever)."""
+        return (yield from self._exchange(calls.retention_policy()))
+
+    @operation
+    def set_retention_policy(
+        self, changes: RetentionPolicy | Mapping[str, object]
+    ) -> Operation[RetentionPolicy]:
+        """Replace the policy (a ``RetentionPolicy``) or change the fields a mapping names."""
+        return (yield from self._exchange(calls.set_retention_policy(changes)))
+
+    @operation
+    def run_retention(self, *, dry_run: bool = False) -> Operation[RetentionReport]:
+        """Apply the policy now, on the server (``dry_run``: report, delete nothing)."""
+        return (yield from self._exchange(calls.run_retention(dry_run)))
+
+    @operation
+    def audit_log(
+        self, *, user: str | None = None, after: str | None = None, limit: int | None = None
+    ) -> Operation[list[AuditRecord]]:
+        """Every deletion made by forget or a retention policy, oldest first (all pages; then
+        those after the record ``after``, up to ``limit``)."""
+        found: list[AuditRecord] = []
+        cursor: str | None = None
+        while True:
+            items, cursor = yield from self._exchange(calls.audit_page(user, cursor))
+            found.extend(items)
+            if cursor is None:
+                break
+        if after is not None:
+            found = [r for r in found if r.id > after]
+        return found[:limit] if limit is not None else found
 
     # -- the Mirror --------------------------------------------------------------------------
     @operation

@@ -31,10 +31,26 @@ class ObserveResult(_Result):
 
 
 class EvidenceDetail(_Result):
-    """One evidence link with the observation it points to."""
+    """One evidence link with the observation it points to.
+
+    ``observation`` is None once a retention policy has deleted the raw message: the evidence
+    keeps the words it quotes (``evidence.quote``), so "why do you think that?" still answers.
+    """
 
     evidence: Evidence
-    observation: Observation
+    observation: Observation | None = None
+
+    @property
+    def said(self) -> str:
+        """The words the belief rests on: the quote, else the whole message."""
+        if self.evidence.quote or self.observation is None:
+            return self.evidence.quote or ""
+        return self.observation.content
+
+    @property
+    def said_at(self) -> datetime:
+        """When it was said; once the message is gone, when selfmodel linked it."""
+        return self.observation.occurred_at if self.observation else self.evidence.created_at
 
 
 class BeliefDetail(_Result):

@@ -3,7 +3,7 @@
 One ``SelfModel`` is bound to one workspace; ``in_workspace`` and ``for_workspace`` give a sibling
 bound to another that shares the same store, model and warm indexes (the HTTP server binds each
 request with ``for_workspace`` to the workspace its key was found in). Its features live in one
-module each: observing, background jobs, reading, corrections, the Mirror.
+module each: observing, background jobs, reading, corrections, the Mirror, retention.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from selfmodel.engine.mirror import (
 )
 from selfmodel.engine.observing import IngestSummary
 from selfmodel.engine.reading import Reading
+from selfmodel.engine.retention import Retention
 from selfmodel.engine.unit_of_work import UnitsOfWork
 from selfmodel.errors import WorkspaceNotFoundError
 from selfmodel.extraction import Extractor
@@ -36,7 +37,7 @@ from selfmodel.revision.traits import Traits
 from selfmodel.storage import Store, open_store
 
 
-class SelfModel(BackgroundWork, Reading, Corrections, MirrorFeatures):
+class SelfModel(BackgroundWork, Reading, Corrections, MirrorFeatures, Retention):
     """A persistent self-model for every user of a product, bound to one workspace."""
 
     @classmethod

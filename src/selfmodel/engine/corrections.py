@@ -22,6 +22,7 @@ from selfmodel.engine.base import (
     check_statement,
     parse_enum,
 )
+from selfmodel.engine.retention import forget_recorded
 from selfmodel.engine.understanding import person_names, statement_vectors
 from selfmodel.errors import InvalidInputError
 from selfmodel.privacy import PiiPolicy
@@ -248,10 +249,13 @@ class Corrections(EngineBase):
 
     # -- forgetting and privacy -------------------------------------------------------------
     def forget(self, user: str) -> DeletedCounts:
-        """Hard-delete every row about ``user``: observations, beliefs, history, vectors, traces."""
-        u = self.user(user)
-        with self._c.units.user(self.workspace.id, u.id):
-            return self._c.store.delete_user(self.workspace.id, u.id)
+        """Hard-delete every row about ``user``: observations, beliefs, history, vectors, traces.
+
+        The deletion is checked (nothing about the user left) and recorded in the audit log,
+        which names the user by a keyed hash of their id only (``audit_log``).
+        """
+        counts, _ = forget_recorded(self._c, self.workspace, self.user(user))
+        return counts
 
     def set_pii_policy(self, policy: PiiPolicy | str) -> None:
         """How this workspace treats PII: ``redact`` (default), ``keep`` or ``reject``."""

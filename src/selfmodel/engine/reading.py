@@ -133,7 +133,8 @@ class Reading(EngineBase):
         return out
 
     def belief(self, belief_id: str) -> BeliefDetail:
-        """A belief with its evidence (and the observations quoted) and its full history."""
+        """A belief with its evidence (and the observations quoted, while they are kept) and its
+        full history."""
         belief = self._get_belief(belief_id)
         store = self._c.store
         evidence = store.list_evidence(self.workspace.id, [belief.id])
@@ -144,9 +145,8 @@ class Reading(EngineBase):
         return BeliefDetail(
             belief=belief,
             evidence=[
-                EvidenceDetail(evidence=e, observation=observations[e.observation_id])
+                EvidenceDetail(evidence=e, observation=observations.get(e.observation_id))
                 for e in evidence
-                if e.observation_id in observations
             ],
             history=store.list_events(self.workspace.id, belief_id=belief.id),
         )

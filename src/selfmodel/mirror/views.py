@@ -246,8 +246,8 @@ def person_names(user: User, details: Iterable[BeliefDetail]) -> tuple[str, ...]
         names.add(user.display_name)
     for detail in details:
         for link in detail.evidence:
-            observation = link.observation
-            if observation.speaker and observation.role is Role.USER:
+            observation = link.observation  # None once a retention policy deleted it
+            if observation and observation.speaker and observation.role is Role.USER:
                 names.add(observation.speaker)
     return tuple(sorted(names))
 
@@ -282,12 +282,12 @@ def belief_view(detail: BeliefDetail, names: Sequence[str]) -> BeliefView:
     statement = second_person(b.statement, names)
     quotes = [
         Quote(
-            text=d.evidence.quote or d.observation.content,
-            at=d.observation.occurred_at,
+            text=d.said,
+            at=d.said_at,
             supports=d.evidence.stance == EvidenceStance.SUPPORTS,
-            source=d.observation.source,
+            source=d.observation.source if d.observation else None,
         )
-        for d in sorted(detail.evidence, key=lambda d: d.observation.occurred_at, reverse=True)
+        for d in sorted(detail.evidence, key=lambda d: d.said_at, reverse=True)
     ]
     return BeliefView(
         id=b.id,

@@ -31,6 +31,7 @@ from selfmodel.server.routes import (
     mirror,
     observations,
     profile,
+    retention,
     traces,
     users,
     workspaces,
@@ -110,6 +111,7 @@ def create_app(engine: SelfModel, *, background_worker: bool = False) -> FastAPI
         traces,
         evaluation,
         export,
+        retention,
         mirror,
         health,
     ):

@@ -19,6 +19,7 @@ from selfmodel.domain import (
     Role,
     Scope,
 )
+from selfmodel.domain.retention import MAX_RETENTION_DAYS, MIN_RETENTION_DAYS
 from selfmodel.domain.time import to_utc
 from selfmodel.engine import (
     MAX_CARD_SOURCE_CHARS,
@@ -243,6 +244,38 @@ class KeyIn(_In):
 
 class WorkspaceSettingsIn(_In):
     pii_policy: PiiPolicy
+
+
+def _retention_days(description: str) -> Any:
+    # Strict: `true` is not one day, nor "30" thirty.
+    return Field(
+        default=None,
+        ge=MIN_RETENTION_DAYS,
+        le=MAX_RETENTION_DAYS,
+        strict=True,
+        description=f"{description} Null: keep for ever. Left out: unchanged.",
+    )
+
+
+class RetentionPolicyIn(_In):
+    """Changes to the workspace's retention policy: only the fields given change."""
+
+    observations_max_age_days: int | None = _retention_days(
+        "Delete raw observations recorded more than this many days ago (beliefs and the words "
+        "their evidence quotes stay)."
+    )
+    inactive_user_days: int | None = _retention_days(
+        "Forget users with no activity for this many days, as DELETE /v1/users/{user} does."
+    )
+    traces_max_age_days: int | None = _retention_days(
+        "Delete traces of context calls older than this many days."
+    )
+
+
+class RetentionRunIn(_In):
+    dry_run: bool = Field(
+        default=False, strict=True, description="Report what the policy selects; delete nothing."
+    )
 
 
 class MirrorLinkIn(_In):

@@ -8,6 +8,7 @@ from selfmodel.storage.evaluation import EvalStore
 from selfmodel.storage.mirror import MirrorStore
 from selfmodel.storage.model import BeliefFilter, ModelStore
 from selfmodel.storage.queue import QueueStore
+from selfmodel.storage.retention import RetentionStore
 from selfmodel.storage.sqlite import SQLiteStore
 from selfmodel.storage.tenancy import TenancyStore
 from selfmodel.storage.traces import TraceStore
@@ -17,10 +18,11 @@ __all__ = [
     "BeliefFilter",
     "Database",
     "DeletedCounts",
-    "EvalStore",  # a domain record, importable from here for backward compatibility
+    "EvalStore",
     "MirrorStore",
     "ModelStore",
     "QueueStore",
+    "RetentionStore",
     "SQLiteStore",
     "Store",
     "StoredVectors",

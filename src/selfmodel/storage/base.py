@@ -15,6 +15,8 @@ holds both to the same contract, concern by concern.
 - ``QueueStore`` (queue.py): the durable job queue
 - ``MirrorStore`` (mirror.py): Mirror links, resonance cards, the signing secret
 - ``EvalStore`` (evaluation.py): recorded evaluation runs and their item scores
+- ``RetentionStore`` (retention.py): retention policies, deleting what they select, the
+  checks after a deletion, the audit log
 
 Each extends ``Database`` (transactions, schema version, closing), which they share.
 """
@@ -25,12 +27,22 @@ from selfmodel.storage.evaluation import EvalStore
 from selfmodel.storage.mirror import MirrorStore
 from selfmodel.storage.model import ModelStore
 from selfmodel.storage.queue import QueueStore
+from selfmodel.storage.retention import RetentionStore
 from selfmodel.storage.tenancy import TenancyStore
 from selfmodel.storage.traces import TraceStore
 from selfmodel.storage.vectors import VectorStore
 
 
-class Store(TenancyStore, ModelStore, VectorStore, TraceStore, QueueStore, MirrorStore, EvalStore):
+class Store(
+    TenancyStore,
+    ModelStore,
+    VectorStore,
+    TraceStore,
+    QueueStore,
+    MirrorStore,
+    EvalStore,
+    RetentionStore,
+):
     """Persistence for every concern of selfmodel, in one database shared by all of them.
 
     Nothing is declared here: every method belongs to one concern (``tests/store_contract/``

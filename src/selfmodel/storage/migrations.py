@@ -257,6 +257,57 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (run_id, position)
     );
     """,
+    # 9: retention. Evidence outlives the observation it quotes (a retention policy deletes raw
+    # observations and keeps beliefs with their quoted evidence), so the evidence table is rebuilt
+    # without its cascade from observations (SQLite cannot drop a foreign key in place). Per
+    # workspace retention policies (NULL: keep forever) and the audit log of every deletion, whose
+    # subject is a keyed hash of the user's id (the key, per workspace, in ``audit_keys``).
+    """
+    CREATE TABLE evidence_kept (
+        workspace_id TEXT NOT NULL,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        belief_id TEXT NOT NULL REFERENCES beliefs(id) ON DELETE CASCADE,
+        observation_id TEXT NOT NULL,
+        stance TEXT NOT NULL,
+        weight REAL NOT NULL,
+        span_start INTEGER,
+        span_end INTEGER,
+        quote TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (belief_id, observation_id, stance)
+    );
+    INSERT INTO evidence_kept (workspace_id, user_id, belief_id, observation_id, stance, weight,
+        span_start, span_end, quote, created_at)
+        SELECT workspace_id, user_id, belief_id, observation_id, stance, weight, span_start,
+        span_end, quote, created_at FROM evidence;
+    DROP TABLE evidence;
+    ALTER TABLE evidence_kept RENAME TO evidence;
+    CREATE INDEX evidence_observation ON evidence (observation_id);
+    CREATE TABLE retention_policies (
+        workspace_id TEXT PRIMARY KEY REFERENCES workspaces(id) ON DELETE CASCADE,
+        observations_max_age_days INTEGER,
+        inactive_user_days INTEGER,
+        traces_max_age_days INTEGER,
+        updated_at TEXT NOT NULL,
+        last_run_at TEXT
+    );
+    CREATE TABLE audit_log (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        action TEXT NOT NULL,
+        policy TEXT,
+        subject TEXT,
+        counts TEXT NOT NULL DEFAULT '{}',
+        verified INTEGER NOT NULL
+    );
+    CREATE INDEX audit_log_workspace ON audit_log (workspace_id, id);
+    CREATE TABLE audit_keys (
+        workspace_id TEXT PRIMARY KEY REFERENCES workspaces(id) ON DELETE CASCADE,
+        secret TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

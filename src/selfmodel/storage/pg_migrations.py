@@ -285,6 +285,43 @@ MIGRATIONS: list[str] = [
         FOREIGN KEY (workspace_id, run_id) REFERENCES eval_runs(workspace_id, id) ON DELETE CASCADE
     );
     """,
+    # 9: retention: evidence outlives the observation it quotes (its cascade from observations
+    # is dropped), per-workspace retention policies, the audit log and its per-workspace key.
+    """
+    DO $$
+    DECLARE found TEXT;
+    BEGIN
+        FOR found IN SELECT conname FROM pg_constraint
+            WHERE conrelid = 'evidence'::regclass AND confrelid = 'observations'::regclass
+        LOOP
+            EXECUTE format('ALTER TABLE evidence DROP CONSTRAINT %I', found);
+        END LOOP;
+    END $$;
+    CREATE TABLE retention_policies (
+        workspace_id TEXT COLLATE "C" PRIMARY KEY REFERENCES workspaces(id) ON DELETE CASCADE,
+        observations_max_age_days INTEGER,
+        inactive_user_days INTEGER,
+        traces_max_age_days INTEGER,
+        updated_at TIMESTAMPTZ NOT NULL,
+        last_run_at TIMESTAMPTZ
+    );
+    CREATE TABLE audit_log (
+        workspace_id TEXT COLLATE "C" NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        id TEXT COLLATE "C" NOT NULL,
+        at TIMESTAMPTZ NOT NULL,
+        action TEXT NOT NULL,
+        policy TEXT,
+        subject TEXT,
+        counts JSONB NOT NULL DEFAULT '{}',
+        verified BOOLEAN NOT NULL,
+        PRIMARY KEY (workspace_id, id)
+    );
+    CREATE TABLE audit_keys (
+        workspace_id TEXT COLLATE "C" PRIMARY KEY REFERENCES workspaces(id) ON DELETE CASCADE,
+        secret TEXT NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

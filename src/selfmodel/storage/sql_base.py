@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from selfmodel.domain.text import contains_nul, nul_refused
+from selfmodel.domain.time import utcnow
 from selfmodel.errors import SchemaTooNewError
 
 
@@ -147,3 +148,18 @@ class SQLBase(ABC):
         values = list(items)
         for start in range(0, len(values), size):
             yield values[start : start + size]
+
+    def _secret_once(self, table: str, workspace_id: str, candidate: str) -> str:
+        """The workspace's secret kept in ``table``; ``candidate`` is stored first if there is
+        none. Read first: once it exists, asking must not write (nor, on SQLite, take the file's
+        write lock). Insert-or-nothing: of two concurrent first callers one secret wins."""
+        sql = f"SELECT secret FROM {table} WHERE workspace_id = ?"
+        rows = self._q(sql, (workspace_id,))
+        if rows:
+            return str(rows[0]["secret"])
+        self._x(
+            f"INSERT INTO {table} (workspace_id, secret, created_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (workspace_id) DO NOTHING",
+            (workspace_id, candidate, self._dialect.ts_in(utcnow())),
+        )
+        return str(self._q(sql, (workspace_id,))[0]["secret"])

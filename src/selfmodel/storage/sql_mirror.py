@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from selfmodel.domain import MirrorLink, ResonanceCard
-from selfmodel.domain.time import utcnow
 from selfmodel.errors import StorageError
 from selfmodel.storage import sql_rows as rows_to
 from selfmodel.storage.mirror import MirrorStore
@@ -52,19 +51,8 @@ class SQLMirror(SQLBase, MirrorStore):
         return self._x(sql, params)
 
     def mirror_secret(self, workspace_id: str, candidate: str) -> str:
-        sql = "SELECT secret FROM mirror_secrets WHERE workspace_id = ?"
-        # Read first: every Mirror page checks its link with the secret, and a read must not
-        # write (nor, on SQLite, take the file's write lock) once the secret exists.
-        rows = self._q(sql, (workspace_id,))
-        if rows:
-            return str(rows[0]["secret"])
-        # Insert-or-nothing: of two concurrent first callers exactly one secret wins, for both.
-        self._x(
-            "INSERT INTO mirror_secrets (workspace_id, secret, created_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (workspace_id) DO NOTHING",
-            (workspace_id, candidate, self._dialect.ts_in(utcnow())),
-        )
-        return str(self._q(sql, (workspace_id,))[0]["secret"])
+        # Every Mirror page checks its link with the secret: once stored, this only reads.
+        return self._secret_once("mirror_secrets", workspace_id, candidate)
 
     # -- resonance cards (stored as prompts) -------------------------------------------------
     def insert_prompts(self, prompts: Sequence[ResonanceCard]) -> None:

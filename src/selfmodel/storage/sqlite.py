@@ -206,7 +206,7 @@ class SQLiteStore(SQLiteQueue, SQLStore):
         with self._lock:
             return self._conn.execute(sql, params).rowcount
 
-    def _after_delete_user(self) -> None:
+    def _after_hard_delete(self) -> None:
         if self._depth:
             # Inside a caller's transaction: the pages are only free once it commits.
             self._checkpoint_after_commit = True
