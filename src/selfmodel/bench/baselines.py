@@ -52,8 +52,12 @@ class RawTurnBaselines:
             "bm25": keyword_order,
             "dense": dense_order,
             "hybrid": self._fused(dense_order, keyword_order, np.ones(self.size)),
+            # The system's weighting of words against meaning too: its lead is not that trick.
             "hybrid_names": self._fused(
-                self._dense_order(matched_vector), self._keyword_order(matched), weights
+                self._dense_order(matched_vector),
+                self._keyword_order(matched),
+                weights,
+                keyword_weight=RankingConfig().keyword_weight / RankingConfig().dense_weight,
             ),
         }
 
@@ -69,12 +73,19 @@ class RawTurnBaselines:
     def _dense_order(self, query_vector: np.ndarray) -> list[int]:
         return [int(i) for i in np.argsort(-(self.vectors @ query_vector), kind="stable")]
 
-    def _fused(self, dense: list[int], keyword: list[int], weights: np.ndarray) -> list[int]:
+    def _fused(
+        self,
+        dense: list[int],
+        keyword: list[int],
+        weights: np.ndarray,
+        *,
+        keyword_weight: float = 1.0,
+    ) -> list[int]:
         fused = np.zeros(self.size)
         for rank, i in enumerate(dense, start=1):
             fused[i] += 1.0 / (BASELINE_RRF_K + rank)
         for rank, i in enumerate(keyword, start=1):
-            fused[i] += 1.0 / (BASELINE_RRF_K + rank)
+            fused[i] += keyword_weight / (BASELINE_RRF_K + rank)
         return [int(i) for i in np.argsort(-(fused * weights), kind="stable")]
 
 
