@@ -244,3 +244,60 @@ async def test_settling_needs_two_known_beliefs_of_one_user_in_the_workspace(
         after = (await api.get(f"/v1/beliefs/{belief['id']}")).json()["belief"]
         assert (after["status"], after["origin"]) == ("active", "edited"), belief["statement"]
     assert sm.in_workspace("other").belief(theirs["id"]).belief.status.value == "active"
+
+
+# --- issue 11, defect 9: the smaller ones -------------------------------------------------------
+
+
+async def test_cards_for_an_unknown_user_are_404_and_create_no_user(api: httpx.AsyncClient) -> None:
+    for path in ("/v1/users/ghost/cards", "/v1/users/ghost/prompts"):
+        response = await api.post(path, json={"statements": [{"statement": "I like tea"}]})
+        assert error_of(response, 404)["code"] == "user_not_found"
+    assert error_of(await api.get("/v1/users/ghost"), 404)["code"] == "user_not_found"
+
+
+async def test_json_nested_too_deep_to_parse_is_malformed_json(
+    db_path: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    nested = "[" * 5_000 + "]" * 5_000  # past the parser's depth, well within the body limit
+    with SelfModel.open(str(db_path), embedder=embedder) as sm:
+        async with asgi_client(create_app(sm), new_workspace_key(sm.store, "acme")) as client:
+            response = await client.post(
+                "/v1/users/u1/observations",
+                content=nested,
+                headers={"Content-Type": "application/json"},
+            )
+    assert error_of(response, 400)["code"] == "malformed_json"
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/context", {"user": "u1", "query": "tea", "budget_tokens": True}),
+        ("/v1/context", {"user": "u1", "query": "tea", "budget_tokens": "300"}),
+        ("/v1/context", {"user": "u1", "query": "tea", "limit": True}),
+        ("/v1/observations/wait", {"observation_ids": ["obs_1"], "timeout": True}),
+        ("/v1/users/u1/mirror-link", {"ttl_s": True}),
+    ],
+)
+async def test_a_boolean_or_a_string_is_no_number(
+    api: httpx.AsyncClient, path: str, body: dict
+) -> None:
+    await api.post("/v1/users/u1/observations", json={"messages": [{"content": "I love tea"}]})
+    assert error_of(await api.post(path, json=body), 422)["code"] == "invalid_input"
+
+
+async def test_mirror_links_take_their_origin_from_the_public_url_not_the_host_header(
+    db_path: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    public = "https://mirror.example.com/app"
+    settings = Settings(server=ServerSettings(public_url=public))
+    with SelfModel.open(str(db_path), embedder=embedder, settings=settings) as sm:
+        async with asgi_client(create_app(sm), new_workspace_key(sm.store, "acme")) as client:
+            await client.post("/v1/users/ada/observations", json={"messages": [{"content": "Hi"}]})
+            minted = await client.post(
+                "/v1/users/ada/mirror-link", json={}, headers={"Host": "attacker.example"}
+            )
+    assert minted.status_code == 201, minted.text
+    link = minted.json()
+    assert link["url"] == public + link["path"]

@@ -121,6 +121,7 @@ def test_the_old_and_new_keyword_together_are_refused_before_anything_is_written
 
 
 def test_the_old_card_methods_warn_and_do_what_the_new_ones_do(sm: SelfModel) -> None:
+    sm.observe("ada", "Hi!")
     with pytest.warns(DeprecationWarning, match=r"push_prompts\(\) is deprecated") as caught:
         pushed = sm.push_prompts("ada", ["Ada sings in a choir", "Ada plays chess"])
     assert caught[0].filename == __file__
@@ -165,6 +166,7 @@ def test_importing_an_old_name_warns_at_the_import(sm: SelfModel) -> None:
     assert Context is Area and PromptNotFoundError is CardNotFoundError
     assert {w.filename for w in caught} == {__file__}
     # An old except clause still catches what the engine raises now.
+    sm.observe("ada", "Hi!")
     sm.push_cards("ada", ["Ada plays go"])
     with pytest.raises(PromptNotFoundError):
         sm.answer_cards("ada", {"prm_missing": True})
@@ -289,6 +291,7 @@ def test_the_old_and_new_name_together_are_invalid_input(http: httpx.Client) -> 
 
 def test_the_old_card_paths_answer_like_the_new_ones(http: httpx.Client) -> None:
     cards = {"statements": [{"statement": "Maya sings"}, {"statement": "Maya swims"}]}
+    http.post("/v1/users/maya/observations", json={"messages": [{"content": "Hi!"}]})
     pushed = http.post("/v1/users/maya/prompts", json=cards)
     assert pushed.status_code == 201, pushed.text
     assert pushed.json()["prompts"] == pushed.json()["cards"]  # what old clients read

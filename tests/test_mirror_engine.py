@@ -9,10 +9,22 @@ import pytest
 from selfmodel import SelfModel, Settings
 from selfmodel.config import MirrorSettings
 from selfmodel.domain import ObservationKind
-from selfmodel.errors import CardNotFoundError, InvalidInputError, MirrorLinkNotFoundError
+from selfmodel.errors import (
+    CardNotFoundError,
+    InvalidInputError,
+    MirrorLinkNotFoundError,
+    UserNotFoundError,
+)
+
+
+def known(sm: SelfModel, *users: str) -> None:
+    """Users exist once observed; "Hi!" makes no belief."""
+    for user in users:
+        sm.observe(user, "Hi!")
 
 
 def test_selected_card_creates_a_belief_backed_by_a_selection(sm: SelfModel) -> None:
+    known(sm, "ada")
     cards = sm.push_cards(
         "ada",
         [{"statement": "Ada recharges by being alone", "kind": "identity"}, "Ada loves karaoke"],
@@ -45,19 +57,28 @@ def test_selecting_a_card_reinforces_an_existing_belief_instead_of_duplicating_i
 
 
 def test_answering_twice_changes_nothing_the_second_time(sm: SelfModel) -> None:
+    known(sm, "ada")
     (card,) = sm.push_cards("ada", ["Ada is a morning person"])
     assert len(sm.answer_cards("ada", {card.id: True})) == 1
     assert sm.answer_cards("ada", {card.id: False}) == []
     assert sm.cards("ada")[0].selected is True
-    assert len(sm.store.list_observations(sm.workspace.id, [sm.user("ada").id])) == 1
+    observed = sm.store.list_observations(sm.workspace.id, [sm.user("ada").id])
+    assert [o.kind for o in observed].count(ObservationKind.SELECTION) == 1
 
 
 def test_someone_elses_card_is_not_found(sm: SelfModel) -> None:
+    known(sm, "ada", "bob")
     (bobs,) = sm.push_cards("bob", ["Bob plays chess"])
     sm.push_cards("ada", ["Ada plays go"])
     with pytest.raises(CardNotFoundError):
         sm.answer_cards("ada", {bobs.id: True})
     assert sm.cards("bob", open_only=True) == [bobs]
+
+
+def test_cards_for_a_user_never_observed_are_refused_and_create_no_user(sm: SelfModel) -> None:
+    with pytest.raises(UserNotFoundError):
+        sm.push_cards("ghost", ["Ghost haunts libraries"])
+    assert sm.users() == []
 
 
 @pytest.mark.parametrize(

@@ -113,6 +113,7 @@ def test_mirror_link_from_the_sdk_opens_the_mirror_until_revoked(
 def test_resonance_cards_pushed_listed_and_answered_through_the_sdk(
     client: Client, sm: SelfModel
 ) -> None:
+    client.observe("ada", "Hi!")
     pushed = client.push_cards(
         "ada",
         ["Ada sings in a choir", {"statement": "Ada prefers short answers", "kind": "preference"}],

@@ -180,6 +180,14 @@ class ServerSettings(SettingsGroup):
         le=_DAY_S,
         description="How often API keys' last use is written (and when the server stops).",
     )
+    # Without it a minted link takes its origin from the request's Host header, which whoever
+    # calls the API controls: set it wherever people open links from outside.
+    public_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="Origin (and path prefix) of minted Mirror links, e.g. "
+        "https://mirror.example.com; unset: the origin the request came to.",
+    )
 
 
 class WorkerSettings(SettingsGroup):

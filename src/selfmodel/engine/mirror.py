@@ -112,7 +112,8 @@ class MirrorFeatures(EngineBase):
     ) -> list[ResonanceCard]:
         """Offer the user candidate statements ("resonance cards") to select in the Mirror.
 
-        Each item is a statement, or a mapping with ``statement`` and optional ``kind``.
+        Each item is a statement, or a mapping with ``statement`` and optional ``kind``. Raises
+        ``UserNotFoundError`` for a user never observed.
         """
         check_user_id(user)
         if not statements:
@@ -129,8 +130,10 @@ class MirrorFeatures(EngineBase):
             else:
                 parsed.append((check_statement(item), BeliefKind.FACT))
         store = self._c.store
+        # Cards are about what a user already said: an unknown user is an error, as everywhere
+        # but observe (which is how users come to exist).
+        u = self.user(user)
         with self._c.units.begin() as unit:
-            u = store.get_or_create_user(self.workspace.id, user)
             unit.hold(self.workspace.id, u.id)
             cards = [
                 ResonanceCard(

@@ -129,6 +129,10 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # The framework could not parse the body (JSON nested too deep for the parser, say):
+        # every body this API takes is JSON, so it is malformed JSON like any other.
+        return error_response(400, MALFORMED_JSON, "the request body could not be read as JSON")
     code = CODE_BY_HTTP_STATUS.get(exc.status_code, f"http_{exc.status_code}")
     message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     return error_response(exc.status_code, code, message, headers=exc.headers)

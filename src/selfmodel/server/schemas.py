@@ -144,12 +144,13 @@ class ContextIn(_WithArea):
 
     user: Name | list[Name] = Field(description="A user id, or a list for a shared scope.")
     query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
-    budget_tokens: int | None = Field(default=None, ge=1, le=MAX_BUDGET_TOKENS)
+    # Numbers are strict: `true` is not one token, nor "300" three hundred.
+    budget_tokens: int | None = Field(default=None, ge=1, le=MAX_BUDGET_TOKENS, strict=True)
     area: Name | None = Field(
         default=None, description="Read this area's beliefs and observations plus global ones."
     )
     context: Name | None = Field(default=None, deprecated=True, description=RENAMED_TO_AREA)
-    limit: int | None = Field(default=None, ge=1, le=MAX_CONTEXT_ITEMS)
+    limit: int | None = Field(default=None, ge=1, le=MAX_CONTEXT_ITEMS, strict=True)
     as_of: Moment | None = Field(
         default=None, description="Read as things were at this moment (default: now)."
     )
@@ -206,6 +207,7 @@ class WaitIn(_In):
         default=DEFAULT_WAIT_SECONDS,
         ge=0,
         le=MAX_WAIT_SECONDS,
+        strict=True,
         description="Seconds to wait before answering 504 wait_timeout (then ask again).",
     )
 
@@ -283,6 +285,7 @@ class MirrorLinkIn(_In):
         default=None,
         ge=MIN_MIRROR_LINK_TTL_S,
         le=MAX_MIRROR_LINK_TTL_S,
+        strict=True,
         description="How long the link works, in seconds (default: SELFMODEL_MIRROR_LINK_TTL_S).",
     )
 

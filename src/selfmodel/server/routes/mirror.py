@@ -38,7 +38,7 @@ async def mint_mirror_link(
 
     Under an ``Idempotency-Key`` a retry answers the same link instead of minting another.
     """
-    base_url = str(request.base_url).rstrip("/")
+    base_url = (caller.sm.settings.server.public_url or str(request.base_url)).rstrip("/")
 
     def answer(link: MirrorLink) -> MirrorLinkOut:
         path = f"{MIRROR_PATH}/open/{link_token(caller.sm, link)}"
