@@ -321,6 +321,8 @@ def test_bad_windows_are_refused(sm: SelfModel, tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError):
         sm.drift(reference_days=-1)
     with pytest.raises(InvalidInputError):
+        sm.drift(current_days=float("inf"))
+    with pytest.raises(InvalidInputError):
         sm.drift(alpha=1.5)
     result = runner.invoke(
         app, ["eval", "drift", "--db", str(tmp_path / "x.db"), "--current-days", "0"]

@@ -53,6 +53,9 @@ MIN_QUERIES = 10
 # Queries per window embedded and tested (a seeded random subset beyond it): the kernel matrix
 # grows with the square of the sample, and 500 per window already detects small shifts.
 MAX_QUERIES = 500
+# Longest window accepted: a hundred years is past any retention policy, and it keeps the
+# arithmetic on datetimes from overflowing (an infinite window is a typo, not a request).
+MAX_WINDOW_DAYS = 36_500
 # Word-count buckets of a query: a keyword lookup, a short question, a sentence, a pasted text.
 QUERY_LENGTH_BUCKETS = ((1, 3, "1-3"), (4, 7, "4-7"), (8, 15, "8-15"), (16, None, "16+"))
 # Events that revise what the model said before (rather than add to or reinforce it).
@@ -177,8 +180,10 @@ def windows(now: datetime, *, reference_days: float, current_days: float) -> tup
         InvalidInputError: a window of no positive length.
     """
     for name, days in (("reference_days", reference_days), ("current_days", current_days)):
-        if not isinstance(days, (int, float)) or not days > 0 or days != days:
-            raise InvalidInputError(f"{name} must be a positive number of days", field=name)
+        if not isinstance(days, (int, float)) or not 0 < days <= MAX_WINDOW_DAYS:
+            raise InvalidInputError(
+                f"{name} must be a number of days in (0, {MAX_WINDOW_DAYS}]", field=name
+            )
     now = to_utc(now)
     current = Window(now - timedelta(days=current_days), now)
     reference = Window(current.start - timedelta(days=reference_days), current.start)
@@ -359,7 +364,12 @@ class _DatedEvent:
 
 @dataclass
 class _BeliefHistory:
-    events: list[_DatedEvent]
+    events: list[_DatedEvent]  # oldest first
+    by_user: dict[str, list[_DatedEvent]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for d in self.events:
+            self.by_user.setdefault(d.user.id, []).append(d)
 
     @classmethod
     def read(cls, store: Store, workspace: Workspace, users: Sequence[User]) -> _BeliefHistory:
@@ -395,10 +405,10 @@ class _BeliefHistory:
     def kinds_held(self, user_id: str, before: datetime) -> set[str]:
         """The kinds of the user's beliefs that held just before ``before``, replayed."""
         alive: dict[str, str] = {}
-        for d in self.events:
+        for d in self.by_user.get(user_id, []):
             if d.at >= before:
                 break
-            if d.user.id != user_id or d.belief is None:
+            if d.belief is None:
                 continue
             if d.event.type is BeliefEventType.CREATED:
                 alive[d.belief.id] = d.belief.kind.value
