@@ -291,7 +291,9 @@ def test_a_steady_population_raises_no_alert(sm: SelfModel) -> None:
     for i in range(12):
         _say(sm, f"user-{i}", BEFORE, days_ago=20)
         _say(sm, f"user-{i}", BEFORE, days_ago=3)
+    history = sm.store.list_events(sm.workspace.id)
     report = sm.drift(now=NOW)
+    assert sm.store.list_events(sm.workspace.id) == history  # read-only
     assert report.self_model.current.events > 0 and report.self_model.p_value is not None
     assert not report.self_model.drifted and report.alerts == ()
 
@@ -328,3 +330,21 @@ def test_bad_windows_are_refused(sm: SelfModel, tmp_path: Path) -> None:
         app, ["eval", "drift", "--db", str(tmp_path / "x.db"), "--current-days", "0"]
     )
     assert result.exit_code == 2
+
+
+def test_kinds_gained_and_lost_are_replayed_from_the_history(sm: SelfModel) -> None:
+    # "I stopped running." supersedes the preference and forms a habit in its place.
+    _say(sm, "quitter", ["I love running."], days_ago=20)
+    _say(sm, "quitter", ["I stopped running."], days_ago=3)
+    report = sm.drift(now=NOW)
+    (change,) = report.self_model.changed_most
+    assert change.user == "quitter"
+    assert (change.kinds_lost, change.kinds_gained) == (("preference",), ("habit",))
+    assert report.self_model.kinds_lost == {"preference": 1}
+    assert report.self_model.kinds_gained == {"habit": 1}
+    assert [(m.event, m.statement) for m in change.moved] == [
+        ("superseded", "The user loves running")
+    ]
+    # The superseded belief lost confidence: the window's mean shift is below zero.
+    assert report.self_model.current.mean_confidence_shift is not None
+    assert report.self_model.current.mean_confidence_shift < 0
