@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -259,7 +259,7 @@ def drift_report(
         categorical=categorical,
         self_model=self_model,
     )
-    return DriftReport(**{**report.__dict__, "alerts": alerts_of(report)})
+    return replace(report, alerts=alerts_of(report))
 
 
 def alerts_of(report: DriftReport) -> tuple[str, ...]:
