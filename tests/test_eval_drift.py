@@ -1,6 +1,7 @@
 """Drift (issue 12, slice 2): the statistics against scipy and hand-computed cases, then the
 monitor on a real SQLite store with the real embedder: shifted vs steady query streams, a
-population whose beliefs flip vs a steady one, the CLI's exit codes, the false alarm rate."""
+population whose beliefs flip vs a steady one, the CLI's exit codes, the false alarm rate, and
+one self-model case on both backends (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -348,3 +349,13 @@ def test_kinds_gained_and_lost_are_replayed_from_the_history(sm: SelfModel) -> N
     # The superseded belief lost confidence: the window's mean shift is below zero.
     assert report.self_model.current.mean_confidence_shift is not None
     assert report.self_model.current.mean_confidence_shift < 0
+
+
+def test_both_backends_report_the_same_self_model_drift(any_sm: SelfModel) -> None:
+    for i in range(4):
+        _say(any_sm, f"user-{i}", BEFORE, days_ago=20)
+        _say(any_sm, f"user-{i}", FLIPPED if i < 2 else BEFORE, days_ago=3)
+    s = any_sm.drift(now=NOW).self_model
+    assert (s.reference.events, s.current.events) == (8, 12)
+    assert (s.current.superseded, s.current.change_rate) == (4, pytest.approx(1 / 3))
+    assert [u.user for u in s.changed_most] == ["user-0", "user-1"]
