@@ -68,6 +68,7 @@ NOT_USER_WRITES = {
     "context",
     "profile",
     "conflicts",
+    "drift",
     "export",
     "trace",
     "wait_for",

@@ -1,4 +1,4 @@
-"""``selfmodel eval …``: run a suite and record it, list the runs, compare two of them.
+"""``selfmodel eval …``: run a suite and record it, list the runs, compare two, watch for drift.
 
 Thin: suites, scoring, recording and statistics live in ``selfmodel.evaluation``. ``eval compare``
 exits 1 when the candidate run is significantly worse than the baseline, so CI can gate on it.
@@ -29,7 +29,9 @@ from selfmodel.cli.app import (
 from selfmodel.cli.output import console, progress_bar
 from selfmodel.config import RetrievalSettings, Settings
 from selfmodel.domain import EvalRun, Workspace
+from selfmodel.domain.time import parse_timestamp
 from selfmodel.embedding import embedder_from_settings
+from selfmodel.engine import SelfModel
 from selfmodel.errors import InvalidInputError, SelfModelError, WorkspaceNotFoundError
 from selfmodel.evaluation import (
     DEFAULT_ALPHA,
@@ -44,6 +46,12 @@ from selfmodel.evaluation import (
     locomo_suite,
     ranking_with,
     run_suite,
+)
+from selfmodel.evaluation.drift import DEFAULT_ALPHA as DRIFT_ALPHA
+from selfmodel.evaluation.monitor import (
+    DEFAULT_CURRENT_DAYS,
+    DEFAULT_REFERENCE_DAYS,
+    DriftReport,
 )
 from selfmodel.storage import Store, open_store
 
@@ -298,3 +306,108 @@ def _print_comparison(a: EvalRun, b: EvalRun, c: Comparison) -> None:
                 f"{change.difference:+.3f}",
             )
         console.print(moved)
+
+
+# Exit code of `eval drift` when the report raises an alert (2 stays "could not check").
+EXIT_DRIFT = 1
+
+
+@eval_app.command("drift")
+def drift_command(
+    db: DbOption = None,
+    workspace: WorkspaceOption = None,
+    now: Annotated[
+        str | None,
+        typer.Option(help="End of the current window (ISO 8601; default: now)."),
+    ] = None,
+    reference_days: Annotated[
+        float, typer.Option(help="Length of the reference window, just before the current one.")
+    ] = DEFAULT_REFERENCE_DAYS,
+    current_days: Annotated[
+        float, typer.Option(help="Length of the current window, ending at --now.")
+    ] = DEFAULT_CURRENT_DAYS,
+    alpha: Annotated[
+        float, typer.Option(help="Significance level of the drift tests (docs/evaluation.md).")
+    ] = DRIFT_ALPHA,
+    json_out: JsonOut = None,
+) -> None:
+    """Compare the workspace's recent queries and self-models with a reference window.
+
+    Exit codes: 0 no drift alert, 1 at least one alert (so a cron job or CI can act), 2 no
+    report (unknown workspace, bad options).
+    """
+    try:
+        moment = parse_timestamp(now, field="now") if now is not None else None
+        with SelfModel.open(db) as opened:
+            sm = opened if workspace is None else opened.in_existing_workspace(workspace)
+            report = sm.drift(
+                now=moment, reference_days=reference_days, current_days=current_days, alpha=alpha
+            )
+    except SelfModelError as exc:
+        print_error(exc)
+        raise typer.Exit(EXIT_NO_COMPARISON) from None
+    _print_drift(report)
+    if json_out:
+        write_json(json_out, report.as_dict())
+        console.print(f"wrote {json_out}")
+    if report.alerts:
+        raise typer.Exit(EXIT_DRIFT)
+
+
+def _print_drift(report: DriftReport) -> None:
+    ref, cur = report.reference, report.current
+    table = Table(
+        title=f"drift in {escape(report.workspace)}: {ref.start:%Y-%m-%d} – {ref.end:%Y-%m-%d} "
+        f"against {cur.start:%Y-%m-%d} – {cur.end:%Y-%m-%d}"
+    )
+    for column in ("check", "reference", "current", "statistic", "p", "drift"):
+        table.add_column(column, justify="left" if column == "check" else "right")
+    d = report.input_drift
+    table.add_row(
+        "queries (MMD²)",
+        str(d.reference_queries),
+        str(d.current_queries),
+        _fmt(d.statistic, "{:.4f}"),
+        _fmt(d.p_value, "{:.4f}"),
+        _yes(d.drifted) if d.note is None else "not enough data",
+    )
+    for shift in report.categorical:
+        table.add_row(
+            f"{escape(shift.name)} (PSI)",
+            str(sum(shift.reference_counts)),
+            str(sum(shift.current_counts)),
+            f"{shift.psi:.3f}",
+            f"{shift.p_value:.2g}",
+            _yes(shift.drifted),
+        )
+    s = report.self_model
+    table.add_row(
+        "belief changes (rate)",
+        _fmt(s.reference.change_rate, "{:.0%}") + f" of {s.reference.events}",
+        _fmt(s.current.change_rate, "{:.0%}") + f" of {s.current.events}",
+        _fmt(s.change_rate_rise, "{:+.2f}"),
+        _fmt(s.p_value, "{:.2g}"),
+        _yes(s.drifted) if s.note is None else "not enough data",
+    )
+    console.print(table)
+    if s.changed_most:
+        users = Table(title="users whose self-model changed most (current window)")
+        for column in ("user", "changes", "Δ confidence", "beliefs that moved"):
+            users.add_column(column, justify="left" if column != "changes" else "right")
+        for change in s.changed_most:
+            moved = "; ".join(f"{m.event}: {m.statement}" for m in change.moved)
+            users.add_row(
+                escape(change.user),
+                str(change.changes),
+                f"{change.confidence_shift:+.2f}",
+                escape(moved),
+            )
+        console.print(users)
+    for alert in report.alerts:
+        console.print(f"[red]alert:[/red] {escape(alert)}", highlight=False, soft_wrap=True)
+    if not report.alerts:
+        console.print("no drift alert", highlight=False)
+
+
+def _yes(drifted: bool) -> str:
+    return "[red]yes[/red]" if drifted else "no"

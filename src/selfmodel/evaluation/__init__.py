@@ -7,6 +7,8 @@ of a workspace, and compared with statistics (docs/evaluation.md).
 - ``runner.py``: scoring a suite in a scratch store
 - ``records.py``: recording runs and reading them back (``EvalRuns``)
 - ``compare.py``: two runs, paired: CI, Wilcoxon test, verdict
+- ``drift.py``: drift statistics (MMD permutation test, PSI, chi-square), pure numerics
+- ``monitor.py``: drift of a workspace's queries and self-models between two windows
 
 The names below are imported on first use (PEP 562): the HTTP server reads runs through
 ``records.py`` without loading the suite readers and the benchmark code behind them.
@@ -25,6 +27,7 @@ _HOMES: dict[str, str] = {
         ("DEFAULT_K", "EvalConfiguration", "ranking_with"), "selfmodel.evaluation.configuration"
     ),
     "EvalRuns": "selfmodel.evaluation.records",
+    **dict.fromkeys(("DriftReport", "drift_report"), "selfmodel.evaluation.monitor"),
     **dict.fromkeys(("ScoredSuite", "run_suite"), "selfmodel.evaluation.runner"),
     **dict.fromkeys(
         ("Suite", "SuiteKind", "golden_suite", "locomo_suite"), "selfmodel.evaluation.suites"
@@ -48,6 +51,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from selfmodel.evaluation.compare import DEFAULT_ALPHA, Comparison, Verdict, compare_runs
     from selfmodel.evaluation.configuration import DEFAULT_K, EvalConfiguration, ranking_with
+    from selfmodel.evaluation.monitor import DriftReport, drift_report
     from selfmodel.evaluation.records import EvalRuns
     from selfmodel.evaluation.runner import ScoredSuite, run_suite
     from selfmodel.evaluation.suites import Suite, SuiteKind, golden_suite, locomo_suite
@@ -56,6 +60,7 @@ __all__ = [
     "DEFAULT_ALPHA",
     "DEFAULT_K",
     "Comparison",
+    "DriftReport",
     "EvalConfiguration",
     "EvalRuns",
     "ScoredSuite",
@@ -63,6 +68,7 @@ __all__ = [
     "SuiteKind",
     "Verdict",
     "compare_runs",
+    "drift_report",
     "golden_suite",
     "locomo_suite",
     "ranking_with",
