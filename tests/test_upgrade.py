@@ -27,9 +27,7 @@ NEWER_SECTIONS = ("outcomes",)
 
 
 def comparable(export: dict[str, Any]) -> dict[str, Any]:
-    data = {
-        k: v for k, v in export.items() if k not in ("exported_at", "traces", *NEWER_SECTIONS)
-    }
+    data = {k: v for k, v in export.items() if k not in ("exported_at", "traces", *NEWER_SECTIONS)}
     data["beliefs"] = [
         {k: v for k, v in b.items() if k not in READ_TIME_FIELDS} for b in data["beliefs"]
     ]
