@@ -121,6 +121,8 @@ async def test_the_outcomes_own_id_makes_a_retry_harmless_and_a_change_a_conflic
         {"kind": "thumbs_up", "used_item_ids": ["bel_x"]},
         {"kind": "thumbs_up", "used_item_ids": "bel_x"},
         {"kind": "thumbs_up", "occurred_at": "last tuesday"},
+        {"kind": "thumbs_up", "occurred_at": "9999-12-31T23:00:00-05:00"},
+        {"kind": "thumbs_up", "occurred_at": "0999-12-31T00:00:00Z"},
         {"kind": "thumbs_up", "id": ""},
     ],
 )

@@ -94,6 +94,7 @@ def test_outcomes_are_listed_by_trace_and_kind(sm: SelfModel, answered: tuple) -
         ("thumbs_up", {"id": "x" * 201}, "id"),
         ("thumbs_up", {"id": "a\x00b"}, "id"),
         ("thumbs_up", {"occurred_at": "yesterday"}, "occurred_at"),
+        ("thumbs_up", {"occurred_at": "9999-12-31T23:00:00-05:00"}, "occurred_at"),
         ("stars", {}, "kind"),
     ],
 )

@@ -65,7 +65,7 @@ class Outcomes(EngineBase):
             field, message = problems[0]
             raise InvalidInputError(message, field=field, problems=dict(problems))
         used = _used_items(used_item_ids, trace_id)
-        when = None if occurred_at is None else parse_timestamp(occurred_at, field="occurred_at")
+        when = None if occurred_at is None else _moment(occurred_at)
         u = self.user(user)
         ws = self.workspace.id
         if trace_id is not None:
@@ -114,6 +114,16 @@ def _check_outcome_id(value: Any) -> None:
     if len(value) > MAX_OUTCOME_ID_CHARS:
         raise InvalidInputError(f"id is longer than {MAX_OUTCOME_ID_CHARS} characters", field="id")
     check_text(value, "id")
+
+
+def _moment(value: datetime | date | str) -> datetime:
+    try:
+        return parse_timestamp(value, field="occurred_at")
+    except OverflowError:
+        # An offset that pushes a moment past year 9999 (or before year 1) has no UTC spelling.
+        raise InvalidInputError(
+            "occurred_at is out of the range of UTC timestamps", field="occurred_at"
+        ) from None
 
 
 def _number(value: Any) -> float | None:

@@ -366,7 +366,7 @@ class OutcomeIn(_In):
             description="Items of the trace's context block the answer used (needs trace_id).",
         )
     )
-    occurred_at: Timestamp | None = Field(default=None, description="ISO 8601; default: now.")
+    occurred_at: Moment | None = Field(default=None, description="ISO 8601; default: now.")
     id: str | None = Field(
         default=None,
         min_length=1,
