@@ -226,3 +226,27 @@ def test_demo_command_runs_as_a_real_process(tmp_path: Path) -> None:
     # "Hi! I'm Maya": the name is learnt from the self-introduction and used from then on.
     assert "What is known about Maya" in proc.stdout
     assert "prefers short, direct answers" in proc.stdout
+
+
+def test_outcomes_command_lists_what_was_recorded_as_a_table_or_json(
+    chat_file: Path, tmp_path: Path
+) -> None:
+    db = str(tmp_path / "cli.db")
+    assert invoke("ingest", str(chat_file), "--db", db).exit_code == 0
+    with SelfModel.open(db) as sm:
+        answer = sm.context("maya", "what does she do outdoors?")
+        sm.record_outcome("maya", "rating", trace_id=answer.trace_id, value=4.5)
+        sm.record_outcome("maya", "correction", label="Hiking [b]and[/b] climbing")
+        workspace = sm.workspace.name
+    table = invoke("outcomes", "maya", "--db", db, "--workspace", workspace)
+    assert table.exit_code == 0, table.output
+    assert "rating" in table.output and "4.5" in table.output
+    assert "Hiking [b]and[/b] climbing" in table.output  # markup is shown, not applied
+    listed = invoke("outcomes", "maya", "--db", db, "--workspace", workspace, "--json")
+    assert [o["kind"] for o in json.loads(listed.output)] == ["rating", "correction"]
+    only = invoke("outcomes", "maya", "--db", db, "--trace", answer.trace_id, "--json")
+    assert [o["value"] for o in json.loads(only.output)] == [4.5]
+    bad = invoke("outcomes", "maya", "--db", db, "--kind", "stars")
+    assert bad.exit_code == 2 and "kind 'stars' is not one of" in bad.output
+    unknown = invoke("outcomes", "nobody", "--db", db)
+    assert unknown.exit_code == 1 and "no user 'nobody'" in unknown.output

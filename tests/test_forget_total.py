@@ -154,3 +154,24 @@ def test_an_export_holds_the_users_traces_and_forget_removes_them(any_sm: SelfMo
     any_sm.forget("maya")
     with pytest.raises(TraceNotFoundError):
         any_sm.trace(block.trace_id)
+
+
+def test_an_export_holds_the_users_outcomes_and_forget_leaves_no_byte_of_them(
+    any_sm: SelfModel,
+) -> None:
+    any_sm.observe("maya", "I love marmalade on toast.")
+    any_sm.observe("tom", "I play chess.")
+    answer = any_sm.context("maya", "What does she put on toast?")
+    any_sm.record_outcome(
+        "maya", "correction", trace_id=answer.trace_id, label=f"I said {MARKER}", id="fb-1"
+    )
+    any_sm.record_outcome("maya", "metric", name="session.length_s", value=42.5)
+    any_sm.record_outcome("tom", "thumbs_up")
+    exported = any_sm.export("maya")
+    assert [o["kind"] for o in exported["outcomes"]] == ["correction", "metric"]
+    assert exported["outcomes"][0]["label"] == f"I said {MARKER}"
+    assert exported["outcomes"][0]["trace_id"] == answer.trace_id
+    assert MARKER.encode() in stored_text(location_of(any_sm))
+    any_sm.forget("maya")
+    assert MARKER.encode() not in stored_text(location_of(any_sm))
+    assert [o.kind.value for o in any_sm.outcomes("tom")] == ["thumbs_up"]

@@ -40,6 +40,7 @@ VARIANTS: dict[str, list[dict[str, str]]] = {
     "/v1/users/{user}/cards": [{}, {"open": "true"}],
     "/v1/users/{user}/prompts": [{}, {"open": "true"}],  # the deprecated path of /cards
     "/v1/users/{user}/profile": [{}, {"as_of": "2024-06-01T00:00:00Z"}],
+    "/v1/users/{user}/outcomes": [{}, {"kind": "rating"}, {"trace_id": "trc_none", "limit": "1"}],
 }
 # Routes that never touch the database (documentation, liveness, static files).
 NO_DATABASE = {

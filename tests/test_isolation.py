@@ -22,6 +22,7 @@ pytestmark = pytest.mark.anyio
 
 B_USER = "bob-of-b"
 B_SECRET_TEXT = "I keep my savings under the blue mattress in Lisbon."
+B_OUTCOME = "No: the mattress is red, and it is in Porto."
 
 # A valid body for every endpoint that takes one, so a refusal is isolation, not validation.
 BODIES: dict[tuple[str, str], Any] = {
@@ -85,6 +86,12 @@ async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> N
         trace = (await b.post("/v1/context", json={"user": B_USER, "query": "savings"})).json()
         key = (await b.post("/v1/keys", json={"scope": "read"})).json()
         link = (await b.post(f"/v1/users/{B_USER}/mirror-link", json={})).json()
+        outcome = (
+            await b.post(
+                f"/v1/users/{B_USER}/outcomes",
+                json={"kind": "correction", "trace_id": trace["trace_id"], "label": B_OUTCOME},
+            )
+        ).json()
         # B's retention policy and audit log: one forgotten user, recorded.
         await b.patch("/v1/retention", json={"traces_max_age_days": 30})
         await b.post(
@@ -114,6 +121,8 @@ async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> N
         link["id"],
         eval_run.id,
         eval_run.dataset_sha256,
+        outcome["id"],
+        B_OUTCOME,
         audit[0]["id"],
         audit[0]["subject"],
         B_SECRET_TEXT,
@@ -125,6 +134,11 @@ async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> N
         ("post", "/v1/observations/wait"): {
             "observation_ids": observed["new_observation_ids"],
             "timeout": 0,
+        },
+        # B's trace: A's key must find neither it nor B's user.
+        ("post", "/v1/users/{user}/outcomes"): {
+            "kind": "thumbs_down",
+            "trace_id": trace["trace_id"],
         },
     }
 

@@ -49,6 +49,7 @@ USER_WRITES = {
     "create_mirror_link",
     "revoke_mirror_links",
     "run_retention",
+    "record_outcome",
 }
 NOT_USER_WRITES = {
     "open",
@@ -79,6 +80,7 @@ NOT_USER_WRITES = {
     "retention_policy",
     "set_retention_policy",
     "audit_log",
+    "outcomes",
 }
 
 
@@ -158,7 +160,10 @@ def exercise_every_write(sm: SelfModel) -> None:
         sm.answer_prompts("maya", {old[0].id: False})
     link = sm.create_mirror_link("maya")
     sm.revoke_mirror_links("maya", link.id)
-    sm.context("maya", "What is she training for?")
+    answered = sm.context("maya", "What is she training for?")
+    sm.record_outcome("maya", "rating", trace_id=answered.trace_id, value=4, id="r-1")
+    sm.record_outcome("maya", "rating", trace_id=answered.trace_id, value=4, id="r-1")  # a retry
+    sm.record_outcome("maya", "returned", value=3)
     sm.set_retention_policy({"observations_max_age_days": 30, "traces_max_age_days": 30})
     expired = sm.run_retention(now=utcnow() + timedelta(days=31))
     # The trace quoting her messages goes with them, or with the trace policy.

@@ -13,7 +13,7 @@ Arguments documented on the library (``selfmodel.engine``); the SDK accepts a mo
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from selfmodel.domain import (
@@ -27,6 +27,8 @@ from selfmodel.domain import (
     MessagesInput,
     MirrorLink,
     ObserveResult,
+    Outcome,
+    OutcomeKind,
     ResonanceCard,
     TraceRecord,
     User,
@@ -143,6 +145,25 @@ class SelfModelAPI(Protocol):
     def audit_log(
         self, *, user: str | None = ..., after: str | None = ..., limit: int | None = ...
     ) -> list[AuditRecord]: ...
+
+    # -- outcomes ----------------------------------------------------------------------------
+    def record_outcome(
+        self,
+        user: str,
+        kind: OutcomeKind | str,
+        *,
+        trace_id: str | None = ...,
+        name: str | None = ...,
+        value: float | None = ...,
+        label: str | None = ...,
+        used_item_ids: Sequence[str] | None = ...,
+        occurred_at: datetime | date | str | None = ...,
+        id: str | None = ...,
+    ) -> Outcome: ...
+
+    def outcomes(
+        self, user: str, *, trace_id: str | None = ..., kind: OutcomeKind | str | None = ...
+    ) -> list[Outcome]: ...
 
     # -- the Mirror --------------------------------------------------------------------------
     def create_mirror_link(self, user: str, *, ttl_s: int | None = ...) -> MirrorLink: ...

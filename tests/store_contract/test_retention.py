@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from selfmodel.domain import User, Workspace, new_id
+from selfmodel.domain import Outcome, OutcomeKind, User, Workspace, new_id
 from selfmodel.domain.retention import AuditAction, AuditRecord, RetentionPolicy
 from selfmodel.domain.time import utcnow
 from selfmodel.storage import Store
@@ -163,3 +163,23 @@ def test_audit_records_are_listed_oldest_first_per_workspace(store: Store, ws: W
     assert store.list_audit(ws.id, subject="a1") == [records[0], records[2]]
     assert store.list_audit(ws.id, after_id=records[0].id, limit=1) == [records[1]]
     assert [r.workspace_id for r in store.list_audit(other.id)] == [other.id]
+
+
+def test_an_outcome_recorded_since_the_moment_keeps_a_user_active(
+    store: Store, ws: Workspace, maya: User
+) -> None:
+    tom = store.get_or_create_user(ws.id, "tom")
+    since = utcnow() + timedelta(days=10)
+    later = since + timedelta(days=1)
+    returned = Outcome(
+        id=new_id("out"),
+        workspace_id=ws.id,
+        user_id=tom.id,
+        kind=OutcomeKind.RETURNED,
+        value=11.0,
+        occurred_at=later,
+        recorded_at=later,
+    )
+    store.insert_outcome(returned)
+    assert [u.external_id for u in store.inactive_users(ws.id, since)] == ["maya"]
+    assert store.inactive_users(ws.id, since, user_id=tom.id) == []

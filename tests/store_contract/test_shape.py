@@ -12,6 +12,7 @@ from selfmodel.storage import (
     EvalStore,
     MirrorStore,
     ModelStore,
+    OutcomeStore,
     QueueStore,
     RetentionStore,
     Store,
@@ -30,6 +31,7 @@ CONCERNS = (
     QueueStore,
     MirrorStore,
     EvalStore,
+    OutcomeStore,
     RetentionStore,
 )
 BACKENDS = (SQLiteStore, PostgresStore)

@@ -362,6 +362,41 @@ def trace_command(
     print_trace(console, record, as_json=as_json)
 
 
+@app.command("outcomes")
+@friendly_errors
+def outcomes_command(
+    user: Annotated[str, typer.Argument(help="Your id of the user.")],
+    db: DbOption = None,
+    workspace: WorkspaceOption = None,
+    trace_id: Annotated[
+        str | None, typer.Option("--trace", help="Only the outcomes of this trace.")
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="Only outcomes of this kind (e.g. rating).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print them as JSON.")] = False,
+) -> None:
+    """List a user's outcomes (feedback, implicit signals, metrics) in the order recorded."""
+    with opened(db, workspace) as sm:
+        found = sm.outcomes(user, trace_id=trace_id, kind=kind)
+    if as_json:
+        console.print_json(json.dumps([o.model_dump(mode="json") for o in found]))
+        return
+    table = Table(title=f"Outcomes of {escape(user)} ({len(found)})")
+    for column in ("occurred", "kind", "name", "value", "label", "trace"):
+        table.add_column(column)
+    for o in found:
+        table.add_row(
+            f"{o.occurred_at:%Y-%m-%d %H:%M}",
+            o.kind.value,
+            escape(o.name or ""),
+            "" if o.value is None else f"{o.value:g}",
+            escape(o.label or ""),
+            o.trace_id or "",
+        )
+    console.print(table)
+
+
 # Command groups live in their own modules (which import this one), registered here.
 from selfmodel.cli.admin import key_app, workspace_app  # noqa: E402
 from selfmodel.cli.bench import bench_app  # noqa: E402

@@ -24,6 +24,8 @@ from selfmodel.domain import (
     Message,
     MessagesInput,
     ObserveResult,
+    Outcome,
+    OutcomeKind,
     ResonanceCard,
     TraceRecord,
     User,
@@ -342,6 +344,51 @@ def audit_page(user: str | None, cursor: str | None) -> Call[tuple[list[AuditRec
         return records, data.get("next_cursor")
 
     return Call("GET", "/v1/audit-log", parse, params=params)
+
+
+def record_outcome(
+    user: str,
+    kind: OutcomeKind | str,
+    *,
+    trace_id: str | None,
+    name: str | None,
+    value: float | None,
+    label: str | None,
+    used_item_ids: Sequence[str] | None,
+    occurred_at: datetime | date | str | None,
+    id: str | None,
+) -> Call[Outcome]:
+    fields = {
+        "kind": str(kind.value if isinstance(kind, OutcomeKind) else kind),
+        "trace_id": trace_id,
+        "name": name,
+        "value": value,
+        "label": label,
+        "used_item_ids": None if used_item_ids is None else list(used_item_ids),
+        "occurred_at": occurred_at,
+        "id": id,
+    }
+    body = {k: _jsonable(v) for k, v in fields.items() if v is not None}
+    return Call(
+        "POST", f"/v1/users/{_seg(user)}/outcomes", Outcome.model_validate, json=body, write=True
+    )
+
+
+def outcomes_page(
+    user: str, trace_id: str | None, kind: OutcomeKind | str | None, cursor: str | None
+) -> Call[tuple[list[Outcome], str | None]]:
+    params: Params = [("limit", str(PAGE_SIZE))]
+    if trace_id is not None:
+        params.append(("trace_id", trace_id))
+    if kind is not None:
+        params.append(("kind", str(kind.value if isinstance(kind, OutcomeKind) else kind)))
+    if cursor:
+        params.append(("cursor", cursor))
+
+    def parse(data: Any) -> tuple[list[Outcome], str | None]:
+        return [Outcome.model_validate(o) for o in data["items"]], data.get("next_cursor")
+
+    return Call("GET", f"/v1/users/{_seg(user)}/outcomes", parse, params=params)
 
 
 def create_mirror_link(user: str, ttl_s: int | None) -> Call[IssuedMirrorLink]:

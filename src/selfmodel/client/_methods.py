@@ -19,7 +19,7 @@ import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine, Generator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import update_wrapper
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
@@ -40,6 +40,8 @@ from selfmodel.domain import (
     IssuedMirrorLink,
     MessagesInput,
     ObserveResult,
+    Outcome,
+    OutcomeKind,
     ResonanceCard,
     TraceRecord,
     User,
@@ -475,6 +477,51 @@ class ClientMethods:
         if after is not None:
             found = [r for r in found if r.id > after]
         return found[:limit] if limit is not None else found
+
+    # -- outcomes ----------------------------------------------------------------------------
+    @operation
+    def record_outcome(
+        self,
+        user: str,
+        kind: OutcomeKind | str,
+        *,
+        trace_id: str | None = None,
+        name: str | None = None,
+        value: float | None = None,
+        label: str | None = None,
+        used_item_ids: Sequence[str] | None = None,
+        occurred_at: datetime | date | str | None = None,
+        id: str | None = None,
+    ) -> Operation[Outcome]:
+        """Record one outcome of ``user`` (feedback, an implicit signal, a metric), optionally
+        of the answer of trace ``trace_id``; with ``id``, recording it again changes nothing."""
+        call = calls.record_outcome(
+            user,
+            kind,
+            trace_id=trace_id,
+            name=name,
+            value=value,
+            label=label,
+            used_item_ids=used_item_ids,
+            occurred_at=occurred_at,
+            id=id,
+        )
+        return (yield from self._exchange(call))
+
+    @operation
+    def outcomes(
+        self, user: str, *, trace_id: str | None = None, kind: OutcomeKind | str | None = None
+    ) -> Operation[list[Outcome]]:
+        """``user``'s outcomes in the order they were recorded (all pages)."""
+        found: list[Outcome] = []
+        cursor: str | None = None
+        while True:
+            items, cursor = yield from self._exchange(
+                calls.outcomes_page(user, trace_id, kind, cursor)
+            )
+            found.extend(items)
+            if cursor is None:
+                return found
 
     # -- the Mirror --------------------------------------------------------------------------
     @operation

@@ -27,6 +27,7 @@ from selfmodel.domain.models import (
     User,
     Workspace,
 )
+from selfmodel.domain.outcomes import Outcome, OutcomeKind
 from selfmodel.domain.records import DeletedCounts, TraceRecord
 from selfmodel.domain.results import (
     BeliefDetail,
@@ -85,6 +86,8 @@ __all__ = [
     "ObservationKind",
     "ObserveResult",
     "Occasion",
+    "Outcome",
+    "OutcomeKind",
     "Related",
     "ResonanceCard",
     "Role",

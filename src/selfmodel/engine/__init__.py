@@ -3,8 +3,8 @@
 One ``SelfModel`` is bound to one workspace; ``in_workspace`` and ``for_workspace`` give a sibling
 bound to another that shares the same store, model and warm indexes (the HTTP server binds each
 request with ``for_workspace`` to the workspace its key was found in). Its features live in one
-module each: observing, background jobs, reading, corrections, the Mirror, retention,
-monitoring for drift.
+module each: observing, background jobs, reading, corrections, the Mirror, outcomes,
+retention, monitoring for drift.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from selfmodel.engine.mirror import (
 )
 from selfmodel.engine.monitoring import Monitoring
 from selfmodel.engine.observing import IngestSummary
+from selfmodel.engine.outcomes import Outcomes
 from selfmodel.engine.reading import Reading
 from selfmodel.engine.retention import Retention
 from selfmodel.engine.unit_of_work import UnitsOfWork
@@ -39,7 +40,9 @@ from selfmodel.revision.traits import Traits
 from selfmodel.storage import Store, open_store
 
 
-class SelfModel(BackgroundWork, Reading, Corrections, MirrorFeatures, Retention, Monitoring):
+class SelfModel(
+    BackgroundWork, Reading, Corrections, MirrorFeatures, Outcomes, Retention, Monitoring
+):
     """A persistent self-model for every user of a product, bound to one workspace."""
 
     @classmethod

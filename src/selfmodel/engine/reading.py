@@ -240,6 +240,7 @@ class Reading(EngineBase):
             "cards": [c.model_dump(mode="json") for c in store.list_prompts(ws, u.id)],
             # Traces quote the user's queries and words; forget deletes them, export shows them.
             "traces": [_trace_json(t, u.id) for t in store.list_traces(ws, u.id)],
+            "outcomes": [o.model_dump(mode="json") for o in store.list_outcomes(ws, u.id)],
         }
 
 

@@ -19,6 +19,12 @@ from selfmodel.domain import (
     Role,
     Scope,
 )
+from selfmodel.domain.outcomes import (
+    MAX_LABEL_CHARS,
+    MAX_OUTCOME_ID_CHARS,
+    MAX_USED_ITEMS,
+    OutcomeKind,
+)
 from selfmodel.domain.retention import MAX_RETENTION_DAYS, MIN_RETENTION_DAYS
 from selfmodel.domain.time import to_utc
 from selfmodel.engine import (
@@ -327,6 +333,46 @@ class ErrorOut(BaseModel):
     """The one shape of every error answer."""
 
     error: ErrorDetail
+
+
+class OutcomeIn(_In):
+    """One outcome: explicit feedback, an implicit signal, or a custom metric (docs/api.md)."""
+
+    kind: OutcomeKind
+    trace_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_ID_CHARS,
+        description="The trace of the context call whose answer this judges.",
+    )
+    name: str | None = Field(
+        default=None, min_length=1, max_length=64, description="A metric's name (metric only)."
+    )
+    value: float | None = Field(
+        default=None,
+        strict=True,
+        description="rating: 1–5; returned: days away (≥ 0); metric: any finite number.",
+    )
+    label: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_LABEL_CHARS,
+        description="Explicit feedback only: a correction's text, a reason.",
+    )
+    used_item_ids: list[Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS)]] | None = (
+        Field(
+            default=None,
+            max_length=MAX_USED_ITEMS,
+            description="Items of the trace's context block the answer used (needs trace_id).",
+        )
+    )
+    occurred_at: Moment | None = Field(default=None, description="ISO 8601; default: now.")
+    id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_OUTCOME_ID_CHARS,
+        description="Your id for the outcome; recording it again returns the first record.",
+    )
 
 
 class Page(BaseModel, Generic[T]):

@@ -7,6 +7,7 @@ from selfmodel.storage.database import Database
 from selfmodel.storage.evaluation import EvalStore
 from selfmodel.storage.mirror import MirrorStore
 from selfmodel.storage.model import BeliefFilter, ModelStore
+from selfmodel.storage.outcomes import OutcomeStore
 from selfmodel.storage.queue import QueueStore
 from selfmodel.storage.retention import RetentionStore
 from selfmodel.storage.sqlite import SQLiteStore
@@ -21,6 +22,7 @@ __all__ = [
     "EvalStore",
     "MirrorStore",
     "ModelStore",
+    "OutcomeStore",
     "QueueStore",
     "RetentionStore",
     "SQLiteStore",

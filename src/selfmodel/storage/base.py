@@ -15,6 +15,7 @@ holds both to the same contract, concern by concern.
 - ``QueueStore`` (queue.py): the durable job queue
 - ``MirrorStore`` (mirror.py): Mirror links, resonance cards, the signing secret
 - ``EvalStore`` (evaluation.py): recorded evaluation runs and their item scores
+- ``OutcomeStore`` (outcomes.py): outcomes of users (feedback, implicit signals, metrics)
 - ``RetentionStore`` (retention.py): retention policies, deleting what they select, the
   checks after a deletion, the audit log
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 from selfmodel.storage.evaluation import EvalStore
 from selfmodel.storage.mirror import MirrorStore
 from selfmodel.storage.model import ModelStore
+from selfmodel.storage.outcomes import OutcomeStore
 from selfmodel.storage.queue import QueueStore
 from selfmodel.storage.retention import RetentionStore
 from selfmodel.storage.tenancy import TenancyStore
@@ -41,6 +43,7 @@ class Store(
     QueueStore,
     MirrorStore,
     EvalStore,
+    OutcomeStore,
     RetentionStore,
 ):
     """Persistence for every concern of selfmodel, in one database shared by all of them.

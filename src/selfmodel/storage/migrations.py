@@ -308,6 +308,30 @@ MIGRATIONS: list[str] = [
         created_at TEXT NOT NULL
     );
     """,
+    # 10: outcomes — feedback, implicit signals and custom metrics about a user, optionally tied
+    # to the trace whose answer they judge. ``trace_id`` is not a foreign key: retention may
+    # delete an old trace and the outcome (a number about the user) stays. ``external_id`` is
+    # the caller's id, unique per user, that makes recording an outcome idempotent.
+    """
+    CREATE TABLE outcomes (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        external_id TEXT,
+        trace_id TEXT,
+        kind TEXT NOT NULL,
+        name TEXT,
+        value REAL,
+        label TEXT,
+        used_item_ids TEXT,
+        occurred_at TEXT NOT NULL,
+        recorded_at TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX outcomes_external
+        ON outcomes (workspace_id, user_id, external_id) WHERE external_id IS NOT NULL;
+    CREATE INDEX outcomes_user ON outcomes (workspace_id, user_id, id);
+    CREATE INDEX outcomes_trace ON outcomes (workspace_id, trace_id) WHERE trace_id IS NOT NULL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -322,6 +322,29 @@ MIGRATIONS: list[str] = [
         created_at TIMESTAMPTZ NOT NULL
     );
     """,
+    # 10: outcomes (see migrations.py version 10).
+    """
+    CREATE TABLE outcomes (
+        workspace_id TEXT COLLATE "C" NOT NULL,
+        user_id TEXT COLLATE "C" NOT NULL,
+        id TEXT COLLATE "C" NOT NULL,
+        external_id TEXT COLLATE "C",
+        trace_id TEXT COLLATE "C",
+        kind TEXT NOT NULL,
+        name TEXT COLLATE "C",
+        value DOUBLE PRECISION,
+        label TEXT,
+        used_item_ids JSONB,
+        occurred_at TIMESTAMPTZ NOT NULL,
+        recorded_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (workspace_id, user_id, id),
+        FOREIGN KEY (workspace_id, user_id) REFERENCES users(workspace_id, id) ON DELETE CASCADE
+    );
+    CREATE UNIQUE INDEX outcomes_external
+        ON outcomes (workspace_id, user_id, external_id) WHERE external_id IS NOT NULL;
+    CREATE INDEX outcomes_trace
+        ON outcomes (workspace_id, user_id, trace_id) WHERE trace_id IS NOT NULL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

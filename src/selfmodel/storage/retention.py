@@ -49,7 +49,7 @@ class RetentionStore(Database, Protocol):
     ) -> list[User]:
         """Users (or the one user ``user_id``, if still so) created before ``active_since``
         with no activity since: no observation recorded, no belief changed, no context call
-        reading them."""
+        reading them, no outcome recorded about them."""
 
     @abstractmethod
     def expired_traces(self, workspace_id: str, created_before: datetime) -> dict[str, list[str]]:

@@ -10,6 +10,7 @@ mixin               module                  implements
 ``SQLQueue``        ``sql_queue.py``        ``QueueStore`` (but job claims)
 ``SQLMirror``       ``sql_mirror.py``       ``MirrorStore``
 ``SQLEvaluation``   ``sql_evaluation.py``   ``EvalStore``
+``SQLOutcomes``     ``sql_outcomes.py``     ``OutcomeStore``
 ``SQLRetention``    ``sql_retention.py``    ``RetentionStore`` (but deleting; checking)
 ==================  ======================  ===============================================
 
@@ -31,6 +32,7 @@ from selfmodel.storage.base import Store
 from selfmodel.storage.sql_evaluation import SQLEvaluation
 from selfmodel.storage.sql_mirror import SQLMirror
 from selfmodel.storage.sql_model import SQLModel
+from selfmodel.storage.sql_outcomes import SQLOutcomes
 from selfmodel.storage.sql_queue import SQLQueue
 from selfmodel.storage.sql_retention import SQLRetention
 from selfmodel.storage.sql_tenancy import SQLTenancy
@@ -43,6 +45,7 @@ USER_TABLES = (
     "mirror_prompts",  # Mirror
     "mirror_links",
     "jobs",  # queue
+    "outcomes",  # outcomes: feedback and signals about the user
     "trace_users",  # traces (the traces themselves go first, whole)
     "vectors",  # vectors
     "belief_events",  # model
@@ -64,6 +67,7 @@ class SQLStore(
     SQLQueue,
     SQLMirror,
     SQLEvaluation,
+    SQLOutcomes,
     SQLRetention,
     Store,
 ):

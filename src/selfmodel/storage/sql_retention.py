@@ -79,8 +79,11 @@ class SQLRetention(SQLBase, RetentionStore):
             " AND NOT EXISTS (SELECT 1 FROM trace_users r JOIN traces t"
             " ON t.workspace_id = r.workspace_id AND t.id = r.trace_id"
             " WHERE r.workspace_id = u.workspace_id AND r.user_id = u.id AND t.created_at >= ?)"
+            # Feedback or a signal recorded about the user is activity too (a "returned" most).
+            " AND NOT EXISTS (SELECT 1 FROM outcomes x WHERE x.workspace_id = u.workspace_id"
+            " AND x.user_id = u.id AND x.recorded_at >= ?)"
             " ORDER BY u.external_id",
-            (workspace_id, *params, since, since, since, since),
+            (workspace_id, *params, since, since, since, since, since),
         )
         return [rows_to.user(self._dialect, r) for r in rows]
 

@@ -26,6 +26,8 @@ from selfmodel.domain import (
     Observation,
     ObservationKind,
     Occasion,
+    Outcome,
+    OutcomeKind,
     ResonanceCard,
     Role,
     Scope,
@@ -286,4 +288,22 @@ def eval_item(r: Row) -> EvalItemScore:
         tokens=int(r["tokens"]),
         latency_ms=float(r["latency_ms"]),
         category=r["category"],
+    )
+
+
+def outcome(d: Dialect, r: Row) -> Outcome:
+    used = r["used_item_ids"]
+    return Outcome(
+        id=r["id"],
+        workspace_id=r["workspace_id"],
+        user_id=r["user_id"],
+        kind=OutcomeKind(r["kind"]),
+        trace_id=r["trace_id"],
+        name=r["name"],
+        value=None if r["value"] is None else float(r["value"]),
+        label=r["label"],
+        used_item_ids=None if used is None else tuple(d.json_out(used)),
+        external_id=r["external_id"],
+        occurred_at=d.ts_out(r["occurred_at"]),
+        recorded_at=d.ts_out(r["recorded_at"]),
     )
