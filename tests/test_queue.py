@@ -15,6 +15,7 @@ from selfmodel.domain.time import utcnow
 from selfmodel.errors import JobFailedError, WaitTimeoutError
 from selfmodel.extraction import CandidateBelief, ExtractionRequest
 from selfmodel.worker import Worker
+from tests.support.workers import self_model_rows
 
 LEASE = 30.0
 
@@ -144,25 +145,6 @@ QUEUED_CONVERSATION = [
 ]
 
 
-def _self_model(sm: SelfModel, user: str) -> list[tuple[object, ...]]:
-    beliefs = sm.beliefs(user, status=None, now=datetime(2024, 6, 1, tzinfo=UTC))
-    ws, user_id = sm.workspace.id, sm.user(user).id
-    observations = {o.id: o.content for o in sm.store.list_observations(ws, [user_id])}
-    rows = []
-    for belief in beliefs:
-        evidence = sm.store.list_evidence(ws, [belief.id])
-        rows.append(
-            (
-                belief.statement,
-                belief.kind,
-                belief.status,
-                round(belief.confidence, 9),
-                tuple(sorted((observations[e.observation_id], e.stance) for e in evidence)),
-            )
-        )
-    return sorted(rows, key=repr)
-
-
 def test_queued_understanding_gives_the_self_model_inline_observing_gives(
     any_sm: SelfModel,
 ) -> None:
@@ -174,4 +156,4 @@ def test_queued_understanding_gives_the_self_model_inline_observing_gives(
         sm.observe("inline", text, at=at)
         sm.observe("queued", text, at=at, wait=False)
     Worker(sm, concurrency=2, batch=1).run(until_idle=True)
-    assert _self_model(sm, "queued") == _self_model(sm, "inline")
+    assert self_model_rows(sm, "queued") == self_model_rows(sm, "inline")

@@ -1,0 +1,155 @@
+"""Queued ≡ inline, even with a worker killed at random points (issue 11).
+
+The same generated conversations are observed three ways, into three workspaces of one store:
+inline (understood in the ``observe`` call), queued (understood by an in-process worker with two
+threads) and queued for ``selfmodel worker`` processes that are killed with SIGKILL at random
+moments mid-job and replaced, the replacement taking the dead worker's jobs over once their
+leases expire. All three self-models must be the same belief by belief: statement, kind, status,
+confidence to 1e-9 and evidence.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from selfmodel import SelfModel
+from selfmodel.domain import JobStatus
+from selfmodel.embedding import SentenceTransformerEmbedder
+from selfmodel.storage import Store
+from selfmodel.worker import Worker
+from tests.support.workers import (
+    assert_each_observation_counted_once,
+    counts,
+    self_model_rows,
+    start_worker,
+    stop_worker,
+    wait_until,
+)
+
+# What people tell a chat over some weeks: facts, repeats (reinforcement), changes of mind
+# (contradiction), moves and job changes (a single-valued facet superseded), hedges, requests.
+STATEMENTS = [
+    "I live in London and work as a nurse.",
+    "I love running along the river.",
+    "I moved to Manchester last month.",
+    "I don't like running anymore, my knees hurt.",
+    "I just joined Stripe as an engineer.",
+    "Please keep your answers short.",
+    "Home is now Edinburgh.",
+    "I stopped drinking coffee.",
+    "I love coffee in the morning.",
+    "I think I might take up the piano.",
+    "I don't like long meetings.",
+    "I'm training for a marathon in April.",
+]
+USERS = 3
+MESSAGES_PER_USER = 7
+FIRST_DAY = datetime(2024, 3, 1, 9, tzinfo=UTC)
+SEEDS = [20240301]
+KILLS = 2
+LEASE_S = 1.5
+# A kill lands this long after the worker is seen holding a job: somewhere inside its work.
+KILL_DELAY_MAX_S = 0.3
+PROCESS_TIMEOUT_S = 120.0
+
+
+def conversation(rng: random.Random) -> list[tuple[datetime, str]]:
+    """One user's messages: a random pick of the statements, one said twice on another day,
+    spread over the days in order (two messages sometimes share a day)."""
+    picked = rng.sample(STATEMENTS, MESSAGES_PER_USER - 1)
+    picked.insert(rng.randrange(1, len(picked) + 1), picked[0])
+    day = 0
+    messages = []
+    for text in picked:
+        day += rng.choice((0, 1, 1, 2))
+        messages.append((FIRST_DAY + timedelta(days=day, minutes=len(messages)), text))
+    return messages
+
+
+def _holding(store: Store, worker: str) -> bool:
+    """Whether ``worker``'s threads hold a leased job right now."""
+    running = store.list_jobs(statuses=[JobStatus.RUNNING])
+    return any((j.locked_by or "").startswith(f"{worker}/") for j in running)
+
+
+def kill_at_random_points(
+    location: str, store: Store, rng: random.Random, log_dir: Path
+) -> list[str]:
+    """Run the queue with worker processes, SIGKILLing ``KILLS`` of them mid-job at random
+    points; the last one runs until every job is done. Returns the killed workers' names."""
+    killed: list[str] = []
+    name = "worker0"
+    process = start_worker(location, name, log_dir, lease=LEASE_S, batch=rng.randint(1, 3))
+    try:
+        for number in range(1, KILLS + 1):
+            done_before = counts(store)[JobStatus.DONE]
+            finish_first = rng.randint(0, 3)  # jobs it completes before the kill
+            wait_until(
+                lambda: (
+                    counts(store)[JobStatus.DONE] >= done_before + finish_first
+                    and _holding(store, name)  # noqa: B023 - read before the name changes
+                ),
+                PROCESS_TIMEOUT_S,
+                f"{name} to hold a job",
+            )
+            time.sleep(rng.uniform(0, KILL_DELAY_MAX_S))
+            process.send_signal(signal.SIGKILL)
+            assert process.wait(timeout=10) == -signal.SIGKILL
+            killed.append(name)
+            # The replacement loads its model while the dead worker's leases run out.
+            name = f"worker{number}"
+            process = start_worker(location, name, log_dir, lease=LEASE_S, batch=rng.randint(1, 3))
+        wait_until(lambda: store.queue_depth() == 0, PROCESS_TIMEOUT_S, "the last worker to drain")
+    finally:
+        _stop(process)
+    return killed
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    assert stop_worker(process) == 0  # SIGTERM: the surviving worker exits gracefully
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", SEEDS)
+def test_queued_with_killed_workers_gives_the_self_model_inline_observing_gives(
+    db_location: str, embedder: SentenceTransformerEmbedder, tmp_path: Path, seed: int
+) -> None:
+    rng = random.Random(seed)
+    conversations = {f"user{i}": conversation(rng) for i in range(USERS)}
+    with SelfModel.open(db_location, embedder=embedder) as sm:
+        inline, queued, crashed = (sm.in_workspace(n) for n in ("inline", "queued", "crashed"))
+        for user, messages in conversations.items():
+            for at, text in messages:  # one call per message, as a chat sends them
+                inline.observe(user, text, at=at)
+                queued.observe(user, text, at=at, wait=False)
+        Worker(queued, concurrency=2, batch=1).run(until_idle=True)
+        # Only now the crashed workspace's jobs: the worker processes have them to themselves.
+        for user, messages in conversations.items():
+            for at, text in messages:
+                crashed.observe(user, text, at=at, wait=False)
+
+        killed = kill_at_random_points(db_location, sm.store, rng, tmp_path)
+
+        assert len(killed) == KILLS
+        final = counts(sm.store)
+        assert (final[JobStatus.QUEUED], final[JobStatus.RUNNING], final[JobStatus.DEAD]) == (
+            0,
+            0,
+            0,
+        )
+        jobs = sm.store.list_jobs(crashed.workspace.id)
+        # Each kill left the job in hand to be taken over: it ran again, and counted as an attempt.
+        assert sum(j.attempts - 1 for j in jobs) >= KILLS
+        for user in conversations:
+            reference = self_model_rows(inline, user)
+            assert reference, user
+            assert self_model_rows(queued, user) == reference, user
+            assert self_model_rows(crashed, user) == reference, user
+            assert_each_observation_counted_once(crashed, user)
