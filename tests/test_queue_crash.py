@@ -15,6 +15,7 @@ import signal
 import subprocess
 import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -73,8 +74,10 @@ def conversation(rng: random.Random) -> list[tuple[datetime, str]]:
     return messages
 
 
-def _holding(store: Store, worker: str) -> bool:
-    """Whether ``worker``'s threads hold a leased job right now."""
+def _working_on_a_job(store: Store, worker: str, done: int) -> bool:
+    """Whether ``done`` jobs are done in all and ``worker``'s threads hold a leased one now."""
+    if counts(store)[JobStatus.DONE] < done:
+        return False
     running = store.list_jobs(statuses=[JobStatus.RUNNING])
     return any((j.locked_by or "").startswith(f"{worker}/") for j in running)
 
@@ -89,13 +92,9 @@ def kill_at_random_points(
     process = start_worker(location, name, log_dir, lease=LEASE_S, batch=rng.randint(1, 3))
     try:
         for number in range(1, KILLS + 1):
-            done_before = counts(store)[JobStatus.DONE]
-            finish_first = rng.randint(0, 3)  # jobs it completes before the kill
+            target = counts(store)[JobStatus.DONE] + rng.randint(0, 3)  # jobs done before it
             wait_until(
-                lambda: (
-                    counts(store)[JobStatus.DONE] >= done_before + finish_first
-                    and _holding(store, name)  # noqa: B023 - read before the name changes
-                ),
+                partial(_working_on_a_job, store, name, target),
                 PROCESS_TIMEOUT_S,
                 f"{name} to hold a job",
             )
