@@ -26,35 +26,33 @@ from selfmodel.embedding import SentenceTransformerEmbedder
 from selfmodel.storage import Store
 from selfmodel.worker import Worker
 from tests.support.workers import (
+    CHANGING_CONVERSATION,
     assert_each_observation_counted_once,
     counts,
     self_model_rows,
     start_worker,
     stop_worker,
     wait_until,
+    wait_worker_started,
 )
 
-# What people tell a chat over some weeks: facts, repeats (reinforcement), changes of mind
-# (contradiction), moves and job changes (a single-valued facet superseded), hedges, requests.
+# What people tell a chat over some weeks. Mostly facts whose order matters — where they live and
+# work (one value at a time: the later supersedes), likes that are later denied — so revising a
+# retried job after later ones shows; plus a repeat (reinforcement), a hedge and a request.
 STATEMENTS = [
-    "I live in London and work as a nurse.",
-    "I love running along the river.",
-    "I moved to Manchester last month.",
-    "I don't like running anymore, my knees hurt.",
-    "I just joined Stripe as an engineer.",
-    "Please keep your answers short.",
-    "Home is now Edinburgh.",
-    "I stopped drinking coffee.",
+    *CHANGING_CONVERSATION,
     "I love coffee in the morning.",
+    "I work as a teacher now.",
+    "I live in Bristol these days.",
     "I think I might take up the piano.",
-    "I don't like long meetings.",
-    "I'm training for a marathon in April.",
 ]
 USERS = 3
 MESSAGES_PER_USER = 7
 FIRST_DAY = datetime(2024, 3, 1, 9, tzinfo=UTC)
-SEEDS = [20240301]
-KILLS = 2
+# Seeds whose kills, before per-user ordered claims, did revise a retried job after later ones
+# and changed a self-model (the test failed on them then).
+SEEDS = [3]
+KILLS = 3
 LEASE_S = 1.5
 # A kill lands this long after the worker is seen holding a job: somewhere inside its work.
 KILL_DELAY_MAX_S = 0.3
@@ -107,11 +105,14 @@ def kill_at_random_points(
             process = start_worker(location, name, log_dir, lease=LEASE_S, batch=rng.randint(1, 3))
         wait_until(lambda: store.queue_depth() == 0, PROCESS_TIMEOUT_S, "the last worker to drain")
     finally:
-        _stop(process)
+        _stop(process, name, log_dir)
     return killed
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def _stop(process: subprocess.Popen[bytes], name: str, log_dir: Path) -> None:
+    # The queue may drain before the last replacement is up (its predecessor finished the job in
+    # hand just before the kill): SIGTERM is graceful only once the worker runs.
+    wait_worker_started(process, name, log_dir)
     assert stop_worker(process) == 0  # SIGTERM: the surviving worker exits gracefully
 
 

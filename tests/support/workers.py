@@ -77,6 +77,19 @@ def evidence_shape(sm: SelfModel, user: str) -> list[tuple[str, int, int]]:
     )
 
 
+# What a person tells a chat over some weeks, with changes of mind (running), moves (home) and a
+# new job: revising it out of order gives another self-model.
+CHANGING_CONVERSATION = [
+    "I live in London and work as a nurse.",
+    "I love running along the river.",
+    "I moved to Manchester last month.",
+    "I don't like running anymore, my knees hurt.",
+    "I just joined Stripe as an engineer.",
+    "Please keep your answers short.",
+    "Home is now Edinburgh.",
+    "I stopped drinking coffee.",
+]
+
 # The moment self-models are read at for comparison: confidence is computed as of a read.
 COMPARED_AT = datetime(2024, 6, 1, tzinfo=UTC)
 

@@ -5,7 +5,8 @@ spreading requests over them in turn, a fixed mix of operations for a fixed time
 throughput and p50/p95/p99 per operation, SQLite and PostgreSQL side by side in one run, with the
 embedding floor (one query embedded alone, on an idle machine) measured in the same run.
 PostgreSQL is a throwaway cluster started from the system's binaries unless ``--pg-url`` names a
-database.
+database. ``--soak SECONDS`` runs the durability soak on the same backends instead
+(``selfmodel.cli.bench_soak``).
 """
 
 from __future__ import annotations
@@ -209,7 +210,8 @@ def serve_command(
     ] = DEFAULT_KILL_EVERY_S,
     json_out: JsonOption = None,
 ) -> None:
-    """Observe + context load through the HTTP API: throughput and p50/p95/p99, per backend."""
+    """Observe + context load through the HTTP API: throughput and p50/p95/p99, per backend;
+    with --soak, a mixed load with a worker killed and restarted, then a reconciliation."""
     if duration <= 0 or concurrency <= 0 or sqlite_processes <= 0 or pg_processes <= 0:
         raise typer.BadParameter(
             "--duration, --concurrency and the process counts must be positive"
