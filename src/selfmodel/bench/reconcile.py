@@ -19,6 +19,7 @@ from selfmodel.domain import BeliefStatus, EvidenceStance, JobStatus
 from selfmodel.storage import BeliefFilter, Store
 
 ALL_STATUSES = tuple(BeliefStatus)
+MAX_EXAMPLES = 10  # disagreements described in words; the counts cover them all
 
 
 @dataclass
@@ -96,9 +97,6 @@ class Reconciliation:
         return {**asdict(self), "lost": self.lost, "duplicated": self.duplicated}
 
 
-MAX_EXAMPLES = 10
-
-
 def reconcile(store: Store, workspace_id: str, ledger: Ledger) -> Reconciliation:
     """Compare ``store`` with what ``ledger`` says the client was told (read-only)."""
     found = Reconciliation()
@@ -107,10 +105,10 @@ def reconcile(store: Store, workspace_id: str, ledger: Ledger) -> Reconciliation
     for user in ledger.sent:
         _check_observations(store, workspace_id, ledger, user, found)
     for job_id, user in ledger.jobs.items():
-        job = store.get_job(job_id)
         if user in ledger.forgotten:
-            found.count("forget_leftovers", job is not None, f"job {job_id} of {user}")
-        elif job is None or job.status != JobStatus.DONE:
+            continue  # its jobs are gone with it: _check_forgotten counts any left
+        job = store.get_job(job_id)
+        if job is None or job.status != JobStatus.DONE:
             status = job.status.value if job else "missing"
             found.count("unfinished_jobs", 1, f"job {job_id} of {user}: {status}")
     for user in ledger.sent:

@@ -47,6 +47,7 @@ WORKER_BATCH = 2  # jobs a kill can catch in hand
 KILL_JITTER_MAX_S = 0.2  # a kill lands this far into the job in hand, at random
 MID_JOB_WAIT_S = 10.0  # how long a kill waits for the worker to hold a job before it fires
 SUPERVISE_POLL_S = 0.05
+JOB_DONE_LOG = '"msg": "job done"'  # the line a worker logs (at info) per finished job
 WARM_UP_WAIT_S = 10.0
 WORKER_START_TIMEOUT_S = 180.0
 # The worker catches up after the load: the clients queue work faster than one worker (restarted
@@ -230,6 +231,7 @@ class WorkerSupervisor:
         self.crashes = 0  # exits nobody asked for: counted as errors
         self.started = 0
         self.name = ""
+        self.log = workdir / "no-worker-yet.log"
         self.process: subprocess.Popen[bytes] | None = None
         self._killing = threading.Event()
         self._thread = threading.Thread(target=self._supervise, name="soak-killer", daemon=True)
@@ -255,9 +257,10 @@ class WorkerSupervisor:
     def _start_worker(self) -> None:
         self.started += 1
         self.name = f"soak-worker-{self.started}"
-        log = self.workdir / f"{self.name}.log"
-        self.process = start_worker(self.db, self.name, log, lease_s=LEASE_S, batch=WORKER_BATCH)
-        self._done_at_start = self.store.job_counts()[JobStatus.DONE]
+        self.log = self.workdir / f"{self.name}.log"
+        self.process = start_worker(
+            self.db, self.name, self.log, lease_s=LEASE_S, batch=WORKER_BATCH
+        )
 
     def keep_alive(self) -> None:
         """Restart a worker that exited on its own (counted as a crash: an error)."""
@@ -266,9 +269,10 @@ class WorkerSupervisor:
             self._start_worker()
 
     def _working(self) -> bool:
-        """Whether the current worker has finished a job since it started (its models are
-        loaded: it does real work now). One worker runs at a time, so the jobs are its own."""
-        return self.store.job_counts()[JobStatus.DONE] > self._done_at_start
+        """Whether the current worker has finished a job (its models are loaded: it does real
+        work now), as its own log says: counting done jobs in the store would not tell, since
+        forgetting a user deletes theirs."""
+        return self.log.exists() and JOB_DONE_LOG in self.log.read_text(errors="replace")
 
     def _holding_a_job(self) -> bool:
         """Whether the current worker holds a leased job now."""
