@@ -47,7 +47,9 @@ WORKER_BATCH = 2  # jobs a kill can catch in hand
 KILL_JITTER_MAX_S = 0.2  # a kill lands this far into the job in hand, at random
 MID_JOB_WAIT_S = 10.0  # how long a kill waits for the worker to hold a job before it fires
 SUPERVISE_POLL_S = 0.05
-JOB_DONE_LOG = '"msg": "job done"'  # the line a worker logs (at info) per finished job
+# Lines a worker logs (at info): once its threads run, and per finished job.
+WORKER_STARTED_LOG = '"msg": "worker started"'
+JOB_DONE_LOG = '"msg": "job done"'
 WARM_UP_WAIT_S = 10.0
 WORKER_START_TIMEOUT_S = 180.0
 # The worker catches up after the load: the clients queue work faster than one worker (restarted
@@ -251,8 +253,21 @@ class WorkerSupervisor:
         self.keep_alive()
 
     def stop(self) -> int:
-        """Stop the last worker gracefully; its exit code (0: a clean exit)."""
-        return stop(self.process) if self.process is not None else 0
+        """Stop the kills if still on (the soak failed), then the last worker, gracefully; its
+        exit code (0: a clean exit)."""
+        self._killing.clear()
+        if self._thread.is_alive():
+            self._thread.join()  # no restart may follow the stop below
+        if self.process is None:
+            return 0
+        # A replacement may still be starting (the queue drained without it): SIGTERM is
+        # graceful only once the worker runs and has its handler.
+        deadline = time.monotonic() + WORKER_START_TIMEOUT_S
+        while self.process.poll() is None and time.monotonic() < deadline:
+            if self.log.exists() and WORKER_STARTED_LOG in self.log.read_text(errors="replace"):
+                break
+            time.sleep(SUPERVISE_POLL_S)
+        return stop(self.process)
 
     def _start_worker(self) -> None:
         self.started += 1
