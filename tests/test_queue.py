@@ -15,6 +15,7 @@ from selfmodel.domain.time import utcnow
 from selfmodel.errors import JobFailedError, WaitTimeoutError
 from selfmodel.extraction import CandidateBelief, ExtractionRequest
 from selfmodel.worker import Worker
+from tests.support.workers import CHANGING_CONVERSATION, self_model_rows
 
 LEASE = 30.0
 
@@ -132,46 +133,15 @@ def test_forgetting_a_user_removes_their_queued_work(any_sm: SelfModel) -> None:
     assert [r.outcome for r in runs] == [RunOutcome.DONE]
 
 
-QUEUED_CONVERSATION = [
-    "I live in London and work as a nurse.",
-    "I love running along the river.",
-    "I moved to Manchester last month.",
-    "I don't like running anymore, my knees hurt.",
-    "I just joined Stripe as an engineer.",
-    "Please keep your answers short.",
-    "Home is now Edinburgh.",
-    "I stopped drinking coffee.",
-]
-
-
-def _self_model(sm: SelfModel, user: str) -> list[tuple[object, ...]]:
-    beliefs = sm.beliefs(user, status=None, now=datetime(2024, 6, 1, tzinfo=UTC))
-    ws, user_id = sm.workspace.id, sm.user(user).id
-    observations = {o.id: o.content for o in sm.store.list_observations(ws, [user_id])}
-    rows = []
-    for belief in beliefs:
-        evidence = sm.store.list_evidence(ws, [belief.id])
-        rows.append(
-            (
-                belief.statement,
-                belief.kind,
-                belief.status,
-                round(belief.confidence, 9),
-                tuple(sorted((observations[e.observation_id], e.stance) for e in evidence)),
-            )
-        )
-    return sorted(rows, key=repr)
-
-
 def test_queued_understanding_gives_the_self_model_inline_observing_gives(
     any_sm: SelfModel,
 ) -> None:
     sm = any_sm
     # One message per call, as a chat sends them; the queued user's jobs go to two concurrent
     # workers, which must still revise that user's self-model in the order it was told.
-    for day, text in enumerate(QUEUED_CONVERSATION, start=1):
+    for day, text in enumerate(CHANGING_CONVERSATION, start=1):
         at = datetime(2024, 3, day, 9, tzinfo=UTC)
         sm.observe("inline", text, at=at)
         sm.observe("queued", text, at=at, wait=False)
     Worker(sm, concurrency=2, batch=1).run(until_idle=True)
-    assert _self_model(sm, "queued") == _self_model(sm, "inline")
+    assert self_model_rows(sm, "queued") == self_model_rows(sm, "inline")

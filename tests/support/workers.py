@@ -7,6 +7,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from selfmodel import SelfModel
@@ -74,6 +75,45 @@ def evidence_shape(sm: SelfModel, user: str) -> list[tuple[str, int, int]]:
     return sorted(
         (b.statement, b.support_count, b.contradict_count) for b in sm.beliefs(user, status=None)
     )
+
+
+# What a person tells a chat over some weeks, with changes of mind (running), moves (home) and a
+# new job: revising it out of order gives another self-model.
+CHANGING_CONVERSATION = [
+    "I live in London and work as a nurse.",
+    "I love running along the river.",
+    "I moved to Manchester last month.",
+    "I don't like running anymore, my knees hurt.",
+    "I just joined Stripe as an engineer.",
+    "Please keep your answers short.",
+    "Home is now Edinburgh.",
+    "I stopped drinking coffee.",
+]
+
+# The moment self-models are read at for comparison: confidence is computed as of a read.
+COMPARED_AT = datetime(2024, 6, 1, tzinfo=UTC)
+
+
+def self_model_rows(sm: SelfModel, user: str) -> list[tuple[object, ...]]:
+    """A user's whole self-model, belief by belief, as two ingestion paths must agree on it:
+    statement, kind, status, confidence (to 1e-9) and evidence (the observations' texts, which
+    stay the same across workspaces while their ids do not, with their stance)."""
+    beliefs = sm.beliefs(user, status=None, now=COMPARED_AT)
+    ws, user_id = sm.workspace.id, sm.user(user).id
+    observations = {o.id: o.content for o in sm.store.list_observations(ws, [user_id])}
+    rows = []
+    for belief in beliefs:
+        evidence = sm.store.list_evidence(ws, [belief.id])
+        rows.append(
+            (
+                belief.statement,
+                belief.kind,
+                belief.status,
+                round(belief.confidence, 9),
+                tuple(sorted((observations[e.observation_id], e.stance) for e in evidence)),
+            )
+        )
+    return sorted(rows, key=repr)
 
 
 def assert_each_observation_counted_once(sm: SelfModel, user: str) -> None:

@@ -5,7 +5,8 @@ spreading requests over them in turn, a fixed mix of operations for a fixed time
 throughput and p50/p95/p99 per operation, SQLite and PostgreSQL side by side in one run, with the
 embedding floor (one query embedded alone, on an idle machine) measured in the same run.
 PostgreSQL is a throwaway cluster started from the system's binaries unless ``--pg-url`` names a
-database.
+database. ``--soak SECONDS`` runs the durability soak on the same backends instead
+(``selfmodel.cli.bench_soak``).
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import asyncio
 import itertools
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from contextlib import ExitStack
@@ -26,13 +25,15 @@ import httpx
 import typer
 
 from selfmodel.bench.report import metrics_table, percentile, write_json
+from selfmodel.bench.serving import bootstrap, start_servers
+from selfmodel.bench.soak import DEFAULT_KILL_EVERY_S
 from selfmodel.cli.bench import JsonOption
+from selfmodel.cli.bench_soak import soak_command
 from selfmodel.cli.output import console, progress_bar
 
 USERS = 16
 WARMUP_MESSAGES = 6
 DEFAULT_OBSERVE_SHARE = 0.5  # the rest are context calls
-SERVER_START_TIMEOUT_S = 120.0
 REQUEST_TIMEOUT_S = 60.0
 SENTENCES = (
     "I love {x} on weekends.",
@@ -58,28 +59,6 @@ QUERIES = (
     "where do they work and what do they do there?",
 )
 FLOOR_SAMPLES = 40
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _bootstrap(db: str) -> str:
-    """A workspace and an admin key in ``db``, made directly (as `selfmodel key create` does)."""
-    from selfmodel.storage import open_store
-    from selfmodel.tenancy import Scope, Tenancy
-
-    store = open_store(db)
-    try:
-        tenancy = Tenancy(store)
-        ws = store.get_workspace("bench") or tenancy.create_workspace("bench")
-        return tenancy.mint_key(ws, Scope.ADMIN, "bench serve").secret
-    finally:
-        store.close()
 
 
 def _sentence(rng: random.Random) -> str:
@@ -147,27 +126,6 @@ async def _load(
     return {"rows": rows, "errors": errors, "wall_s": wall}
 
 
-def _serve(db: str, port: int, log: Path) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "selfmodel", "serve", "--db", db, "--port", str(port)]
-    command += ["--log-level", "warning"]
-    with log.open("wb") as sink:
-        return subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
-
-
-def _wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass  # not listening yet
-        time.sleep(0.2)
-    raise RuntimeError("server did not become ready in time")
-
-
 def run_backend(
     db: str,
     processes: int,
@@ -178,27 +136,11 @@ def run_backend(
     observe_share: float = DEFAULT_OBSERVE_SHARE,
 ) -> dict[str, Any]:
     """Start ``processes`` API servers on ``db`` (in turn: the first migrates), then load them."""
-    key = _bootstrap(db)
-    running: list[subprocess.Popen[bytes]] = []
-    bases: list[str] = []
-    try:
-        for _ in range(processes):
-            port = _free_port()
-            log = workdir / f"serve-{port}.log"
-            running.append(_serve(db, port, log))
-            bases.append(f"http://127.0.0.1:{port}")
-            _wait_ready(bases[-1], running[-1], log)
+    key = bootstrap(db)
+    with ExitStack() as stack:
+        bases = start_servers(stack, db, processes, workdir)
         result = asyncio.run(_load(bases, key, duration, concurrency, seed, observe_share))
         return {**result, "processes": processes}
-    finally:
-        for process in running:
-            process.terminate()
-        for process in running:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def embedding_floor() -> dict[str, float]:
@@ -213,6 +155,26 @@ def embedding_floor() -> dict[str, float]:
         embedder.embed_one(QUERIES[i % len(QUERIES)])
         timings.append((time.perf_counter() - started) * 1000)
     return {"p50_ms": statistics.median(timings), "p95_ms": percentile(timings, 95)}
+
+
+def _backends(
+    stack: ExitStack,
+    workdir: Path,
+    pg: bool,
+    pg_url: str | None,
+    sqlite_processes: int,
+    pg_processes: int,
+) -> dict[str, tuple[str, int]]:
+    """Backend name → (where its database is, how many API processes serve it)."""
+    backends = {"sqlite": (str(workdir / "bench.db"), sqlite_processes)}
+    if pg_url:
+        backends["postgresql"] = (pg_url, pg_processes)
+    elif pg:
+        from selfmodel.storage.local_postgres import LocalPostgres
+
+        cluster = stack.enter_context(LocalPostgres.running())
+        backends["postgresql"] = (stack.enter_context(cluster.database()), pg_processes)
+    return backends
 
 
 def serve_command(
@@ -235,27 +197,35 @@ def serve_command(
         float, typer.Option(help="Share of requests that observe (the rest ask for context).")
     ] = DEFAULT_OBSERVE_SHARE,
     seed: Annotated[int, typer.Option(help="Seed of the operation mix.")] = 7,
+    soak: Annotated[
+        float | None,
+        typer.Option(
+            help="Soak instead: SECONDS of mixed load (observe, context, corrections, forget) per"
+            " backend while a separate worker is killed and restarted, then a reconciliation."
+            " Exits 1 on any error, lost or duplicated item.",
+        ),
+    ] = None,
+    kill_every: Annotated[
+        float, typer.Option(help="With --soak: seconds between worker kills, on average.")
+    ] = DEFAULT_KILL_EVERY_S,
     json_out: JsonOption = None,
 ) -> None:
-    """Observe + context load through the HTTP API: throughput and p50/p95/p99, per backend."""
+    """Observe + context load through the HTTP API: throughput and p50/p95/p99, per backend;
+    with --soak, a mixed load with a worker killed and restarted, then a reconciliation."""
     if duration <= 0 or concurrency <= 0 or sqlite_processes <= 0 or pg_processes <= 0:
         raise typer.BadParameter(
             "--duration, --concurrency and the process counts must be positive"
         )
     if not 0.0 <= observe_share <= 1.0:
         raise typer.BadParameter("--observe-share must be between 0 and 1")
+    if (soak is not None and soak <= 0) or kill_every <= 0:
+        raise typer.BadParameter("--soak and --kill-every must be positive")
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="selfmodel-bench-")))
-        backends: dict[str, tuple[str, int]] = {
-            "sqlite": (str(workdir / "bench.db"), sqlite_processes)
-        }
-        if pg_url:
-            backends["postgresql"] = (pg_url, pg_processes)
-        elif pg:
-            from selfmodel.storage.local_postgres import LocalPostgres
-
-            cluster = stack.enter_context(LocalPostgres.running())
-            backends["postgresql"] = (stack.enter_context(cluster.database()), pg_processes)
+        backends = _backends(stack, workdir, pg, pg_url, sqlite_processes, pg_processes)
+        if soak is not None:
+            soak_command(backends, soak, concurrency, seed, kill_every, workdir, json_out)
+            return
         floor = embedding_floor()
         results: dict[str, Any] = {}
         with progress_bar() as progress:
