@@ -217,6 +217,8 @@ LIBRARY_ONLY: Mapping[str, str] = {
     "run_job": "as process_jobs",
     "ingest": "bulk loading of files runs next to the database (selfmodel ingest); over HTTP, "
     "observe in batches",
+    "drift": "drift is an operator's check run next to the database (selfmodel eval drift); "
+    "no API route yet",
 }
 
 
