@@ -278,3 +278,11 @@ def test_configuration_reference_is_generated_from_the_settings() -> None:
     assert (ROOT / "docs" / "configuration.md").read_text() == settings_docs.render(), (
         "docs/configuration.md is stale: run `python scripts/settings_docs.py`"
     )
+
+
+def test_a_public_url_that_is_no_origin_says_what_to_give(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SELFMODEL_PUBLIC_URL", "mirror.example.com")
+    with pytest.raises(ConfigurationError) as raised:
+        Settings()
+    assert "SELFMODEL_PUBLIC_URL" in raised.value.message
+    assert "e.g. https://mirror.example.com" in raised.value.message

@@ -10,6 +10,7 @@ field carries its bounds. A value out of bounds, of the wrong type, or unknown r
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal, Self, TypeVar
 
 from pydantic import (
@@ -18,6 +19,7 @@ from pydantic import (
     Field,
     ModelWrapValidatorHandler,
     ValidationError,
+    field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +27,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from selfmodel.errors import ConfigurationError
 
 ENV_PREFIX = "SELFMODEL_"
+# An http(s) origin with an optional path: where minted Mirror links point.
+_PUBLIC_URL = re.compile(r"https?://[^\s/?#]+(/[^\s?#]*)?")
 
 # Bounds other modules share (the HTTP schemas validate requests with the same ones).
 MAX_BUDGET_TOKENS = 32_000
@@ -184,10 +188,19 @@ class ServerSettings(SettingsGroup):
     # calls the API controls: set it wherever people open links from outside.
     public_url: str | None = Field(
         default=None,
-        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
         description="Origin (and path prefix) of minted Mirror links, e.g. "
         "https://mirror.example.com; unset: the origin the request came to.",
     )
+
+    @field_validator("public_url")
+    @classmethod
+    def _an_origin(cls, value: str | None) -> str | None:
+        if value is not None and not _PUBLIC_URL.fullmatch(value):
+            raise ValueError(
+                "give the scheme and host people open links at, with an optional path and no "
+                "query or fragment, e.g. https://mirror.example.com or https://example.com/app"
+            )
+        return value
 
 
 class WorkerSettings(SettingsGroup):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -12,11 +11,10 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.server import free_port
+from selfmodel.bench.serving import free_port
+from selfmodel.bench.serving import stop as stop_process
 
 READY_TIMEOUT_S = 90.0
-STOP_TIMEOUT_S = 30.0
-KILL_TIMEOUT_S = 10.0
 CLI_TIMEOUT_S = 60.0
 READY_POLL_S = 0.1
 LOG_TAIL_CHARS = 4000
@@ -134,20 +132,6 @@ def wait_for_log(
         if time.monotonic() > deadline:
             raise AssertionError(f"no {text!r} after {timeout:g} s:\n{log_tail(log)}")
         time.sleep(READY_POLL_S)
-
-
-def stop_process(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT_S) -> int:
-    """SIGTERM (a graceful stop), then SIGKILL if it is still running after ``timeout``.
-
-    Returns the exit code: 0 for a graceful stop, ``-SIGKILL`` when it had to be killed.
-    """
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-    try:
-        return process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        return process.wait(timeout=KILL_TIMEOUT_S)
 
 
 __all__ = [

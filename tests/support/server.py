@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
+from selfmodel.bench.serving import free_port
 from selfmodel.storage import Store
 from selfmodel.tenancy import Scope, Tenancy
 
@@ -31,12 +31,6 @@ def asgi_client(app: FastAPI, key: str | None = None) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=headers
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

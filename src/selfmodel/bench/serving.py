@@ -16,6 +16,7 @@ import httpx
 SERVER_START_TIMEOUT_S = 120.0
 READY_POLL_S = 0.2
 STOP_TIMEOUT_S = 30.0
+KILL_TIMEOUT_S = 10.0  # a SIGKILLed process is gone at once; longer means something is stuck
 LOG_TAIL_CHARS = 2_000
 HOST = "127.0.0.1"
 
@@ -91,15 +92,18 @@ def start_servers(
     return bases
 
 
-def stop(process: subprocess.Popen[bytes]) -> int:
-    """SIGTERM (a graceful stop), SIGKILL if it is still running after a while; the exit code."""
+def stop(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT_S) -> int:
+    """SIGTERM (a graceful stop), then SIGKILL if it is still running after ``timeout``.
+
+    Returns the exit code: 0 for a graceful stop, ``-SIGKILL`` when it had to be killed.
+    """
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
     try:
-        return process.wait(timeout=STOP_TIMEOUT_S)
+        return process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
-        return process.wait()
+        return process.wait(timeout=KILL_TIMEOUT_S)
 
 
 __all__ = [

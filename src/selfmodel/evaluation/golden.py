@@ -19,6 +19,7 @@ from selfmodel.domain import Role
 from selfmodel.domain.time import parse_timestamp
 from selfmodel.errors import InvalidFileError, InvalidInputError
 from selfmodel.ingest.files import json_lines
+from selfmodel.ingest.messages import first_problem
 
 MAX_ITEM_ID_CHARS = 200
 
@@ -109,10 +110,9 @@ def parse_golden_set(path: Path, raw: bytes) -> list[GoldenItem]:
         try:
             item = GoldenItem.model_validate(data)
         except ValidationError as exc:
-            error = exc.errors()[0]
-            field = ".".join(str(part) for part in error["loc"]) or "(item)"
+            field, problem = first_problem(exc, whole="(item)")
             raise InvalidFileError(
-                f"{path}:{number}: {field}: {error['msg']}", line=number, field=field
+                f"{path}:{number}: {field}: {problem}", line=number, field=field
             ) from None
         if item.id in first_line:
             raise InvalidFileError(

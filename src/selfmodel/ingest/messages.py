@@ -13,6 +13,13 @@ from selfmodel.errors import InvalidInputError, PayloadTooLargeError
 __all__ = ["MAX_EXTERNAL_ID_CHARS", "Message", "MessagesInput", "parse_messages"]
 
 
+def first_problem(exc: ValidationError, *, whole: str) -> tuple[str, str]:
+    """The field (dotted, or ``whole`` when it is the item itself) and message of the first
+    thing pydantic refused: what an error naming one line or one message should say."""
+    error = exc.errors()[0]
+    return ".".join(str(part) for part in error["loc"]) or whole, str(error["msg"])
+
+
 def parse_messages(messages: MessagesInput, *, max_chars: int, max_batch: int) -> list[Message]:
     """Validate ``messages`` into ``Message`` objects, or raise a clear ``InvalidInputError``."""
     if isinstance(messages, (str, Message, Mapping)):
@@ -65,8 +72,5 @@ def _validated(item: str | Mapping[str, Any], where: str, position: int) -> Mess
             f"{where}: {exc.message}", position=position, **exc.details
         ) from exc
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"]) or "message"
-        raise InvalidInputError(
-            f"{where}: {loc}: {first['msg']}", position=position, field=loc
-        ) from exc
+        loc, problem = first_problem(exc, whole="message")
+        raise InvalidInputError(f"{where}: {loc}: {problem}", position=position, field=loc) from exc
