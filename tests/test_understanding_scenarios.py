@@ -270,6 +270,12 @@ def test_any_wording_that_moves_a_facet_supersedes_the_old_value(
         "I went off running after the injury.",
         "I'm not into running any more.",
         "I used to love running.",
+        "I hate running now.",
+        "I can't stand running these days.",
+        "Running bores me now.",
+        "I'm done with running.",
+        "I don't run anymore.",
+        "I no longer run.",
     ],
 )
 def test_a_dropped_like_retires_the_belief_whatever_its_wording(
@@ -279,6 +285,17 @@ def test_a_dropped_like_retires_the_belief_whatever_its_wording(
     current = statements(active(sm, "ana", 11))
     assert not any(s.endswith("loves running") for s in current), current
     assert sm.beliefs("ana", status=BeliefStatus.SUPERSEDED)
+
+
+@pytest.mark.parametrize(
+    "dislike", ["I hate running.", "I can't stand running.", "I'm sick of running."]
+)
+def test_a_dislike_never_counts_as_evidence_for_the_liking(sm: SelfModel, dislike: str) -> None:
+    say(sm, "ana", "I love running.", "I love running.", (5, dislike))
+    likes = [b for b in sm.beliefs("ana", status=None) if b.statement.endswith("loves running")]
+    assert len(likes) == 1 and likes[0].support_count == 2, likes
+    assert likes[0].contradict_count == 1
+    assert any("running" in s and s != likes[0].statement for s in statements(active(sm, "ana")))
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from lemminflect import getInflection
 from spacy.tokens import Token
@@ -106,9 +107,7 @@ def read_assertion(tokens: Sequence[Token], *, subjectless: bool) -> Assertion:
         kind = BeliefKind.RELATIONSHIP
     extra_facets = [] if negated_facet_blocked(kind) else [*own[1:], *beside]
     negated = negation.negated
-    change = negation.change or (
-        facet is not None and any(t.lower_ in lexicon().shift_markers for t in words)
-    )
+    change = negation.change or (facet is not None and _marks_a_shift(words))
     if kind is BeliefKind.EXPERIENCE and facet in (Facet.RESIDENCE, Facet.EMPLOYER):
         kind = BeliefKind.FACT  # "I moved to Leeds" is where they live now
     subject_is_speaker = subjectless or (main is not None and is_first_person_subject(main))
@@ -210,12 +209,74 @@ def _negation(words: Sequence[Token], main: Token | None) -> _Negation:
                 own -= {t.i for t in clause.subtree}
                 own -= {c.i for c in main.children if c.dep_ in ("cc", "punct") and c.i < clause.i}
         found.drop |= {t.i for t in words if t.i not in own}
+    disliked = _disliked(main)
+    if disliked is not None:
+        # "I hate running now", "Running bores me", "I'm done with running": a dislike denies
+        # the liking, and with "now" or "done with" it reports that the liking has ended.
+        found.negated = True
+        found.object_text = f"likes {_thing_phrase(disliked)}"
+        found.change = found.change or (main.lower_ in ("done", "fed") or _marks_a_shift(words))
     if main.lower_ == "used" and any(c.tag_ == "VB" for c in main.children):
         # "I used to love running": that was then, so it no longer holds.
         verb = next(c for c in main.children if c.tag_ == "VB")
         found.negated = found.change = True
         found.object_text = _present_phrase(verb)
     return found
+
+
+def _marks_a_shift(words: Sequence[Token]) -> bool:
+    """ "now", "these days", "lately": the sentence says how things are as against before."""
+    markers = lexicon().shift_markers
+    lowers = [t.lower_ for t in words]
+    pairs = [f"{a} {b}" for a, b in pairwise(lowers)]
+    return any(w in markers for w in [*lowers, *pairs])
+
+
+def _disliked(main: Token) -> Token | None:
+    """What the speaker says they dislike or are weary of, if the sentence says so: "I hate
+    running", "I can't stand running", "Running bores me", "I'm sick of my job", "I'm done with
+    running". Only a thing or an activity, not a clause ("I hate that you had to go")."""
+    w = lexicon()
+    lemma = main.lemma_.lower()
+    children = list(main.children)
+    denied = any(c.dep_ == "neg" for c in children)
+    thing: Token | None = None
+    if lemma == "bore" and any(c.dep_ == "dobj" and c.lower_ == "me" for c in children):
+        thing = next((c for c in children if c.dep_ in ("nsubj", "csubj")), None)
+        return thing if thing is not None and _is_thing(thing) else None
+    if not is_first_person_subject(main):
+        return None
+    if (lemma in w.disliking_verbs and not denied) or (
+        lemma == "stand" and denied and any(c.lemma_ == "can" for c in children)
+    ):
+        thing = next((c for c in children if c.dep_ in ("dobj", "xcomp")), None)
+    elif not denied:
+        weary = main if main.lower_ in w.disliking_adjectives else None
+        weary = weary or next(
+            (c for c in children if c.dep_ == "acomp" and c.lower_ in w.disliking_adjectives),
+            None,
+        )
+        after = weary.children if weary is not None else ()
+        preposition = next((c for c in after if c.lower_ in ("of", "with")), None)
+        if preposition is not None:
+            thing = next((c for c in preposition.children if c.dep_ in ("pobj", "pcomp")), None)
+    return thing if thing is not None and _is_thing(thing) else None
+
+
+def _is_thing(token: Token) -> bool:
+    return token.pos_ in ("NOUN", "PROPN") or (token.pos_ == "VERB" and is_gerund(token))
+
+
+def _thing_phrase(token: Token) -> str:
+    """The disliked thing as its words, without when ("running now" -> "running")."""
+    timing = {
+        t.i
+        for c in token.children
+        if c.dep_ in ("advmod", "npadvmod") and c.i > token.i
+        for t in c.subtree
+    }
+    kept = [t for t in token.subtree if t.i not in timing and not t.is_punct]
+    return " ".join(_THEIR.get(t.lower_, t.text if t.pos_ == "PROPN" else t.lower_) for t in kept)
 
 
 def _unsure(main: Token) -> bool:
@@ -310,6 +371,7 @@ def _kind(words: Sequence[Token], main: Token | None, *, subjectless: bool) -> B
             or any(t.lemma_.lower() in w.liking_adjectives and t.head == main for t in words)
             or any(t.lemma_.lower() in w.preference_nouns and owned(t) for t in words)
             or ("stand" in lemmas and any(t.dep_ == "neg" for t in words))
+            or _disliked(main) is not None
         )
     ):
         return BeliefKind.PREFERENCE

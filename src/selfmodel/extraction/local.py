@@ -314,7 +314,11 @@ class LocalExtractor(Extractor):
         assertion = read_assertion(tokens, subjectless=False)
         needed = (
             MIN_CONTENT_WORDS_OTHER
-            if assertion.kind in CHATTY_KINDS and assertion.frame.facet is None and not joins
+            if assertion.kind in CHATTY_KINDS
+            and assertion.frame.facet is None
+            and not joins
+            # "I don't run anymore": short, but it ends something the model may hold.
+            and not (assertion.frame.negated and assertion.frame.change)
             else MIN_CONTENT_WORDS
         )
         if content < needed:

@@ -176,7 +176,10 @@ def _finite(verb: Token) -> Token | None:
                 continue
             return child if child.tag_ in ("VBP", "VBD") else None
     # A bare verb after "I" is present tense, whatever the tagger made of it ("I no longer drink").
-    return verb if verb.tag_ in ("VBP", "VBD", "VB") else None
+    # Nor is a bare "participle" that is the verb's base form ("I no longer run", "I come
+    # from Oslo"): with no auxiliary it is no participle.
+    base = verb.tag_ == "VBN" and verb.lower_ == verb.lemma_.lower()
+    return verb if verb.tag_ in ("VBP", "VBD", "VB") or base else None
 
 
 def _agreeing(verb: Token, number: str) -> str:
