@@ -14,7 +14,7 @@ from selfmodel.config import ServerSettings
 from selfmodel.embedding import SentenceTransformerEmbedder
 from selfmodel.server import create_app
 from selfmodel.tenancy import Scope
-from tests.support.server import asgi_client, new_workspace_key
+from tests.support.server import asgi_client, new_workspace_key, raw_request, running_server
 
 pytestmark = pytest.mark.anyio
 
@@ -301,3 +301,28 @@ async def test_mirror_links_take_their_origin_from_the_public_url_not_the_host_h
     assert minted.status_code == 201, minted.text
     link = minted.json()
     assert link["url"] == public + link["path"]
+
+
+@pytest.mark.parametrize(
+    "content_length",
+    [
+        b"Content-Length: abc\r\n",
+        b"Content-Length: -1\r\n",
+        b"Content-Length: 2\r\nContent-Length: 3\r\n",
+    ],
+    ids=["not-a-number", "negative", "two-that-disagree"],
+)
+async def test_a_bad_content_length_is_400_in_the_error_shape_over_a_real_socket(
+    app: FastAPI, content_length: bytes
+) -> None:
+    # uvicorn refuses these before the app sees them; its own answer would be plain text.
+    request = (
+        b"POST /v1/users/ada/observations HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\n" + content_length + b"\r\n{}"
+    )
+    with running_server(app) as base_url:
+        response = raw_request(base_url, request)
+    assert error_of(response, 400)["code"] == "bad_request"
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["Connection"] == "close"
+    assert int(response.headers["Content-Length"]) == len(response.content)

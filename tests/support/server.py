@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from selfmodel.bench.serving import free_port
+from selfmodel.server.http_protocol import H11ProtocolWithJsonErrors
 from selfmodel.storage import Store
 from selfmodel.tenancy import Scope, Tenancy
 
@@ -35,10 +37,20 @@ def asgi_client(app: FastAPI, key: str | None = None) -> httpx.AsyncClient:
 
 @contextmanager
 def running_server(app: FastAPI) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on 127.0.0.1 in a thread; yields the base URL; stops after."""
+    """Serve ``app`` with uvicorn on 127.0.0.1 in a thread; yields the base URL; stops after.
+
+    It is served as ``selfmodel serve`` serves it: with the same HTTP protocol class.
+    """
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            http=H11ProtocolWithJsonErrors,
+            log_config=None,
+            access_log=False,
+        )
     )
     thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
     thread.start()
@@ -54,4 +66,25 @@ def running_server(app: FastAPI) -> Iterator[str]:
         thread.join(STARTUP_TIMEOUT_S)
 
 
-__all__ = ["asgi_client", "free_port", "new_workspace_key", "running_server"]
+def raw_request(base_url: str, request: bytes, timeout: float = 10.0) -> httpx.Response:
+    """Send ``request`` byte for byte to the server at ``base_url``; its answer, read to the close.
+
+    For requests no HTTP client would send (a ``Content-Length`` that is not a number, say).
+    """
+    url = httpx.URL(base_url)
+    assert url.port is not None
+    received = b""
+    with socket.create_connection((url.host, url.port), timeout=timeout) as sock:
+        sock.sendall(request)
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = [
+        (name.strip(), value.strip())
+        for name, value in (line.split(":", 1) for line in header_lines)
+    ]
+    return httpx.Response(int(status_line.split()[1]), headers=headers, content=body)
+
+
+__all__ = ["asgi_client", "free_port", "new_workspace_key", "raw_request", "running_server"]

@@ -45,6 +45,7 @@ def serve(
 
     from selfmodel.engine import SelfModel
     from selfmodel.server import create_app
+    from selfmodel.server.http_protocol import H11ProtocolWithJsonErrors
     from selfmodel.server.logs import configure_json_logging
 
     level = logging.getLevelName(log_level.upper())
@@ -71,7 +72,14 @@ def serve(
         # that was installed before it ran. Make that handler a clean exit, so the `with` block
         # closes the store (checkpointing SQLite's WAL) and the process exits 0.
         signal.signal(signal.SIGTERM, _exit_cleanly)
-        uvicorn.run(app, host=server.host, port=server.port, log_config=None, access_log=False)
+        uvicorn.run(
+            app,
+            host=server.host,
+            port=server.port,
+            http=H11ProtocolWithJsonErrors,
+            log_config=None,
+            access_log=False,
+        )
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:

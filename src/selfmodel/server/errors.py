@@ -6,7 +6,8 @@ stable (the ``code`` of the ``selfmodel.errors`` class, which the SDK maps back 
 Status choices: request bodies or parameters that do not match the schema, and values the engine
 refuses, are **422** ``invalid_input`` (the request was understood but its content is wrong);
 a body that is not JSON at all is **400** ``malformed_json``; a body over the size limit is
-**413** ``payload_too_large`` before it is parsed.
+**413** ``payload_too_large`` before it is parsed; a request that is not valid HTTP at all (a bad
+``Content-Length``) is **400** ``bad_request``, answered by ``http_protocol`` before any route.
 """
 
 from __future__ import annotations
