@@ -71,6 +71,8 @@ def frame_highlights(candidate: CandidateBelief) -> str:
         parts.append("negated")
     if frame.change:
         parts.append("change")
+    if frame.displaces:
+        parts.append("displaces")
     if candidate.contradicts:
         parts.append(f'denies "{candidate.contradicts}"')
     if frame.interests:

@@ -288,6 +288,48 @@ def test_a_dropped_like_retires_the_belief_whatever_its_wording(
 
 
 @pytest.mark.parametrize(
+    "instead",
+    [
+        "I'm more into cycling now.",
+        "These days I prefer cycling.",
+        "I've switched to cycling.",
+        "I like swimming more these days.",
+    ],
+)
+def test_a_pastime_taken_up_instead_ends_the_one_of_its_kind_it_replaced(
+    sm: SelfModel, instead: str
+) -> None:
+    say(
+        sm,
+        "ana",
+        "I love running.",
+        (3, "Went for a long run by the river this morning."),
+        (6, "I love running, it clears my head."),
+    )
+    before = [b for b in active(sm, "ana", 19) if "run" in b.statement]
+    assert any(b.frame.trait == "interest:running" for b in before), statements(before)
+    say(sm, "ana", (20, instead))
+    now = statements(active(sm, "ana", 21))
+    assert not any(s.endswith("loves running") or s.endswith("into running") for s in now), now
+    assert any("cycling" in s or "swimming" in s for s in now), now
+
+
+def test_a_pastime_of_another_kind_leaves_the_old_liking_alone(sm: SelfModel) -> None:
+    say(sm, "ana", "I love running.", (5, "I'm more into piano now."))
+    assert any(s.endswith("loves running") for s in statements(active(sm, "ana", 6)))
+
+
+@pytest.mark.parametrize(
+    "kicked", ["I finally kicked the habit.", "I broke the habit last month.", "I quit the habit."]
+)
+def test_kicking_the_habit_ends_the_habit_spoken_of_last(sm: SelfModel, kicked: str) -> None:
+    say(sm, "ana", "I go to the gym every morning.", (2, "I smoke a pack a day."), (40, kicked))
+    ended = statements(sm.beliefs("ana", status=BeliefStatus.SUPERSEDED))
+    assert ended == ["The user smokes a pack a day"], ended
+    assert any("gym" in s for s in statements(active(sm, "ana", 41)))
+
+
+@pytest.mark.parametrize(
     "dislike", ["I hate running.", "I can't stand running.", "I'm sick of running."]
 )
 def test_a_dislike_never_counts_as_evidence_for_the_liking(sm: SelfModel, dislike: str) -> None:

@@ -179,6 +179,9 @@ class BeliefFrame(_Record):
     # Set on a stance toward someone the person talks with ("encourages:Jon"): read from how they
     # talk on many occasions, it sums those moments up as a trait does (extraction/stance.py).
     stance: str | None = None
+    # A liking said to have taken another's place ("I'm more into cycling now", "I've switched
+    # to tea"): it ends the likings of the same kind it names no more (see revision.reviser).
+    displaces: bool = False
 
 
 class Occasion(_Record):

@@ -116,15 +116,19 @@ def read_assertion(tokens: Sequence[Token], *, subjectless: bool) -> Assertion:
         t.lemma_.lower() in lexicon().communication_nouns and t.dep_ in ("dobj", "pobj", "attr")
         for t in words
     )  # "I prefer short, direct answers": how they want to be answered
+    displaces = not negated and _takes_the_place_of_another(words, main)
+    if displaces and kind not in (BeliefKind.PREFERENCE, BeliefKind.HABIT):
+        kind = BeliefKind.PREFERENCE  # "I've switched to tea": what they now go for
     frame = BeliefFrame(
         domain="communication" if communication else None,
         negated=negated,
-        change=change,
         facet=facet,
         value=value,
         topics=topics(words),
         interests=() if negated else interests(words, main, kind),
         related=people_and_pets,
+        displaces=displaces,
+        change=change or displaces,
     )
     return Assertion(
         kind=kind,
@@ -200,6 +204,8 @@ def _negation(words: Sequence[Token], main: Token | None) -> _Negation:
             elif obj is not None and obj.lemma_.lower() not in lexicon().generic_nouns | {"habit"}:
                 found.object_text = _phrase(obj)
                 found.gerund_change = True  # "I gave up coffee" ends a habit too
+    if lemma == "break" and any(c.dep_ == "dobj" and c.lemma_ == "habit" for c in main.children):
+        found.negated = found.change = True  # "I broke the habit" (which one: see the reviser)
     if found.negated:
         # The claim denied is the main clause's: "I don't eat meat, I've been vegetarian for
         # years" denies "eats meat", not the clause beside it.
@@ -230,6 +236,30 @@ def _marks_a_shift(words: Sequence[Token]) -> bool:
     lowers = [t.lower_ for t in words]
     pairs = [f"{a} {b}" for a, b in pairwise(lowers)]
     return any(w in markers for w in [*lowers, *pairs])
+
+
+def _takes_the_place_of_another(words: Sequence[Token], main: Token | None) -> bool:
+    """ "I'm more into cycling now", "These days I prefer cycling", "I've switched to tea", "I
+    drink tea instead": a pastime or a drink taken up in place of another of its kind."""
+    if main is None or not is_first_person_subject(main):
+        return False
+    lowers = {t.lower_ for t in words}
+    lemma = main.lemma_.lower()
+    cue = (
+        ("more" in lowers and _marks_a_shift(words))
+        or (lemma == "prefer" and _marks_a_shift(words))
+        or (lemma == "switch" and has_prep(main, "to"))
+        or "instead" in lowers
+    )
+    return cue and bool(pastimes_named(words))
+
+
+def pastimes_named(words: Sequence[Token]) -> set[str]:
+    """The pastimes and drinks of a known kind a sentence names ("cycling", "video games")."""
+    kinds = lexicon().kind_of_pastime
+    lowers = [t.lower_ for t in words]
+    said = {*lowers, *(t.lemma_.lower() for t in words), *(f"{a} {b}" for a, b in pairwise(lowers))}
+    return {w for w in said if w in kinds}
 
 
 def _disliked(main: Token) -> Token | None:

@@ -14,6 +14,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from lemminflect import getLemma
+
 
 @dataclass(frozen=True)
 class Lexicon:
@@ -53,6 +55,7 @@ class Lexicon:
     ordinals: dict[str, int]
     choice_verbs: frozenset[str]
     pastimes: frozenset[str]
+    kind_of_pastime: dict[str, str]  # "cycling" -> "exercise"
 
 
 def _set(values: Any) -> frozenset[str]:
@@ -104,4 +107,30 @@ def lexicon() -> Lexicon:
         ordinals={str(k): int(v) for k, v in raw["ordinals"].items()},
         choice_verbs=_set(raw["choice_verbs"]),
         pastimes=_set(raw["pastimes"]),
+        kind_of_pastime=_with_verb_lemmas(
+            {
+                str(word).lower(): kind
+                for kind, words in raw["kinds_of_pastime"].items()
+                if not kind.startswith("_")
+                for word in words
+            }
+        ),
     )
+
+
+def _with_verb_lemmas(kinds: dict[str, str]) -> dict[str, str]:
+    """Each "-ing" pastime under its verb's lemma too ("cycling" -> "cycle"), as topics hold it."""
+    lemmas = {
+        lemma: kind
+        for word, kind in kinds.items()
+        if word.endswith("ing") and " " not in word
+        for lemma in getLemma(word, upos="VERB")[:1]
+    }
+    return {**lemmas, **kinds}
+
+
+def taken_up_instead(new: str, old: str) -> bool:
+    """Whether taking up ``new`` ("cycling") may be in place of ``old`` ("running"): two
+    different pastimes of one kind."""
+    kinds = lexicon().kind_of_pastime
+    return new != old and kinds.get(new) is not None and kinds.get(new) == kinds.get(old)

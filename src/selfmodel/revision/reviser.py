@@ -31,6 +31,7 @@ import numpy as np
 from selfmodel.domain import (
     Belief,
     BeliefEventType,
+    BeliefFrame,
     BeliefKind,
     BeliefOrigin,
     BeliefStatus,
@@ -42,6 +43,7 @@ from selfmodel.domain import (
 )
 from selfmodel.domain.time import utcnow
 from selfmodel.extraction import CandidateBelief
+from selfmodel.extraction.lexicon import lexicon, taken_up_instead
 from selfmodel.revision.confidence import (
     AFTER_REJECTION_CONFIDENCE,
     USER_ORIGINS,
@@ -383,6 +385,9 @@ class Reviser:
         for i, belief in enumerate(known.beliefs):
             if belief.status != BeliefStatus.ACTIVE or belief.frame.trait is not None:
                 continue
+            if frame.displaces and displaced_by(belief, frame):
+                found.append(i)  # "I'm more into cycling now" ends "loves running"
+                continue
             if belief.frame.negated == frame.negated:
                 continue
             if belief.kind == BeliefKind.EXPERIENCE and not frame.negated:
@@ -397,6 +402,9 @@ class Reviser:
             )
             if similarity >= bar:
                 found.append(i)
+        habit = _the_habit_meant(known, candidate)
+        if habit is not None and habit not in found:
+            found.append(habit)
         return found
 
     @staticmethod
@@ -776,6 +784,45 @@ class Reviser:
 def _read_by(candidate: CandidateBelief) -> dict[str, object]:
     """Which extractor (and version) proposed the candidate: lineage for every change it made."""
     return {"extractor": candidate.extractor} if candidate.extractor else {}
+
+
+def _the_habit_meant(known: _Known, candidate: CandidateBelief) -> int | None:
+    """ "I finally kicked the habit" names no habit: it is the one the person spoke of last."""
+    frame = candidate.frame
+    if not (frame.negated and frame.change and candidate.contradicts is None):
+        return None
+    if "habit" not in frame.topics:
+        return None
+    habits = [
+        (belief.last_evidence_at, i)
+        for i, belief in enumerate(known.beliefs)
+        if belief.kind is BeliefKind.HABIT
+        and belief.status is BeliefStatus.ACTIVE
+        and not belief.frame.negated
+        and belief.frame.trait is None
+        and belief.last_evidence_at is not None
+    ]
+    return max(habits)[1] if habits else None
+
+
+def displaced_by(belief: Belief, frame: BeliefFrame) -> bool:
+    """Whether ``belief`` (a liking or habit) is one that a liking taken up in its place
+    (``frame``, "I'm more into cycling now") ends: it names a pastime of the same kind and none
+    of those the new liking names."""
+    if (
+        belief.frame.negated
+        or belief.frame.displaces
+        or belief.kind not in (BeliefKind.PREFERENCE, BeliefKind.HABIT)
+    ):
+        return False
+    new = pastimes_of(frame)
+    old = pastimes_of(belief.frame)
+    return not old & new and any(taken_up_instead(n, o) for n in new for o in old)
+
+
+def pastimes_of(frame: BeliefFrame) -> set[str]:
+    kinds = lexicon().kind_of_pastime
+    return {w for w in (*frame.interests, *frame.topics) if w in kinds}
 
 
 def _merged_frame(belief: Belief, candidate: CandidateBelief) -> Any:

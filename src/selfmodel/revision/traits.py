@@ -37,6 +37,7 @@ from selfmodel.domain import (
 )
 from selfmodel.domain.time import utcnow
 from selfmodel.embedding import Embedder
+from selfmodel.extraction.lexicon import taken_up_instead
 from selfmodel.revision.confidence import (
     USER_ORIGINS,
     confidence,
@@ -47,6 +48,7 @@ from selfmodel.revision.confidence import (
     with_evidence,
 )
 from selfmodel.revision.history import record_event
+from selfmodel.revision.reviser import pastimes_of
 from selfmodel.storage import BeliefFilter, Store
 
 # An interest becomes a trait once it shows on this many different days, in this many different
@@ -234,10 +236,17 @@ class Traits:
         summary of interests once too few remain to sum up."""
         drafted = {d.key for d in drafts}
         denied = {t for b in active if b.frame.negated for t in b.frame.topics}
+        taken_up = [pastimes_of(b.frame) for b in active if b.frame.displaces]
         retired = []
         for key, trait in existing.items():
             kind, _, topic = key.partition(":")
-            over = (kind == "interest" and _stem(topic) in denied) or kind == "interests"
+            given_up = any(
+                topic not in new and any(taken_up_instead(n, topic) for n in new)
+                for new in taken_up
+            )  # "I'm more into cycling now": the running is over
+            over = (
+                kind == "interest" and (_stem(topic) in denied or given_up)
+            ) or kind == "interests"
             if (
                 key in drafted
                 or not over
