@@ -82,7 +82,11 @@ def seed(engine: SelfModel) -> dict[str, str]:
     trace = engine.context(USER, "what is she training for?")
     link = engine.create_mirror_link(USER)
     engine.push_cards(USER, [{"statement": "Ada likes green tea"}])
+    experiment = engine.create_experiment("pers", [{"name": "off"}, {"name": "on"}])
+    engine.assignment(USER, experiment.name)
+    engine.record_outcome(USER, "rating", value=4)
     return {
+        "experiment": experiment.name,
         "user": USER,
         "belief_id": belief.id,
         "trace_id": trace.trace_id,

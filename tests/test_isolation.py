@@ -45,6 +45,9 @@ BODIES: dict[tuple[str, str], Any] = {
     ("post", "/v1/users/{user}/decay"): {},
     ("patch", "/v1/retention"): {"inactive_user_days": 1, "observations_max_age_days": 1},
     ("post", "/v1/retention/run"): {"dry_run": False},
+    # A's own experiment (the name differs from B's, so the routes below must find B's).
+    ("post", "/v1/experiments"): {"name": "a-own", "variants": [{"name": "x"}, {"name": "y"}]},
+    ("post", "/v1/experiments/{experiment}/assignments"): {"user": B_USER},
     # B's own observation ids are filled in by the test.
     ("post", "/v1/observations/wait"): {"observation_ids": [], "timeout": 0},
 }
@@ -63,8 +66,13 @@ def b_state(sm: SelfModel) -> str:
     keys = [k.model_dump() | {"last_used_at": None} for k in sm.store.list_api_keys(b.workspace.id)]
     runs = [asdict(r) for r in sm.store.list_eval_runs(b.workspace.id)]
     retention = [b.retention_policy().model_dump(), [r.model_dump() for r in b.audit_log()]]
+    experiments = [
+        [x.model_dump(), [e.model_dump() for e in b.exposures(x.id)]] for x in b.experiments()
+    ]
     return json.dumps(
-        [exported, keys, b.workspace.settings, runs, retention], default=str, sort_keys=True
+        [exported, keys, b.workspace.settings, runs, retention, experiments],
+        default=str,
+        sort_keys=True,
     )
 
 
@@ -82,6 +90,18 @@ async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> N
         ).json()
         belief = (
             await b.post(f"/v1/users/{B_USER}/beliefs", json={"statement": "Bob hides money"})
+        ).json()
+        experiment = (
+            await b.post(
+                "/v1/experiments",
+                json={
+                    "name": "b-secret-test",
+                    "variants": [
+                        {"name": "off", "config": {"personalized": False}},
+                        {"name": "on"},
+                    ],
+                },
+            )
         ).json()
         trace = (await b.post("/v1/context", json={"user": B_USER, "query": "savings"})).json()
         key = (await b.post("/v1/keys", json={"scope": "read"})).json()
@@ -109,6 +129,7 @@ async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> N
         "key_id": key["id"],
         "link_id": link["id"],
         "run_id": eval_run.id,
+        "experiment": experiment["name"],
     }
     b_ids = [
         sm.in_workspace("b").workspace.id,
@@ -123,6 +144,8 @@ async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> N
         eval_run.dataset_sha256,
         outcome["id"],
         B_OUTCOME,
+        experiment["id"],
+        experiment["salt"],
         audit[0]["id"],
         audit[0]["subject"],
         B_SECRET_TEXT,

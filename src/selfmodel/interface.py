@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from selfmodel.domain import (
+    Assignment,
     Belief,
     BeliefDetail,
     BeliefEvent,
@@ -24,6 +25,8 @@ from selfmodel.domain import (
     BeliefStatus,
     ContextResult,
     DeletedCounts,
+    Experiment,
+    ExperimentStatus,
     MessagesInput,
     MirrorLink,
     ObserveResult,
@@ -32,6 +35,7 @@ from selfmodel.domain import (
     ResonanceCard,
     TraceRecord,
     User,
+    Variant,
 )
 from selfmodel.domain.profile import Conflict, Profile
 from selfmodel.domain.retention import AuditRecord, RetentionPolicy, RetentionReport
@@ -165,6 +169,26 @@ class SelfModelAPI(Protocol):
         self, user: str, *, trace_id: str | None = ..., kind: OutcomeKind | str | None = ...
     ) -> list[Outcome]: ...
 
+    # -- experiments -------------------------------------------------------------------------
+    def create_experiment(
+        self,
+        name: str,
+        variants: Sequence[Variant | Mapping[str, Any]],
+        *,
+        control: str | None = ...,
+        layer: str | None = ...,
+        traffic: float = ...,
+        description: str | None = ...,
+    ) -> Experiment: ...
+
+    def experiments(self, *, status: ExperimentStatus | str | None = ...) -> list[Experiment]: ...
+
+    def experiment(self, experiment: str) -> Experiment: ...
+
+    def stop_experiment(self, experiment: str) -> Experiment: ...
+
+    def assignment(self, user: str, experiment: str) -> Assignment: ...
+
     # -- the Mirror --------------------------------------------------------------------------
     def create_mirror_link(self, user: str, *, ttl_s: int | None = ...) -> MirrorLink: ...
 
@@ -219,6 +243,8 @@ LIBRARY_ONLY: Mapping[str, str] = {
     "observe in batches",
     "drift": "drift is an operator's check run next to the database (selfmodel eval drift); "
     "no API route yet",
+    "exposures": "the exposures name users by selfmodel's internal ids; over HTTP, the "
+    "analysis counts them per variant",
 }
 
 

@@ -30,6 +30,7 @@ from selfmodel.client._calls import Call
 from selfmodel.client._errors import error_from_response
 from selfmodel.deprecation import renamed_keyword, warn_renamed
 from selfmodel.domain import (
+    Assignment,
     Belief,
     BeliefDetail,
     BeliefEvent,
@@ -37,6 +38,8 @@ from selfmodel.domain import (
     BeliefStatus,
     ContextResult,
     DeletedCounts,
+    Experiment,
+    ExperimentStatus,
     IssuedMirrorLink,
     MessagesInput,
     ObserveResult,
@@ -45,6 +48,7 @@ from selfmodel.domain import (
     ResonanceCard,
     TraceRecord,
     User,
+    Variant,
 )
 from selfmodel.domain.profile import Conflict, Profile
 from selfmodel.domain.retention import AuditRecord, RetentionPolicy, RetentionReport
@@ -522,6 +526,52 @@ class ClientMethods:
             found.extend(items)
             if cursor is None:
                 return found
+
+    # -- experiments -------------------------------------------------------------------------
+    @operation
+    def create_experiment(
+        self,
+        name: str,
+        variants: Sequence[Variant | Mapping[str, Any]],
+        *,
+        control: str | None = None,
+        layer: str | None = None,
+        traffic: float = 1.0,
+        description: str | None = None,
+    ) -> Operation[Experiment]:
+        """Define an experiment and start it (an admin key); see ``SelfModel.create_experiment``."""
+        call = calls.create_experiment(
+            name, variants, control=control, layer=layer, traffic=traffic, description=description
+        )
+        return (yield from self._exchange(call))
+
+    @operation
+    def experiments(
+        self, *, status: ExperimentStatus | str | None = None
+    ) -> Operation[list[Experiment]]:
+        """The workspace's experiments, oldest first (all pages)."""
+        found: list[Experiment] = []
+        cursor: str | None = None
+        while True:
+            items, cursor = yield from self._exchange(calls.experiments_page(status, cursor))
+            found.extend(items)
+            if cursor is None:
+                return found
+
+    @operation
+    def experiment(self, experiment: str) -> Operation[Experiment]:
+        """An experiment by its name or id."""
+        return (yield from self._exchange(calls.experiment(experiment)))
+
+    @operation
+    def stop_experiment(self, experiment: str) -> Operation[Experiment]:
+        """Stop an experiment (an admin key): it assigns nobody from now on."""
+        return (yield from self._exchange(calls.stop_experiment(experiment)))
+
+    @operation
+    def assignment(self, user: str, experiment: str) -> Operation[Assignment]:
+        """Which variant of ``experiment`` ``user`` is in (None: not in it), to branch on."""
+        return (yield from self._exchange(calls.assignment(user, experiment)))
 
     # -- the Mirror --------------------------------------------------------------------------
     @operation
