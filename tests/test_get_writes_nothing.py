@@ -41,6 +41,11 @@ VARIANTS: dict[str, list[dict[str, str]]] = {
     "/v1/users/{user}/prompts": [{}, {"open": "true"}],  # the deprecated path of /cards
     "/v1/users/{user}/profile": [{}, {"as_of": "2024-06-01T00:00:00Z"}],
     "/v1/users/{user}/outcomes": [{}, {"kind": "rating"}, {"trace_id": "trc_none", "limit": "1"}],
+    "/v1/experiments": [{}, {"status": "running"}],
+    "/v1/experiments/{experiment}/analysis": [
+        {"metric": "rating"},
+        {"metric": "thumbs_up", "pre_period_days": "0", "alpha": "0.1"},
+    ],
 }
 # Routes that never touch the database (documentation, liveness, static files).
 NO_DATABASE = {

@@ -53,6 +53,10 @@ BODIES: dict[tuple[str, str], Any] = {
 }
 
 
+# Valid values of required query parameters, so a refusal is isolation, not validation.
+QUERIES = {"metric": "rating"}
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
@@ -172,7 +176,14 @@ async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> N
                 continue
             for method, operation in operations.items():
                 path = template
+                query: dict[str, str] = {}
                 for param in operation.get("parameters", []):
+                    if param["in"] == "query" and param.get("required"):
+                        assert param["name"] in QUERIES, (
+                            f"{method.upper()} {template}: give a value for required query"
+                            f" parameter {param['name']!r} in QUERIES"
+                        )
+                        query[param["name"]] = QUERIES[param["name"]]
                     if param["in"] == "path":
                         assert param["name"] in path_values, (
                             f"{method.upper()} {template}: give a workspace-B value for "
@@ -183,7 +194,7 @@ async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> N
                 if "requestBody" in operation:
                     assert (method, template) in bodies, f"add a valid body for {method} {template}"
                     body = bodies[(method, template)]
-                response = await a.request(method.upper(), path, json=body)
+                response = await a.request(method.upper(), path, json=body, params=query)
                 calls += 1
                 assert response.status_code < 500, f"{method} {template}: {response.text}"
                 # An id the caller sent may be echoed back ("no belief 'bel_…'"); nothing else.

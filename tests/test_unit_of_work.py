@@ -95,6 +95,7 @@ NOT_USER_WRITES = {
     "stop_experiment",
     "assignment",
     "exposures",
+    "analyze_experiment",
 }
 
 

@@ -37,6 +37,7 @@ from selfmodel.domain import (
     User,
     Variant,
 )
+from selfmodel.domain.experiments import ExperimentAnalysis
 from selfmodel.domain.profile import Conflict, Profile
 from selfmodel.domain.retention import AuditRecord, RetentionPolicy, RetentionReport
 from selfmodel.privacy import PiiPolicy
@@ -188,6 +189,19 @@ class SelfModelAPI(Protocol):
     def stop_experiment(self, experiment: str) -> Experiment: ...
 
     def assignment(self, user: str, experiment: str) -> Assignment: ...
+
+    def analyze_experiment(
+        self,
+        experiment: str,
+        metric: str,
+        *,
+        until: datetime | None = ...,
+        alpha: float = ...,
+        power: float = ...,
+        mde: float = ...,
+        horizon: int = ...,
+        pre_period_days: float = ...,
+    ) -> ExperimentAnalysis: ...
 
     # -- the Mirror --------------------------------------------------------------------------
     def create_mirror_link(self, user: str, *, ttl_s: int | None = ...) -> MirrorLink: ...

@@ -12,6 +12,15 @@ from rich.table import Table
 from selfmodel.cli.app import DbOption, WorkspaceOption, friendly_errors, opened
 from selfmodel.cli.output import console
 from selfmodel.domain import Experiment
+from selfmodel.domain.experiments import (
+    DEFAULT_ALPHA,
+    DEFAULT_HORIZON_USERS,
+    DEFAULT_MDE_RELATIVE,
+    DEFAULT_POWER,
+    DEFAULT_PRE_PERIOD_DAYS,
+    ExperimentAnalysis,
+    SampleSizeGuide,
+)
 from selfmodel.errors import InvalidInputError
 
 experiment_app: typer.Typer = typer.Typer(
@@ -204,3 +213,115 @@ def assign(
         console.print(f"{escape(user)} is not in {escape(got.experiment)} ({got.reason})")
     else:
         console.print(f"{escape(user)} is in variant {escape(got.variant)} of {got.experiment}")
+
+
+def _interval(low: float, high: float) -> str:
+    return f"[{low:+.4g}, {high:+.4g}]"
+
+
+def print_analysis(found: ExperimentAnalysis) -> None:
+    arms = Table(
+        title=f"{escape(found.experiment)} on {escape(found.metric)}"
+        f" ({found.start:%Y-%m-%d} – {found.end:%Y-%m-%d %H:%M})"
+    )
+    for column in ("variant", "exposed", "expected share", "with a value", "mean", "sd"):
+        arms.add_column(column)
+    for arm in found.arms:
+        arms.add_row(
+            escape(arm.variant),
+            str(arm.exposed),
+            f"{arm.expected_share:.1%}",
+            str(arm.users),
+            "" if arm.mean is None else f"{arm.mean:.4g}",
+            "" if arm.sd is None else f"{arm.sd:.4g}",
+        )
+    console.print(arms)
+    srm = found.sample_ratio
+    verdict = "[red]MISMATCH[/red]" if srm.mismatch else "ok"
+    console.print(f"sample ratio: chi² {srm.chi2:.3g}, p {srm.p_value:.3g} — {verdict}")
+    level = f"{1 - found.alpha:.0%}"
+    table = Table(title=f"Against the control ({level} intervals)")
+    for column in (
+        "variant",
+        "effect",
+        "interval",
+        "relative",
+        "p",
+        "CUPED effect",
+        "CUPED interval",
+        "variance cut",
+        "always-valid p",
+        "confidence sequence",
+        "users for mde",
+    ):
+        table.add_column(column)
+    for c in found.comparisons:
+        e, cu, sq, n = c.effect, c.cuped, c.sequential, c.sample_size
+        if e is None:
+            table.add_row(escape(c.variant), "too few users", *[""] * 9)
+            continue
+        table.add_row(
+            escape(c.variant),
+            f"{e.estimate:+.4g}",
+            _interval(e.ci_low, e.ci_high),
+            "" if e.relative is None else f"{e.relative:+.1%}",
+            f"{e.p_value:.3g}",
+            "" if cu is None else f"{cu.effect.estimate:+.4g}",
+            "" if cu is None else _interval(cu.effect.ci_low, cu.effect.ci_high),
+            "" if cu is None else f"{cu.variance_reduction:.0%}",
+            "" if sq is None else f"{sq.p_value:.3g}" + (" ✔" if sq.significant else ""),
+            "" if sq is None else _interval(sq.ci_low, sq.ci_high),
+            "" if n is None or n.users_needed is None else _needed(n),
+        )
+    console.print(table)
+    for warning in found.warnings:
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+
+
+def _needed(guide: SampleSizeGuide) -> str:
+    with_cuped = (
+        f" ({guide.users_needed_with_cuped} with CUPED)"
+        if guide.users_needed_with_cuped is not None
+        else ""
+    )
+    return f"{guide.users_needed}{with_cuped}; now {guide.users_now}"
+
+
+@experiment_app.command("analyze")
+@friendly_errors
+def analyze(
+    name: Annotated[str, typer.Argument(help="The experiment's name or id.")],
+    metric: Annotated[
+        str,
+        typer.Option(help="An outcome kind (rating, thumbs_up, returned …) or metric:NAME."),
+    ],
+    alpha: Annotated[float, typer.Option(help="Significance level.")] = DEFAULT_ALPHA,
+    power: Annotated[float, typer.Option(help="Power for the sample size.")] = DEFAULT_POWER,
+    mde: Annotated[
+        float, typer.Option(help="Smallest relative effect worth detecting.")
+    ] = DEFAULT_MDE_RELATIVE,
+    horizon: Annotated[
+        int, typer.Option(help="Users at which the sequential test is sharpest.")
+    ] = DEFAULT_HORIZON_USERS,
+    pre_period_days: Annotated[
+        float, typer.Option(help="Days before exposure that make the CUPED covariate.")
+    ] = DEFAULT_PRE_PERIOD_DAYS,
+    db: DbOption = None,
+    workspace: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Every variant against the control on one metric: effect, CUPED, always-valid p."""
+    with opened(db, workspace) as sm:
+        found = sm.analyze_experiment(
+            name,
+            metric,
+            alpha=alpha,
+            power=power,
+            mde=mde,
+            horizon=horizon,
+            pre_period_days=pre_period_days,
+        )
+    if as_json:
+        console.print_json(found.model_dump_json())
+        return
+    print_analysis(found)

@@ -34,6 +34,7 @@ from selfmodel.domain import (
     User,
     Variant,
 )
+from selfmodel.domain.experiments import ExperimentAnalysis
 from selfmodel.domain.profile import Conflict, Profile
 from selfmodel.domain.retention import AuditRecord, RetentionPolicy, RetentionReport
 
@@ -448,6 +449,35 @@ def assignment(user: str, experiment: str) -> Call[Assignment]:
         f"/v1/experiments/{_seg(experiment)}/assignments",
         Assignment.model_validate,
         json={"user": user},
+    )
+
+
+def analyze_experiment(
+    experiment: str,
+    metric: str,
+    *,
+    until: datetime | str | None,
+    alpha: float | None,
+    power: float | None,
+    mde: float | None,
+    horizon: int | None,
+    pre_period_days: float | None,
+) -> Call[ExperimentAnalysis]:
+    params: Params = [("metric", metric)]
+    given = {
+        "until": _jsonable(until),
+        "alpha": alpha,
+        "power": power,
+        "mde": mde,
+        "horizon": horizon,
+        "pre_period_days": pre_period_days,
+    }
+    params.extend((k, str(v)) for k, v in given.items() if v is not None)
+    return Call(
+        "GET",
+        f"/v1/experiments/{_seg(experiment)}/analysis",
+        ExperimentAnalysis.model_validate,
+        params=params,
     )
 
 

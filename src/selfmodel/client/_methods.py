@@ -50,6 +50,14 @@ from selfmodel.domain import (
     User,
     Variant,
 )
+from selfmodel.domain.experiments import (
+    DEFAULT_ALPHA,
+    DEFAULT_HORIZON_USERS,
+    DEFAULT_MDE_RELATIVE,
+    DEFAULT_POWER,
+    DEFAULT_PRE_PERIOD_DAYS,
+    ExperimentAnalysis,
+)
 from selfmodel.domain.profile import Conflict, Profile
 from selfmodel.domain.retention import AuditRecord, RetentionPolicy, RetentionReport
 from selfmodel.errors import ServiceUnavailableError, WaitTimeoutError
@@ -572,6 +580,33 @@ class ClientMethods:
     def assignment(self, user: str, experiment: str) -> Operation[Assignment]:
         """Which variant of ``experiment`` ``user`` is in (None: not in it), to branch on."""
         return (yield from self._exchange(calls.assignment(user, experiment)))
+
+    @operation
+    def analyze_experiment(
+        self,
+        experiment: str,
+        metric: str,
+        *,
+        until: datetime | str | None = None,
+        alpha: float = DEFAULT_ALPHA,
+        power: float = DEFAULT_POWER,
+        mde: float = DEFAULT_MDE_RELATIVE,
+        horizon: int = DEFAULT_HORIZON_USERS,
+        pre_period_days: float = DEFAULT_PRE_PERIOD_DAYS,
+    ) -> Operation[ExperimentAnalysis]:
+        """Every variant against the control on ``metric``; see
+        ``SelfModel.analyze_experiment``."""
+        call = calls.analyze_experiment(
+            experiment,
+            metric,
+            until=until,
+            alpha=alpha,
+            power=power,
+            mde=mde,
+            horizon=horizon,
+            pre_period_days=pre_period_days,
+        )
+        return (yield from self._exchange(call))
 
     # -- the Mirror --------------------------------------------------------------------------
     @operation

@@ -32,6 +32,18 @@ MAX_DESCRIPTION_CHARS = 2_000
 # experiments in different layers must vary different parameters).
 PERSONALIZATION = "personalized"
 
+# Defaults of an analysis (the library, the API and the SDK share them; docs/experiments.md).
+DEFAULT_ALPHA = 0.05
+DEFAULT_POWER = 0.8
+# The smallest effect worth detecting, relative to the control mean, for the sample size guide.
+DEFAULT_MDE_RELATIVE = 0.05
+# Where the sequential test is sharpest (users in the two arms). The boundary is flat around it
+# (it moves with the log of the ratio), so a guess within a factor of a few costs little.
+DEFAULT_HORIZON_USERS = 2_000
+# Outcomes this long before a user's exposure make their covariate.
+DEFAULT_PRE_PERIOD_DAYS = 28.0
+MAX_PRE_PERIOD_DAYS = 365.0
+
 
 class ExperimentStatus(StrEnum):
     """Running experiments assign users and shape their context; stopped ones do neither."""
@@ -131,6 +143,116 @@ class Exposure(BaseModel):
     exposed_at: datetime
 
 
+class EffectEstimate(BaseModel):
+    """A difference in means (variant − control) with its interval, p-value, and the same
+    relative to the control's mean (None when that mean is 0)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    relative: float | None = None
+    relative_ci_low: float | None = None
+    relative_ci_high: float | None = None
+
+
+class CupedEstimate(BaseModel):
+    """The effect on outcomes adjusted by each user's pre-period mean (CUPED)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    theta: float
+    covariate_users: int  # users with outcomes before their exposure
+    variance_reduction: float  # 1 − var(adjusted) / var(raw)
+    effect: EffectEstimate
+
+
+class SequentialEstimate(BaseModel):
+    """The always-valid test over the daily looks (mSPRT): valid however often one looks."""
+
+    model_config = ConfigDict(frozen=True)
+
+    p_value: float
+    ci_low: float  # the confidence sequence: holds at every look at once
+    ci_high: float
+    significant: bool
+    looks: int
+    first_significant_at: datetime | None = None
+    adjusted: bool  # run on the CUPED-adjusted outcomes
+    horizon_users: int  # where the mixture makes the test sharpest
+
+
+class SampleSizeGuide(BaseModel):
+    """Users (both arms) needed to detect ``mde`` with ``power`` at a fixed horizon."""
+
+    model_config = ConfigDict(frozen=True)
+
+    mde_relative: float
+    mde: float | None  # in the metric's units (relative × the control mean)
+    power: float
+    users_needed: int | None
+    users_needed_with_cuped: int | None
+    users_now: int
+
+
+class Comparison(BaseModel):
+    """One variant against the control."""
+
+    model_config = ConfigDict(frozen=True)
+
+    variant: str
+    control: str
+    effect: EffectEstimate | None  # None: too few users with a value
+    cuped: CupedEstimate | None = None
+    sequential: SequentialEstimate | None = None
+    sample_size: SampleSizeGuide | None = None
+
+
+class ArmSummary(BaseModel):
+    """One variant's users and its metric."""
+
+    model_config = ConfigDict(frozen=True)
+
+    variant: str
+    exposed: int  # users exposed (what the sample ratio is checked on)
+    users: int  # of them, users with a value of the metric
+    expected_share: float
+    mean: float | None
+    sd: float | None
+
+
+class SampleRatioCheck(BaseModel):
+    """Do the exposed users per variant fit the allocation? (Pearson's chi-square)"""
+
+    model_config = ConfigDict(frozen=True)
+
+    chi2: float
+    p_value: float
+    mismatch: bool
+    threshold: float
+
+
+class ExperimentAnalysis(BaseModel):
+    """An experiment's effect on one metric, per variant against the control."""
+
+    model_config = ConfigDict(frozen=True)
+
+    experiment: str
+    experiment_id: str
+    metric: str
+    alpha: float
+    start: datetime
+    end: datetime
+    pre_period_days: float
+    arms: list[ArmSummary]
+    sample_ratio: SampleRatioCheck
+    comparisons: list[Comparison]
+    warnings: list[str] = Field(default_factory=list)
+
+
 def experiment_trace(experiment: Experiment, variant: str) -> dict[str, Any]:
     """How a ``context`` trace records the experiment it ran under."""
     return {"id": experiment.id, "name": experiment.name, "variant": variant}
@@ -138,15 +260,29 @@ def experiment_trace(experiment: Experiment, variant: str) -> dict[str, Any]:
 
 __all__ = [
     "BUCKETS",
+    "DEFAULT_ALPHA",
+    "DEFAULT_HORIZON_USERS",
+    "DEFAULT_MDE_RELATIVE",
+    "DEFAULT_POWER",
+    "DEFAULT_PRE_PERIOD_DAYS",
     "MAX_DESCRIPTION_CHARS",
+    "MAX_PRE_PERIOD_DAYS",
     "MAX_VARIANTS",
     "MIN_VARIANTS",
     "NAME_PATTERN",
     "PERSONALIZATION",
+    "ArmSummary",
     "Assignment",
+    "Comparison",
+    "CupedEstimate",
+    "EffectEstimate",
     "Experiment",
+    "ExperimentAnalysis",
     "ExperimentStatus",
     "Exposure",
+    "SampleRatioCheck",
+    "SampleSizeGuide",
+    "SequentialEstimate",
     "Variant",
     "VariantConfig",
     "experiment_trace",

@@ -7,6 +7,7 @@ recorded as their exposure, which the analysis splits their outcomes at.
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -22,10 +23,20 @@ from selfmodel.domain import (
     VariantConfig,
     new_id,
 )
-from selfmodel.domain.experiments import BUCKETS, experiment_trace
+from selfmodel.domain.experiments import BUCKETS, ExperimentAnalysis, experiment_trace
 from selfmodel.domain.time import to_utc, utcnow
 from selfmodel.engine.base import EngineBase, check_user_id, parse_enum
 from selfmodel.errors import ConflictError, ExperimentNotFoundError, InvalidInputError
+from selfmodel.experiments.analysis import (
+    DEFAULT_ALPHA,
+    DEFAULT_HORIZON_USERS,
+    DEFAULT_MDE_RELATIVE,
+    DEFAULT_POWER,
+    DEFAULT_PRE_PERIOD_DAYS,
+    Settings,
+    analyze,
+    parse_metric,
+)
 from selfmodel.experiments.assignment import assign, free_range, traffic_buckets
 from selfmodel.experiments.definition import (
     check_description,
@@ -180,10 +191,61 @@ class Experiments(EngineBase):
             exposed_at=exposure.exposed_at,
         )
 
+    def analyze_experiment(
+        self,
+        experiment: str,
+        metric: str,
+        *,
+        until: datetime | None = None,
+        alpha: float = DEFAULT_ALPHA,
+        power: float = DEFAULT_POWER,
+        mde: float = DEFAULT_MDE_RELATIVE,
+        horizon: int = DEFAULT_HORIZON_USERS,
+        pre_period_days: float = DEFAULT_PRE_PERIOD_DAYS,
+    ) -> ExperimentAnalysis:
+        """Every variant of ``experiment`` against its control on ``metric`` (an outcome kind
+        such as ``rating`` or ``thumbs_up``, or ``metric:NAME``), with the data up to
+        ``until`` (default: now, or when the experiment stopped).
+
+        Per comparison: the difference in means with its interval, the same with CUPED (the
+        covariate: each user's outcomes in the ``pre_period_days`` before their exposure), the
+        always-valid sequential test over daily looks (sharpest at ``horizon`` users), and the
+        users a fixed-horizon test needs for a relative effect ``mde`` at ``power``; and for
+        the experiment, the sample ratio check. docs/experiments.md has the formulas.
+        """
+        found = self.experiment(experiment)
+        measured = parse_metric(metric)
+        chosen = Settings(
+            alpha=_number(alpha, "alpha"),
+            power=_number(power, "power"),
+            mde_relative=_number(mde, "mde"),
+            horizon_users=_whole(horizon, "horizon"),
+            pre_period_days=_number(pre_period_days, "pre_period_days"),
+        )
+        end = analysis_window(found, until)
+        if end <= found.created_at:
+            raise InvalidInputError("until is before the experiment started", field="until")
+        store, ws = self._c.store, self.workspace.id
+        exposures = store.list_exposures(ws, experiment_id=found.id)
+        outcomes = store.exposed_outcomes(ws, found.id, measured.kind, measured.name)
+        return analyze(found, exposures, outcomes, measured, end, chosen)
+
     def exposures(self, experiment: str) -> list[Exposure]:
         """Every user's first exposure to ``experiment``, in the order they happened."""
         found = self.experiment(experiment)
         return self._c.store.list_exposures(self.workspace.id, experiment_id=found.id)
+
+
+def _number(value: Any, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InvalidInputError(f"{field} must be a finite number", field=field)
+    return float(value)
+
+
+def _whole(value: Any, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInputError(f"{field} must be a whole number", field=field)
+    return value
 
 
 def _expose(engine: EngineBase, experiment: Experiment, user: User, variant: str) -> Exposure:

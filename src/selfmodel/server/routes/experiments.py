@@ -9,6 +9,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from selfmodel.domain import Assignment, Experiment, ExperimentStatus
+from selfmodel.domain.experiments import (
+    DEFAULT_ALPHA,
+    DEFAULT_HORIZON_USERS,
+    DEFAULT_MDE_RELATIVE,
+    DEFAULT_POWER,
+    DEFAULT_PRE_PERIOD_DAYS,
+    MAX_PRE_PERIOD_DAYS,
+    ExperimentAnalysis,
+)
 from selfmodel.server.auth import Admin, Reader
 from selfmodel.server.idempotency import run_write
 from selfmodel.server.pagination import page
@@ -18,6 +27,7 @@ from selfmodel.server.schemas import (
     MAX_PAGE_SIZE,
     AssignmentIn,
     ExperimentIn,
+    Moment,
     Page,
 )
 
@@ -78,3 +88,44 @@ async def assignment(experiment: ExperimentPath, body: AssignmentIn, caller: Rea
     with a running experiment, once) is part of reading, not a change to the model.
     """
     return await run_in_threadpool(caller.sm.assignment, body.user, experiment)
+
+
+@router.get("/experiments/{experiment}/analysis", response_model=ExperimentAnalysis)
+def analysis(
+    experiment: ExperimentPath,
+    caller: Reader,
+    metric: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=80,
+            description="An outcome kind (rating, thumbs_up, returned …) or metric:NAME.",
+        ),
+    ],
+    until: Annotated[
+        Moment | None, Query(description="Data up to this moment (default: now or the stop).")
+    ] = None,
+    alpha: Annotated[float, Query(gt=0, lt=0.5)] = DEFAULT_ALPHA,
+    power: Annotated[float, Query(ge=0.5, lt=1)] = DEFAULT_POWER,
+    mde: Annotated[
+        float, Query(gt=0, le=10, description="Smallest relative effect worth detecting.")
+    ] = DEFAULT_MDE_RELATIVE,
+    horizon: Annotated[
+        int, Query(ge=2, le=10**9, description="Users at which the sequential test is sharpest.")
+    ] = DEFAULT_HORIZON_USERS,
+    pre_period_days: Annotated[
+        float, Query(ge=0, le=MAX_PRE_PERIOD_DAYS, description="The CUPED covariate's window.")
+    ] = DEFAULT_PRE_PERIOD_DAYS,
+) -> ExperimentAnalysis:
+    """Every variant against the control on one metric: effect and interval, CUPED, the
+    always-valid sequential test over daily looks, sample ratio mismatch, sample size."""
+    return caller.sm.analyze_experiment(
+        experiment,
+        metric,
+        until=until,
+        alpha=alpha,
+        power=power,
+        mde=mde,
+        horizon=horizon,
+        pre_period_days=pre_period_days,
+    )
