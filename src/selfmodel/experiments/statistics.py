@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from selfmodel.errors import InvalidInputError
 
@@ -70,8 +70,10 @@ def difference_in_means(treatment: np.ndarray, control: np.ndarray, alpha: float
     df = (v_t + v_c) ** 2 / (
         (v_t**2 / (n_t - 1) if n_t > 1 else 0.0) + (v_c**2 / (n_c - 1) if n_c > 1 else 0.0)
     )
-    q = float(stats.t.ppf(1 - alpha / 2, df))
-    p = float(2 * stats.t.sf(abs(estimate) / se, df))
+    # scipy.special's t quantile and CDF: what stats.t computes, without its per-call overhead
+    # (the benchmark calls this tens of thousands of times).
+    q = float(special.stdtrit(df, 1 - alpha / 2))
+    p = float(2 * special.stdtr(df, -abs(estimate) / se))
     return Effect(estimate, se, estimate - q * se, estimate + q * se, p, *_relative(t, c, alpha))
 
 
@@ -87,7 +89,7 @@ def _relative(
         + mean_t**2 * float(c.var(ddof=1)) / len(c) / mean_c**4
     )
     ratio = mean_t / mean_c - 1
-    half = float(stats.norm.ppf(1 - alpha / 2)) * math.sqrt(var)
+    half = float(special.ndtri(1 - alpha / 2)) * math.sqrt(var)
     return ratio, ratio - half, ratio + half
 
 
