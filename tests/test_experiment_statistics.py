@@ -28,6 +28,7 @@ from selfmodel.experiments.statistics import (
     sample_ratio,
     users_needed,
 )
+from tests.support.markdown import DOCS, checked_tables
 
 RNG_SEED = 20261201
 
@@ -224,3 +225,55 @@ def test_the_confidence_sequence_covers_the_true_effect_at_every_look(
                 missed += 1
                 break
     assert missed / reps <= alpha + 0.02
+
+
+def test_the_worked_example_of_the_docs_is_what_the_code_computes() -> None:
+    """docs/experiments.md: the data table in, the results table out."""
+    tables = checked_tables(DOCS / "experiments.md")
+    data = {
+        row["arm"]: (
+            np.array([float(v) for v in row["X (pre-period)"].split(",")]),
+            np.array([float(v) for v in row["Y (experiment)"].split(",")]),
+        )
+        for row in tables["worked-example-data"]
+    }
+    (x_c, y_c), (x_t, y_t) = data["control"], data["treatment"]
+    raw = difference_in_means(y_t, y_c, 0.05)
+    adjusted = cuped(y_t, x_t, y_c, x_c)
+    fixed = difference_in_means(adjusted.adjusted_treatment, adjusted.adjusted_control, 0.05)
+    pooled = np.concatenate([adjusted.adjusted_treatment, adjusted.adjusted_control])
+    tau2 = mixing_variance(float(pooled.std(ddof=1)), 16, 1.0, 1.0, 0.05)
+    variance = fixed.se**2
+    half = half_width(variance, tau2, 0.05)
+    sd = float(np.concatenate([y_t, y_c]).std(ddof=1))
+    mde = 0.05 * float(y_c.mean())
+    computed = {
+        "difference Δ̂": [raw.estimate],
+        "Welch 95 % interval": [raw.ci_low, raw.ci_high],
+        "Welch p-value": [raw.p_value],
+        "relative effect": [raw.relative],
+        "CUPED θ": [adjusted.theta],
+        "variance reduction": [adjusted.variance_reduction],
+        "CUPED difference": [fixed.estimate],
+        "CUPED 95 % interval": [fixed.ci_low, fixed.ci_high],
+        "CUPED p-value": [fixed.p_value],
+        "τ² (horizon 16 users)": [tau2],
+        "always-valid p (one look)": [
+            math.exp(-log_likelihood_ratio(fixed.estimate, variance, tau2))
+        ],
+        "confidence sequence": [fixed.estimate - half, fixed.estimate + half],
+        "sample ratio p-value": [sample_ratio({"c": 8, "t": 8}, {"c": 1, "t": 1}).p_value],
+        "users for a 5 % effect": [users_needed(sd, mde, 0.05, 0.8, 1, 1)],
+        "users for a 5 % effect, with CUPED": [
+            users_needed(sd * math.sqrt(1 - adjusted.variance_reduction), mde, 0.05, 0.8, 1, 1)
+        ],
+    }
+    rows = {row["statistic"]: row["value"] for row in tables["worked-example-results"]}
+    assert rows.keys() == computed.keys()
+    for name, values in computed.items():
+        shown = [v.strip().replace("−", "-") for v in rows[name].strip("[]").split(",")]
+        for got, text in zip(values, shown, strict=True):
+            assert got is not None
+            # As printed: correct to the last digit shown.
+            decimals = len(text.split(".")[1]) if "." in text else 0
+            assert got == pytest.approx(float(text), rel=0, abs=0.5 * 10**-decimals), name
