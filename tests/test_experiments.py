@@ -218,3 +218,42 @@ def test_exposures_are_exported_and_forgotten_with_the_user(observed: SelfModel)
     ]
     observed.forget(USERS[0])
     assert [e.user_id for e in observed.exposures("pers")] == [observed.user(USERS[1]).id]
+
+
+def test_concurrent_definitions_never_share_a_layers_buckets(
+    any_sm: SelfModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two threads each ask for 60 % of one layer at once: one gets it, the other is told the
+    layer is full (the workspace's experiments are locked while buckets are chosen). Reading
+    the running experiments is slowed down, so without the lock both would read none."""
+    import threading
+    import time
+
+    store_class = type(any_sm.store)
+    read = store_class.list_experiments
+
+    def slow_read(self: Any, *args: Any, **kwargs: Any) -> Any:
+        found = read(self, *args, **kwargs)
+        time.sleep(0.3)
+        return found
+
+    monkeypatch.setattr(store_class, "list_experiments", slow_read)
+    outcomes: list[str] = []
+    start = threading.Barrier(2)
+
+    def define(name: str) -> None:
+        start.wait()
+        try:
+            any_sm.create_experiment(name, [OFF, ON], layer="memory", traffic=0.6)
+            outcomes.append("created")
+        except ConflictError as exc:
+            outcomes.append(exc.message)
+
+    threads = [threading.Thread(target=define, args=(f"x{n}",)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes)[0] == "created" and "no room" in sorted(outcomes)[1]
+    (made,) = any_sm.experiments()
+    assert (made.bucket_start, made.bucket_end) == (0, 6000)
