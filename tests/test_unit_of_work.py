@@ -96,6 +96,7 @@ NOT_USER_WRITES = {
     "assignment",
     "exposures",
     "analyze_experiment",
+    "personalization",
 }
 
 

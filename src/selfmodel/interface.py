@@ -257,6 +257,8 @@ LIBRARY_ONLY: Mapping[str, str] = {
     "observe in batches",
     "drift": "drift is an operator's check run next to the database (selfmodel eval drift); "
     "no API route yet",
+    "personalization": "an operator's report run next to the database (selfmodel eval "
+    "personalization); no API route yet",
     "exposures": "the exposures name users by selfmodel's internal ids; over HTTP, the "
     "analysis counts them per variant",
 }

@@ -1,4 +1,5 @@
-"""Watching the workspace for drift: read-only reports over traces and belief history."""
+"""Watching the workspace: drift, and how personal its context blocks are — read-only reports
+over traces, outcomes and belief history."""
 
 from __future__ import annotations
 
@@ -11,6 +12,14 @@ from selfmodel.evaluation.monitor import (
     DEFAULT_REFERENCE_DAYS,
     DriftReport,
     drift_report,
+)
+from selfmodel.evaluation.personalization import (
+    DEFAULT_DAYS,
+    DEFAULT_MIN_BELIEFS,
+    DEFAULT_MIN_CONFIDENCE,
+    DEFAULT_MIN_OFFERS,
+    PersonalizationReport,
+    personalization_report,
 )
 
 
@@ -41,4 +50,30 @@ class Monitoring(EngineBase):
             reference_days=reference_days,
             current_days=current_days,
             alpha=alpha,
+        )
+
+    def personalization(
+        self,
+        *,
+        now: datetime | None = None,
+        days: float = DEFAULT_DAYS,
+        min_beliefs: int = DEFAULT_MIN_BELIEFS,
+        min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+        min_offers: int = DEFAULT_MIN_OFFERS,
+    ) -> PersonalizationReport:
+        """How personal the context blocks of the ``days`` before ``now`` were: specificity and
+        distinctiveness per experiment variant, coverage of the users served, and which
+        offered beliefs answers used (docs/experiments.md, "Personalization metrics").
+
+        Reads traces, outcomes and beliefs, embeds the chosen items' texts; writes nothing.
+        """
+        return personalization_report(
+            self._c.store,
+            self.workspace.id,
+            self._c.embedder,
+            now=now,
+            days=days,
+            min_beliefs=min_beliefs,
+            min_confidence=min_confidence,
+            min_offers=min_offers,
         )
