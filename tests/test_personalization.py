@@ -123,7 +123,7 @@ def test_coverage_names_the_users_too_little_is_known_about(speakers: SelfModel)
         speakers.context(user, "What should we talk about?")
     coverage = speakers.personalization().coverage
     assert (coverage.active_users, coverage.covered) == (3, 2)
-    assert coverage.below == [("quiet", 0)]
+    assert [(u.user, u.confident_beliefs) for u in coverage.below] == [("quiet", 0)]
     assert speakers.personalization(min_beliefs=50).coverage.share == 0.0
 
 
@@ -180,3 +180,25 @@ def test_the_command_prints_the_report_and_writes_json(
     assert "specificity" in result.output and "coverage: 2 of 2" in result.output
     data = json.loads(out.read_text())
     assert data["variants"][0]["variant"] == "-" and data["coverage"]["share"] == 1.0
+
+
+def test_the_api_and_the_sdk_give_the_librarys_report(speakers: SelfModel) -> None:
+    import httpx
+
+    from selfmodel.client import Client
+    from selfmodel.domain.time import utcnow
+    from selfmodel.server import create_app
+    from tests.support.server import new_workspace_key, running_server
+
+    ask_everyone(speakers)
+    now = utcnow()
+    library = speakers.personalization(now=now, min_beliefs=2)
+    key = new_workspace_key(speakers.store, speakers.workspace.name)
+    with running_server(create_app(speakers)) as url:
+        with Client(url, key) as client:
+            assert client.personalization(now=now, min_beliefs=2) == library
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}) as http:
+            for bad in ({"days": "0"}, {"min_confidence": "2"}, {"min_offers": "0"}):
+                refused = http.get("/v1/personalization", params=bad)
+                assert refused.status_code == 422
+                assert refused.json()["error"]["code"] == "invalid_input"

@@ -38,6 +38,7 @@ from selfmodel.domain import (
     Variant,
 )
 from selfmodel.domain.experiments import ExperimentAnalysis
+from selfmodel.domain.personalization import PersonalizationReport
 from selfmodel.domain.profile import Conflict, Profile
 from selfmodel.domain.retention import AuditRecord, RetentionPolicy, RetentionReport
 from selfmodel.privacy import PiiPolicy
@@ -203,6 +204,16 @@ class SelfModelAPI(Protocol):
         pre_period_days: float = ...,
     ) -> ExperimentAnalysis: ...
 
+    def personalization(
+        self,
+        *,
+        now: datetime | None = ...,
+        days: float = ...,
+        min_beliefs: int = ...,
+        min_confidence: float = ...,
+        min_offers: int = ...,
+    ) -> PersonalizationReport: ...
+
     # -- the Mirror --------------------------------------------------------------------------
     def create_mirror_link(self, user: str, *, ttl_s: int | None = ...) -> MirrorLink: ...
 
@@ -257,8 +268,6 @@ LIBRARY_ONLY: Mapping[str, str] = {
     "observe in batches",
     "drift": "drift is an operator's check run next to the database (selfmodel eval drift); "
     "no API route yet",
-    "personalization": "an operator's report run next to the database (selfmodel eval "
-    "personalization); no API route yet",
     "exposures": "the exposures name users by selfmodel's internal ids; over HTTP, the "
     "analysis counts them per variant",
 }

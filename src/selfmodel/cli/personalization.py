@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated
 
 import typer
@@ -13,15 +12,15 @@ from selfmodel.bench.report import write_json
 from selfmodel.cli.app import DbOption, WorkspaceOption, friendly_errors
 from selfmodel.cli.eval import JsonOut
 from selfmodel.cli.output import console
-from selfmodel.domain.time import parse_timestamp
-from selfmodel.engine import SelfModel
-from selfmodel.evaluation.personalization import (
+from selfmodel.domain.personalization import (
     DEFAULT_DAYS,
     DEFAULT_MIN_BELIEFS,
     DEFAULT_MIN_CONFIDENCE,
     DEFAULT_MIN_OFFERS,
     PersonalizationReport,
 )
+from selfmodel.domain.time import parse_timestamp
+from selfmodel.engine import SelfModel
 
 
 @friendly_errors
@@ -57,9 +56,7 @@ def personalization_command(
         )
     print_personalization(report)
     if json_out:
-        data = asdict(report)
-        data["start"], data["end"] = report.start.isoformat(), report.end.isoformat()
-        write_json(json_out, data)
+        write_json(json_out, report.model_dump(mode="json"))
         console.print(f"wrote {json_out}")
 
 
@@ -82,7 +79,7 @@ def print_personalization(report: PersonalizationReport) -> None:
     share = "–" if c.share is None else f"{c.share:.1%}"
     console.print(f"coverage: {c.covered} of {c.active_users} users served ({share})")
     if c.below:
-        below = ", ".join(f"{escape(user)} ({n})" for user, n in c.below)
+        below = ", ".join(f"{escape(u.user)} ({u.confident_beliefs})" for u in c.below)
         console.print(f"  below: {below}")
     u = report.belief_use
     rate = "–" if u.use_rate is None else f"{u.use_rate:.1%}"

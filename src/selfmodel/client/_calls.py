@@ -35,6 +35,7 @@ from selfmodel.domain import (
     Variant,
 )
 from selfmodel.domain.experiments import ExperimentAnalysis
+from selfmodel.domain.personalization import PersonalizationReport
 from selfmodel.domain.profile import Conflict, Profile
 from selfmodel.domain.retention import AuditRecord, RetentionPolicy, RetentionReport
 
@@ -479,6 +480,25 @@ def analyze_experiment(
         ExperimentAnalysis.model_validate,
         params=params,
     )
+
+
+def personalization(
+    *,
+    now: datetime | str | None,
+    days: float,
+    min_beliefs: int,
+    min_confidence: float,
+    min_offers: int,
+) -> Call[PersonalizationReport]:
+    params: Params = [
+        ("days", str(days)),
+        ("min_beliefs", str(min_beliefs)),
+        ("min_confidence", str(min_confidence)),
+        ("min_offers", str(min_offers)),
+    ]
+    if now is not None:
+        params.append(("now", _jsonable(now)))
+    return Call("GET", "/v1/personalization", PersonalizationReport.model_validate, params=params)
 
 
 def create_mirror_link(user: str, ttl_s: int | None) -> Call[IssuedMirrorLink]:

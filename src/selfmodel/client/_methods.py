@@ -58,6 +58,13 @@ from selfmodel.domain.experiments import (
     DEFAULT_PRE_PERIOD_DAYS,
     ExperimentAnalysis,
 )
+from selfmodel.domain.personalization import (
+    DEFAULT_DAYS,
+    DEFAULT_MIN_BELIEFS,
+    DEFAULT_MIN_CONFIDENCE,
+    DEFAULT_MIN_OFFERS,
+    PersonalizationReport,
+)
 from selfmodel.domain.profile import Conflict, Profile
 from selfmodel.domain.retention import AuditRecord, RetentionPolicy, RetentionReport
 from selfmodel.errors import ServiceUnavailableError, WaitTimeoutError
@@ -605,6 +612,26 @@ class ClientMethods:
             mde=mde,
             horizon=horizon,
             pre_period_days=pre_period_days,
+        )
+        return (yield from self._exchange(call))
+
+    @operation
+    def personalization(
+        self,
+        *,
+        now: datetime | str | None = None,
+        days: float = DEFAULT_DAYS,
+        min_beliefs: int = DEFAULT_MIN_BELIEFS,
+        min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+        min_offers: int = DEFAULT_MIN_OFFERS,
+    ) -> Operation[PersonalizationReport]:
+        """How personal the window's context blocks were; see ``SelfModel.personalization``."""
+        call = calls.personalization(
+            now=now,
+            days=days,
+            min_beliefs=min_beliefs,
+            min_confidence=min_confidence,
+            min_offers=min_offers,
         )
         return (yield from self._exchange(call))
 

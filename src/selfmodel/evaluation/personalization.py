@@ -23,7 +23,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import combinations
 from typing import Any
@@ -31,6 +31,18 @@ from typing import Any
 import numpy as np
 
 from selfmodel.domain import BeliefStatus, TraceRecord, User
+from selfmodel.domain.personalization import (
+    DEFAULT_DAYS,
+    DEFAULT_MIN_BELIEFS,
+    DEFAULT_MIN_CONFIDENCE,
+    DEFAULT_MIN_OFFERS,
+    BeliefUse,
+    Coverage,
+    IdleBelief,
+    PersonalizationReport,
+    UncoveredUser,
+    VariantPersonalization,
+)
 from selfmodel.domain.time import to_utc, utcnow
 from selfmodel.embedding import Embedder
 from selfmodel.errors import InvalidInputError
@@ -41,63 +53,9 @@ from selfmodel.storage import BeliefFilter, Store
 # Two items mean the same when the cosine of their name-stripped texts reaches this (MiniLM:
 # paraphrases score 0.8–0.95, texts that merely share a topic 0.4–0.7).
 SAME_MEANING = 0.8
-DEFAULT_DAYS = 30.0
-# Enough to personalise: three beliefs more likely right than wrong (one plain statement gives
-# about 0.6, docs/confidence.md; the prior is 0.35).
-DEFAULT_MIN_BELIEFS = 3
-DEFAULT_MIN_CONFIDENCE = 0.5
-# A belief offered this many times in answers that reported their use, and never used, is idle.
-DEFAULT_MIN_OFFERS = 3
 NO_EXPERIMENT = "-"  # the variant label of traces that ran under no experiment
 MOST_LISTED = 20
 BELIEF = "belief"
-
-
-@dataclass(frozen=True)
-class VariantPersonalization:
-    """Specificity and distinctiveness of the blocks given under one variant."""
-
-    variant: str  # "experiment:variant", or "-" for calls under no experiment
-    traces: int
-    specificity: float  # mean over the traces
-    empty_blocks: int
-    queries_compared: int  # queries asked for two users or more
-    distinctiveness: float | None  # mean over those queries (None: none)
-
-
-@dataclass(frozen=True)
-class Coverage:
-    active_users: int
-    covered: int
-    share: float | None
-    below: list[tuple[str, int]]  # (user, confident beliefs), fewest first
-
-
-@dataclass(frozen=True)
-class IdleBelief:
-    belief_id: str
-    user: str
-    text: str
-    offered: int
-    tokens: int
-
-
-@dataclass(frozen=True)
-class BeliefUse:
-    reported_traces: int  # traces whose answer reported the items it used
-    offered: int  # belief items in those traces' blocks
-    used: int
-    use_rate: float | None
-    idle: list[IdleBelief] = field(default_factory=list)  # most tokens first
-
-
-@dataclass(frozen=True)
-class PersonalizationReport:
-    start: datetime
-    end: datetime
-    variants: list[VariantPersonalization]
-    coverage: Coverage
-    belief_use: BeliefUse
 
 
 @dataclass(frozen=True)
@@ -269,8 +227,8 @@ def _coverage(
             and current_confidence(b, now) >= min_confidence
         )
         if confident < min_beliefs:
-            below.append((user.external_id, confident))
-    below.sort(key=lambda pair: (pair[1], pair[0]))
+            below.append(UncoveredUser(user=user.external_id, confident_beliefs=confident))
+    below.sort(key=lambda u: (u.confident_beliefs, u.user))
     covered = len(active) - len(below)
     return Coverage(
         active_users=len(active),
@@ -305,7 +263,13 @@ def _belief_use(
             about[belief_id] = (block.user.external_id, str(item.get("text", "")))
     total_offered, total_used = sum(offered.values()), sum(used.values())
     idle = [
-        IdleBelief(belief_id, about[belief_id][0], about[belief_id][1], n, tokens[belief_id])
+        IdleBelief(
+            belief_id=belief_id,
+            user=about[belief_id][0],
+            text=about[belief_id][1],
+            offered=n,
+            tokens=tokens[belief_id],
+        )
         for belief_id, n in offered.items()
         if n >= min_offers and used[belief_id] == 0
     ]
