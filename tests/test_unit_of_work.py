@@ -97,6 +97,7 @@ NOT_USER_WRITES = {
     "exposures",
     "analyze_experiment",
     "personalization",
+    "report",
 }
 
 

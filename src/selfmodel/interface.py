@@ -40,6 +40,7 @@ from selfmodel.domain import (
 from selfmodel.domain.experiments import ExperimentAnalysis
 from selfmodel.domain.personalization import PersonalizationReport
 from selfmodel.domain.profile import Conflict, Profile
+from selfmodel.domain.report import JoinedReport
 from selfmodel.domain.retention import AuditRecord, RetentionPolicy, RetentionReport
 from selfmodel.privacy import PiiPolicy
 
@@ -213,6 +214,8 @@ class SelfModelAPI(Protocol):
         min_confidence: float = ...,
         min_offers: int = ...,
     ) -> PersonalizationReport: ...
+
+    def report(self, *, now: datetime | None = ..., days: float = ...) -> JoinedReport: ...
 
     # -- the Mirror --------------------------------------------------------------------------
     def create_mirror_link(self, user: str, *, ttl_s: int | None = ...) -> MirrorLink: ...

@@ -402,6 +402,7 @@ from selfmodel.cli.admin import key_app, workspace_app  # noqa: E402
 from selfmodel.cli.bench import bench_app  # noqa: E402
 from selfmodel.cli.eval import eval_app  # noqa: E402
 from selfmodel.cli.experiment import experiment_app  # noqa: E402
+from selfmodel.cli.report import report_command  # noqa: E402
 from selfmodel.cli.retention import audit_log, retention_app  # noqa: E402
 from selfmodel.cli.serve import serve  # noqa: E402
 from selfmodel.cli.worker import worker  # noqa: E402
@@ -413,6 +414,7 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(experiment_app, name="experiment")
 app.add_typer(retention_app, name="retention")
 app.command("audit-log")(audit_log)
+app.command("report")(report_command)
 app.command()(serve)
 app.command()(worker)
 

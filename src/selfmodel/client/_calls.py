@@ -37,6 +37,7 @@ from selfmodel.domain import (
 from selfmodel.domain.experiments import ExperimentAnalysis
 from selfmodel.domain.personalization import PersonalizationReport
 from selfmodel.domain.profile import Conflict, Profile
+from selfmodel.domain.report import JoinedReport
 from selfmodel.domain.retention import AuditRecord, RetentionPolicy, RetentionReport
 
 T = TypeVar("T")
@@ -499,6 +500,13 @@ def personalization(
     if now is not None:
         params.append(("now", _jsonable(now)))
     return Call("GET", "/v1/personalization", PersonalizationReport.model_validate, params=params)
+
+
+def report(*, now: datetime | str | None, days: float) -> Call[JoinedReport]:
+    params: Params = [("days", str(days))]
+    if now is not None:
+        params.append(("now", _jsonable(now)))
+    return Call("GET", "/v1/report", JoinedReport.model_validate, params=params)
 
 
 def create_mirror_link(user: str, ttl_s: int | None) -> Call[IssuedMirrorLink]:

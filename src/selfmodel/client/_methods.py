@@ -66,6 +66,7 @@ from selfmodel.domain.personalization import (
     PersonalizationReport,
 )
 from selfmodel.domain.profile import Conflict, Profile
+from selfmodel.domain.report import DEFAULT_REPORT_DAYS, JoinedReport
 from selfmodel.domain.retention import AuditRecord, RetentionPolicy, RetentionReport
 from selfmodel.errors import ServiceUnavailableError, WaitTimeoutError
 from selfmodel.privacy import PiiPolicy
@@ -634,6 +635,13 @@ class ClientMethods:
             min_offers=min_offers,
         )
         return (yield from self._exchange(call))
+
+    @operation
+    def report(
+        self, *, now: datetime | str | None = None, days: float = DEFAULT_REPORT_DAYS
+    ) -> Operation[JoinedReport]:
+        """Engineering metrics beside outcomes; see ``SelfModel.report``."""
+        return (yield from self._exchange(calls.report(now=now, days=days)))
 
     # -- the Mirror --------------------------------------------------------------------------
     @operation

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from selfmodel.domain.report import DEFAULT_REPORT_DAYS, JoinedReport
 from selfmodel.engine.base import EngineBase
 from selfmodel.evaluation.drift import DEFAULT_ALPHA
 from selfmodel.evaluation.monitor import (
@@ -21,6 +22,7 @@ from selfmodel.evaluation.personalization import (
     PersonalizationReport,
     personalization_report,
 )
+from selfmodel.evaluation.report import joined_report
 
 
 class Monitoring(EngineBase):
@@ -77,3 +79,12 @@ class Monitoring(EngineBase):
             min_confidence=min_confidence,
             min_offers=min_offers,
         )
+
+    def report(
+        self, *, now: datetime | None = None, days: float = DEFAULT_REPORT_DAYS
+    ) -> JoinedReport:
+        """Engineering metrics (latency, tokens, specificity, recall) beside outcomes over the
+        ``days`` before ``now``: per experiment variant, per segment (users the self-model
+        covers or not), per day, and the correlation of each engineering metric with each
+        outcome across the days (docs/experiments.md, "The joined report"). Writes nothing."""
+        return joined_report(self._c.store, self.workspace, self._c.embedder, now=now, days=days)

@@ -59,7 +59,7 @@ BELIEF = "belief"
 
 
 @dataclass(frozen=True)
-class _Block:
+class Block:
     trace: TraceRecord
     user: User
     variant: str
@@ -88,19 +88,19 @@ def personalization_report(
     end = to_utc(now) if now is not None else utcnow()
     start = end - timedelta(days=days)
     users = {u.id: u for u in store.list_users(workspace_id)}
-    blocks = _blocks(store, workspace_id, users, start, end)
+    blocks = blocks_between(store, workspace_id, users, start, end)
     return PersonalizationReport(
         start=start,
         end=end,
         variants=_variants(blocks, embedder),
-        coverage=_coverage(store, workspace_id, blocks, min_beliefs, min_confidence, end),
+        coverage=coverage(store, workspace_id, blocks, min_beliefs, min_confidence, end),
         belief_use=_belief_use(store, workspace_id, blocks, min_offers),
     )
 
 
-def _blocks(
+def blocks_between(
     store: Store, workspace_id: str, users: dict[str, User], start: datetime, end: datetime
-) -> list[_Block]:
+) -> list[Block]:
     found = []
     for user in users.values():
         for trace in store.list_traces(workspace_id, user.id):
@@ -114,7 +114,7 @@ def _blocks(
             )
             chosen = [c for c in trace.payload.get("chosen", []) if isinstance(c, dict)]
             tokens = int(trace.payload.get("tokens", 0) or 0)
-            found.append(_Block(trace, user, variant, chosen, tokens))
+            found.append(Block(trace, user, variant, chosen, tokens))
     return found
 
 
@@ -122,8 +122,16 @@ def _names(user: User) -> list[str]:
     return [n for n in (user.display_name, user.external_id) if n]
 
 
-def _variants(blocks: Sequence[_Block], embedder: Embedder) -> list[VariantPersonalization]:
-    # Every chosen item, name-stripped, embedded once.
+@dataclass(frozen=True)
+class _Embedded:
+    """Every chosen item of the blocks, name-stripped and embedded once."""
+
+    vectors: np.ndarray
+    owners: np.ndarray
+    where: dict[tuple[str, int], int]
+
+
+def _embed(blocks: Sequence[Block], embedder: Embedder) -> _Embedded:
     texts: list[str] = []
     owner: list[str] = []
     where: dict[tuple[str, int], int] = {}
@@ -133,8 +141,22 @@ def _variants(blocks: Sequence[_Block], embedder: Embedder) -> list[VariantPerso
             texts.append(without_names(str(item.get("text", "")), _names(block.user)))
             owner.append(block.user.id)
     vectors = _unit(embedder.embed(texts)) if texts else np.zeros((0, embedder.dim))
-    owners = np.array(owner, dtype=object)
-    by_variant: dict[str, list[_Block]] = defaultdict(list)
+    return _Embedded(vectors, np.array(owner, dtype=object), where)
+
+
+def specificities(blocks: Sequence[Block], embedder: Embedder) -> dict[str, float]:
+    """Each block's specificity, by trace id."""
+    embedded = _embed(blocks, embedder)
+    return {
+        b.trace.id: _specificity(b, embedded.vectors, embedded.owners, embedded.where)
+        for b in blocks
+    }
+
+
+def _variants(blocks: Sequence[Block], embedder: Embedder) -> list[VariantPersonalization]:
+    embedded = _embed(blocks, embedder)
+    vectors, owners, where = embedded.vectors, embedded.owners, embedded.where
+    by_variant: dict[str, list[Block]] = defaultdict(list)
     for block in blocks:
         by_variant[block.variant].append(block)
     found = []
@@ -160,7 +182,7 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
 
 
 def _specificity(
-    block: _Block, vectors: np.ndarray, owners: np.ndarray, where: dict[tuple[str, int], int]
+    block: Block, vectors: np.ndarray, owners: np.ndarray, where: dict[tuple[str, int], int]
 ) -> float:
     if not block.items or block.tokens <= 0:
         return 0.0
@@ -180,7 +202,7 @@ def _query_key(query: str) -> str:
 
 
 def _distinctiveness(
-    blocks: Sequence[_Block], vectors: np.ndarray, where: dict[tuple[str, int], int]
+    blocks: Sequence[Block], vectors: np.ndarray, where: dict[tuple[str, int], int]
 ) -> list[float]:
     """Per query asked for two users or more: the mean pairwise distance of their blocks."""
     by_query: dict[str, dict[str, np.ndarray | None]] = defaultdict(dict)
@@ -205,10 +227,10 @@ def _distance(a: np.ndarray | None, b: np.ndarray | None) -> float:
     return 1.0 - (float(a @ b) / norm if norm else 0.0)
 
 
-def _coverage(
+def coverage(
     store: Store,
     workspace_id: str,
-    blocks: Sequence[_Block],
+    blocks: Sequence[Block],
     min_beliefs: int,
     min_confidence: float,
     now: datetime,
@@ -239,7 +261,7 @@ def _coverage(
 
 
 def _belief_use(
-    store: Store, workspace_id: str, blocks: Sequence[_Block], min_offers: int
+    store: Store, workspace_id: str, blocks: Sequence[Block], min_offers: int
 ) -> BeliefUse:
     by_trace = {b.trace.id: b for b in blocks}
     used_in: dict[str, set[str]] = defaultdict(set)
