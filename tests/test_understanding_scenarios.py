@@ -251,6 +251,12 @@ def test_the_profile_holds_current_facets_with_what_they_replaced(sm: SelfModel)
         ("I work at Google.", "I got a new job at Stripe.", "Stripe"),
         ("I work for Monzo.", "I took a role with Stripe.", "Stripe"),
         ("I'm vegetarian.", "I eat meat again.", "omnivore"),
+        ("I live in London.", "Just moved into a flat in Bath.", "Bath"),
+        ("I live in London.", "I moved back to Leeds last spring.", "Leeds"),
+        ("I live in London.", "My partner and I moved to Leeds.", "Leeds"),
+        ("I'm married.", "My husband and I split up.", "single"),
+        ("I'm single.", "I'm seeing someone now.", "dating"),
+        ("I work as a nurse.", "I retired last year.", "retired"),
     ],
 )
 def test_any_wording_that_moves_a_facet_supersedes_the_old_value(

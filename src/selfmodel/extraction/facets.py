@@ -48,7 +48,11 @@ def _facets_of(words: Sequence[Token], main: Token) -> list[tuple[Facet, str]]:
     """The facets one clause (its verb ``main``) sets."""
     w = lexicon()
     lemma = main.lemma_.lower()
-    speaker = is_first_person_subject(main) or not any(c.dep_ in SUBJECTS for c in main.children)
+    speaker = (
+        is_first_person_subject(main)
+        or not any(c.dep_ in SUBJECTS for c in main.children)
+        or _with_the_speaker(main)
+    )
     name = _name(words, main)
     if name:
         return [(Facet.NAME, name)]
@@ -146,12 +150,34 @@ def _name(words: Sequence[Token], main: Token) -> str | None:
     return None
 
 
+_DWELLINGS = frozenset(
+    ["flat", "apartment", "house", "home", "place", "condo", "studio", "cottage"]
+)
+
+
+def _with_the_speaker(verb: Token) -> bool:
+    """ "My husband and I split up", "My partner and I moved to Leeds": the speaker is one of
+    the subjects."""
+    return any(
+        c.dep_ in SUBJECTS and any(t.lower_ == "i" and t.dep_ == "conj" for t in c.subtree)
+        for c in verb.children
+    )
+
+
 def _place(verb: Token) -> str | None:
     for child in verb.children:
-        if child.dep_ == "prep" and child.lower_ in ("in", "to", "near", "at", "outside"):
+        if child.dep_ == "advmod" and child.lower_ in ("back", "over", "out"):
+            place = _place(child)  # "moved back to Leeds"
+            if place:
+                return place
+        if child.dep_ == "prep" and child.lower_ in ("in", "to", "near", "at", "outside", "into"):
             for obj in child.children:
                 if obj.dep_ == "pobj" and (obj.ent_type_ in _PLACE_ENTITIES or obj.pos_ == "PROPN"):
                     return proper_name(obj)
+                if obj.dep_ == "pobj" and obj.lemma_.lower() in _DWELLINGS:
+                    place = _place(obj)  # "moved into a flat in Bath"
+                    if place:
+                        return place
         if child.dep_ in ("attr", "dobj", "npadvmod") and (
             child.ent_type_ in _PLACE_ENTITIES or child.pos_ == "PROPN"
         ):
@@ -193,6 +219,8 @@ def _employer(verb: Token) -> str | None:
 def _occupation(verb: Token) -> str | None:
     occupations = lexicon().occupations
     lemma = verb.lemma_.lower()
+    if lemma == "retire" and verb.tag_ in ("VBD", "VBN") and is_first_person_subject(verb):
+        return "retired"  # "I retired last year": no longer what they worked as
     candidates: list[Token] = []
     if lemma in ("be", "become") and is_first_person_subject(verb):
         candidates += [c for c in verb.children if c.dep_ == "attr"]
@@ -223,8 +251,14 @@ def _relationship_status(words: Sequence[Token], main: Token) -> str | None:
         )
     if lemma == "date" and main.tag_ == "VBG":
         return statuses["dating"]
-    if lemma == "break" and any(c.lower_ == "up" for c in main.children):
+    if lemma in ("break", "split") and any(c.lower_ == "up" for c in main.children):
         return statuses["single"]
+    if (
+        lemma == "see"
+        and main.tag_ == "VBG"
+        and any(c.dep_ == "dobj" and c.lower_ in ("someone", "somebody") for c in main.children)
+    ):
+        return statuses["dating"]  # "I'm seeing someone"
     for token in words:
         if (
             token.head == main

@@ -312,15 +312,17 @@ class LocalExtractor(Extractor):
                 replace[pronoun.i] = found.text
         content = _content_words(tokens) + anchors
         assertion = read_assertion(tokens, subjectless=False)
-        needed = (
-            MIN_CONTENT_WORDS_OTHER
-            if assertion.kind in CHATTY_KINDS
-            and assertion.frame.facet is None
+        if assertion.frame.facet is not None:
+            needed = 0  # "I'm seeing someone": a facet is worth a belief however it is said
+        elif (
+            assertion.kind in CHATTY_KINDS
             and not joins
             # "I don't run anymore": short, but it ends something the model may hold.
             and not (assertion.frame.negated and assertion.frame.change)
-            else MIN_CONTENT_WORDS
-        )
+        ):
+            needed = MIN_CONTENT_WORDS_OTHER
+        else:
+            needed = MIN_CONTENT_WORDS
         if content < needed:
             return None, False
         family = any(t.lemma_.lower() in lexicon().family_words for t in tokens)
@@ -773,6 +775,8 @@ def _with_subject(tokens: Sequence[Token]) -> str:
     """A subjectless sentence with "I" put back: "Went camping" -> "I went camping", "Loving
     it" -> "I'm loving it", "Stoked about…" -> "I'm stoked about…", "Been busy" -> "I've been…"."""
     text = _lower_first("".join(t.text_with_ws for t in tokens).strip())
+    if text and text[-1].isalnum():
+        text += "."  # the parser reads a sentence better whole ("in Bath." is a place, not a tub)
     first = next((t for t in tokens if t.lower_ not in _SUBJECTLESS_LEADS), tokens[0])
     if first.lower_ == "been":
         return "I've " + text
