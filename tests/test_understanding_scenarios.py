@@ -77,6 +77,15 @@ def test_greetings_thanks_backchannels_and_questions_stay_observations(sm: SelfM
         ("Stop using emojis, please.", "stop using emojis"),
         ("Don't use jargon with me.", "not to use jargon"),
         ("Can you explain things step by step?", "explain things step by step"),
+        ("I'd prefer if you were more direct.", "wants the assistant to be more direct"),
+        ("I like it when you give examples.", "wants the assistant to give examples"),
+        ("Talk to me like a friend.", "to talk to the user like a friend"),
+        ("No need to be so formal.", "not to be so formal"),
+        ("Could you use metric units from now on?", "to use metric units from now on"),
+        ("Less jargon please.", "to use less jargon"),
+        ("No emojis please.", "not to use emojis"),
+        ("Stop apologizing so much.", "to stop apologizing so much"),
+        ("Answer in Spanish, please.", "to answer in Spanish"),
     ],
 )
 def test_instructions_to_the_assistant_become_communication_preferences(
@@ -86,6 +95,12 @@ def test_instructions_to_the_assistant_become_communication_preferences(
     (belief,) = active(sm, "ana", 1)
     assert wanted in belief.statement
     assert belief.kind is BeliefKind.PREFERENCE and belief.frame.domain == "communication"
+
+
+@pytest.mark.parametrize("said", ["Talk to you soon!", "No worries!", "No problem at all."])
+def test_closings_that_look_like_instructions_make_nothing(sm: SelfModel, said: str) -> None:
+    say(sm, "ana", said)
+    assert sm.beliefs("ana", status=None) == []
 
 
 def test_what_the_assistant_says_is_never_evidence_about_the_user(sm: SelfModel) -> None:

@@ -706,8 +706,20 @@ def _instruction_clause(
     """The command itself: "Can you please not use emoji?" -> ("use emoji", True). "You" is
     the ``addressee`` when it is a person, else the assistant ("its", "itself")."""
     yours, yourself = (f"{addressee}'s", addressee) if addressee else ("its", "itself")
+    # Never at the start of the statement here: "The user" reads "the user".
+    subject = "t" + subject[1:] if subject.startswith("The ") else subject
     words = [t for t in tokens if not t.is_punct]
     negated = any(t.dep_ == "neg" or t.lower_ == "never" for t in words)
+    if speech.no_need_to(words):
+        return _instruction_clause(words[3:], subject, addressee)[0], True  # "No need to be…"
+    if speech.asks_for_an_amount(words):
+        said = [t.lower_ for t in words if t.lower_ not in ("please", "pls", "plz")]
+        if said[0] == "no":
+            return " ".join(["use", *said[1:]]), True  # "No emojis" -> not to use emojis
+        return " ".join(["use", *said]), False  # "Less jargon" -> to use less jargon
+    wished = _what_you_should_do(words)
+    if wished is not None:
+        words = wished  # "I'd prefer if you were more direct" -> "be more direct"
     start = 0
     while start < len(words) and (
         words[start].lower_ in _INSTRUCTION_LEAD or words[start].tag_ == "MD"
@@ -717,8 +729,9 @@ def _instruction_clause(
     out = []
     for position, token in enumerate(rest):
         lower = token.lower_
-        if position == 0 and token.pos_ == "VERB":
-            out.append(lower)  # "Keep it short" -> "to keep it short"
+        if position == 0 and token.pos_ != "PROPN":
+            # "Keep it short" -> "to keep it short"; "you were more direct" -> "to be…"
+            out.append(token.lemma_.lower() if token.tag_ in ("VBD", "VBZ", "VBP") else lower)
         elif lower in ("your", "yours"):
             out.append(yours)
         elif lower == "yourself":
@@ -734,6 +747,23 @@ def _instruction_clause(
         else:
             out.append(token.text)
     return " ".join(out).replace(" 's", "'s"), negated
+
+
+def _what_you_should_do(words: Sequence[Token]) -> list[Token] | None:
+    """The clause the speaker wants of "you" when put as a condition or a time ("I'd prefer if
+    you were more direct", "I like it when you give examples"): its verb and what follows."""
+    for token in words:
+        verb = token.head
+        if (
+            token.lower_ in ("you", "u")
+            and token.dep_ == "nsubj"
+            and verb.dep_ in ("advcl", "ccomp")
+            and any(
+                c.dep_ in ("mark", "advmod") and c.lower_ in ("if", "when") for c in verb.children
+            )
+        ):
+            return [t for t in verb.subtree if t.i >= verb.i and not t.is_punct]
+    return None
 
 
 def _judges(token: Token) -> bool:

@@ -35,8 +35,14 @@ _OPENERS = frozenset(
 _CONJECTURE_VERBS = frozenset(["bet", "guess", "imagine", "picture", "suppose", "wonder"])
 # Verbs that, in the imperative, address the assistant's way of answering.
 _ANSWERING_VERBS = frozenset(
-    ["explain", "answer", "reply", "respond", "summarize", "summarise", "format"]
+    ["explain", "answer", "reply", "respond", "summarize", "summarise", "format", "apologize",
+     "apologise", "translate"]
 )  # fmt: skip
+# Talking is about answering when it says how: "Talk to me like a friend", "Speak in French" (not
+# "Talk to you soon").
+_TALKING_VERBS = frozenset(["talk", "speak"])
+# "Less jargon please", "No emojis", "More examples": what to put in answers, said without a verb.
+AMOUNT_WORDS = frozenset(["less", "more", "fewer", "no"])
 
 
 class Act(StrEnum):
@@ -62,6 +68,10 @@ def read_sentence(
     """What ``sentence`` does. ``names`` are lower-cased names of people in the conversation;
     ``owned`` the lemmas of things the speaker just called theirs ("my store")."""
     words = tuple(t for t in sentence if not t.is_space)
+    said = tuple(t for t in words if not t.is_punct)
+    if (no_need_to(said) and _about_answering(said)) or asks_for_an_amount(said):
+        # "No need to be so formal", "No emojis please": "no" is the point, not a filler.
+        return SentenceReading(Act.INSTRUCTION, said)
     tokens = _without_vocatives(_without_lead_in(_without_catching_up(words)), names)
     if not tokens or all(_is_filler(t) for t in tokens):
         return SentenceReading(Act.SMALL_TALK, tokens)
@@ -175,8 +185,32 @@ def is_instruction(tokens: tuple[Token, ...]) -> bool:
     """An instruction or request to the assistant about how to answer the speaker."""
     if not tokens:
         return False
-    addressed = is_imperative(tokens) or _is_request(tokens) or _wants_you_to(tokens)
-    return addressed and _about_answering(tokens)
+    addressed = (
+        is_imperative(tokens)
+        or _is_request(tokens)
+        or _wants_you_to(tokens)
+        or no_need_to(tokens)
+        or asks_for_an_amount(tokens)
+    )
+    return addressed and (_about_answering(tokens) or asks_for_an_amount(tokens))
+
+
+def no_need_to(tokens: Sequence[Token]) -> bool:
+    """ "No need to be so formal": an instruction not to."""
+    lowers = [t.lower_ for t in tokens if not t.is_punct][:3]
+    return lowers == ["no", "need", "to"]
+
+
+def asks_for_an_amount(tokens: Sequence[Token]) -> bool:
+    """ "Less jargon please", "No emojis", "More examples!": a verbless request about answers."""
+    words = [t for t in tokens if not t.is_punct and t.lower_ not in ("please", "pls", "plz")]
+    return (
+        1 < len(words) <= 4
+        and words[0].lower_ in AMOUNT_WORDS
+        and words[1].lemma_.lower() in lexicon().communication_nouns
+        # (the tagger may call the noun itself a verb: "No emojis")
+        and not any(t.pos_ in ("VERB", "AUX") for t in words[2:])
+    )
 
 
 def _is_filler(token: Token) -> bool:
@@ -264,6 +298,8 @@ def is_imperative(tokens: tuple[Token, ...]) -> bool:
         first = rest[0] if rest else first
     if is_past_form(first.lower_):
         return False  # "Lost my job yesterday": the tagger's base form is a past, said of oneself
+    if first.lemma_.lower() in _ANSWERING_VERBS and first.dep_ == "ROOT" and first.i == 0:
+        return _subject_of(first) is None  # "Answer in Spanish": the tagger may call it a noun
     return first.tag_ == "VB" and _subject_of(first) is None and first.dep_ in ("ROOT", "conj")
 
 
@@ -304,7 +340,20 @@ def _about_answering(tokens: tuple[Token, ...]) -> bool:
             return True  # "keep it concise", "short answers" (the tagger may call it a verb)
         if token.pos_ == "VERB" and lemma in _ANSWERING_VERBS:
             return True
-    return False
+        if lemma in _TALKING_VERBS and _says_how(token):
+            return True
+    text = " ".join(t.lower_ for t in tokens)
+    return "from now on" in text  # "Could you use metric units from now on?"
+
+
+def _says_how(verb: Token) -> bool:
+    """ "Talk to me like a friend", "speak in French", "talk more slowly"."""
+    return any(
+        (c.dep_ == "prep" and c.lower_ in ("like", "in"))
+        or (c.dep_ == "prep" and c.lower_ == "to" and any(g.lower_ == "me" for g in c.children))
+        or (c.dep_ == "advmod" and c.lower_ not in ("soon", "later", "again"))
+        for c in verb.children
+    )
 
 
 def _is_inverted_question(tokens: tuple[Token, ...]) -> bool:
