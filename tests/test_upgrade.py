@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from selfmodel import SelfModel
+from selfmodel.domain import BeliefFrame
 from selfmodel.domain.time import utcnow
 from selfmodel.embedding.sentence_transformers import SentenceTransformerEmbedder
 from selfmodel.storage.migrations import SCHEMA_VERSION
@@ -29,7 +30,12 @@ NEWER_SECTIONS = ("outcomes", "exposures")
 def comparable(export: dict[str, Any]) -> dict[str, Any]:
     data = {k: v for k, v in export.items() if k not in ("exported_at", "traces", *NEWER_SECTIONS)}
     data["beliefs"] = [
-        {k: v for k, v in b.items() if k not in READ_TIME_FIELDS} for b in data["beliefs"]
+        {
+            **{k: v for k, v in b.items() if k not in READ_TIME_FIELDS},
+            # A frame field added since takes its default: nothing the old release had is lost.
+            "frame": BeliefFrame.model_validate(b["frame"]).model_dump(mode="json"),
+        }
+        for b in data["beliefs"]
     ]
     return data
 
