@@ -27,14 +27,13 @@ from selfmodel.cli.app import (
     setting_help,
 )
 from selfmodel.cli.output import console, progress_bar
-from selfmodel.config import RetrievalSettings, Settings
+from selfmodel.config import MonitoringSettings, RetrievalSettings, Settings
 from selfmodel.domain import EvalRun, Workspace
 from selfmodel.domain.time import parse_timestamp
 from selfmodel.embedding import embedder_from_settings
 from selfmodel.engine import SelfModel
 from selfmodel.errors import InvalidInputError, SelfModelError, WorkspaceNotFoundError
 from selfmodel.evaluation import (
-    DEFAULT_ALPHA,
     DEFAULT_K,
     Comparison,
     EvalConfiguration,
@@ -47,12 +46,7 @@ from selfmodel.evaluation import (
     ranking_with,
     run_suite,
 )
-from selfmodel.evaluation.drift import DEFAULT_ALPHA as DRIFT_ALPHA
-from selfmodel.evaluation.monitor import (
-    DEFAULT_CURRENT_DAYS,
-    DEFAULT_REFERENCE_DAYS,
-    DriftReport,
-)
+from selfmodel.evaluation.monitor import DriftReport
 from selfmodel.storage import Store, open_store
 
 eval_app = typer.Typer(
@@ -231,8 +225,13 @@ def compare_command(
     db: DbOption = None,
     workspace: WorkspaceOption = None,
     alpha: Annotated[
-        float, typer.Option(help="Significance level of the Wilcoxon test (docs/evaluation.md).")
-    ] = DEFAULT_ALPHA,
+        float | None,
+        typer.Option(
+            help=setting_help(
+                "Significance level of the Wilcoxon test.", MonitoringSettings, "compare_alpha"
+            )
+        ),
+    ] = None,
     allow_different_data: Annotated[
         bool,
         typer.Option(
@@ -249,14 +248,14 @@ def compare_command(
     worse, 2 no comparison (unknown run, runs of different data, bad options).
     """
     try:
-        with _recorded_runs(db, workspace, create=False) as (runs, ws, _):
+        with _recorded_runs(db, workspace, create=False) as (runs, ws, settings):
             a, b = runs.run(ws, baseline), runs.run(ws, candidate)
             comparison = compare_runs(
                 a,
                 runs.items(ws, a.id),
                 b,
                 runs.items(ws, b.id),
-                alpha=alpha,
+                alpha=settings.monitoring.compare_alpha if alpha is None else alpha,
                 allow_different_data=allow_different_data,
                 shown=show,
             )
@@ -321,14 +320,33 @@ def drift_command(
         typer.Option(help="End of the current window (ISO 8601; default: now)."),
     ] = None,
     reference_days: Annotated[
-        float, typer.Option(help="Length of the reference window, just before the current one.")
-    ] = DEFAULT_REFERENCE_DAYS,
+        float | None,
+        typer.Option(
+            help=setting_help(
+                "Days of the reference window, just before the current one.",
+                MonitoringSettings,
+                "drift_reference_days",
+            )
+        ),
+    ] = None,
     current_days: Annotated[
-        float, typer.Option(help="Length of the current window, ending at --now.")
-    ] = DEFAULT_CURRENT_DAYS,
+        float | None,
+        typer.Option(
+            help=setting_help(
+                "Days of the current window, ending at --now.",
+                MonitoringSettings,
+                "drift_current_days",
+            )
+        ),
+    ] = None,
     alpha: Annotated[
-        float, typer.Option(help="Significance level of the drift tests (docs/evaluation.md).")
-    ] = DRIFT_ALPHA,
+        float | None,
+        typer.Option(
+            help=setting_help(
+                "Significance level of the drift tests.", MonitoringSettings, "drift_alpha"
+            )
+        ),
+    ] = None,
     json_out: JsonOut = None,
 ) -> None:
     """Compare the workspace's recent queries and self-models with a reference window.

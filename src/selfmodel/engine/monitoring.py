@@ -5,13 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from selfmodel.engine.base import EngineBase
-from selfmodel.evaluation.drift import DEFAULT_ALPHA
-from selfmodel.evaluation.monitor import (
-    DEFAULT_CURRENT_DAYS,
-    DEFAULT_REFERENCE_DAYS,
-    DriftReport,
-    drift_report,
-)
+from selfmodel.evaluation.monitor import DriftReport, drift_report
 
 
 class Monitoring(EngineBase):
@@ -21,24 +15,29 @@ class Monitoring(EngineBase):
         self,
         *,
         now: datetime | None = None,
-        reference_days: float = DEFAULT_REFERENCE_DAYS,
-        current_days: float = DEFAULT_CURRENT_DAYS,
-        alpha: float = DEFAULT_ALPHA,
+        reference_days: float | None = None,
+        current_days: float | None = None,
+        alpha: float | None = None,
     ) -> DriftReport:
         """Compare the last ``current_days`` before ``now`` with the ``reference_days`` before.
 
         Reads traces and belief history, re-embeds the traced queries; writes nothing. A window
-        with too little data is reported as such (``note``), not raised.
+        with too little data is reported as such (``note``), not raised. Left out, the windows,
+        α and the other thresholds are the settings' (``SELFMODEL_DRIFT_*``).
 
         Raises:
             InvalidInputError: a window of no positive length, or α outside (0, 1).
         """
+        m = self._c.settings.monitoring
         return drift_report(
             self._c.store,
             self.workspace,
             self._c.embedder,
             now=now,
-            reference_days=reference_days,
-            current_days=current_days,
-            alpha=alpha,
+            reference_days=m.drift_reference_days if reference_days is None else reference_days,
+            current_days=m.drift_current_days if current_days is None else current_days,
+            alpha=m.drift_alpha if alpha is None else alpha,
+            permutations=m.drift_permutations,
+            psi_threshold=m.drift_psi_threshold,
+            min_queries=m.drift_min_queries,
         )

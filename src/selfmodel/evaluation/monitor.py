@@ -40,16 +40,18 @@ from selfmodel.evaluation.drift import (
     mmd_test,
     rate_shift,
 )
+from selfmodel.evaluation.thresholds import (
+    DRIFT_CURRENT_DAYS,
+    DRIFT_MIN_QUERIES,
+    DRIFT_REFERENCE_DAYS,
+    PSI_SIGNIFICANT,
+)
 from selfmodel.storage import BeliefFilter, Store
 
-# The current window is the last week (a weekly cycle of use is the shortest that holds a
-# weekend), the reference the three weeks before it: days 30 to 8 ago, long enough to be a
-# stable baseline, recent enough to be the same product.
-DEFAULT_CURRENT_DAYS = 7.0
-DEFAULT_REFERENCE_DAYS = 23.0
-# Below this many queries in a window the MMD test is not run: with fewer, only a very large
-# shift can reach α = 0.01, and the report says "not enough data" rather than "no drift".
-MIN_QUERIES = 10
+# The defaults and the reason for each: thresholds.py (and the settings, MonitoringSettings).
+DEFAULT_CURRENT_DAYS = DRIFT_CURRENT_DAYS
+DEFAULT_REFERENCE_DAYS = DRIFT_REFERENCE_DAYS
+MIN_QUERIES = DRIFT_MIN_QUERIES
 # Queries per window embedded and tested (a seeded random subset beyond it): the kernel matrix
 # grows with the square of the sample, and 500 per window already detects small shifts.
 MAX_QUERIES = 500
@@ -210,6 +212,8 @@ def drift_report(
     permutations: int = DEFAULT_PERMUTATIONS,
     seed: int = DEFAULT_SEED,
     users_shown: int = DEFAULT_USERS_SHOWN,
+    psi_threshold: float = PSI_SIGNIFICANT,
+    min_queries: int = MIN_QUERIES,
 ) -> DriftReport:
     """Compare the current window with the reference window; read-only.
 
@@ -230,7 +234,13 @@ def drift_report(
     ref_queries = [t.query for t in traces if reference.holds(_asked_at(t))]
     cur_queries = [t.query for t in traces if current.holds(_asked_at(t))]
     input_drift = _input_drift(
-        embedder, ref_queries, cur_queries, alpha=alpha, permutations=permutations, seed=seed
+        embedder,
+        ref_queries,
+        cur_queries,
+        alpha=alpha,
+        permutations=permutations,
+        seed=seed,
+        min_queries=max(min_queries, 2),
     )
     history = _BeliefHistory.read(store, workspace, users)
     categorical = (
@@ -240,12 +250,14 @@ def drift_report(
             [query_length_bucket(q) for q in cur_queries],
             categories=[label for _, _, label in QUERY_LENGTH_BUCKETS],
             alpha=alpha,
+            psi_threshold=psi_threshold,
         ),
         categorical_shift(
             "kind of belief formed",
             history.kinds_formed(reference),
             history.kinds_formed(current),
             alpha=alpha,
+            psi_threshold=psi_threshold,
         ),
     )
     self_model = history.drift(reference, current, alpha=alpha, users_shown=users_shown)
@@ -318,8 +330,9 @@ def _input_drift(
     alpha: float,
     permutations: int,
     seed: int,
+    min_queries: int,
 ) -> InputDrift:
-    if len(reference) < MIN_QUERIES or len(current) < MIN_QUERIES:
+    if len(reference) < min_queries or len(current) < min_queries:
         return InputDrift(
             reference_queries=len(reference),
             current_queries=len(current),
@@ -327,7 +340,7 @@ def _input_drift(
             p_value=None,
             drifted=False,
             note=f"not enough data: {len(reference)} reference and {len(current)} current "
-            f"queries, at least {MIN_QUERIES} each needed",
+            f"queries, at least {min_queries} each needed",
         )
     rng = np.random.default_rng(seed)
     sampled = [_at_most(rng, queries, MAX_QUERIES) for queries in (reference, current)]
