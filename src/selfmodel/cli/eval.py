@@ -47,6 +47,7 @@ from selfmodel.evaluation import (
     run_suite,
 )
 from selfmodel.evaluation.monitor import DriftReport
+from selfmodel.evaluation.quality import QualityChange, quality_series
 from selfmodel.storage import Store, open_store
 
 eval_app = typer.Typer(
@@ -195,9 +196,13 @@ def history_command(
     suite: Annotated[str | None, typer.Option(help="Only the runs of this suite.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="Show at most this many runs.")] = 50,
 ) -> None:
-    """The workspace's eval runs, newest first: suite, configuration, mean recall@k, items."""
-    with _recorded_runs(db, workspace, create=False) as (runs, ws, _):
+    """The workspace's eval runs, newest first: suite, configuration, mean recall@k, items,
+    and where a suite's scores changed level (change points, docs/evaluation.md)."""
+    with _recorded_runs(db, workspace, create=False) as (runs, ws, settings):
         listed = [r for r in runs.runs(ws) if suite is None or r.suite == suite]
+    m = settings.monitoring
+    series = quality_series(listed, alpha=m.quality_alpha, min_runs=m.quality_min_runs)
+    starts = {c.run_id: c for q in series for c in q.changes}
     table = Table(title=f"eval runs in {escape(ws.name)} ({len(listed)})", box=None, pad_edge=False)
     # Ids and hashes are what a reader copies into `eval compare`: never wrapped or cut.
     table.add_column("run", no_wrap=True, min_width=RUN_ID_CHARS)
@@ -206,7 +211,9 @@ def history_command(
     table.add_column("config", no_wrap=True)
     table.add_column("recall@k", justify="right", no_wrap=True)
     table.add_column("items", justify="right", no_wrap=True)
+    table.add_column("change", no_wrap=True)
     for run in listed[:limit]:
+        change = starts.get(run.id)
         table.add_row(
             run.id,
             f"{run.started_at:%m-%d %H:%M}",
@@ -214,8 +221,24 @@ def history_command(
             run.config_sha256[:HASH_SHOWN],
             f"{_fmt(run.mean_recall)} @{run.k}",
             str(run.item_count),
+            "" if change is None else _change_mark(change),
         )
     console.print(table)
+    for q in series:
+        for change in q.changes:
+            console.print(
+                f"change point in {escape(q.suite)} (data {q.dataset_sha256[:HASH_SHOWN]}, "
+                f"{len(q.scores)} runs): from run {change.run_id} on, mean recall@{q.k} "
+                f"{change.before_mean:.3f} → {change.after_mean:.3f} "
+                f"(Pettitt p = {change.p_value:.3g})",
+                highlight=False,
+                soft_wrap=True,
+            )
+
+
+def _change_mark(change: QualityChange) -> str:
+    arrow = "[red]▼[/red]" if change.fell else "[green]▲[/green]"
+    return f"{arrow} {change.before_mean:.3f} → {change.after_mean:.3f}"
 
 
 @eval_app.command("compare")
@@ -407,6 +430,16 @@ def _print_drift(report: DriftReport) -> None:
         _fmt(s.p_value, "{:.2g}"),
         _yes(s.drifted) if s.note is None else "not enough data",
     )
+    for q in report.quality:
+        last = q.changes[-1] if q.changes else None
+        table.add_row(
+            f"eval {escape(q.suite)} (change point)",
+            f"{len(q.scores)} runs",
+            "–" if last is None else f"{last.before_mean:.3f} → {last.after_mean:.3f}",
+            "–" if last is None else f"K {last.statistic:.0f}",
+            "–" if last is None else f"{last.p_value:.2g}",
+            "not enough runs" if q.note else _yes(q.drifted),
+        )
     console.print(table)
     if s.changed_most:
         users = Table(title="users whose self-model changed most (current window)")

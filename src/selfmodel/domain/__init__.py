@@ -2,6 +2,7 @@
 
 from typing import TYPE_CHECKING, Any
 
+from selfmodel.domain.alerts import Alert, AlertKind, AlertStatus, Delivery
 from selfmodel.domain.evaluation import EvalItemScore, EvalRun
 from selfmodel.domain.ids import new_id
 from selfmodel.domain.jobs import Job, JobKind, JobRun, JobStatus, RunOutcome
@@ -54,6 +55,9 @@ if TYPE_CHECKING:
 
 
 __all__ = [
+    "Alert",
+    "AlertKind",
+    "AlertStatus",
     "ApiKey",
     "Area",
     "Belief",
@@ -67,6 +71,7 @@ __all__ = [
     "ContextItem",
     "ContextResult",
     "DeletedCounts",
+    "Delivery",
     "EvalItemScore",
     "EvalRun",
     "Evidence",

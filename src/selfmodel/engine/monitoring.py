@@ -21,7 +21,8 @@ class Monitoring(EngineBase):
     ) -> DriftReport:
         """Compare the last ``current_days`` before ``now`` with the ``reference_days`` before.
 
-        Reads traces and belief history, re-embeds the traced queries; writes nothing. A window
+        Reads traces, belief history and eval runs (quality drift: change points in each
+        suite's scores), re-embeds the traced queries; writes nothing. A window
         with too little data is reported as such (``note``), not raised. Left out, the windows,
         α and the other thresholds are the settings' (``SELFMODEL_DRIFT_*``).
 
@@ -40,4 +41,6 @@ class Monitoring(EngineBase):
             permutations=m.drift_permutations,
             psi_threshold=m.drift_psi_threshold,
             min_queries=m.drift_min_queries,
+            quality_alpha=m.quality_alpha,
+            quality_min_runs=m.quality_min_runs,
         )
