@@ -8,6 +8,7 @@ import inspect
 import pytest
 
 from selfmodel.storage import (
+    AlertStore,
     Database,
     EvalStore,
     MirrorStore,
@@ -31,6 +32,7 @@ CONCERNS = (
     QueueStore,
     MirrorStore,
     EvalStore,
+    AlertStore,
     OutcomeStore,
     RetentionStore,
 )

@@ -15,6 +15,7 @@ holds both to the same contract, concern by concern.
 - ``QueueStore`` (queue.py): the durable job queue
 - ``MirrorStore`` (mirror.py): Mirror links, resonance cards, the signing secret
 - ``EvalStore`` (evaluation.py): recorded evaluation runs and their item scores
+- ``AlertStore`` (alerts.py): alerts of drifts and regressions, the drift-check schedule
 - ``OutcomeStore`` (outcomes.py): outcomes of users (feedback, implicit signals, metrics)
 - ``RetentionStore`` (retention.py): retention policies, deleting what they select, the
   checks after a deletion, the audit log
@@ -24,6 +25,7 @@ Each extends ``Database`` (transactions, schema version, closing), which they sh
 
 from __future__ import annotations
 
+from selfmodel.storage.alerts import AlertStore
 from selfmodel.storage.evaluation import EvalStore
 from selfmodel.storage.mirror import MirrorStore
 from selfmodel.storage.model import ModelStore
@@ -43,6 +45,7 @@ class Store(
     QueueStore,
     MirrorStore,
     EvalStore,
+    AlertStore,
     OutcomeStore,
     RetentionStore,
 ):
