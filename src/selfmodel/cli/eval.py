@@ -28,7 +28,7 @@ from selfmodel.cli.app import (
 )
 from selfmodel.cli.output import console, progress_bar
 from selfmodel.config import MonitoringSettings, RetrievalSettings, Settings
-from selfmodel.domain import EvalRun, Workspace
+from selfmodel.domain import AlertStatus, Delivery, EvalRun, Workspace
 from selfmodel.domain.time import parse_timestamp
 from selfmodel.embedding import embedder_from_settings
 from selfmodel.engine import SelfModel
@@ -46,6 +46,7 @@ from selfmodel.evaluation import (
     ranking_with,
     run_suite,
 )
+from selfmodel.evaluation.alerts import AlertBook, AlertChanges
 from selfmodel.evaluation.monitor import DriftReport
 from selfmodel.evaluation.quality import QualityChange, quality_series
 from selfmodel.storage import Store, open_store
@@ -70,7 +71,7 @@ COMMIT_SHOWN = 12
 @contextmanager
 def _recorded_runs(
     db: str | None, workspace: str | None, *, create: bool
-) -> Iterator[tuple[EvalRuns, Workspace, Settings]]:
+) -> Iterator[tuple[EvalRuns, Workspace, Settings, Store]]:
     """The store's eval runs in the workspace the options (or settings) name."""
     settings = Settings()
     store: Store = open_store(db or settings.database.db)
@@ -79,7 +80,7 @@ def _recorded_runs(
         found = store.get_or_create_workspace(name) if create else store.get_workspace(name)
         if found is None:
             raise WorkspaceNotFoundError(f"no workspace {name!r}")
-        yield EvalRuns(store), found, settings
+        yield EvalRuns(store), found, settings, store
     finally:
         store.close()
 
@@ -127,7 +128,7 @@ def run_command(
         suite = locomo_suite(locomo, name=name)
     else:
         raise InvalidInputError("give exactly one of --golden FILE and --locomo FILE")
-    with _recorded_runs(db, workspace, create=True) as (runs, ws, settings):
+    with _recorded_runs(db, workspace, create=True) as (runs, ws, settings, _store):
         configuration = EvalConfiguration(
             settings=settings, ranking=ranking_with(ranking or []), k=k, budget_tokens=budget
         )
@@ -198,7 +199,7 @@ def history_command(
 ) -> None:
     """The workspace's eval runs, newest first: suite, configuration, mean recall@k, items,
     and where a suite's scores changed level (change points, docs/evaluation.md)."""
-    with _recorded_runs(db, workspace, create=False) as (runs, ws, settings):
+    with _recorded_runs(db, workspace, create=False) as (runs, ws, settings, _store):
         listed = [r for r in runs.runs(ws) if suite is None or r.suite == suite]
     m = settings.monitoring
     series = quality_series(listed, alpha=m.quality_alpha, min_runs=m.quality_min_runs)
@@ -271,7 +272,7 @@ def compare_command(
     worse, 2 no comparison (unknown run, runs of different data, bad options).
     """
     try:
-        with _recorded_runs(db, workspace, create=False) as (runs, ws, settings):
+        with _recorded_runs(db, workspace, create=False) as (runs, ws, settings, store):
             a, b = runs.run(ws, baseline), runs.run(ws, candidate)
             comparison = compare_runs(
                 a,
@@ -282,11 +283,15 @@ def compare_command(
                 allow_different_data=allow_different_data,
                 shown=show,
             )
+            book = AlertBook(store, ws, settings.monitoring)
+            changes = book.record_comparison(a, b, comparison)
+            book.deliver(changes.raised)
     except SelfModelError as exc:
         # Every failure to compare exits 2, so that 1 means "worse" and nothing else to a CI.
         print_error(exc)
         raise typer.Exit(EXIT_NO_COMPARISON) from None
     _print_comparison(a, b, comparison)
+    _print_alert_changes(changes)
     if json_out:
         write_json(json_out, comparison.as_dict())
         console.print(f"wrote {json_out}")
@@ -370,29 +375,106 @@ def drift_command(
             )
         ),
     ] = None,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record",
+            help="Act on the report as the worker does: raise, refresh or resolve alerts "
+            "(settings' windows and thresholds) and POST new ones to the webhook.",
+        ),
+    ] = False,
     json_out: JsonOut = None,
 ) -> None:
-    """Compare the workspace's recent queries and self-models with a reference window.
+    """Compare the workspace's recent queries and self-models with a reference window, and
+    each suite's eval scores over its runs (change points).
 
     Exit codes: 0 no drift alert, 1 at least one alert (so a cron job or CI can act), 2 no
-    report (unknown workspace, bad options).
+    report (unknown workspace, bad options, window options with --record).
     """
+    changes: AlertChanges | None = None
     try:
         moment = parse_timestamp(now, field="now") if now is not None else None
+        if record and (reference_days, current_days, alpha) != (None, None, None):
+            raise InvalidInputError(
+                "--record checks with the settings' windows and α (SELFMODEL_DRIFT_*), as the "
+                "worker does; leave out --reference-days, --current-days and --alpha"
+            )
         with SelfModel.open(db) as opened:
             sm = opened if workspace is None else opened.in_existing_workspace(workspace)
-            report = sm.drift(
-                now=moment, reference_days=reference_days, current_days=current_days, alpha=alpha
-            )
+            if record:
+                check = sm.check_drift(now=moment)
+                report, changes = check.report, check.changes
+            else:
+                report = sm.drift(
+                    now=moment,
+                    reference_days=reference_days,
+                    current_days=current_days,
+                    alpha=alpha,
+                )
     except SelfModelError as exc:
         print_error(exc)
         raise typer.Exit(EXIT_NO_COMPARISON) from None
     _print_drift(report)
+    if changes is not None:
+        _print_alert_changes(changes)
     if json_out:
         write_json(json_out, report.as_dict())
         console.print(f"wrote {json_out}")
     if report.alerts:
         raise typer.Exit(EXIT_DRIFT)
+
+
+def _print_alert_changes(changes: AlertChanges) -> None:
+    for alert in changes.raised:
+        delivery = "" if alert.delivery is Delivery.NONE else f" (webhook: {alert.delivery.value})"
+        console.print(
+            f"[red]alert raised:[/red] {escape(alert.message)} [{alert.id}]{delivery}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    for alert in changes.seen_again:
+        console.print(f"alert still open: {alert.id} ({escape(alert.key)})", highlight=False)
+    for alert in changes.resolved:
+        console.print(f"alert resolved: {alert.id} ({escape(alert.key)})", highlight=False)
+
+
+@eval_app.command("alerts")
+@friendly_errors
+def alerts_command(
+    db: DbOption = None,
+    workspace: WorkspaceOption = None,
+    everything: Annotated[
+        bool, typer.Option("--all", help="Resolved alerts too, not only open ones.")
+    ] = False,
+    resolve: Annotated[
+        str | None, typer.Option(help="Resolve this alert (by id) before listing.")
+    ] = None,
+    json_out: JsonOut = None,
+) -> None:
+    """The workspace's alerts (drift, quality, regressions), the last raised first."""
+    with _recorded_runs(db, workspace, create=False) as (_runs, ws, settings, store):
+        book = AlertBook(store, ws, settings.monitoring)
+        if resolve is not None:
+            book.resolve(resolve)
+        alerts = book.alerts(status=None if everything else AlertStatus.OPEN)
+    shown = "" if everything else "open "
+    table = Table(title=f"{shown}alerts in {escape(ws.name)} ({len(alerts)})", box=None)
+    for column in ("alert", "kind", "status", "first seen", "seen", "webhook", "message"):
+        table.add_column(column, no_wrap=column not in ("message",), overflow="fold")
+    for alert in alerts:
+        table.add_row(
+            alert.id,
+            alert.kind.value,
+            alert.status.value,
+            f"{alert.first_seen_at:%Y-%m-%d %H:%M}",
+            str(alert.seen_count),
+            alert.delivery.value,
+            escape(alert.message),
+        )
+    console.print(table)
+    if json_out:
+        write_json(json_out, {"alerts": [a.model_dump(mode="json") for a in alerts]})
+        console.print(f"wrote {json_out}")
 
 
 def _print_drift(report: DriftReport) -> None:

@@ -4,7 +4,7 @@ One ``SelfModel`` is bound to one workspace; ``in_workspace`` and ``for_workspac
 bound to another that shares the same store, model and warm indexes (the HTTP server binds each
 request with ``for_workspace`` to the workspace its key was found in). Its features live in one
 module each: observing, background jobs, reading, corrections, the Mirror, outcomes,
-retention, monitoring for drift.
+retention, evaluation (eval runs, drift checks, alerts).
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from selfmodel.engine.base import (
     extractor_from_settings,
 )
 from selfmodel.engine.corrections import Corrections
+from selfmodel.engine.evaluation import DriftCheck, Evaluation
 from selfmodel.engine.jobs import BackgroundWork
 from selfmodel.engine.mirror import (
     MAX_CARD_SOURCE_CHARS,
     MAX_CARDS_PER_CALL,
     MirrorFeatures,
 )
-from selfmodel.engine.monitoring import Monitoring
 from selfmodel.engine.observing import IngestSummary
 from selfmodel.engine.outcomes import Outcomes
 from selfmodel.engine.reading import Reading
@@ -41,7 +41,7 @@ from selfmodel.storage import Store, open_store
 
 
 class SelfModel(
-    BackgroundWork, Reading, Corrections, MirrorFeatures, Outcomes, Retention, Monitoring
+    BackgroundWork, Reading, Corrections, MirrorFeatures, Outcomes, Retention, Evaluation
 ):
     """A persistent self-model for every user of a product, bound to one workspace."""
 
@@ -121,6 +121,7 @@ __all__ = [
     "MAX_STATEMENT_CHARS",
     "MAX_USER_ID_CHARS",
     "MIN_MIRROR_LINK_TTL_S",
+    "DriftCheck",
     "IngestSummary",
     "SelfModel",
     "extractor_from_settings",

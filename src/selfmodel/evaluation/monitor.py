@@ -169,6 +169,9 @@ class Finding:
     key: str
     message: str
     details: dict[str, Any]
+    # The message as an alert record keeps it, when the report's own names people: a stored
+    # alert holds statistics and ids of runs only, so forgetting a user never has to look there.
+    summary: str | None = None
 
 
 @dataclass(frozen=True)
@@ -195,7 +198,11 @@ class DriftReport:
     def checked(self) -> frozenset[str]:
         """The keys this report could have found drifted: an open alert of such a key that the
         report does not find again has ended. A check without enough data decides nothing."""
-        keys = {f"categorical:{shift.name}" for shift in self.categorical}
+        keys = {
+            f"categorical:{shift.name}"
+            for shift in self.categorical
+            if sum(shift.reference_counts) and sum(shift.current_counts)
+        }
         if self.input_drift.note is None:
             keys.add("input")
         if self.self_model.note is None:
@@ -359,21 +366,25 @@ def findings_of(report: DriftReport) -> tuple[Finding, ...]:
     s = report.self_model
     if s.drifted:
         users = [u.user for u in s.changed_most if u.changes]
+        head = (
+            f"self-model drift: {s.current.change_rate:.0%} of the current window's belief "
+            f"events supersede or contradict a belief, against {s.reference.change_rate:.0%} "
+            f"before (p = {s.p_value:.2g})"
+        )
         found.append(
             Finding(
                 AlertKind.SELF_MODEL_DRIFT,
                 "self_model",
-                f"self-model drift: {s.current.change_rate:.0%} of the current window's belief "
-                f"events supersede or contradict a belief, against {s.reference.change_rate:.0%} "
-                f"before (p = {s.p_value:.2g}); changed most: {', '.join(users) or 'none listed'}",
+                f"{head}; changed most: {', '.join(users) or 'none listed'}",
                 {
                     "reference": _jsonable(asdict(s.reference)),
                     "current": _jsonable(asdict(s.current)),
                     "change_rate_rise": s.change_rate_rise,
                     "p_value": s.p_value,
-                    "changed_most": users,
+                    "users_changed": len(users),
                     **_windows(report),
                 },
+                summary=f"{head}; {len(users)} users changed most (named by the drift report)",
             )
         )
     for series in report.quality:
