@@ -15,7 +15,7 @@ import pytest
 from selfmodel import SelfModel
 from selfmodel.server import create_app
 from selfmodel.tenancy import Scope
-from tests.support.evaluation import record_run
+from tests.support.evaluation import raise_alert, record_run
 from tests.support.server import asgi_client, new_workspace_key
 
 pytestmark = pytest.mark.anyio
@@ -63,8 +63,12 @@ def b_state(sm: SelfModel) -> str:
     keys = [k.model_dump() | {"last_used_at": None} for k in sm.store.list_api_keys(b.workspace.id)]
     runs = [asdict(r) for r in sm.store.list_eval_runs(b.workspace.id)]
     retention = [b.retention_policy().model_dump(), [r.model_dump() for r in b.audit_log()]]
+    alerts = [a.model_dump() for a in b.alerts()]
+    checks = b.workspace.id in sm.store.drift_check_requests()
     return json.dumps(
-        [exported, keys, b.workspace.settings, runs, retention], default=str, sort_keys=True
+        [exported, keys, b.workspace.settings, runs, retention, alerts, checks],
+        default=str,
+        sort_keys=True,
     )
 
 
@@ -102,6 +106,7 @@ async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> N
         assert len(audit) == 1
         schema = (await b.get("/openapi.json")).json()
     eval_run = record_run(sm.store, sm.in_workspace("b").workspace)
+    alert = raise_alert(sm.in_workspace("b"))
     path_values = {
         "user": B_USER,
         "belief_id": belief["id"],
@@ -109,6 +114,7 @@ async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> N
         "key_id": key["id"],
         "link_id": link["id"],
         "run_id": eval_run.id,
+        "alert_id": alert.id,
     }
     b_ids = [
         sm.in_workspace("b").workspace.id,
@@ -121,6 +127,8 @@ async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> N
         link["id"],
         eval_run.id,
         eval_run.dataset_sha256,
+        alert.id,
+        alert.message,
         outcome["id"],
         B_OUTCOME,
         audit[0]["id"],

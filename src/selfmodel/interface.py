@@ -17,6 +17,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from selfmodel.domain import (
+    Alert,
+    AlertStatus,
     Belief,
     BeliefDetail,
     BeliefEvent,
@@ -24,6 +26,8 @@ from selfmodel.domain import (
     BeliefStatus,
     ContextResult,
     DeletedCounts,
+    EvalItemScore,
+    EvalRun,
     MessagesInput,
     MirrorLink,
     ObserveResult,
@@ -165,6 +169,21 @@ class SelfModelAPI(Protocol):
         self, user: str, *, trace_id: str | None = ..., kind: OutcomeKind | str | None = ...
     ) -> list[Outcome]: ...
 
+    # -- evaluation and alerts ---------------------------------------------------------------
+    def eval_runs(self, *, suite: str | None = ...) -> list[EvalRun]: ...
+
+    def eval_run(self, run_id: str) -> EvalRun: ...
+
+    def eval_items(self, run_id: str) -> list[EvalItemScore]: ...
+
+    def alerts(self, *, status: AlertStatus | str | None = ...) -> list[Alert]: ...
+
+    def alert(self, alert_id: str) -> Alert: ...
+
+    def resolve_alert(self, alert_id: str) -> Alert: ...
+
+    def request_drift_check(self) -> None: ...
+
     # -- the Mirror --------------------------------------------------------------------------
     def create_mirror_link(self, user: str, *, ttl_s: int | None = ...) -> MirrorLink: ...
 
@@ -217,8 +236,12 @@ LIBRARY_ONLY: Mapping[str, str] = {
     "run_job": "as process_jobs",
     "ingest": "bulk loading of files runs next to the database (selfmodel ingest); over HTTP, "
     "observe in batches",
-    "drift": "drift is an operator's check run next to the database (selfmodel eval drift); "
-    "no API route yet",
+    "drift": "the report itself is an operator's read next to the database (selfmodel eval "
+    "drift); over HTTP, request_drift_check and the alerts it raises",
+    "check_drift": "workers run drift checks next to the database; over HTTP, "
+    "request_drift_check asks them for one now",
+    "set_alert_webhook": "where the server POSTs is an operator's choice: set over HTTP, any "
+    "key holder could point the server's requests at internal addresses",
 }
 
 

@@ -47,7 +47,7 @@ class Alert(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     id: str
-    workspace_id: str = Field(exclude=True)
+    workspace_id: str
     kind: AlertKind
     key: str = Field(description="What drifted; the same ongoing drift keeps one key.")
     status: AlertStatus
