@@ -238,6 +238,8 @@ LIBRARY_ONLY: Mapping[str, str] = {
     "observe in batches",
     "drift": "the report itself is an operator's read next to the database (selfmodel eval "
     "drift); over HTTP, request_drift_check and the alerts it raises",
+    "report_html": "the HTML report is an operator's file written next to the database "
+    "(selfmodel eval report)",
     "check_drift": "workers run drift checks next to the database; over HTTP, "
     "request_drift_check asks them for one now",
     "set_alert_webhook": "where the server POSTs is an operator's choice: set over HTTP, any "

@@ -84,11 +84,14 @@ TRAVEL_FINANCE = [
         ),
     )
 ]
-# What each user says about themselves, and its opposite (the flip).
-FACTS = [
+# What each user says about themselves (one of each list), and its opposite (the flip). One
+# of each, so a user's two statements never contradict each other (two homes would).
+LOVES = [
     ("I love running.", "I no longer enjoy running."),
-    ("I live in London.", "I moved to Leeds."),
     ("I love swimming.", "I no longer enjoy swimming."),
+]
+HOMES = [
+    ("I live in London.", "I moved to Leeds."),
     ("I live in Paris.", "I moved to Lyon."),
 ]
 
@@ -122,7 +125,7 @@ def build(sm: SelfModel, *, shifted: bool, seed: int) -> None:
     _ask(sm, current, days_ago=(6.5, 0.1))
     flips = set(rng.sample(range(USERS), FLIPPING)) if shifted else set()
     for i in range(USERS):
-        facts = rng.sample(FACTS, 2)
+        facts = [rng.choice(LOVES), rng.choice(HOMES)]
         _say(sm, f"user-{i}", [said for said, _ in facts], days_ago=20)
         again = [flip if i in flips else said for said, flip in facts]
         _say(sm, f"user-{i}", again, days_ago=3)

@@ -424,6 +424,33 @@ def drift_command(
         raise typer.Exit(EXIT_DRIFT)
 
 
+@eval_app.command("report")
+def report_command(
+    out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")],
+    db: DbOption = None,
+    workspace: WorkspaceOption = None,
+    now: Annotated[
+        str | None,
+        typer.Option(help="End of the current window (ISO 8601; default: now)."),
+    ] = None,
+) -> None:
+    """Write one self-contained HTML page (inline SVG, no CDN): eval scores over runs with
+    change points, queries and beliefs before and after, users who changed most, open alerts.
+
+    Exit codes: 0 written, 2 not written (unknown workspace, bad options).
+    """
+    try:
+        moment = parse_timestamp(now, field="now") if now is not None else None
+        with SelfModel.open(db) as opened:
+            sm = opened if workspace is None else opened.in_existing_workspace(workspace)
+            page = sm.report_html(now=moment)
+    except SelfModelError as exc:
+        print_error(exc)
+        raise typer.Exit(EXIT_NO_COMPARISON) from None
+    out.write_text(page, encoding="utf-8")
+    console.print(f"wrote {out} ({len(page.encode()) / 1024:.0f} KiB)", highlight=False)
+
+
 def _print_alert_changes(changes: AlertChanges) -> None:
     for alert in changes.raised:
         delivery = "" if alert.delivery is Delivery.NONE else f" (webhook: {alert.delivery.value})"

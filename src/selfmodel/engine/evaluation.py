@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
+
 from selfmodel.config import check_webhook_url
 from selfmodel.domain import Alert, AlertStatus, EvalItemScore, EvalRun
 from selfmodel.domain.time import utcnow
@@ -12,11 +14,21 @@ from selfmodel.engine.base import EngineBase, parse_enum
 from selfmodel.engine.monitoring import Monitoring
 from selfmodel.errors import InvalidInputError
 from selfmodel.evaluation.alerts import WORKSPACE_WEBHOOK_SETTING, AlertBook, AlertChanges
-from selfmodel.evaluation.monitor import DriftReport
+from selfmodel.evaluation.monitor import DriftReport, window_queries
 from selfmodel.evaluation.records import EvalRuns
+from selfmodel.evaluation.report import project_2d, render_report
 
 # A webhook URL longer than this is not one a person typed.
 MAX_WEBHOOK_URL_CHARS = 2_000
+# Queries a window the report plots (a seeded subset beyond): a scatter of more is a blot.
+MAX_POINTS = 300
+REPORT_SEED = 0
+
+
+def _at_most(rng: np.random.Generator, items: list[str], limit: int) -> list[str]:
+    if len(items) <= limit:
+        return items
+    return [items[i] for i in sorted(rng.choice(len(items), size=limit, replace=False))]
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,22 @@ class Evaluation(Monitoring, EngineBase):
         return DriftCheck(
             report, AlertChanges(tuple(delivered), changes.seen_again, changes.resolved)
         )
+
+    def report_html(self, *, now: datetime | None = None) -> str:
+        """One self-contained HTML page: eval scores over runs with their change points, the
+        two windows' queries and beliefs side by side, the users who changed most, the open
+        alerts (``selfmodel eval report``). Reads only."""
+        report = self.drift(now=now)
+        reference, current = window_queries(
+            self._c.store, self.workspace, report.reference, report.current
+        )
+        points = None
+        if len(reference) >= 2 and len(current) >= 2:
+            rng = np.random.default_rng(REPORT_SEED)
+            shown = [_at_most(rng, q, MAX_POINTS) for q in (reference, current)]
+            vectors = self._c.embedder.embed([*shown[0], *shown[1]])
+            points = project_2d(vectors[: len(shown[0])], vectors[len(shown[0]) :])
+        return render_report(report, self.alerts(status=AlertStatus.OPEN), points)
 
     def set_alert_webhook(self, url: str | None) -> None:
         """Where this workspace's new alerts are POSTed (``None``: the setting

@@ -423,6 +423,17 @@ def _counts(shift: CategoricalShift, counts: Sequence[int]) -> str:
     return ", ".join(f"{c}: {n}" for c, n in zip(shift.categories, counts, strict=True) if n)
 
 
+def window_queries(
+    store: Store, workspace: Workspace, reference: Window, current: Window
+) -> tuple[list[str], list[str]]:
+    """The traced queries asked in each window (what the input drift test compares)."""
+    traces = _traces(store, workspace, store.list_users(workspace.id))
+    return (
+        [t.query for t in traces if reference.holds(_asked_at(t))],
+        [t.query for t in traces if current.holds(_asked_at(t))],
+    )
+
+
 def _traces(store: Store, workspace: Workspace, users: Sequence[User]) -> list[TraceRecord]:
     """Every trace of the workspace once (a trace of several users is filed under each)."""
     seen: dict[str, TraceRecord] = {}
