@@ -195,3 +195,24 @@ def record_items(sm: SelfModel, score: float, *, items: int) -> str:
     ]
     sm.store.insert_eval_run(run, scores)
     return run.id
+
+
+def test_eval_drift_record_raises_then_refreshes_and_refuses_its_own_thresholds(
+    sm: SelfModel, db_path: Path
+) -> None:
+    for i in range(12):
+        _say(sm, f"user-{i}", BEFORE, days_ago=20)
+        _say(sm, f"user-{i}", FLIPPED if i < 6 else BEFORE, days_ago=3)
+    args = ["eval", "drift", "--db", str(db_path), "--now", NOW.isoformat(), "--record"]
+    first = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert first.exit_code == 1, first.output
+    assert "alert raised: self-model drift" in first.output
+    second = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert second.exit_code == 1 and "alert still open" in second.output
+    assert "alert raised" not in second.output
+    (alert,) = sm.alerts()
+    assert alert.seen_count == 2
+    own = runner.invoke(app, [*args, "--alpha", "0.05"])
+    assert own.exit_code == 2 and "--record checks with the settings'" in own.output
+    plain = runner.invoke(app, args[:-1])  # without --record the report writes nothing
+    assert plain.exit_code == 1 and sm.alert(alert.id).seen_count == 2
