@@ -219,3 +219,15 @@ def test_eval_drift_record_raises_then_refreshes_and_refuses_its_own_thresholds(
     assert own.exit_code == 2 and "--record checks with the settings'" in own.output
     plain = runner.invoke(app, args[:-1])  # without --record the report writes nothing
     assert plain.exit_code == 1 and sm.alert(alert.id).seen_count == 2
+
+
+def test_both_backends_raise_one_alert_for_an_ongoing_drift(any_sm: SelfModel) -> None:
+    for i in range(12):
+        _say(any_sm, f"user-{i}", BEFORE, days_ago=20)
+        _say(any_sm, f"user-{i}", FLIPPED if i < 6 else BEFORE, days_ago=3)
+    (raised,) = any_sm.check_drift(now=NOW).changes.raised
+    again = any_sm.check_drift(now=NOW).changes
+    assert again.raised == () and [a.id for a in again.seen_again] == [raised.id]
+    (stored,) = any_sm.alerts()
+    assert stored.kind is AlertKind.SELF_MODEL_DRIFT and stored.seen_count == 2
+    assert stored.details["users_changed"] == 6
