@@ -26,6 +26,9 @@ _HOMES: dict[str, str] = {
     "Message": "selfmodel.domain",
     **dict.fromkeys(
         (
+            "Alert",
+            "AlertKind",
+            "AlertStatus",
             "Belief",
             "BeliefDetail",
             "BeliefEvent",
@@ -54,6 +57,7 @@ _HOMES: dict[str, str] = {
     ),
     **dict.fromkeys(
         (
+            "AlertNotFoundError",
             "BeliefNotFoundError",
             "ConfigurationError",
             "ConflictError",
@@ -99,6 +103,9 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from selfmodel.config import Settings
     from selfmodel.domain import (
+        Alert,
+        AlertKind,
+        AlertStatus,
         Belief,
         BeliefDetail,
         BeliefEvent,
@@ -124,6 +131,7 @@ if TYPE_CHECKING:
     from selfmodel.domain.retention import AuditRecord, RetentionPolicy, RetentionReport
     from selfmodel.engine import SelfModel
     from selfmodel.errors import (
+        AlertNotFoundError,
         BeliefNotFoundError,
         ConfigurationError,
         ConflictError,
@@ -143,6 +151,10 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "Alert",
+    "AlertKind",
+    "AlertNotFoundError",
+    "AlertStatus",
     "AuditRecord",
     "Belief",
     "BeliefDetail",
