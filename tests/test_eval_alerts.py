@@ -5,6 +5,7 @@ local HTTP server, with retries and failures recorded, never raised."""
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import timedelta
 from pathlib import Path
@@ -231,3 +232,21 @@ def test_both_backends_raise_one_alert_for_an_ongoing_drift(any_sm: SelfModel) -
     (stored,) = any_sm.alerts()
     assert stored.kind is AlertKind.SELF_MODEL_DRIFT and stored.seen_count == 2
     assert stored.details["users_changed"] == 6
+
+
+def test_eval_alerts_lists_open_ones_resolves_by_id_and_writes_json(
+    sm: SelfModel, db_path: Path, tmp_path: Path
+) -> None:
+    from tests.support.evaluation import raise_alert
+
+    first, second = raise_alert(sm, "input"), raise_alert(sm, "self_model")
+    listed = runner.invoke(app, ["eval", "alerts", "--db", str(db_path)], env={"COLUMNS": "200"})
+    assert listed.exit_code == 0 and first.id in listed.output and second.id in listed.output
+    out = tmp_path / "alerts.json"
+    args = ["eval", "alerts", "--db", str(db_path), "--resolve", first.id, "--json", str(out)]
+    resolved = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert resolved.exit_code == 0, resolved.output
+    assert first.id not in resolved.output  # resolved: no longer among the open ones
+    assert [a["id"] for a in json.loads(out.read_text())["alerts"]] == [second.id]
+    unknown = runner.invoke(app, ["eval", "alerts", "--db", str(db_path), "--resolve", "alr_x"])
+    assert unknown.exit_code != 0 and "no alert 'alr_x'" in unknown.output
