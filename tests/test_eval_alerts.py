@@ -171,10 +171,14 @@ def test_a_significant_regression_raises_an_alert_once_and_a_good_run_resolves_i
     worse = record_items(sm, 0.2, items=8)
     base_items = record_items(sm, 0.8, items=8)
     args = ["eval", "compare", base_items, worse, "--db", str(db_path)]
-    first = runner.invoke(app, args, env={"COLUMNS": "200"})
-    assert first.exit_code == 1, first.output
-    assert "alert raised: regression" in first.output
-    second = runner.invoke(app, args, env={"COLUMNS": "200"})
+    with WebhookReceiver() as hook:
+        env = {"COLUMNS": "200", "SELFMODEL_ALERT_WEBHOOK_URL": hook.url}
+        first = runner.invoke(app, args, env=env)
+        assert first.exit_code == 1, first.output
+        assert "alert raised: regression" in first.output
+        assert "(webhook: delivered)" in first.output
+        second = runner.invoke(app, args, env=env)
+        assert [p["alert"]["kind"] for p in hook.received] == ["regression"]  # once
     assert second.exit_code == 1 and "alert raised" not in second.output
     (alert,) = sm.alerts()
     assert alert.kind is AlertKind.REGRESSION and alert.seen_count == 2

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -284,8 +284,8 @@ def compare_command(
                 shown=show,
             )
             book = AlertBook(store, ws, settings.monitoring)
-            changes = book.record_comparison(a, b, comparison)
-            book.deliver(changes.raised)
+            recorded = book.record_comparison(a, b, comparison)
+            changes = replace(recorded, raised=tuple(book.deliver(recorded.raised)))
     except SelfModelError as exc:
         # Every failure to compare exits 2, so that 1 means "worse" and nothing else to a CI.
         print_error(exc)
