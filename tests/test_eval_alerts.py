@@ -5,6 +5,8 @@ local HTTP server, with retries and failures recorded, never raised."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import random
 from datetime import timedelta
@@ -252,3 +254,17 @@ def test_eval_alerts_lists_open_ones_resolves_by_id_and_writes_json(
     assert [a["id"] for a in json.loads(out.read_text())["alerts"]] == [second.id]
     unknown = runner.invoke(app, ["eval", "alerts", "--db", str(db_path), "--resolve", "alr_x"])
     assert unknown.exit_code != 0 and "no alert 'alr_x'" in unknown.output
+
+
+def test_a_signed_webhook_carries_the_hmac_of_its_exact_body() -> None:
+    secret = "a-webhook-secret-of-32-characters"
+    with WebhookReceiver() as hook:
+        assert post_webhook(
+            hook.url, {"alert": {"message": "MMD² 0.18"}}, timeout_s=2, attempts=1, secret=secret
+        ).delivered
+        assert post_webhook(hook.url, {"x": 1}, timeout_s=2, attempts=1).delivered
+    (body, headers), (_, unsigned) = hook.raw
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    assert headers["X-Selfmodel-Signature"] == f"sha256={expected}"
+    assert json.loads(body) == {"alert": {"message": "MMD² 0.18"}}
+    assert "X-Selfmodel-Signature" not in unsigned

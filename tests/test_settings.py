@@ -81,6 +81,7 @@ NEW_VARIABLES: list[tuple[str, str, str, Any]] = [
         "https://h.example/a?k=1",
         "https://h.example/a?k=1",
     ),
+    ("SELFMODEL_ALERT_WEBHOOK_SECRET", "monitoring", "s" * 20, "s" * 20),
     ("SELFMODEL_ALERT_WEBHOOK_TIMEOUT_S", "monitoring", "2", 2.0),
     ("SELFMODEL_ALERT_WEBHOOK_ATTEMPTS", "monitoring", "1", 1),
 ]
@@ -150,6 +151,7 @@ def test_every_setting_is_listed_above() -> None:
         ("SELFMODEL_ALERT_WEBHOOK_URL", "hooks.example.com/x"),
         ("SELFMODEL_ALERT_WEBHOOK_URL", "ftp://hooks.example.com/x"),
         ("SELFMODEL_ALERT_WEBHOOK_ATTEMPTS", "0"),
+        ("SELFMODEL_ALERT_WEBHOOK_SECRET", "short"),
     ],
 )
 def test_a_value_out_of_bounds_is_a_configuration_error_naming_the_variable(

@@ -310,6 +310,14 @@ class MonitoringSettings(SettingsGroup):
         description="URL every new alert is POSTed to as JSON (a workspace's own URL, if set, "
         "instead); unset: alerts are only stored.",
     )
+    # Without it a receiver cannot tell selfmodel's POSTs from anyone's who learnt its URL.
+    alert_webhook_secret: str | None = Field(
+        default=None,
+        min_length=16,
+        repr=False,
+        description="Secret that signs every webhook POST (X-Selfmodel-Signature: sha256=HMAC "
+        "of the body); unset: POSTs are not signed.",
+    )
     alert_webhook_timeout_s: float = Field(
         default=th.WEBHOOK_TIMEOUT_S,
         gt=0,

@@ -20,6 +20,7 @@ class WebhookReceiver:
     def __init__(self, statuses: Iterable[int] = ()) -> None:
         self.statuses: deque[int] = deque(statuses)  # answered in turn, then 200
         self.received: list[Any] = []  # every POSTed JSON body, in order
+        self.raw: list[tuple[bytes, dict[str, str]]] = []  # bodies as sent, with their headers
         self.answered: list[int] = []
         self._lock = threading.Lock()
         receiver = self
@@ -29,6 +30,7 @@ class WebhookReceiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with receiver._lock:
                     receiver.received.append(json.loads(body))
+                    receiver.raw.append((body, dict(self.headers.items())))
                     status = receiver.statuses.popleft() if receiver.statuses else 200
                     receiver.answered.append(status)
                 self.send_response(status)

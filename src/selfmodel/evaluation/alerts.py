@@ -17,6 +17,9 @@ on the alert. It never raises: a receiver that is down must not stop a worker or
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -49,6 +52,8 @@ logger = logging.getLogger("selfmodel.alerts")
 WORKSPACE_WEBHOOK_SETTING = "alert_webhook_url"
 # What a webhook's JSON says it is, so a receiver shared with other senders can route it.
 PAYLOAD_TYPE = "selfmodel.alert"
+# The header of the body's HMAC-SHA256 under SELFMODEL_ALERT_WEBHOOK_SECRET.
+SIGNATURE_HEADER = "X-Selfmodel-Signature"
 # Kept of a receiver's error answer: enough to say what went wrong.
 MAX_DELIVERY_ERROR_CHARS = 500
 
@@ -211,6 +216,7 @@ class AlertBook:
                 self.payload(alert),
                 timeout_s=self.settings.alert_webhook_timeout_s,
                 attempts=self.settings.alert_webhook_attempts,
+                secret=self.settings.alert_webhook_secret,
                 sleep=self.sleep,
             )
             self.store.record_delivery(
@@ -246,9 +252,14 @@ def post_webhook(
     *,
     timeout_s: float,
     attempts: int,
+    secret: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> DeliveryResult:
     """POST ``payload`` as JSON until a 2xx answer, at most ``attempts`` times.
+
+    With a ``secret``, the request carries ``X-Selfmodel-Signature: sha256=<hex>``, the
+    HMAC-SHA256 of the exact body bytes under the secret, so a receiver can tell selfmodel's
+    POSTs from anyone else's (and compare in constant time, e.g. ``hmac.compare_digest``).
 
     Connection failures, timeouts, 429 and 5xx are retried after ``WEBHOOK_BACKOFF_S`` · 2ⁿ
     seconds; any other answer (a 4xx: the receiver refuses this request, and would again) ends
@@ -256,10 +267,15 @@ def post_webhook(
     """
     error: str | None = None
     tried = 0
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    headers = {"User-Agent": "selfmodel-alerts", "Content-Type": "application/json"}
+    if secret:
+        digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        headers[SIGNATURE_HEADER] = f"sha256={digest}"
     with httpx.Client(timeout=timeout_s, follow_redirects=False) as client:
         for tried in range(1, attempts + 1):
             try:
-                answer = client.post(url, json=payload, headers={"User-Agent": "selfmodel-alerts"})
+                answer = client.post(url, content=body, headers=headers)
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}"[:MAX_DELIVERY_ERROR_CHARS]
             else:
@@ -275,6 +291,7 @@ def post_webhook(
 
 __all__ = [
     "PAYLOAD_TYPE",
+    "SIGNATURE_HEADER",
     "WORKSPACE_WEBHOOK_SETTING",
     "AlertBook",
     "AlertChanges",
