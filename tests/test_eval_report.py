@@ -78,6 +78,14 @@ def test_a_workspace_with_nothing_recorded_still_gets_a_page(
     assert result.exit_code == 0, result.output
     page = out.read_text()
     assert "No eval run recorded" in page and "not enough data" in page
+    # Text from the store is escaped: a suite named like markup stays text.
+    record(sm.store, sm.workspace.id, "<script>alert(1)</script>", [0.5])
+    assert (
+        runner.invoke(app, ["eval", "report", "--out", str(out), "--db", str(db_path)]).exit_code
+        == 0
+    )
+    page = out.read_text()
+    assert "<script" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     missing = runner.invoke(
         app, ["eval", "report", "--out", str(out), "--db", str(db_path), "--workspace", "nope"]
     )
