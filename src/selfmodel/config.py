@@ -271,13 +271,13 @@ class MonitoringSettings(SettingsGroup):
     drift_current_days: float = Field(
         default=th.DRIFT_CURRENT_DAYS,
         gt=0,
-        le=3_650,
+        le=th.DRIFT_MAX_WINDOW_DAYS,
         description="Length of the current window of a drift check, ending now.",
     )
     drift_reference_days: float = Field(
         default=th.DRIFT_REFERENCE_DAYS,
         gt=0,
-        le=3_650,
+        le=th.DRIFT_MAX_WINDOW_DAYS,
         description="Length of the reference window, just before the current one.",
     )
     drift_min_queries: int = Field(

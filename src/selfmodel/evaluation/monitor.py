@@ -56,6 +56,7 @@ from selfmodel.evaluation.drift import (
 from selfmodel.evaluation.quality import QualitySeries, quality_series
 from selfmodel.evaluation.thresholds import (
     DRIFT_CURRENT_DAYS,
+    DRIFT_MAX_WINDOW_DAYS,
     DRIFT_MIN_QUERIES,
     DRIFT_REFERENCE_DAYS,
     PSI_SIGNIFICANT,
@@ -71,9 +72,7 @@ MIN_QUERIES = DRIFT_MIN_QUERIES
 # Queries per window embedded and tested (a seeded random subset beyond it): the kernel matrix
 # grows with the square of the sample, and 500 per window already detects small shifts.
 MAX_QUERIES = 500
-# Longest window accepted: a hundred years is past any retention policy, and it keeps the
-# arithmetic on datetimes from overflowing (an infinite window is a typo, not a request).
-MAX_WINDOW_DAYS = 36_500
+MAX_WINDOW_DAYS = DRIFT_MAX_WINDOW_DAYS
 # Word-count buckets of a query: a keyword lookup, a short question, a sentence, a pasted text.
 QUERY_LENGTH_BUCKETS = ((1, 3, "1-3"), (4, 7, "4-7"), (8, 15, "8-15"), (16, None, "16+"))
 # Events that revise what the model said before (rather than add to or reinforce it).

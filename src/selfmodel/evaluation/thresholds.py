@@ -29,6 +29,10 @@ PSI_SIGNIFICANT = 0.25
 # stable baseline, recent enough to be the same product.
 DRIFT_CURRENT_DAYS = 7.0
 DRIFT_REFERENCE_DAYS = 23.0
+# Longest window accepted (a bound, not a default): a hundred years is past any retention
+# policy, and it keeps the arithmetic on datetimes from overflowing (an infinite window is a
+# typo, not a request).
+DRIFT_MAX_WINDOW_DAYS = 36_500
 # Below this many queries in a window the MMD test is not run: with fewer, only a very large
 # shift can reach α = 0.01, and the report says "not enough data" rather than "no drift".
 DRIFT_MIN_QUERIES = 10
