@@ -44,8 +44,9 @@ sm = SelfModel.open("selfmodel.db", settings=settings)
 ```
 
 Command-line options that name a setting (`--db`, `--workspace`, `context --budget`, `serve --host
---port --max-body-bytes`, `worker --concurrency --batch --lease`) override it for that command and
-are checked against the same bounds; left out, the setting decides.
+--port --max-body-bytes`, `worker --concurrency --batch --lease`, `eval drift --reference-days
+--current-days --alpha`, `eval compare --alpha`) override it for that command and are checked
+against the same bounds; left out, the setting decides.
 """
 
 

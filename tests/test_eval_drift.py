@@ -359,3 +359,19 @@ def test_both_backends_report_the_same_self_model_drift(any_sm: SelfModel) -> No
     assert (s.reference.events, s.current.events) == (8, 12)
     assert (s.current.superseded, s.current.change_rate) == (4, pytest.approx(1 / 3))
     assert [u.user for u in s.changed_most] == ["user-0", "user-1"]
+
+
+def test_the_windows_and_thresholds_follow_the_settings(
+    db_path: Path, embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SELFMODEL_DRIFT_CURRENT_DAYS", "3")
+    monkeypatch.setenv("SELFMODEL_DRIFT_REFERENCE_DAYS", "10")
+    monkeypatch.setenv("SELFMODEL_DRIFT_ALPHA", "0.002")
+    monkeypatch.setenv("SELFMODEL_DRIFT_MIN_QUERIES", "25")
+    with SelfModel.open(str(db_path), embedder=embedder) as sm:
+        report = sm.drift(now=NOW)
+        assert report.current.start == NOW - timedelta(days=3)
+        assert report.reference.start == NOW - timedelta(days=13)
+        assert report.alpha == 0.002
+        assert report.input_drift.note is not None and "at least 25" in report.input_drift.note
+        assert sm.drift(now=NOW, alpha=0.02, current_days=1).alpha == 0.02  # arguments win

@@ -23,7 +23,7 @@ from selfmodel.mirror.access import link_token
 from selfmodel.server import create_app
 from selfmodel.storage import is_postgres_url
 from selfmodel.tenancy import Scope
-from tests.support.evaluation import record_run
+from tests.support.evaluation import raise_alert, record_run
 from tests.support.server import new_workspace_key, running_server
 from tests.support.statements import PostgresStatements, SQLiteStatements, is_write
 
@@ -96,6 +96,7 @@ def seed(engine: SelfModel) -> dict[str, str]:
         "belief_id": belief.id,
         "trace_id": trace.trace_id,
         "run_id": record_run(engine.store, engine.workspace).id,
+        "alert_id": raise_alert(engine).id,
         "token": link_token(engine, link),
         "name": "mirror.css",
     }

@@ -15,7 +15,7 @@ import pytest
 from selfmodel import SelfModel
 from selfmodel.server import create_app
 from selfmodel.tenancy import Scope
-from tests.support.evaluation import record_run
+from tests.support.evaluation import raise_alert, record_run
 from tests.support.server import asgi_client, new_workspace_key
 
 pytestmark = pytest.mark.anyio
@@ -73,8 +73,10 @@ def b_state(sm: SelfModel) -> str:
     experiments = [
         [x.model_dump(), [e.model_dump() for e in b.exposures(x.id)]] for x in b.experiments()
     ]
+    alerts = [a.model_dump() for a in b.alerts()]
+    checks = b.workspace.id in sm.store.drift_check_requests()
     return json.dumps(
-        [exported, keys, b.workspace.settings, runs, retention, experiments],
+        [exported, keys, b.workspace.settings, runs, retention, experiments, alerts, checks],
         default=str,
         sort_keys=True,
     )
@@ -126,6 +128,7 @@ async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> N
         assert len(audit) == 1
         schema = (await b.get("/openapi.json")).json()
     eval_run = record_run(sm.store, sm.in_workspace("b").workspace)
+    alert = raise_alert(sm.in_workspace("b"))
     path_values = {
         "user": B_USER,
         "belief_id": belief["id"],
@@ -134,6 +137,7 @@ async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> N
         "link_id": link["id"],
         "run_id": eval_run.id,
         "experiment": experiment["name"],
+        "alert_id": alert.id,
     }
     b_ids = [
         sm.in_workspace("b").workspace.id,
@@ -146,6 +150,8 @@ async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> N
         link["id"],
         eval_run.id,
         eval_run.dataset_sha256,
+        alert.id,
+        alert.message,
         outcome["id"],
         B_OUTCOME,
         experiment["id"],

@@ -17,7 +17,7 @@ from selfmodel.cli import app
 from selfmodel.client import Client
 from selfmodel.domain import Outcome, OutcomeKind, TraceRecord, new_id
 from selfmodel.domain.time import utcnow
-from selfmodel.evaluation.report import COVERED, OVERALL, UNCOVERED
+from selfmodel.evaluation.joined_report import COVERED, OVERALL, UNCOVERED
 from selfmodel.server import create_app
 from tests.support.browser import chromium, screenshot
 from tests.support.evaluation import record_run

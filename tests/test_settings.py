@@ -64,6 +64,26 @@ NEW_VARIABLES: list[tuple[str, str, str, Any]] = [
     ("SELFMODEL_WORKER_LEASE_S", "worker", "30", 30.0),
     ("SELFMODEL_WORKER_IDLE_S", "worker", "0.5", 0.5),
     ("SELFMODEL_WORKER_RETENTION_INTERVAL_S", "worker", "600", 600.0),
+    ("SELFMODEL_WORKER_DRIFT_INTERVAL_S", "worker", "3600", 3600.0),
+    # Thresholds of drift, change points and comparisons (docs/evaluation.md says why each).
+    ("SELFMODEL_DRIFT_ALPHA", "monitoring", "0.001", 0.001),
+    ("SELFMODEL_DRIFT_PERMUTATIONS", "monitoring", "1000", 1000),
+    ("SELFMODEL_DRIFT_PSI_THRESHOLD", "monitoring", "0.1", 0.1),
+    ("SELFMODEL_DRIFT_CURRENT_DAYS", "monitoring", "1", 1.0),
+    ("SELFMODEL_DRIFT_REFERENCE_DAYS", "monitoring", "30", 30.0),
+    ("SELFMODEL_DRIFT_MIN_QUERIES", "monitoring", "20", 20),
+    ("SELFMODEL_QUALITY_ALPHA", "monitoring", "0.01", 0.01),
+    ("SELFMODEL_QUALITY_MIN_RUNS", "monitoring", "12", 12),
+    ("SELFMODEL_COMPARE_ALPHA", "monitoring", "0.01", 0.01),
+    (
+        "SELFMODEL_ALERT_WEBHOOK_URL",
+        "monitoring",
+        "https://h.example/a?k=1",
+        "https://h.example/a?k=1",
+    ),
+    ("SELFMODEL_ALERT_WEBHOOK_SECRET", "monitoring", "s" * 20, "s" * 20),
+    ("SELFMODEL_ALERT_WEBHOOK_TIMEOUT_S", "monitoring", "2", 2.0),
+    ("SELFMODEL_ALERT_WEBHOOK_ATTEMPTS", "monitoring", "1", 1),
 ]
 
 
@@ -119,6 +139,19 @@ def test_every_setting_is_listed_above() -> None:
         ("SELFMODEL_WORKER_IDLE_S", "0"),
         ("SELFMODEL_MIRROR_LINK_TTL_S", "59"),
         ("SELFMODEL_MIRROR_LINK_TTL_S", str(30 * 86_400 + 1)),
+        ("SELFMODEL_WORKER_DRIFT_INTERVAL_S", "0"),
+        ("SELFMODEL_DRIFT_ALPHA", "0"),
+        ("SELFMODEL_DRIFT_ALPHA", "1"),
+        ("SELFMODEL_DRIFT_PERMUTATIONS", "10"),
+        ("SELFMODEL_DRIFT_CURRENT_DAYS", "0"),
+        ("SELFMODEL_DRIFT_MIN_QUERIES", "1"),
+        ("SELFMODEL_QUALITY_ALPHA", "1.5"),
+        ("SELFMODEL_QUALITY_MIN_RUNS", "2"),
+        ("SELFMODEL_COMPARE_ALPHA", "-0.05"),
+        ("SELFMODEL_ALERT_WEBHOOK_URL", "hooks.example.com/x"),
+        ("SELFMODEL_ALERT_WEBHOOK_URL", "ftp://hooks.example.com/x"),
+        ("SELFMODEL_ALERT_WEBHOOK_ATTEMPTS", "0"),
+        ("SELFMODEL_ALERT_WEBHOOK_SECRET", "short"),
     ],
 )
 def test_a_value_out_of_bounds_is_a_configuration_error_naming_the_variable(

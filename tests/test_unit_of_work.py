@@ -98,6 +98,17 @@ NOT_USER_WRITES = {
     "analyze_experiment",
     "personalization",
     "report",
+    # Eval runs, alerts and the drift-check schedule are the workspace's, never a user's rows.
+    "eval_runs",
+    "eval_run",
+    "eval_items",
+    "alerts",
+    "alert",
+    "resolve_alert",
+    "request_drift_check",
+    "check_drift",
+    "report_html",
+    "set_alert_webhook",
 }
 
 

@@ -55,6 +55,7 @@ def test_a_database_from_the_previous_release_migrates_with_nothing_lost(
             assert comparable(migrated) == comparable(exported), user
             assert migrated["outcomes"] == []  # schema 10: none recorded yet
             assert migrated["exposures"] == []  # schema 11: no experiment yet
+        assert sm.alerts() == []  # schema 12: no alert raised yet
         # What the old release stored keeps working: its key, its Mirror link, its vectors.
         assert [k.name for k in Tenancy(sm.store).keys(sm.workspace)] == ["fixture"]
         assert sm.context("maya", "What does she do to relax?").items

@@ -26,6 +26,9 @@ _HOMES: dict[str, str] = {
     "Message": "selfmodel.domain",
     **dict.fromkeys(
         (
+            "Alert",
+            "AlertKind",
+            "AlertStatus",
             "Belief",
             "BeliefDetail",
             "BeliefEvent",
@@ -59,6 +62,7 @@ _HOMES: dict[str, str] = {
     ),
     **dict.fromkeys(
         (
+            "AlertNotFoundError",
             "BeliefNotFoundError",
             "ConfigurationError",
             "ConflictError",
@@ -105,6 +109,9 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from selfmodel.config import Settings
     from selfmodel.domain import (
+        Alert,
+        AlertKind,
+        AlertStatus,
         Assignment,
         Belief,
         BeliefDetail,
@@ -135,6 +142,7 @@ if TYPE_CHECKING:
     from selfmodel.domain.retention import AuditRecord, RetentionPolicy, RetentionReport
     from selfmodel.engine import SelfModel
     from selfmodel.errors import (
+        AlertNotFoundError,
         BeliefNotFoundError,
         ConfigurationError,
         ConflictError,
@@ -155,6 +163,10 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "Alert",
+    "AlertKind",
+    "AlertNotFoundError",
+    "AlertStatus",
     "Assignment",
     "AuditRecord",
     "Belief",

@@ -25,10 +25,13 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from selfmodel.errors import ConfigurationError
+from selfmodel.evaluation import thresholds as th
 
 ENV_PREFIX = "SELFMODEL_"
 # An http(s) origin with an optional path: where minted Mirror links point.
 _PUBLIC_URL = re.compile(r"https?://[^\s/?#]+(/[^\s?#]*)?")
+# Where alerts are POSTed: an http(s) URL with a host, a path and a query allowed.
+_WEBHOOK_URL = re.compile(r"https?://[^\s/?#]+(/[^\s#]*)?")
 
 # Bounds other modules share (the HTTP schemas validate requests with the same ones).
 MAX_BUDGET_TOKENS = 32_000
@@ -233,6 +236,116 @@ class WorkerSettings(SettingsGroup):
         le=_DAY_S,
         description="Seconds between retention runs of each workspace's policy (by any worker).",
     )
+    # Daily: the drift windows count in days (evaluation/thresholds.py says more).
+    worker_drift_interval_s: float = Field(
+        default=th.DRIFT_CHECK_INTERVAL_S,
+        ge=1,
+        le=30 * _DAY_S,
+        description="Seconds between scheduled drift checks of each workspace (by any worker); "
+        "a check asked for on demand runs at once.",
+    )
+
+
+class MonitoringSettings(SettingsGroup):
+    """Drift checks, change points in eval scores, regressions and alerts (docs/evaluation.md,
+    which gives the reason for each default)."""
+
+    drift_alpha: float = Field(
+        default=th.DRIFT_ALPHA,
+        gt=0,
+        lt=1,
+        description="Significance level of the drift tests (MMD permutation, chi-square).",
+    )
+    drift_permutations: int = Field(
+        default=th.DRIFT_PERMUTATIONS,
+        ge=100,
+        le=100_000,
+        description="Permutations of the MMD test of query embeddings.",
+    )
+    drift_psi_threshold: float = Field(
+        default=th.PSI_SIGNIFICANT,
+        gt=0,
+        le=10,
+        description="PSI at which a categorical shift counts (together with p < alpha).",
+    )
+    drift_current_days: float = Field(
+        default=th.DRIFT_CURRENT_DAYS,
+        gt=0,
+        le=th.DRIFT_MAX_WINDOW_DAYS,
+        description="Length of the current window of a drift check, ending now.",
+    )
+    drift_reference_days: float = Field(
+        default=th.DRIFT_REFERENCE_DAYS,
+        gt=0,
+        le=th.DRIFT_MAX_WINDOW_DAYS,
+        description="Length of the reference window, just before the current one.",
+    )
+    drift_min_queries: int = Field(
+        default=th.DRIFT_MIN_QUERIES,
+        ge=2,
+        le=100_000,
+        description="Fewest traced queries in each window for the input drift test to run.",
+    )
+    quality_alpha: float = Field(
+        default=th.QUALITY_ALPHA,
+        gt=0,
+        lt=1,
+        description="Significance level of the change-point test on eval scores over runs.",
+    )
+    quality_min_runs: int = Field(
+        default=th.QUALITY_MIN_RUNS,
+        ge=3,
+        le=10_000,
+        description="Fewest runs of one suite tested for a change point.",
+    )
+    compare_alpha: float = Field(
+        default=th.COMPARE_ALPHA,
+        gt=0,
+        lt=1,
+        description="Significance level of `eval compare` (Wilcoxon signed-rank).",
+    )
+    # A workspace's own URL (SelfModel.set_alert_webhook) takes precedence.
+    alert_webhook_url: str | None = Field(
+        default=None,
+        description="URL every new alert is POSTed to as JSON (a workspace's own URL, if set, "
+        "instead); unset: alerts are only stored.",
+    )
+    # Without it a receiver cannot tell selfmodel's POSTs from anyone's who learnt its URL.
+    alert_webhook_secret: str | None = Field(
+        default=None,
+        min_length=16,
+        repr=False,
+        description="Secret that signs every webhook POST (X-Selfmodel-Signature: sha256=HMAC "
+        "of the body); unset: POSTs are not signed.",
+    )
+    alert_webhook_timeout_s: float = Field(
+        default=th.WEBHOOK_TIMEOUT_S,
+        gt=0,
+        le=60,
+        description="Seconds one webhook request may take.",
+    )
+    alert_webhook_attempts: int = Field(
+        default=th.WEBHOOK_ATTEMPTS,
+        ge=1,
+        le=10,
+        description="Tries of one webhook delivery (retries back off 1 s, 2 s, 4 s …).",
+    )
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _a_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_webhook_url(value)
+        return value
+
+
+def check_webhook_url(value: str) -> str:
+    """An http(s) URL with a host; ``ValueError`` saying what to give otherwise."""
+    if not _WEBHOOK_URL.fullmatch(value):
+        raise ValueError(
+            "give an http:// or https:// URL with a host, e.g. https://hooks.example.com/selfmodel"
+        )
+    return value
 
 
 class MirrorSettings(SettingsGroup):
@@ -271,6 +384,7 @@ class Settings(BaseModel):
     limits: LimitSettings = Field(default_factory=LimitSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
     mirror: MirrorSettings = Field(default_factory=MirrorSettings)
 
 
@@ -294,11 +408,13 @@ __all__ = [
     "ExtractionSettings",
     "LimitSettings",
     "MirrorSettings",
+    "MonitoringSettings",
     "RetrievalSettings",
     "ServerSettings",
     "Settings",
     "SettingsGroup",
     "WorkerSettings",
+    "check_webhook_url",
     "env_var",
     "override",
 ]

@@ -74,6 +74,10 @@ class ExperimentNotFoundError(NotFoundError):
     code = "experiment_not_found"
 
 
+class AlertNotFoundError(NotFoundError):
+    code = "alert_not_found"
+
+
 class CardNotFoundError(NotFoundError):
     """No such resonance card for this user. The code was ``prompt_not_found`` before."""
 

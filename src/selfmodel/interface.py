@@ -17,6 +17,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from selfmodel.domain import (
+    Alert,
+    AlertStatus,
     Assignment,
     Belief,
     BeliefDetail,
@@ -25,6 +27,8 @@ from selfmodel.domain import (
     BeliefStatus,
     ContextResult,
     DeletedCounts,
+    EvalItemScore,
+    EvalRun,
     Experiment,
     ExperimentStatus,
     MessagesInput,
@@ -217,6 +221,21 @@ class SelfModelAPI(Protocol):
 
     def report(self, *, now: datetime | None = ..., days: float = ...) -> JoinedReport: ...
 
+    # -- evaluation and alerts ---------------------------------------------------------------
+    def eval_runs(self, *, suite: str | None = ...) -> list[EvalRun]: ...
+
+    def eval_run(self, run_id: str) -> EvalRun: ...
+
+    def eval_items(self, run_id: str) -> list[EvalItemScore]: ...
+
+    def alerts(self, *, status: AlertStatus | str | None = ...) -> list[Alert]: ...
+
+    def alert(self, alert_id: str) -> Alert: ...
+
+    def resolve_alert(self, alert_id: str) -> Alert: ...
+
+    def request_drift_check(self) -> None: ...
+
     # -- the Mirror --------------------------------------------------------------------------
     def create_mirror_link(self, user: str, *, ttl_s: int | None = ...) -> MirrorLink: ...
 
@@ -269,8 +288,14 @@ LIBRARY_ONLY: Mapping[str, str] = {
     "run_job": "as process_jobs",
     "ingest": "bulk loading of files runs next to the database (selfmodel ingest); over HTTP, "
     "observe in batches",
-    "drift": "drift is an operator's check run next to the database (selfmodel eval drift); "
-    "no API route yet",
+    "drift": "the report itself is an operator's read next to the database (selfmodel eval "
+    "drift); over HTTP, request_drift_check and the alerts it raises",
+    "report_html": "the HTML report is an operator's file written next to the database "
+    "(selfmodel eval report)",
+    "check_drift": "workers run drift checks next to the database; over HTTP, "
+    "request_drift_check asks them for one now",
+    "set_alert_webhook": "where the server POSTs is an operator's choice: set over HTTP, any "
+    "key holder could point the server's requests at internal addresses",
     "exposures": "the exposures name users by selfmodel's internal ids; over HTTP, the "
     "analysis counts them per variant",
 }

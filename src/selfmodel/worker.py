@@ -4,6 +4,10 @@ Each of ``concurrency`` threads claims a batch of due jobs, runs them (see
 ``SelfModel.process_jobs``), and sleeps briefly when there is nothing to do. Every
 ``SELFMODEL_WORKER_RETENTION_INTERVAL_S`` the worker applies each workspace's retention policy
 (``SelfModel.run_retention``); of several workers, the first to claim a workspace's run does it.
+Drift is checked the same way: every ``SELFMODEL_WORKER_DRIFT_INTERVAL_S`` per workspace, and at
+once for a workspace that asked for a check (``request_drift_check``, ``POST
+/v1/eval/drift-checks``); each check raises, refreshes or resolves alerts and POSTs new ones to
+the webhook (``SelfModel.check_drift``).
 Unless given, the numbers are the engine's worker settings (``SELFMODEL_WORKER_*``). Stopping
 is graceful: the batch in hand is finished, nothing new is claimed. A worker killed outright
 loses nothing — its leases expire and another worker (or this one, restarted) takes the jobs
@@ -24,13 +28,15 @@ from datetime import datetime, timedelta
 
 from selfmodel.domain import JobRun, RunOutcome
 from selfmodel.domain.time import utcnow
-from selfmodel.engine import SelfModel
+from selfmodel.engine import DriftCheck, SelfModel
 from selfmodel.errors import InvalidInputError, SelfModelError
 from selfmodel.storage import QueueStore
 
 # Finished jobs are kept this long for inspection, then purged (dead ones are kept until handled).
 DONE_RETENTION = timedelta(days=7)
 PURGE_EVERY_SECONDS = 3_600.0
+# How often a worker looks for drift checks asked for on demand: one cheap query a second.
+DRIFT_REQUEST_POLL_SECONDS = 1.0
 # After an unexpected error (e.g. the database restarting) a thread backs off this long.
 ERROR_BACKOFF_SECONDS = 2.0
 
@@ -73,6 +79,7 @@ class Worker:
         idle_sleep: float | None = None,
         on_run: Callable[[JobRun], None] | None = None,
         retention_interval: float | None = None,
+        drift_interval: float | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         settings = sm.settings.worker
@@ -85,6 +92,11 @@ class Worker:
             if retention_interval is None
             else retention_interval
         )
+        self.drift_interval = (
+            settings.worker_drift_interval_s if drift_interval is None else drift_interval
+        )
+        if self.drift_interval <= 0:
+            raise InvalidInputError("drift_interval must be positive")
         if self.concurrency <= 0 or self.batch <= 0 or self.lease_seconds <= 0:
             raise InvalidInputError("concurrency, batch and lease must be positive")
         if self.retention_interval <= 0:
@@ -101,6 +113,8 @@ class Worker:
         self._lock = threading.Lock()
         self._last_purge = 0.0
         self._last_retention: float | None = None
+        self._last_drift: float | None = None
+        self._last_drift_poll = 0.0
         # What "now" is for retention policies (tests age the data by moving it).
         self.clock = clock
 
@@ -163,6 +177,7 @@ class Worker:
                 )
                 self._maybe_purge()
                 self._maybe_run_retention()
+                self._maybe_check_drift()
             except SelfModelError as exc:
                 logger.error("worker error: %s", exc.message, extra={"worker_id": thread_id})
                 self._stop.wait(ERROR_BACKOFF_SECONDS)
@@ -215,6 +230,56 @@ class Worker:
                 return
             self._last_retention = now
         self.run_retention()
+
+    def _maybe_check_drift(self) -> None:
+        """Scheduled drift checks once per interval; checks asked for, within a second."""
+        now = time.monotonic()
+        with self._lock:
+            scheduled = self._last_drift is None or now - self._last_drift >= self.drift_interval
+            polled = now - self._last_drift_poll >= DRIFT_REQUEST_POLL_SECONDS
+            if scheduled:
+                self._last_drift = now
+            if scheduled or polled:
+                self._last_drift_poll = now
+        if scheduled:
+            self.run_drift_checks()
+        elif polled and self.sm.store.drift_check_requests():
+            self.run_drift_checks(requested_only=True)
+
+    def run_drift_checks(self, *, requested_only: bool = False) -> list[DriftCheck]:
+        """Check every workspace whose drift check is due (asked for, or none within the
+        interval, by any worker) and act on it: alerts raised, refreshed, resolved, delivered.
+
+        A check that fails is logged and the next workspace checked: one workspace's broken data
+        must not stop the others' checks nor the worker.
+        """
+        moment = self.clock()
+        due_before = moment - timedelta(seconds=self.drift_interval)
+        if requested_only:
+            wanted = set(self.sm.store.drift_check_requests())
+            workspaces = [w for w in self.sm.store.list_workspaces() if w.id in wanted]
+        else:
+            workspaces = self.sm.store.list_workspaces()
+        checks = []
+        for workspace in workspaces:
+            if not self.sm.store.claim_drift_check(workspace.id, moment, due_before):
+                continue  # another worker checked it within the interval
+            try:
+                check = self.sm.for_workspace(workspace).check_drift(now=moment)
+            except Exception:  # logged with its traceback; the other workspaces still run
+                logger.exception("drift check failed", extra={"workspace": workspace.name})
+                continue
+            checks.append(check)
+            logger.info(
+                "drift checked",
+                extra={
+                    "workspace": workspace.name,
+                    "raised": [a.key for a in check.changes.raised],
+                    "seen_again": [a.key for a in check.changes.seen_again],
+                    "resolved": [a.key for a in check.changes.resolved],
+                },
+            )
+        return checks
 
     def run_retention(self) -> int:
         """Apply every workspace's retention policy whose run is due (none ran within the

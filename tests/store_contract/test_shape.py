@@ -8,6 +8,7 @@ import inspect
 import pytest
 
 from selfmodel.storage import (
+    AlertStore,
     Database,
     EvalStore,
     ExperimentStore,
@@ -32,6 +33,7 @@ CONCERNS = (
     QueueStore,
     MirrorStore,
     EvalStore,
+    AlertStore,
     OutcomeStore,
     ExperimentStore,
     RetentionStore,

@@ -14,7 +14,7 @@ from selfmodel.errors import InvalidInputError
 
 bench_app = typer.Typer(
     help="Benchmarks: retrieval, extraction and preference quality; latency; experiment "
-    "statistics.",
+    "statistics; drift checks.",
     no_args_is_help=True,
 )
 
@@ -222,6 +222,57 @@ def scale_command(
             f"{first['observations_per_user']:,}",
             highlight=False,
         )
+    if json_out:
+        write_json(json_out, report)
+        console.print(f"wrote {json_out}")
+
+
+@bench_app.command("drift")
+def drift_command(
+    seeds: Annotated[int, typer.Option(min=1, help="Seeds (pairs of workspaces) to run.")] = 20,
+    first_seed: Annotated[int, typer.Option(min=0, help="The first seed.")] = 0,
+    json_out: JsonOption = None,
+) -> None:
+    """False alarm rate and detection of the worker's drift check (steady vs shifted data)."""
+    from selfmodel.bench.drift import run_drift_bench
+    from selfmodel.cli.app import friendly_errors
+
+    @friendly_errors
+    def run() -> dict[str, Any]:
+        with progress_bar() as progress:
+            task = progress.add_task("drift checks", total=seeds)
+            return run_drift_bench(
+                bench_embedder(),
+                seeds=seeds,
+                first_seed=first_seed,
+                on_progress=lambda n: progress.advance(task, n),
+            )
+
+    report = run()
+    table = Table(title=f"drift checks by the worker over {seeds} seeds")
+    table.add_column("workspace")
+    table.add_column("alert")
+    table.add_column("seeds raising it", justify="right")
+    table.add_column("rate", justify="right")
+    table.add_row(
+        "steady",
+        "any (false alarm)",
+        str(report["steady_seeds_with_alarm"]),
+        f"{report['false_alarm_rate']:.3f}",
+    )
+    for kind, count in report["false_alarms_by_kind"].items():
+        table.add_row("steady", kind, str(count), f"{count / seeds:.3f}")
+    for kind, rate in report["detection_rate"].items():
+        table.add_row("shifted", kind, str(round(rate * seeds)), f"{rate:.3f}")
+    for kind, count in report["also_raised_when_shifted"].items():
+        table.add_row("shifted", kind, str(count), f"{count / seeds:.3f}")
+    console.print(table)
+    console.print(
+        f"false alarm rate {report['false_alarm_rate']:.3f} "
+        f"({report['steady_seeds_with_alarm']}/{seeds} steady seeds with any alert) · "
+        f"α = {report['thresholds']['drift_alpha']:g} per test · {report['seconds']:.0f} s",
+        highlight=False,
+    )
     if json_out:
         write_json(json_out, report)
         console.print(f"wrote {json_out}")

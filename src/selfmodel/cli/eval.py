@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,14 +27,13 @@ from selfmodel.cli.app import (
     setting_help,
 )
 from selfmodel.cli.output import console, progress_bar
-from selfmodel.config import RetrievalSettings, Settings
-from selfmodel.domain import EvalRun, Workspace
+from selfmodel.config import MonitoringSettings, RetrievalSettings, Settings
+from selfmodel.domain import AlertStatus, Delivery, EvalRun, Workspace
 from selfmodel.domain.time import parse_timestamp
 from selfmodel.embedding import embedder_from_settings
 from selfmodel.engine import SelfModel
 from selfmodel.errors import InvalidInputError, SelfModelError, WorkspaceNotFoundError
 from selfmodel.evaluation import (
-    DEFAULT_ALPHA,
     DEFAULT_K,
     Comparison,
     EvalConfiguration,
@@ -47,12 +46,9 @@ from selfmodel.evaluation import (
     ranking_with,
     run_suite,
 )
-from selfmodel.evaluation.drift import DEFAULT_ALPHA as DRIFT_ALPHA
-from selfmodel.evaluation.monitor import (
-    DEFAULT_CURRENT_DAYS,
-    DEFAULT_REFERENCE_DAYS,
-    DriftReport,
-)
+from selfmodel.evaluation.alerts import AlertBook, AlertChanges
+from selfmodel.evaluation.monitor import DriftReport
+from selfmodel.evaluation.quality import QualityChange, quality_series
 from selfmodel.storage import Store, open_store
 
 eval_app = typer.Typer(
@@ -75,7 +71,7 @@ COMMIT_SHOWN = 12
 @contextmanager
 def _recorded_runs(
     db: str | None, workspace: str | None, *, create: bool
-) -> Iterator[tuple[EvalRuns, Workspace, Settings]]:
+) -> Iterator[tuple[EvalRuns, Workspace, Settings, Store]]:
     """The store's eval runs in the workspace the options (or settings) name."""
     settings = Settings()
     store: Store = open_store(db or settings.database.db)
@@ -84,7 +80,7 @@ def _recorded_runs(
         found = store.get_or_create_workspace(name) if create else store.get_workspace(name)
         if found is None:
             raise WorkspaceNotFoundError(f"no workspace {name!r}")
-        yield EvalRuns(store), found, settings
+        yield EvalRuns(store), found, settings, store
     finally:
         store.close()
 
@@ -132,7 +128,7 @@ def run_command(
         suite = locomo_suite(locomo, name=name)
     else:
         raise InvalidInputError("give exactly one of --golden FILE and --locomo FILE")
-    with _recorded_runs(db, workspace, create=True) as (runs, ws, settings):
+    with _recorded_runs(db, workspace, create=True) as (runs, ws, settings, _store):
         configuration = EvalConfiguration(
             settings=settings, ranking=ranking_with(ranking or []), k=k, budget_tokens=budget
         )
@@ -201,9 +197,13 @@ def history_command(
     suite: Annotated[str | None, typer.Option(help="Only the runs of this suite.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="Show at most this many runs.")] = 50,
 ) -> None:
-    """The workspace's eval runs, newest first: suite, configuration, mean recall@k, items."""
-    with _recorded_runs(db, workspace, create=False) as (runs, ws, _):
+    """The workspace's eval runs, newest first: suite, configuration, mean recall@k, items,
+    and where a suite's scores changed level (change points, docs/evaluation.md)."""
+    with _recorded_runs(db, workspace, create=False) as (runs, ws, settings, _store):
         listed = [r for r in runs.runs(ws) if suite is None or r.suite == suite]
+    m = settings.monitoring
+    series = quality_series(listed, alpha=m.quality_alpha, min_runs=m.quality_min_runs)
+    starts = {c.run_id: c for q in series for c in q.changes}
     table = Table(title=f"eval runs in {escape(ws.name)} ({len(listed)})", box=None, pad_edge=False)
     # Ids and hashes are what a reader copies into `eval compare`: never wrapped or cut.
     table.add_column("run", no_wrap=True, min_width=RUN_ID_CHARS)
@@ -212,7 +212,9 @@ def history_command(
     table.add_column("config", no_wrap=True)
     table.add_column("recall@k", justify="right", no_wrap=True)
     table.add_column("items", justify="right", no_wrap=True)
+    table.add_column("change", no_wrap=True)
     for run in listed[:limit]:
+        change = starts.get(run.id)
         table.add_row(
             run.id,
             f"{run.started_at:%m-%d %H:%M}",
@@ -220,8 +222,24 @@ def history_command(
             run.config_sha256[:HASH_SHOWN],
             f"{_fmt(run.mean_recall)} @{run.k}",
             str(run.item_count),
+            "" if change is None else _change_mark(change),
         )
     console.print(table)
+    for q in series:
+        for change in q.changes:
+            console.print(
+                f"change point in {escape(q.suite)} (data {q.dataset_sha256[:HASH_SHOWN]}, "
+                f"{len(q.scores)} runs): from run {change.run_id} on, mean recall@{q.k} "
+                f"{change.before_mean:.3f} → {change.after_mean:.3f} "
+                f"(Pettitt p = {change.p_value:.3g})",
+                highlight=False,
+                soft_wrap=True,
+            )
+
+
+def _change_mark(change: QualityChange) -> str:
+    arrow = "[red]▼[/red]" if change.fell else "[green]▲[/green]"
+    return f"{arrow} {change.before_mean:.3f} → {change.after_mean:.3f}"
 
 
 @eval_app.command("compare")
@@ -231,8 +249,13 @@ def compare_command(
     db: DbOption = None,
     workspace: WorkspaceOption = None,
     alpha: Annotated[
-        float, typer.Option(help="Significance level of the Wilcoxon test (docs/evaluation.md).")
-    ] = DEFAULT_ALPHA,
+        float | None,
+        typer.Option(
+            help=setting_help(
+                "Significance level of the Wilcoxon test.", MonitoringSettings, "compare_alpha"
+            )
+        ),
+    ] = None,
     allow_different_data: Annotated[
         bool,
         typer.Option(
@@ -249,22 +272,26 @@ def compare_command(
     worse, 2 no comparison (unknown run, runs of different data, bad options).
     """
     try:
-        with _recorded_runs(db, workspace, create=False) as (runs, ws, _):
+        with _recorded_runs(db, workspace, create=False) as (runs, ws, settings, store):
             a, b = runs.run(ws, baseline), runs.run(ws, candidate)
             comparison = compare_runs(
                 a,
                 runs.items(ws, a.id),
                 b,
                 runs.items(ws, b.id),
-                alpha=alpha,
+                alpha=settings.monitoring.compare_alpha if alpha is None else alpha,
                 allow_different_data=allow_different_data,
                 shown=show,
             )
+            book = AlertBook(store, ws, settings.monitoring)
+            recorded = book.record_comparison(a, b, comparison)
+            changes = replace(recorded, raised=tuple(book.deliver(recorded.raised)))
     except SelfModelError as exc:
         # Every failure to compare exits 2, so that 1 means "worse" and nothing else to a CI.
         print_error(exc)
         raise typer.Exit(EXIT_NO_COMPARISON) from None
     _print_comparison(a, b, comparison)
+    _print_alert_changes(changes)
     if json_out:
         write_json(json_out, comparison.as_dict())
         console.print(f"wrote {json_out}")
@@ -321,37 +348,160 @@ def drift_command(
         typer.Option(help="End of the current window (ISO 8601; default: now)."),
     ] = None,
     reference_days: Annotated[
-        float, typer.Option(help="Length of the reference window, just before the current one.")
-    ] = DEFAULT_REFERENCE_DAYS,
+        float | None,
+        typer.Option(
+            help=setting_help(
+                "Days of the reference window, just before the current one.",
+                MonitoringSettings,
+                "drift_reference_days",
+            )
+        ),
+    ] = None,
     current_days: Annotated[
-        float, typer.Option(help="Length of the current window, ending at --now.")
-    ] = DEFAULT_CURRENT_DAYS,
+        float | None,
+        typer.Option(
+            help=setting_help(
+                "Days of the current window, ending at --now.",
+                MonitoringSettings,
+                "drift_current_days",
+            )
+        ),
+    ] = None,
     alpha: Annotated[
-        float, typer.Option(help="Significance level of the drift tests (docs/evaluation.md).")
-    ] = DRIFT_ALPHA,
+        float | None,
+        typer.Option(
+            help=setting_help(
+                "Significance level of the drift tests.", MonitoringSettings, "drift_alpha"
+            )
+        ),
+    ] = None,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record",
+            help="Act on the report as the worker does: raise, refresh or resolve alerts "
+            "(settings' windows and thresholds) and POST new ones to the webhook.",
+        ),
+    ] = False,
     json_out: JsonOut = None,
 ) -> None:
-    """Compare the workspace's recent queries and self-models with a reference window.
+    """Compare the workspace's recent queries and self-models with a reference window, and
+    each suite's eval scores over its runs (change points).
 
     Exit codes: 0 no drift alert, 1 at least one alert (so a cron job or CI can act), 2 no
-    report (unknown workspace, bad options).
+    report (unknown workspace, bad options, window options with --record).
     """
+    changes: AlertChanges | None = None
     try:
         moment = parse_timestamp(now, field="now") if now is not None else None
+        if record and (reference_days, current_days, alpha) != (None, None, None):
+            raise InvalidInputError(
+                "--record checks with the settings' windows and α (SELFMODEL_DRIFT_*), as the "
+                "worker does; leave out --reference-days, --current-days and --alpha"
+            )
         with SelfModel.open(db) as opened:
             sm = opened if workspace is None else opened.in_existing_workspace(workspace)
-            report = sm.drift(
-                now=moment, reference_days=reference_days, current_days=current_days, alpha=alpha
-            )
+            if record:
+                check = sm.check_drift(now=moment)
+                report, changes = check.report, check.changes
+            else:
+                report = sm.drift(
+                    now=moment,
+                    reference_days=reference_days,
+                    current_days=current_days,
+                    alpha=alpha,
+                )
     except SelfModelError as exc:
         print_error(exc)
         raise typer.Exit(EXIT_NO_COMPARISON) from None
     _print_drift(report)
+    if changes is not None:
+        _print_alert_changes(changes)
     if json_out:
         write_json(json_out, report.as_dict())
         console.print(f"wrote {json_out}")
     if report.alerts:
         raise typer.Exit(EXIT_DRIFT)
+
+
+@eval_app.command("report")
+def report_command(
+    out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")],
+    db: DbOption = None,
+    workspace: WorkspaceOption = None,
+    now: Annotated[
+        str | None,
+        typer.Option(help="End of the current window (ISO 8601; default: now)."),
+    ] = None,
+) -> None:
+    """Write one self-contained HTML page (inline SVG, no CDN): eval scores over runs with
+    change points, queries and beliefs before and after, users who changed most, open alerts.
+
+    Exit codes: 0 written, 2 not written (unknown workspace, bad options).
+    """
+    try:
+        moment = parse_timestamp(now, field="now") if now is not None else None
+        with SelfModel.open(db) as opened:
+            sm = opened if workspace is None else opened.in_existing_workspace(workspace)
+            page = sm.report_html(now=moment)
+    except SelfModelError as exc:
+        print_error(exc)
+        raise typer.Exit(EXIT_NO_COMPARISON) from None
+    out.write_text(page, encoding="utf-8")
+    console.print(f"wrote {out} ({len(page.encode()) / 1024:.0f} KiB)", highlight=False)
+
+
+def _print_alert_changes(changes: AlertChanges) -> None:
+    for alert in changes.raised:
+        delivery = "" if alert.delivery is Delivery.NONE else f" (webhook: {alert.delivery.value})"
+        console.print(
+            f"[red]alert raised:[/red] {escape(alert.message)} [{alert.id}]{delivery}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    for alert in changes.seen_again:
+        console.print(f"alert still open: {alert.id} ({escape(alert.key)})", highlight=False)
+    for alert in changes.resolved:
+        console.print(f"alert resolved: {alert.id} ({escape(alert.key)})", highlight=False)
+
+
+@eval_app.command("alerts")
+@friendly_errors
+def alerts_command(
+    db: DbOption = None,
+    workspace: WorkspaceOption = None,
+    everything: Annotated[
+        bool, typer.Option("--all", help="Resolved alerts too, not only open ones.")
+    ] = False,
+    resolve: Annotated[
+        str | None, typer.Option(help="Resolve this alert (by id) before listing.")
+    ] = None,
+    json_out: JsonOut = None,
+) -> None:
+    """The workspace's alerts (drift, quality, regressions), the last raised first."""
+    with _recorded_runs(db, workspace, create=False) as (_runs, ws, settings, store):
+        book = AlertBook(store, ws, settings.monitoring)
+        if resolve is not None:
+            book.resolve(resolve)
+        alerts = book.alerts(status=None if everything else AlertStatus.OPEN)
+    shown = "" if everything else "open "
+    table = Table(title=f"{shown}alerts in {escape(ws.name)} ({len(alerts)})", box=None)
+    for column in ("alert", "kind", "status", "first seen", "seen", "webhook", "message"):
+        table.add_column(column, no_wrap=column not in ("message",), overflow="fold")
+    for alert in alerts:
+        table.add_row(
+            alert.id,
+            alert.kind.value,
+            alert.status.value,
+            f"{alert.first_seen_at:%Y-%m-%d %H:%M}",
+            str(alert.seen_count),
+            alert.delivery.value,
+            escape(alert.message),
+        )
+    console.print(table)
+    if json_out:
+        write_json(json_out, {"alerts": [a.model_dump(mode="json") for a in alerts]})
+        console.print(f"wrote {json_out}")
 
 
 def _print_drift(report: DriftReport) -> None:
@@ -389,6 +539,16 @@ def _print_drift(report: DriftReport) -> None:
         _fmt(s.p_value, "{:.2g}"),
         _yes(s.drifted) if s.note is None else "not enough data",
     )
+    for q in report.quality:
+        last = q.changes[-1] if q.changes else None
+        table.add_row(
+            f"eval {escape(q.suite)} (change point)",
+            f"{len(q.scores)} runs",
+            "–" if last is None else f"{last.before_mean:.3f} → {last.after_mean:.3f}",
+            "–" if last is None else f"K {last.statistic:.0f}",
+            "–" if last is None else f"{last.p_value:.2g}",
+            "not enough runs" if q.note else _yes(q.drifted),
+        )
     console.print(table)
     if s.changed_most:
         users = Table(title="users whose self-model changed most (current window)")

@@ -7,12 +7,14 @@ waiting) and the clients perform them, blocking or async.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 from selfmodel.domain import (
+    Alert,
+    AlertStatus,
     Assignment,
     Belief,
     BeliefDetail,
@@ -21,6 +23,8 @@ from selfmodel.domain import (
     BeliefStatus,
     ContextResult,
     DeletedCounts,
+    EvalItemScore,
+    EvalRun,
     Experiment,
     ExperimentStatus,
     IssuedMirrorLink,
@@ -43,6 +47,8 @@ from selfmodel.domain.retention import AuditRecord, RetentionPolicy, RetentionRe
 T = TypeVar("T")
 PAGE_SIZE = 500
 Params = list[tuple[str, str | int | float | bool | None]]
+# What the API sends of a run (all of it but the workspace, which is the key's).
+EVAL_RUN_FIELDS = tuple(f.name for f in fields(EvalRun) if f.name != "workspace_id")
 
 
 @dataclass(frozen=True)
@@ -507,6 +513,67 @@ def report(*, now: datetime | str | None, days: float) -> Call[JoinedReport]:
     if now is not None:
         params.append(("now", _jsonable(now)))
     return Call("GET", "/v1/report", JoinedReport.model_validate, params=params)
+
+
+def _eval_run(data: Any) -> EvalRun:
+    """A run as the API sends it; the workspace is the key's (its id is not sent)."""
+    fields = {name: data[name] for name in EVAL_RUN_FIELDS if name in data}
+    for moment in ("started_at", "finished_at"):
+        fields[moment] = datetime.fromisoformat(fields[moment])
+    return EvalRun(workspace_id="", **fields)
+
+
+def eval_runs_page(suite: str | None, cursor: str | None) -> Call[tuple[list[EvalRun], str | None]]:
+    params: Params = [("limit", str(PAGE_SIZE))]
+    if suite is not None:
+        params.append(("suite", suite))
+    if cursor:
+        params.append(("cursor", cursor))
+
+    def parse(data: Any) -> tuple[list[EvalRun], str | None]:
+        return [_eval_run(r) for r in data["items"]], data.get("next_cursor")
+
+    return Call("GET", "/v1/eval/runs", parse, params=params)
+
+
+def eval_run(run_id: str) -> Call[EvalRun]:
+    return Call("GET", f"/v1/eval/runs/{_seg(run_id)}", _eval_run)
+
+
+def eval_items(run_id: str) -> Call[list[EvalItemScore]]:
+    def parse(data: Any) -> list[EvalItemScore]:
+        return [EvalItemScore(**item) for item in data["items"]]
+
+    return Call("GET", f"/v1/eval/runs/{_seg(run_id)}", parse)
+
+
+def alerts_page(
+    status: AlertStatus | str | None, cursor: str | None
+) -> Call[tuple[list[Alert], str | None]]:
+    params: Params = [("limit", str(PAGE_SIZE))]
+    if status is not None:
+        params.append(("status", str(status.value if isinstance(status, AlertStatus) else status)))
+    if cursor:
+        params.append(("cursor", cursor))
+
+    def parse(data: Any) -> tuple[list[Alert], str | None]:
+        return [Alert.model_validate(a) for a in data["items"]], data.get("next_cursor")
+
+    return Call("GET", "/v1/alerts", parse, params=params)
+
+
+def alert(alert_id: str) -> Call[Alert]:
+    return Call("GET", f"/v1/alerts/{_seg(alert_id)}", Alert.model_validate)
+
+
+def resolve_alert(alert_id: str) -> Call[Alert]:
+    return Call(
+        "POST", f"/v1/alerts/{_seg(alert_id)}/resolve", Alert.model_validate, json={}, write=True
+    )
+
+
+def request_drift_check() -> Call[None]:
+    return Call("POST", "/v1/eval/drift-checks", lambda data: None, json={}, write=True)
 
 
 def create_mirror_link(user: str, ttl_s: int | None) -> Call[IssuedMirrorLink]:

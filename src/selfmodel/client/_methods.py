@@ -30,6 +30,8 @@ from selfmodel.client._calls import Call
 from selfmodel.client._errors import error_from_response
 from selfmodel.deprecation import renamed_keyword, warn_renamed
 from selfmodel.domain import (
+    Alert,
+    AlertStatus,
     Assignment,
     Belief,
     BeliefDetail,
@@ -38,6 +40,8 @@ from selfmodel.domain import (
     BeliefStatus,
     ContextResult,
     DeletedCounts,
+    EvalItemScore,
+    EvalRun,
     Experiment,
     ExperimentStatus,
     IssuedMirrorLink,
@@ -642,6 +646,55 @@ class ClientMethods:
     ) -> Operation[JoinedReport]:
         """Engineering metrics beside outcomes; see ``SelfModel.report``."""
         return (yield from self._exchange(calls.report(now=now, days=days)))
+
+    # -- evaluation and alerts ---------------------------------------------------------------
+    @operation
+    def eval_runs(self, *, suite: str | None = None) -> Operation[list[EvalRun]]:
+        """The workspace's recorded eval runs, the last recorded first (all pages). Their
+        ``workspace_id`` is empty: the workspace is the key's."""
+        found: list[EvalRun] = []
+        cursor: str | None = None
+        while True:
+            items, cursor = yield from self._exchange(calls.eval_runs_page(suite, cursor))
+            found.extend(items)
+            if cursor is None:
+                return found
+
+    @operation
+    def eval_run(self, run_id: str) -> Operation[EvalRun]:
+        """One recorded eval run."""
+        return (yield from self._exchange(calls.eval_run(run_id)))
+
+    @operation
+    def eval_items(self, run_id: str) -> Operation[list[EvalItemScore]]:
+        """A recorded run's item scores, in suite order."""
+        return (yield from self._exchange(calls.eval_items(run_id)))
+
+    @operation
+    def alerts(self, *, status: AlertStatus | str | None = None) -> Operation[list[Alert]]:
+        """The workspace's alerts (drift and regressions), the last raised first (all pages)."""
+        found: list[Alert] = []
+        cursor: str | None = None
+        while True:
+            items, cursor = yield from self._exchange(calls.alerts_page(status, cursor))
+            found.extend(items)
+            if cursor is None:
+                return found
+
+    @operation
+    def alert(self, alert_id: str) -> Operation[Alert]:
+        """One alert."""
+        return (yield from self._exchange(calls.alert(alert_id)))
+
+    @operation
+    def resolve_alert(self, alert_id: str) -> Operation[Alert]:
+        """Close an alert by hand; the next check that finds the same drift opens a new one."""
+        return (yield from self._exchange(calls.resolve_alert(alert_id)))
+
+    @operation
+    def request_drift_check(self) -> Operation[None]:
+        """Ask the server's workers for a drift check of the workspace now."""
+        return (yield from self._exchange(calls.request_drift_check()))
 
     # -- the Mirror --------------------------------------------------------------------------
     @operation

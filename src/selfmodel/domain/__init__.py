@@ -2,6 +2,7 @@
 
 from typing import TYPE_CHECKING, Any
 
+from selfmodel.domain.alerts import Alert, AlertKind, AlertStatus, Delivery
 from selfmodel.domain.evaluation import EvalItemScore, EvalRun
 from selfmodel.domain.experiments import (
     Assignment,
@@ -62,6 +63,9 @@ if TYPE_CHECKING:
 
 
 __all__ = [
+    "Alert",
+    "AlertKind",
+    "AlertStatus",
     "ApiKey",
     "Area",
     "Assignment",
@@ -76,6 +80,7 @@ __all__ = [
     "ContextItem",
     "ContextResult",
     "DeletedCounts",
+    "Delivery",
     "EvalItemScore",
     "EvalRun",
     "Evidence",

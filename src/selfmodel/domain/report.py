@@ -1,5 +1,5 @@
 """The joined report: engineering metrics beside outcomes, per variant, per segment, per day,
-and how each engineering metric moved with each outcome (``selfmodel.evaluation.report``)."""
+and how each engineering metric moved with each outcome (``selfmodel.evaluation.joined_report``)."""
 
 from __future__ import annotations
 

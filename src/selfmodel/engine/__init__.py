@@ -4,7 +4,8 @@ One ``SelfModel`` is bound to one workspace; ``in_workspace`` and ``for_workspac
 bound to another that shares the same store, model and warm indexes (the HTTP server binds each
 request with ``for_workspace`` to the workspace its key was found in). Its features live in one
 module each: observing, background jobs, reading, corrections, the Mirror, outcomes,
-experiments, retention, monitoring for drift.
+experiments, retention, monitoring (drift, personalization, the joined report), evaluation (eval
+runs, drift checks, alerts).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from selfmodel.engine.base import (
     extractor_from_settings,
 )
 from selfmodel.engine.corrections import Corrections
+from selfmodel.engine.evaluation import DriftCheck, Evaluation
 from selfmodel.engine.experiments import Experiments
 from selfmodel.engine.jobs import BackgroundWork
 from selfmodel.engine.mirror import (
@@ -26,7 +28,6 @@ from selfmodel.engine.mirror import (
     MAX_CARDS_PER_CALL,
     MirrorFeatures,
 )
-from selfmodel.engine.monitoring import Monitoring
 from selfmodel.engine.observing import IngestSummary
 from selfmodel.engine.outcomes import Outcomes
 from selfmodel.engine.reading import Reading
@@ -49,7 +50,7 @@ class SelfModel(
     Outcomes,
     Experiments,
     Retention,
-    Monitoring,
+    Evaluation,
 ):
     """A persistent self-model for every user of a product, bound to one workspace."""
 
@@ -129,6 +130,7 @@ __all__ = [
     "MAX_STATEMENT_CHARS",
     "MAX_USER_ID_CHARS",
     "MIN_MIRROR_LINK_TTL_S",
+    "DriftCheck",
     "IngestSummary",
     "SelfModel",
     "extractor_from_settings",

@@ -7,13 +7,8 @@ from datetime import datetime
 
 from selfmodel.domain.report import DEFAULT_REPORT_DAYS, JoinedReport
 from selfmodel.engine.base import EngineBase
-from selfmodel.evaluation.drift import DEFAULT_ALPHA
-from selfmodel.evaluation.monitor import (
-    DEFAULT_CURRENT_DAYS,
-    DEFAULT_REFERENCE_DAYS,
-    DriftReport,
-    drift_report,
-)
+from selfmodel.evaluation.joined_report import joined_report
+from selfmodel.evaluation.monitor import DriftReport, drift_report
 from selfmodel.evaluation.personalization import (
     DEFAULT_DAYS,
     DEFAULT_MIN_BELIEFS,
@@ -22,7 +17,6 @@ from selfmodel.evaluation.personalization import (
     PersonalizationReport,
     personalization_report,
 )
-from selfmodel.evaluation.report import joined_report
 
 
 class Monitoring(EngineBase):
@@ -32,26 +26,34 @@ class Monitoring(EngineBase):
         self,
         *,
         now: datetime | None = None,
-        reference_days: float = DEFAULT_REFERENCE_DAYS,
-        current_days: float = DEFAULT_CURRENT_DAYS,
-        alpha: float = DEFAULT_ALPHA,
+        reference_days: float | None = None,
+        current_days: float | None = None,
+        alpha: float | None = None,
     ) -> DriftReport:
         """Compare the last ``current_days`` before ``now`` with the ``reference_days`` before.
 
-        Reads traces and belief history, re-embeds the traced queries; writes nothing. A window
-        with too little data is reported as such (``note``), not raised.
+        Reads traces, belief history and eval runs (quality drift: change points in each
+        suite's scores), re-embeds the traced queries; writes nothing. A window
+        with too little data is reported as such (``note``), not raised. Left out, the windows,
+        α and the other thresholds are the settings' (``SELFMODEL_DRIFT_*``).
 
         Raises:
             InvalidInputError: a window of no positive length, or α outside (0, 1).
         """
+        m = self._c.settings.monitoring
         return drift_report(
             self._c.store,
             self.workspace,
             self._c.embedder,
             now=now,
-            reference_days=reference_days,
-            current_days=current_days,
-            alpha=alpha,
+            reference_days=m.drift_reference_days if reference_days is None else reference_days,
+            current_days=m.drift_current_days if current_days is None else current_days,
+            alpha=m.drift_alpha if alpha is None else alpha,
+            permutations=m.drift_permutations,
+            psi_threshold=m.drift_psi_threshold,
+            min_queries=m.drift_min_queries,
+            quality_alpha=m.quality_alpha,
+            quality_min_runs=m.quality_min_runs,
         )
 
     def personalization(

@@ -7,8 +7,15 @@ of a workspace, and compared with statistics (docs/evaluation.md).
 - ``runner.py``: scoring a suite in a scratch store
 - ``records.py``: recording runs and reading them back (``EvalRuns``)
 - ``compare.py``: two runs, paired: CI, Wilcoxon test, verdict
+- ``thresholds.py``: every threshold's default and the reason for it (the settings read them)
 - ``drift.py``: drift statistics (MMD permutation test, PSI, chi-square), pure numerics
-- ``monitor.py``: drift of a workspace's queries and self-models between two windows
+- ``changepoint.py``: change points in a series (Pettitt, permutation p, binary segmentation)
+- ``quality.py``: each suite's eval scores over its runs, and where their level changed
+- ``monitor.py``: drift of a workspace's queries, self-models and eval scores; findings
+- ``alerts.py``: alerts raised from findings and regressions, deduplicated; webhook delivery
+- ``eval_report.py``: the self-contained HTML page of ``selfmodel eval report`` (inline SVG)
+- ``personalization.py``: how specific context blocks are, and which users the self-model covers
+- ``joined_report.py``: engineering metrics beside outcomes (``selfmodel report``)
 
 The names below are imported on first use (PEP 562): the HTTP server reads runs through
 ``records.py`` without loading the suite readers and the benchmark code behind them.

@@ -24,11 +24,10 @@ import numpy as np
 from selfmodel.bench.report import bootstrap_note, lead_with_ci, mean
 from selfmodel.domain import EvalItemScore, EvalRun
 from selfmodel.errors import IncomparableRunsError, InvalidInputError
+from selfmodel.evaluation.thresholds import COMPARE_ALPHA
 
-# A false alarm in one comparison of twenty when nothing changed. Stricter levels cannot be
-# reached by small suites at all: with n items that moved, the smallest two-sided Wilcoxon p
-# is 2 / 2^n, so α = 0.01 needs 8 moved items, α = 0.05 needs 6.
-DEFAULT_ALPHA = 0.05
+# The default and the reason for it: thresholds.py (and the setting SELFMODEL_COMPARE_ALPHA).
+DEFAULT_ALPHA = COMPARE_ALPHA
 # How many of the items that moved most a comparison lists.
 DEFAULT_SHOWN = 5
 

@@ -19,22 +19,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from selfmodel.evaluation.thresholds import (
+    DRIFT_ALPHA,
+    DRIFT_PERMUTATIONS,
+    PSI_SIGNIFICANT,
+)
+
 # scipy is imported inside the routines that use it: the engine imports this module (for its
 # defaults) and should not pay for scipy.stats on every start.
 
-# α of the permutation and chi-square tests. Drift checks run on a schedule (daily, per
-# workspace, several statistics each), so at 0.05 a deployment where nothing changed would
-# raise an alarm every few days; 0.01 keeps that to about one a quarter per statistic, and real
-# shifts of a topic mix give p far below it (the permutation test's floor is 1/501).
-DEFAULT_ALPHA = 0.01
-# Permutations of the MMD test. The p-value's Monte-Carlo standard error at p = α = 0.01 is
-# sqrt(0.01 · 0.99 / 500) ≈ 0.0045, small enough to decide at α, and the smallest p it can give
-# (1 / 501) is five times below α; more permutations cost time and change no decision.
-DEFAULT_PERMUTATIONS = 500
-# PSI bands, the credit-scoring convention (Siddiqi, "Credit Risk Scorecards", 2006): below 0.1
-# no meaningful shift, 0.1-0.25 a moderate one worth a look, 0.25 and above a significant one.
-PSI_MODERATE = 0.1
-PSI_SIGNIFICANT = 0.25
+# The defaults and the reason for each: thresholds.py (and the settings, MonitoringSettings).
+DEFAULT_ALPHA = DRIFT_ALPHA
+DEFAULT_PERMUTATIONS = DRIFT_PERMUTATIONS
 # Added to every count before PSI takes logarithms: a category empty in one window would
 # otherwise give an infinite PSI. Half a count is the Jeffreys prior's pseudo-count; it shrinks a
 # category seen a handful of times towards "no change" more than a fixed 1e-4 proportion would.
@@ -62,7 +58,7 @@ class CategoricalShift:
     current_counts: tuple[int, ...]
     psi: float
     p_value: float
-    drifted: bool  # PSI at least PSI_SIGNIFICANT and p below α
+    drifted: bool  # PSI at least the threshold (PSI_SIGNIFICANT) and p below α
 
 
 def median_bandwidth(pooled: np.ndarray) -> float:
@@ -177,11 +173,12 @@ def categorical_shift(
     *,
     categories: Sequence[str] | None = None,
     alpha: float = DEFAULT_ALPHA,
+    psi_threshold: float = PSI_SIGNIFICANT,
 ) -> CategoricalShift:
     """PSI and chi-square p of one categorical variable between two windows.
 
     ``categories`` fixes the order (and includes categories neither window saw); by default the
-    sorted union. Drifted when PSI ≥ ``PSI_SIGNIFICANT`` *and* p < α: PSI alone flags noise in
+    sorted union. Drifted when PSI ≥ ``psi_threshold`` *and* p < α: PSI alone flags noise in
     small samples, p alone flags tiny shifts in large ones.
     """
     names = tuple(categories) if categories is not None else tuple(sorted({*reference, *current}))
@@ -196,7 +193,7 @@ def categorical_shift(
         current_counts=cur,
         psi=index,
         p_value=p_value,
-        drifted=index >= PSI_SIGNIFICANT and p_value < alpha,
+        drifted=index >= psi_threshold and p_value < alpha,
     )
 
 

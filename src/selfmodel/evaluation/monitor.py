@@ -9,6 +9,11 @@ Two windows of time are compared: a reference window and the current one just af
 - *Self-model drift*: the belief history. The share of events that supersede or contradict a
   belief, per window, tested for a rise (``drift.rate_shift``); the mean confidence change;
   per user the kinds gained or lost and the beliefs that moved; the users who changed most.
+- *Quality drift*: the mean recall of each suite over its recorded runs (up to the end of the
+  current window), by change-point detection (``quality.quality_series``).
+
+Each drift found is a ``Finding`` (kind, key, message, details), from which ``alerts.py`` raises
+or refreshes an alert record.
 
 A trace is dated by the ``now`` it was asked as (its payload), which is the wall clock unless
 the caller placed it in time; a belief event by the observation that caused it (``occurred_at``,
@@ -26,7 +31,15 @@ from typing import Any
 
 import numpy as np
 
-from selfmodel.domain import Belief, BeliefEvent, BeliefEventType, TraceRecord, User, Workspace
+from selfmodel.domain import (
+    AlertKind,
+    Belief,
+    BeliefEvent,
+    BeliefEventType,
+    TraceRecord,
+    User,
+    Workspace,
+)
 from selfmodel.domain.time import parse_timestamp, to_utc, utcnow
 from selfmodel.embedding import Embedder
 from selfmodel.errors import InvalidInputError
@@ -40,22 +53,26 @@ from selfmodel.evaluation.drift import (
     mmd_test,
     rate_shift,
 )
+from selfmodel.evaluation.quality import QualitySeries, quality_series
+from selfmodel.evaluation.thresholds import (
+    DRIFT_CURRENT_DAYS,
+    DRIFT_MAX_WINDOW_DAYS,
+    DRIFT_MIN_QUERIES,
+    DRIFT_REFERENCE_DAYS,
+    PSI_SIGNIFICANT,
+    QUALITY_ALPHA,
+    QUALITY_MIN_RUNS,
+)
 from selfmodel.storage import BeliefFilter, Store
 
-# The current window is the last week (a weekly cycle of use is the shortest that holds a
-# weekend), the reference the three weeks before it: days 30 to 8 ago, long enough to be a
-# stable baseline, recent enough to be the same product.
-DEFAULT_CURRENT_DAYS = 7.0
-DEFAULT_REFERENCE_DAYS = 23.0
-# Below this many queries in a window the MMD test is not run: with fewer, only a very large
-# shift can reach α = 0.01, and the report says "not enough data" rather than "no drift".
-MIN_QUERIES = 10
+# The defaults and the reason for each: thresholds.py (and the settings, MonitoringSettings).
+DEFAULT_CURRENT_DAYS = DRIFT_CURRENT_DAYS
+DEFAULT_REFERENCE_DAYS = DRIFT_REFERENCE_DAYS
+MIN_QUERIES = DRIFT_MIN_QUERIES
 # Queries per window embedded and tested (a seeded random subset beyond it): the kernel matrix
 # grows with the square of the sample, and 500 per window already detects small shifts.
 MAX_QUERIES = 500
-# Longest window accepted: a hundred years is past any retention policy, and it keeps the
-# arithmetic on datetimes from overflowing (an infinite window is a typo, not a request).
-MAX_WINDOW_DAYS = 36_500
+MAX_WINDOW_DAYS = DRIFT_MAX_WINDOW_DAYS
 # Word-count buckets of a query: a keyword lookup, a short question, a sentence, a pasted text.
 QUERY_LENGTH_BUCKETS = ((1, 3, "1-3"), (4, 7, "4-7"), (8, 15, "8-15"), (16, None, "16+"))
 # Events that revise what the model said before (rather than add to or reinforce it).
@@ -144,6 +161,19 @@ class SelfModelDrift:
 
 
 @dataclass(frozen=True)
+class Finding:
+    """A drift found by a check: what an alert is raised from (``key`` says what drifted)."""
+
+    kind: AlertKind
+    key: str
+    message: str
+    details: dict[str, Any]
+    # The message as an alert record keeps it, when the report's own names people: a stored
+    # alert holds statistics and ids of runs only, so forgetting a user never has to look there.
+    summary: str | None = None
+
+
+@dataclass(frozen=True)
 class DriftReport:
     """What moved between the reference window and the current one, and the alerts it raises."""
 
@@ -155,11 +185,34 @@ class DriftReport:
     input_drift: InputDrift
     categorical: tuple[CategoricalShift, ...]
     self_model: SelfModelDrift
-    alerts: tuple[str, ...] = field(default=())
+    quality: tuple[QualitySeries, ...] = ()
+    findings: tuple[Finding, ...] = field(default=())
+
+    @property
+    def alerts(self) -> tuple[str, ...]:
+        """One line per drift found (each finding's message)."""
+        return tuple(f.message for f in self.findings)
+
+    @property
+    def checked(self) -> frozenset[str]:
+        """The keys this report could have found drifted: an open alert of such a key that the
+        report does not find again has ended. A check without enough data decides nothing."""
+        keys = {
+            f"categorical:{shift.name}"
+            for shift in self.categorical
+            if sum(shift.reference_counts) and sum(shift.current_counts)
+        }
+        if self.input_drift.note is None:
+            keys.add("input")
+        if self.self_model.note is None:
+            keys.add("self_model")
+        keys |= {f"quality:{q.key}" for q in self.quality if q.note is None}
+        return frozenset(keys)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready (timestamps in ISO 8601)."""
         data: dict[str, Any] = _jsonable(asdict(self))
+        data["alerts"] = list(self.alerts)
         return data
 
 
@@ -210,8 +263,13 @@ def drift_report(
     permutations: int = DEFAULT_PERMUTATIONS,
     seed: int = DEFAULT_SEED,
     users_shown: int = DEFAULT_USERS_SHOWN,
+    psi_threshold: float = PSI_SIGNIFICANT,
+    min_queries: int = MIN_QUERIES,
+    quality_alpha: float = QUALITY_ALPHA,
+    quality_min_runs: int = QUALITY_MIN_RUNS,
 ) -> DriftReport:
-    """Compare the current window with the reference window; read-only.
+    """Compare the current window with the reference window, and look for change points in
+    the eval scores of every suite recorded up to ``now``; read-only.
 
     A window with too little data gives a report that says so (``note``) and raises no alert
     for that part: a quiet week is not an error a cron job should fail on.
@@ -230,7 +288,13 @@ def drift_report(
     ref_queries = [t.query for t in traces if reference.holds(_asked_at(t))]
     cur_queries = [t.query for t in traces if current.holds(_asked_at(t))]
     input_drift = _input_drift(
-        embedder, ref_queries, cur_queries, alpha=alpha, permutations=permutations, seed=seed
+        embedder,
+        ref_queries,
+        cur_queries,
+        alpha=alpha,
+        permutations=permutations,
+        seed=seed,
+        min_queries=max(min_queries, 2),
     )
     history = _BeliefHistory.read(store, workspace, users)
     categorical = (
@@ -240,12 +304,14 @@ def drift_report(
             [query_length_bucket(q) for q in cur_queries],
             categories=[label for _, _, label in QUERY_LENGTH_BUCKETS],
             alpha=alpha,
+            psi_threshold=psi_threshold,
         ),
         categorical_shift(
             "kind of belief formed",
             history.kinds_formed(reference),
             history.kinds_formed(current),
             alpha=alpha,
+            psi_threshold=psi_threshold,
         ),
     )
     self_model = history.drift(reference, current, alpha=alpha, users_shown=users_shown)
@@ -258,40 +324,113 @@ def drift_report(
         input_drift=input_drift,
         categorical=categorical,
         self_model=self_model,
+        quality=quality_series(
+            [r for r in store.list_eval_runs(workspace.id) if to_utc(r.started_at) < moment],
+            alpha=quality_alpha,
+            min_runs=quality_min_runs,
+            seed=seed,
+        ),
     )
-    return replace(report, alerts=alerts_of(report))
+    return replace(report, findings=findings_of(report))
 
 
-def alerts_of(report: DriftReport) -> tuple[str, ...]:
-    """One human-readable line per drift the report found."""
-    alerts: list[str] = []
+def findings_of(report: DriftReport) -> tuple[Finding, ...]:
+    """One finding per drift the report found: what an alert is raised from."""
+    found: list[Finding] = []
     d = report.input_drift
     if d.drifted:
-        alerts.append(
-            f"input drift: the current window's {d.current_queries} queries differ from the "
-            f"reference window's {d.reference_queries} (MMD² {d.statistic:.4f}, "
-            f"p = {d.p_value:.4f} < α = {report.alpha:g})"
+        found.append(
+            Finding(
+                AlertKind.INPUT_DRIFT,
+                "input",
+                f"input drift: the current window's {d.current_queries} queries differ from the "
+                f"reference window's {d.reference_queries} (MMD² {d.statistic:.4f}, "
+                f"p = {d.p_value:.4f} < α = {report.alpha:g})",
+                {**_jsonable(asdict(d)), **_windows(report)},
+            )
         )
     for shift in report.categorical:
         if shift.drifted:
-            alerts.append(
-                f"categorical shift in {shift.name}: PSI {shift.psi:.3f}, "
-                f"p = {shift.p_value:.2g} (reference {_counts(shift, shift.reference_counts)}; "
-                f"current {_counts(shift, shift.current_counts)})"
+            found.append(
+                Finding(
+                    AlertKind.CATEGORICAL_SHIFT,
+                    f"categorical:{shift.name}",
+                    f"categorical shift in {shift.name}: PSI {shift.psi:.3f}, "
+                    f"p = {shift.p_value:.2g} (reference "
+                    f"{_counts(shift, shift.reference_counts)}; current "
+                    f"{_counts(shift, shift.current_counts)})",
+                    {**_jsonable(asdict(shift)), **_windows(report)},
+                )
             )
     s = report.self_model
     if s.drifted:
-        names = ", ".join(u.user for u in s.changed_most if u.changes) or "none listed"
-        alerts.append(
+        users = [u.user for u in s.changed_most if u.changes]
+        head = (
             f"self-model drift: {s.current.change_rate:.0%} of the current window's belief "
             f"events supersede or contradict a belief, against {s.reference.change_rate:.0%} "
-            f"before (p = {s.p_value:.2g}); changed most: {names}"
+            f"before (p = {s.p_value:.2g})"
         )
-    return tuple(alerts)
+        found.append(
+            Finding(
+                AlertKind.SELF_MODEL_DRIFT,
+                "self_model",
+                f"{head}; changed most: {', '.join(users) or 'none listed'}",
+                {
+                    "reference": _jsonable(asdict(s.reference)),
+                    "current": _jsonable(asdict(s.current)),
+                    "change_rate_rise": s.change_rate_rise,
+                    "p_value": s.p_value,
+                    "users_changed": len(users),
+                    **_windows(report),
+                },
+                summary=f"{head}; {len(users)} users changed most (named by the drift report)",
+            )
+        )
+    for series in report.quality:
+        if series.drifted:
+            last = series.changes[-1]
+            found.append(
+                Finding(
+                    AlertKind.QUALITY_DRIFT,
+                    f"quality:{series.key}",
+                    f"quality drift: suite {series.suite} fell from mean recall@{series.k} "
+                    f"{last.before_mean:.3f} to {last.after_mean:.3f} from run {last.run_id} "
+                    f"on ({len(series.scores) - last.position} of {len(series.scores)} runs; "
+                    f"Pettitt p = {last.p_value:.3g})",
+                    {
+                        "suite": series.suite,
+                        "dataset_sha256": series.dataset_sha256,
+                        "first_run_after": last.run_id,
+                        "before_mean": last.before_mean,
+                        "after_mean": last.after_mean,
+                        "p_value": last.p_value,
+                        "runs": len(series.scores),
+                    },
+                )
+            )
+    return tuple(found)
+
+
+def _windows(report: DriftReport) -> dict[str, str]:
+    return {
+        "reference": f"{report.reference.start.isoformat()}/{report.reference.end.isoformat()}",
+        "current": f"{report.current.start.isoformat()}/{report.current.end.isoformat()}",
+    }
 
 
 def _counts(shift: CategoricalShift, counts: Sequence[int]) -> str:
     return ", ".join(f"{c}: {n}" for c, n in zip(shift.categories, counts, strict=True) if n)
+
+
+def window_queries(
+    store: Store, workspace: Workspace, reference: Window, current: Window
+) -> tuple[list[str], list[str]]:
+    """The traced queries asked in each window (what the input drift test compares)."""
+    traces = _traces(store, workspace, store.list_users(workspace.id))
+    return (
+        [t.query for t in traces if reference.holds(_asked_at(t))],
+        [t.query for t in traces if current.holds(_asked_at(t))],
+    )
 
 
 def _traces(store: Store, workspace: Workspace, users: Sequence[User]) -> list[TraceRecord]:
@@ -318,8 +457,9 @@ def _input_drift(
     alpha: float,
     permutations: int,
     seed: int,
+    min_queries: int,
 ) -> InputDrift:
-    if len(reference) < MIN_QUERIES or len(current) < MIN_QUERIES:
+    if len(reference) < min_queries or len(current) < min_queries:
         return InputDrift(
             reference_queries=len(reference),
             current_queries=len(current),
@@ -327,7 +467,7 @@ def _input_drift(
             p_value=None,
             drifted=False,
             note=f"not enough data: {len(reference)} reference and {len(current)} current "
-            f"queries, at least {MIN_QUERIES} each needed",
+            f"queries, at least {min_queries} each needed",
         )
     rng = np.random.default_rng(seed)
     sampled = [_at_most(rng, queries, MAX_QUERIES) for queries in (reference, current)]

@@ -21,6 +21,7 @@ from selfmodel.server.middleware import (
     Utf8UrlMiddleware,
 )
 from selfmodel.server.routes import (
+    alerts,
     beliefs,
     context,
     evaluation,
@@ -118,6 +119,7 @@ def create_app(engine: SelfModel, *, background_worker: bool = False) -> FastAPI
         personalization,
         report,
         evaluation,
+        alerts,
         export,
         retention,
         mirror,

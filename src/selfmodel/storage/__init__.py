@@ -2,6 +2,7 @@
 all of them (SQLite embedded; PostgreSQL for scale). See ``storage/base.py`` for the concerns."""
 
 from selfmodel.domain import DeletedCounts, TraceRecord
+from selfmodel.storage.alerts import AlertStore
 from selfmodel.storage.base import Store
 from selfmodel.storage.database import Database
 from selfmodel.storage.evaluation import EvalStore
@@ -17,6 +18,7 @@ from selfmodel.storage.traces import TraceStore
 from selfmodel.storage.vectors import StoredVectors, UserWatermark, VectorStore
 
 __all__ = [
+    "AlertStore",
     "BeliefFilter",
     "Database",
     "DeletedCounts",

@@ -15,6 +15,7 @@ holds both to the same contract, concern by concern.
 - ``QueueStore`` (queue.py): the durable job queue
 - ``MirrorStore`` (mirror.py): Mirror links, resonance cards, the signing secret
 - ``EvalStore`` (evaluation.py): recorded evaluation runs and their item scores
+- ``AlertStore`` (alerts.py): alerts of drifts and regressions, the drift-check schedule
 - ``OutcomeStore`` (outcomes.py): outcomes of users (feedback, implicit signals, metrics)
 - ``ExperimentStore`` (experiments.py): experiments and each user's first exposure to one
 - ``RetentionStore`` (retention.py): retention policies, deleting what they select, the
@@ -25,6 +26,7 @@ Each extends ``Database`` (transactions, schema version, closing), which they sh
 
 from __future__ import annotations
 
+from selfmodel.storage.alerts import AlertStore
 from selfmodel.storage.evaluation import EvalStore
 from selfmodel.storage.experiments import ExperimentStore
 from selfmodel.storage.mirror import MirrorStore
@@ -45,6 +47,7 @@ class Store(
     QueueStore,
     MirrorStore,
     EvalStore,
+    AlertStore,
     OutcomeStore,
     ExperimentStore,
     RetentionStore,

@@ -364,6 +364,36 @@ MIGRATIONS: list[str] = [
     CREATE INDEX experiment_exposures_experiment
         ON experiment_exposures (workspace_id, experiment_id);
     """,
+    # 12: alerts — a drift or a regression found in a workspace, open until a check no longer
+    # finds it. At most one open alert a key (what drifted), so an ongoing drift is one record
+    # however many checks see it. ``drift_checks``: when each workspace's drift was last checked
+    # by a worker and whether a check was asked for since (so many workers run one check).
+    """
+    CREATE TABLE alerts (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        status TEXT NOT NULL,
+        message TEXT NOT NULL,
+        details TEXT NOT NULL DEFAULT '{}',
+        first_seen_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL,
+        seen_count INTEGER NOT NULL,
+        resolved_at TEXT,
+        delivery TEXT NOT NULL,
+        delivery_attempts INTEGER NOT NULL DEFAULT 0,
+        delivery_error TEXT,
+        delivered_at TEXT
+    );
+    CREATE UNIQUE INDEX alerts_open_key ON alerts (workspace_id, key) WHERE status = 'open';
+    CREATE INDEX alerts_workspace ON alerts (workspace_id, id);
+    CREATE TABLE drift_checks (
+        workspace_id TEXT PRIMARY KEY REFERENCES workspaces(id) ON DELETE CASCADE,
+        last_run_at TEXT,
+        requested_at TEXT
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

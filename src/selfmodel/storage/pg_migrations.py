@@ -379,6 +379,33 @@ MIGRATIONS: list[str] = [
     CREATE INDEX experiment_exposures_experiment
         ON experiment_exposures (workspace_id, experiment_id);
     """,
+    # 12: alerts and the drift-check schedule (see migrations.py version 12).
+    """
+    CREATE TABLE alerts (
+        workspace_id TEXT COLLATE "C" NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        id TEXT COLLATE "C" NOT NULL,
+        kind TEXT NOT NULL,
+        key TEXT COLLATE "C" NOT NULL,
+        status TEXT NOT NULL,
+        message TEXT NOT NULL,
+        details JSONB NOT NULL DEFAULT '{}',
+        first_seen_at TIMESTAMPTZ NOT NULL,
+        last_seen_at TIMESTAMPTZ NOT NULL,
+        seen_count INTEGER NOT NULL,
+        resolved_at TIMESTAMPTZ,
+        delivery TEXT NOT NULL,
+        delivery_attempts INTEGER NOT NULL DEFAULT 0,
+        delivery_error TEXT,
+        delivered_at TIMESTAMPTZ,
+        PRIMARY KEY (workspace_id, id)
+    );
+    CREATE UNIQUE INDEX alerts_open_key ON alerts (workspace_id, key) WHERE status = 'open';
+    CREATE TABLE drift_checks (
+        workspace_id TEXT COLLATE "C" PRIMARY KEY REFERENCES workspaces(id) ON DELETE CASCADE,
+        last_run_at TIMESTAMPTZ,
+        requested_at TIMESTAMPTZ
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -10,6 +10,7 @@ mixin               module                  implements
 ``SQLQueue``        ``sql_queue.py``        ``QueueStore`` (but job claims)
 ``SQLMirror``       ``sql_mirror.py``       ``MirrorStore``
 ``SQLEvaluation``   ``sql_evaluation.py``   ``EvalStore``
+``SQLAlerts``       ``sql_alerts.py``       ``AlertStore``
 ``SQLOutcomes``     ``sql_outcomes.py``     ``OutcomeStore``
 ``SQLExperiments``  ``sql_experiments.py``  ``ExperimentStore``
 ``SQLRetention``    ``sql_retention.py``    ``RetentionStore`` (but deleting; checking)
@@ -30,6 +31,7 @@ from collections.abc import Sequence
 
 from selfmodel.domain import DeletedCounts
 from selfmodel.storage.base import Store
+from selfmodel.storage.sql_alerts import SQLAlerts
 from selfmodel.storage.sql_evaluation import SQLEvaluation
 from selfmodel.storage.sql_experiments import SQLExperiments
 from selfmodel.storage.sql_mirror import SQLMirror
@@ -70,6 +72,7 @@ class SQLStore(
     SQLQueue,
     SQLMirror,
     SQLEvaluation,
+    SQLAlerts,
     SQLOutcomes,
     SQLExperiments,
     SQLRetention,

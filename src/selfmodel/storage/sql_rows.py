@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from selfmodel.domain import (
+    Alert,
+    AlertKind,
+    AlertStatus,
     ApiKey,
     Area,
     Belief,
@@ -14,6 +17,7 @@ from selfmodel.domain import (
     BeliefKind,
     BeliefOrigin,
     BeliefStatus,
+    Delivery,
     EvalItemScore,
     EvalRun,
     Evidence,
@@ -339,4 +343,24 @@ def exposure(d: Dialect, r: Row) -> Exposure:
         user_id=r["user_id"],
         variant=r["variant"],
         exposed_at=d.ts_out(r["exposed_at"]),
+    )
+
+
+def alert(d: Dialect, r: Row) -> Alert:
+    return Alert(
+        id=r["id"],
+        workspace_id=r["workspace_id"],
+        kind=AlertKind(r["kind"]),
+        key=r["key"],
+        status=AlertStatus(r["status"]),
+        message=r["message"],
+        details=d.json_out(r["details"]),
+        first_seen_at=d.ts_out(r["first_seen_at"]),
+        last_seen_at=d.ts_out(r["last_seen_at"]),
+        seen_count=int(r["seen_count"]),
+        resolved_at=d.opt_ts_out(r["resolved_at"]),
+        delivery=Delivery(r["delivery"]),
+        delivery_attempts=int(r["delivery_attempts"]),
+        delivery_error=r["delivery_error"],
+        delivered_at=d.opt_ts_out(r["delivered_at"]),
     )
