@@ -219,6 +219,8 @@ LIBRARY_ONLY: Mapping[str, str] = {
     "observe in batches",
     "drift": "drift is an operator's check run next to the database (selfmodel eval drift); "
     "no API route yet",
+    "check_in": "the Mirror's own question to the person (Is this still you?); a product asks "
+    "its own questions with cards (push_cards / answer_cards)",
 }
 
 
