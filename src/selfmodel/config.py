@@ -257,7 +257,7 @@ class MirrorSettings(SettingsGroup):
         min_length=1,
         max_length=80,
         description="The product's name as the Mirror says it to people (\"these beliefs shape "
-        "the answers you get in …\"); unset: \"the app that sent you this link\".",
+        'the answers you get in …"); unset: "the app that sent you this link".',
     )
 
 

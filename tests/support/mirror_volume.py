@@ -13,8 +13,11 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from selfmodel.engine import SelfModel
+
 # Day offsets count back from today.
 START_DAYS_AGO = 210
+DENIAL_DAYS_AGO = 20
 # Said on many days: interests and habits a perceptive friend would name.
 RECURRING = [
     "I love climbing.",
@@ -28,7 +31,6 @@ RECURRING = [
     "I play chess online most nights.",
     "I love reading science fiction.",
     "I run along the river every morning.",
-    "I love coffee.",
 ]
 # Said once or twice: single remarks the model holds with middling confidence.
 ONE_OFF = [
@@ -106,14 +108,17 @@ def volume_messages(user: str, name: str, *, seed: int = 15) -> list[dict[str, A
     say("I live in Lisbon.", START_DAYS_AGO, minute=1)
     say("I work as a product designer at Fieldnote.", START_DAYS_AGO, minute=2)
     say("Please keep your answers short.", START_DAYS_AGO, minute=3)
+    say("I love coffee.", START_DAYS_AGO, minute=4)
     say("My husband Sam is a chef.", START_DAYS_AGO - 2)
     say("I called my sister Ines.", START_DAYS_AGO - 5)
-    say("Our cat Miso is twelve.", START_DAYS_AGO - 6)
+    say("My cat Miso is twelve.", START_DAYS_AGO - 6)
     say("I'm planning a trip to Japan next month.", START_DAYS_AGO - 10)
     say("I prefer bullet points to long paragraphs.", START_DAYS_AGO - 12)
     say("We moved to Porto.", 60)
-    # Said against a liking held for months: an open conflict, not a change.
-    say("I don't like coffee.", 20)
+    # A plan whose date has passed by now ("next week" said 40 days ago).
+    say("I'm running a half marathon next week.", 40)
+    # Said against a liking the person confirmed (seed_volume): an open conflict.
+    say("I don't like coffee.", DENIAL_DAYS_AGO)
     # The days in between: a few messages each, with replies and small talk.
     one_off = list(ONE_OFF)
     rng.shuffle(one_off)
@@ -135,4 +140,16 @@ def volume_messages(user: str, name: str, *, seed: int = 15) -> list[dict[str, A
     return out
 
 
-__all__ = ["volume_messages"]
+def seed_volume(engine: SelfModel, user: str, name: str) -> int:
+    """Observe ``volume_messages`` for ``user``; the person confirms "loves coffee" (as they
+    might in the Mirror) before saying they don't like it. Returns how many messages."""
+    messages = volume_messages(user, name)
+    cut = datetime.now(UTC) - timedelta(days=DENIAL_DAYS_AGO + 1)
+    engine.observe(user, [m for m in messages if m["occurred_at"] < cut])
+    coffee = next(b for b in engine.beliefs(user) if b.statement.endswith("loves coffee"))
+    engine.confirm(coffee.id)
+    engine.observe(user, [m for m in messages if m["occurred_at"] >= cut])
+    return len(messages)
+
+
+__all__ = ["seed_volume", "volume_messages"]

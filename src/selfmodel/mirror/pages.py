@@ -10,6 +10,7 @@ import json
 import time
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
@@ -19,7 +20,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from selfmodel.config import MirrorSettings
 from selfmodel.domain import BeliefDetail, BeliefKind
+from selfmodel.domain.time import utcnow
 from selfmodel.engine import SelfModel
 from selfmodel.errors import (
     BeliefNotFoundError,
@@ -29,9 +32,11 @@ from selfmodel.errors import (
     PayloadTooLargeError,
     SelfModelError,
 )
-from selfmodel.mirror import views
+from selfmodel.mirror import questions, story, views
 from selfmodel.mirror.access import SESSION_COOKIE, MirrorSession, open_link, resume
 from selfmodel.mirror.tokens import Refusal
+from selfmodel.mirror.voice import second_person
+from selfmodel.revision.confidence import USER_CONFIRMED_CONFIDENCE
 
 HERE = Path(__file__).parent
 # Where the app mounts the pages; links minted through the API point here.
@@ -42,6 +47,11 @@ STATIC_FILES = {
     "htmx.min.js": "text/javascript",
 }
 MAX_FORM_BYTES = 16_384
+MAX_SEARCH_CHARS = 100
+# The set-aside list shows this many until "show all".
+SET_ASIDE_ITEMS = 5
+# What the Mirror calls the product when SELFMODEL_MIRROR_PRODUCT_NAME is unset.
+DEFAULT_PRODUCT = "the app that sent you this link"
 # A browser caches the static files for a day; they are small and change with releases only.
 STATIC_MAX_AGE_S = 86_400
 SECURITY_HEADERS = {
@@ -141,32 +151,96 @@ def all_beliefs(session: MirrorSession) -> tuple[list[BeliefDetail], tuple[str, 
     return details, views.person_names(session.user, details)
 
 
-def home_values(session: MirrorSession, notice: str, focus: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class HomeQuery:
+    """What the visitor asked of the home page: a notice to show, a belief to focus, a search,
+    and which group to show in full ("show more" is a link, so it works without JavaScript)."""
+
+    notice: str = ""
+    focus: str = ""
+    search: str = ""
+    more: BeliefKind | None = None
+    more_aside: bool = False
+
+    @classmethod
+    def of(cls, request: Request) -> HomeQuery:
+        params = request.query_params
+        more = params.get("more", "")
+        kind = next((k for k in BeliefKind if k.value == more), None)
+        return cls(
+            notice=params.get("notice", ""),
+            focus=params.get("b", ""),
+            search=params.get("q", "").strip()[:MAX_SEARCH_CHARS],
+            more=kind,
+            more_aside=more == "set-aside",
+        )
+
+
+def home_values(session: MirrorSession, query: HomeQuery) -> dict[str, Any]:
     model, user = session.model, session.external_id
+    now = utcnow()
     details, names = all_beliefs(session)
     cards = [views.belief_view(d, names) for d in details]
-    set_aside = [c for c in cards if not c.active]
     by_id = {d.belief.id: d.belief for d in details}
+    about = views.about(model.profile(user), names, by_id)
+    plans = questions.stale_plans(details, names, now)
+    asked = {
+        *(side.belief_id for q in about.questions for side in q.sides),
+        *(q.belief_id for q in about.raised_again),
+        *(p.belief_id for p in plans),
+    }
+    checks = questions.check_ins(details, names, now, asked=asked)
+    # The first screen already shows these: the groups below hold everything else.
+    shown = asked | {c.belief_id for c in checks} | about.belief_ids
+    set_aside = sorted((c for c in cards if not c.active), key=lambda c: c.statement)
     return {
         "session": session,
-        "about": views.about(model.profile(user), names, by_id),
-        "sections": views.sections(cards),
-        "set_aside": set_aside,
+        "about": about,
+        "recent": views.recent_changes(details, names, now),
+        "stale_plans": plans,
+        "check_ins": checks,
+        "sections": views.sections(cards, expanded=query.more, exclude=shown),
+        "found": views.matching(cards, query.search) if query.search else None,
+        "search": query.search,
+        "set_aside": set_aside if query.more_aside else set_aside[:SET_ASIDE_ITEMS],
+        "set_aside_hidden": 0 if query.more_aside else max(len(set_aside) - SET_ASIDE_ITEMS, 0),
         "count": sum(1 for c in cards if c.active),
         "resonance_cards": views.resonance_cards(model.cards(user, open_only=True), names),
         "kinds": views.KIND_NAMES,
+        "notice": views.NOTICES.get(query.notice, ""),
+        "focus": query.focus,
+    }
+
+
+def belief_values(session: MirrorSession, belief_id: str, notice: str) -> dict[str, Any]:
+    detail = owned_belief(session, belief_id)
+    details, names = all_beliefs(session)
+    statements = {d.belief.id: second_person(d.belief.statement, names) for d in details}
+    return {
+        "session": session,
+        "card": views.belief_view(detail, names),
+        "explained": story.explained(detail),
+        "chapters": story.chapters(detail, names, statements),
+        "raised_again": "after_rejection" in detail.belief.metadata,
+        "confirmed_percent": round(USER_CONFIRMED_CONFIDENCE * 100),
         "notice": views.NOTICES.get(notice, ""),
-        "focus": focus,
+        "focus": "",
     }
 
 
 def create_mirror_router(
-    model_for: ModelProvider, answer_status: ErrorStatus, *, prefix: str = MIRROR_PATH
+    model_for: ModelProvider,
+    answer_status: ErrorStatus,
+    *,
+    prefix: str = MIRROR_PATH,
+    settings: MirrorSettings | None = None,
 ) -> APIRouter:
     """The Mirror's routes under ``prefix``; ``model_for(request)`` is the server's SelfModel,
     ``answer_status(error)`` the server's status for an error (``server.errors``)."""
     env = _templates()
     pages = MirrorPages(env, prefix)
+    product = (settings.mirror_product_name if settings else None) or DEFAULT_PRODUCT
+    env.globals["product"] = product
     router = APIRouter(prefix=prefix, include_in_schema=False)
 
     def session_of(request: Request) -> MirrorSession:
@@ -230,11 +304,30 @@ def create_mirror_router(
 
     @router.get("/")
     async def home(request: Request) -> Response:
+        query = HomeQuery.of(request)
+        return await guarded(request, lambda s: pages.html("home.html", **home_values(s, query)))
+
+    @router.get("/beliefs/{belief_id}")
+    async def belief_page(request: Request, belief_id: str) -> Response:
         notice = request.query_params.get("notice", "")
-        focus = request.query_params.get("b", "")
         return await guarded(
-            request, lambda s: pages.html("home.html", **home_values(s, notice, focus))
+            request,
+            lambda s: pages.html("belief.html", **belief_values(s, belief_id, notice)),
         )
+
+    @router.post("/beliefs/{belief_id}/check-in")
+    async def check_in(request: Request, belief_id: str) -> Response:
+        """ "Is this still you?" answered: a selection that supports the belief or ends it."""
+
+        def act(session: MirrorSession) -> Response:
+            answer = field(form_of(request), "answer")
+            if answer not in ("yes", "no"):
+                raise InvalidInputError("answer yes or no")
+            owned_belief(session, belief_id)
+            session.model.check_in(session.external_id, belief_id, holds=answer == "yes")
+            return pages.back("still-you" if answer == "yes" else "outdated")
+
+        return await guarded(request, act)
 
     def belief_action(name: str, notice: str) -> None:
         async def handler(request: Request, belief_id: str) -> Response:
@@ -249,6 +342,8 @@ def create_mirror_router(
                     model.mark_outdated(belief_id)
                 elif name == "edit":
                     model.edit(belief_id, field(form_of(request), "statement"))
+                if field(form_of(request), "back") == "belief":
+                    return pages.back(notice, page=f"/beliefs/{belief_id}")
                 return pages.back(notice, belief_id)
 
             return await guarded(request, act)
@@ -308,9 +403,7 @@ def create_mirror_router(
     async def timeline_page(request: Request) -> Response:
         def act(session: MirrorSession) -> Response:
             details, names = all_beliefs(session)
-            events = views.timeline(
-                session.model.timeline(session.external_id), [d.belief for d in details], names
-            )
+            events = views.timeline(details, names)
             return pages.html("timeline.html", session=session, events=events)
 
         return await guarded(request, act)
