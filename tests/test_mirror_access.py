@@ -289,6 +289,7 @@ async def test_a_session_for_ada_can_never_reach_bob(world, api) -> None:
                     "shown": bob_card.id,
                     "selected": bob_card.id,
                     "over": bob_other.id,
+                    "answer": "yes",
                 }
                 if url.endswith("/delete"):
                     form["confirm"] = "nope"  # Ada's own delete is tested below

@@ -43,6 +43,7 @@ _DAY = re.compile(r"\b(\d{1,2}) (" + "|".join(_MONTHS) + r") (\d{4})\b", re.IGNO
 _MONTH = re.compile(r"\b(" + "|".join(_MONTHS) + r") (\d{4})\b", re.IGNORECASE)
 _SEASON = re.compile(r"\b(spring|summer|autumn|fall|winter) (\d{4})\b", re.IGNORECASE)
 _YEAR = re.compile(r"\bin (\d{4})\b")
+_WEEK_DAYS = 6
 _SEASON_END_MONTH = {"spring": 5, "summer": 8, "autumn": 11, "fall": 11, "winter": 14}
 
 
@@ -67,19 +68,27 @@ class CheckIn:
 
 
 def plan_ends(statement: str) -> date | None:
-    """The last day of the period a plan names ("in June 2026" -> 30 June 2026), if any."""
+    """The last day of the period a plan names ("in June 2026" -> 30 June 2026, "in the week of
+    26 June 2023" -> 2 July 2023), if any; the latest when it names several."""
     found: list[date] = []
+    rest = statement
     for m in _DAY.finditer(statement):
-        found.append(date(int(m[3]), _MONTHS[m[2].lower()], int(m[1])))
-    for m in _MONTH.finditer(statement):
+        day = date(int(m[3]), _MONTHS[m[2].lower()], int(m[1]))
+        before = statement[: m.start()].rstrip().lower()
+        span = (
+            _WEEK_DAYS if before.endswith("week of") else 1 if before.endswith("weekend of") else 0
+        )
+        found.append(day + timedelta(days=span))
+        rest = rest.replace(m[0], " ")
+    for m in _MONTH.finditer(rest):
         year, month = int(m[2]), _MONTHS[m[1].lower()]
         found.append(date(year, month, calendar.monthrange(year, month)[1]))
-    for m in _SEASON.finditer(statement):
+    for m in _SEASON.finditer(rest):
         year, last = int(m[2]), _SEASON_END_MONTH[m[1].lower()]
         year, month = (year + 1, last - 12) if last > 12 else (year, last)
         found.append(date(year, month, calendar.monthrange(year, month)[1]))
     if not found:
-        found += [date(int(m[1]), 12, 31) for m in _YEAR.finditer(statement)]
+        found += [date(int(m[1]), 12, 31) for m in _YEAR.finditer(rest)]
     return max(found) if found else None
 
 
