@@ -110,7 +110,14 @@ async def test_opening_a_link_sets_a_strict_httponly_session_cookie(world, api) 
 
 async def test_without_a_session_every_page_is_refused(world) -> None:
     async with asgi_client(world.app) as client:
-        for path in ("/mirror/", "/mirror/timeline", "/mirror/export", "/mirror/delete"):
+        belief = world.engine.beliefs("ada")[0]
+        for path in (
+            "/mirror/",
+            "/mirror/timeline",
+            "/mirror/export",
+            "/mirror/delete",
+            f"/mirror/beliefs/{belief.id}",
+        ):
             response = await client.get(path)
             assert response.status_code == 400, path
             assert "not a working link" in response.text
@@ -246,6 +253,36 @@ async def test_forms_without_the_session_csrf_token_are_refused(world, api) -> N
         ok = await client.post(f"/mirror/beliefs/{belief.id}/reject", data={"csrf": csrf})
         assert ok.status_code == 303
     assert world.engine.belief(belief.id).belief.status.value == "rejected"
+
+
+async def test_a_check_in_needs_the_csrf_token_and_a_yes_or_no(world, api) -> None:
+    link = await mint(api, "ada")
+    belief = world.engine.beliefs("ada")[0]
+    path = f"/mirror/beliefs/{belief.id}/check-in"
+    client, csrf = await visitor(world, link)
+    async with aclosing(client):
+        forged = await client.post(path, data={"csrf": "forged", "answer": "no"})
+        assert forged.status_code == 403
+        unclear = await client.post(path, data={"csrf": csrf, "answer": "maybe"})
+        assert unclear.status_code == 422
+        assert world.engine.belief(belief.id).belief.status.value == "active"
+        no = await client.post(path, data={"csrf": csrf, "answer": "no"})
+        assert no.status_code == 303
+    detail = world.engine.belief(belief.id)
+    assert detail.belief.status.value == "superseded"
+    assert detail.history[-1].details["check_in"] == "no"
+
+
+async def test_a_belief_page_shows_the_persons_own_belief_and_its_story(world, api) -> None:
+    link = await mint(api, "ada")
+    belief = next(b for b in world.engine.beliefs("ada") if "marathon" in b.statement)
+    client, _ = await visitor(world, link)
+    async with aclosing(client):
+        page = await client.get(f"/mirror/beliefs/{belief.id}")
+    assert page.status_code == 200
+    assert "You are training for the Berlin marathon" in page.text
+    assert "How this came about" in page.text and "Berlin marathon" in page.text
+    assert page.headers["content-security-policy"].startswith("default-src 'none'")
 
 
 async def test_link_token_cannot_be_used_as_the_session_cookie(world, api) -> None:
