@@ -128,22 +128,15 @@ def test_the_first_screen_is_the_person_and_stays_short(world: World, browser: B
     hidden = int((more.text_content() or "").split()[1])
     more.click()
     page.wait_for_url("**more=preference**")
-    expect(
-        page.locator("div.kind", has_text="What you like").locator("li.belief-row")
-    ).to_have_count(shown + hidden)
-    # Ranked by confidence × evidence: the first row is the best supported of the group.
+    group = page.locator("div.kind", has_text="What you like").locator("li.belief-row")
+    expect(group).to_have_count(shown + hidden)
+    # Ranked by confidence × evidence (the same order as the profile's lists).
     with api(world) as client:
         listed = client.get(f"/v1/users/{USER}/beliefs", params={"limit": 500}).json()["items"]
-    first = page.locator("div.kind", has_text="What you like").locator("li.belief-row").first
-    first_id = first.get_attribute("id")
-    scores = {
-        b["id"]: b["confidence"] * (1 + b["support_count"])
-        for b in listed
-        if b["kind"] == "preference"
-    }
-    assert scores[first_id] == max(
-        scores[i] for i in scores if page.locator(f"li[id='{i}']").count()
-    )
+    score = {b["id"]: b["confidence"] * (1 + b["support_count"]) for b in listed}
+    ranked = [score[i] for i in group.evaluate_all("els => els.map(e => e.id)")]
+    assert ranked == sorted(ranked, reverse=True)
+    assert ranked[0] > ranked[-1]
 
     # The search box filters on the server.
     page.get_by_label("Search what we believe").fill("pottery")

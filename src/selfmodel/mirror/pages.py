@@ -36,7 +36,7 @@ from selfmodel.mirror import questions, story, views
 from selfmodel.mirror.access import SESSION_COOKIE, MirrorSession, open_link, resume
 from selfmodel.mirror.tokens import Refusal
 from selfmodel.mirror.voice import second_person
-from selfmodel.revision.confidence import USER_CONFIRMED_CONFIDENCE
+from selfmodel.revision.confidence import USER_CONFIRMED_CONFIDENCE, as_of
 
 HERE = Path(__file__).parent
 # Where the app mounts the pages; links minted through the API point here.
@@ -141,13 +141,18 @@ def owned_belief(session: MirrorSession, belief_id: str) -> BeliefDetail:
         detail = None
     if detail is None or detail.belief.user_id != session.user.id:
         raise BeliefNotFoundError("there is no such belief in your Mirror")
-    return detail
+    return detail.model_copy(update={"belief": as_of(detail.belief, utcnow())})
 
 
 def all_beliefs(session: MirrorSession) -> tuple[list[BeliefDetail], tuple[str, ...]]:
     """Every belief of the person (any status) in detail, and the names statements call them."""
     model = session.model
-    details = [model.belief(b.id) for b in model.beliefs(session.external_id, status=None)]
+    # Each belief as of now (confidence and status read at this moment, as ``beliefs`` gives
+    # them), with the evidence and history ``belief`` adds.
+    details = [
+        model.belief(b.id).model_copy(update={"belief": b})
+        for b in model.beliefs(session.external_id, status=None)
+    ]
     return details, views.person_names(session.user, details)
 
 

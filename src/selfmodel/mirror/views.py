@@ -7,7 +7,7 @@ statement is said to the person ("You love hiking", ``voice``), never about them
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from selfmodel.domain import (
@@ -428,7 +428,7 @@ def recent_changes(
     ``RECENT_DAYS`` (not each time something was heard again), newest first."""
     since = now - timedelta(days=RECENT_DAYS)
     shown = [
-        e
+        replace(e, statement=_clause(e.statement))  # inside a sentence: "… you love jazz"
         for e in timeline(details, names)
         if e.type in RECENT_TYPES and e.at >= since and e.statement
     ]
