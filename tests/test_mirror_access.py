@@ -20,7 +20,8 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
-from selfmodel import SelfModel
+from selfmodel import SelfModel, Settings
+from selfmodel.config import MirrorSettings
 from selfmodel.domain import MirrorLink
 from selfmodel.embedding import SentenceTransformerEmbedder
 from selfmodel.mirror import create_mirror_router
@@ -488,3 +489,23 @@ async def test_mirror_pages_answer_errors_with_the_apis_statuses(world, api) -> 
     assert too_big.status_code == 413 and "larger than the Mirror accepts" in too_big.text
     assert empty.status_code == 422
     assert too_big.headers["content-type"].startswith("text/html")
+
+
+async def test_every_page_says_what_the_beliefs_are_used_for_and_who_sees_them(
+    db_path, embedder: SentenceTransformerEmbedder
+) -> None:
+    settings = Settings(mirror=MirrorSettings(mirror_product_name="Coachly"))
+    with SelfModel.open(str(db_path), embedder=embedder, settings=settings) as engine:
+        w = build_world(engine)
+        seed_person(w.engine, "ada", "Ada")
+        async with asgi_client(w.app, w.write_key) as api:
+            link = await mint(api, "ada")
+        client, _ = await visitor(w, link)
+        belief = w.engine.beliefs("ada")[0]
+        async with aclosing(client):
+            for path in ("/mirror/", "/mirror/timeline", f"/mirror/beliefs/{belief.id}"):
+                page = (await client.get(path)).text
+                assert "Nothing here is shared" not in page
+                assert "shapes the answers you get in Coachly" in page, path
+                assert "The people who run Coachly can see this data" in page
+                assert 'href="/mirror/export"' in page and 'href="/mirror/delete"' in page
