@@ -234,6 +234,38 @@ def test_a_check_in_answer_changes_the_model(world: World, browser: Browser) -> 
     assert [e["observation"]["kind"] for e in against] == ["selection"]
 
 
+def test_a_check_in_is_answered_by_keyboard_alone_with_a_visible_focus_ring(
+    world: World, browser: Browser
+) -> None:
+    page = open_mirror(world, browser)
+    label = ""
+    for _ in range(150):
+        page.keyboard.press("Tab")
+        label = page.evaluate("() => document.activeElement.getAttribute('aria-label') || ''")
+        if label.startswith("Yes, still me: "):
+            break
+    assert label.startswith("Yes, still me: "), "no check-in answer is reachable with Tab"
+    ring = page.evaluate(
+        "() => { const s = getComputedStyle(document.activeElement);"
+        " return [s.outlineStyle, parseFloat(s.outlineWidth)]; }"
+    )
+    assert ring[0] != "none" and ring[1] >= 2, ring
+    href = page.evaluate(
+        "() => document.activeElement.closest('li.check-in')"
+        ".querySelector('a[href*=\"/beliefs/\"]').getAttribute('href')"
+    )
+    chosen = href.rsplit("/", 1)[-1]
+    with api(world) as client:
+        before = len(client.get(f"/v1/users/{USER}/export").json()["observations"])
+    page.keyboard.press("Enter")
+    expect(page.locator("#notice")).to_have_text("Thanks — noted that this is still you.")
+    with api(world) as client:
+        after = client.get(f"/v1/users/{USER}/export").json()["observations"]
+    assert len(after) == before + 1
+    (answer,) = [o for o in after if o["metadata"].get("check_in") == chosen]
+    assert answer["kind"] == "selection"
+
+
 def test_no_mirror_page_has_a_serious_accessibility_violation(
     world: World, browser: Browser
 ) -> None:
