@@ -225,7 +225,7 @@ def belief_values(session: MirrorSession, belief_id: str, notice: str) -> dict[s
         "session": session,
         "card": views.belief_view(detail, names),
         "explained": story.explained(detail),
-        "chapters": story.chapters(detail, names, statements),
+        "chapters": story.chapters(detail, names, statements, story.observations_of(details)),
         "raised_again": "after_rejection" in detail.belief.metadata,
         "confirmed_percent": round(USER_CONFIRMED_CONFIDENCE * 100),
         "notice": views.NOTICES.get(notice, ""),

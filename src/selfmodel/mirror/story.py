@@ -8,7 +8,7 @@ history. Each history event becomes a sentence dated by when it happened in the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -129,14 +129,22 @@ def explained(detail: BeliefDetail) -> list[str]:
 
 
 def chapters(
-    detail: BeliefDetail, names: Sequence[str], statements: Mapping[str, str] | None = None
+    detail: BeliefDetail,
+    names: Sequence[str],
+    statements: Mapping[str, str] | None = None,
+    observations: Mapping[str, Observation] | None = None,
 ) -> list[Chapter]:
     """The belief's history as sentences, in the order things happened.
 
     ``statements`` names other beliefs by id (said to the person) for the events that point at
-    them ("you told us “You quit coffee” is true now").
+    them ("you told us “You quit coffee” is true now"); ``observations`` (by id) are those of
+    the person's other beliefs, for events caused by what supports another belief (a move that
+    replaced this home).
     """
-    observations = {e.observation.id: e.observation for e in detail.evidence if e.observation}
+    observations = {
+        **(observations or {}),
+        **{e.observation.id: e.observation for e in detail.evidence if e.observation},
+    }
     quotes = {e.evidence.observation_id: e.said for e in detail.evidence}
     out = [
         chapter(event, observations.get(event.observation_id or ""), quotes, names, statements)
@@ -147,8 +155,17 @@ def chapters(
 
 
 def happened_at(event: BeliefEvent, observation: Observation | None) -> datetime:
-    """When an event happened in the person's world: the day they said what caused it."""
-    return observation.occurred_at if observation is not None else event.at
+    """When an event happened in the person's world: the day they said what caused it (for a
+    trait, its latest occasion); else when it was recorded."""
+    if observation is not None:
+        return observation.occurred_at
+    noted = event.details.get("happened_at")
+    if isinstance(noted, str):
+        try:
+            return datetime.fromisoformat(noted)
+        except ValueError:
+            pass  # not a moment we wrote: the recording time stands
+    return event.at
 
 
 def chapter(
@@ -160,7 +177,9 @@ def chapter(
 ) -> Chapter:
     quote = quotes.get(event.observation_id or "")
     where = SOURCE_WORDS.get(observation.kind, "") if observation else ""
-    pct = f" ({round(event.confidence_after * 100)}%)" if event.confidence_after is not None else ""
+    after, before = event.confidence_after, event.confidence_before
+    moved = after is not None and (before is None or round(after, 2) != round(before, 2))
+    pct = f" ({round(after * 100)}%)" if moved and after is not None else ""
     others = statements or {}
     d = event.details
     t = event.type
@@ -248,6 +267,11 @@ def _duration(days: float) -> str:
     return "a week" if weeks == 1 else f"{weeks} weeks"
 
 
+def observations_of(details: Iterable[BeliefDetail]) -> dict[str, Observation]:
+    """Every observation quoted by any of ``details``, by id."""
+    return {e.observation.id: e.observation for d in details for e in d.evidence if e.observation}
+
+
 __all__ = [
     "Chapter",
     "chapter",
@@ -255,6 +279,7 @@ __all__ = [
     "explained",
     "happened_at",
     "heard",
+    "observations_of",
     "quotes_for",
     "stance",
 ]

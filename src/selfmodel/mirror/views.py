@@ -27,7 +27,7 @@ from selfmodel.domain import (
 )
 from selfmodel.domain.profile import Conflict, Profile, ProfileItem
 from selfmodel.engine.understanding import NEUTRAL_SUBJECT
-from selfmodel.mirror.story import SOURCE_WORDS, happened_at, quotes_for
+from selfmodel.mirror.story import SOURCE_WORDS, happened_at, observations_of, quotes_for
 from selfmodel.mirror.voice import first_person, second_person
 
 # Sections in the order a person reads about themselves: who they are before what they did.
@@ -412,9 +412,9 @@ def matching(views: Sequence[BeliefView], query: str) -> list[BeliefView]:
 def timeline(details: Sequence[BeliefDetail], names: Sequence[str]) -> list[EventView]:
     """Every change, by when it happened (newest first), each quoting its belief's statement."""
     events: list[EventView] = []
+    seen = observations_of(details)  # a move is caused by what supports the new home
     for detail in details:
         statement = second_person(detail.belief.statement, names)
-        seen = {e.observation.id: e.observation for e in detail.evidence if e.observation}
         for event in detail.history:
             events.append(event_view(event, statement, seen.get(event.observation_id or "")))
     events.sort(key=lambda e: (e.at, e.recorded), reverse=True)

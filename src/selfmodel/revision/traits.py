@@ -333,7 +333,11 @@ class Traits:
             cause="traits",
             before=None,
             after=belief.confidence,
-            details={"trait": draft.key, "sources": [b.id for b in draft.sources]},
+            details={
+                "trait": draft.key,
+                "sources": [b.id for b in draft.sources],
+                **_happened(occasions),
+            },
         )
         return belief
 
@@ -379,9 +383,19 @@ class Traits:
             cause="traits",
             before=trait.confidence,
             after=updated.confidence,
-            details={"previous": trait.statement} if updated.statement != trait.statement else {},
+            details={
+                **({"previous": trait.statement} if updated.statement != trait.statement else {}),
+                **_happened(occasions),
+            },
         )
         return updated
+
+
+def _happened(occasions: Sequence[Occasion]) -> dict[str, str]:
+    """When a trait's change happened in the person's world: its latest occasion (the event is
+    recorded when the conversations are read, which may be much later)."""
+    at = latest(occasions)
+    return {"happened_at": at.isoformat()} if at else {}
 
 
 def _stem(interest: str) -> str:
