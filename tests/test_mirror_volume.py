@@ -149,6 +149,20 @@ def test_the_first_screen_is_the_person_and_stays_short(world: World, browser: B
         assert "pottery" in text.lower()
 
 
+def test_show_more_and_search_work_without_javascript(world: World, browser: Browser) -> None:
+    page = open_mirror(world, browser, java_script_enabled=False)
+    group = page.locator("div.kind", has_text="What you've done").locator("li.belief-row")
+    expect(group).to_have_count(3)
+    page.get_by_role("link", name="more: what you've done").click()
+    page.wait_for_url("**more=experience**")
+    assert group.count() > 3
+    page.get_by_label("Search what we believe").fill("jazz")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**q=jazz**")
+    found = page.locator("section.everything a.statement-link").all_text_contents()
+    assert found and all("jazz" in text.lower() for text in found)
+
+
 def test_every_belief_page_is_reachable_by_its_url(world: World, browser: Browser) -> None:
     page = open_mirror(world, browser)
     base = page.url.split("/mirror/")[0]
