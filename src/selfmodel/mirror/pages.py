@@ -10,7 +10,6 @@ import json
 import time
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
@@ -21,22 +20,25 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from selfmodel.config import MirrorSettings
-from selfmodel.domain import BeliefDetail, BeliefKind
-from selfmodel.domain.time import utcnow
+from selfmodel.domain import BeliefKind
 from selfmodel.engine import SelfModel
 from selfmodel.errors import (
-    BeliefNotFoundError,
     InvalidInputError,
     MirrorAccessError,
     NotFoundError,
     PayloadTooLargeError,
     SelfModelError,
 )
-from selfmodel.mirror import questions, story, views
+from selfmodel.mirror import views
 from selfmodel.mirror.access import SESSION_COOKIE, MirrorSession, open_link, resume
+from selfmodel.mirror.screens import (
+    HomeQuery,
+    all_beliefs,
+    belief_values,
+    home_values,
+    owned_belief,
+)
 from selfmodel.mirror.tokens import Refusal
-from selfmodel.mirror.voice import second_person
-from selfmodel.revision.confidence import USER_CONFIRMED_CONFIDENCE, as_of
 
 HERE = Path(__file__).parent
 # Where the app mounts the pages; links minted through the API point here.
@@ -47,9 +49,6 @@ STATIC_FILES = {
     "htmx.min.js": "text/javascript",
 }
 MAX_FORM_BYTES = 16_384
-MAX_SEARCH_CHARS = 100
-# The set-aside list shows this many until "show all".
-SET_ASIDE_ITEMS = 5
 # What the Mirror calls the product when SELFMODEL_MIRROR_PRODUCT_NAME is unset.
 DEFAULT_PRODUCT = "the app that sent you this link"
 # A browser caches the static files for a day; they are small and change with releases only.
@@ -131,106 +130,6 @@ async def read_form(request: Request) -> dict[str, list[str]]:
 def field(form: dict[str, list[str]], name: str) -> str:
     values = form.get(name)
     return values[0] if values else ""
-
-
-def owned_belief(session: MirrorSession, belief_id: str) -> BeliefDetail:
-    """The belief if it is this person's; someone else's answers as not found."""
-    try:
-        detail = session.model.belief(belief_id)
-    except BeliefNotFoundError:
-        detail = None
-    if detail is None or detail.belief.user_id != session.user.id:
-        raise BeliefNotFoundError("there is no such belief in your Mirror")
-    return detail.model_copy(update={"belief": as_of(detail.belief, utcnow())})
-
-
-def all_beliefs(session: MirrorSession) -> tuple[list[BeliefDetail], tuple[str, ...]]:
-    """Every belief of the person (any status) in detail, and the names statements call them."""
-    model = session.model
-    # Each belief as of now (confidence and status read at this moment, as ``beliefs`` gives
-    # them), with the evidence and history ``belief`` adds.
-    details = [
-        model.belief(b.id).model_copy(update={"belief": b})
-        for b in model.beliefs(session.external_id, status=None)
-    ]
-    return details, views.person_names(session.user, details)
-
-
-@dataclass(frozen=True)
-class HomeQuery:
-    """What the visitor asked of the home page: a notice to show, a belief to focus, a search,
-    and which group to show in full ("show more" is a link, so it works without JavaScript)."""
-
-    notice: str = ""
-    focus: str = ""
-    search: str = ""
-    more: BeliefKind | None = None
-    more_aside: bool = False
-
-    @classmethod
-    def of(cls, request: Request) -> HomeQuery:
-        params = request.query_params
-        more = params.get("more", "")
-        kind = next((k for k in BeliefKind if k.value == more), None)
-        return cls(
-            notice=params.get("notice", ""),
-            focus=params.get("b", ""),
-            search=params.get("q", "").strip()[:MAX_SEARCH_CHARS],
-            more=kind,
-            more_aside=more == "set-aside",
-        )
-
-
-def home_values(session: MirrorSession, query: HomeQuery) -> dict[str, Any]:
-    model, user = session.model, session.external_id
-    now = utcnow()
-    details, names = all_beliefs(session)
-    cards = [views.belief_view(d, names) for d in details]
-    by_id = {d.belief.id: d.belief for d in details}
-    about = views.about(model.profile(user), names, by_id)
-    plans = questions.stale_plans(details, names, now)
-    asked = {
-        *(side.belief_id for q in about.questions for side in q.sides),
-        *(q.belief_id for q in about.raised_again),
-        *(p.belief_id for p in plans),
-    }
-    checks = questions.check_ins(details, names, now, asked=asked)
-    # The first screen already shows these: the groups below hold everything else.
-    shown = asked | {c.belief_id for c in checks} | about.belief_ids
-    set_aside = sorted((c for c in cards if not c.active), key=lambda c: c.statement)
-    return {
-        "session": session,
-        "about": about,
-        "recent": views.recent_changes(details, names, now),
-        "stale_plans": plans,
-        "check_ins": checks,
-        "sections": views.sections(cards, expanded=query.more, exclude=shown),
-        "found": views.matching(cards, query.search) if query.search else None,
-        "search": query.search,
-        "set_aside": set_aside if query.more_aside else set_aside[:SET_ASIDE_ITEMS],
-        "set_aside_hidden": 0 if query.more_aside else max(len(set_aside) - SET_ASIDE_ITEMS, 0),
-        "count": sum(1 for c in cards if c.active),
-        "resonance_cards": views.resonance_cards(model.cards(user, open_only=True), names),
-        "kinds": views.KIND_NAMES,
-        "notice": views.NOTICES.get(query.notice, ""),
-        "focus": query.focus,
-    }
-
-
-def belief_values(session: MirrorSession, belief_id: str, notice: str) -> dict[str, Any]:
-    detail = owned_belief(session, belief_id)
-    details, names = all_beliefs(session)
-    statements = {d.belief.id: second_person(d.belief.statement, names) for d in details}
-    return {
-        "session": session,
-        "card": views.belief_view(detail, names),
-        "explained": story.explained(detail),
-        "chapters": story.chapters(detail, names, statements, story.observations_of(details)),
-        "raised_again": "after_rejection" in detail.belief.metadata,
-        "confirmed_percent": round(USER_CONFIRMED_CONFIDENCE * 100),
-        "notice": views.NOTICES.get(notice, ""),
-        "focus": "",
-    }
 
 
 def create_mirror_router(
