@@ -121,3 +121,25 @@ def test_check_ins_ask_about_what_the_model_is_unsure_of_and_not_the_persons_own
         [sm.belief(b.id) for b in sm.beliefs("ada")], ("Ada",), NOW, asked=set()
     )
     assert {c.belief_id for c in again}.isdisjoint({maps.belief_id, spanish.belief.id})
+
+
+def test_a_belief_said_on_many_days_tells_its_repeats_once(sm: SelfModel) -> None:
+    days = (90, 80, 70, 60, 50, 40)
+    for d in days:
+        observe(sm, "ada", "I collect old maps.", d)
+    detail = detail_of(sm, "ada", "old maps")
+    told = story.chapters(detail, ("Ada",))
+    assert [c.type.value for c in told] == ["created", "reinforced"]
+    again = told[1]
+    first_repeat = NOW - timedelta(days=80)
+    assert again.sentence == (
+        f"It came up again on 5 more days, from {first_repeat:%-d %B %Y}"
+        f" ({round(detail.belief.confidence * 100)}%)."
+    )
+    assert again.happened.date() == (NOW - timedelta(days=40)).date()
+    # Two repeats are still told one by one.
+    observe(sm, "bo", "I collect old maps.", 30)
+    observe(sm, "bo", "I collect old maps.", 20)
+    observe(sm, "bo", "I collect old maps.", 10)
+    few = story.chapters(detail_of(sm, "bo", "old maps"), ("Bo",))
+    assert [c.sentence.split(" ")[0] for c in few] == ["You", "You", "You"]

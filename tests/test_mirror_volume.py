@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from selfmodel import SelfModel
 from selfmodel.embedding import SentenceTransformerEmbedder
+from selfmodel.mirror.screens import QUOTES_SHOWN
 from tests.support.browser import (
     ARTIFACTS,
     DESKTOP,
@@ -177,6 +178,19 @@ def test_every_belief_page_is_reachable_by_its_url(world: World, browser: Browse
         body = response.text()
         assert 'class="belief-title"' in body
         assert "How sure we are" in body and "How this came about" in body
+    # A trait rests on many days: its page quotes the newest few, and every one on request.
+    trait = next(b for b in everything if b["statement"] == "Rue is into pottery")
+    page.goto(f"{base}/mirror/beliefs/{trait['id']}")
+    expect(page.locator("ul.quotes > li")).to_have_count(QUOTES_SHOWN)
+    page.get_by_role("link", name="Show all").click()
+    page.wait_for_url("**quotes=all**")
+    assert page.locator("ul.quotes > li").count() > QUOTES_SHOWN
+    screenshot(page, "volume-trait-phone")
+    # A liking said on many days tells its repeats in one sentence.
+    liking = next(b for b in everything if b["statement"] == "Rue loves pottery")
+    page.goto(f"{base}/mirror/beliefs/{liking['id']}")
+    expect(page.locator(".story")).to_contain_text("It came up again on")
+    assert page.locator(".story li").count() <= 4
     # One of them as the person sees it.
     page.goto(f"{base}/mirror/beliefs/{everything[0]['id']}")
     screenshot(page, "volume-belief-phone")

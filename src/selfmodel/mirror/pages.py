@@ -214,9 +214,12 @@ def create_mirror_router(
     @router.get("/beliefs/{belief_id}")
     async def belief_page(request: Request, belief_id: str) -> Response:
         notice = request.query_params.get("notice", "")
+        every = request.query_params.get("quotes") == "all"
         return await guarded(
             request,
-            lambda s: pages.html("belief.html", **belief_values(s, belief_id, notice)),
+            lambda s: pages.html(
+                "belief.html", **belief_values(s, belief_id, notice, all_quotes=every)
+            ),
         )
 
     @router.post("/beliefs/{belief_id}/check-in")

@@ -23,6 +23,8 @@ from selfmodel.revision.confidence import USER_CONFIRMED_CONFIDENCE, as_of
 MAX_SEARCH_CHARS = 100
 # The set-aside list shows this many until "show all".
 SET_ASIDE_ITEMS = 5
+# A belief's page quotes this many (the newest) until "show all": a trait rests on dozens.
+QUOTES_SHOWN = 5
 
 
 def owned_belief(session: MirrorSession, belief_id: str) -> BeliefDetail:
@@ -109,7 +111,9 @@ def home_values(session: MirrorSession, query: HomeQuery) -> dict[str, Any]:
     }
 
 
-def belief_values(session: MirrorSession, belief_id: str, notice: str) -> dict[str, Any]:
+def belief_values(
+    session: MirrorSession, belief_id: str, notice: str, *, all_quotes: bool = False
+) -> dict[str, Any]:
     detail = owned_belief(session, belief_id)
     details, names = all_beliefs(session)
     statements = {d.belief.id: second_person(d.belief.statement, names) for d in details}
@@ -120,9 +124,17 @@ def belief_values(session: MirrorSession, belief_id: str, notice: str) -> dict[s
         "chapters": story.chapters(detail, names, statements, story.observations_of(details)),
         "raised_again": "after_rejection" in detail.belief.metadata,
         "confirmed_percent": round(USER_CONFIRMED_CONFIDENCE * 100),
+        "quotes_shown": None if all_quotes else QUOTES_SHOWN,
         "notice": views.NOTICES.get(notice, ""),
         "focus": "",
     }
 
 
-__all__ = ["HomeQuery", "all_beliefs", "belief_values", "home_values", "owned_belief"]
+__all__ = [
+    "QUOTES_SHOWN",
+    "HomeQuery",
+    "all_beliefs",
+    "belief_values",
+    "home_values",
+    "owned_belief",
+]

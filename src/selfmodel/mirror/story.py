@@ -31,6 +31,8 @@ from selfmodel.revision.confidence import (
     support_occasions,
 )
 
+# This many "said it again" in a row are told as one sentence.
+MIN_RUN = 3
 # What one plain statement is worth on its own (docs/confidence.md, "one-statement").
 ONE_STATEMENT = 0.60
 # Half-lives read as a person would say them.
@@ -54,6 +56,8 @@ class Chapter:
     sentence: str
     quote: str | None
     type: BeliefEventType
+    again: bool = False  # plain "said it again": runs of them are told once (``condensed``)
+    moved: str = ""  # " (87%)" where confidence moved
 
     @property
     def late(self) -> bool:
@@ -151,6 +155,41 @@ def chapters(
         for event in detail.history
     ]
     out.sort(key=lambda c: (c.happened, c.recorded))
+    return condensed(out)
+
+
+def condensed(story: Sequence[Chapter]) -> list[Chapter]:
+    """Runs of ``MIN_RUN`` or more "said it again" told once: "It came up again on 12 more
+    days, the last on 3 May 2026 (87%)." A story reads in a minute, however often it was said."""
+    out: list[Chapter] = []
+    run: list[Chapter] = []
+
+    def close() -> None:
+        if len(run) < MIN_RUN:
+            out.extend(run)
+        else:
+            last = run[-1]
+            out.append(
+                Chapter(
+                    happened=last.happened,
+                    recorded=last.recorded,
+                    sentence=(
+                        f"It came up again on {len(run)} more days, from"
+                        f" {run[0].happened:%-d %B %Y}{last.moved}."
+                    ),
+                    quote=last.quote,
+                    type=BeliefEventType.REINFORCED,
+                )
+            )
+        run.clear()
+
+    for c in story:
+        if c.type is BeliefEventType.REINFORCED and c.again:
+            run.append(c)
+        else:
+            close()
+            out.append(c)
+    close()
     return out
 
 
@@ -231,6 +270,8 @@ def chapter(
         sentence=" ".join(sentence.split()),
         quote=shown_quote,
         type=t,
+        again=t is BeliefEventType.REINFORCED and "check_in" not in d and not d.get("previous"),
+        moved=pct,
     )
 
 
@@ -276,6 +317,7 @@ __all__ = [
     "Chapter",
     "chapter",
     "chapters",
+    "condensed",
     "explained",
     "happened_at",
     "heard",

@@ -336,7 +336,7 @@ class Traits:
             details={
                 "trait": draft.key,
                 "sources": [b.id for b in draft.sources],
-                **_happened(occasions),
+                **_happened(occasions, first=True),
             },
         )
         return belief
@@ -391,11 +391,15 @@ class Traits:
         return updated
 
 
-def _happened(occasions: Sequence[Occasion]) -> dict[str, str]:
-    """When a trait's change happened in the person's world: its latest occasion (the event is
-    recorded when the conversations are read, which may be much later)."""
-    at = latest(occasions)
-    return {"happened_at": at.isoformat()} if at else {}
+def _happened(occasions: Sequence[Occasion], *, first: bool = False) -> dict[str, str]:
+    """When a trait's change happened in the person's world (the event is recorded when the
+    conversations are read, which may be much later): for a new trait, the day it first showed
+    on enough occasions; for an update, its latest occasion."""
+    days = sorted(o.at for o in occasions if o.support > 0)
+    if not days:
+        return {}
+    at = days[min(MIN_OCCASIONS, len(days)) - 1] if first else days[-1]
+    return {"happened_at": at.isoformat()}
 
 
 def _stem(interest: str) -> str:
