@@ -409,6 +409,12 @@ def test_a_reference_to_an_earlier_turn_is_resolved_in_the_statement() -> None:
     assert belief.statement == "Melanie finished the painting in June 2023"
 
 
+def test_it_after_an_activity_in_the_same_sentence_is_that_activity() -> None:
+    before = conversation((Role.USER, "Went for a long run by the river this morning."))
+    belief = only("I love running, it clears my head.", before=before)
+    assert belief.statement == "Melanie loves running, it clears their head"
+
+
 def test_a_statement_that_cannot_stand_on_its_own_is_no_belief() -> None:
     assert extract("It was so special to me.") == []
 

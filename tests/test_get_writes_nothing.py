@@ -41,6 +41,11 @@ VARIANTS: dict[str, list[dict[str, str]]] = {
     "/v1/users/{user}/prompts": [{}, {"open": "true"}],  # the deprecated path of /cards
     "/v1/users/{user}/profile": [{}, {"as_of": "2024-06-01T00:00:00Z"}],
     "/v1/users/{user}/outcomes": [{}, {"kind": "rating"}, {"trace_id": "trc_none", "limit": "1"}],
+    "/v1/experiments": [{}, {"status": "running"}],
+    "/v1/experiments/{experiment}/analysis": [
+        {"metric": "rating"},
+        {"metric": "thumbs_up", "pre_period_days": "0", "alpha": "0.1"},
+    ],
 }
 # Routes that never touch the database (documentation, liveness, static files).
 NO_DATABASE = {
@@ -82,7 +87,11 @@ def seed(engine: SelfModel) -> dict[str, str]:
     trace = engine.context(USER, "what is she training for?")
     link = engine.create_mirror_link(USER)
     engine.push_cards(USER, [{"statement": "Ada likes green tea"}])
+    experiment = engine.create_experiment("pers", [{"name": "off"}, {"name": "on"}])
+    engine.assignment(USER, experiment.name)
+    engine.record_outcome(USER, "rating", value=4)
     return {
+        "experiment": experiment.name,
         "user": USER,
         "belief_id": belief.id,
         "trace_id": trace.trace_id,

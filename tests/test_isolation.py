@@ -45,9 +45,16 @@ BODIES: dict[tuple[str, str], Any] = {
     ("post", "/v1/users/{user}/decay"): {},
     ("patch", "/v1/retention"): {"inactive_user_days": 1, "observations_max_age_days": 1},
     ("post", "/v1/retention/run"): {"dry_run": False},
+    # A's own experiment (the name differs from B's, so the routes below must find B's).
+    ("post", "/v1/experiments"): {"name": "a-own", "variants": [{"name": "x"}, {"name": "y"}]},
+    ("post", "/v1/experiments/{experiment}/assignments"): {"user": B_USER},
     # B's own observation ids are filled in by the test.
     ("post", "/v1/observations/wait"): {"observation_ids": [], "timeout": 0},
 }
+
+
+# Valid values of required query parameters, so a refusal is isolation, not validation.
+QUERIES = {"metric": "rating"}
 
 
 @pytest.fixture
@@ -63,8 +70,13 @@ def b_state(sm: SelfModel) -> str:
     keys = [k.model_dump() | {"last_used_at": None} for k in sm.store.list_api_keys(b.workspace.id)]
     runs = [asdict(r) for r in sm.store.list_eval_runs(b.workspace.id)]
     retention = [b.retention_policy().model_dump(), [r.model_dump() for r in b.audit_log()]]
+    experiments = [
+        [x.model_dump(), [e.model_dump() for e in b.exposures(x.id)]] for x in b.experiments()
+    ]
     return json.dumps(
-        [exported, keys, b.workspace.settings, runs, retention], default=str, sort_keys=True
+        [exported, keys, b.workspace.settings, runs, retention, experiments],
+        default=str,
+        sort_keys=True,
     )
 
 
@@ -82,6 +94,18 @@ async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> N
         ).json()
         belief = (
             await b.post(f"/v1/users/{B_USER}/beliefs", json={"statement": "Bob hides money"})
+        ).json()
+        experiment = (
+            await b.post(
+                "/v1/experiments",
+                json={
+                    "name": "b-secret-test",
+                    "variants": [
+                        {"name": "off", "config": {"personalized": False}},
+                        {"name": "on"},
+                    ],
+                },
+            )
         ).json()
         trace = (await b.post("/v1/context", json={"user": B_USER, "query": "savings"})).json()
         key = (await b.post("/v1/keys", json={"scope": "read"})).json()
@@ -109,6 +133,7 @@ async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> N
         "key_id": key["id"],
         "link_id": link["id"],
         "run_id": eval_run.id,
+        "experiment": experiment["name"],
     }
     b_ids = [
         sm.in_workspace("b").workspace.id,
@@ -123,6 +148,8 @@ async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> N
         eval_run.dataset_sha256,
         outcome["id"],
         B_OUTCOME,
+        experiment["id"],
+        experiment["salt"],
         audit[0]["id"],
         audit[0]["subject"],
         B_SECRET_TEXT,
@@ -149,7 +176,14 @@ async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> N
                 continue
             for method, operation in operations.items():
                 path = template
+                query: dict[str, str] = {}
                 for param in operation.get("parameters", []):
+                    if param["in"] == "query" and param.get("required"):
+                        assert param["name"] in QUERIES, (
+                            f"{method.upper()} {template}: give a value for required query"
+                            f" parameter {param['name']!r} in QUERIES"
+                        )
+                        query[param["name"]] = QUERIES[param["name"]]
                     if param["in"] == "path":
                         assert param["name"] in path_values, (
                             f"{method.upper()} {template}: give a workspace-B value for "
@@ -160,7 +194,7 @@ async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> N
                 if "requestBody" in operation:
                     assert (method, template) in bodies, f"add a valid body for {method} {template}"
                     body = bodies[(method, template)]
-                response = await a.request(method.upper(), path, json=body)
+                response = await a.request(method.upper(), path, json=body, params=query)
                 calls += 1
                 assert response.status_code < 500, f"{method} {template}: {response.text}"
                 # An id the caller sent may be echoed back ("no belief 'bel_…'"); nothing else.

@@ -248,6 +248,9 @@ def test_the_profile_holds_current_facets_with_what_they_replaced(sm: SelfModel)
         ("I work at Google.", "I just joined Stripe as an engineer.", "Stripe"),
         ("I work as a nurse.", "I'm a teacher now.", "teacher"),
         ("I'm vegetarian.", "I went vegan last month.", "vegan"),
+        ("I work at Google.", "I got a new job at Stripe.", "Stripe"),
+        ("I work for Monzo.", "I took a role with Stripe.", "Stripe"),
+        ("I'm vegetarian.", "I eat meat again.", "omnivore"),
     ],
 )
 def test_any_wording_that_moves_a_facet_supersedes_the_old_value(
@@ -261,6 +264,16 @@ def test_any_wording_that_moves_a_facet_supersedes_the_old_value(
     ), statements(current)
     old = [b for b in sm.beliefs("ana", status=BeliefStatus.SUPERSEDED)]
     assert old and old[0].valid_to is not None and old[0].superseded_by
+
+
+@pytest.mark.parametrize("left", ["I left Google last month.", "I quit Google to freelance."])
+def test_leaving_an_employer_ends_it_without_naming_a_successor(sm: SelfModel, left: str) -> None:
+    say(sm, "ana", "I work at Google.", (30, left))
+    assert Facet.EMPLOYER not in sm.profile("ana").facets
+    (ended,) = sm.beliefs("ana", status=BeliefStatus.SUPERSEDED)
+    assert ended.statement == "The user works at Google" and ended.valid_to is not None
+    (now,) = active(sm, "ana", 31)
+    assert "Google" in now.statement and now.kind is not BeliefKind.HABIT
 
 
 @pytest.mark.parametrize(

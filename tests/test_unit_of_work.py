@@ -26,7 +26,14 @@ from selfmodel.storage.sqlite import SQLiteStore
 WRITE_VERBS = ("INSERT", "UPDATE", "DELETE")
 # Traces record what a read returned (append-only, never revised): a read must not queue
 # behind a user's revisions to write one. Creating a user cannot hold the user before it exists.
-UNHELD_WRITES = ("INTO traces", "INTO trace_users", "INSERT INTO users")
+# A user's first exposure to an experiment is recorded by a read (context, assignment) the same
+# way, once, and never revised.
+UNHELD_WRITES = (
+    "INTO traces",
+    "INTO trace_users",
+    "INSERT INTO users",
+    "INTO experiment_exposures",
+)
 
 # The public methods of SelfModel that write a user's rows; everything else only reads (or is
 # workspace-level). Kept complete by test_every_public_method_is_classified.
@@ -82,6 +89,16 @@ NOT_USER_WRITES = {
     "set_retention_policy",
     "audit_log",
     "outcomes",
+    # Experiments are the workspace's; a user's exposure is recorded like a trace (above).
+    "create_experiment",
+    "experiments",
+    "experiment",
+    "stop_experiment",
+    "assignment",
+    "exposures",
+    "analyze_experiment",
+    "personalization",
+    "report",
 }
 
 
@@ -164,6 +181,11 @@ def exercise_every_write(sm: SelfModel) -> None:
         sm.answer_prompts("maya", {old[0].id: False})
     link = sm.create_mirror_link("maya")
     sm.revoke_mirror_links("maya", link.id)
+    # A running experiment: its exposures are the only writes of a read (UNHELD_WRITES).
+    sm.create_experiment(
+        "pers", [{"name": "off", "config": {"personalized": False}}, {"name": "on"}]
+    )
+    sm.assignment("maya", "pers")
     answered = sm.context("maya", "What is she training for?")
     sm.record_outcome("maya", "rating", trace_id=answered.trace_id, value=4, id="r-1")
     sm.record_outcome("maya", "rating", trace_id=answered.trace_id, value=4, id="r-1")  # a retry

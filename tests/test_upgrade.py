@@ -23,7 +23,7 @@ FIXTURE = Path(__file__).parent / "fixtures" / "upgrade"
 # Computed at read time from the evidence and the clock, so they move as the fixture ages.
 READ_TIME_FIELDS = ("confidence", "status")
 # Export sections newer than the fixture (checked on their own below).
-NEWER_SECTIONS = ("outcomes",)
+NEWER_SECTIONS = ("outcomes", "exposures")
 
 
 def comparable(export: dict[str, Any]) -> dict[str, Any]:
@@ -48,12 +48,17 @@ def test_a_database_from_the_previous_release_migrates_with_nothing_lost(
             migrated = sm.export(user)
             assert comparable(migrated) == comparable(exported), user
             assert migrated["outcomes"] == []  # schema 10: none recorded yet
+            assert migrated["exposures"] == []  # schema 11: no experiment yet
         # What the old release stored keeps working: its key, its Mirror link, its vectors.
         assert [k.name for k in Tenancy(sm.store).keys(sm.workspace)] == ["fixture"]
         assert sm.context("maya", "What does she do to relax?").items
         sm.observe("maya", "I just joined a choir.")  # and the new schema takes writes
         sm.record_outcome("maya", "returned", value=12)
         assert [o.value for o in sm.outcomes("maya")] == [12.0]
+        sm.create_experiment(
+            "pers", [{"name": "off", "config": {"personalized": False}}, {"name": "on"}]
+        )
+        assert sm.assignment("maya", "pers").variant in {"off", "on"}
         sm.forget("tom")
         assert [u.external_id for u in sm.users()] == ["maya"]
 

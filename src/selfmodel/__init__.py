@@ -38,6 +38,9 @@ _HOMES: dict[str, str] = {
             "Evidence",
             "EvidenceDetail",
             "EvidenceStance",
+            "Assignment",
+            "Experiment",
+            "ExperimentStatus",
             "Observation",
             "ObservationKind",
             "ObserveResult",
@@ -45,6 +48,8 @@ _HOMES: dict[str, str] = {
             "OutcomeKind",
             "Role",
             "User",
+            "Variant",
+            "VariantConfig",
             "Workspace",
         ),
         "selfmodel.domain",
@@ -57,6 +62,7 @@ _HOMES: dict[str, str] = {
             "BeliefNotFoundError",
             "ConfigurationError",
             "ConflictError",
+            "ExperimentNotFoundError",
             "ExternalServiceError",
             "InvalidFileError",
             "InvalidInputError",
@@ -99,6 +105,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from selfmodel.config import Settings
     from selfmodel.domain import (
+        Assignment,
         Belief,
         BeliefDetail,
         BeliefEvent,
@@ -111,6 +118,8 @@ if TYPE_CHECKING:
         Evidence,
         EvidenceDetail,
         EvidenceStance,
+        Experiment,
+        ExperimentStatus,
         Message,
         Observation,
         ObservationKind,
@@ -119,6 +128,8 @@ if TYPE_CHECKING:
         OutcomeKind,
         Role,
         User,
+        Variant,
+        VariantConfig,
         Workspace,
     )
     from selfmodel.domain.retention import AuditRecord, RetentionPolicy, RetentionReport
@@ -127,6 +138,7 @@ if TYPE_CHECKING:
         BeliefNotFoundError,
         ConfigurationError,
         ConflictError,
+        ExperimentNotFoundError,
         ExternalServiceError,
         InvalidFileError,
         InvalidInputError,
@@ -143,6 +155,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "Assignment",
     "AuditRecord",
     "Belief",
     "BeliefDetail",
@@ -159,6 +172,9 @@ __all__ = [
     "Evidence",
     "EvidenceDetail",
     "EvidenceStance",
+    "Experiment",
+    "ExperimentNotFoundError",
+    "ExperimentStatus",
     "ExternalServiceError",
     "InvalidFileError",
     "InvalidInputError",
@@ -183,6 +199,8 @@ __all__ = [
     "TraceNotFoundError",
     "User",
     "UserNotFoundError",
+    "Variant",
+    "VariantConfig",
     "Workspace",
     "WorkspaceNotFoundError",
     "__version__",

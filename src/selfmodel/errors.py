@@ -70,6 +70,10 @@ class EvalRunNotFoundError(NotFoundError):
     code = "eval_run_not_found"
 
 
+class ExperimentNotFoundError(NotFoundError):
+    code = "experiment_not_found"
+
+
 class CardNotFoundError(NotFoundError):
     """No such resonance card for this user. The code was ``prompt_not_found`` before."""
 

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from selfmodel.domain import (
+    Assignment,
     Belief,
     BeliefDetail,
     BeliefEvent,
@@ -24,6 +25,8 @@ from selfmodel.domain import (
     BeliefStatus,
     ContextResult,
     DeletedCounts,
+    Experiment,
+    ExperimentStatus,
     MessagesInput,
     MirrorLink,
     ObserveResult,
@@ -32,8 +35,12 @@ from selfmodel.domain import (
     ResonanceCard,
     TraceRecord,
     User,
+    Variant,
 )
+from selfmodel.domain.experiments import ExperimentAnalysis
+from selfmodel.domain.personalization import PersonalizationReport
 from selfmodel.domain.profile import Conflict, Profile
+from selfmodel.domain.report import JoinedReport
 from selfmodel.domain.retention import AuditRecord, RetentionPolicy, RetentionReport
 from selfmodel.privacy import PiiPolicy
 
@@ -165,6 +172,51 @@ class SelfModelAPI(Protocol):
         self, user: str, *, trace_id: str | None = ..., kind: OutcomeKind | str | None = ...
     ) -> list[Outcome]: ...
 
+    # -- experiments -------------------------------------------------------------------------
+    def create_experiment(
+        self,
+        name: str,
+        variants: Sequence[Variant | Mapping[str, Any]],
+        *,
+        control: str | None = ...,
+        layer: str | None = ...,
+        traffic: float = ...,
+        description: str | None = ...,
+    ) -> Experiment: ...
+
+    def experiments(self, *, status: ExperimentStatus | str | None = ...) -> list[Experiment]: ...
+
+    def experiment(self, experiment: str) -> Experiment: ...
+
+    def stop_experiment(self, experiment: str) -> Experiment: ...
+
+    def assignment(self, user: str, experiment: str) -> Assignment: ...
+
+    def analyze_experiment(
+        self,
+        experiment: str,
+        metric: str,
+        *,
+        until: datetime | None = ...,
+        alpha: float = ...,
+        power: float = ...,
+        mde: float = ...,
+        horizon: int = ...,
+        pre_period_days: float = ...,
+    ) -> ExperimentAnalysis: ...
+
+    def personalization(
+        self,
+        *,
+        now: datetime | None = ...,
+        days: float = ...,
+        min_beliefs: int = ...,
+        min_confidence: float = ...,
+        min_offers: int = ...,
+    ) -> PersonalizationReport: ...
+
+    def report(self, *, now: datetime | None = ..., days: float = ...) -> JoinedReport: ...
+
     # -- the Mirror --------------------------------------------------------------------------
     def create_mirror_link(self, user: str, *, ttl_s: int | None = ...) -> MirrorLink: ...
 
@@ -221,6 +273,8 @@ LIBRARY_ONLY: Mapping[str, str] = {
     "no API route yet",
     "check_in": "the Mirror's own question to the person (Is this still you?); a product asks "
     "its own questions with cards (push_cards / answer_cards)",
+    "exposures": "the exposures name users by selfmodel's internal ids; over HTTP, the "
+    "analysis counts them per variant",
 }
 
 

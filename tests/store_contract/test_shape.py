@@ -10,6 +10,7 @@ import pytest
 from selfmodel.storage import (
     Database,
     EvalStore,
+    ExperimentStore,
     MirrorStore,
     ModelStore,
     OutcomeStore,
@@ -32,6 +33,7 @@ CONCERNS = (
     MirrorStore,
     EvalStore,
     OutcomeStore,
+    ExperimentStore,
     RetentionStore,
 )
 BACKENDS = (SQLiteStore, PostgresStore)

@@ -401,6 +401,8 @@ def outcomes_command(
 from selfmodel.cli.admin import key_app, workspace_app  # noqa: E402
 from selfmodel.cli.bench import bench_app  # noqa: E402
 from selfmodel.cli.eval import eval_app  # noqa: E402
+from selfmodel.cli.experiment import experiment_app  # noqa: E402
+from selfmodel.cli.report import report_command  # noqa: E402
 from selfmodel.cli.retention import audit_log, retention_app  # noqa: E402
 from selfmodel.cli.serve import serve  # noqa: E402
 from selfmodel.cli.worker import worker  # noqa: E402
@@ -409,8 +411,10 @@ app.add_typer(workspace_app, name="workspace")
 app.add_typer(key_app, name="key")
 app.add_typer(bench_app, name="bench")
 app.add_typer(eval_app, name="eval")
+app.add_typer(experiment_app, name="experiment")
 app.add_typer(retention_app, name="retention")
 app.command("audit-log")(audit_log)
+app.command("report")(report_command)
 app.command()(serve)
 app.command()(worker)
 

@@ -13,7 +13,9 @@ from selfmodel.cli.output import console, progress_bar
 from selfmodel.errors import InvalidInputError
 
 bench_app = typer.Typer(
-    help="Benchmarks: retrieval, extraction and preference quality; latency.", no_args_is_help=True
+    help="Benchmarks: retrieval, extraction and preference quality; latency; experiment "
+    "statistics.",
+    no_args_is_help=True,
 )
 
 JsonOption = Annotated[
@@ -143,6 +145,10 @@ bench_app.command("extraction")(extraction_command)
 from selfmodel.cli.bench_preferences import preferences_command  # noqa: E402  (imports this)
 
 bench_app.command("preferences")(preferences_command)
+
+from selfmodel.cli.bench_experiments import experiments_command  # noqa: E402  (imports this)
+
+bench_app.command("experiments")(experiments_command)
 
 
 @bench_app.command("scale")

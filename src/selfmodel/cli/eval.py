@@ -411,3 +411,8 @@ def _print_drift(report: DriftReport) -> None:
 
 def _yes(drifted: bool) -> str:
     return "[red]yes[/red]" if drifted else "no"
+
+
+from selfmodel.cli.personalization import personalization_command  # noqa: E402  (imports this)
+
+eval_app.command("personalization")(personalization_command)

@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 from selfmodel.domain import (
+    Assignment,
     Belief,
     BeliefDetail,
     BeliefEvent,
@@ -20,6 +21,8 @@ from selfmodel.domain import (
     BeliefStatus,
     ContextResult,
     DeletedCounts,
+    Experiment,
+    ExperimentStatus,
     IssuedMirrorLink,
     Message,
     MessagesInput,
@@ -29,8 +32,12 @@ from selfmodel.domain import (
     ResonanceCard,
     TraceRecord,
     User,
+    Variant,
 )
+from selfmodel.domain.experiments import ExperimentAnalysis
+from selfmodel.domain.personalization import PersonalizationReport
 from selfmodel.domain.profile import Conflict, Profile
+from selfmodel.domain.report import JoinedReport
 from selfmodel.domain.retention import AuditRecord, RetentionPolicy, RetentionReport
 
 T = TypeVar("T")
@@ -389,6 +396,117 @@ def outcomes_page(
         return [Outcome.model_validate(o) for o in data["items"]], data.get("next_cursor")
 
     return Call("GET", f"/v1/users/{_seg(user)}/outcomes", parse, params=params)
+
+
+def create_experiment(
+    name: str,
+    variants: Sequence[Variant | Mapping[str, Any]],
+    *,
+    control: str | None,
+    layer: str | None,
+    traffic: float,
+    description: str | None,
+) -> Call[Experiment]:
+    body: dict[str, Any] = {
+        "name": name,
+        "variants": [
+            v.model_dump(mode="json") if isinstance(v, Variant) else _jsonable(v) for v in variants
+        ],
+        "traffic": traffic,
+    }
+    extra = {"control": control, "layer": layer, "description": description}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return Call("POST", "/v1/experiments", Experiment.model_validate, json=body, write=True)
+
+
+def experiments_page(
+    status: ExperimentStatus | str | None, cursor: str | None
+) -> Call[tuple[list[Experiment], str | None]]:
+    params: Params = [("limit", str(PAGE_SIZE))]
+    if status is not None:
+        params.append(
+            ("status", str(status.value if isinstance(status, ExperimentStatus) else status))
+        )
+    if cursor:
+        params.append(("cursor", cursor))
+
+    def parse(data: Any) -> tuple[list[Experiment], str | None]:
+        return [Experiment.model_validate(x) for x in data["items"]], data.get("next_cursor")
+
+    return Call("GET", "/v1/experiments", parse, params=params)
+
+
+def experiment(name: str) -> Call[Experiment]:
+    return Call("GET", f"/v1/experiments/{_seg(name)}", Experiment.model_validate)
+
+
+def stop_experiment(name: str) -> Call[Experiment]:
+    return Call("POST", f"/v1/experiments/{_seg(name)}/stop", Experiment.model_validate, write=True)
+
+
+def assignment(user: str, experiment: str) -> Call[Assignment]:
+    # Recording the first exposure once is harmless to repeat: no Idempotency-Key needed.
+    return Call(
+        "POST",
+        f"/v1/experiments/{_seg(experiment)}/assignments",
+        Assignment.model_validate,
+        json={"user": user},
+    )
+
+
+def analyze_experiment(
+    experiment: str,
+    metric: str,
+    *,
+    until: datetime | str | None,
+    alpha: float | None,
+    power: float | None,
+    mde: float | None,
+    horizon: int | None,
+    pre_period_days: float | None,
+) -> Call[ExperimentAnalysis]:
+    params: Params = [("metric", metric)]
+    given = {
+        "until": _jsonable(until),
+        "alpha": alpha,
+        "power": power,
+        "mde": mde,
+        "horizon": horizon,
+        "pre_period_days": pre_period_days,
+    }
+    params.extend((k, str(v)) for k, v in given.items() if v is not None)
+    return Call(
+        "GET",
+        f"/v1/experiments/{_seg(experiment)}/analysis",
+        ExperimentAnalysis.model_validate,
+        params=params,
+    )
+
+
+def personalization(
+    *,
+    now: datetime | str | None,
+    days: float,
+    min_beliefs: int,
+    min_confidence: float,
+    min_offers: int,
+) -> Call[PersonalizationReport]:
+    params: Params = [
+        ("days", str(days)),
+        ("min_beliefs", str(min_beliefs)),
+        ("min_confidence", str(min_confidence)),
+        ("min_offers", str(min_offers)),
+    ]
+    if now is not None:
+        params.append(("now", _jsonable(now)))
+    return Call("GET", "/v1/personalization", PersonalizationReport.model_validate, params=params)
+
+
+def report(*, now: datetime | str | None, days: float) -> Call[JoinedReport]:
+    params: Params = [("days", str(days))]
+    if now is not None:
+        params.append(("now", _jsonable(now)))
+    return Call("GET", "/v1/report", JoinedReport.model_validate, params=params)
 
 
 def create_mirror_link(user: str, ttl_s: int | None) -> Call[IssuedMirrorLink]:

@@ -30,6 +30,7 @@ from selfmodel.client._calls import Call
 from selfmodel.client._errors import error_from_response
 from selfmodel.deprecation import renamed_keyword, warn_renamed
 from selfmodel.domain import (
+    Assignment,
     Belief,
     BeliefDetail,
     BeliefEvent,
@@ -37,6 +38,8 @@ from selfmodel.domain import (
     BeliefStatus,
     ContextResult,
     DeletedCounts,
+    Experiment,
+    ExperimentStatus,
     IssuedMirrorLink,
     MessagesInput,
     ObserveResult,
@@ -45,8 +48,25 @@ from selfmodel.domain import (
     ResonanceCard,
     TraceRecord,
     User,
+    Variant,
+)
+from selfmodel.domain.experiments import (
+    DEFAULT_ALPHA,
+    DEFAULT_HORIZON_USERS,
+    DEFAULT_MDE_RELATIVE,
+    DEFAULT_POWER,
+    DEFAULT_PRE_PERIOD_DAYS,
+    ExperimentAnalysis,
+)
+from selfmodel.domain.personalization import (
+    DEFAULT_DAYS,
+    DEFAULT_MIN_BELIEFS,
+    DEFAULT_MIN_CONFIDENCE,
+    DEFAULT_MIN_OFFERS,
+    PersonalizationReport,
 )
 from selfmodel.domain.profile import Conflict, Profile
+from selfmodel.domain.report import DEFAULT_REPORT_DAYS, JoinedReport
 from selfmodel.domain.retention import AuditRecord, RetentionPolicy, RetentionReport
 from selfmodel.errors import ServiceUnavailableError, WaitTimeoutError
 from selfmodel.privacy import PiiPolicy
@@ -522,6 +542,106 @@ class ClientMethods:
             found.extend(items)
             if cursor is None:
                 return found
+
+    # -- experiments -------------------------------------------------------------------------
+    @operation
+    def create_experiment(
+        self,
+        name: str,
+        variants: Sequence[Variant | Mapping[str, Any]],
+        *,
+        control: str | None = None,
+        layer: str | None = None,
+        traffic: float = 1.0,
+        description: str | None = None,
+    ) -> Operation[Experiment]:
+        """Define an experiment and start it (an admin key); see ``SelfModel.create_experiment``."""
+        call = calls.create_experiment(
+            name, variants, control=control, layer=layer, traffic=traffic, description=description
+        )
+        return (yield from self._exchange(call))
+
+    @operation
+    def experiments(
+        self, *, status: ExperimentStatus | str | None = None
+    ) -> Operation[list[Experiment]]:
+        """The workspace's experiments, oldest first (all pages)."""
+        found: list[Experiment] = []
+        cursor: str | None = None
+        while True:
+            items, cursor = yield from self._exchange(calls.experiments_page(status, cursor))
+            found.extend(items)
+            if cursor is None:
+                return found
+
+    @operation
+    def experiment(self, experiment: str) -> Operation[Experiment]:
+        """An experiment by its name or id."""
+        return (yield from self._exchange(calls.experiment(experiment)))
+
+    @operation
+    def stop_experiment(self, experiment: str) -> Operation[Experiment]:
+        """Stop an experiment (an admin key): it assigns nobody from now on."""
+        return (yield from self._exchange(calls.stop_experiment(experiment)))
+
+    @operation
+    def assignment(self, user: str, experiment: str) -> Operation[Assignment]:
+        """Which variant of ``experiment`` ``user`` is in (None: not in it), to branch on."""
+        return (yield from self._exchange(calls.assignment(user, experiment)))
+
+    @operation
+    def analyze_experiment(
+        self,
+        experiment: str,
+        metric: str,
+        *,
+        until: datetime | str | None = None,
+        alpha: float = DEFAULT_ALPHA,
+        power: float = DEFAULT_POWER,
+        mde: float = DEFAULT_MDE_RELATIVE,
+        horizon: int = DEFAULT_HORIZON_USERS,
+        pre_period_days: float = DEFAULT_PRE_PERIOD_DAYS,
+    ) -> Operation[ExperimentAnalysis]:
+        """Every variant against the control on ``metric``; see
+        ``SelfModel.analyze_experiment``."""
+        call = calls.analyze_experiment(
+            experiment,
+            metric,
+            until=until,
+            alpha=alpha,
+            power=power,
+            mde=mde,
+            horizon=horizon,
+            pre_period_days=pre_period_days,
+        )
+        return (yield from self._exchange(call))
+
+    @operation
+    def personalization(
+        self,
+        *,
+        now: datetime | str | None = None,
+        days: float = DEFAULT_DAYS,
+        min_beliefs: int = DEFAULT_MIN_BELIEFS,
+        min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+        min_offers: int = DEFAULT_MIN_OFFERS,
+    ) -> Operation[PersonalizationReport]:
+        """How personal the window's context blocks were; see ``SelfModel.personalization``."""
+        call = calls.personalization(
+            now=now,
+            days=days,
+            min_beliefs=min_beliefs,
+            min_confidence=min_confidence,
+            min_offers=min_offers,
+        )
+        return (yield from self._exchange(call))
+
+    @operation
+    def report(
+        self, *, now: datetime | str | None = None, days: float = DEFAULT_REPORT_DAYS
+    ) -> Operation[JoinedReport]:
+        """Engineering metrics beside outcomes; see ``SelfModel.report``."""
+        return (yield from self._exchange(calls.report(now=now, days=days)))
 
     # -- the Mirror --------------------------------------------------------------------------
     @operation

@@ -3,6 +3,14 @@
 from typing import TYPE_CHECKING, Any
 
 from selfmodel.domain.evaluation import EvalItemScore, EvalRun
+from selfmodel.domain.experiments import (
+    Assignment,
+    Experiment,
+    ExperimentStatus,
+    Exposure,
+    Variant,
+    VariantConfig,
+)
 from selfmodel.domain.ids import new_id
 from selfmodel.domain.jobs import Job, JobKind, JobRun, JobStatus, RunOutcome
 from selfmodel.domain.messages import Message, MessagesInput
@@ -56,6 +64,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ApiKey",
     "Area",
+    "Assignment",
     "Belief",
     "BeliefDetail",
     "BeliefEvent",
@@ -72,6 +81,9 @@ __all__ = [
     "Evidence",
     "EvidenceDetail",
     "EvidenceStance",
+    "Experiment",
+    "ExperimentStatus",
+    "Exposure",
     "Facet",
     "IdempotencyRecord",
     "IssuedMirrorLink",
@@ -95,6 +107,8 @@ __all__ = [
     "Scope",
     "TraceRecord",
     "User",
+    "Variant",
+    "VariantConfig",
     "Workspace",
     "new_id",
 ]

@@ -4,7 +4,7 @@ One ``SelfModel`` is bound to one workspace; ``in_workspace`` and ``for_workspac
 bound to another that shares the same store, model and warm indexes (the HTTP server binds each
 request with ``for_workspace`` to the workspace its key was found in). Its features live in one
 module each: observing, background jobs, reading, corrections, the Mirror, outcomes,
-retention, monitoring for drift.
+experiments, retention, monitoring for drift.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from selfmodel.engine.base import (
     extractor_from_settings,
 )
 from selfmodel.engine.corrections import Corrections
+from selfmodel.engine.experiments import Experiments
 from selfmodel.engine.jobs import BackgroundWork
 from selfmodel.engine.mirror import (
     MAX_CARD_SOURCE_CHARS,
@@ -41,7 +42,14 @@ from selfmodel.storage import Store, open_store
 
 
 class SelfModel(
-    BackgroundWork, Reading, Corrections, MirrorFeatures, Outcomes, Retention, Monitoring
+    BackgroundWork,
+    Reading,
+    Corrections,
+    MirrorFeatures,
+    Outcomes,
+    Experiments,
+    Retention,
+    Monitoring,
 ):
     """A persistent self-model for every user of a product, bound to one workspace."""
 

@@ -27,10 +27,12 @@ from selfmodel.engine.base import (
     EngineBase,
     parse_enum,
 )
+from selfmodel.engine.experiments import enter_experiments
 from selfmodel.errors import (
     InvalidInputError,
     TraceNotFoundError,
 )
+from selfmodel.experiments.definition import context_settings
 from selfmodel.retrieval import Scope
 from selfmodel.revision.confidence import as_of
 from selfmodel.revision.profile import build_profile
@@ -198,13 +200,20 @@ class Reading(EngineBase):
         if area is not None:
             place = self._c.store.get_context(self.workspace.id, area)
             area_id = place.id if place else new_id("ctx")  # unknown area: only global beliefs
+        # A user in running experiments gets their variants' configuration (a call about
+        # several users is about no one's variant: it runs as asked).
+        configs, experiments = enter_experiments(self, users[0]) if len(users) == 1 else ([], [])
+        run = context_settings(self._c.retriever.config, configs)
         return self._c.retriever.context(
             Scope(self.workspace.id, users, area_id),
             query,
-            budget_tokens=budget,
+            budget_tokens=run.budget_tokens if run.budget_tokens is not None else budget,
             limit=limit,
             now=now,
-            moments=moments,
+            config=run.ranking,
+            moments=run.moments if run.moments is not None else moments,
+            personalized=run.personalized,
+            experiments=experiments,
         )
 
     def trace(self, trace_id: str) -> TraceRecord:
@@ -241,6 +250,9 @@ class Reading(EngineBase):
             # Traces quote the user's queries and words; forget deletes them, export shows them.
             "traces": [_trace_json(t, u.id) for t in store.list_traces(ws, u.id)],
             "outcomes": [o.model_dump(mode="json") for o in store.list_outcomes(ws, u.id)],
+            "exposures": [
+                x.model_dump(mode="json") for x in store.list_exposures(ws, user_id=u.id)
+            ],
         }
 
 

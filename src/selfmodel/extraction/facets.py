@@ -67,10 +67,14 @@ def _facets_of(words: Sequence[Token], main: Token) -> list[tuple[Facet, str]]:
     occupation = _occupation(main)
     if occupation:
         found.append((Facet.OCCUPATION, occupation))
-    if lemma in w.facet_verbs["employer"]:
+    if lemma in w.facet_verbs["employer"] or _names_a_job(main):
         employer = _employer(main)
         if employer:
             found.append((Facet.EMPLOYER, employer))
+    elif lemma in ("leave", "quit"):
+        left = next((c for c in main.children if c.dep_ == "dobj" and _organisation(c)), None)
+        if left is not None:
+            found.append((Facet.EMPLOYER, proper_name(left)))  # "I left Google": a denial
     status = _relationship_status(words, main)
     if status:
         found.append((Facet.RELATIONSHIP_STATUS, status))
@@ -86,9 +90,35 @@ def _facets_of(words: Sequence[Token], main: Token) -> list[tuple[Facet, str]]:
     )
     if diet is None and lemma in ("be", "go", "become", "turn", "stay"):
         diet = next((t.lower_ for t in words if t.lower_ in w.diets), None)
+    if diet is None and _eats_meat_again(words, main):
+        diet = "omnivore"  # "I eat meat again": no longer vegetarian, whatever the word was
     if diet:
         found.append((Facet.DIET, diet))
     return found
+
+
+_JOBS = frozenset(["job", "role", "position", "post", "gig", "internship", "placement"])
+
+
+def _names_a_job(verb: Token) -> bool:
+    """ "I got a new job at Stripe", "I took a role with Monzo": the job says who employs them."""
+    return any(c.dep_ == "dobj" and c.lemma_.lower() in _JOBS for c in verb.children)
+
+
+def _organisation(token: Token) -> bool:
+    return token.ent_type_ == "ORG" or (
+        token.pos_ == "PROPN" and token.ent_type_ not in ("GPE", "LOC", "PERSON")
+    )
+
+
+def _eats_meat_again(words: Sequence[Token], main: Token) -> bool:
+    """ "I eat meat again", "I'm eating meat now": back from a meatless diet."""
+    return (
+        main.lemma_.lower() == "eat"
+        and any(c.dep_ == "dobj" and c.lemma_.lower() == "meat" for c in main.children)
+        and not any(c.dep_ == "neg" for c in main.children)
+        and any(t.lower_ in ("again", "now") for t in words)
+    )
 
 
 def _name(words: Sequence[Token], main: Token) -> str | None:
@@ -135,7 +165,12 @@ def _employer(verb: Token) -> str | None:
         obj for c in verb.children if c.dep_ == "prep" and c.lower_ == "as"
         for obj in c.children if obj.dep_ == "pobj"
     ]  # fmt: skip
-    for child in [*verb.children, *(c for role in roles for c in role.children)]:
+    jobs = [c for c in verb.children if c.dep_ == "dobj" and c.lemma_.lower() in _JOBS]
+    for child in [
+        *verb.children,
+        *(c for role in roles for c in role.children),
+        *(c for job in jobs for c in job.children),
+    ]:
         if child.dep_ == "prep" and child.lower_ in ("at", "for", "with"):
             for obj in child.children:
                 if obj.dep_ != "pobj":

@@ -201,6 +201,8 @@ def _negation(words: Sequence[Token], main: Token | None) -> _Negation:
             if gerund is not None:
                 found.object_text = _present_phrase(gerund)
                 found.gerund_change = True
+            elif obj is not None and obj.pos_ == "PROPN":
+                pass  # "I left Google": an employer denied (see facets), no habit ended
             elif obj is not None and obj.lemma_.lower() not in lexicon().generic_nouns | {"habit"}:
                 found.object_text = _phrase(obj)
                 found.gerund_change = True  # "I gave up coffee" ends a habit too

@@ -133,6 +133,15 @@ def _fitting(pronoun: Token, sentence: Span, before: int | None = None) -> str |
         if lower in SINGULAR and (head.ent_type_ == "PERSON" or (plural and before is None)):
             continue
         return _as_reference(chunk)
+    if before is not None and lower in SINGULAR:
+        # "I love running, it clears my head": an activity just named is what "it" is.
+        activities = [
+            t
+            for t in sentence
+            if t.i < before and t.tag_ == "VBG" and t.dep_ in ("xcomp", "dobj", "pcomp", "csubj")
+        ]
+        if activities:
+            return activities[-1].text
     return None
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -92,6 +92,8 @@ class _Call:
     now: datetime
     moments: bool = True
     request: bool = False
+    personalized: bool = True
+    experiments: tuple[dict[str, Any], ...] = ()
 
 
 class Retriever:
@@ -148,7 +150,12 @@ class Retriever:
         now: datetime | None = None,
         config: RankingConfig | None = None,
         moments: bool = True,
+        personalized: bool = True,
+        experiments: Sequence[Mapping[str, Any]] = (),
     ) -> ContextResult:
+        """``personalized=False`` answers from an empty self-model (the control of an
+        experiment: no belief, no observation of the scope); ``experiments`` are recorded in
+        the trace's config (the experiments and variants the call ran under)."""
         started = time.perf_counter()
         config = config or self.config
         now = now or utcnow()
@@ -157,7 +164,11 @@ class Retriever:
         # The query embeds (on the embedding thread, for the local model) while this thread
         # brings the index up to date and reads the query.
         embedding = self.embedder.start_embed_one(matched)
-        index = self._index(scope)
+        index = (
+            self._index(scope)
+            if personalized
+            else ScopeIndex([], np.zeros((0, self.embedder.dim), dtype=np.float32))
+        )
         temporal = analyse(query, now)
         request = is_request(self.language.parse([query])[0])
         query_vector = embedding()
@@ -174,6 +185,8 @@ class Retriever:
                     now,
                     moments,
                     request,
+                    personalized,
+                    tuple(dict(e) for e in experiments),
                 ),
                 index,
                 config,
@@ -231,6 +244,9 @@ class Retriever:
             "limit": limit,
             "moments": call.moments,
         }
+        if call.experiments:
+            traced_config["experiments"] = list(call.experiments)
+            traced_config["personalized"] = call.personalized
         self.store.insert_trace(
             TraceRecord(
                 id=trace_id,

@@ -6,7 +6,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    model_validator,
+)
 
 from selfmodel.config import MAX_BUDGET_TOKENS
 from selfmodel.deprecation import either
@@ -19,6 +28,7 @@ from selfmodel.domain import (
     Role,
     Scope,
 )
+from selfmodel.domain.experiments import MAX_DESCRIPTION_CHARS, MAX_VARIANTS, MIN_VARIANTS
 from selfmodel.domain.outcomes import (
     MAX_LABEL_CHARS,
     MAX_OUTCOME_ID_CHARS,
@@ -373,6 +383,51 @@ class OutcomeIn(_In):
         max_length=MAX_OUTCOME_ID_CHARS,
         description="Your id for the outcome; recording it again returns the first record.",
     )
+
+
+class VariantConfigIn(_In):
+    """How ``context`` runs in a variant; unset fields run as the caller asks."""
+
+    personalized: StrictBool = Field(
+        default=True, description="false: an empty self-model (the block uses nothing known)."
+    )
+    ranking: dict[str, StrictBool | StrictInt | StrictFloat] = Field(
+        default_factory=dict,
+        max_length=50,
+        description="RankingConfig fields by name (e.g. keyword_weight: 0).",
+    )
+    budget_tokens: int | None = Field(default=None, ge=1, le=MAX_BUDGET_TOKENS, strict=True)
+    moments: StrictBool | None = None
+
+
+class VariantIn(_In):
+    name: str = Field(min_length=1, max_length=64)
+    weight: float = Field(default=1.0, gt=0, strict=True, description="Relative share.")
+    config: VariantConfigIn = Field(default_factory=VariantConfigIn)
+
+
+class ExperimentIn(_In):
+    """An experiment: 2–10 variants, each a configuration of ``context`` (docs/experiments.md)."""
+
+    name: str = Field(min_length=1, max_length=64)
+    variants: list[VariantIn] = Field(min_length=MIN_VARIANTS, max_length=MAX_VARIANTS)
+    control: str | None = Field(
+        default=None, min_length=1, max_length=64, description="Default: the first variant."
+    )
+    layer: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Experiments of one layer never share a user.",
+    )
+    traffic: float = Field(
+        default=1.0, gt=0, le=1, strict=True, description="Share of the (layer's) users."
+    )
+    description: str | None = Field(default=None, min_length=1, max_length=MAX_DESCRIPTION_CHARS)
+
+
+class AssignmentIn(_In):
+    user: str = Field(min_length=1, max_length=MAX_NAME_CHARS, description="Your id of the user.")
 
 
 class Page(BaseModel, Generic[T]):

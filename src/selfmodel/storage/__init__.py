@@ -5,6 +5,7 @@ from selfmodel.domain import DeletedCounts, TraceRecord
 from selfmodel.storage.base import Store
 from selfmodel.storage.database import Database
 from selfmodel.storage.evaluation import EvalStore
+from selfmodel.storage.experiments import ExperimentStore
 from selfmodel.storage.mirror import MirrorStore
 from selfmodel.storage.model import BeliefFilter, ModelStore
 from selfmodel.storage.outcomes import OutcomeStore
@@ -20,6 +21,7 @@ __all__ = [
     "Database",
     "DeletedCounts",
     "EvalStore",
+    "ExperimentStore",
     "MirrorStore",
     "ModelStore",
     "OutcomeStore",

@@ -16,6 +16,7 @@ holds both to the same contract, concern by concern.
 - ``MirrorStore`` (mirror.py): Mirror links, resonance cards, the signing secret
 - ``EvalStore`` (evaluation.py): recorded evaluation runs and their item scores
 - ``OutcomeStore`` (outcomes.py): outcomes of users (feedback, implicit signals, metrics)
+- ``ExperimentStore`` (experiments.py): experiments and each user's first exposure to one
 - ``RetentionStore`` (retention.py): retention policies, deleting what they select, the
   checks after a deletion, the audit log
 
@@ -25,6 +26,7 @@ Each extends ``Database`` (transactions, schema version, closing), which they sh
 from __future__ import annotations
 
 from selfmodel.storage.evaluation import EvalStore
+from selfmodel.storage.experiments import ExperimentStore
 from selfmodel.storage.mirror import MirrorStore
 from selfmodel.storage.model import ModelStore
 from selfmodel.storage.outcomes import OutcomeStore
@@ -44,6 +46,7 @@ class Store(
     MirrorStore,
     EvalStore,
     OutcomeStore,
+    ExperimentStore,
     RetentionStore,
 ):
     """Persistence for every concern of selfmodel, in one database shared by all of them.

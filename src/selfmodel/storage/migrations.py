@@ -332,6 +332,38 @@ MIGRATIONS: list[str] = [
     CREATE INDEX outcomes_user ON outcomes (workspace_id, user_id, id);
     CREATE INDEX outcomes_trace ON outcomes (workspace_id, trace_id) WHERE trace_id IS NOT NULL;
     """,
+    # 11: experiments — variants of the context configuration — and each user's first exposure
+    # to one. Users are assigned by hashing (nothing stored per user until they meet it); the
+    # exposure is what the analysis splits a user's outcomes at (pre-period vs experiment).
+    """
+    CREATE TABLE experiments (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        description TEXT,
+        variants TEXT NOT NULL,
+        control TEXT NOT NULL,
+        layer TEXT,
+        traffic REAL NOT NULL,
+        bucket_start INTEGER NOT NULL,
+        bucket_end INTEGER NOT NULL,
+        salt TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        stopped_at TEXT,
+        UNIQUE (workspace_id, name)
+    );
+    CREATE TABLE experiment_exposures (
+        workspace_id TEXT NOT NULL,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        experiment_id TEXT NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+        variant TEXT NOT NULL,
+        exposed_at TEXT NOT NULL,
+        PRIMARY KEY (workspace_id, user_id, experiment_id)
+    );
+    CREATE INDEX experiment_exposures_experiment
+        ON experiment_exposures (workspace_id, experiment_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -345,6 +345,40 @@ MIGRATIONS: list[str] = [
     CREATE INDEX outcomes_trace
         ON outcomes (workspace_id, user_id, trace_id) WHERE trace_id IS NOT NULL;
     """,
+    # 11: experiments and first exposures (see migrations.py version 11).
+    """
+    CREATE TABLE experiments (
+        workspace_id TEXT COLLATE "C" NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        id TEXT COLLATE "C" NOT NULL,
+        name TEXT COLLATE "C" NOT NULL,
+        description TEXT,
+        variants JSONB NOT NULL,
+        control TEXT COLLATE "C" NOT NULL,
+        layer TEXT COLLATE "C",
+        traffic DOUBLE PRECISION NOT NULL,
+        bucket_start INTEGER NOT NULL,
+        bucket_end INTEGER NOT NULL,
+        salt TEXT COLLATE "C" NOT NULL,
+        status TEXT NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        stopped_at TIMESTAMPTZ,
+        PRIMARY KEY (workspace_id, id),
+        UNIQUE (workspace_id, name)
+    );
+    CREATE TABLE experiment_exposures (
+        workspace_id TEXT COLLATE "C" NOT NULL,
+        user_id TEXT COLLATE "C" NOT NULL,
+        experiment_id TEXT COLLATE "C" NOT NULL,
+        variant TEXT COLLATE "C" NOT NULL,
+        exposed_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (workspace_id, user_id, experiment_id),
+        FOREIGN KEY (workspace_id, user_id) REFERENCES users(workspace_id, id) ON DELETE CASCADE,
+        FOREIGN KEY (workspace_id, experiment_id)
+            REFERENCES experiments(workspace_id, id) ON DELETE CASCADE
+    );
+    CREATE INDEX experiment_exposures_experiment
+        ON experiment_exposures (workspace_id, experiment_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -11,6 +11,7 @@ mixin               module                  implements
 ``SQLMirror``       ``sql_mirror.py``       ``MirrorStore``
 ``SQLEvaluation``   ``sql_evaluation.py``   ``EvalStore``
 ``SQLOutcomes``     ``sql_outcomes.py``     ``OutcomeStore``
+``SQLExperiments``  ``sql_experiments.py``  ``ExperimentStore``
 ``SQLRetention``    ``sql_retention.py``    ``RetentionStore`` (but deleting; checking)
 ==================  ======================  ===============================================
 
@@ -30,6 +31,7 @@ from collections.abc import Sequence
 from selfmodel.domain import DeletedCounts
 from selfmodel.storage.base import Store
 from selfmodel.storage.sql_evaluation import SQLEvaluation
+from selfmodel.storage.sql_experiments import SQLExperiments
 from selfmodel.storage.sql_mirror import SQLMirror
 from selfmodel.storage.sql_model import SQLModel
 from selfmodel.storage.sql_outcomes import SQLOutcomes
@@ -46,6 +48,7 @@ USER_TABLES = (
     "mirror_links",
     "jobs",  # queue
     "outcomes",  # outcomes: feedback and signals about the user
+    "experiment_exposures",  # experiments: when the user first met each
     "trace_users",  # traces (the traces themselves go first, whole)
     "vectors",  # vectors
     "belief_events",  # model
@@ -68,6 +71,7 @@ class SQLStore(
     SQLMirror,
     SQLEvaluation,
     SQLOutcomes,
+    SQLExperiments,
     SQLRetention,
     Store,
 ):

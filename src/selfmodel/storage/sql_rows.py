@@ -18,6 +18,9 @@ from selfmodel.domain import (
     EvalRun,
     Evidence,
     EvidenceStance,
+    Experiment,
+    ExperimentStatus,
+    Exposure,
     IdempotencyRecord,
     Job,
     JobKind,
@@ -32,6 +35,7 @@ from selfmodel.domain import (
     Role,
     Scope,
     User,
+    Variant,
     Workspace,
 )
 from selfmodel.storage.sql_base import Dialect, Row
@@ -306,4 +310,33 @@ def outcome(d: Dialect, r: Row) -> Outcome:
         external_id=r["external_id"],
         occurred_at=d.ts_out(r["occurred_at"]),
         recorded_at=d.ts_out(r["recorded_at"]),
+    )
+
+
+def experiment(d: Dialect, r: Row) -> Experiment:
+    return Experiment(
+        id=r["id"],
+        workspace_id=r["workspace_id"],
+        name=r["name"],
+        description=r["description"],
+        variants=tuple(Variant.model_validate(v) for v in d.json_out(r["variants"])),
+        control=r["control"],
+        layer=r["layer"],
+        traffic=float(r["traffic"]),
+        bucket_start=int(r["bucket_start"]),
+        bucket_end=int(r["bucket_end"]),
+        salt=r["salt"],
+        status=ExperimentStatus(r["status"]),
+        created_at=d.ts_out(r["created_at"]),
+        stopped_at=d.opt_ts_out(r["stopped_at"]),
+    )
+
+
+def exposure(d: Dialect, r: Row) -> Exposure:
+    return Exposure(
+        workspace_id=r["workspace_id"],
+        experiment_id=r["experiment_id"],
+        user_id=r["user_id"],
+        variant=r["variant"],
+        exposed_at=d.ts_out(r["exposed_at"]),
     )
