@@ -20,7 +20,8 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
-from selfmodel import SelfModel
+from selfmodel import SelfModel, Settings
+from selfmodel.config import MirrorSettings
 from selfmodel.domain import MirrorLink
 from selfmodel.embedding import SentenceTransformerEmbedder
 from selfmodel.mirror import create_mirror_router
@@ -110,7 +111,14 @@ async def test_opening_a_link_sets_a_strict_httponly_session_cookie(world, api) 
 
 async def test_without_a_session_every_page_is_refused(world) -> None:
     async with asgi_client(world.app) as client:
-        for path in ("/mirror/", "/mirror/timeline", "/mirror/export", "/mirror/delete"):
+        belief = world.engine.beliefs("ada")[0]
+        for path in (
+            "/mirror/",
+            "/mirror/timeline",
+            "/mirror/export",
+            "/mirror/delete",
+            f"/mirror/beliefs/{belief.id}",
+        ):
             response = await client.get(path)
             assert response.status_code == 400, path
             assert "not a working link" in response.text
@@ -248,6 +256,36 @@ async def test_forms_without_the_session_csrf_token_are_refused(world, api) -> N
     assert world.engine.belief(belief.id).belief.status.value == "rejected"
 
 
+async def test_a_check_in_needs_the_csrf_token_and_a_yes_or_no(world, api) -> None:
+    link = await mint(api, "ada")
+    belief = world.engine.beliefs("ada")[0]
+    path = f"/mirror/beliefs/{belief.id}/check-in"
+    client, csrf = await visitor(world, link)
+    async with aclosing(client):
+        forged = await client.post(path, data={"csrf": "forged", "answer": "no"})
+        assert forged.status_code == 403
+        unclear = await client.post(path, data={"csrf": csrf, "answer": "maybe"})
+        assert unclear.status_code == 422
+        assert world.engine.belief(belief.id).belief.status.value == "active"
+        no = await client.post(path, data={"csrf": csrf, "answer": "no"})
+        assert no.status_code == 303
+    detail = world.engine.belief(belief.id)
+    assert detail.belief.status.value == "superseded"
+    assert detail.history[-1].details["check_in"] == "no"
+
+
+async def test_a_belief_page_shows_the_persons_own_belief_and_its_story(world, api) -> None:
+    link = await mint(api, "ada")
+    belief = next(b for b in world.engine.beliefs("ada") if "marathon" in b.statement)
+    client, _ = await visitor(world, link)
+    async with aclosing(client):
+        page = await client.get(f"/mirror/beliefs/{belief.id}")
+    assert page.status_code == 200
+    assert "You are training for the Berlin marathon" in page.text
+    assert "How this came about" in page.text and "Berlin marathon" in page.text
+    assert page.headers["content-security-policy"].startswith("default-src 'none'")
+
+
 async def test_link_token_cannot_be_used_as_the_session_cookie(world, api) -> None:
     link = await mint(api, "ada")
     token = link["path"].rsplit("/", 1)[1]
@@ -289,6 +327,7 @@ async def test_a_session_for_ada_can_never_reach_bob(world, api) -> None:
                     "shown": bob_card.id,
                     "selected": bob_card.id,
                     "over": bob_other.id,
+                    "answer": "yes",
                 }
                 if url.endswith("/delete"):
                     form["confirm"] = "nope"  # Ada's own delete is tested below
@@ -450,3 +489,23 @@ async def test_mirror_pages_answer_errors_with_the_apis_statuses(world, api) -> 
     assert too_big.status_code == 413 and "larger than the Mirror accepts" in too_big.text
     assert empty.status_code == 422
     assert too_big.headers["content-type"].startswith("text/html")
+
+
+async def test_every_page_says_what_the_beliefs_are_used_for_and_who_sees_them(
+    db_path, embedder: SentenceTransformerEmbedder
+) -> None:
+    settings = Settings(mirror=MirrorSettings(mirror_product_name="Coachly"))
+    with SelfModel.open(str(db_path), embedder=embedder, settings=settings) as engine:
+        w = build_world(engine)
+        seed_person(w.engine, "ada", "Ada")
+        async with asgi_client(w.app, w.write_key) as api:
+            link = await mint(api, "ada")
+        client, _ = await visitor(w, link)
+        belief = w.engine.beliefs("ada")[0]
+        async with aclosing(client):
+            for path in ("/mirror/", "/mirror/timeline", f"/mirror/beliefs/{belief.id}"):
+                page = (await client.get(path)).text
+                assert "Nothing here is shared" not in page
+                assert "shapes the answers you get in Coachly" in page, path
+                assert "The people who run Coachly can see this data" in page
+                assert 'href="/mirror/export"' in page and 'href="/mirror/delete"' in page

@@ -18,7 +18,9 @@ from selfmodel import SelfModel
 from selfmodel.embedding import SentenceTransformerEmbedder
 from tests.support.browser import DESKTOP, PHONE, chromium, screenshot
 from tests.support.mirror import (
+    DENIAL,
     FIRST_SAID,
+    PROFILE_MESSAGES,
     MirrorWorld,
     build_world,
     seed_person,
@@ -63,8 +65,17 @@ def open_mirror(world: tuple[MirrorWorld, str], browser: Browser, user: str, **c
     return page
 
 
-def card(page: Page, belief_id: str):
-    return page.locator(f"li.belief[id='{belief_id}']")
+def belief_page(page: Page, belief_id: str) -> Page:
+    """Go to a belief's own page by its URL (stable: it is what the first screen links to)."""
+    base = page.url.split("/mirror/")[0]
+    response = page.goto(f"{base}/mirror/beliefs/{belief_id}")
+    assert response is not None and response.status == 200
+    return page
+
+
+def home(page: Page) -> Page:
+    page.goto(page.url.split("/mirror/")[0] + "/mirror/")
+    return page
 
 
 def belief_of(world: tuple[MirrorWorld, str], belief_id: str) -> dict:
@@ -91,25 +102,30 @@ def test_person_confirms_rejects_rewords_and_outdates_beliefs(world, browser) ->
     screenshot(page, "home-phone")
     page.set_viewport_size(DESKTOP)
 
-    # Why: the evidence quote and its date are one click away.
-    why = card(page, marathon).locator("details.why")
-    why.locator("summary").click()
-    expect(why.locator("blockquote")).to_contain_text("Berlin marathon")
-    expect(why.locator(".quote-meta time").first).to_have_text(FIRST_SAID)
-    screenshot(page, "why-open-desktop")
+    # Why: the belief's own page, linked from the first screen, quotes it with its date.
+    page.locator(f"a[href$='/beliefs/{marathon}']").first.click()
+    page.wait_for_url(f"**/mirror/beliefs/{marathon}")
+    expect(page.locator("blockquote")).to_contain_text("Berlin marathon")
+    expect(page.locator(".quote-meta time").first).to_have_text(FIRST_SAID)
+    expect(page.locator(".explained").first).to_contain_text("We've heard this once, on")
+    screenshot(page, "belief-desktop")
+    page.set_viewport_size(PHONE)
+    screenshot(page, "belief-phone")
+    page.set_viewport_size(DESKTOP)
 
-    card(page, marathon).get_by_role("button", name="This is me").click()
+    page.get_by_role("button", name="This is me").click()
     expect(page.locator("#notice")).to_have_text("Thanks — marked as true of you.")
     detail = belief_of(world, marathon)
     assert detail["belief"]["origin"] == "confirmed"
     assert [e["type"] for e in detail["history"]][-1] == "confirmed"
+    expect(page.locator(".story li").last).to_contain_text("You confirmed it.")
 
-    card(page, answers).get_by_role("button", name="Not me").click()
+    belief_page(page, answers).get_by_role("button", name="Not me").click()
     expect(page.locator("#notice")).to_contain_text("won't be used")
     assert belief_of(world, answers)["belief"]["status"] == "rejected"
-    expect(page.locator(".set-aside")).to_contain_text("You prefer short")
+    expect(home(page).locator(".set-aside")).to_contain_text("You prefer short")
 
-    edit = card(page, nurse).locator("details.edit")
+    edit = belief_page(page, nurse).locator("details.edit")
     edit.locator("summary").click()
     edit.get_by_label("Say it the way you would").fill("I work as a nurse, mostly day shifts now")
     edit.get_by_role("button", name="Save wording").click()
@@ -118,9 +134,10 @@ def test_person_confirms_rejects_rewords_and_outdates_beliefs(world, browser) ->
     assert detail["belief"]["statement"] == "I work as a nurse, mostly day shifts now"
     assert detail["history"][-1]["type"] == "edited"
 
-    card(page, hiking).get_by_role("button", name="No longer true").click()
+    belief_page(page, hiking).get_by_role("button", name="No longer true").click()
     expect(page.locator("#notice")).to_have_text("Marked as no longer true.")
     assert belief_of(world, hiking)["belief"]["status"] == "superseded"
+    home(page)
     screenshot(page, "after-corrections-desktop")
     page.set_viewport_size(PHONE)
     screenshot(page, "after-corrections-phone")
@@ -130,12 +147,13 @@ def test_person_adds_a_belief_in_their_own_words(world, browser) -> None:
     w, _ = world
     seed_person(w.engine, "bea", "Bea")
     page = open_mirror(world, browser, "bea")
+    page.get_by_text("Add something in your own words").click()
     page.get_by_label("What should we know about you?").fill("I am learning Portuguese")
     page.get_by_label("What kind of thing is it?").select_option("goal")
     page.get_by_role("button", name="Add", exact=True).click()
     expect(page.locator("#notice")).to_have_text("Added in your words.")
     # Said back to the person, like everything the Mirror shows; stored in their own words.
-    expect(page.locator("section.kind", has_text="What you're working towards")).to_contain_text(
+    expect(page.locator("div.kind", has_text="What you're working towards")).to_contain_text(
         "You are learning Portuguese"
     )
     with api(world) as client:
@@ -159,10 +177,16 @@ def test_about_you_leads_with_the_profile_and_asks_which_claim_is_true_now(world
     expect(about.locator(".fact", has_text="What you do")).to_contain_text("Nurse")
     expect(about.locator(".about-pets")).to_contain_text("You have a dog named Biscuit")
     expect(about.locator(".about-answers")).to_contain_text("You want the assistant to keep")
-    question = about.locator(".question")
-    expect(question.locator(".question-text")).to_have_text(
-        "You said you like jazz, and later that you don't — which is true now?"
-    )
+    question = page.locator("section.asks .question")
+    liked, denied = PROFILE_MESSAGES[-1][1], DENIAL[1]
+    if (liked.year, liked.month) == (denied.year, denied.month):
+        asked = "You said you like jazz, and later that you don't — which is true now?"
+    else:
+        asked = (
+            f"You said you like jazz in {liked:%B}, and in {denied:%B} that you don't"
+            " — which is true now?"
+        )
+    expect(question.locator(".question-text")).to_have_text(asked)
     screenshot(page, "about-desktop")
     page.set_viewport_size(PHONE)
     screenshot(page, "about-phone")
@@ -190,7 +214,7 @@ def ask_again(world: tuple[MirrorWorld, str], browser: Browser, user: str, name:
     w, _ = world
     rejected, raised = seed_raised_again(w.engine, user, name)
     page = open_mirror(world, browser, user)
-    asked = page.locator("section.about li.recheck")
+    asked = page.locator("section.asks li.recheck")
     expect(asked).to_have_count(1)
     expect(asked.locator(".question-text")).to_have_text(
         "You told us “You are a huge fan of heavy metal” wasn't you."
@@ -327,7 +351,12 @@ def test_core_actions_work_without_javascript_and_by_keyboard(world, browser) ->
     seed_person(w.engine, "fay", "Fay")
     marathon = statement_id(world, "fay", "marathon")
     page = open_mirror(world, browser, "fay", java_script_enabled=False)
-    button = card(page, marathon).get_by_role("button", name="This is me")
+    # Reached from the first screen by keyboard alone: tab to its link, Enter, tab to the button.
+    link = page.locator(f"a[href$='/beliefs/{marathon}']").first
+    link.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/mirror/beliefs/{marathon}")
+    button = page.get_by_role("button", name="This is me")
     button.focus()
     page.keyboard.press("Enter")
     page.wait_for_url("**notice=confirmed**")

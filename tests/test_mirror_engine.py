@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from selfmodel import SelfModel, Settings
 from selfmodel.config import MirrorSettings
-from selfmodel.domain import ObservationKind
+from selfmodel.domain import BeliefStatus, EvidenceStance, ObservationKind
 from selfmodel.errors import (
+    BeliefNotFoundError,
     CardNotFoundError,
     InvalidInputError,
     MirrorLinkNotFoundError,
@@ -135,3 +137,48 @@ def test_timeline_is_newest_first(sm: SelfModel) -> None:
     (belief,) = sm.beliefs("ada")
     sm.confirm(belief.id)
     assert [e.type.value for e in sm.timeline("ada")] == ["confirmed", "created"]
+
+
+def said_weeks_ago(sm: SelfModel, user: str, text: str) -> str:
+    """Observe ``text`` from ``user`` three weeks ago; the id of the one belief it makes."""
+    at = datetime.now(UTC) - timedelta(days=21)
+    sm.observe(user, {"content": text, "occurred_at": at, "speaker": user.capitalize()})
+    (belief,) = [b for b in sm.beliefs(user) if b.statement.endswith(text.split()[-1].strip("."))]
+    return belief.id
+
+
+def test_a_yes_to_a_check_in_is_a_selection_that_raises_confidence(sm: SelfModel) -> None:
+    belief_id = said_weeks_ago(sm, "ada", "I love sailing.")
+    before = sm.belief(belief_id).belief
+    after = sm.check_in("ada", belief_id, holds=True)
+    assert after.status is BeliefStatus.ACTIVE
+    assert after.confidence > before.confidence + 0.1
+    detail = sm.belief(belief_id)
+    newest = max(detail.evidence, key=lambda e: e.said_at)
+    assert newest.observation is not None
+    assert newest.observation.kind is ObservationKind.SELECTION
+    assert newest.observation.source == "mirror"
+    assert newest.evidence.stance is EvidenceStance.SUPPORTS
+    assert detail.history[-1].details["check_in"] == "yes"
+
+
+def test_a_no_to_a_check_in_is_a_selection_that_ends_the_belief(sm: SelfModel) -> None:
+    belief_id = said_weeks_ago(sm, "ada", "I collect old maps.")
+    ended = sm.check_in("ada", belief_id, holds=False)
+    assert ended.status is BeliefStatus.SUPERSEDED
+    assert ended.valid_to is not None
+    detail = sm.belief(belief_id)
+    against = [e for e in detail.evidence if e.evidence.stance is EvidenceStance.CONTRADICTS]
+    assert [e.observation.kind for e in against if e.observation] == [ObservationKind.SELECTION]
+    assert all(b.id != belief_id for b in sm.beliefs("ada"))
+    # An ended belief is no longer asked about.
+    with pytest.raises(InvalidInputError):
+        sm.check_in("ada", belief_id, holds=True)
+
+
+def test_a_check_in_on_someone_elses_belief_is_not_found(sm: SelfModel) -> None:
+    bobs = said_weeks_ago(sm, "bob", "I love sailing.")
+    known(sm, "ada")
+    with pytest.raises(BeliefNotFoundError):
+        sm.check_in("ada", bobs, holds=False)
+    assert sm.belief(bobs).belief.status is BeliefStatus.ACTIVE

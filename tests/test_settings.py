@@ -54,6 +54,7 @@ EARLIER_VARIABLES: list[tuple[str, str, str, Any]] = [
 # What used to be constants and CLI defaults, settable now.
 NEW_VARIABLES: list[tuple[str, str, str, Any]] = [
     ("SELFMODEL_HOST", "server", "0.0.0.0", "0.0.0.0"),
+    ("SELFMODEL_MIRROR_PRODUCT_NAME", "mirror", "Coachly", "Coachly"),
     ("SELFMODEL_PORT", "server", "9000", 9000),
     ("SELFMODEL_MAX_BODY_BYTES", "server", "1024", 1024),
     ("SELFMODEL_IDEMPOTENCY_TTL_S", "server", "60", 60.0),
@@ -152,6 +153,7 @@ def test_every_setting_is_listed_above() -> None:
         ("SELFMODEL_ALERT_WEBHOOK_URL", "ftp://hooks.example.com/x"),
         ("SELFMODEL_ALERT_WEBHOOK_ATTEMPTS", "0"),
         ("SELFMODEL_ALERT_WEBHOOK_SECRET", "short"),
+        ("SELFMODEL_MIRROR_PRODUCT_NAME", "x" * 81),
     ],
 )
 def test_a_value_out_of_bounds_is_a_configuration_error_naming_the_variable(

@@ -53,6 +53,7 @@ USER_WRITES = {
     "forget",
     "push_cards",
     "answer_cards",
+    "check_in",
     "create_mirror_link",
     "revoke_mirror_links",
     "run_retention",
@@ -183,6 +184,9 @@ def exercise_every_write(sm: SelfModel) -> None:
     sm.decay("maya", now=utcnow() + timedelta(days=400))
     cards = sm.push_cards("maya", ["Maya runs to clear her head."])
     sm.answer_cards("maya", {cards[0].id: True})
+    checked = sm.beliefs("maya")[0]
+    sm.check_in("maya", checked.id, holds=True)
+    sm.check_in("maya", checked.id, holds=False)
     with pytest.deprecated_call():  # the old names do the same, under the same unit of work
         old = sm.push_prompts("maya", ["Maya swims on Sundays."])
         sm.answer_prompts("maya", {old[0].id: False})

@@ -365,6 +365,13 @@ class MirrorSettings(SettingsGroup):
         le=MAX_MIRROR_LINK_TTL_S,
         description="Lifetime of a Mirror link when the call names none.",
     )
+    mirror_product_name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=80,
+        description="The product's name as the Mirror says it to people (\"these beliefs shape "
+        'the answers you get in …"); unset: "the app that sent you this link".',
+    )
 
 
 class Settings(BaseModel):

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM = os.environ.get("SELFMODEL_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -57,4 +58,34 @@ def screenshot(page: Page, name: str) -> Path:
     return path
 
 
-__all__ = ["ARTIFACTS", "DESKTOP", "PHONE", "chromium", "chromium_path", "screenshot"]
+# What axe-core reports that we hold as failures: the two top impacts of its four.
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+def accessibility_problems(page: Page) -> list[dict[str, object]]:
+    """axe-core's serious and critical violations on the page as it is now (axe.js ships in
+    the axe-playwright-python wheel: nothing is fetched)."""
+    results = Axe().run(page)
+    violations: list[dict[str, object]] = results.response["violations"]
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"]],  # type: ignore[index, union-attr]
+        }
+        for v in violations
+        if v.get("impact") in BLOCKING_IMPACTS
+    ]
+
+
+__all__ = [
+    "ARTIFACTS",
+    "BLOCKING_IMPACTS",
+    "DESKTOP",
+    "PHONE",
+    "accessibility_problems",
+    "chromium",
+    "chromium_path",
+    "screenshot",
+]

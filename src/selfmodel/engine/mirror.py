@@ -10,8 +10,10 @@ from typing import Any
 from selfmodel.config import MAX_MIRROR_LINK_TTL_S, MIN_MIRROR_LINK_TTL_S
 from selfmodel.deprecation import warn_renamed
 from selfmodel.domain import (
+    Belief,
     BeliefKind,
     BeliefOrigin,
+    BeliefStatus,
     MirrorLink,
     Observation,
     ObservationKind,
@@ -34,11 +36,13 @@ from selfmodel.engine.understanding import (
     statement_vectors,
 )
 from selfmodel.errors import (
+    BeliefNotFoundError,
     CardNotFoundError,
     InvalidInputError,
     MirrorLinkNotFoundError,
 )
 from selfmodel.extraction import CandidateBelief
+from selfmodel.retrieval.retriever import OBSERVATION_VECTORS
 
 # Resonance cards: a handful at a time is what a person will read.
 MAX_CARDS_PER_CALL = 20
@@ -46,6 +50,9 @@ MAX_CARD_SOURCE_CHARS = 200
 MIRROR_SOURCE = "mirror"
 # Card ids keep the prefix of the cards' old name ("prompts"): ids are stored and handed out.
 CARD_ID_PREFIX = "prm"
+# How a check-in answer reads as an observation: what the person picked, then the statement.
+CHECK_IN_YES = "Still true of me"
+CHECK_IN_NO = "No longer true of me"
 
 
 class MirrorFeatures(EngineBase):
@@ -184,6 +191,48 @@ class MirrorFeatures(EngineBase):
                 if store.answer_prompt(done):
                     answered.append(done)
         return answered
+
+    def check_in(self, user: str, belief_id: str, *, holds: bool) -> Belief:
+        """The person's answer to "Is this still you?" about one of their active beliefs.
+
+        The answer is an observation of kind ``selection`` (source ``mirror``): yes is evidence
+        for the belief as strong as a selected card, no contradicts it and ends it then. Raises
+        ``BeliefNotFoundError`` for a belief that is not this user's, ``InvalidInputError`` for
+        one that is no longer current.
+        """
+        u = self.user(user)
+        belief = self._c.store.get_belief(self.workspace.id, belief_id)
+        if belief is None or belief.user_id != u.id:
+            raise BeliefNotFoundError(f"user {user!r} has no belief {belief_id!r}")
+        if belief.status is not BeliefStatus.ACTIVE:
+            raise InvalidInputError("only a current belief can be checked in on")
+        answer = CHECK_IN_YES if holds else CHECK_IN_NO
+        content = f"{answer}: {belief.statement}"
+        (vector,) = self._c.embedder.embed([content])
+        now = utcnow()
+        observation = Observation(
+            id=new_id("obs"),
+            workspace_id=self.workspace.id,
+            user_id=u.id,
+            content=content,
+            occurred_at=now,
+            recorded_at=now,
+            kind=ObservationKind.SELECTION,
+            role=Role.USER,
+            source=MIRROR_SOURCE,
+            metadata={"check_in": belief.id, "holds": holds},
+        )
+        with self._c.units.user(self.workspace.id, u.id):
+            self._c.store.insert_observations([observation])
+            self._c.store.put_vectors(
+                self.workspace.id,
+                u.id,
+                OBSERVATION_VECTORS,
+                self._c.embedder.name,
+                [(observation.id, vector)],
+            )
+            current = self._c.store.get_belief(self.workspace.id, belief.id) or belief
+            return self._c.reviser.answer(current, observation, holds=holds)
 
     # -- the old names of the card methods, for one release (selfmodel.deprecation) -----------
     def push_prompts(

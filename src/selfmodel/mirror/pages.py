@@ -19,10 +19,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from selfmodel.domain import BeliefDetail, BeliefKind
+from selfmodel.config import MirrorSettings
+from selfmodel.domain import BeliefKind
 from selfmodel.engine import SelfModel
 from selfmodel.errors import (
-    BeliefNotFoundError,
     InvalidInputError,
     MirrorAccessError,
     NotFoundError,
@@ -31,6 +31,13 @@ from selfmodel.errors import (
 )
 from selfmodel.mirror import views
 from selfmodel.mirror.access import SESSION_COOKIE, MirrorSession, open_link, resume
+from selfmodel.mirror.screens import (
+    HomeQuery,
+    all_beliefs,
+    belief_values,
+    home_values,
+    owned_belief,
+)
 from selfmodel.mirror.tokens import Refusal
 
 HERE = Path(__file__).parent
@@ -42,6 +49,8 @@ STATIC_FILES = {
     "htmx.min.js": "text/javascript",
 }
 MAX_FORM_BYTES = 16_384
+# What the Mirror calls the product when SELFMODEL_MIRROR_PRODUCT_NAME is unset.
+DEFAULT_PRODUCT = "the app that sent you this link"
 # A browser caches the static files for a day; they are small and change with releases only.
 STATIC_MAX_AGE_S = 86_400
 SECURITY_HEADERS = {
@@ -123,50 +132,19 @@ def field(form: dict[str, list[str]], name: str) -> str:
     return values[0] if values else ""
 
 
-def owned_belief(session: MirrorSession, belief_id: str) -> BeliefDetail:
-    """The belief if it is this person's; someone else's answers as not found."""
-    try:
-        detail = session.model.belief(belief_id)
-    except BeliefNotFoundError:
-        detail = None
-    if detail is None or detail.belief.user_id != session.user.id:
-        raise BeliefNotFoundError("there is no such belief in your Mirror")
-    return detail
-
-
-def all_beliefs(session: MirrorSession) -> tuple[list[BeliefDetail], tuple[str, ...]]:
-    """Every belief of the person (any status) in detail, and the names statements call them."""
-    model = session.model
-    details = [model.belief(b.id) for b in model.beliefs(session.external_id, status=None)]
-    return details, views.person_names(session.user, details)
-
-
-def home_values(session: MirrorSession, notice: str, focus: str) -> dict[str, Any]:
-    model, user = session.model, session.external_id
-    details, names = all_beliefs(session)
-    cards = [views.belief_view(d, names) for d in details]
-    set_aside = [c for c in cards if not c.active]
-    by_id = {d.belief.id: d.belief for d in details}
-    return {
-        "session": session,
-        "about": views.about(model.profile(user), names, by_id),
-        "sections": views.sections(cards),
-        "set_aside": set_aside,
-        "count": sum(1 for c in cards if c.active),
-        "resonance_cards": views.resonance_cards(model.cards(user, open_only=True), names),
-        "kinds": views.KIND_NAMES,
-        "notice": views.NOTICES.get(notice, ""),
-        "focus": focus,
-    }
-
-
 def create_mirror_router(
-    model_for: ModelProvider, answer_status: ErrorStatus, *, prefix: str = MIRROR_PATH
+    model_for: ModelProvider,
+    answer_status: ErrorStatus,
+    *,
+    prefix: str = MIRROR_PATH,
+    settings: MirrorSettings | None = None,
 ) -> APIRouter:
     """The Mirror's routes under ``prefix``; ``model_for(request)`` is the server's SelfModel,
     ``answer_status(error)`` the server's status for an error (``server.errors``)."""
     env = _templates()
     pages = MirrorPages(env, prefix)
+    product = (settings.mirror_product_name if settings else None) or DEFAULT_PRODUCT
+    env.globals["product"] = product
     router = APIRouter(prefix=prefix, include_in_schema=False)
 
     def session_of(request: Request) -> MirrorSession:
@@ -230,11 +208,33 @@ def create_mirror_router(
 
     @router.get("/")
     async def home(request: Request) -> Response:
+        query = HomeQuery.of(request)
+        return await guarded(request, lambda s: pages.html("home.html", **home_values(s, query)))
+
+    @router.get("/beliefs/{belief_id}")
+    async def belief_page(request: Request, belief_id: str) -> Response:
         notice = request.query_params.get("notice", "")
-        focus = request.query_params.get("b", "")
+        every = request.query_params.get("quotes") == "all"
         return await guarded(
-            request, lambda s: pages.html("home.html", **home_values(s, notice, focus))
+            request,
+            lambda s: pages.html(
+                "belief.html", **belief_values(s, belief_id, notice, all_quotes=every)
+            ),
         )
+
+    @router.post("/beliefs/{belief_id}/check-in")
+    async def check_in(request: Request, belief_id: str) -> Response:
+        """ "Is this still you?" answered: a selection that supports the belief or ends it."""
+
+        def act(session: MirrorSession) -> Response:
+            answer = field(form_of(request), "answer")
+            if answer not in ("yes", "no"):
+                raise InvalidInputError("answer yes or no")
+            owned_belief(session, belief_id)
+            session.model.check_in(session.external_id, belief_id, holds=answer == "yes")
+            return pages.back("still-you" if answer == "yes" else "outdated")
+
+        return await guarded(request, act)
 
     def belief_action(name: str, notice: str) -> None:
         async def handler(request: Request, belief_id: str) -> Response:
@@ -249,6 +249,8 @@ def create_mirror_router(
                     model.mark_outdated(belief_id)
                 elif name == "edit":
                     model.edit(belief_id, field(form_of(request), "statement"))
+                if field(form_of(request), "back") == "belief":
+                    return pages.back(notice, page=f"/beliefs/{belief_id}")
                 return pages.back(notice, belief_id)
 
             return await guarded(request, act)
@@ -308,9 +310,7 @@ def create_mirror_router(
     async def timeline_page(request: Request) -> Response:
         def act(session: MirrorSession) -> Response:
             details, names = all_beliefs(session)
-            events = views.timeline(
-                session.model.timeline(session.external_id), [d.belief for d in details], names
-            )
+            events = views.timeline(details, names)
             return pages.html("timeline.html", session=session, events=events)
 
         return await guarded(request, act)

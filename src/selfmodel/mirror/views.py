@@ -7,8 +7,8 @@ statement is said to the person ("You love hiking", ``voice``), never about them
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from selfmodel.domain import (
     Belief,
@@ -18,14 +18,16 @@ from selfmodel.domain import (
     BeliefKind,
     BeliefOrigin,
     BeliefStatus,
-    EvidenceStance,
     Facet,
+    Observation,
+    ObservationKind,
     ResonanceCard,
     Role,
     User,
 )
 from selfmodel.domain.profile import Conflict, Profile, ProfileItem
 from selfmodel.engine.understanding import NEUTRAL_SUBJECT
+from selfmodel.mirror.story import SOURCE_WORDS, happened_at, observations_of, quotes_for
 from selfmodel.mirror.voice import first_person, second_person
 
 # Sections in the order a person reads about themselves: who they are before what they did.
@@ -59,12 +61,14 @@ KIND_NAMES: dict[BeliefKind, str] = {
     BeliefKind.STATE: "How I am lately",
 }
 ORIGIN_LABELS: dict[BeliefOrigin, str] = {
-    BeliefOrigin.INFERRED: "Inferred",
+    BeliefOrigin.INFERRED: "We inferred this",
     BeliefOrigin.STATED: "You said so",
-    BeliefOrigin.CONFIRMED: "Confirmed by you",
-    BeliefOrigin.REJECTED: "Rejected by you",
-    BeliefOrigin.EDITED: "In your words",
+    BeliefOrigin.CONFIRMED: "You confirmed this",
+    BeliefOrigin.REJECTED: "You said this isn't you",
+    BeliefOrigin.EDITED: "In your own words",
 }
+# A belief the person stated by picking a card (or answering a check-in) in the Mirror.
+PICKED_LABEL = "You picked this"
 STATUS_LABELS: dict[BeliefStatus, str] = {
     BeliefStatus.ACTIVE: "Current",
     BeliefStatus.SUPERSEDED: "No longer true",
@@ -75,12 +79,13 @@ STATUS_LABELS: dict[BeliefStatus, str] = {
 HIGH_CONFIDENCE = 0.8
 MEDIUM_CONFIDENCE = 0.5
 
-# One sentence per event, with the belief's statement quoted.
+# One sentence per event, with the belief's statement quoted. The person's own actions name them
+# as the subject ("You confirmed"); the others say what the model did.
 EVENT_SENTENCES: dict[BeliefEventType, str] = {
     BeliefEventType.CREATED: "Started believing",
-    BeliefEventType.REINFORCED: "Found more evidence that",
-    BeliefEventType.WEAKENED: "Became less sure that",
-    BeliefEventType.CONTRADICTED: "Heard something that contradicts",
+    BeliefEventType.REINFORCED: "Heard again",
+    BeliefEventType.WEAKENED: "Became less sure",
+    BeliefEventType.CONTRADICTED: "Heard something against",
     BeliefEventType.SUPERSEDED: "No longer holds",
     BeliefEventType.CONFIRMED: "You confirmed",
     BeliefEventType.REJECTED: "You said this isn't you",
@@ -88,9 +93,13 @@ EVENT_SENTENCES: dict[BeliefEventType, str] = {
     BeliefEventType.DECAYED: "Faded with time",
     BeliefEventType.FORGOTTEN: "Forgot",
 }
+USER_SENTENCES: dict[BeliefEventType, str] = {
+    BeliefEventType.CREATED: "You wrote",
+    BeliefEventType.REINFORCED: "You said this is still you",
+    BeliefEventType.SUPERSEDED: "You said this no longer holds",
+}
+# Where a change came from, when it was not the person acting here (their actions say "You").
 CAUSE_LABELS = {
-    "user": "by you",
-    "observation": "from a conversation",
     "decay": "over time",
     "revision": "on review",
     "traits": "from several conversations",
@@ -106,6 +115,7 @@ NOTICES = {
     "answered": "Thanks — your answers were recorded.",
     "dismissed": "Thanks — noted that none of those fit you.",
     "nothing": "Those cards were already answered, so nothing changed.",
+    "still-you": "Thanks — noted that this is still you.",
 }
 
 
@@ -119,14 +129,35 @@ FACET_LABELS: dict[Facet, str] = {
 }
 # Each list of "About you" shows this many things at most: enough to recognise yourself.
 ABOUT_ITEMS = 6
+# Each group of beliefs below the first screen shows this many until "show more".
+SECTION_ITEMS = 3
+# "What changed recently": this many changes of the last this many days.
+RECENT_ITEMS = 5
+RECENT_DAYS = 30
+RECENT_TYPES = frozenset(
+    {
+        BeliefEventType.CREATED,
+        BeliefEventType.SUPERSEDED,
+        BeliefEventType.CONFIRMED,
+        BeliefEventType.REJECTED,
+        BeliefEventType.EDITED,
+        BeliefEventType.DECAYED,
+        BeliefEventType.CONTRADICTED,
+    }
+)
 
 
 @dataclass(frozen=True)
 class Quote:
     text: str
-    at: datetime
+    at: datetime  # when it was said, in the person's world
+    recorded: datetime  # when selfmodel recorded it
     supports: bool
-    source: str | None
+    where: str  # "in a conversation", "in your answer here in the Mirror"
+
+    @property
+    def late(self) -> bool:
+        return self.recorded.date() != self.at.date()
 
 
 @dataclass(frozen=True)
@@ -144,7 +175,7 @@ class BeliefView:
     status_label: str
     since: datetime | None
     quotes: list[Quote]
-    history: list[EventView]
+    score: float  # confidence × evidence: the order within a group
 
     @property
     def active(self) -> bool:
@@ -153,7 +184,8 @@ class BeliefView:
 
 @dataclass(frozen=True)
 class EventView:
-    at: datetime
+    at: datetime  # when it happened in the person's world
+    recorded: datetime
     verb: str
     statement: str
     detail: str
@@ -167,6 +199,7 @@ class Section:
     kind: BeliefKind
     title: str
     beliefs: list[BeliefView] = field(default_factory=list)
+    hidden: int = 0  # how many more there are behind "show more"
 
 
 @dataclass(frozen=True)
@@ -237,6 +270,13 @@ class AboutView:
     def empty(self) -> bool:
         return not (self.facts or self.lists or self.questions or self.raised_again)
 
+    @property
+    def belief_ids(self) -> set[str]:
+        """The beliefs "About you" shows (facets, lists), so the groups below need not."""
+        return {f.belief_id for f in self.facts} | {
+            i.belief_id for entry in self.lists for i in entry.items
+        }
+
 
 def person_names(user: User, details: Iterable[BeliefDetail]) -> tuple[str, ...]:
     """What statements may call the person: their display name, the name they spoke under
@@ -260,34 +300,65 @@ def confidence_level(value: float) -> str:
     return "low"
 
 
-def event_view(event: BeliefEvent, statement: str) -> EventView:
+def event_view(
+    event: BeliefEvent, statement: str, observation: Observation | None = None
+) -> EventView:
+    """One change, dated by when it happened (the day the person said what caused it)."""
     detail = ""
     if event.type == BeliefEventType.EDITED and event.details.get("previous"):
         detail = f"was “{event.details['previous']}”"
     elif event.details.get("negation"):
         detail = f"because: “{event.details['negation']}”"
+    by_person = event.cause == "user"
+    verb = (USER_SENTENCES if by_person else {}).get(event.type) or EVENT_SENTENCES.get(
+        event.type, event.type.value.capitalize()
+    )
+    if event.details.get("check_in") == "no":
+        verb = "You said this no longer holds"
+    if by_person:
+        cause = "in the Mirror or the app"
+    elif observation is not None:
+        cause = SOURCE_WORDS.get(observation.kind, "")
+    else:
+        cause = CAUSE_LABELS.get(event.cause, "")
     return EventView(
-        at=event.at,
-        verb=EVENT_SENTENCES.get(event.type, event.type.value.capitalize()),
+        at=happened_at(event, observation),
+        recorded=event.at,
+        verb=verb,
         statement=statement,
         detail=detail,
-        cause=CAUSE_LABELS.get(event.cause, event.cause),
+        cause=cause,
         belief_id=event.belief_id,
         type=event.type,
     )
+
+
+def origin_label(detail: BeliefDetail) -> str:
+    """The belief's origin in words; a statement the person picked in the Mirror says so."""
+    b = detail.belief
+    if (
+        b.origin is BeliefOrigin.STATED
+        and detail.evidence
+        and all(
+            e.observation is not None and e.observation.kind is ObservationKind.SELECTION
+            for e in detail.evidence
+        )
+    ):
+        return PICKED_LABEL
+    return ORIGIN_LABELS[b.origin]
+
+
+def evidence_score(belief: Belief) -> float:
+    """Confidence × evidence: how sure, weighted by on how many occasions (the profile's order)."""
+    return belief.confidence * (1 + belief.support_count)
 
 
 def belief_view(detail: BeliefDetail, names: Sequence[str]) -> BeliefView:
     b = detail.belief
     statement = second_person(b.statement, names)
     quotes = [
-        Quote(
-            text=d.said,
-            at=d.said_at,
-            supports=d.evidence.stance == EvidenceStance.SUPPORTS,
-            source=d.observation.source if d.observation else None,
-        )
-        for d in sorted(detail.evidence, key=lambda d: d.said_at, reverse=True)
+        Quote(text=text, at=said, recorded=recorded, supports=supports, where=where)
+        for text, said, recorded, supports, where in quotes_for(detail)
     ]
     return BeliefView(
         id=b.id,
@@ -297,31 +368,71 @@ def belief_view(detail: BeliefDetail, names: Sequence[str]) -> BeliefView:
         status=b.status,
         percent=round(b.confidence * 100),
         level=confidence_level(b.confidence),
-        origin=ORIGIN_LABELS[b.origin],
+        origin=origin_label(detail),
         status_label=STATUS_LABELS[b.status],
         since=b.valid_from,
         quotes=quotes,
-        history=[event_view(e, statement) for e in reversed(detail.history)],
+        score=evidence_score(b),
     )
 
 
-def sections(views: Sequence[BeliefView]) -> list[Section]:
-    """Current beliefs grouped by kind, in reading order; most confident first in each."""
+def sections(
+    views: Sequence[BeliefView],
+    *,
+    per_kind: int | None = SECTION_ITEMS,
+    expanded: BeliefKind | None = None,
+    exclude: set[str] | None = None,
+) -> list[Section]:
+    """Current beliefs grouped by kind, in reading order; each ranked by confidence × evidence
+    and cut to ``per_kind`` (None: all), except the ``expanded`` kind. ``exclude``: ids the
+    first screen already shows (the profile, the questions)."""
+    skip = exclude or set()
     grouped = {kind: Section(kind, title) for kind, title in KIND_SECTIONS.items()}
     for view in views:
-        if view.active:
+        if view.active and view.id not in skip:
             grouped[view.kind].beliefs.append(view)
+    out = []
     for section in grouped.values():
-        section.beliefs.sort(key=lambda v: -v.percent)
-    return [s for s in grouped.values() if s.beliefs]
+        if not section.beliefs:
+            continue
+        ranked = sorted(section.beliefs, key=lambda v: (-v.score, v.statement))
+        limit = None if per_kind is None or section.kind == expanded else per_kind
+        shown = ranked if limit is None else ranked[:limit]
+        out.append(Section(section.kind, section.title, shown, len(ranked) - len(shown)))
+    return out
 
 
-def timeline(
-    events: Sequence[BeliefEvent], beliefs: Sequence[Belief], names: Sequence[str]
+def matching(views: Sequence[BeliefView], query: str) -> list[BeliefView]:
+    """Beliefs (any status) whose statement, as shown, contains every word of ``query``."""
+    words = query.casefold().split()
+    found = [v for v in views if all(w in v.statement.casefold() for w in words)]
+    return sorted(found, key=lambda v: (not v.active, -v.score, v.statement))
+
+
+def timeline(details: Sequence[BeliefDetail], names: Sequence[str]) -> list[EventView]:
+    """Every change, by when it happened (newest first), each quoting its belief's statement."""
+    events: list[EventView] = []
+    seen = observations_of(details)  # a move is caused by what supports the new home
+    for detail in details:
+        statement = second_person(detail.belief.statement, names)
+        for event in detail.history:
+            events.append(event_view(event, statement, seen.get(event.observation_id or "")))
+    events.sort(key=lambda e: (e.at, e.recorded), reverse=True)
+    return events
+
+
+def recent_changes(
+    details: Sequence[BeliefDetail], names: Sequence[str], now: datetime
 ) -> list[EventView]:
-    """Events newest first, each quoting its belief's current statement."""
-    statements = {b.id: second_person(b.statement, names) for b in beliefs}
-    return [event_view(e, statements.get(e.belief_id, "")) for e in events]
+    """What changed lately: new beliefs, endings and the person's own corrections of the last
+    ``RECENT_DAYS`` (not each time something was heard again), newest first."""
+    since = now - timedelta(days=RECENT_DAYS)
+    shown = [
+        replace(e, statement=_clause(e.statement))  # inside a sentence: "… you love jazz"
+        for e in timeline(details, names)
+        if e.type in RECENT_TYPES and e.at >= since and e.statement
+    ]
+    return shown[:RECENT_ITEMS]
 
 
 def resonance_cards(cards: Sequence[ResonanceCard], names: Sequence[str]) -> list[CardView]:
@@ -383,7 +494,15 @@ def question(conflict: Conflict, names: Sequence[str]) -> QuestionView:
         (conflict.belief, conflict.against), key=lambda b: (b.valid_from or b.created_at, b.id)
     )
     said, then = (second_person(b.statement, names) for b in (first, later))
-    text = f"You said {_clause(said)}, and later that {_clause(_elided(then, said))}"
+    first_at, later_at = (b.valid_from or b.created_at for b in (first, later))
+    if (first_at.year, first_at.month) == (later_at.year, later_at.month):
+        text = f"You said {_clause(said)}, and later that {_clause(_elided(then, said))}"
+    else:
+        fmt = "%B" if first_at.year == later_at.year else "%B %Y"
+        text = (
+            f"You said {_clause(said)} in {first_at:{fmt}},"
+            f" and in {later_at:{fmt}} that {_clause(_elided(then, said))}"
+        )
     return QuestionView(
         text=f"{text} — which is true now?",
         sides=(ItemView(said, first.id), ItemView(then, later.id)),
@@ -462,9 +581,13 @@ __all__ = [
     "about",
     "belief_view",
     "confidence_level",
+    "evidence_score",
+    "matching",
+    "origin_label",
     "person_names",
     "question",
     "raised_again",
+    "recent_changes",
     "resonance_cards",
     "sections",
     "timeline",

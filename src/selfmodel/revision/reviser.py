@@ -283,6 +283,47 @@ class Reviser:
                     self._link_successor(workspace_id, old_id, successor.id)
         return outcome
 
+    def answer(self, belief: Belief, observation: Observation, *, holds: bool) -> Belief:
+        """The person answered "Is this still you?" about ``belief`` with ``observation`` (a
+        selection): yes is support on that day, as strong as a selected card; no is as strong
+        a contradiction, and the belief ends then (the person said it no longer holds)."""
+        units = evidence_units(observation.kind, 1.0, stated=True)
+        quote = observation.content
+        link = CandidateBelief(
+            statement=belief.statement,
+            kind=belief.kind,
+            observation_id=observation.id,
+            origin=BeliefOrigin.STATED,
+            quote=quote,
+        )
+        stance = EvidenceStance.SUPPORTS if holds else EvidenceStance.CONTRADICTS
+        if not self._link(belief, link, observation, stance, units):
+            return belief  # this answer was already counted
+        at = observation.occurred_at
+        if holds:
+            occasions = with_evidence(belief.occasions, at, support=units)
+            updated = self._restate(belief, occasions).model_copy(
+                update={"status": BeliefStatus.ACTIVE}
+            )
+            event = BeliefEventType.REINFORCED
+        else:
+            occasions = with_evidence(belief.occasions, at, against=units)
+            updated = self._restate(belief, occasions).model_copy(
+                update={"status": BeliefStatus.SUPERSEDED, "valid_to": at}
+            )
+            event = BeliefEventType.SUPERSEDED
+        self.store.update_belief(updated)
+        self._event(
+            updated,
+            event,
+            observation,
+            belief.confidence,
+            updated.confidence,
+            cause="user",
+            details={"check_in": "yes" if holds else "no"},
+        )
+        return updated
+
     # -- finding what a candidate touches ----------------------------------------------------
     @staticmethod
     def _equivalent(

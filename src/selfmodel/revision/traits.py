@@ -333,7 +333,11 @@ class Traits:
             cause="traits",
             before=None,
             after=belief.confidence,
-            details={"trait": draft.key, "sources": [b.id for b in draft.sources]},
+            details={
+                "trait": draft.key,
+                "sources": [b.id for b in draft.sources],
+                **_happened(occasions, first=True),
+            },
         )
         return belief
 
@@ -379,9 +383,23 @@ class Traits:
             cause="traits",
             before=trait.confidence,
             after=updated.confidence,
-            details={"previous": trait.statement} if updated.statement != trait.statement else {},
+            details={
+                **({"previous": trait.statement} if updated.statement != trait.statement else {}),
+                **_happened(occasions),
+            },
         )
         return updated
+
+
+def _happened(occasions: Sequence[Occasion], *, first: bool = False) -> dict[str, str]:
+    """When a trait's change happened in the person's world (the event is recorded when the
+    conversations are read, which may be much later): for a new trait, the day it first showed
+    on enough occasions; for an update, its latest occasion."""
+    days = sorted(o.at for o in occasions if o.support > 0)
+    if not days:
+        return {}
+    at = days[min(MIN_OCCASIONS, len(days)) - 1] if first else days[-1]
+    return {"happened_at": at.isoformat()}
 
 
 def _stem(interest: str) -> str:

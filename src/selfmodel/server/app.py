@@ -127,7 +127,11 @@ def create_app(engine: SelfModel, *, background_worker: bool = False) -> FastAPI
     ):
         app.include_router(module.router)
     # The Mirror's pages (a person's own view, opened with a link), answering errors as we do.
-    app.include_router(create_mirror_router(lambda request: state.engine, answer_status))
+    app.include_router(
+        create_mirror_router(
+            lambda request: state.engine, answer_status, settings=engine.settings.mirror
+        )
+    )
     # Added last = outermost: ids and timing cover everything, the size check runs before parsing,
     # and no route sees a URL whose bytes are not UTF-8.
     app.add_middleware(Utf8UrlMiddleware)

@@ -19,9 +19,15 @@
     var detail = event.detail || {};
     if (!detail.boosted) return;
     if (detail.requestConfig && detail.requestConfig.verb === "get") {
-      // A new page: start at its top, with focus on its content (as a full load would).
-      window.scrollTo(0, 0);
+      // A new page: start at its top, with focus on its content (as a full load would), or
+      // at the part its link names ("Show 11 more" opens its group where it was).
+      var named = window.location.hash ? document.getElementById(window.location.hash.slice(1)) : null;
       var main = document.getElementById("main");
+      if (named) {
+        named.scrollIntoView({ block: "start" });
+      } else {
+        window.scrollTo(0, 0);
+      }
       if (main) main.focus({ preventScroll: true });
       return;
     }
