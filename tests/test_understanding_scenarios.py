@@ -233,6 +233,23 @@ def test_an_interest_seen_on_several_days_becomes_a_trait_citing_every_occasion(
     assert len(sm.belief(trait.id).evidence) >= 2
 
 
+def test_a_trait_of_several_words_cites_only_what_is_about_all_of_them(sm: SelfModel) -> None:
+    say(
+        sm,
+        "ana",
+        "I love spicy food.",
+        (4, "I volunteer at the food bank on Saturdays."),
+        (8, "Cooked some spicy food for friends last night."),
+    )
+    trait = next(b for b in active(sm, "ana", 9) if b.frame.trait == "interest:spicy food")
+    quotes = [e.said for e in sm.belief(trait.id).evidence]
+    assert quotes and not any("food bank" in q for q in quotes), quotes
+    cooked = next(
+        b for b in active(sm, "ana", 9) if "Cooked" in b.statement or "cooked" in b.statement
+    )
+    assert cooked.statement.startswith("The user cooked some spicy food"), cooked.statement
+
+
 def test_the_profile_holds_current_facets_with_what_they_replaced(sm: SelfModel) -> None:
     say(
         sm,

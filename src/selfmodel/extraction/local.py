@@ -812,6 +812,9 @@ def _with_subject(tokens: Sequence[Token]) -> str:
         return "I've " + text
     if first.lower_ in ("gon", "gonna"):
         return "I'm " + text
+    acts_on_something = any(c.dep_ == "dobj" for c in first.children)
+    if first.tag_ == "VBN" and acts_on_something:
+        return "I " + text  # "Cooked some curry": a past action, not "I'm cooked"
     if first.tag_ in ("VBG", "VBN", "JJ") or speech.opens_with_a_feeling(tokens):
         return "I'm " + text
     return "I " + text

@@ -90,12 +90,8 @@ def draft_traits(beliefs: Sequence[Belief], name: str) -> list[TraitDraft]:
     # A liking shown once ("I love pottery") draws in every statement of the same topic ("went
     # to a pottery class", "spent Sunday doing pottery"): together they make the interest.
     for topic in list(by_topic):
-        stem = _stem(topic)
         for belief in statements:
-            if belief not in by_topic[topic] and stem in (
-                *belief.frame.topics,
-                *map(_stem, belief.frame.interests),
-            ):
+            if belief not in by_topic[topic] and _mentions(belief, topic):
                 by_topic[topic].append(belief)
     for topic, sources in sorted(by_topic.items()):
         days = {o.day for b in sources for o in b.occasions if o.support > 0}
@@ -400,6 +396,15 @@ def _happened(occasions: Sequence[Occasion], *, first: bool = False) -> dict[str
         return {}
     at = days[min(MIN_OCCASIONS, len(days)) - 1] if first else days[-1]
     return {"happened_at": at.isoformat()}
+
+
+def _mentions(belief: Belief, interest: str) -> bool:
+    """Whether ``belief`` is about ``interest``: its topic lemma for one word ("went to a pottery
+    class"), the whole phrase for several ("spicy food" is not the food bank)."""
+    if " " in interest:
+        return interest in belief.frame.interests or interest in belief.statement.lower()
+    stem = _stem(interest)
+    return stem in (*belief.frame.topics, *map(_stem, belief.frame.interests))
 
 
 def _stem(interest: str) -> str:
