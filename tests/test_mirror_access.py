@@ -24,6 +24,7 @@ from selfmodel import SelfModel, Settings
 from selfmodel.config import MirrorSettings
 from selfmodel.domain import MirrorLink
 from selfmodel.embedding import SentenceTransformerEmbedder
+from selfmodel.errors import BeliefNotFoundError
 from selfmodel.mirror import create_mirror_router
 from selfmodel.mirror.access import SESSION_COOKIE, link_token
 from selfmodel.mirror.pages import MAX_FORM_BYTES
@@ -284,6 +285,23 @@ async def test_a_belief_page_shows_the_persons_own_belief_and_its_story(world, a
     assert "You are training for the Berlin marathon" in page.text
     assert "How this came about" in page.text and "Berlin marathon" in page.text
     assert page.headers["content-security-policy"].startswith("default-src 'none'")
+
+
+async def test_a_belief_page_says_how_often_the_ai_was_told_it(world, api) -> None:
+    link = await mint(api, "ada")
+    belief = next(b for b in world.engine.beliefs("ada") if "marathon" in b.statement)
+    client, _ = await visitor(world, link)
+    async with aclosing(client):
+        before = await client.get(f"/mirror/beliefs/{belief.id}")
+        for _ in range(2):
+            world.engine.context("ada", "Which marathon is Ada training for?")
+        world.engine.context("bob", "Which marathon is Ada training for?")  # not Ada's block
+        after = await client.get(f"/mirror/beliefs/{belief.id}")
+    assert "So far the AI has not been told this." in before.text
+    assert "So far the AI was told this 2 times" in after.text
+    assert world.engine.belief_uses("ada", belief.id).blocks == 2
+    with pytest.raises(BeliefNotFoundError):
+        world.engine.belief_uses("bob", belief.id)
 
 
 async def test_link_token_cannot_be_used_as_the_session_cookie(world, api) -> None:

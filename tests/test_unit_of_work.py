@@ -61,6 +61,7 @@ USER_WRITES = {
 }
 NOT_USER_WRITES = {
     "open",
+    "belief_uses",
     "close",
     "in_workspace",
     "in_existing_workspace",

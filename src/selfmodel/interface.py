@@ -296,6 +296,7 @@ LIBRARY_ONLY: Mapping[str, str] = {
     "request_drift_check asks them for one now",
     "set_alert_webhook": "where the server POSTs is an operator's choice: set over HTTP, any "
     "key holder could point the server's requests at internal addresses",
+    "belief_uses": "what the Mirror's belief page tells the person; operators read traces",
     "check_in": "the Mirror's own question to the person (Is this still you?); a product asks "
     "its own questions with cards (push_cards / answer_cards)",
     "exposures": "the exposures name users by selfmodel's internal ids; over HTTP, the "

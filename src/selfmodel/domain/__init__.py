@@ -40,6 +40,7 @@ from selfmodel.domain.outcomes import Outcome, OutcomeKind
 from selfmodel.domain.records import DeletedCounts, TraceRecord
 from selfmodel.domain.results import (
     BeliefDetail,
+    BeliefUses,
     ContextItem,
     ContextResult,
     EvidenceDetail,
@@ -77,6 +78,7 @@ __all__ = [
     "BeliefKind",
     "BeliefOrigin",
     "BeliefStatus",
+    "BeliefUses",
     "ContextItem",
     "ContextResult",
     "DeletedCounts",

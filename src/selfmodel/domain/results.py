@@ -61,6 +61,16 @@ class BeliefDetail(_Result):
     history: list[BeliefEvent]
 
 
+class BeliefUses(_Result):
+    """How often a belief was part of a context block the product asked for: what it is used for,
+    told from the traces (``SelfModel.belief_uses``)."""
+
+    belief_id: str
+    blocks: int  # context blocks that included it
+    first: datetime | None = None
+    last: datetime | None = None
+
+
 class ContextItem(_Result):
     """One item chosen for a context block, and why."""
 

@@ -14,6 +14,7 @@ from selfmodel.domain import (
     BeliefKind,
     BeliefOrigin,
     BeliefStatus,
+    BeliefUses,
     MirrorLink,
     Observation,
     ObservationKind,
@@ -235,6 +236,29 @@ class MirrorFeatures(EngineBase):
             return self._c.reviser.answer(current, observation, holds=holds)
 
     # -- the old names of the card methods, for one release (selfmodel.deprecation) -----------
+    def belief_uses(self, user: str, belief_id: str) -> BeliefUses:
+        """How often one of the user's beliefs went into a context block, from the traces: how
+        many blocks, the first and the last time (not what was asked: a product's requests are
+        its own). Raises ``BeliefNotFoundError`` for a belief that is not this user's."""
+        u = self.user(user)
+        belief = self._c.store.get_belief(self.workspace.id, belief_id)
+        if belief is None or belief.user_id != u.id:
+            raise BeliefNotFoundError(f"user {user!r} has no belief {belief_id!r}")
+        used = [
+            trace
+            for trace in self._c.store.list_traces(self.workspace.id, u.id)
+            if any(
+                isinstance(c, dict) and c.get("id") == belief_id
+                for c in trace.payload.get("chosen", [])
+            )
+        ]  # oldest first
+        return BeliefUses(
+            belief_id=belief_id,
+            blocks=len(used),
+            first=used[0].created_at if used else None,
+            last=used[-1].created_at if used else None,
+        )
+
     def push_prompts(
         self,
         user: str,

@@ -123,6 +123,7 @@ def belief_values(
         "explained": story.explained(detail),
         "chapters": story.chapters(detail, names, statements, story.observations_of(details)),
         "raised_again": "after_rejection" in detail.belief.metadata,
+        "uses": session.model.belief_uses(session.external_id, belief_id),
         "confirmed_percent": round(USER_CONFIRMED_CONFIDENCE * 100),
         "quotes_shown": None if all_quotes else QUOTES_SHOWN,
         "notice": views.NOTICES.get(notice, ""),
