@@ -19,6 +19,7 @@ from selfmodel.engine.base import (
     extractor_from_settings,
 )
 from selfmodel.engine.corrections import Corrections
+from selfmodel.engine.debugging import Debugging
 from selfmodel.engine.jobs import BackgroundWork
 from selfmodel.engine.mirror import (
     MAX_CARD_SOURCE_CHARS,
@@ -41,7 +42,14 @@ from selfmodel.storage import Store, open_store
 
 
 class SelfModel(
-    BackgroundWork, Reading, Corrections, MirrorFeatures, Outcomes, Retention, Monitoring
+    BackgroundWork,
+    Debugging,
+    Reading,
+    Corrections,
+    MirrorFeatures,
+    Outcomes,
+    Retention,
+    Monitoring,
 ):
     """A persistent self-model for every user of a product, bound to one workspace."""
 

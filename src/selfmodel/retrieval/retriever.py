@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -27,6 +28,8 @@ from selfmodel.retrieval.freshness import (
     OBSERVATION_VECTORS,
     IndexSource,
     ScopeLoader,
+    ScopeLoaderAsOf,
+    SyncState,
 )
 from selfmodel.retrieval.index import (
     BELIEF,
@@ -49,7 +52,7 @@ from selfmodel.retrieval.tokens import TokenCounter
 from selfmodel.revision.confidence import current_confidence, current_status
 from selfmodel.storage import TraceStore
 
-__all__ = ["BELIEF_VECTORS", "OBSERVATION_VECTORS", "Retriever", "Scope"]
+__all__ = ["BELIEF_VECTORS", "OBSERVATION_VECTORS", "Choice", "Retriever", "Scope"]
 # Items recorded in a trace beyond those chosen, so a replay can see what nearly made it.
 TRACED_CANDIDATES = 40
 PROFILE_TITLE = "Profile:"
@@ -92,6 +95,21 @@ class _Call:
     now: datetime
     moments: bool = True
     request: bool = False
+
+
+@dataclass
+class Choice:
+    """Every stage of one call's choice, kept so a replay or "why not X?" can read each."""
+
+    candidates: list[Candidate]  # ranked by score (the pool), best first
+    profile: list[Candidate]  # profile lines that lead the block
+    diverse: list[Candidate]  # the pool after maximal marginal relevance
+    ranked: list[Candidate]  # ``diverse`` without the moments a ranked belief holds
+    covered: list[dict[str, str]]
+    wanted: int  # how many of ``ranked`` were offered to the budget
+    chosen: list[tuple[Candidate, int]]  # with the tokens each line costs
+    used: int  # tokens of the block
+    text: str
 
 
 class Retriever:
@@ -162,6 +180,7 @@ class Retriever:
         request = is_request(self.language.parse([query])[0])
         query_vector = embedding()
         with index.lock:  # a refresh by another thread must not move documents under us
+            version = self._model_version(scope, index)
             return self._answer(
                 _Call(
                     scope,
@@ -179,37 +198,32 @@ class Retriever:
                 config,
                 budget_tokens,
                 limit,
+                version,
             )
 
-    def _answer(
+    def _model_version(self, scope: Scope, index: ScopeIndex) -> dict[str, Any]:
+        """Which version of the self-model the index holds: each user's revision when it was
+        brought up to date (rows of revision ≤ those are exactly what it read), and whether
+        that is certain — no write committed while it read (``settled``)."""
+        sync = index.sync
+        seen = sync.revisions if isinstance(sync, SyncState) else ()
+        now = self.store.user_revisions(scope.workspace_id, [u.id for u in scope.users])
+        return {
+            "revisions": {u.id: r for u, r in zip(scope.users, seen, strict=False)},
+            "settled": bool(seen) and tuple(now) == tuple(seen),
+        }
+
+    def _choose(
         self,
         call: _Call,
         index: ScopeIndex,
         config: RankingConfig,
         budget_tokens: int,
         limit: int | None,
-    ) -> ContextResult:
-        """Score, diversify, fit and trace one call on an index held still."""
-        scope, query, matched, now, temporal = (
-            call.scope,
-            call.query,
-            call.matched,
-            call.now,
-            call.temporal,
-        )
-        names, query_vector, started = call.names, call.query_vector, call.started
-        candidates = rank(
-            index,
-            matched,
-            query_vector,
-            config,
-            now,
-            users=names,
-            temporal=temporal,
-            original_query=query,
-            beliefs_only=not call.moments,
-            request=call.request,
-        )
+    ) -> Choice:
+        """Score, diversify and fit one call on an index held still (writes nothing)."""
+        scope, now = call.scope, call.now
+        candidates = self._rank(call, index, config)
         # Without a limit the block leads with the profile (current facets, how the person wants
         # to be answered); with one, the caller asked for the k most relevant items only.
         profile = self._profile(index, now) if limit is None else []
@@ -221,59 +235,175 @@ class Retriever:
         ranked, covered = self._without_covered_moments(index, diverse)
         chosen, used = self._fit(index, [*profile, *ranked[:wanted]], budget_tokens, scope)
         text = self._assemble(index, chosen, scope, len(profile))
-        latency_ms = (time.perf_counter() - started) * 1000
+        return Choice(candidates, profile, diverse, ranked, covered, wanted, chosen, used, text)
+
+    def _answer(
+        self,
+        call: _Call,
+        index: ScopeIndex,
+        config: RankingConfig,
+        budget_tokens: int,
+        limit: int | None,
+        version: dict[str, Any],
+    ) -> ContextResult:
+        """Choose, then trace the call with everything a replay needs to run it again."""
+        choice = self._choose(call, index, config, budget_tokens, limit)
+        latency_ms = (time.perf_counter() - call.started) * 1000
         trace_id = new_id("trc")
-        items = [self._item(index, c, tokens) for c, tokens in chosen]
-        traced_config = {
-            "ranking": config.as_dict(),
-            "embedder": self.embedder.name,
-            "budget_tokens": budget_tokens,
-            "limit": limit,
-            "moments": call.moments,
-        }
+        items = [self._item(index, c, tokens) for c, tokens in choice.chosen]
+        traced_config = self.traced_config(config, budget_tokens, limit, call.moments)
         self.store.insert_trace(
             TraceRecord(
                 id=trace_id,
-                workspace_id=scope.workspace_id,
-                user_ids=tuple(u.id for u in scope.users),
-                query=query,
+                workspace_id=call.scope.workspace_id,
+                user_ids=tuple(u.id for u in call.scope.users),
+                query=call.query,
                 created_at=utcnow(),
                 latency_ms=latency_ms,
                 config=traced_config,
                 payload={
-                    "area_id": scope.area_id,
-                    "now": now.isoformat(),
-                    "matched_query": matched,
-                    "temporal": temporal.as_dict(),
-                    "request": call.request,
-                    "indexed_items": len(index),
-                    "candidates": [
-                        {
-                            "id": index.documents[c.index].id,
-                            "item_type": index.documents[c.index].item_type,
-                            "text": index.documents[c.index].text,
-                            "score": c.score,
-                            "signals": c.signals,
-                        }
-                        for c in candidates[:TRACED_CANDIDATES]
+                    **self.payload(call, index, choice, items),
+                    # What the call read, so a replay reads the same (docs/debugging.md).
+                    "model_version": version,
+                    "users": [
+                        {"id": u.id, "external_id": u.external_id, "display_name": u.display_name}
+                        for u in call.scope.users
                     ],
-                    "chosen": [item.model_dump(mode="json") for item in items],
-                    # Raw moments left out because a chosen belief already holds them.
-                    "covered_moments": covered,
-                    "withheld_moments": len(index.withheld),
-                    "text": text,
-                    "tokens": used,
+                    "query_vector": base64.b64encode(
+                        np.asarray(call.query_vector, dtype=np.float32).tobytes()
+                    ).decode("ascii"),
                 },
             )
         )
         return ContextResult(
-            text=text,
+            text=choice.text,
             items=items,
-            tokens=used,
+            tokens=choice.used,
             budget_tokens=budget_tokens,
             trace_id=trace_id,
             latency_ms=latency_ms,
             config=traced_config,
+        )
+
+    def traced_config(
+        self, config: RankingConfig, budget_tokens: int, limit: int | None, moments: bool
+    ) -> dict[str, Any]:
+        """The configuration a trace records (and a replay reads back)."""
+        return {
+            "ranking": config.as_dict(),
+            "embedder": self.embedder.name,
+            "budget_tokens": budget_tokens,
+            "limit": limit,
+            "moments": moments,
+        }
+
+    @staticmethod
+    def payload(
+        call: _Call, index: ScopeIndex, choice: Choice, items: Sequence[ContextItem]
+    ) -> dict[str, Any]:
+        """What a trace records of the choice itself: replaying the call recomputes exactly
+        this (``selfmodel.retrieval.replay``)."""
+        return {
+            "area_id": call.scope.area_id,
+            "now": call.now.isoformat(),
+            "matched_query": call.matched,
+            "temporal": call.temporal.as_dict(),
+            "request": call.request,
+            "indexed_items": len(index),
+            "candidates": [
+                {
+                    "id": index.documents[c.index].id,
+                    "item_type": index.documents[c.index].item_type,
+                    "text": index.documents[c.index].text,
+                    "score": c.score,
+                    "signals": c.signals,
+                }
+                for c in choice.candidates[:TRACED_CANDIDATES]
+            ],
+            "chosen": [item.model_dump(mode="json") for item in items],
+            # Raw moments left out because a chosen belief already holds them.
+            "covered_moments": choice.covered,
+            "withheld_moments": len(index.withheld),
+            "text": choice.text,
+            "tokens": choice.used,
+        }
+
+    # -- the past, again ---------------------------------------------------------------------
+    def index_as_of(self, scope: Scope, revisions: Mapping[str, int]) -> ScopeIndex:
+        """The scope's index as it was at these user revisions (from the store's history)."""
+        return ScopeLoaderAsOf(
+            self.store,
+            scope.workspace_id,
+            [u.id for u in scope.users],
+            scope.area_id,
+            self.embedder.name,
+            self.embedder.dim,
+            revisions,
+        ).build()
+
+    def call_again(
+        self,
+        scope: Scope,
+        query: str,
+        now: datetime,
+        config: RankingConfig,
+        *,
+        moments: bool,
+        query_vector: np.ndarray | None = None,
+    ) -> _Call:
+        """A past call's inputs, analysed again. ``query_vector``: the one the call used
+        (embedding the query again may differ in the last bits when the embedder batches)."""
+        names = {u.id: u.display_name or u.external_id for u in scope.users}
+        matched = without_names(query, list(names.values())) if config.strip_names else query
+        if query_vector is None:
+            query_vector = self.embedder.embed_one(matched)
+        return _Call(
+            scope,
+            query,
+            matched,
+            names,
+            query_vector,
+            analyse(query, now),
+            time.perf_counter(),
+            now,
+            moments,
+            is_request(self.language.parse([query])[0]),
+        )
+
+    def recompute(
+        self,
+        call: _Call,
+        index: ScopeIndex,
+        config: RankingConfig,
+        *,
+        budget_tokens: int,
+        limit: int | None,
+    ) -> tuple[Choice, dict[str, Any], list[ContextItem]]:
+        """One context call computed again on ``index`` (writes no trace): its choice, the
+        payload a trace of it records, and its items."""
+        choice = self._choose(call, index, config, budget_tokens, limit)
+        items = [self._item(index, c, tokens) for c, tokens in choice.chosen]
+        return choice, self.payload(call, index, choice, items), items
+
+    def full_ranking(
+        self, call: _Call, index: ScopeIndex, config: RankingConfig
+    ) -> list[Candidate]:
+        """Every document the ranker considers for ``call``, best first, with no pool cut:
+        where an item outside the pool stood."""
+        return self._rank(call, index, replace(config, candidate_pool=max(len(index), 1)))
+
+    def _rank(self, call: _Call, index: ScopeIndex, config: RankingConfig) -> list[Candidate]:
+        return rank(
+            index,
+            call.matched,
+            call.query_vector,
+            config,
+            call.now,
+            users=call.names,
+            temporal=call.temporal,
+            original_query=call.query,
+            beliefs_only=not call.moments,
+            request=call.request,
         )
 
     @staticmethod

@@ -6,7 +6,7 @@ from selfmodel.storage.base import Store
 from selfmodel.storage.database import Database
 from selfmodel.storage.evaluation import EvalStore
 from selfmodel.storage.mirror import MirrorStore
-from selfmodel.storage.model import BeliefFilter, ModelStore
+from selfmodel.storage.model import AsOf, BeliefFilter, ModelStore
 from selfmodel.storage.outcomes import OutcomeStore
 from selfmodel.storage.queue import QueueStore
 from selfmodel.storage.retention import RetentionStore
@@ -16,6 +16,7 @@ from selfmodel.storage.traces import TraceStore
 from selfmodel.storage.vectors import StoredVectors, UserWatermark, VectorStore
 
 __all__ = [
+    "AsOf",
     "BeliefFilter",
     "Database",
     "DeletedCounts",

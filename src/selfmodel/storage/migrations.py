@@ -332,6 +332,38 @@ MIGRATIONS: list[str] = [
     CREATE INDEX outcomes_user ON outcomes (workspace_id, user_id, id);
     CREATE INDEX outcomes_trace ON outcomes (workspace_id, trace_id) WHERE trace_id IS NOT NULL;
     """,
+    # 11: the self-model as of any moment (docs/debugging.md). Rows are stamped with the user's
+    # revision that wrote them (a trace records the revisions it read); every write of a belief
+    # appends its whole state to ``belief_versions``; a vector that is replaced moves to
+    # ``vector_history``. Rows written before this version read as revision 0.
+    """
+    ALTER TABLE observations ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE evidence ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE vectors ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE belief_versions (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        workspace_id TEXT NOT NULL,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        belief_id TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        recorded_at TEXT NOT NULL,
+        state TEXT NOT NULL
+    );
+    CREATE INDEX belief_versions_user ON belief_versions (workspace_id, user_id, revision);
+    CREATE TABLE vector_history (
+        workspace_id TEXT NOT NULL,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        item_type TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        model TEXT NOT NULL,
+        dim INTEGER NOT NULL,
+        vector BLOB NOT NULL,
+        revision INTEGER NOT NULL,
+        replaced_at INTEGER NOT NULL,
+        PRIMARY KEY (item_type, item_id, model, replaced_at)
+    );
+    CREATE INDEX vector_history_user ON vector_history (workspace_id, user_id, item_type, model);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

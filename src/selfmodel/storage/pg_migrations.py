@@ -345,6 +345,37 @@ MIGRATIONS: list[str] = [
     CREATE INDEX outcomes_trace
         ON outcomes (workspace_id, user_id, trace_id) WHERE trace_id IS NOT NULL;
     """,
+    # 11: the self-model as of any moment (see migrations.py version 11).
+    """
+    ALTER TABLE observations ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE evidence ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE vectors ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;
+    CREATE TABLE belief_versions (
+        workspace_id TEXT COLLATE "C" NOT NULL,
+        user_id TEXT COLLATE "C" NOT NULL,
+        seq BIGINT GENERATED ALWAYS AS IDENTITY,
+        belief_id TEXT COLLATE "C" NOT NULL,
+        revision BIGINT NOT NULL,
+        recorded_at TIMESTAMPTZ NOT NULL,
+        state JSONB NOT NULL,
+        PRIMARY KEY (workspace_id, user_id, seq),
+        FOREIGN KEY (workspace_id, user_id) REFERENCES users(workspace_id, id) ON DELETE CASCADE
+    );
+    CREATE INDEX belief_versions_user ON belief_versions (workspace_id, user_id, revision);
+    CREATE TABLE vector_history (
+        workspace_id TEXT COLLATE "C" NOT NULL,
+        user_id TEXT COLLATE "C" NOT NULL,
+        item_type TEXT NOT NULL,
+        model TEXT NOT NULL,
+        item_id TEXT COLLATE "C" NOT NULL,
+        dim INTEGER NOT NULL,
+        vector BYTEA NOT NULL,
+        revision BIGINT NOT NULL,
+        replaced_at BIGINT NOT NULL,
+        PRIMARY KEY (workspace_id, user_id, item_type, model, item_id, replaced_at),
+        FOREIGN KEY (workspace_id, user_id) REFERENCES users(workspace_id, id) ON DELETE CASCADE
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
