@@ -47,6 +47,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("post", "/v1/retention/run"): {"dry_run": False},
     # B's own observation ids are filled in by the test.
     ("post", "/v1/observations/wait"): {"observation_ids": [], "timeout": 0},
+    ("post", "/v1/traces/{trace_id}/replay"): {"config": {"budget_tokens": 100}},
 }
 
 
@@ -109,6 +110,7 @@ async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> N
         "key_id": key["id"],
         "link_id": link["id"],
         "run_id": eval_run.id,
+        "item_id": observed["new_observation_ids"][0],
     }
     b_ids = [
         sm.in_workspace("b").workspace.id,

@@ -23,6 +23,7 @@ from selfmodel.server.middleware import (
 from selfmodel.server.routes import (
     beliefs,
     context,
+    debugging,
     evaluation,
     export,
     health,
@@ -110,6 +111,7 @@ def create_app(engine: SelfModel, *, background_worker: bool = False) -> FastAPI
         profile,
         context,
         traces,
+        debugging,
         outcomes,
         evaluation,
         export,
