@@ -400,6 +400,12 @@ def outcomes_command(
 # Command groups live in their own modules (which import this one), registered here.
 from selfmodel.cli.admin import key_app, workspace_app  # noqa: E402
 from selfmodel.cli.bench import bench_app  # noqa: E402
+from selfmodel.cli.debugging import (  # noqa: E402
+    as_of_command,
+    lineage_command,
+    replay_command,
+    why_not_command,
+)
 from selfmodel.cli.eval import eval_app  # noqa: E402
 from selfmodel.cli.retention import audit_log, retention_app  # noqa: E402
 from selfmodel.cli.serve import serve  # noqa: E402
@@ -411,6 +417,10 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(eval_app, name="eval")
 app.add_typer(retention_app, name="retention")
 app.command("audit-log")(audit_log)
+app.command("as-of")(as_of_command)
+app.command("replay")(replay_command)
+app.command("why-not")(why_not_command)
+app.command("lineage")(lineage_command)
 app.command()(serve)
 app.command()(worker)
 

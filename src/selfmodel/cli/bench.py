@@ -219,3 +219,8 @@ def scale_command(
     if json_out:
         write_json(json_out, report)
         console.print(f"wrote {json_out}")
+
+
+from selfmodel.cli.bench_replay import replay_command  # noqa: E402  (imports this module)
+
+bench_app.command("replay")(replay_command)

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from selfmodel.domain.models import Belief, BeliefEvent, Observation
-from selfmodel.domain.results import EvidenceDetail
+from selfmodel.domain.results import ContextItem, EvidenceDetail
 
 
 class _Result(BaseModel):
@@ -83,6 +83,7 @@ class ReplayResult(_Result):
     gained: list[str] = Field(default_factory=list)
     lost: list[str] = Field(default_factory=list)
     items: list[ItemChange] = Field(default_factory=list)
+    chosen: list[ContextItem] = Field(default_factory=list)  # the replayed block's items
     tokens_before: int = 0
     tokens_after: int = 0
     text_before: str = ""

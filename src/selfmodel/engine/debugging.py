@@ -21,6 +21,7 @@ import numpy as np
 from selfmodel.domain import (
     Belief,
     BeliefStatus,
+    ContextItem,
     EvidenceStance,
     TraceRecord,
     User,
@@ -140,6 +141,7 @@ class Debugging(Reading):
         overrides = dict(config or {})
         merged = _merged_config(trace.config, overrides, self._c.embedder.name)
         _, payload, _ = self._recompute(trace, merged)
+        chosen = [ContextItem.model_validate(item) for item in payload["chosen"]]
         differences = [f for f in CHOICE_FIELDS if payload.get(f) != trace.payload.get(f)]
         before = trace.payload.get("chosen", [])
         after = payload["chosen"]
@@ -154,6 +156,7 @@ class Debugging(Reading):
             gained=[i.id for i in items if i.change == "gained"],
             lost=[i.id for i in items if i.change == "lost"],
             items=items,
+            chosen=chosen,
             tokens_before=int(trace.payload.get("tokens", 0)),
             tokens_after=int(payload["tokens"]),
             text_before=str(trace.payload.get("text", "")),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -62,6 +64,8 @@ PROFILE_LINES = 6
 # How a block names someone the product has given no display name (never the raw user id).
 NEUTRAL_NAME = "the user"
 MOMENTS_TITLE = "Relevant moments (oldest first):"
+# Indexes of the past kept warm for replays (a bench replays hundreds of traces of few versions).
+PAST_SCOPES = 8
 
 
 class RetrievalStore(IndexSource, TraceStore, Protocol):
@@ -129,6 +133,11 @@ class Retriever:
         self.language = language or Language()
         self.config = config or RankingConfig()
         self.cache = IndexCache()
+        # Indexes of the past (replays), keyed by the revisions they were read at and by the
+        # users' revisions now: a deletion (forget, retention) moves the latter, so a past the
+        # store no longer holds is never served from here.
+        self._past: OrderedDict[tuple[object, ...], ScopeIndex] = OrderedDict()
+        self._past_lock = threading.Lock()
 
     def invalidate(self, workspace_id: str, user_id: str) -> None:
         """A write in this process touched the user: their warm scopes refresh on next use."""
@@ -331,6 +340,23 @@ class Retriever:
     # -- the past, again ---------------------------------------------------------------------
     def index_as_of(self, scope: Scope, revisions: Mapping[str, int]) -> ScopeIndex:
         """The scope's index as it was at these user revisions (from the store's history)."""
+        ids = [u.id for u in scope.users]
+        then = tuple(revisions[i] for i in ids)
+        now = self.store.user_revisions(scope.workspace_id, ids)
+        key = (scope.workspace_id, tuple(ids), scope.area_id, then, now)
+        with self._past_lock:
+            found = self._past.get(key)
+            if found is not None:
+                self._past.move_to_end(key)
+                return found
+        found = self._build_as_of(scope, revisions)
+        with self._past_lock:
+            self._past[key] = found
+            while len(self._past) > PAST_SCOPES:
+                self._past.popitem(last=False)
+        return found
+
+    def _build_as_of(self, scope: Scope, revisions: Mapping[str, int]) -> ScopeIndex:
         return ScopeLoaderAsOf(
             self.store,
             scope.workspace_id,
@@ -381,9 +407,10 @@ class Retriever:
     ) -> tuple[Choice, dict[str, Any], list[ContextItem]]:
         """One context call computed again on ``index`` (writes no trace): its choice, the
         payload a trace of it records, and its items."""
-        choice = self._choose(call, index, config, budget_tokens, limit)
-        items = [self._item(index, c, tokens) for c, tokens in choice.chosen]
-        return choice, self.payload(call, index, choice, items), items
+        with index.lock:  # an index of the past may serve several replays at once
+            choice = self._choose(call, index, config, budget_tokens, limit)
+            items = [self._item(index, c, tokens) for c, tokens in choice.chosen]
+            return choice, self.payload(call, index, choice, items), items
 
     def full_ranking(
         self, call: _Call, index: ScopeIndex, config: RankingConfig
