@@ -22,6 +22,7 @@ from selfmodel.errors import InvalidFileError, InvalidInputError
 
 # The signals shown per item in a replay's diff; --json has every one.
 SHOWN_SIGNALS = ("dense", "keyword", "rrf", "session_bonus", "confidence")
+MAX_SIGNAL_COLUMNS = 5
 # The dense-only replay: both keyword weights at 0 (what `--dense-only` sets).
 DENSE_ONLY = {"ranking": {"keyword_weight": 0.0, "request_keyword_weight": 0.0}}
 
@@ -123,14 +124,35 @@ def print_replay(result: ReplayResult) -> None:
         f" · lost {len(result.lost)}",
         highlight=False,
     )
-    table = Table(title="Items (new block order, then what was lost)")
-    for column in ("", "item", "rank", "score", "tokens", *SHOWN_SIGNALS):
-        table.add_column(column, justify="left" if column in ("", "item") else "right")
+    changed = [
+        i
+        for i in result.items
+        if i.change != "kept"
+        or i.signals
+        or (i.rank_before, i.score_before, i.tokens_before)
+        != (i.rank_after, i.score_after, i.tokens_after)
+    ]
+    unchanged = len(result.items) - len(changed)
+    if not changed:
+        console.print(f"all {unchanged} items of the block are as they were")
+        return
+    # Only the signals that moved somewhere get a column (the usual ones first).
+    moved = {n for i in changed for n in i.signals}
+    signals = [s for s in SHOWN_SIGNALS if s in moved]
+    signals += sorted(moved - set(signals) - {"mmr"})
+    signals = signals[:MAX_SIGNAL_COLUMNS]
+    table = Table(
+        title=f"Items that changed (new block order, then what was lost; {unchanged} unchanged)"
+    )
+    table.add_column("", width=1)
+    table.add_column("item", ratio=1, min_width=36)
+    for column in ("rank", "score", "tokens", *signals):
+        table.add_column(column, justify="right")
     mark = {"gained": "[green]+[/green]", "lost": "[red]−[/red]", "kept": ""}
-    for item in result.items:
+    for item in changed:
         table.add_row(
             mark[item.change],
-            f"{item.text[:90]}\n[dim]{item.item_type} {item.id}[/dim]",
+            f"{item.text[:80]}\n[dim]{item.item_type} {item.id}[/dim]",
             _pair(item.rank_before, item.rank_after, "{}"),
             _pair(item.score_before, item.score_after, "{:.4f}"),
             _pair(item.tokens_before, item.tokens_after, "{}"),
@@ -138,7 +160,7 @@ def print_replay(result: ReplayResult) -> None:
                 _pair(item.signals[s].before, item.signals[s].after, "{:.3f}")
                 if s in item.signals
                 else "="
-                for s in SHOWN_SIGNALS
+                for s in signals
             ),
         )
     console.print(table)
