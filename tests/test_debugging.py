@@ -205,6 +205,9 @@ def test_replay_under_another_config_diffs_items_ranks_signals_and_tokens(sm: Se
     [
         {"ranking": {"no_such_weight": 1}},
         {"ranking": {"keyword_weight": "high"}},
+        {"ranking": {"recency_half_life_days": 0}},
+        {"ranking": {"candidate_pool": 0}},
+        {"ranking": {"dense_weight": float("nan")}},
         {"budget_tokens": 0},
         {"limit": True},
         {"embedder": "another-model"},

@@ -41,6 +41,7 @@ VARIANTS: dict[str, list[dict[str, str]]] = {
     "/v1/users/{user}/prompts": [{}, {"open": "true"}],  # the deprecated path of /cards
     "/v1/users/{user}/profile": [{}, {"as_of": "2024-06-01T00:00:00Z"}],
     "/v1/users/{user}/outcomes": [{}, {"kind": "rating"}, {"trace_id": "trc_none", "limit": "1"}],
+    "/v1/users/{user}/beliefs-as-of": [{}, {"status": "all", "valid_at": "2024-06-01T00:00:00Z"}],
 }
 # Routes that never touch the database (documentation, liveness, static files).
 NO_DATABASE = {
@@ -86,6 +87,7 @@ def seed(engine: SelfModel) -> dict[str, str]:
         "user": USER,
         "belief_id": belief.id,
         "trace_id": trace.trace_id,
+        "item_id": trace.items[0].id,
         "run_id": record_run(engine.store, engine.workspace).id,
         "token": link_token(engine, link),
         "name": "mirror.css",

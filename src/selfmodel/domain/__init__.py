@@ -2,6 +2,14 @@
 
 from typing import TYPE_CHECKING, Any
 
+from selfmodel.domain.debugging import (
+    BeliefAsOf,
+    Lineage,
+    ModelAsOf,
+    ReplayResult,
+    Verdict,
+    WhyNot,
+)
 from selfmodel.domain.evaluation import EvalItemScore, EvalRun
 from selfmodel.domain.ids import new_id
 from selfmodel.domain.jobs import Job, JobKind, JobRun, JobStatus, RunOutcome
@@ -57,6 +65,7 @@ __all__ = [
     "ApiKey",
     "Area",
     "Belief",
+    "BeliefAsOf",
     "BeliefDetail",
     "BeliefEvent",
     "BeliefEventType",
@@ -79,9 +88,11 @@ __all__ = [
     "JobKind",
     "JobRun",
     "JobStatus",
+    "Lineage",
     "Message",
     "MessagesInput",
     "MirrorLink",
+    "ModelAsOf",
     "Observation",
     "ObservationKind",
     "ObserveResult",
@@ -89,12 +100,15 @@ __all__ = [
     "Outcome",
     "OutcomeKind",
     "Related",
+    "ReplayResult",
     "ResonanceCard",
     "Role",
     "RunOutcome",
     "Scope",
     "TraceRecord",
     "User",
+    "Verdict",
+    "WhyNot",
     "Workspace",
     "new_id",
 ]

@@ -14,6 +14,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from datetime import datetime
+from math import isfinite
 from typing import Any
 
 import numpy as np
@@ -63,6 +64,13 @@ CHOICE_FIELDS = (
 )
 # What a replay may change, beside the ranking weights (``RankingConfig``).
 CALL_SETTINGS = ("budget_tokens", "limit", "moments")
+# Ranking settings the arithmetic needs above a floor (a half-life divides; a pool of none ranks
+# nothing); weights may be anything finite.
+RANKING_FLOORS: dict[str, float] = {
+    "recency_half_life_days": 1e-9,
+    "candidate_pool": 1,
+    "rrf_k": 0,
+}
 
 
 class Debugging(Reading):
@@ -459,6 +467,9 @@ def _merged_config(
         RankingConfig(**ranking)
     except TypeError as exc:
         raise InvalidInputError(f"the trace's ranking config is unreadable: {exc}") from exc
+    for name, least in RANKING_FLOORS.items():
+        if ranking[name] < least:
+            raise InvalidInputError(f"ranking.{name} must be at least {least}", field="config")
     return merged
 
 
@@ -468,7 +479,7 @@ def _typed(name: str, value: Any, kind: type) -> Any:
         if isinstance(value, bool):
             return value
     elif kind is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and isfinite(value):
             return float(value)
     elif kind is int and isinstance(value, int) and not isinstance(value, bool):
         return value

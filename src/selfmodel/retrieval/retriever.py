@@ -220,6 +220,7 @@ class Retriever:
         return {
             "revisions": {u.id: r for u, r in zip(scope.users, seen, strict=False)},
             "settled": bool(seen) and tuple(now) == tuple(seen),
+            "read_at": utcnow().isoformat(),  # record time of the read
         }
 
     def _choose(
