@@ -351,3 +351,29 @@ def test_a_documents_dense_score_does_not_depend_on_the_others_indexed() -> None
     for start, stop in ((0, 5), (1, 333), (250, 700), (0, 699)):
         part = ScopeIndex(docs[start:stop], vectors[start:stop]).dense_scores(vectors[3])
         assert np.array_equal(part, whole[start:stop])
+
+
+def test_a_write_from_another_process_is_read_before_a_trace_names_its_version(
+    db_path: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    from selfmodel.retrieval import Scope
+
+    with (
+        SelfModel.open(str(db_path), embedder=embedder) as here,
+        SelfModel.open(str(db_path), embedder=embedder) as there,
+    ):
+        here.observe(USER, demo_messages()[:3])
+        here.context(USER, "hiking?")
+        there.observe(USER, demo_messages()[3:6])  # another engine: this one's index is behind
+        user = here.user(USER)
+        scope = Scope(here.workspace.id, (user,))
+        behind = here._c.retriever.cache.get(scope.key)
+        assert behind is not None
+        assert not here._c.retriever._model_version(scope, behind)["settled"]
+
+        trace = here.trace(here.context(USER, "hiking?").trace_id)
+
+        version = trace.payload["model_version"]
+        now = here.store.user_revisions(here.workspace.id, [user.id])[0]
+        assert version["settled"] and version["revisions"] == {user.id: now}
+        assert here.replay(trace.id).reproduced

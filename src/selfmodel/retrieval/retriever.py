@@ -64,6 +64,9 @@ PROFILE_LINES = 6
 # How a block names someone the product has given no display name (never the raw user id).
 NEUTRAL_NAME = "the user"
 MOMENTS_TITLE = "Relevant moments (oldest first):"
+# Times a call reads its index when writes keep committing while it reads (then it answers,
+# and its trace says the version is not settled).
+SETTLE_ATTEMPTS = 3
 # Indexes of the past kept warm for replays (a bench replays hundreds of traces of few versions).
 PAST_SCOPES = 8
 
@@ -188,27 +191,20 @@ class Retriever:
         temporal = analyse(query, now)
         request = is_request(self.language.parse([query])[0])
         query_vector = embedding()
-        with index.lock:  # a refresh by another thread must not move documents under us
+        call = _Call(
+            scope, query, matched, names, query_vector, temporal, started, now, moments, request
+        )
+        # A write that commits while the index is read leaves it between two versions: read
+        # again, so the trace names exactly the version it read (what a replay reads back).
+        for _ in range(SETTLE_ATTEMPTS - 1):
+            with index.lock:  # a refresh by another thread must not move documents under us
+                version = self._model_version(scope, index)
+                if version["settled"]:
+                    return self._answer(call, index, config, budget_tokens, limit, version)
+            index = self._index(scope)
+        with index.lock:
             version = self._model_version(scope, index)
-            return self._answer(
-                _Call(
-                    scope,
-                    query,
-                    matched,
-                    names,
-                    query_vector,
-                    temporal,
-                    started,
-                    now,
-                    moments,
-                    request,
-                ),
-                index,
-                config,
-                budget_tokens,
-                limit,
-                version,
-            )
+            return self._answer(call, index, config, budget_tokens, limit, version)
 
     def _model_version(self, scope: Scope, index: ScopeIndex) -> dict[str, Any]:
         """Which version of the self-model the index holds: each user's revision when it was
