@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 from math import isfinite
 from typing import Any
@@ -71,6 +71,18 @@ RANKING_FLOORS: dict[str, float] = {
     "candidate_pool": 1,
     "rrf_k": 0,
 }
+
+
+@dataclass(frozen=True)
+class _Recomputed:
+    """A traced call computed again: its choice, the payload a trace of it would record (as
+    JSON reads it back), and what it was computed from."""
+
+    choice: Choice
+    payload: dict[str, Any]
+    call: Any  # the retriever's analysed call
+    index: ScopeIndex
+    ranking: RankingConfig
 
 
 class Debugging(Reading):
@@ -148,7 +160,7 @@ class Debugging(Reading):
         trace = self.trace(trace_id)
         overrides = dict(config or {})
         merged = _merged_config(trace.config, overrides, self._c.embedder.name)
-        _, payload, _ = self._recompute(trace, merged)
+        payload = self._recompute(trace, merged).payload
         chosen = [ContextItem.model_validate(item) for item in payload["chosen"]]
         differences = [f for f in CHOICE_FIELDS if payload.get(f) != trace.payload.get(f)]
         before = trace.payload.get("chosen", [])
@@ -172,35 +184,32 @@ class Debugging(Reading):
             model_version=trace.payload.get("model_version", {}),
         )
 
-    def _recompute(
-        self, trace: TraceRecord, config: dict[str, Any]
-    ) -> tuple[Choice, dict[str, Any], Any]:
-        """The call of ``trace`` computed again under ``config`` (JSON-normalised payload, as a
-        trace stores it), with the choice and the call it was made for."""
+    def _recompute(self, trace: TraceRecord, config: dict[str, Any]) -> _Recomputed:
+        """The call of ``trace`` computed again under ``config``, on the index as it was."""
         retriever = self._c.retriever
         scope = self._scope(trace)
         ranking = RankingConfig(**config["ranking"])
         index = self._index_then(trace, scope)
         recorded = trace.payload.get("query_vector")
-        call = retriever.call_again(
-            scope, trace.query, _trace_now(trace), ranking, moments=bool(config["moments"])
-        )
-        if recorded and call.matched == trace.payload.get("matched_query"):
+        vector = None
+        if recorded and retriever.matched_query(scope, trace.query, ranking) == trace.payload.get(
+            "matched_query"
+        ):
             # The vector the call used: embedding again may differ in the last bits.
             vector = np.frombuffer(base64.b64decode(recorded), dtype=np.float32)
-            call = retriever.call_again(
-                scope,
-                trace.query,
-                call.now,
-                ranking,
-                moments=call.moments,
-                query_vector=vector,
-            )
+        call = retriever.call_again(
+            scope,
+            trace.query,
+            _trace_now(trace),
+            ranking,
+            moments=bool(config["moments"]),
+            query_vector=vector,
+        )
         choice, payload, _ = retriever.recompute(
             call, index, ranking, budget_tokens=int(config["budget_tokens"]), limit=config["limit"]
         )
         # As the store hands a payload back (JSON), so the comparison is of like with like.
-        return choice, json.loads(json.dumps(payload)), (call, index)
+        return _Recomputed(choice, json.loads(json.dumps(payload)), call, index, ranking)
 
     def _scope(self, trace: TraceRecord) -> Scope:
         users = trace.payload.get("users")
@@ -252,14 +261,14 @@ class Debugging(Reading):
         early = self._state_then(trace, scope, item_id, item_type, owner, revisions[owner])
         if early is not None:
             return early
-        choice, _, (call, index) = self._recompute(trace, merged)
+        again = self._recompute(trace, merged)
         return _placement(
             trace,
             item_id,
             item_type,
-            choice,
-            index,
-            self._c.retriever.full_ranking(call, index, RankingConfig(**merged["ranking"])),
+            again.choice,
+            again.index,
+            self._c.retriever.full_ranking(again.call, again.index, again.ranking),
             int(merged["budget_tokens"]),
         )
 

@@ -377,7 +377,7 @@ class Retriever:
         """A past call's inputs, analysed again. ``query_vector``: the one the call used
         (embedding the query again may differ in the last bits when the embedder batches)."""
         names = {u.id: u.display_name or u.external_id for u in scope.users}
-        matched = without_names(query, list(names.values())) if config.strip_names else query
+        matched = self.matched_query(scope, query, config)
         if query_vector is None:
             query_vector = self.embedder.embed_one(matched)
         return _Call(
@@ -392,6 +392,12 @@ class Retriever:
             moments,
             is_request(self.language.parse([query])[0]),
         )
+
+    @staticmethod
+    def matched_query(scope: Scope, query: str, config: RankingConfig) -> str:
+        """The form of ``query`` that is matched (and embedded) under ``config``."""
+        names = [u.display_name or u.external_id for u in scope.users]
+        return without_names(query, names) if config.strip_names else query
 
     def recompute(
         self,
