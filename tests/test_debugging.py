@@ -256,7 +256,40 @@ def test_why_not_names_the_budget_the_rank_cutoff_and_the_chosen(demo_sm: SelfMo
     answers = [sm.why_not(one.trace_id, i) for i in second]
     cut = [a for a in answers if a.verdict is Verdict.RANK_CUTOFF]
     assert cut, [(a.verdict, a.explanation) for a in answers]
-    assert cut[0].details["rank"] > 1 and cut[0].details["score"] <= cut[0].details["cutoff_score"]
+    first = cut[0].details
+    assert first.get("rank", first.get("score_rank", 0)) > 1
+    assert first["score"] <= first["cutoff_score"]
+
+
+def test_why_not_names_a_near_duplicate_diversity_passed_over(demo_sm: SelfModel) -> None:
+    sm = demo_sm
+    trace = sm.context(USER, "food", limit=2).trace_id
+    considered = [c["id"] for c in sm.trace(trace).payload["candidates"][:8]]
+    answers = [sm.why_not(trace, i) for i in considered]
+    passed_over = [a for a in answers if a.verdict is Verdict.DIVERSITY]
+    assert passed_over, [(a.verdict, a.explanation) for a in answers]
+    close = passed_over[0].details
+    # Ranked in by score alone, left out for what diversity had already picked.
+    assert close["score_rank"] <= 2 * 2 and close["similarity"] > 0.5
+    assert close["closest_chosen"] in considered
+
+
+def test_why_not_names_a_belief_awaiting_the_user_and_moments_left_out(
+    demo_sm: SelfModel,
+) -> None:
+    sm = demo_sm
+    sm.reject(find(sm, "cat person").id)
+    back = {
+        "content": "I'm definitely a cat person, not a dog person.",
+        "occurred_at": "2024-05-01T10:00:00Z",
+    }
+    sm.observe(USER, [back])
+    returned = next(b for b in sm.beliefs(USER) if "after_rejection" in b.metadata)
+    trace = sm.context(USER, "cats or dogs?", moments=False).trace_id
+    novels = next(o for o in sm.export(USER)["observations"] if "novels" in o["content"])
+
+    assert sm.why_not(trace, returned.id).verdict is Verdict.AWAITING_USER
+    assert sm.why_not(trace, novels["id"]).verdict is Verdict.MOMENTS_OFF
 
 
 def test_why_not_names_an_item_below_the_pool_and_the_retriever_that_missed_it(

@@ -624,12 +624,27 @@ def _placement(
         )
     diverse = next((c for c in choice.diverse if c.index == position), None)
     if diverse is None:
-        closest = _closest_chosen(index, position, chosen)
+        # Maximal marginal relevance picks as many items as it was asked for: one ranked within
+        # that many by score was passed over for being close to what it had picked; one below
+        # was never reached.
+        in_profile = {c.index for c in choice.profile}
+        pool = [c.index for c in choice.candidates if c.index not in in_profile]
+        by_score = pool.index(position) + 1
+        details["score_rank"] = by_score
+        if by_score > len(choice.diverse):
+            return say(
+                Verdict.RANK_CUTOFF,
+                f"ranked #{by_score} by score; the call took {choice.wanted} (diversity"
+                f" weighed the best {len(choice.diverse)}){missed}; score {mine.score:.4f}"
+                f" against the cutoff {_fmt(cutoff)}",
+            )
+        closest = _closest_chosen(index, position, choice.diverse)
         if closest:
             details["closest_chosen"], details["similarity"] = closest
         return say(
             Verdict.DIVERSITY,
-            "maximal marginal relevance left it out: too close to what was chosen"
+            f"ranked #{by_score} by score, but maximal marginal relevance passed it over:"
+            " too close to what it had picked"
             + (f" ({closest[0]}, cosine {closest[1]:.2f})" if closest else ""),
         )
     covered = next((m for m in choice.covered if m["moment"] == item_id), None)
