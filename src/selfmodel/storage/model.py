@@ -162,8 +162,8 @@ class ModelStore(Database, Protocol):
     @abstractmethod
     def beliefs_as_of(self, workspace_id: str, user_id: str, as_of: AsOf) -> list[Belief]:
         """The user's beliefs, any status, each in its last state written by ``as_of`` (newest
-        first). A belief last written before versions were kept reads as it is now, from
-        revision 0 (or its ``created_at``)."""
+        first). A belief last written before versions were kept (schema 11) reads as it was at
+        the upgrade, from revision 0 and its ``created_at`` on."""
 
     @abstractmethod
     def evidence_as_of(self, workspace_id: str, user_id: str, as_of: AsOf) -> list[Evidence]:

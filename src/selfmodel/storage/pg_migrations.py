@@ -375,6 +375,17 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (workspace_id, user_id, item_type, model, item_id, replaced_at),
         FOREIGN KEY (workspace_id, user_id) REFERENCES users(workspace_id, id) ON DELETE CASCADE
     );
+    INSERT INTO belief_versions (workspace_id, user_id, belief_id, revision, recorded_at, state)
+        SELECT workspace_id, user_id, id, 0, created_at, jsonb_build_object(
+            'id', id, 'workspace_id', workspace_id, 'user_id', user_id,
+            'statement', statement, 'kind', kind, 'confidence', confidence, 'origin', origin,
+            'status', status, 'created_at', created_at, 'updated_at', updated_at,
+            'area_id', context_id, 'valid_from', valid_from, 'valid_to', valid_to,
+            'evidence_logit', evidence_logit, 'last_evidence_at', last_evidence_at,
+            'support_count', support_count, 'contradict_count', contradict_count,
+            'superseded_by', superseded_by, 'frame', frame, 'occasions', occasions,
+            'metadata', metadata)
+        FROM beliefs ORDER BY id;
     """,
 ]
 

@@ -354,19 +354,6 @@ class SQLModel(SQLBase, ModelStore):
             (workspace_id, user_id, value),
         ):
             latest[r["belief_id"]] = Belief.model_validate(d.json_out(r["state"]))
-        # Beliefs written before versions were kept: as they are now, from the start.
-        sql = (
-            "SELECT * FROM beliefs b WHERE workspace_id = ? AND user_id = ? AND NOT EXISTS"
-            " (SELECT 1 FROM belief_versions v WHERE v.workspace_id = b.workspace_id"
-            " AND v.user_id = b.user_id AND v.belief_id = b.id)"
-        )
-        params: list[Any] = [workspace_id, user_id]
-        if as_of.revision_of(user_id) is None:
-            sql += " AND created_at <= ?"
-            params.append(value)
-        unversioned = self._q(sql, params)
-        for r in unversioned:
-            latest[r["id"]] = rows_to.belief(d, r)
         return [latest[i] for i in sorted(latest, reverse=True)]
 
     def evidence_as_of(self, workspace_id: str, user_id: str, as_of: AsOf) -> list[Evidence]:
