@@ -248,8 +248,11 @@ def test_why_not_names_the_budget_the_rank_cutoff_and_the_chosen(demo_sm: SelfMo
     assert chosen
     assert sm.why_not(tight.trace_id, tight.items[0].id).verdict is Verdict.CHOSEN
     budget_cut = [c["id"] for c in top if c["id"] not in chosen]
-    verdicts = {sm.why_not(tight.trace_id, i).verdict for i in budget_cut[:3]}
-    assert Verdict.BUDGET in verdicts
+    answers = [sm.why_not(tight.trace_id, i) for i in budget_cut[:3]]
+    cut_by_budget = [a.details for a in answers if a.verdict is Verdict.BUDGET]
+    assert cut_by_budget, [(a.verdict, a.explanation) for a in answers]
+    turn = cut_by_budget[0]
+    assert turn["tokens_used_at_its_turn"] + turn["line_tokens"] + 1 > turn["budget_tokens"] == 45
 
     one = sm.context(USER, "hiking in the mountains", limit=1)
     second = [c["id"] for c in sm.trace(one.trace_id).payload["candidates"][1:4]]

@@ -44,7 +44,7 @@ from selfmodel.engine.reading import Reading
 from selfmodel.errors import InvalidInputError, NotFoundError, ReplayUnavailableError
 from selfmodel.retrieval import RankingConfig, Scope
 from selfmodel.retrieval.index import OBSERVATION, ScopeIndex, is_chatter
-from selfmodel.retrieval.retriever import Choice
+from selfmodel.retrieval.retriever import BudgetStep, Choice
 from selfmodel.revision.confidence import as_of, current_status
 from selfmodel.storage import AsOf
 
@@ -262,14 +262,18 @@ class Debugging(Reading):
         if early is not None:
             return early
         again = self._recompute(trace, merged)
+        choice, budget = again.choice, int(merged["budget_tokens"])
+        offered = [*choice.profile, *choice.ranked[: choice.wanted]]
+        walk = self._c.retriever.budget_walk(again.index, offered, budget, scope)
         return _placement(
             trace,
             item_id,
             item_type,
-            again.choice,
+            choice,
             again.index,
             self._c.retriever.full_ranking(again.call, again.index, again.ranking),
-            int(merged["budget_tokens"]),
+            budget,
+            {c.index: step for c, step in zip(offered, walk, strict=True)},
         )
 
     def _item_owner(self, item_id: str) -> tuple[str, str]:
@@ -555,6 +559,7 @@ def _placement(
     index: ScopeIndex,
     everything: list[Any],
     budget: int,
+    turns: dict[int, BudgetStep],
 ) -> WhyNot:
     """Where an item that was in the index fell, stage by stage of the choice."""
     doc = index.get(item_id)
@@ -662,12 +667,17 @@ def _placement(
             f"ranked #{rank} after diversity; the call took {choice.wanted}{missed}; score"
             f" {mine.score:.4f} against the cutoff {_fmt(cutoff)}",
         )
-    details["budget_tokens"] = budget
-    details["tokens_used"] = choice.used
+    turn = turns[position]
+    details |= {
+        "budget_tokens": budget,
+        "tokens_used": choice.used,
+        "line_tokens": turn.cost,
+        "tokens_used_at_its_turn": turn.used_before,
+    }
     return say(
         Verdict.BUDGET,
-        f"ranked #{rank}, but its line did not fit in the {budget}-token budget"
-        f" ({choice.used} tokens used)",
+        f"ranked #{rank}, but its line ({turn.cost} tokens and a newline) did not fit: "
+        f"{turn.used_before} of the {budget}-token budget were used when its turn came",
     )
 
 

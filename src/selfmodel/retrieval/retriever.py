@@ -54,7 +54,14 @@ from selfmodel.retrieval.tokens import TokenCounter
 from selfmodel.revision.confidence import current_confidence, current_status
 from selfmodel.storage import TraceStore
 
-__all__ = ["BELIEF_VECTORS", "OBSERVATION_VECTORS", "Choice", "Retriever", "Scope"]
+__all__ = [
+    "BELIEF_VECTORS",
+    "OBSERVATION_VECTORS",
+    "BudgetStep",
+    "Choice",
+    "Retriever",
+    "Scope",
+]
 # Items recorded in a trace beyond those chosen, so a replay can see what nearly made it.
 TRACED_CANDIDATES = 40
 PROFILE_TITLE = "Profile:"
@@ -117,6 +124,16 @@ class Choice:
     chosen: list[tuple[Candidate, int]]  # with the tokens each line costs
     used: int  # tokens of the block
     text: str
+
+
+@dataclass(frozen=True)
+class BudgetStep:
+    """One candidate's turn at the token budget (a line costs ``cost`` plus a newline)."""
+
+    cost: int
+    used_before: int
+    used_after: int
+    taken: bool
 
 
 class Retriever:
@@ -494,18 +511,29 @@ class Retriever:
         self, index: ScopeIndex, candidates: Sequence[Candidate], budget: int, scope: Scope
     ) -> tuple[list[tuple[Candidate, int]], int]:
         """Greedy by rank: take each item whose line still fits; skip (not stop at) big ones."""
+        walk = self.budget_walk(index, candidates, budget, scope)
+        chosen = [(c, step.cost) for c, step in zip(candidates, walk, strict=True) if step.taken]
+        used = walk[-1].used_after if walk else 0
+        return chosen, (used if chosen else 0)
+
+    def budget_walk(
+        self, index: ScopeIndex, candidates: Sequence[Candidate], budget: int, scope: Scope
+    ) -> list[BudgetStep]:
+        """Each offered candidate's turn at the budget: its line's tokens, the tokens used when
+        its turn came, and whether it was taken (what "why not X?" reads a budget cut from)."""
         # The header and the section titles are paid for up front.
         used = self.tokens.count(self._header(scope)) + self.tokens.count(
             f"{PROFILE_TITLE}\n{BELIEFS_TITLE}\n{MOMENTS_TITLE}"
         )
-        chosen: list[tuple[Candidate, int]] = []
+        steps: list[BudgetStep] = []
         lines = [self._line(index.documents[c.index], c) for c in candidates]
-        for candidate, cost in zip(candidates, self.tokens.count_many(lines), strict=True):
-            if used + cost + 1 > budget:
-                continue
-            chosen.append((candidate, cost))
-            used += cost + 1
-        return chosen, (used if chosen else 0)
+        for cost in self.tokens.count_many(lines):
+            taken = used + cost + 1 <= budget
+            before = used
+            if taken:
+                used += cost + 1
+            steps.append(BudgetStep(cost=cost, used_before=before, used_after=used, taken=taken))
+        return steps
 
     def _item(self, index: ScopeIndex, candidate: Candidate, tokens: int) -> ContextItem:
         doc = index.documents[candidate.index]
