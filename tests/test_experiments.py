@@ -55,6 +55,27 @@ def test_personalization_off_answers_from_an_empty_self_model_and_the_trace_says
     assert stored.payload["chosen"] == []
 
 
+def test_a_call_with_personalization_off_replays_as_it_ran_and_says_why_nothing_was_chosen(
+    observed: SelfModel,
+) -> None:
+    observed.create_experiment("pers", [OFF, ON])
+    off = in_variant(observed, "pers", "off")
+    empty = observed.context(off, "Where does she like to go with her dog?")
+    again = observed.replay(empty.trace_id)
+    assert again.reproduced and again.chosen == []
+    assert again.config["personalized"] is False
+    assert again.config["experiments"] == empty.config["experiments"]
+    # The same call on the self-model the user had then: what the treatment would have read.
+    treated = observed.replay(empty.trace_id, {"personalized": True})
+    assert treated.gained and not treated.reproduced
+    (belief,) = observed.beliefs(off)[:1]
+    why = observed.why_not(empty.trace_id, belief.id)
+    assert why.verdict == "not_personalized"
+    assert why.details["experiments"] == empty.config["experiments"]
+    then = observed.beliefs_as_of(off, trace_id=empty.trace_id)
+    assert [b.belief.id for b in then.beliefs] == [b.id for b in observed.beliefs(off)]
+
+
 def test_a_variants_ranking_and_budget_are_what_the_call_runs_under(observed: SelfModel) -> None:
     observed.create_experiment(
         "words",

@@ -46,6 +46,7 @@ VARIANTS: dict[str, list[dict[str, str]]] = {
         {"metric": "rating"},
         {"metric": "thumbs_up", "pre_period_days": "0", "alpha": "0.1"},
     ],
+    "/v1/users/{user}/beliefs-as-of": [{}, {"status": "all", "valid_at": "2024-06-01T00:00:00Z"}],
 }
 # Routes that never touch the database (documentation, liveness, static files).
 NO_DATABASE = {
@@ -95,6 +96,7 @@ def seed(engine: SelfModel) -> dict[str, str]:
         "user": USER,
         "belief_id": belief.id,
         "trace_id": trace.trace_id,
+        "item_id": trace.items[0].id,
         "run_id": record_run(engine.store, engine.workspace).id,
         "alert_id": raise_alert(engine).id,
         "token": link_token(engine, link),

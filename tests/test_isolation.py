@@ -50,6 +50,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("post", "/v1/experiments/{experiment}/assignments"): {"user": B_USER},
     # B's own observation ids are filled in by the test.
     ("post", "/v1/observations/wait"): {"observation_ids": [], "timeout": 0},
+    ("post", "/v1/traces/{trace_id}/replay"): {"config": {"budget_tokens": 100}},
 }
 
 
@@ -138,6 +139,7 @@ async def test_a_key_of_workspace_a_cannot_reach_workspace_b(sm: SelfModel) -> N
         "run_id": eval_run.id,
         "experiment": experiment["name"],
         "alert_id": alert.id,
+        "item_id": observed["new_observation_ids"][0],
     }
     b_ids = [
         sm.in_workspace("b").workspace.id,

@@ -111,6 +111,11 @@ NOT_USER_WRITES = {
     "check_drift",
     "report_html",
     "set_alert_webhook",
+    # The past, read again: a replay recomputes a call and writes no trace.
+    "beliefs_as_of",
+    "replay",
+    "why_not",
+    "lineage",
 }
 
 

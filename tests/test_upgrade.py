@@ -88,3 +88,93 @@ def test_evidence_in_a_migrated_database_outlives_its_observation(
             e["observation_id"] for e in evidence_before
         ]
         assert all(e["quote"] for e in exported["evidence"])
+
+
+def test_a_migrated_database_reads_its_older_beliefs_as_of_any_moment_since(
+    tmp_path: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    """Beliefs written before versions were kept read as they are, from the start; what is
+    written after the upgrade is versioned, and a call made after it replays exactly."""
+    db = tmp_path / "selfmodel.db"
+    shutil.copy(FIXTURE / "selfmodel.db", db)
+    with SelfModel.open(str(db), embedder=embedder) as sm:
+        upgraded = utcnow()
+        before = sm.beliefs("maya", status=None, now=upgraded)
+        trace = sm.context("maya", "What does she do to relax?").trace_id
+        sm.observe("maya", "I just joined a choir.")
+
+        then = sm.beliefs_as_of("maya", at=upgraded, status=None)
+        assert [b.belief for b in then.beliefs] == before
+        assert len(sm.beliefs_as_of("maya", at=utcnow(), status=None).beliefs) > len(before)
+        assert sm.replay(trace).reproduced
+
+
+def test_each_belief_of_an_older_postgres_database_becomes_its_first_version(
+    pg_url: str,
+) -> None:
+    """Schema 13 keeps every belief's state at the upgrade as its first version (revision 0),
+    field for field, on PostgreSQL too (the SQLite fixture above covers SQLite)."""
+    import psycopg
+    from psycopg.rows import dict_row
+
+    from selfmodel.domain import (
+        Belief,
+        BeliefFrame,
+        BeliefKind,
+        BeliefOrigin,
+        BeliefStatus,
+        Occasion,
+        new_id,
+    )
+    from selfmodel.storage import AsOf
+    from selfmodel.storage.postgres import PostgresDialect, PostgresStore
+    from selfmodel.storage.postgres import apply_migrations as pg_apply
+    from selfmodel.storage.sql_base import marks
+    from selfmodel.storage.sql_rows import BELIEF_COLUMNS, belief_params
+
+    at = utcnow()
+    with psycopg.connect(pg_url, row_factory=dict_row, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        conn.execute("SET TIME ZONE 'UTC'")
+        pg_apply(conn, up_to=10)
+        conn.execute(
+            "INSERT INTO workspaces (id, name, created_at) VALUES ('ws_1', 'acme', %s)", (at,)
+        )
+        conn.execute(
+            "INSERT INTO users (workspace_id, id, external_id, created_at)"
+            " VALUES ('ws_1', 'usr_1', 'maya', %s)",
+            (at,),
+        )
+        old = Belief(
+            id=new_id("bel"),
+            workspace_id="ws_1",
+            user_id="usr_1",
+            statement="Maya loves tea",
+            kind=BeliefKind.PREFERENCE,
+            confidence=0.5244245618759783,
+            origin=BeliefOrigin.STATED,
+            status=BeliefStatus.ACTIVE,
+            created_at=at - timedelta(days=3),
+            updated_at=at - timedelta(days=1),
+            valid_from=at - timedelta(days=3),
+            evidence_logit=0.123456789012345678,
+            last_evidence_at=at - timedelta(days=1),
+            support_count=2,
+            frame=BeliefFrame(topics=("tea",)),
+            occasions=(Occasion(day="2024-03-02", at=at - timedelta(days=3), support=1.0),),
+            metadata={"why": "fixture"},
+        )
+        conn.execute(
+            f"INSERT INTO beliefs ({', '.join(BELIEF_COLUMNS)})"
+            f" VALUES ({marks(len(BELIEF_COLUMNS))})".replace("?", "%s"),
+            belief_params(PostgresDialect(), old),
+        )
+    store = PostgresStore(pg_url)
+    try:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.get_belief("ws_1", old.id) == old
+        assert store.beliefs_as_of("ws_1", "usr_1", AsOf(revisions={"usr_1": 0})) == [old]
+        before_creation = AsOf(recorded_at=old.created_at - timedelta(seconds=1))
+        assert store.beliefs_as_of("ws_1", "usr_1", before_creation) == []
+    finally:
+        store.close()

@@ -172,6 +172,13 @@ class IdempotencyConflictError(ConflictError):
     code = "idempotency_conflict"
 
 
+class ReplayUnavailableError(ConflictError):
+    """The trace cannot be read back as it was: it was recorded before traces kept the model
+    version they read, or names no such user."""
+
+    code = "replay_unavailable"
+
+
 class ServiceUnavailableError(SelfModelError):
     """The server cannot answer now (not ready, overloaded, unreachable); retrying may help."""
 

@@ -41,6 +41,7 @@ from selfmodel.domain import (
     User,
     Variant,
 )
+from selfmodel.domain.debugging import Lineage, ModelAsOf, ReplayResult, WhyNot
 from selfmodel.domain.experiments import ExperimentAnalysis
 from selfmodel.domain.personalization import PersonalizationReport
 from selfmodel.domain.profile import Conflict, Profile
@@ -109,6 +110,23 @@ class SelfModelAPI(Protocol):
     ) -> ContextResult: ...
 
     def trace(self, trace_id: str) -> TraceRecord: ...
+
+    # -- debugging a context call (docs/debugging.md) ----------------------------------------
+    def beliefs_as_of(
+        self,
+        user: str,
+        *,
+        at: datetime | None = ...,
+        trace_id: str | None = ...,
+        valid_at: datetime | None = ...,
+        status: BeliefStatus | str | Sequence[BeliefStatus | str] | None = ...,
+    ) -> ModelAsOf: ...
+
+    def replay(self, trace_id: str, config: Mapping[str, Any] | None = ...) -> ReplayResult: ...
+
+    def why_not(self, trace_id: str, item_id: str) -> WhyNot: ...
+
+    def lineage(self, trace_id: str, item_id: str) -> Lineage: ...
 
     def export(self, user: str) -> dict[str, Any]: ...
 

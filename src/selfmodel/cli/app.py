@@ -400,6 +400,12 @@ def outcomes_command(
 # Command groups live in their own modules (which import this one), registered here.
 from selfmodel.cli.admin import key_app, workspace_app  # noqa: E402
 from selfmodel.cli.bench import bench_app  # noqa: E402
+from selfmodel.cli.debugging import (  # noqa: E402
+    as_of_command,
+    lineage_command,
+    replay_command,
+    why_not_command,
+)
 from selfmodel.cli.eval import eval_app  # noqa: E402
 from selfmodel.cli.experiment import experiment_app  # noqa: E402
 from selfmodel.cli.report import report_command  # noqa: E402
@@ -415,6 +421,10 @@ app.add_typer(experiment_app, name="experiment")
 app.add_typer(retention_app, name="retention")
 app.command("audit-log")(audit_log)
 app.command("report")(report_command)
+app.command("as-of")(as_of_command)
+app.command("replay")(replay_command)
+app.command("why-not")(why_not_command)
+app.command("lineage")(lineage_command)
 app.command()(serve)
 app.command()(worker)
 

@@ -276,3 +276,8 @@ def drift_command(
     if json_out:
         write_json(json_out, report)
         console.print(f"wrote {json_out}")
+
+
+from selfmodel.cli.bench_replay import replay_command  # noqa: E402  (imports this module)
+
+bench_app.command("replay")(replay_command)

@@ -44,6 +44,11 @@ def print_trace(console: Console, record: TraceRecord, *, as_json: bool = False)
         f"{payload.get('indexed_items', '?')} items indexed",
         highlight=False,
     )
+    version = payload.get("model_version")
+    if version:
+        revisions = ", ".join(f"{u} r{r}" for u, r in version.get("revisions", {}).items())
+        settled = "" if version.get("settled") else " (not settled: a write raced the read)"
+        console.print(f"model version: {revisions}{settled}", highlight=False)
     if payload.get("temporal"):
         console.print(f"time: {payload['temporal']}", highlight=False)
     chosen = {item["id"] for item in payload.get("chosen", [])}

@@ -38,6 +38,7 @@ from selfmodel.domain import (
     User,
     Variant,
 )
+from selfmodel.domain.debugging import Lineage, ModelAsOf, ReplayResult, WhyNot
 from selfmodel.domain.experiments import ExperimentAnalysis
 from selfmodel.domain.personalization import PersonalizationReport
 from selfmodel.domain.profile import Conflict, Profile
@@ -115,6 +116,14 @@ def observe(
     )
 
 
+def _statuses(status: BeliefStatus | str | Sequence[BeliefStatus | str] | None) -> Params:
+    if status is None:
+        return [("status", "all")]
+    if isinstance(status, str):
+        return [("status", str(status))]
+    return [("status", str(s)) for s in status]
+
+
 def beliefs_page(
     user: str,
     *,
@@ -126,13 +135,7 @@ def beliefs_page(
     cursor: str | None,
     limit: int,
 ) -> Call[tuple[list[Belief], str | None]]:
-    params: Params = [("limit", str(limit)), *_as_of(now)]
-    if status is None:
-        params.append(("status", "all"))
-    elif isinstance(status, str):
-        params.append(("status", str(status)))
-    else:
-        params.extend(("status", str(s)) for s in status)
+    params: Params = [("limit", str(limit)), *_as_of(now), *_statuses(status)]
     if kind is not None:
         params.append(("kind", str(kind)))
     if area is not None:
@@ -288,6 +291,44 @@ def trace(trace_id: str) -> Call[TraceRecord]:
         )
 
     return Call("GET", f"/v1/traces/{_seg(trace_id)}", parse)
+
+
+def beliefs_as_of(
+    user: str,
+    *,
+    at: datetime | str | None,
+    trace_id: str | None,
+    valid_at: datetime | str | None,
+    status: BeliefStatus | str | Sequence[BeliefStatus | str] | None,
+) -> Call[ModelAsOf]:
+    params: Params = _statuses(status)
+    for name, value in (("at", at), ("trace_id", trace_id), ("valid_at", valid_at)):
+        if value is not None:
+            params.append((name, str(_jsonable(value))))
+    return Call(
+        "GET", f"/v1/users/{_seg(user)}/beliefs-as-of", ModelAsOf.model_validate, params=params
+    )
+
+
+def replay(trace_id: str, config: Mapping[str, Any] | None) -> Call[ReplayResult]:
+    return Call(
+        "POST",
+        f"/v1/traces/{_seg(trace_id)}/replay",
+        ReplayResult.model_validate,
+        json={} if config is None else {"config": _jsonable(config)},
+    )
+
+
+def why_not(trace_id: str, item_id: str) -> Call[WhyNot]:
+    return Call(
+        "GET", f"/v1/traces/{_seg(trace_id)}/why-not/{_seg(item_id)}", WhyNot.model_validate
+    )
+
+
+def lineage(trace_id: str, item_id: str) -> Call[Lineage]:
+    return Call(
+        "GET", f"/v1/traces/{_seg(trace_id)}/lineage/{_seg(item_id)}", Lineage.model_validate
+    )
 
 
 def timeline(user: str) -> Call[list[BeliefEvent]]:

@@ -54,6 +54,7 @@ from selfmodel.domain import (
     User,
     Variant,
 )
+from selfmodel.domain.debugging import Lineage, ModelAsOf, ReplayResult, WhyNot
 from selfmodel.domain.experiments import (
     DEFAULT_ALPHA,
     DEFAULT_HORIZON_USERS,
@@ -395,6 +396,40 @@ class ClientMethods:
     def trace(self, trace_id: str) -> Operation[TraceRecord]:
         """What a ``context`` call considered, scored and chose, under which config."""
         return (yield from self._exchange(calls.trace(trace_id)))
+
+    # -- debugging a context call (docs/debugging.md) ----------------------------------------
+    @operation
+    def beliefs_as_of(
+        self,
+        user: str,
+        *,
+        at: datetime | str | None = None,
+        trace_id: str | None = None,
+        valid_at: datetime | str | None = None,
+        status: StatusArg = BeliefStatus.ACTIVE,
+    ) -> Operation[ModelAsOf]:
+        """The user's beliefs as they were at record time ``at`` or as trace ``trace_id`` read
+        them, read at valid time ``valid_at``."""
+        call = calls.beliefs_as_of(user, at=at, trace_id=trace_id, valid_at=valid_at, status=status)
+        return (yield from self._exchange(call))
+
+    @operation
+    def replay(
+        self, trace_id: str, config: Mapping[str, Any] | None = None
+    ) -> Operation[ReplayResult]:
+        """The trace's context call computed again as it was, under its recorded config or
+        ``config`` laid over it, with the diff."""
+        return (yield from self._exchange(calls.replay(trace_id, config)))
+
+    @operation
+    def why_not(self, trace_id: str, item_id: str) -> Operation[WhyNot]:
+        """Why a belief or observation was (not) in the trace's block."""
+        return (yield from self._exchange(calls.why_not(trace_id, item_id)))
+
+    @operation
+    def lineage(self, trace_id: str, item_id: str) -> Operation[Lineage]:
+        """From an item of the trace to its belief, history, evidence and extraction."""
+        return (yield from self._exchange(calls.lineage(trace_id, item_id)))
 
     @operation
     def export(self, user: str) -> Operation[dict[str, Any]]:

@@ -3,6 +3,14 @@
 from typing import TYPE_CHECKING, Any
 
 from selfmodel.domain.alerts import Alert, AlertKind, AlertStatus, Delivery
+from selfmodel.domain.debugging import (
+    BeliefAsOf,
+    Lineage,
+    ModelAsOf,
+    ReplayResult,
+    Verdict,
+    WhyNot,
+)
 from selfmodel.domain.evaluation import EvalItemScore, EvalRun
 from selfmodel.domain.experiments import (
     Assignment,
@@ -71,6 +79,7 @@ __all__ = [
     "Area",
     "Assignment",
     "Belief",
+    "BeliefAsOf",
     "BeliefDetail",
     "BeliefEvent",
     "BeliefEventType",
@@ -98,9 +107,11 @@ __all__ = [
     "JobKind",
     "JobRun",
     "JobStatus",
+    "Lineage",
     "Message",
     "MessagesInput",
     "MirrorLink",
+    "ModelAsOf",
     "Observation",
     "ObservationKind",
     "ObserveResult",
@@ -108,6 +119,7 @@ __all__ = [
     "Outcome",
     "OutcomeKind",
     "Related",
+    "ReplayResult",
     "ResonanceCard",
     "Role",
     "RunOutcome",
@@ -116,6 +128,8 @@ __all__ = [
     "User",
     "Variant",
     "VariantConfig",
+    "Verdict",
+    "WhyNot",
     "Workspace",
     "new_id",
 ]

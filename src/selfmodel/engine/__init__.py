@@ -3,9 +3,9 @@
 One ``SelfModel`` is bound to one workspace; ``in_workspace`` and ``for_workspace`` give a sibling
 bound to another that shares the same store, model and warm indexes (the HTTP server binds each
 request with ``for_workspace`` to the workspace its key was found in). Its features live in one
-module each: observing, background jobs, reading, corrections, the Mirror, outcomes,
-experiments, retention, monitoring (drift, personalization, the joined report), evaluation (eval
-runs, drift checks, alerts).
+module each: observing, background jobs, reading, debugging (the past, replay, why-not),
+corrections, the Mirror, outcomes, experiments, retention, monitoring (drift, personalization,
+the joined report), evaluation (eval runs, drift checks, alerts).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from selfmodel.engine.base import (
     extractor_from_settings,
 )
 from selfmodel.engine.corrections import Corrections
+from selfmodel.engine.debugging import Debugging
 from selfmodel.engine.evaluation import DriftCheck, Evaluation
 from selfmodel.engine.experiments import Experiments
 from selfmodel.engine.jobs import BackgroundWork
@@ -44,6 +45,7 @@ from selfmodel.storage import Store, open_store
 
 class SelfModel(
     BackgroundWork,
+    Debugging,
     Reading,
     Corrections,
     MirrorFeatures,

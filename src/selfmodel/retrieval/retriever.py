@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -27,6 +30,8 @@ from selfmodel.retrieval.freshness import (
     OBSERVATION_VECTORS,
     IndexSource,
     ScopeLoader,
+    ScopeLoaderAsOf,
+    SyncState,
 )
 from selfmodel.retrieval.index import (
     BELIEF,
@@ -49,7 +54,14 @@ from selfmodel.retrieval.tokens import TokenCounter
 from selfmodel.revision.confidence import current_confidence, current_status
 from selfmodel.storage import TraceStore
 
-__all__ = ["BELIEF_VECTORS", "OBSERVATION_VECTORS", "Retriever", "Scope"]
+__all__ = [
+    "BELIEF_VECTORS",
+    "OBSERVATION_VECTORS",
+    "BudgetStep",
+    "Choice",
+    "Retriever",
+    "Scope",
+]
 # Items recorded in a trace beyond those chosen, so a replay can see what nearly made it.
 TRACED_CANDIDATES = 40
 PROFILE_TITLE = "Profile:"
@@ -59,6 +71,11 @@ PROFILE_LINES = 6
 # How a block names someone the product has given no display name (never the raw user id).
 NEUTRAL_NAME = "the user"
 MOMENTS_TITLE = "Relevant moments (oldest first):"
+# Times a call reads its index when writes keep committing while it reads (then it answers,
+# and its trace says the version is not settled).
+SETTLE_ATTEMPTS = 3
+# Indexes of the past kept warm for replays (a bench replays hundreds of traces of few versions).
+PAST_SCOPES = 8
 
 
 class RetrievalStore(IndexSource, TraceStore, Protocol):
@@ -96,6 +113,31 @@ class _Call:
     experiments: tuple[dict[str, Any], ...] = ()
 
 
+@dataclass
+class Choice:
+    """Every stage of one call's choice, kept so a replay or "why not X?" can read each."""
+
+    candidates: list[Candidate]  # ranked by score (the pool), best first
+    profile: list[Candidate]  # profile lines that lead the block
+    diverse: list[Candidate]  # the pool after maximal marginal relevance
+    ranked: list[Candidate]  # ``diverse`` without the moments a ranked belief holds
+    covered: list[dict[str, str]]
+    wanted: int  # how many of ``ranked`` were offered to the budget
+    chosen: list[tuple[Candidate, int]]  # with the tokens each line costs
+    used: int  # tokens of the block
+    text: str
+
+
+@dataclass(frozen=True)
+class BudgetStep:
+    """One candidate's turn at the token budget (a line costs ``cost`` plus a newline)."""
+
+    cost: int
+    used_before: int
+    used_after: int
+    taken: bool
+
+
 class Retriever:
     """Hybrid retrieval over a scope's beliefs and observations, with warm per-scope indexes."""
 
@@ -113,6 +155,11 @@ class Retriever:
         self.language = language or Language()
         self.config = config or RankingConfig()
         self.cache = IndexCache()
+        # Indexes of the past (replays), keyed by the revisions they were read at and by the
+        # users' revisions now: a deletion (forget, retention) moves the latter, so a past the
+        # store no longer holds is never served from here.
+        self._past: OrderedDict[tuple[object, ...], ScopeIndex] = OrderedDict()
+        self._past_lock = threading.Lock()
 
     def invalidate(self, workspace_id: str, user_id: str) -> None:
         """A write in this process touched the user: their warm scopes refresh on next use."""
@@ -172,57 +219,65 @@ class Retriever:
         temporal = analyse(query, now)
         request = is_request(self.language.parse([query])[0])
         query_vector = embedding()
-        with index.lock:  # a refresh by another thread must not move documents under us
-            return self._answer(
-                _Call(
-                    scope,
-                    query,
-                    matched,
-                    names,
-                    query_vector,
-                    temporal,
-                    started,
-                    now,
-                    moments,
-                    request,
-                    personalized,
-                    tuple(dict(e) for e in experiments),
-                ),
-                index,
-                config,
-                budget_tokens,
-                limit,
-            )
+        call = _Call(
+            scope,
+            query,
+            matched,
+            names,
+            query_vector,
+            temporal,
+            started,
+            now,
+            moments,
+            request,
+            personalized,
+            tuple(dict(e) for e in experiments),
+        )
+        if not personalized:
+            # An empty self-model reads no one's: the trace names the users' revisions at the
+            # call (what a replay with personalization on would read) and is settled.
+            with index.lock:
+                version = self._model_version(scope, index, empty=True)
+                return self._answer(call, index, config, budget_tokens, limit, version)
+        # A write that commits while the index is read leaves it between two versions: read
+        # again, so the trace names exactly the version it read (what a replay reads back).
+        for _ in range(SETTLE_ATTEMPTS - 1):
+            with index.lock:  # a refresh by another thread must not move documents under us
+                version = self._model_version(scope, index)
+                if version["settled"]:
+                    return self._answer(call, index, config, budget_tokens, limit, version)
+            index = self._index(scope)
+        with index.lock:
+            version = self._model_version(scope, index)
+            return self._answer(call, index, config, budget_tokens, limit, version)
 
-    def _answer(
+    def _model_version(
+        self, scope: Scope, index: ScopeIndex, *, empty: bool = False
+    ) -> dict[str, Any]:
+        """Which version of the self-model the index holds: each user's revision when it was
+        brought up to date (rows of revision ≤ those are exactly what it read), and whether
+        that is certain — no write committed while it read (``settled``). ``empty``: the call
+        read an empty self-model (personalization off); the users' revisions now are named."""
+        sync = index.sync
+        now = self.store.user_revisions(scope.workspace_id, [u.id for u in scope.users])
+        seen = tuple(now) if empty else sync.revisions if isinstance(sync, SyncState) else ()
+        return {
+            "revisions": {u.id: r for u, r in zip(scope.users, seen, strict=False)},
+            "settled": bool(seen) and tuple(now) == tuple(seen),
+            "read_at": utcnow().isoformat(),  # record time of the read
+        }
+
+    def _choose(
         self,
         call: _Call,
         index: ScopeIndex,
         config: RankingConfig,
         budget_tokens: int,
         limit: int | None,
-    ) -> ContextResult:
-        """Score, diversify, fit and trace one call on an index held still."""
-        scope, query, matched, now, temporal = (
-            call.scope,
-            call.query,
-            call.matched,
-            call.now,
-            call.temporal,
-        )
-        names, query_vector, started = call.names, call.query_vector, call.started
-        candidates = rank(
-            index,
-            matched,
-            query_vector,
-            config,
-            now,
-            users=names,
-            temporal=temporal,
-            original_query=query,
-            beliefs_only=not call.moments,
-            request=call.request,
-        )
+    ) -> Choice:
+        """Score, diversify and fit one call on an index held still (writes nothing)."""
+        scope, now = call.scope, call.now
+        candidates = self._rank(call, index, config)
         # Without a limit the block leads with the profile (current facets, how the person wants
         # to be answered); with one, the caller asked for the k most relevant items only.
         profile = self._profile(index, now) if limit is None else []
@@ -234,62 +289,211 @@ class Retriever:
         ranked, covered = self._without_covered_moments(index, diverse)
         chosen, used = self._fit(index, [*profile, *ranked[:wanted]], budget_tokens, scope)
         text = self._assemble(index, chosen, scope, len(profile))
-        latency_ms = (time.perf_counter() - started) * 1000
+        return Choice(candidates, profile, diverse, ranked, covered, wanted, chosen, used, text)
+
+    def _answer(
+        self,
+        call: _Call,
+        index: ScopeIndex,
+        config: RankingConfig,
+        budget_tokens: int,
+        limit: int | None,
+        version: dict[str, Any],
+    ) -> ContextResult:
+        """Choose, then trace the call with everything a replay needs to run it again."""
+        choice = self._choose(call, index, config, budget_tokens, limit)
+        latency_ms = (time.perf_counter() - call.started) * 1000
         trace_id = new_id("trc")
-        items = [self._item(index, c, tokens) for c, tokens in chosen]
-        traced_config = {
-            "ranking": config.as_dict(),
-            "embedder": self.embedder.name,
-            "budget_tokens": budget_tokens,
-            "limit": limit,
-            "moments": call.moments,
-        }
-        if call.experiments:
-            traced_config["experiments"] = list(call.experiments)
-            traced_config["personalized"] = call.personalized
+        items = [self._item(index, c, tokens) for c, tokens in choice.chosen]
+        traced_config = self.traced_config(
+            config, budget_tokens, limit, call.moments, call.personalized, call.experiments
+        )
         self.store.insert_trace(
             TraceRecord(
                 id=trace_id,
-                workspace_id=scope.workspace_id,
-                user_ids=tuple(u.id for u in scope.users),
-                query=query,
+                workspace_id=call.scope.workspace_id,
+                user_ids=tuple(u.id for u in call.scope.users),
+                query=call.query,
                 created_at=utcnow(),
                 latency_ms=latency_ms,
                 config=traced_config,
                 payload={
-                    "area_id": scope.area_id,
-                    "now": now.isoformat(),
-                    "matched_query": matched,
-                    "temporal": temporal.as_dict(),
-                    "request": call.request,
-                    "indexed_items": len(index),
-                    "candidates": [
-                        {
-                            "id": index.documents[c.index].id,
-                            "item_type": index.documents[c.index].item_type,
-                            "text": index.documents[c.index].text,
-                            "score": c.score,
-                            "signals": c.signals,
-                        }
-                        for c in candidates[:TRACED_CANDIDATES]
+                    **self.payload(call, index, choice, items),
+                    # What the call read, so a replay reads the same (docs/debugging.md).
+                    "model_version": version,
+                    "users": [
+                        {"id": u.id, "external_id": u.external_id, "display_name": u.display_name}
+                        for u in call.scope.users
                     ],
-                    "chosen": [item.model_dump(mode="json") for item in items],
-                    # Raw moments left out because a chosen belief already holds them.
-                    "covered_moments": covered,
-                    "withheld_moments": len(index.withheld),
-                    "text": text,
-                    "tokens": used,
+                    "query_vector": base64.b64encode(
+                        np.asarray(call.query_vector, dtype=np.float32).tobytes()
+                    ).decode("ascii"),
                 },
             )
         )
         return ContextResult(
-            text=text,
+            text=choice.text,
             items=items,
-            tokens=used,
+            tokens=choice.used,
             budget_tokens=budget_tokens,
             trace_id=trace_id,
             latency_ms=latency_ms,
             config=traced_config,
+        )
+
+    def traced_config(
+        self,
+        config: RankingConfig,
+        budget_tokens: int,
+        limit: int | None,
+        moments: bool,
+        personalized: bool = True,
+        experiments: Sequence[Mapping[str, Any]] = (),
+    ) -> dict[str, Any]:
+        """The configuration a trace records (and a replay reads back)."""
+        traced: dict[str, Any] = {
+            "ranking": config.as_dict(),
+            "embedder": self.embedder.name,
+            "budget_tokens": budget_tokens,
+            "limit": limit,
+            "moments": moments,
+        }
+        if experiments or not personalized:
+            traced["experiments"] = [dict(e) for e in experiments]
+            traced["personalized"] = personalized
+        return traced
+
+    @staticmethod
+    def payload(
+        call: _Call, index: ScopeIndex, choice: Choice, items: Sequence[ContextItem]
+    ) -> dict[str, Any]:
+        """What a trace records of the choice itself: replaying the call recomputes exactly
+        this (``selfmodel.retrieval.replay``)."""
+        return {
+            "area_id": call.scope.area_id,
+            "now": call.now.isoformat(),
+            "matched_query": call.matched,
+            "temporal": call.temporal.as_dict(),
+            "request": call.request,
+            "indexed_items": len(index),
+            "candidates": [
+                {
+                    "id": index.documents[c.index].id,
+                    "item_type": index.documents[c.index].item_type,
+                    "text": index.documents[c.index].text,
+                    "score": c.score,
+                    "signals": c.signals,
+                }
+                for c in choice.candidates[:TRACED_CANDIDATES]
+            ],
+            "chosen": [item.model_dump(mode="json") for item in items],
+            # Raw moments left out because a chosen belief already holds them.
+            "covered_moments": choice.covered,
+            "withheld_moments": len(index.withheld),
+            "text": choice.text,
+            "tokens": choice.used,
+        }
+
+    # -- the past, again ---------------------------------------------------------------------
+    def index_as_of(self, scope: Scope, revisions: Mapping[str, int]) -> ScopeIndex:
+        """The scope's index as it was at these user revisions (from the store's history)."""
+        ids = [u.id for u in scope.users]
+        then = tuple(revisions[i] for i in ids)
+        now = self.store.user_revisions(scope.workspace_id, ids)
+        key = (scope.workspace_id, tuple(ids), scope.area_id, then, now)
+        with self._past_lock:
+            found = self._past.get(key)
+            if found is not None:
+                self._past.move_to_end(key)
+                return found
+        found = self._build_as_of(scope, revisions)
+        with self._past_lock:
+            self._past[key] = found
+            while len(self._past) > PAST_SCOPES:
+                self._past.popitem(last=False)
+        return found
+
+    def _build_as_of(self, scope: Scope, revisions: Mapping[str, int]) -> ScopeIndex:
+        return ScopeLoaderAsOf(
+            self.store,
+            scope.workspace_id,
+            [u.id for u in scope.users],
+            scope.area_id,
+            self.embedder.name,
+            self.embedder.dim,
+            revisions,
+        ).build()
+
+    def call_again(
+        self,
+        scope: Scope,
+        query: str,
+        now: datetime,
+        config: RankingConfig,
+        *,
+        moments: bool,
+        query_vector: np.ndarray | None = None,
+    ) -> _Call:
+        """A past call's inputs, analysed again. ``query_vector``: the one the call used
+        (embedding the query again may differ in the last bits when the embedder batches)."""
+        names = {u.id: u.display_name or u.external_id for u in scope.users}
+        matched = self.matched_query(scope, query, config)
+        if query_vector is None:
+            query_vector = self.embedder.embed_one(matched)
+        return _Call(
+            scope,
+            query,
+            matched,
+            names,
+            query_vector,
+            analyse(query, now),
+            time.perf_counter(),
+            now,
+            moments,
+            is_request(self.language.parse([query])[0]),
+        )
+
+    @staticmethod
+    def matched_query(scope: Scope, query: str, config: RankingConfig) -> str:
+        """The form of ``query`` that is matched (and embedded) under ``config``."""
+        names = [u.display_name or u.external_id for u in scope.users]
+        return without_names(query, names) if config.strip_names else query
+
+    def recompute(
+        self,
+        call: _Call,
+        index: ScopeIndex,
+        config: RankingConfig,
+        *,
+        budget_tokens: int,
+        limit: int | None,
+    ) -> tuple[Choice, dict[str, Any], list[ContextItem]]:
+        """One context call computed again on ``index`` (writes no trace): its choice, the
+        payload a trace of it records, and its items."""
+        with index.lock:  # an index of the past may serve several replays at once
+            choice = self._choose(call, index, config, budget_tokens, limit)
+            items = [self._item(index, c, tokens) for c, tokens in choice.chosen]
+            return choice, self.payload(call, index, choice, items), items
+
+    def full_ranking(
+        self, call: _Call, index: ScopeIndex, config: RankingConfig
+    ) -> list[Candidate]:
+        """Every document the ranker considers for ``call``, best first, with no pool cut:
+        where an item outside the pool stood."""
+        return self._rank(call, index, replace(config, candidate_pool=max(len(index), 1)))
+
+    def _rank(self, call: _Call, index: ScopeIndex, config: RankingConfig) -> list[Candidate]:
+        return rank(
+            index,
+            call.matched,
+            call.query_vector,
+            config,
+            call.now,
+            users=call.names,
+            temporal=call.temporal,
+            original_query=call.query,
+            beliefs_only=not call.moments,
+            request=call.request,
         )
 
     @staticmethod
@@ -350,18 +554,29 @@ class Retriever:
         self, index: ScopeIndex, candidates: Sequence[Candidate], budget: int, scope: Scope
     ) -> tuple[list[tuple[Candidate, int]], int]:
         """Greedy by rank: take each item whose line still fits; skip (not stop at) big ones."""
+        walk = self.budget_walk(index, candidates, budget, scope)
+        chosen = [(c, step.cost) for c, step in zip(candidates, walk, strict=True) if step.taken]
+        used = walk[-1].used_after if walk else 0
+        return chosen, (used if chosen else 0)
+
+    def budget_walk(
+        self, index: ScopeIndex, candidates: Sequence[Candidate], budget: int, scope: Scope
+    ) -> list[BudgetStep]:
+        """Each offered candidate's turn at the budget: its line's tokens, the tokens used when
+        its turn came, and whether it was taken (what "why not X?" reads a budget cut from)."""
         # The header and the section titles are paid for up front.
         used = self.tokens.count(self._header(scope)) + self.tokens.count(
             f"{PROFILE_TITLE}\n{BELIEFS_TITLE}\n{MOMENTS_TITLE}"
         )
-        chosen: list[tuple[Candidate, int]] = []
+        steps: list[BudgetStep] = []
         lines = [self._line(index.documents[c.index], c) for c in candidates]
-        for candidate, cost in zip(candidates, self.tokens.count_many(lines), strict=True):
-            if used + cost + 1 > budget:
-                continue
-            chosen.append((candidate, cost))
-            used += cost + 1
-        return chosen, (used if chosen else 0)
+        for cost in self.tokens.count_many(lines):
+            taken = used + cost + 1 <= budget
+            before = used
+            if taken:
+                used += cost + 1
+            steps.append(BudgetStep(cost=cost, used_before=before, used_after=used, taken=taken))
+        return steps
 
     def _item(self, index: ScopeIndex, candidate: Candidate, tokens: int) -> ContextItem:
         doc = index.documents[candidate.index]

@@ -461,6 +461,16 @@ class KeyCreatedOut(KeyOut):
     )
 
 
+class ReplayIn(_In):
+    """What to change for a replay; anything left out keeps the trace's recorded value."""
+
+    config: dict[str, Any] | None = Field(
+        default=None,
+        description='The shape of a trace\'s config: {"ranking": {"keyword_weight": 0},'
+        ' "budget_tokens": 500, "limit": 5, "moments": false}.',
+    )
+
+
 class TraceOut(BaseModel):
     id: str
     workspace_id: str

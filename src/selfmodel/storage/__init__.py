@@ -8,7 +8,7 @@ from selfmodel.storage.database import Database
 from selfmodel.storage.evaluation import EvalStore
 from selfmodel.storage.experiments import ExperimentStore
 from selfmodel.storage.mirror import MirrorStore
-from selfmodel.storage.model import BeliefFilter, ModelStore
+from selfmodel.storage.model import AsOf, BeliefFilter, ModelStore
 from selfmodel.storage.outcomes import OutcomeStore
 from selfmodel.storage.queue import QueueStore
 from selfmodel.storage.retention import RetentionStore
@@ -19,6 +19,7 @@ from selfmodel.storage.vectors import StoredVectors, UserWatermark, VectorStore
 
 __all__ = [
     "AlertStore",
+    "AsOf",
     "BeliefFilter",
     "Database",
     "DeletedCounts",

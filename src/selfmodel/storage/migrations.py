@@ -394,6 +394,53 @@ MIGRATIONS: list[str] = [
         requested_at TEXT
     );
     """,
+    # 13: the self-model as of any moment (docs/debugging.md). Rows are stamped with the user's
+    # revision that wrote them (a trace records the revisions it read); every write of a belief
+    # appends its whole state to ``belief_versions``; a vector that is replaced moves to
+    # ``vector_history``. Rows written before this version read as revision 0, and each belief's
+    # state at the upgrade is its first version, known from its creation on (reals spelt with 17
+    # digits: json_object's own 15 would not give back the same double).
+    """
+    ALTER TABLE observations ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE evidence ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE vectors ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE belief_versions (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        workspace_id TEXT NOT NULL,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        belief_id TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        recorded_at TEXT NOT NULL,
+        state TEXT NOT NULL
+    );
+    CREATE INDEX belief_versions_user ON belief_versions (workspace_id, user_id, revision);
+    CREATE TABLE vector_history (
+        workspace_id TEXT NOT NULL,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        item_type TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        model TEXT NOT NULL,
+        dim INTEGER NOT NULL,
+        vector BLOB NOT NULL,
+        revision INTEGER NOT NULL,
+        replaced_at INTEGER NOT NULL,
+        PRIMARY KEY (item_type, item_id, model, replaced_at)
+    );
+    CREATE INDEX vector_history_user ON vector_history (workspace_id, user_id, item_type, model);
+    INSERT INTO belief_versions (workspace_id, user_id, belief_id, revision, recorded_at, state)
+        SELECT workspace_id, user_id, id, 0, created_at, json_object(
+            'id', id, 'workspace_id', workspace_id, 'user_id', user_id,
+            'statement', statement, 'kind', kind,
+            'confidence', json(printf('%!.17g', confidence)), 'origin', origin, 'status', status,
+            'created_at', created_at, 'updated_at', updated_at,
+            'area_id', context_id, 'valid_from', valid_from, 'valid_to', valid_to,
+            'evidence_logit', json(printf('%!.17g', evidence_logit)),
+            'last_evidence_at', last_evidence_at,
+            'support_count', support_count, 'contradict_count', contradict_count,
+            'superseded_by', superseded_by, 'frame', json(frame), 'occasions', json(occasions),
+            'metadata', json(metadata))
+        FROM beliefs ORDER BY id;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

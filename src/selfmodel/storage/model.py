@@ -9,8 +9,8 @@ serialise on ``lock_user`` inside a transaction (the engine's unit of work takes
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -38,6 +38,23 @@ class BeliefFilter:
     context_id: str | None = None  # when set: beliefs of that area plus global ones
     min_confidence: float | None = None
     limit: int | None = None
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """A moment of the store's own record (record time, not the user's world).
+
+    ``revisions`` (user id → revision) is exact: every write that holds a user moves their
+    revision and stamps what it writes with it, so the rows of revision ≤ r are precisely what a
+    reader saw when it read revision r (what a trace records). ``recorded_at`` reads what had
+    been written by that wall-clock moment instead. One of the two is given.
+    """
+
+    revisions: Mapping[str, int] = field(default_factory=dict)
+    recorded_at: datetime | None = None
+
+    def revision_of(self, user_id: str) -> int | None:
+        return self.revisions.get(user_id) if self.recorded_at is None else None
 
 
 class ModelStore(Database, Protocol):
@@ -140,3 +157,18 @@ class ModelStore(Database, Protocol):
         self, workspace_id: str, *, belief_id: str | None = None, user_id: str | None = None
     ) -> list[BeliefEvent]:
         """History, oldest first."""
+
+    # -- the self-model as it was --------------------------------------------------------------
+    @abstractmethod
+    def beliefs_as_of(self, workspace_id: str, user_id: str, as_of: AsOf) -> list[Belief]:
+        """The user's beliefs, any status, each in its last state written by ``as_of`` (newest
+        first). A belief last written before versions were kept (schema 13) reads as it was at
+        the upgrade, from revision 0 and its ``created_at`` on."""
+
+    @abstractmethod
+    def evidence_as_of(self, workspace_id: str, user_id: str, as_of: AsOf) -> list[Evidence]:
+        """Evidence of the user's beliefs linked by ``as_of``, oldest first."""
+
+    @abstractmethod
+    def observations_as_of(self, workspace_id: str, user_id: str, as_of: AsOf) -> list[Observation]:
+        """The user's observations recorded by ``as_of`` (and still kept), oldest first."""

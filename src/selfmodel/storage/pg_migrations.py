@@ -406,6 +406,48 @@ MIGRATIONS: list[str] = [
         requested_at TIMESTAMPTZ
     );
     """,
+    # 13: the self-model as of any moment (see migrations.py version 13).
+    """
+    ALTER TABLE observations ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE evidence ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE vectors ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;
+    CREATE TABLE belief_versions (
+        workspace_id TEXT COLLATE "C" NOT NULL,
+        user_id TEXT COLLATE "C" NOT NULL,
+        seq BIGINT GENERATED ALWAYS AS IDENTITY,
+        belief_id TEXT COLLATE "C" NOT NULL,
+        revision BIGINT NOT NULL,
+        recorded_at TIMESTAMPTZ NOT NULL,
+        state JSONB NOT NULL,
+        PRIMARY KEY (workspace_id, user_id, seq),
+        FOREIGN KEY (workspace_id, user_id) REFERENCES users(workspace_id, id) ON DELETE CASCADE
+    );
+    CREATE INDEX belief_versions_user ON belief_versions (workspace_id, user_id, revision);
+    CREATE TABLE vector_history (
+        workspace_id TEXT COLLATE "C" NOT NULL,
+        user_id TEXT COLLATE "C" NOT NULL,
+        item_type TEXT NOT NULL,
+        model TEXT NOT NULL,
+        item_id TEXT COLLATE "C" NOT NULL,
+        dim INTEGER NOT NULL,
+        vector BYTEA NOT NULL,
+        revision BIGINT NOT NULL,
+        replaced_at BIGINT NOT NULL,
+        PRIMARY KEY (workspace_id, user_id, item_type, model, item_id, replaced_at),
+        FOREIGN KEY (workspace_id, user_id) REFERENCES users(workspace_id, id) ON DELETE CASCADE
+    );
+    INSERT INTO belief_versions (workspace_id, user_id, belief_id, revision, recorded_at, state)
+        SELECT workspace_id, user_id, id, 0, created_at, jsonb_build_object(
+            'id', id, 'workspace_id', workspace_id, 'user_id', user_id,
+            'statement', statement, 'kind', kind, 'confidence', confidence, 'origin', origin,
+            'status', status, 'created_at', created_at, 'updated_at', updated_at,
+            'area_id', context_id, 'valid_from', valid_from, 'valid_to', valid_to,
+            'evidence_logit', evidence_logit, 'last_evidence_at', last_evidence_at,
+            'support_count', support_count, 'contradict_count', contradict_count,
+            'superseded_by', superseded_by, 'frame', frame, 'occasions', occasions,
+            'metadata', metadata)
+        FROM beliefs ORDER BY id;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

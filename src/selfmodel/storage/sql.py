@@ -53,7 +53,9 @@ USER_TABLES = (
     "experiment_exposures",  # experiments: when the user first met each
     "trace_users",  # traces (the traces themselves go first, whole)
     "vectors",  # vectors
-    "belief_events",  # model
+    "vector_history",
+    "belief_versions",  # model: the self-model as it was
+    "belief_events",
     "evidence",
     "beliefs",
     "observations",
@@ -138,11 +140,12 @@ class SQLStore(
             )
             for chunk in self._chunks(observation_ids):
                 in_items, params = self._dialect.in_list("item_id", chunk)
-                counts["vectors"] += self._x(
-                    "DELETE FROM vectors WHERE workspace_id = ? AND user_id = ?"
-                    f" AND item_type = ? AND {in_items}",
-                    (workspace_id, user_id, OBSERVATION_VECTORS, *params),
-                )
+                for table in ("vectors", "vector_history"):
+                    counts["vectors"] += self._x(
+                        f"DELETE FROM {table} WHERE workspace_id = ? AND user_id = ?"
+                        f" AND item_type = ? AND {in_items}",
+                        (workspace_id, user_id, OBSERVATION_VECTORS, *params),
+                    )
                 in_ids, params = self._dialect.in_list("id", chunk)
                 counts["observations"] += self._x(
                     f"DELETE FROM observations WHERE workspace_id = ? AND user_id = ? AND {in_ids}",

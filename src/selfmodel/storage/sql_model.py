@@ -20,9 +20,12 @@ from selfmodel.domain import (
 from selfmodel.domain.time import utcnow
 from selfmodel.errors import StorageError
 from selfmodel.storage import sql_rows as rows_to
-from selfmodel.storage.model import BeliefFilter, ModelStore
+from selfmodel.storage.model import AsOf, BeliefFilter, ModelStore
 from selfmodel.storage.sql_base import SQLBase, marks
 from selfmodel.storage.sql_rows import BELIEF_COLUMNS, BELIEF_KEY
+
+# The revision the current transaction gave the user (``lock_user``): what a write is stamped with.
+USER_REVISION = "(SELECT revision FROM users WHERE workspace_id = ? AND id = ?)"
 
 
 class SQLModel(SQLBase, ModelStore):
@@ -97,8 +100,8 @@ class SQLModel(SQLBase, ModelStore):
             for o in observations:
                 count = self._x(
                     "INSERT INTO observations (workspace_id, user_id, id, external_id, kind, role,"
-                    " speaker, source, context_id, content, occurred_at, recorded_at, metadata)"
-                    f" VALUES ({marks(13)}) ON CONFLICT DO NOTHING",
+                    " speaker, source, context_id, content, occurred_at, recorded_at, metadata,"
+                    f" revision) VALUES ({marks(13)}, {USER_REVISION}) ON CONFLICT DO NOTHING",
                     (
                         o.workspace_id,
                         o.user_id,
@@ -113,6 +116,8 @@ class SQLModel(SQLBase, ModelStore):
                         d.ts_in(o.occurred_at),
                         d.ts_in(o.recorded_at),
                         d.json_in(o.metadata),
+                        o.workspace_id,
+                        o.user_id,
                     ),
                 )
                 if count:
@@ -187,6 +192,7 @@ class SQLModel(SQLBase, ModelStore):
             f" VALUES ({marks(len(BELIEF_COLUMNS))})",
             rows_to.belief_params(self._dialect, belief),
         )
+        self._keep_version(belief)
 
     def update_belief(self, belief: Belief) -> None:
         params = rows_to.belief_params(self._dialect, belief)
@@ -199,6 +205,24 @@ class SQLModel(SQLBase, ModelStore):
         )
         if count != 1:
             raise StorageError(f"belief {belief.id} does not exist in this workspace")
+        self._keep_version(belief)
+
+    def _keep_version(self, belief: Belief) -> None:
+        """Append the belief's whole state as written now: what ``beliefs_as_of`` reads."""
+        d = self._dialect
+        self._x(
+            "INSERT INTO belief_versions (workspace_id, user_id, belief_id, revision,"
+            f" recorded_at, state) VALUES (?, ?, ?, {USER_REVISION}, ?, ?)",
+            (
+                belief.workspace_id,
+                belief.user_id,
+                belief.id,
+                belief.workspace_id,
+                belief.user_id,
+                d.ts_in(utcnow()),
+                d.json_in(belief.model_dump(mode="json"), strict=True),
+            ),
+        )
 
     def get_belief(self, workspace_id: str, belief_id: str) -> Belief | None:
         rows = self._q(
@@ -238,8 +262,8 @@ class SQLModel(SQLBase, ModelStore):
     def add_evidence(self, workspace_id: str, user_id: str, evidence: Evidence) -> bool:
         count = self._x(
             "INSERT INTO evidence (workspace_id, user_id, belief_id, observation_id, stance,"
-            f" weight, span_start, span_end, quote, created_at) VALUES ({marks(10)})"
-            " ON CONFLICT DO NOTHING",
+            " weight, span_start, span_end, quote, created_at, revision)"
+            f" VALUES ({marks(10)}, {USER_REVISION}) ON CONFLICT DO NOTHING",
             (
                 workspace_id,
                 user_id,
@@ -251,6 +275,8 @@ class SQLModel(SQLBase, ModelStore):
                 evidence.span_end,
                 evidence.quote,
                 self._dialect.ts_in(evidence.created_at),
+                workspace_id,
+                user_id,
             ),
         )
         return count == 1
@@ -260,7 +286,9 @@ class SQLModel(SQLBase, ModelStore):
         for chunk in self._chunks(belief_ids):
             in_ids, params = self._dialect.in_list("belief_id", chunk)
             rows = self._q(
-                f"SELECT * FROM evidence WHERE workspace_id = ? AND {in_ids} ORDER BY created_at",
+                f"SELECT * FROM evidence WHERE workspace_id = ? AND {in_ids}"
+                # Links made in one microsecond still come in one order, here and as of a moment.
+                " ORDER BY created_at, belief_id, observation_id, stance",
                 (workspace_id, *params),
             )
             found.extend(rows_to.evidence(self._dialect, r) for r in rows)
@@ -305,3 +333,40 @@ class SQLModel(SQLBase, ModelStore):
             params,
         )
         return [rows_to.event(self._dialect, r) for r in rows]
+
+    # -- the self-model as it was --------------------------------------------------------------
+    def _as_of(self, as_of: AsOf, user_id: str, stamp: str) -> tuple[str, Any]:
+        """The condition (and its parameter) selecting rows written by ``as_of``."""
+        revision = as_of.revision_of(user_id)
+        if revision is not None:
+            return "revision <= ?", revision
+        if as_of.recorded_at is None:
+            raise StorageError(f"no revision of user {user_id} to read as of")
+        return f"{stamp} <= ?", self._dialect.ts_in(as_of.recorded_at)
+
+    def beliefs_as_of(self, workspace_id: str, user_id: str, as_of: AsOf) -> list[Belief]:
+        d = self._dialect
+        clause, value = self._as_of(as_of, user_id, "recorded_at")
+        latest: dict[str, Belief] = {}
+        for r in self._q(
+            f"SELECT belief_id, state FROM belief_versions WHERE workspace_id = ? AND user_id = ?"
+            f" AND {clause} ORDER BY seq",
+            (workspace_id, user_id, value),
+        ):
+            latest[r["belief_id"]] = Belief.model_validate(d.json_out(r["state"]))
+        return [latest[i] for i in sorted(latest, reverse=True)]
+
+    def evidence_as_of(self, workspace_id: str, user_id: str, as_of: AsOf) -> list[Evidence]:
+        clause, value = self._as_of(as_of, user_id, "created_at")
+        rows = self._q(
+            f"SELECT * FROM evidence WHERE workspace_id = ? AND user_id = ? AND {clause}"
+            " ORDER BY created_at, belief_id, observation_id, stance",
+            (workspace_id, user_id, value),
+        )
+        return [rows_to.evidence(self._dialect, r) for r in rows]
+
+    def observations_as_of(self, workspace_id: str, user_id: str, as_of: AsOf) -> list[Observation]:
+        clause, value = self._as_of(as_of, user_id, "recorded_at")
+        return self._observations_of(
+            workspace_id, [user_id], f" AND {clause} ORDER BY occurred_at, id", [value]
+        )

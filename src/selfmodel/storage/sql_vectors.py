@@ -21,6 +21,7 @@ VECTOR_COLUMNS = (
     "item_id",
     "dim",
     "vector",
+    "revision",
 )
 VECTOR_KEY = ("workspace_id", "user_id", "item_type", "model", "item_id")
 
@@ -43,8 +44,22 @@ class SQLVectors(SQLBase, VectorStore):
     ) -> None:
         sql = self._dialect.upsert("vectors", VECTOR_COLUMNS, VECTOR_KEY)
         with self.transaction():
+            found = self._q(
+                "SELECT revision FROM users WHERE workspace_id = ? AND id = ?",
+                (workspace_id, user_id),
+            )
+            revision = int(found[0]["revision"]) if found else 0
             for item_id, vector in items:
                 data = np.asarray(vector, dtype=np.float32)
+                # The vector it replaces stays readable as of the revisions it served.
+                self._x(
+                    "INSERT INTO vector_history (workspace_id, user_id, item_type, model, item_id,"
+                    " dim, vector, revision, replaced_at) SELECT workspace_id, user_id, item_type,"
+                    " model, item_id, dim, vector, revision, ? FROM vectors WHERE workspace_id = ?"
+                    " AND user_id = ? AND item_type = ? AND model = ? AND item_id = ?"
+                    " AND revision < ?",
+                    (revision, workspace_id, user_id, item_type, model, item_id, revision),
+                )
                 self._x(
                     sql,
                     (
@@ -55,6 +70,7 @@ class SQLVectors(SQLBase, VectorStore):
                         item_id,
                         data.shape[0],
                         data.tobytes(),
+                        revision,
                     ),
                 )
 
@@ -99,6 +115,25 @@ class SQLVectors(SQLBase, VectorStore):
         if not found:
             return _no_vectors()
         return StoredVectors(found, np.stack(vectors))
+
+    def vectors_as_of(
+        self, workspace_id: str, user_id: str, item_type: str, model: str, revision: int
+    ) -> StoredVectors:
+        params = (workspace_id, user_id, item_type, model, revision)
+        where = "WHERE workspace_id = ? AND user_id = ? AND item_type = ? AND model = ?"
+        rows = [
+            *self._q(f"SELECT item_id, vector FROM vectors {where} AND revision <= ?", params),
+            *self._q(
+                f"SELECT item_id, vector FROM vector_history {where} AND revision <= ?"
+                " AND replaced_at > ?",
+                (*params, revision),
+            ),
+        ]
+        if not rows:
+            return _no_vectors()
+        # A row of each table cannot both hold at one revision: each item appears once.
+        matrix = np.stack([np.frombuffer(bytes(r["vector"]), dtype=np.float32) for r in rows])
+        return StoredVectors([r["item_id"] for r in rows], matrix)
 
     # -- change tracking ---------------------------------------------------------------------
     def user_revisions(self, workspace_id: str, user_ids: Sequence[str]) -> tuple[int, ...]:

@@ -78,6 +78,13 @@ class VectorStore(Database, Protocol):
         The users bound the lookup to their own rows, so its cost does not grow with the store.
         """
 
+    @abstractmethod
+    def vectors_as_of(
+        self, workspace_id: str, user_id: str, item_type: str, model: str, revision: int
+    ) -> StoredVectors:
+        """The vectors the user's items of this type had at ``revision`` (a vector replaced
+        since is read from its history), by item id."""
+
     # -- change tracking (keeps warm retrieval indexes fresh across processes) -------------
     @abstractmethod
     def user_revisions(self, workspace_id: str, user_ids: Sequence[str]) -> tuple[int, ...]:
