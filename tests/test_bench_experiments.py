@@ -69,7 +69,11 @@ def test_the_end_to_end_run_traces_each_variant_and_finds_the_effect(
     assert set(found["traces_per_variant"]) == {"off", "on"}
     comparison = found["analysis"]["comparisons"][0]
     assert comparison["cuped"]["effect"]["ci_low"] > 0
-    assert found["covered"]
+    # Each experiment gets a random salt, so which users land where varies from run to run: a
+    # 95 % interval misses the planted effect one run in twenty. Four standard errors miss it
+    # about once in 16,000.
+    effect = comparison["cuped"]["effect"]
+    assert abs(effect["estimate"] - 1.5) < 4 * effect["se"]
 
 
 def test_the_command_prints_tables_and_writes_json(tmp_path: Path) -> None:
