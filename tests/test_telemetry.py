@@ -74,6 +74,7 @@ def test_a_context_call_is_one_span_that_links_to_its_selfmodel_trace(
     traced: SelfModel, exporter: InMemorySpanExporter
 ) -> None:
     traced.observe("maya", "I love hiking in the mountains with my dog Biscuit.")
+    traced.observe("maya", "I work as a nurse. Please keep answers short.")
     exporter.clear()
     result = traced.context("maya", "Where does she like to go?", budget_tokens=300)
     (span,) = exporter.get_finished_spans()
@@ -88,13 +89,25 @@ def test_a_context_call_is_one_span_that_links_to_its_selfmodel_trace(
     assert attributes["selfmodel.trace_id"] == result.trace_id
     assert traced.trace(result.trace_id).id == result.trace_id
     assert attributes["selfmodel.items"] == len(result.items) > 0
+    # Every candidate ranked, of which the trace keeps the first ones.
+    traced_candidates = traced.trace(result.trace_id).payload["candidates"]
+    assert attributes["selfmodel.candidates"] == len(traced_candidates) > 0
+    assert attributes["selfmodel.profile_items"] >= 1  # the profile leads the block
     assert attributes["selfmodel.tokens"] == result.tokens
     assert attributes["selfmodel.budget_tokens"] == 300
     assert attributes["selfmodel.latency_ms"] == result.latency_ms
     assert attributes["selfmodel.users"] == 1
     assert attributes["selfmodel.area_given"] is False
     # No user id unless the settings ask for one, and no experiment when none runs.
-    assert not {"user.id", "user.hash", "selfmodel.experiments"} & attributes.keys()
+    assert not {"user.id", "user.hash", "selfmodel.experiments", "selfmodel.limit"} & set(
+        attributes
+    )
+    exporter.clear()
+    traced.context("maya", "Where does she like to go?", limit=1)
+    (limited,) = exporter.get_finished_spans()
+    assert attrs(limited)["selfmodel.limit"] == 1
+    assert attrs(limited)["selfmodel.items"] <= 1
+    assert attrs(limited)["selfmodel.profile_items"] == 0  # k most relevant items only
 
 
 def test_a_context_call_under_an_experiment_names_the_experiment_and_variant(

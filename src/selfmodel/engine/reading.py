@@ -256,6 +256,12 @@ class Reading(EngineBase):
             moments=run.moments if run.moments is not None else moments,
             personalized=run.personalized,
             experiments=experiments,
+            on_choice=lambda choice: span.set(
+                {
+                    "selfmodel.candidates": len(choice.candidates),
+                    "selfmodel.profile_items": len(choice.profile),
+                }
+            ),
         )
 
     def trace(self, trace_id: str) -> TraceRecord:
