@@ -25,12 +25,19 @@ from selfmodel import SelfModel, Settings, UserNotFoundError
 from selfmodel.config import TelemetrySettings
 from selfmodel.embedding import SentenceTransformerEmbedder
 from selfmodel.ingest.files import Batch
+from selfmodel.server import create_app
 from selfmodel.telemetry import user_hash
 from tests.support.processes import subprocess_env
+from tests.support.server import asgi_client, new_workspace_key
 
 # A word no attribute may ever contain: seeded into messages, statements, queries, areas.
 MARKER = "zanzibarquokka"
 CHILD_TIMEOUT_S = 180.0
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
 
 
 @pytest.fixture
@@ -281,6 +288,33 @@ def test_no_span_carries_what_was_said_asked_or_stated(
     assert MARKER in traced.context("maya", f"{MARKER}?", area=area).text
     for span in spans:
         assert MARKER not in json.dumps(_everything_in(span)), span.name
+
+
+@pytest.mark.anyio
+async def test_calls_through_the_http_api_are_spans_in_the_requests_workspace(
+    traced: SelfModel, exporter: InMemorySpanExporter
+) -> None:
+    key = new_workspace_key(traced.store, "acme")
+    async with asgi_client(create_app(traced), key) as api:
+        observed = await api.post(
+            "/v1/users/ada/observations",
+            json={"messages": [{"content": f"I love {MARKER} hikes."}]},
+        )
+        answered = await api.post("/v1/context", json={"user": "ada", "query": "hobbies?"})
+        missing = await api.post("/v1/context", json={"user": "nobody", "query": "hobbies?"})
+    assert (observed.status_code, answered.status_code, missing.status_code) == (201, 200, 404)
+    acme = traced.store.get_workspace("acme")
+    assert acme is not None and acme.id != traced.workspace.id
+    (observe,) = spans_named(exporter, "selfmodel.observe")
+    found, failed = spans_named(exporter, "selfmodel.context")
+    for span in (observe, found, failed):
+        assert attrs(span)["selfmodel.workspace"] == "acme"
+        assert attrs(span)["gen_ai.memory.store.id"] == acme.id
+        assert MARKER not in json.dumps(_everything_in(span))
+    assert attrs(found)["selfmodel.trace_id"] == answered.json()["trace_id"]
+    assert found.status.status_code is StatusCode.UNSET
+    assert failed.status.status_code is StatusCode.ERROR
+    assert attrs(failed)["error.type"] == "user_not_found"
 
 
 def test_user_ids_are_off_by_default_hashed_or_plain_when_asked(
