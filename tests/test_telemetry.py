@@ -327,8 +327,13 @@ def test_user_ids_are_off_by_default_hashed_or_plain_when_asked(
             sm.observe("maya@example.com", "I love hiking.", wait=False)
             sm.process_jobs("w1")
             sm.context("maya@example.com", "hobbies?")
+            with pytest.raises(UserNotFoundError):
+                sm.context(f"{MARKER}@example.com", "hobbies?")
             workspace_id = sm.workspace.id
-        spans = exporter.get_finished_spans()
+        *spans, unknown = exporter.get_finished_spans()
+        # An id the engine refused is never named, whatever the setting.
+        assert unknown.status.status_code is StatusCode.ERROR
+        assert not {"user.id", "user.hash"} & set(attrs(unknown))
         assert {s.name for s in spans} == {
             "selfmodel.observe",
             "selfmodel.job",

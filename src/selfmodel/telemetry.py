@@ -108,10 +108,10 @@ class Telemetry:
         return self._tracer is not None
 
     def user_attributes(
-        self, workspace: Workspace | str, users: Sequence[object]
+        self, workspace: Workspace | str, external_ids: Sequence[str]
     ) -> dict[str, Any]:
-        """``user.id`` or ``user.hash`` for the users of a call, as the settings allow."""
-        external_ids = [u for u in users if isinstance(u, str)]  # not yet validated
+        """``user.id`` or ``user.hash`` for the users of a call, as the settings allow (given
+        only validated ids: a refused one is not echoed into anyone's traces)."""
         if self._user_ids == "off" or not external_ids:
             return {}
         if self._user_ids == "plain":

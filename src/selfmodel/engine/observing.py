@@ -81,12 +81,13 @@ class Observing(EngineBase):
                 {
                     "selfmodel.wait": wait,
                     "selfmodel.extractor": self._c.extractor.name,
-                    **self._c.telemetry.user_attributes(self.workspace, [user]),
                 }
             )
             result = self._observe(user, messages, area, at, source, wait, context)
             span.set(
                 {
+                    # Only once validated: a refused id is not echoed into anyone's traces.
+                    **self._c.telemetry.user_attributes(self.workspace, [user]),
                     "selfmodel.observations.new": len(result.new_observation_ids),
                     "selfmodel.observations.duplicates": result.duplicates,
                     "selfmodel.redactions": result.redactions,

@@ -234,10 +234,11 @@ class Reading(EngineBase):
                 "selfmodel.users": len(names),
                 "selfmodel.limit": limit,
                 "selfmodel.area_given": area is not None,
-                **self._c.telemetry.user_attributes(self.workspace, names),
             }
         )
         users = tuple(self.user(name) for name in names)
+        # Only users found are named: an unknown or refused id is not echoed into traces.
+        span.set(self._c.telemetry.user_attributes(self.workspace, [u.external_id for u in users]))
         area_id = None
         if area is not None:
             place = self._c.store.get_context(self.workspace.id, area)
