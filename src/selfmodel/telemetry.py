@@ -103,10 +103,6 @@ class Telemetry:
         self._api = api
         self._tracer = api.get_tracer(TRACER_NAME, __version__, tracer_provider=tracer_provider)
 
-    @property
-    def enabled(self) -> bool:
-        return self._tracer is not None
-
     def user_attributes(
         self, workspace: Workspace | str, external_ids: Sequence[str]
     ) -> dict[str, Any]:
