@@ -85,6 +85,9 @@ NEW_VARIABLES: list[tuple[str, str, str, Any]] = [
     ("SELFMODEL_ALERT_WEBHOOK_SECRET", "monitoring", "s" * 20, "s" * 20),
     ("SELFMODEL_ALERT_WEBHOOK_TIMEOUT_S", "monitoring", "2", 2.0),
     ("SELFMODEL_ALERT_WEBHOOK_ATTEMPTS", "monitoring", "1", 1),
+    # OpenTelemetry spans (docs/debugging.md).
+    ("SELFMODEL_OTEL_SPANS", "telemetry", "false", False),
+    ("SELFMODEL_OTEL_USER_IDS", "telemetry", "hashed", "hashed"),
 ]
 
 
@@ -154,6 +157,8 @@ def test_every_setting_is_listed_above() -> None:
         ("SELFMODEL_ALERT_WEBHOOK_ATTEMPTS", "0"),
         ("SELFMODEL_ALERT_WEBHOOK_SECRET", "short"),
         ("SELFMODEL_MIRROR_PRODUCT_NAME", "x" * 81),
+        ("SELFMODEL_OTEL_USER_IDS", "yes"),
+        ("SELFMODEL_OTEL_SPANS", "sometimes"),
     ],
 )
 def test_a_value_out_of_bounds_is_a_configuration_error_naming_the_variable(

@@ -374,6 +374,25 @@ class MirrorSettings(SettingsGroup):
     )
 
 
+class TelemetrySettings(SettingsGroup):
+    """OpenTelemetry spans for context calls, observing and queued jobs, sent to the
+    application's tracer provider; without one they go nowhere (docs/debugging.md).
+    """
+
+    otel_spans: bool = Field(
+        default=True,
+        description="Emit OpenTelemetry spans (`selfmodel.context`, `selfmodel.observe`, "
+        "`selfmodel.ingest`, `selfmodel.job`) to the global tracer provider.",
+    )
+    # Off by default: a product's user id is often an email or an account number, and tracing
+    # backends keep spans far longer, and show them to far more people, than selfmodel does.
+    otel_user_ids: Literal["off", "hashed", "plain"] = Field(
+        default="off",
+        description="Whether spans name the user: `off`; `hashed` (`user.hash`, a SHA-256 of "
+        "workspace and user id: pseudonymous, not anonymous); `plain` (`user.id`).",
+    )
+
+
 class Settings(BaseModel):
     """Runtime configuration: one group per concern, each read from the environment.
 
@@ -393,6 +412,7 @@ class Settings(BaseModel):
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
     mirror: MirrorSettings = Field(default_factory=MirrorSettings)
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
 
 
 Group = TypeVar("Group", bound=SettingsGroup)
@@ -420,6 +440,7 @@ __all__ = [
     "ServerSettings",
     "Settings",
     "SettingsGroup",
+    "TelemetrySettings",
     "WorkerSettings",
     "check_webhook_url",
     "env_var",

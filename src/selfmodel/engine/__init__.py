@@ -10,6 +10,8 @@ the joined report), evaluation (eval runs, drift checks, alerts).
 
 from __future__ import annotations
 
+from typing import Any
+
 from selfmodel.config import MAX_MIRROR_LINK_TTL_S, MIN_MIRROR_LINK_TTL_S, Settings
 from selfmodel.domain import Workspace
 from selfmodel.embedding import Embedder, embedder_from_settings
@@ -41,6 +43,7 @@ from selfmodel.retrieval import RankingConfig, Retriever, TokenCounter
 from selfmodel.revision import Reviser
 from selfmodel.revision.traits import Traits
 from selfmodel.storage import Store, open_store
+from selfmodel.telemetry import Telemetry
 
 
 class SelfModel(
@@ -66,10 +69,13 @@ class SelfModel(
         embedder: Embedder | None = None,
         extractor: Extractor | None = None,
         ranking: RankingConfig | None = None,
+        tracer_provider: Any | None = None,
     ) -> SelfModel:
         """Open (creating if needed) the store at ``location`` (default: ``SELFMODEL_DB``): a
         SQLite file path, a ``postgresql://`` URL, or a ``Store`` already open (closed with the
-        engine). ``ranking`` replaces the default ranking weights (e.g. to evaluate a variant)."""
+        engine). ``ranking`` replaces the default ranking weights (e.g. to evaluate a variant).
+        ``tracer_provider``: an OpenTelemetry ``TracerProvider`` for selfmodel's spans instead of
+        the global one (docs/debugging.md)."""
         settings = settings or Settings()
         store = (
             location
@@ -94,6 +100,7 @@ class SelfModel(
             reviser=Reviser(store, embedder.name),
             traits=Traits(store, embedder),
             units=UnitsOfWork(store, retriever),
+            telemetry=Telemetry(settings.telemetry, tracer_provider),
         )
         return cls(components, ws)
 

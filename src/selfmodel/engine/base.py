@@ -22,6 +22,7 @@ from selfmodel.revision import Reviser
 from selfmodel.revision.history import record_event
 from selfmodel.revision.traits import Traits
 from selfmodel.storage import Store
+from selfmodel.telemetry import Telemetry
 
 MAX_USER_ID_CHARS = 200
 MAX_STATEMENT_CHARS = 1_000
@@ -52,6 +53,7 @@ class Components:
     reviser: Reviser
     traits: Traits
     units: UnitsOfWork
+    telemetry: Telemetry
 
 
 class EngineBase:

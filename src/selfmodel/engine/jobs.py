@@ -21,6 +21,7 @@ from selfmodel.errors import (
     LeaseLostError,
     WaitTimeoutError,
 )
+from selfmodel.telemetry import JOB_SPAN, UPDATE_MEMORY, SpanRecorder, revision_attributes
 
 DEFAULT_WAIT_SECONDS = 30.0
 WAIT_POLL_SECONDS = 0.05
@@ -55,6 +56,29 @@ class BackgroundWork(Observing):
 
     def run_job(self, job: Job, worker_id: str) -> JobRun:
         """Run one job this worker has claimed; failures are recorded on the job, not raised."""
+        with self._c.telemetry.span(JOB_SPAN, UPDATE_MEMORY, job.workspace_id) as span:
+            span.set(
+                {
+                    "selfmodel.job_id": job.id,
+                    "selfmodel.job.kind": job.kind.value,
+                    "selfmodel.job.attempt": job.attempts,
+                    "selfmodel.extractor": self._c.extractor.name,
+                }
+            )
+            run = self._run_job(job, worker_id, span)
+            span.set(
+                {
+                    "selfmodel.job.outcome": run.outcome.value,
+                    "selfmodel.observations": run.observations,
+                }
+            )
+            if run.outcome in (RunOutcome.RETRY, RunOutcome.DEAD) and run.error:
+                # Recorded on the job, not raised: the span says so. The error string quotes
+                # the exception's message ("Type: message"), so only the class is named.
+                span.fail(run.error.split(":", 1)[0])
+            return run
+
+    def _run_job(self, job: Job, worker_id: str, span: SpanRecorder) -> JobRun:
         store = self._c.store
         started = time.perf_counter()
         observations: list[Observation] = []
@@ -74,13 +98,14 @@ class BackgroundWork(Observing):
             user = store.get_user_by_id(job.workspace_id, job.user_id)
             if user is None:  # forgotten since: forget deleted the job with everything else
                 raise LeaseLostError(f"user {job.user_id} no longer exists")
+            span.set(self._c.telemetry.user_attributes(job.workspace_id, [user.external_id]))
             observations = store.get_observations(job.workspace_id, job.observation_ids)
             # Extraction and embedding are the slow part and write nothing: done before the
             # transaction, so other writers are not held up by them.
             prepared = prepare(self._c, user, observations) if observations else None
             with self._c.units.user(job.workspace_id, job.user_id):
                 if prepared is not None:
-                    revise(self._c, prepared)
+                    span.set(revision_attributes(revise(self._c, prepared)))
                 if not store.complete_job(job.id, worker_id):
                     # Roll the revision back: whoever holds the lease now will make it.
                     raise LeaseLostError(f"worker {worker_id} no longer holds job {job.id}")

@@ -27,6 +27,12 @@ from selfmodel.ingest.files import Batch
 from selfmodel.ingest.messages import Message, MessagesInput, parse_messages
 from selfmodel.privacy import PiiPolicy, apply_policy
 from selfmodel.revision import RevisionOutcome
+from selfmodel.telemetry import (
+    INGEST_SPAN,
+    OBSERVE_SPAN,
+    UPDATE_MEMORY,
+    revision_attributes,
+)
 
 # Messages per observe() call when ingesting files: one transaction each. Ingest is bound by the
 # embedder; 64 messages make one pass on every core instead of four on the embedding thread's one
@@ -70,6 +76,37 @@ class Observing(EngineBase):
         that same transaction; a worker (``selfmodel worker`` or :meth:`process_jobs`) updates
         the self-model later, and :meth:`wait_for` waits for it.
         """
+        with self._c.telemetry.span(OBSERVE_SPAN, UPDATE_MEMORY, self.workspace) as span:
+            span.set(
+                {
+                    "selfmodel.wait": wait,
+                    "selfmodel.extractor": self._c.extractor.name,
+                }
+            )
+            result = self._observe(user, messages, area, at, source, wait, context)
+            span.set(
+                {
+                    # Only once validated: a refused id is not echoed into anyone's traces.
+                    **self._c.telemetry.user_attributes(self.workspace, [user]),
+                    "selfmodel.observations.new": len(result.new_observation_ids),
+                    "selfmodel.observations.duplicates": result.duplicates,
+                    "selfmodel.redactions": result.redactions,
+                    "selfmodel.job_id": result.job_id,
+                    **revision_attributes(result),
+                }
+            )
+            return result
+
+    def _observe(
+        self,
+        user: str,
+        messages: MessagesInput,
+        area: str | None,
+        at: datetime | str | None,
+        source: str | None,
+        wait: bool,
+        context: str | None,
+    ) -> ObserveResult:
         area = renamed_keyword(area, context, new="area", old="context")
         check_user_id(user)
         check_text(area, "area")
@@ -156,6 +193,32 @@ class Observing(EngineBase):
         unchanged. ``on_progress`` is called with the number of messages done after each chunk.
         ``wait=False`` queues the understanding of each chunk for the workers.
         """
+        with self._c.telemetry.span(INGEST_SPAN, UPDATE_MEMORY, self.workspace) as span:
+            span.set(
+                {
+                    "selfmodel.wait": wait,
+                    "selfmodel.extractor": self._c.extractor.name,
+                    "selfmodel.batches": len(batches),
+                    "selfmodel.messages": sum(len(b.messages) for b in batches),
+                }
+            )
+            summary = self._ingest(batches, chunk_size, on_progress, wait)
+            span.set(
+                {
+                    "selfmodel.observations.new": summary.new,
+                    "selfmodel.observations.duplicates": summary.duplicates,
+                    "selfmodel.beliefs.created": summary.created,
+                }
+            )
+            return summary
+
+    def _ingest(
+        self,
+        batches: Sequence[Batch],
+        chunk_size: int,
+        on_progress: Callable[[int], None] | None,
+        wait: bool,
+    ) -> IngestSummary:
         limits = self._c.settings.limits
         for batch in batches:
             check_user_id(batch.user)

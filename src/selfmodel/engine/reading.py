@@ -37,6 +37,12 @@ from selfmodel.retrieval import Scope
 from selfmodel.revision.confidence import as_of
 from selfmodel.revision.profile import build_profile
 from selfmodel.storage import BeliefFilter
+from selfmodel.telemetry import (
+    CONTEXT_SPAN,
+    SEARCH_MEMORY,
+    SpanRecorder,
+    experiment_attributes,
+)
 
 # 2: resonance cards under "cards" (were "prompts"), observations and beliefs carry "area_id"
 # (was "context_id").
@@ -178,6 +184,34 @@ class Reading(EngineBase):
         (profile and beliefs, no raw observations): what the model knows, without the transcript
         behind it.
         """
+        with self._c.telemetry.span(CONTEXT_SPAN, SEARCH_MEMORY, self.workspace) as span:
+            result = self._context(
+                span, user, query, budget_tokens, area, limit, now, moments, context
+            )
+            span.set(
+                {
+                    "selfmodel.trace_id": result.trace_id,
+                    "selfmodel.items": len(result.items),
+                    "selfmodel.tokens": result.tokens,
+                    "selfmodel.budget_tokens": result.budget_tokens,
+                    "selfmodel.latency_ms": result.latency_ms,
+                    **experiment_attributes(result.config),
+                }
+            )
+            return result
+
+    def _context(
+        self,
+        span: SpanRecorder,
+        user: str | Sequence[str],
+        query: str,
+        budget_tokens: int | None,
+        area: str | None,
+        limit: int | None,
+        now: datetime | None,
+        moments: bool,
+        context: str | None,
+    ) -> ContextResult:
         area = renamed_keyword(area, context, new="area", old="context")
         if not isinstance(query, str) or not query.strip():
             raise InvalidInputError("query must be a non-empty string")
@@ -195,7 +229,16 @@ class Reading(EngineBase):
         names = [user] if isinstance(user, str) else list(user)
         if not names:
             raise InvalidInputError("at least one user is needed")
+        span.set(
+            {
+                "selfmodel.users": len(names),
+                "selfmodel.limit": limit,
+                "selfmodel.area_given": area is not None,
+            }
+        )
         users = tuple(self.user(name) for name in names)
+        # Only users found are named: an unknown or refused id is not echoed into traces.
+        span.set(self._c.telemetry.user_attributes(self.workspace, [u.external_id for u in users]))
         area_id = None
         if area is not None:
             place = self._c.store.get_context(self.workspace.id, area)
@@ -214,6 +257,12 @@ class Reading(EngineBase):
             moments=run.moments if run.moments is not None else moments,
             personalized=run.personalized,
             experiments=experiments,
+            on_choice=lambda choice: span.set(
+                {
+                    "selfmodel.candidates": len(choice.candidates),
+                    "selfmodel.profile_items": len(choice.profile),
+                }
+            ),
         )
 
     def trace(self, trace_id: str) -> TraceRecord:

@@ -6,7 +6,7 @@ import base64
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -111,6 +111,7 @@ class _Call:
     request: bool = False
     personalized: bool = True
     experiments: tuple[dict[str, Any], ...] = ()
+    on_choice: Callable[[Choice], None] | None = None
 
 
 @dataclass
@@ -199,10 +200,12 @@ class Retriever:
         moments: bool = True,
         personalized: bool = True,
         experiments: Sequence[Mapping[str, Any]] = (),
+        on_choice: Callable[[Choice], None] | None = None,
     ) -> ContextResult:
         """``personalized=False`` answers from an empty self-model (the control of an
         experiment: no belief, no observation of the scope); ``experiments`` are recorded in
-        the trace's config (the experiments and variants the call ran under)."""
+        the trace's config (the experiments and variants the call ran under). ``on_choice`` is
+        given the choice once made (the engine counts its candidates for telemetry)."""
         started = time.perf_counter()
         config = config or self.config
         now = now or utcnow()
@@ -232,6 +235,7 @@ class Retriever:
             request,
             personalized,
             tuple(dict(e) for e in experiments),
+            on_choice,
         )
         if not personalized:
             # An empty self-model reads no one's: the trace names the users' revisions at the
@@ -302,6 +306,8 @@ class Retriever:
     ) -> ContextResult:
         """Choose, then trace the call with everything a replay needs to run it again."""
         choice = self._choose(call, index, config, budget_tokens, limit)
+        if call.on_choice is not None:
+            call.on_choice(choice)
         latency_ms = (time.perf_counter() - call.started) * 1000
         trace_id = new_id("trc")
         items = [self._item(index, c, tokens) for c, tokens in choice.chosen]
