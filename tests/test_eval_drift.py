@@ -5,7 +5,6 @@ one self-model case on both backends (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import random
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from selfmodel import SelfModel
+from selfmodel.bench.drift import COOKING, TRAVEL_FINANCE
 from selfmodel.cli import app
 from selfmodel.embedding import SentenceTransformerEmbedder
 from selfmodel.errors import InvalidInputError
@@ -141,52 +141,6 @@ def test_query_length_buckets() -> None:
 
 
 # -- query streams ---------------------------------------------------------------------------
-
-COOKING = [
-    f"{start} {dish}?"
-    for start, dish in itertools.product(
-        ("How do I make", "What goes well with", "How long should I cook", "Any tips for"),
-        (
-            "risotto",
-            "banana bread",
-            "a roast chicken",
-            "vegetable curry",
-            "homemade pasta",
-            "pancakes",
-            "lentil soup",
-            "sourdough bread",
-            "a chocolate cake",
-            "fried rice",
-            "tomato sauce",
-            "grilled salmon",
-        ),
-    )
-]
-TRAVEL_FINANCE = [
-    f"{start} {topic}?"
-    for start, topic in itertools.product(
-        (
-            "What should I know about",
-            "Can you help me plan",
-            "How much does it cost for",
-            "Advice on",
-        ),
-        (
-            "a flight to Tokyo",
-            "a weekend in Lisbon",
-            "travel insurance",
-            "a train across Europe",
-            "a hotel in New York",
-            "my pension savings",
-            "an index fund",
-            "paying off my mortgage",
-            "a savings account",
-            "my income tax return",
-            "a visa for Canada",
-            "budgeting my salary",
-        ),
-    )
-]
 
 
 def _ask(sm: SelfModel, queries: list[str], *, days_ago: tuple[float, float]) -> None:
