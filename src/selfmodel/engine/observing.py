@@ -76,6 +76,7 @@ class Observing(EngineBase):
         that same transaction; a worker (``selfmodel worker`` or :meth:`process_jobs`) updates
         the self-model later, and :meth:`wait_for` waits for it.
         """
+        area = renamed_keyword(area, context, new="area", old="context")  # warns at the caller
         with self._c.telemetry.span(OBSERVE_SPAN, UPDATE_MEMORY, self.workspace) as span:
             span.set(
                 {
@@ -83,7 +84,7 @@ class Observing(EngineBase):
                     "selfmodel.extractor": self._c.extractor.name,
                 }
             )
-            result = self._observe(user, messages, area, at, source, wait, context)
+            result = self._observe(user, messages, area, at, source, wait)
             span.set(
                 {
                     # Only once validated: a refused id is not echoed into anyone's traces.
@@ -105,9 +106,7 @@ class Observing(EngineBase):
         at: datetime | str | None,
         source: str | None,
         wait: bool,
-        context: str | None,
     ) -> ObserveResult:
-        area = renamed_keyword(area, context, new="area", old="context")
         check_user_id(user)
         check_text(area, "area")
         check_text(source, "source")

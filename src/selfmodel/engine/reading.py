@@ -184,10 +184,9 @@ class Reading(EngineBase):
         (profile and beliefs, no raw observations): what the model knows, without the transcript
         behind it.
         """
+        area = renamed_keyword(area, context, new="area", old="context")  # warns at the caller
         with self._c.telemetry.span(CONTEXT_SPAN, SEARCH_MEMORY, self.workspace) as span:
-            result = self._context(
-                span, user, query, budget_tokens, area, limit, now, moments, context
-            )
+            result = self._context(span, user, query, budget_tokens, area, limit, now, moments)
             span.set(
                 {
                     "selfmodel.trace_id": result.trace_id,
@@ -210,9 +209,7 @@ class Reading(EngineBase):
         limit: int | None,
         now: datetime | None,
         moments: bool,
-        context: str | None,
     ) -> ContextResult:
-        area = renamed_keyword(area, context, new="area", old="context")
         if not isinstance(query, str) or not query.strip():
             raise InvalidInputError("query must be a non-empty string")
         check_text(query, "query")
