@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 
 from selfmodel import SelfModel
+from selfmodel.client import Client
 from selfmodel.embedding import SentenceTransformerEmbedder
+from selfmodel.server import create_app
 from selfmodel.storage import Store, open_store
 from tests.support.postgres import PostgresCluster
+from tests.support.server import new_workspace_key, running_server
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -69,3 +72,17 @@ def any_sm(db_location: str, embedder: SentenceTransformerEmbedder) -> Iterator[
     """A ``SelfModel`` on each backend, for engine tests that must hold on both."""
     with SelfModel.open(db_location, embedder=embedder) as model:
         yield model
+
+
+@pytest.fixture
+def server(sm: SelfModel) -> Iterator[str]:
+    """A real uvicorn server over ``sm`` on 127.0.0.1, for SDK and HTTP tests."""
+    with running_server(create_app(sm)) as url:
+        yield url
+
+
+@pytest.fixture
+def client(server: str, sm: SelfModel) -> Iterator[Client]:
+    """An SDK client of ``server`` with a key of ``sm``'s workspace."""
+    with Client(server, new_workspace_key(sm.store, sm.workspace.name)) as c:
+        yield c

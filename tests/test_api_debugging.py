@@ -13,20 +13,13 @@ from selfmodel.client import Client
 from selfmodel.domain.debugging import Verdict
 from selfmodel.domain.time import utcnow
 from selfmodel.errors import InvalidInputError, TraceNotFoundError, UserNotFoundError
-from selfmodel.server import create_app
-from tests.support.server import new_workspace_key, running_server
+from tests.support.server import new_workspace_key
 
 MESSAGES = [
     {"content": "I love hiking in the mountains.", "occurred_at": "2024-03-02T09:00:00Z"},
     {"content": "I'm training for a half marathon in June.", "occurred_at": "2024-03-02T09:05:00Z"},
     {"content": "I prefer short, direct answers.", "occurred_at": "2024-03-09T10:00:00Z"},
 ]
-
-
-@pytest.fixture
-def server(sm: SelfModel) -> Iterator[str]:
-    with running_server(create_app(sm)) as url:
-        yield url
 
 
 @pytest.fixture

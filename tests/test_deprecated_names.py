@@ -22,8 +22,7 @@ from selfmodel.client import AsyncClient, Client
 from selfmodel.client._errors import error_from_response
 from selfmodel.domain import Area, Belief, ResonanceCard
 from selfmodel.errors import CardNotFoundError, InvalidInputError
-from selfmodel.server import create_app
-from tests.support.server import new_workspace_key, running_server
+from tests.support.server import new_workspace_key
 
 COACHING = "I coach the under-12s football team on Saturdays."
 OLD_KEYWORD = r"context= is deprecated: use area="
@@ -41,12 +40,6 @@ def acme(sm: SelfModel) -> SelfModel:
 def ids(beliefs: list[Belief]) -> list[str]:
     # Confidence is computed at the moment of each read, so two reads compare by identity.
     return [b.id for b in beliefs]
-
-
-@pytest.fixture
-def server(sm: SelfModel) -> Iterator[str]:
-    with running_server(create_app(sm)) as url:
-        yield url
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ through the library, the API, the SDK and the CLI."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -20,8 +19,7 @@ from selfmodel.client import Client
 from selfmodel.domain import Experiment, Exposure, Outcome, OutcomeKind, Variant, new_id
 from selfmodel.domain.time import utcnow
 from selfmodel.experiments.statistics import cuped, difference_in_means
-from selfmodel.server import create_app
-from tests.support.server import new_workspace_key, running_server
+from tests.support.server import new_workspace_key
 
 DAYS = 10
 USERS_PER_ARM = 30
@@ -203,12 +201,6 @@ def test_bad_analysis_settings_are_refused_by_field(
     with pytest.raises(InvalidInputError) as refused:
         sm.analyze_experiment("pers", metric, **options)  # type: ignore[arg-type]
     assert refused.value.details["field"] == field
-
-
-@pytest.fixture
-def server(sm: SelfModel) -> Iterator[str]:
-    with running_server(create_app(sm)) as url:
-        yield url
 
 
 def test_the_api_the_sdk_and_the_cli_give_the_librarys_analysis(

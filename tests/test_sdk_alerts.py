@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 
 import httpx
@@ -21,18 +20,11 @@ from selfmodel.errors import (
     InvalidInputError,
     PermissionDeniedError,
 )
-from selfmodel.server import create_app
 from selfmodel.tenancy import Scope
 from selfmodel.worker import Worker
 from tests.support.evaluation import record_run
-from tests.support.server import new_workspace_key, running_server
+from tests.support.server import new_workspace_key
 from tests.test_eval_drift import BEFORE, FLIPPED, NOW, _say
-
-
-@pytest.fixture
-def server(sm: SelfModel) -> Iterator[str]:
-    with running_server(create_app(sm)) as url:
-        yield url
 
 
 def test_a_drift_check_asked_for_over_http_is_run_by_the_worker_and_its_alert_served(

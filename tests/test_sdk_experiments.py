@@ -4,7 +4,6 @@ errors, and the same assignment the library computes."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 
@@ -21,25 +20,12 @@ from selfmodel import (
     VariantConfig,
 )
 from selfmodel.client import AsyncClient, Client, _calls
-from selfmodel.server import create_app
-from tests.support.server import new_workspace_key, running_server
+from tests.support.server import new_workspace_key
 
 VARIANTS = [
     Variant(name="off", config=VariantConfig(personalized=False)),
     Variant(name="dense", weight=2, config=VariantConfig(ranking={"keyword_weight": 0.0})),
 ]
-
-
-@pytest.fixture
-def server(sm: SelfModel) -> Iterator[str]:
-    with running_server(create_app(sm)) as url:
-        yield url
-
-
-@pytest.fixture
-def client(server: str, sm: SelfModel) -> Iterator[Client]:
-    with Client(server, new_workspace_key(sm.store, sm.workspace.name)) as c:
-        yield c
 
 
 def test_the_client_defines_assigns_and_stops_as_the_library_does(

@@ -4,7 +4,6 @@ errors, an id made idempotent across a retry, and the pages of a long list read 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 
@@ -18,20 +17,7 @@ from selfmodel import (
     UserNotFoundError,
 )
 from selfmodel.client import AsyncClient, Client, _calls
-from selfmodel.server import create_app
-from tests.support.server import new_workspace_key, running_server
-
-
-@pytest.fixture
-def server(sm: SelfModel) -> Iterator[str]:
-    with running_server(create_app(sm)) as url:
-        yield url
-
-
-@pytest.fixture
-def client(server: str, sm: SelfModel) -> Iterator[Client]:
-    with Client(server, new_workspace_key(sm.store, sm.workspace.name)) as c:
-        yield c
+from tests.support.server import new_workspace_key
 
 
 def test_the_client_records_and_lists_outcomes_as_the_library_does(
