@@ -681,3 +681,83 @@ def test_every_change_says_which_extractor_read_it(sm: SelfModel) -> None:
     (belief, *_) = [b for b in active(sm, "ana", 4) if b.frame.trait is None]
     created, reinforced = sm.history(belief.id)[:2]
     assert created.details["extractor"] == reinforced.details["extractor"] == "local:local-3"
+
+
+# -- casual speech: dropped subjects, "wanna"/"gotta", idioms, promises to write back ------------
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Been a busy week since we talked.",
+        "Gonna be a big change.",
+        "Been a wild ride!",
+        "I'll keep ya posted.",
+        "I'll let you know how it goes.",
+        "I'm gonna make it!",
+    ],
+)
+def test_chat_about_the_moment_or_the_conversation_makes_nothing(sm: SelfModel, said: str) -> None:
+    say(sm, "ana", said)
+    assert sm.beliefs("ana", status=None) == []
+
+
+@pytest.mark.parametrize(
+    ("said", "wording", "kind"),
+    [
+        ("I wanna help make a difference.", "The user wants to help make a difference", "goal"),
+        ("We wanna adopt a dog.", "The user and others want to adopt a dog", "goal"),
+        ("I gotta finish my thesis by June.", "The user has to finish their thesis", "plan"),
+        ("I have to finish my thesis by June.", "The user has to finish their thesis", "plan"),
+        ("Been painting a lot lately.", "The user has been painting a lot lately", "habit"),
+        ("I've been cooking a lot these days.", "The user has been cooking a lot", "habit"),
+    ],
+)
+def test_casual_wordings_are_spelled_out_and_kept_in_their_tense(
+    sm: SelfModel, said: str, wording: str, kind: str
+) -> None:
+    say(sm, "ana", said)
+    (belief,) = active(sm, "ana", 1)
+    assert belief.statement.startswith(wording), belief.statement
+    assert belief.kind.value == kind
+
+
+def test_a_deadline_in_a_month_is_the_coming_one(sm: SelfModel) -> None:
+    say(sm, "ana", "I gotta finish my thesis by June.")  # said on 4 March 2024
+    (belief,) = active(sm, "ana", 1)
+    assert belief.statement.endswith("by June 2024")
+
+
+def test_a_day_that_is_the_subject_is_not_an_event_on_that_day(sm: SelfModel) -> None:
+    say(sm, "ana", "Tomorrow's gonna be an awesome night and I'm not gonna forget a second of it.")
+    assert not any("gon" in b.statement for b in sm.beliefs("ana", status=None))
+
+
+@pytest.mark.parametrize(
+    ("said", "interest"),
+    [
+        ("I love playing tennis.", "tennis"),
+        ("I love running marathons.", "marathons"),
+        ("I'm passionate about fashion trends.", "fashion trends"),
+        ("I love dance.", "dancing"),
+        ("I love checking out galleries.", "checking out galleries"),
+    ],
+)
+def test_an_interest_is_named_as_people_name_it(sm: SelfModel, said: str, interest: str) -> None:
+    say(sm, "ana", said)
+    (belief,) = active(sm, "ana", 1)
+    assert belief.frame.interests == (interest,)
+
+
+def test_running_a_business_is_not_a_love_of_running(sm: SelfModel) -> None:
+    say(
+        sm,
+        "jon",
+        "I love running my own studio.",
+        (3, "Running a business isn't easy, but I'm determined to make it work."),
+        (6, "I love dance."),
+        (9, "Dancing is my whole life, I went dancing all weekend."),
+    )
+    traits = {b.frame.trait for b in active(sm, "jon", 10) if b.frame.trait}
+    assert "interest:running" not in traits
+    assert "interest:dancing" in traits and "interest:dance" not in traits

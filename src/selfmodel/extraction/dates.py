@@ -110,6 +110,8 @@ def find_relative_dates(text: str, base: datetime, *, prefer_future: bool) -> li
         period_start, granularity = resolved
         preceding = text[: match.start()].rstrip().rsplit(None, 1)
         framed = bool(preceding) and preceding[-1].lower() in _FRAMING_PREPOSITIONS
+        # "Tomorrow's gonna be great", "yesterday's game": the day is named, not a time "on" it.
+        framed = framed or text[match.end() : match.end() + 2] in ("'s", "’s")
         phrase = _phrase(period_start, granularity, framed=framed)
         own_preposition = (match.group("mprep") or "").lower()
         if own_preposition in _FRAMING_PREPOSITIONS:  # "since May" keeps its "since"

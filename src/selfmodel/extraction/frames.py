@@ -415,8 +415,10 @@ def _kind(words: Sequence[Token], main: Token | None, *, subjectless: bool) -> B
             return BeliefKind.IDENTITY
         if any(c.dep_ == "prep" and c.lower_ == "from" for c in main.children):
             return BeliefKind.IDENTITY
-    if any(t.lemma_.lower() in w.frequency or _per_period(t) for t in words) or (
-        main is not None and main.lower_ == "used"
+    if (
+        any(t.lemma_.lower() in w.frequency or _per_period(t) for t in words)
+        or (main is not None and main.lower_ == "used")
+        or _keeps_doing(main)
     ):
         return BeliefKind.HABIT
     if _is_past(main) and not _is_state(words, main):
@@ -452,6 +454,22 @@ def _framed_clause(main: Token | None) -> Token | None:
     return clauses[0] if clauses else None
 
 
+# "I've been painting a lot lately": going on for a while now, so a habit.
+_LATELY = frozenset(["lot", "lately", "recently", "days"])
+
+
+def _keeps_doing(main: Token | None) -> bool:
+    """A present perfect progressive said of a stretch of time ("I've been painting a lot",
+    "been running lately", "been cooking these days"): something the person does now."""
+    if main is None or main.tag_ != "VBG":
+        return False
+    if not any(c.dep_ == "aux" and c.lower_ == "been" for c in main.children):
+        return False
+    return any(
+        t.lower_ in _LATELY and t.dep_ in ("npadvmod", "advmod", "dobj") for t in main.children
+    )
+
+
 def _per_period(token: Token) -> bool:
     """ "a pack a day", "twice a week", "per month": a rate, so a habit ("a few days ago" is
     not)."""
@@ -474,6 +492,11 @@ def _is_future(words: Sequence[Token], main: Token | None) -> bool:
     # "I'm going to…", "gonna": the progressive of "go" with an infinitive.
     if main.lemma_.lower() == "go" and main.tag_ == "VBG":
         return any(c.dep_ == "xcomp" for c in main.children)
+    # "I have to finish my thesis", "I gotta move out by May": an obligation still to be met.
+    if main.lemma_.lower() == "have" and main.tag_ in ("VBP", "VBZ"):
+        to_do = [c for c in main.children if c.dep_ == "xcomp" and c.pos_ in ("VERB", "AUX")]
+        if any(any(a.lower_ in ("to", "ta") for a in c.children) for c in to_do):
+            return True
     return any(t.lower_ in ("tomorrow",) for t in words) or (
         main.lemma_.lower() == "be" and any(c.lower_ == "about" for c in main.children)
     )

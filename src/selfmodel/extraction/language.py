@@ -78,10 +78,29 @@ def _load(model: str) -> SpacyPipeline:
     except ImportError as exc:  # pragma: no cover - spaCy is a core dependency
         raise ConfigurationError("the local extractor needs spaCy (pip install spacy)") from exc
     try:
-        return spacy.load(model)
+        pipeline = spacy.load(model)
     except OSError as exc:
         raise ConfigurationError(
             f"spaCy pipeline {model!r} is not installed; the default is installed with "
             f"`pip install {DEFAULT_SPACY_MODEL.replace('_', '-')}` (SELFMODEL_SPACY_MODEL names "
             "another)"
         ) from exc
+    _read_casual_modals(pipeline)
+    return pipeline
+
+
+def _read_casual_modals(pipeline: SpacyPipeline) -> None:
+    """ "wanna" split like "gonna" ("wan" + "na") with the lemma "want" (the tokenizer keeps it
+    whole in some places, where the parser then reads "We wanna adopt a dog" as a noun), and
+    "gotta" read as "have to"."""
+    from spacy.symbols import NORM, ORTH
+
+    for written in ("wanna", "Wanna", "WANNA"):
+        pipeline.tokenizer.add_special_case(
+            written, [{ORTH: written[:3], NORM: "want"}, {ORTH: written[3:], NORM: "to"}]
+        )
+    if "attribute_ruler" in pipeline.pipe_names:
+        ruler = pipeline.get_pipe("attribute_ruler")
+        ruler.add([[{"LOWER": "wan"}, {"LOWER": "na"}]], {"LEMMA": "want"}, index=0)
+        # "gotta" ("got" + "ta") is "have to", a present obligation, not a past "got".
+        ruler.add([[{"LOWER": "got"}, {"LOWER": "ta"}]], {"LEMMA": "have", "TAG": "VBP"}, index=0)

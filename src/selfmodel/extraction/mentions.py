@@ -60,8 +60,8 @@ def topics(words: Sequence[Token]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-# Verbs whose object is a pastime: "play tennis", "do yoga", "practise piano", "take up pottery".
-
+# A pastime's verb that, with an object, means managing it: "running a business".
+_MANAGING = frozenset(["run"])
 
 # Verbs whose object is a pastime: "play tennis", "do yoga", "practise piano", "take up pottery".
 _PASTIME_VERBS = frozenset(["play", "do", "practice", "practise"])
@@ -112,7 +112,16 @@ def interests(words: Sequence[Token], main: Token | None, kind: BeliefKind) -> t
                 if token.tag_ == "VBG"
                 else (getInflection(lemma, tag="VBG") or [lemma])[0]
             )
-            if lemma not in w.light_verbs and lemma not in w.communication_verbs:
+            done_to = [c for c in token.children if c.dep_ == "dobj" and c.pos_ == "NOUN"]
+            if done_to and (_is_pastime(token) or _pastime(_as_named(done_to[0]))):
+                _add(done_to[0])  # "playing tennis", "running marathons": the object is it
+            elif done_to and (owned(done_to[0]) or lemma in _MANAGING):
+                return  # "running my own studio" is about the studio, not a love of running
+            elif done_to and not _pastime(gerund):
+                # "checking out galleries", "teaching kids": the activity with what it is done to
+                particle = [c.lower_ for c in token.children if c.dep_ == "prt"]
+                found.append(" ".join([gerund, *particle, _as_named(done_to[0])]))
+            elif lemma not in w.light_verbs and lemma not in w.communication_verbs:
                 found.append(gerund)
         elif token.pos_ in ("NOUN", "PROPN") and lemma not in w.generic_nouns and not token.is_stop:
             # "braised dishes", "science fiction": the words that make it a kind of thing.
@@ -122,7 +131,7 @@ def interests(words: Sequence[Token], main: Token | None, kind: BeliefKind) -> t
                 if (t.dep_ == "compound" and t.pos_ in ("NOUN", "PROPN"))
                 or (t.dep_ == "amod" and t.lemma_.lower() not in w.evaluative_adjectives)
             ]
-            found.append(" ".join([*(t.lower_ for t in words_), lemma]))
+            found.append(" ".join([*(t.lower_ for t in words_), _as_named(token)]))
 
     if main is None:
         return ()
@@ -170,6 +179,17 @@ def interests(words: Sequence[Token], main: Token | None, kind: BeliefKind) -> t
     # What they say they love is an interest whatever it is; what they merely did is one only
     # when it is a pastime ("went camping" yes, "went checking" no).
     return tuple(dict.fromkeys(f for f in found if f in liked or _pastime(f)))
+
+
+def _as_named(noun: Token) -> str:
+    """How an interest is named: "dance" and "hike" as the activity ("dancing", "hiking") so
+    that "I love dance" and "I love dancing" are one interest; a plural as said ("fashion
+    trends", "video games")."""
+    lemma = noun.lemma_.lower()
+    if noun.tag_ in ("NNS", "NNPS"):
+        return noun.lower_
+    gerund = (getInflection(lemma, tag="VBG") or [""])[0]
+    return gerund if gerund in lexicon().pastimes else lemma
 
 
 def _pastime(interest: str) -> bool:

@@ -42,6 +42,8 @@ def referring_pronouns(tokens: Sequence[Token]) -> list[Token]:
         lower = token.lower_
         if lower not in REFERRING:
             continue
+        if _is_idiomatic(token):
+            continue
         if lower in PLACE:
             if token.dep_ == "advmod" and token.head.pos_ in ("VERB", "AUX"):
                 found.append(token)  # "I love it there" — not the "there" of "there is"
@@ -56,6 +58,28 @@ def referring_pronouns(tokens: Sequence[Token]) -> list[Token]:
             continue
         found.append(token)
     return found
+
+
+# Verbs that make an idiom with a bare "it": "I'm gonna make it", "you nailed it", "kill it".
+_IDIOM_VERBS = frozenset(["make", "nail", "kill", "rock", "ace", "crush"])
+
+
+def _is_idiomatic(token: Token) -> bool:
+    """ "make it" (succeed), "go for it", "hang in there": the pronoun refers to nothing said."""
+    head = token.head
+    lemma = head.lemma_.lower()
+    if token.lower_ == "there":
+        return lemma == "hang"
+    if token.lower_ != "it":
+        return False
+    if token.dep_ == "pobj" and lemma == "for":
+        return head.head.lemma_.lower() == "go"
+    return (
+        token.dep_ == "dobj"
+        and lemma in _IDIOM_VERBS
+        # "make it work", "make it big": then "it" is something that works or grows.
+        and not any(c.dep_ in ("xcomp", "ccomp", "oprd", "acomp") for c in head.children)
+    )
 
 
 def judges_an_event(token: Token) -> bool:
@@ -121,6 +145,8 @@ def _fitting(pronoun: Token, sentence: Span, before: int | None = None) -> str |
         lemma = head.lemma_.lower()
         if head.pos_ not in ("NOUN", "PROPN") or lemma in lexicon().generic_nouns:
             continue
+        if head.lower_ in ("gon", "wan"):
+            continue  # "Tomorrow's gonna be…": the tagger's noun is half of "gonna"
         if lemma in lexicon().small_talk or head.lower_ in ("thanks", "worries"):
             continue  # "Thanks", "No worries": pleasantries, never what "they" stands for
         if head.ent_type_ in ("DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT"):

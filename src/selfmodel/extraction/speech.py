@@ -78,6 +78,8 @@ def read_sentence(
     root = sentence.root
     if root.lemma_.lower() in lexicon().small_talk and not _has_first_person_clause(tokens):
         return SentenceReading(Act.SMALL_TALK, tokens)  # "Thanks for asking!", "Congrats on…"
+    if _promises_news(root):
+        return SentenceReading(Act.SMALL_TALK, tokens)  # "I'll keep you posted!"
     if _names_themselves(root):
         return SentenceReading(Act.ABOUT_SPEAKER, tokens)  # "Call me Sam": their name
     if is_instruction(tokens):
@@ -274,6 +276,19 @@ def is_own_home(token: Token | None) -> bool:
     )
 
 
+def _promises_news(root: Token) -> bool:
+    """ "I'll keep you posted", "will keep ya updated", "I'll let you know": a promise to the
+    listener about the conversation, nothing about the speaker."""
+    lemma = root.lemma_.lower()
+    if lemma not in ("keep", "let"):
+        return False
+    told = {"keep": ("posted", "updated", "informed"), "let": ("know",)}[lemma]
+    listener = [t for t in root.subtree if t.lower_ in SECOND_PERSON]
+    return any(t.head == root or t.head.lower_ in told for t in listener) and any(
+        t.lower_ in told for t in root.subtree
+    )
+
+
 def _is_lets(token: Token) -> bool:
     """ "us" in "let's" / "let us": an exhortation, not a statement about the speaker."""
     return token.lower_ in ("us", "'s") and token.head.lemma_.lower() == "let"
@@ -404,13 +419,37 @@ def _starts_like_a_verb(tokens: tuple[Token, ...]) -> bool:
         return False
     first = words[0]
     if first.lower_ in ("gon", "gonna", "wan", "wanna", "been"):
-        return True  # "Been doing some promotion": "I've been …"
+        # "Been doing some promotion": "I've been …"; "Been a busy week": "it has been …".
+        return not _dropped_it(first)
     if _subject_of(first) is not None:
         return False
     if first.tag_ in ("VBD", "VBN", "VBG"):
         # "Hanging with loved ones is amazing": a gerund that is the subject is not the speaker.
         return first.dep_ not in ("amod", "compound", "aux", "auxpass", "csubj", "nsubj")
     return first.pos_ != "VERB" and is_past_form(first.lower_)  # the tagger read "Went" as a name
+
+
+# What "it" is when a chat sentence drops it: "Been a wild ride", "Gonna be a big change".
+_SITUATIONS = frozenset(
+    ["change", "ride", "journey", "blast", "while", "rollercoaster", "adventure", "challenge",
+     "struggle", "ages", "time", "trip", "experience", "day", "week", "weekend", "month", "year",
+     "night", "morning", "evening"]
+)  # fmt: skip
+
+
+def _dropped_it(first: Token) -> bool:
+    """ "Been a busy week", "Gonna be a big change": the subject left out is "it" — a stretch of
+    time or a situation is what "has been" or "is going to be" — not the speaker."""
+    copula = first if first.lemma_.lower() == "be" else None
+    for child in first.children:
+        if child.dep_ == "xcomp" and child.lemma_.lower() == "be":
+            copula = child
+    if copula is None:
+        return False
+    return any(
+        c.dep_ == "attr" and (c.ent_type_ in ("DATE", "TIME") or c.lemma_.lower() in _SITUATIONS)
+        for c in copula.children
+    )
 
 
 # Intensifiers before a feeling said without "I'm" ("So glad I could help!").
