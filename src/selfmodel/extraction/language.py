@@ -93,14 +93,20 @@ def _read_casual_modals(pipeline: SpacyPipeline) -> None:
     """ "wanna" split like "gonna" ("wan" + "na") with the lemma "want" (the tokenizer keeps it
     whole in some places, where the parser then reads "We wanna adopt a dog" as a noun), and
     "gotta" read as "have to"."""
+    from spacy.pipeline import AttributeRuler
     from spacy.symbols import NORM, ORTH
+    from spacy.tokenizer import Tokenizer
 
-    for written in ("wanna", "Wanna", "WANNA"):
-        pipeline.tokenizer.add_special_case(
-            written, [{ORTH: written[:3], NORM: "want"}, {ORTH: written[3:], NORM: "to"}]
-        )
-    if "attribute_ruler" in pipeline.pipe_names:
-        ruler = pipeline.get_pipe("attribute_ruler")
+    tokenizer = pipeline.tokenizer
+    if isinstance(tokenizer, Tokenizer):
+        for written in ("wanna", "Wanna", "WANNA"):
+            tokenizer.add_special_case(
+                written, [{ORTH: written[:3], NORM: "want"}, {ORTH: written[3:], NORM: "to"}]
+            )
+    ruler = (
+        pipeline.get_pipe("attribute_ruler") if "attribute_ruler" in pipeline.pipe_names else None
+    )
+    if isinstance(ruler, AttributeRuler):
         ruler.add([[{"LOWER": "wan"}, {"LOWER": "na"}]], {"LEMMA": "want"}, index=0)
         # "gotta" ("got" + "ta") is "have to", a present obligation, not a past "got".
         ruler.add([[{"LOWER": "got"}, {"LOWER": "ta"}]], {"LEMMA": "have", "TAG": "VBP"}, index=0)
