@@ -418,7 +418,7 @@ def _starts_like_a_verb(tokens: tuple[Token, ...]) -> bool:
     if not words:
         return False
     first = words[0]
-    if first.lower_ in ("gon", "gonna", "wan", "wanna", "been"):
+    if first.lower_ in ("gon", "gonna", "wan", "wanna", "been") or is_gotta(first):
         # "Been doing some promotion": "I've been …"; "Been a busy week": "it has been …".
         return not _dropped_it(first)
     if _subject_of(first) is not None:
@@ -435,6 +435,11 @@ _SITUATIONS = frozenset(
      "struggle", "ages", "time", "trip", "experience", "day", "week", "weekend", "month", "year",
      "night", "morning", "evening"]
 )  # fmt: skip
+
+
+def is_gotta(token: Token) -> bool:
+    """ "gotta" comes as "got" + "ta": "have to"."""
+    return token.lower_ == "got" and token.i + 1 < len(token.doc) and token.nbor(1).lower_ == "ta"
 
 
 def _dropped_it(first: Token) -> bool:

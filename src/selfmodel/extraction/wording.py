@@ -19,7 +19,7 @@ from lemminflect import getInflection
 from spacy.tokens import Token
 
 from selfmodel.extraction.lexicon import lexicon
-from selfmodel.extraction.speech import FIRST_PLURAL, FIRST_SINGULAR, SUBJECTS
+from selfmodel.extraction.speech import FIRST_PLURAL, FIRST_SINGULAR, SUBJECTS, is_gotta
 
 # What chat spellings and contractions become when written out.
 _SPELLED_OUT = {
@@ -85,7 +85,7 @@ def third_person(
             text = _agreeing(token, agree[token.i])
         elif lower in _SPELLED_OUT:
             text = _SPELLED_OUT[lower]
-        elif _is_gotta(token):
+        elif is_gotta(token):
             text = "have"  # "Gotta stay focused" with its "I" put back: "I have to stay…"
         elif (
             lower in ("na", "ta") and token.i > 0 and token.nbor(-1).lower_ in ("gon", "wan", "got")
@@ -187,7 +187,7 @@ def _finite(verb: Token) -> Token | None:
 def _agreeing(verb: Token, number: str) -> str:
     """``verb`` in the third person: singular after a name, plural after "they"."""
     lower = verb.lower_
-    if _is_gotta(verb):
+    if is_gotta(verb):
         return "have" if number == "plural" else "has"  # "I gotta…": "has to", not "got to"
     if number == "plural":
         return {"am": "are", "'m": "are", "was": "were"}.get(lower, _expanded(lower))
@@ -210,11 +210,6 @@ def _agreeing(verb: Token, number: str) -> str:
         return verb.text  # "I quit", "I read": past or present, the words do not tell
     inflected = getInflection(verb.lemma_.lower(), tag="VBZ")
     return inflected[0] if inflected else verb.text
-
-
-def _is_gotta(verb: Token) -> bool:
-    """ "gotta" comes as "got" + "ta": it means "have to", not a past "got to"."""
-    return verb.lower_ == "got" and verb.i + 1 < len(verb.doc) and verb.nbor(1).lower_ == "ta"
 
 
 def _ambiguous_past(verb: Token) -> bool:
