@@ -17,6 +17,8 @@ import pytest
 
 from selfmodel import BeliefStatus, SelfModel
 from selfmodel.domain import Belief, BeliefKind, Facet, Role
+from selfmodel.extraction.language import Language
+from selfmodel.retrieval.intent import asks_about_disposition
 
 DAY_ONE = datetime(2024, 3, 4, 9, tzinfo=UTC)
 
@@ -327,6 +329,7 @@ def test_leaving_an_employer_ends_it_without_naming_a_successor(sm: SelfModel, l
         "I'm done with running.",
         "I don't run anymore.",
         "I no longer run.",
+        "I lost interest in running.",
     ],
 )
 def test_a_dropped_like_retires_the_belief_whatever_its_wording(
@@ -756,8 +759,61 @@ def test_running_a_business_is_not_a_love_of_running(sm: SelfModel) -> None:
         "I love running my own studio.",
         (3, "Running a business isn't easy, but I'm determined to make it work."),
         (6, "I love dance."),
-        (9, "Dancing is my whole life, I went dancing all weekend."),
+        (9, "Went dancing with my crew all weekend."),
     )
     traits = {b.frame.trait for b in active(sm, "jon", 10) if b.frame.trait}
     assert "interest:running" not in traits
     assert "interest:dancing" in traits and "interest:dance" not in traits
+
+
+@pytest.mark.parametrize(
+    ("asked", "disposition"),
+    [
+        ("Would Mel rather go to a national park or a theme park?", True),
+        ("What career would Caroline likely pursue?", True),
+        ("Is Jon likely to open a second studio?", True),
+        ("Would Caroline want to move back home soon?", True),
+        ("What did Caroline say she would do next?", False),  # reported: a fact to look up
+        ("What would you recommend for dinner?", False),  # a request to the assistant
+        ("When did Mel go camping?", False),
+    ],
+)
+def test_a_question_about_what_someone_would_do_is_read_as_one(
+    asked: str, disposition: bool
+) -> None:
+    doc = Language().parse([asked])[0]
+    assert asks_about_disposition(doc) is disposition
+
+
+def test_what_someone_would_like_is_answered_by_their_traits(sm: SelfModel) -> None:
+    say(
+        sm,
+        "mel",
+        "We went camping by the lake.",
+        (3, "Went camping in the mountains with the kids."),
+        (6, "I love camping, we always roast marshmallows."),
+        (8, "The park near my office got new benches."),
+        (9, "We took the kids to the park on Sunday."),
+        (10, "My sister works at a theme park ticket office."),
+    )
+    asked = "Would Mel rather go to a national park or a theme park?"
+    block = sm.context("mel", asked, limit=4, now=read_at(12))
+    payload = sm.trace(block.trace_id).payload
+    assert payload["disposition"] is True
+    # The trait shares no word with the question, yet ranks above every single camping moment.
+    camping = [i.text for i in block.items if "camping" in i.text]
+    assert camping == ["The user is into camping"], [i.text for i in block.items]
+    (trait,) = [c for c in payload["candidates"] if c["text"] == "The user is into camping"]
+    assert trait["signals"]["intent_factor"] == 1.5
+
+
+def test_losing_a_job_is_something_that_happened_not_a_habit_ended(sm: SelfModel) -> None:
+    say(
+        sm,
+        "gina",
+        "I love my job.",
+        (5, "Since I lost my job at Door Dash, things have been tough."),
+    )
+    current = active(sm, "gina", 6)
+    lost = with_word(current, "Door Dash")
+    assert lost and not lost[0].frame.negated, statements(current)

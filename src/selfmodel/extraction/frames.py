@@ -190,12 +190,22 @@ def _negation(words: Sequence[Token], main: Token | None) -> _Negation:
     )
     if lemma in ("go", "give", "cut") and not (wanted and wanted & particles):
         is_change_verb = False
+    if lemma == "lose" and not any(
+        c.dep_ == "dobj" and c.lemma_.lower() in ("interest", "habit") for c in main.children
+    ):
+        is_change_verb = False  # "I lost my job", "lost my grandma": something that happened
     if is_change_verb and is_first_person_subject(main) and not found.negated and not persists:
         gerund = next(
             (c for c in main.children if c.dep_ in ("xcomp", "dobj", "advcl") and is_gerund(c)),
             None,
         )
         obj = next((c for c in main.children if c.dep_ in ("dobj", "pobj")), None)
+        if obj is not None and obj.lemma_.lower() == "interest":
+            # "I lost interest in running": what they lost interest in is what ended.
+            preps = [*obj.children, *main.children]
+            lost = [g for p in preps if p.lower_ == "in" for g in p.children]
+            gerund = next((g for g in lost if is_gerund(g)), gerund)
+            obj = next((g for g in lost if not is_gerund(g)), None) if lost else obj
         if gerund is not None or obj is not None:
             found.negated = found.change = True
             if gerund is not None:

@@ -109,7 +109,7 @@ def finish(statement: str) -> str:
     statement = statement.replace("  ", " ")
     statement = _SPACE_BEFORE_PUNCT.sub(r"\1", _SPACES.sub(" ", statement)).strip()
     statement = statement.rstrip(".!?… ")
-    statement = _TRAILING.sub("", statement)
+    statement = _TRAILING.sub("", statement).lstrip(",;:-–— ")  # a clause split off its comma
     return statement[:1].upper() + statement[1:]
 
 

@@ -1,4 +1,5 @@
-"""What a query is for: a factual question about the person, or a request to do something.
+"""What a query is for: a factual question about the person, a question about what they would
+do or like, or a request to do something.
 
 "When did Caroline move?" wants the items that state the fact; "suggest a weekend trip" or "what
 should I cook tonight?" wants what bears on the answer — the person's preferences, constraints
@@ -50,6 +51,30 @@ def is_request(doc: Doc) -> bool:
         if subject.lower_ in ("i", "we") and token.lemma_.lower() in _WANTING:
             return True  # "I need a new laptop", "I'd like to get better at statistics"
         if token.lemma_.lower() == "help" and any(c.lower_ == "me" for c in token.children):
+            return True
+    return False
+
+
+# "Would Mel enjoy…?", "Is Jon likely to…?": what someone would do or like, asked of them.
+_CONJECTURING_MODALS = frozenset(["would", "might", "'d"])
+_LIKELY = frozenset(["likely", "unlikely", "probably"])
+_PEOPLE_SPOKEN_TO = frozenset(["i", "we", "you", "u"])
+
+
+def asks_about_disposition(doc: Doc) -> bool:
+    """True when the query asks what a person would do, like or choose ("Would Melanie rather go
+    to a national park or a theme park?", "What career would Caroline likely pursue?"): no
+    single moment answers it; what the person is like — their traits — bears on it."""
+    words = [t for t in doc if not t.is_punct and not t.is_space]
+    if any(t.lower_ in _LIKELY for t in words):
+        return True
+    for token in words:
+        if token.lower_ not in _CONJECTURING_MODALS:
+            continue
+        if token.head.dep_ == "ccomp":
+            continue  # "What did Caroline say she would do?": reported, a fact to look up
+        subject = _subject(token.head)
+        if subject is not None and subject.lower_ not in _PEOPLE_SPOKEN_TO:
             return True
     return False
 

@@ -41,7 +41,7 @@ from selfmodel.retrieval.index import (
     ScopeIndex,
     stands_in_for_its_moments,
 )
-from selfmodel.retrieval.intent import is_request
+from selfmodel.retrieval.intent import asks_about_disposition, is_request
 from selfmodel.retrieval.ranking import (
     Candidate,
     RankingConfig,
@@ -112,6 +112,7 @@ class _Call:
     personalized: bool = True
     experiments: tuple[dict[str, Any], ...] = ()
     on_choice: Callable[[Choice], None] | None = None
+    disposition: bool = False  # asks what someone would do or like (see retrieval.intent)
 
 
 @dataclass
@@ -220,7 +221,7 @@ class Retriever:
             else ScopeIndex([], np.zeros((0, self.embedder.dim), dtype=np.float32))
         )
         temporal = analyse(query, now)
-        request = is_request(self.language.parse([query])[0])
+        parsed = self.language.parse([query])[0]
         query_vector = embedding()
         call = _Call(
             scope,
@@ -232,10 +233,11 @@ class Retriever:
             started,
             now,
             moments,
-            request,
+            is_request(parsed),
             personalized,
             tuple(dict(e) for e in experiments),
             on_choice,
+            disposition=asks_about_disposition(parsed),
         )
         if not personalized:
             # An empty self-model reads no one's: the trace names the users' revisions at the
@@ -381,6 +383,7 @@ class Retriever:
             "matched_query": call.matched,
             "temporal": call.temporal.as_dict(),
             "request": call.request,
+            "disposition": call.disposition,
             "indexed_items": len(index),
             "candidates": [
                 {
@@ -446,6 +449,7 @@ class Retriever:
         matched = self.matched_query(scope, query, config)
         if query_vector is None:
             query_vector = self.embedder.embed_one(matched)
+        parsed = self.language.parse([query])[0]
         return _Call(
             scope,
             query,
@@ -456,7 +460,8 @@ class Retriever:
             time.perf_counter(),
             now,
             moments,
-            is_request(self.language.parse([query])[0]),
+            is_request(parsed),
+            disposition=asks_about_disposition(parsed),
         )
 
     @staticmethod
@@ -500,6 +505,7 @@ class Retriever:
             original_query=call.query,
             beliefs_only=not call.moments,
             request=call.request,
+            disposition=call.disposition,
         )
 
     @staticmethod
