@@ -817,3 +817,9 @@ def test_losing_a_job_is_something_that_happened_not_a_habit_ended(sm: SelfModel
     current = active(sm, "gina", 6)
     lost = with_word(current, "Door Dash")
     assert lost and not lost[0].frame.negated, statements(current)
+
+
+def test_a_friend_of_mine_is_a_friend_of_the_person(sm: SelfModel) -> None:
+    say(sm, "mel", "Yeah, a buddy of mine adopted a dog last year.")
+    (belief,) = active(sm, "mel", 1)
+    assert "of the user's" in belief.statement and "mine" not in belief.statement

@@ -65,7 +65,9 @@ def third_person(
             continue
         lower = token.lower_
         text: str | None = None
-        if (lower in FIRST_SINGULAR and token.pos_ == "PRON") or lower == "i":
+        # "a buddy of mine": the tagger may not call that "mine" a pronoun.
+        of_mine = lower == "mine" and token.i > 0 and token.nbor(-1).lower_ == "of"
+        if (lower in FIRST_SINGULAR and token.pos_ == "PRON") or lower == "i" or of_mine:
             # "The user" is capitalised only where it starts the statement.
             as_said = subject if not out or not subject.startswith("The ") else "t" + subject[1:]
             text = _first_singular(lower, as_said, mentioned)
