@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
@@ -361,18 +361,23 @@ def create_mirror_router(
 
     @router.get("/static/{name}")
     def static(name: str) -> Response:
-        if name not in STATIC_FILES:
-            return Response(status_code=404)
-        return FileResponse(
-            HERE / "static" / name,
-            media_type=STATIC_FILES[name],
-            headers={
-                "Cache-Control": f"public, max-age={STATIC_MAX_AGE_S}",
-                "X-Content-Type-Options": "nosniff",
-            },
-        )
+        return static_file(HERE / "static", STATIC_FILES, name)
 
     return router
+
+
+def static_file(folder: Path, files: Mapping[str, str], name: str) -> Response:
+    """``name`` from ``folder`` if ``files`` lists it (with its media type), else 404."""
+    if name not in files:
+        return Response(status_code=404)
+    return FileResponse(
+        folder / name,
+        media_type=files[name],
+        headers={
+            "Cache-Control": f"public, max-age={STATIC_MAX_AGE_S}",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 def _safe_name(text: str) -> str:
@@ -401,4 +406,11 @@ def _ascii_name(filename: str) -> str:
     )
 
 
-__all__ = ["MIRROR_PATH", "create_mirror_router"]
+__all__ = [
+    "MIRROR_PATH",
+    "SECURITY_HEADERS",
+    "create_mirror_router",
+    "field",
+    "read_form",
+    "static_file",
+]
