@@ -78,7 +78,7 @@ def world(
                 engine=acme,
                 admin=new_workspace_key(base.store, "acme", Scope.ADMIN),
                 trace_id=trace.trace_id,
-                hiking=belief_id(acme, "maya", "hiking"),
+                hiking=belief_id(acme, "maya", "loves hiking"),
                 moment=acme.export("maya")["observations"][0]["id"],
                 rival_admin=new_workspace_key(base.store, "rival", Scope.ADMIN),
                 rival_trace=rival_trace.trace_id,

@@ -7,7 +7,6 @@ templates only lay them out.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,8 +17,10 @@ from selfmodel.domain.profile import Profile, ProfileItem
 
 # The signals every row shows in a column of its own; the rest are listed under "factors".
 MAIN_SIGNALS = ("dense", "dense_rank", "keyword", "keyword_rank", "confidence")
-# Signals that multiply a score (shown when they are not 1) or add to it (when they are not 0).
-NEUTRAL = {"_factor": 1.0, "_bonus": 0.0}
+# Signals that multiply a score are left out of "other signals" at 1, the rest at 0 (as shown,
+# to four places); ``profile`` says the row is a profile line, which the row says already.
+NEUTRAL_FACTOR = 1.0
+HIDDEN_SIGNALS = frozenset({*MAIN_SIGNALS, "profile"})
 # A verdict in a few words, for the page's heading.
 VERDICT_TITLES: dict[Verdict, str] = {
     Verdict.CHOSEN: "It was chosen",
@@ -38,6 +39,8 @@ VERDICT_TITLES: dict[Verdict, str] = {
     Verdict.RANK_CUTOFF: "Ranked below the cut",
     Verdict.BUDGET: "Did not fit the token budget",
 }
+# Places for a score set beside the cutoff's: two scores often agree to four.
+PRECISE = 6
 # A suggested budget is rounded up to this many tokens.
 BUDGET_STEP = 50
 # The profile's lists, in the order the user page shows them.
@@ -59,9 +62,9 @@ def number(value: Any, places: int = 4) -> str:
         return "–"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer() and abs(value) >= 1:
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
         return str(int(value))
-    if isinstance(value, (int, float)):
+    if isinstance(value, float):
         return f"{value:.{places}f}"
     return str(value)
 
@@ -93,10 +96,8 @@ class ItemRow:
         """The signals besides the main ones that moved the score, as (name, value)."""
         moved = []
         for name, value in sorted(self.signals.items()):
-            if name in MAIN_SIGNALS:
-                continue
-            neutral = next((n for suffix, n in NEUTRAL.items() if name.endswith(suffix)), None)
-            if neutral is not None and math.isclose(value, neutral, abs_tol=1e-12):
+            neutral = NEUTRAL_FACTOR if name.endswith("_factor") else 0.0
+            if name in HIDDEN_SIGNALS or round(value, 4) == neutral:
                 continue
             moved.append((name, number(value)))
         return moved
@@ -238,7 +239,9 @@ def signal_pairs(why: WhyNot) -> list[SignalPair]:
     mine = why.details.get("signals") or {}
     cutoff = why.details.get("signals_of_cutoff") or {}
     names = sorted(set(mine) | set(cutoff))
-    return [SignalPair(n, number(mine.get(n)), number(cutoff.get(n))) for n in names]
+    return [
+        SignalPair(n, number(mine.get(n), PRECISE), number(cutoff.get(n), PRECISE)) for n in names
+    ]
 
 
 # The details a verdict carries that the page shows in its own table, in this order.
@@ -279,7 +282,7 @@ def _detail(value: Any) -> str:
         return "none"
     if isinstance(value, list):
         return ", ".join(str(v) for v in value) or "none"
-    return number(value)
+    return number(value, PRECISE)
 
 
 @dataclass(frozen=True)
