@@ -7,7 +7,6 @@ first; a page of another workspace's user, trace or item answers 404 like one th
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment
 
 from selfmodel.engine import SelfModel
 from selfmodel.errors import (
@@ -38,7 +37,15 @@ from selfmodel.inspector.access import (
     sign_in,
 )
 from selfmodel.mirror.access import check_csrf
-from selfmodel.mirror.pages import SECURITY_HEADERS, field, read_form, static_file
+from selfmodel.mirror.pages import (
+    SECURITY_HEADERS,
+    Pages,
+    field,
+    page_templates,
+    read_form,
+    session_cookie,
+    static_file,
+)
 from selfmodel.mirror.tokens import Refusal
 from selfmodel.tenancy import Tenancy
 
@@ -61,28 +68,15 @@ Action = Callable[[OperatorSession, Form], Response]
 
 
 def _templates() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(HERE / "templates"),
-        autoescape=select_autoescape(["html"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = page_templates(HERE / "templates")
+    # Calls a second apart are told apart.
     env.filters["when"] = lambda d: d.strftime("%-d %b %Y, %H:%M:%S") if d else ""
     env.filters["num"] = views.number
     return env
 
 
-class InspectorPages:
-    """Renders the Inspector's templates with its security headers."""
-
-    def __init__(self, env: Environment, prefix: str) -> None:
-        self.env = env
-        self.prefix = prefix
-
-    def html(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
-        values.setdefault("session", None)
-        body = self.env.get_template(template).render(prefix=self.prefix, **values)
-        return HTMLResponse(body, status_code=status, headers=SECURITY_HEADERS)
+class InspectorPages(Pages):
+    """Renders the Inspector's pages: messages, the sign-in form, redirects."""
 
     def message(
         self, status: int, title: str, message: str, session: OperatorSession | None = None
@@ -201,15 +195,7 @@ def create_inspector_router(
         response = RedirectResponse(
             after or f"{prefix}/", status_code=303, headers=SECURITY_HEADERS
         )
-        response.set_cookie(
-            SESSION_COOKIE,
-            cookie,
-            max_age=max(session.claims.expires_at - int(time.time()), 1),
-            path=prefix,
-            httponly=True,
-            samesite="strict",
-            secure=request.url.scheme == "https",
-        )
+        session_cookie(request, response, SESSION_COOKIE, cookie, session.claims.expires_at, prefix)
         response.delete_cookie(SIGN_IN_COOKIE, path=prefix)
         return response
 
