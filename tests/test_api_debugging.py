@@ -55,6 +55,29 @@ def test_the_sdk_reads_the_past_as_the_library_does(client: Client, sm: SelfMode
     assert client.lineage(late.trace_id, item) == lib.lineage(late.trace_id, item)
 
 
+def test_the_sdk_pages_a_users_traces_newest_first_as_the_library_does(
+    client: Client, sm: SelfModel
+) -> None:
+    lib = sm.in_workspace("acme")
+    client.observe("ada", MESSAGES)
+    client.observe("bob", MESSAGES[:1])
+    asked = [client.context("ada", q).trace_id for q in ("hiking?", "training?", "answers?")]
+    client.context("bob", "hiking?")
+    first = client.traces("ada", limit=2)
+    assert [t.id for t in first] == asked[:0:-1]
+    assert first == lib.traces("ada", limit=2)
+    rest = client.traces("ada", limit=2, before=first[-1].id)
+    assert [t.id for t in rest] == asked[:1]
+    assert rest[0] == client.trace(asked[0])
+    assert client.traces("ada", before=rest[-1].id) == []
+    with pytest.raises(TraceNotFoundError):
+        client.traces("ada", before="trc_01a2b3c4d5e6f7a8b9c0d1e2")
+    with pytest.raises(InvalidInputError):
+        client.traces("ada", limit=0)
+    with pytest.raises(UserNotFoundError):
+        client.traces("nobody")
+
+
 def test_bad_debugging_requests_get_typed_errors(client: Client) -> None:
     client.observe("ada", MESSAGES[:2])
     trace = client.context("ada", "hiking?").trace_id
@@ -83,9 +106,10 @@ def test_another_workspaces_key_finds_nothing_on_the_debugging_routes(
             http.post(f"/v1/traces/{result.trace_id}/replay", json={}),
             http.get(f"/v1/traces/{result.trace_id}/why-not/{item}"),
             http.get(f"/v1/traces/{result.trace_id}/lineage/{item}"),
+            http.get("/v1/users/ada/traces"),
         ]
         bad = http.post(f"/v1/traces/{result.trace_id}/replay", json={"config": {"x": 1}})
-    assert [a.status_code for a in answers] == [404] * 5
+    assert [a.status_code for a in answers] == [404] * 6
     assert {a.json()["error"]["code"] for a in answers} <= {"user_not_found", "trace_not_found"}
     assert all("hiking" not in a.text for a in answers)
     assert bad.status_code == 404  # the trace is not found before the body is judged

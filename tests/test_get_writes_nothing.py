@@ -56,7 +56,11 @@ NO_DATABASE = {
     "/redoc",
     "/healthz",
     "/mirror/static/{name}",
+    "/inspector/static/{name}",
+    "/inspector/sign-in",
 }
+# Values of a path parameter that differ for one route.
+ROUTE_VALUES = {"/inspector/static/{name}": {"name": "inspector.css"}}
 # The key's use is written at shutdown; an hour is longer than this test runs.
 NEVER_DURING_THE_TEST_S = 3600.0
 
@@ -132,12 +136,26 @@ def test_get_requests_write_nothing(
             running_server(app) as base,
             httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}) as client,
         ):
-            # The Mirror's pages need the session its link opens (itself one of the GETs).
+            # The Mirror's pages need the session its link opens (itself one of the GETs), the
+            # Inspector's the session the admin key signs in to (a POST).
             client.get(filled("/mirror/open/{token}", values)).raise_for_status()
+            form = client.get("/inspector/sign-in").text
+            csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+            assert csrf is not None
+            signed = client.post("/inspector/sign-in", data={"csrf": csrf.group(1), "key": key})
+            assert signed.status_code == 303, signed.text
+            variants = VARIANTS | {
+                "/inspector/": [{}, {"q": "ad"}, {"after": "a"}],
+                "/inspector/users/{user:path}": [{}, {"beliefs": "all"}],
+                "/inspector/traces": [{"user": USER}, {"user": USER, "before": values["trace_id"]}],
+                "/inspector/traces/{trace_id}/why-not": [{"item": values["belief_id"]}],
+                "/inspector/traces/{trace_id}/replay": [{}, {"budget_tokens": "50", "item": "x"}],
+            }
             statements.take()
             for template in routes:
-                for params in VARIANTS.get(template, [{}]):
-                    response = client.get(filled(template, values), params=params)
+                for params in variants.get(template, [{}]):
+                    path = filled(template, values | ROUTE_VALUES.get(template, {}))
+                    response = client.get(path, params=params)
                     assert response.status_code == 200, f"GET {template}: {response.text[:300]}"
                     ran = statements.take()
                     if template not in NO_DATABASE:

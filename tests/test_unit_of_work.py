@@ -81,6 +81,7 @@ NOT_USER_WRITES = {
     "drift",
     "export",
     "trace",
+    "traces",
     "wait_for",
     "cards",
     "mirror_link",

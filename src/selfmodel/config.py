@@ -356,8 +356,8 @@ class MirrorSettings(SettingsGroup):
         default=None,
         min_length=MIN_MIRROR_SECRET_CHARS,
         repr=False,
-        description="HMAC secret that signs Mirror links and sessions (default: one per "
-        "workspace, generated and stored in the database).",
+        description="HMAC secret that signs Mirror links and sessions, and the Inspector's "
+        "sessions (default: one per workspace, generated and stored in the database).",
     )
     mirror_link_ttl_s: int = Field(
         default=86_400,

@@ -111,6 +111,10 @@ class SelfModelAPI(Protocol):
 
     def trace(self, trace_id: str) -> TraceRecord: ...
 
+    def traces(
+        self, user: str, *, limit: int = ..., before: str | None = ...
+    ) -> list[TraceRecord]: ...
+
     # -- debugging a context call (docs/debugging.md) ----------------------------------------
     def beliefs_as_of(
         self,

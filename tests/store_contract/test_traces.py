@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+
 from selfmodel.domain import User, Workspace
 from selfmodel.storage import Store, TraceStore
 from tests.store_contract.records import trace
@@ -35,3 +38,32 @@ def test_a_users_traces_are_listed_oldest_first_with_all_their_users(
     assert set(listed[0].user_ids) == {maya.id, bob.id}
     assert listed[1].payload == mine.payload
     assert store.list_traces("ws_other", maya.id) == []
+
+
+def test_recent_traces_page_newest_first_and_tell_one_instant_apart_by_id(
+    store: Store, ws: Workspace, maya: User
+) -> None:
+    bob = store.get_or_create_user(ws.id, "bob")
+    first = trace(maya, query="first")
+    # Two calls in one instant, and one of bob's alone.
+    twins = sorted(
+        (
+            replace(
+                trace(maya, bob, query="twin"), created_at=first.created_at + timedelta(seconds=1)
+            )
+            for _ in range(2)
+        ),
+        key=lambda t: t.id,
+    )
+    last = replace(trace(maya, query="last"), created_at=first.created_at + timedelta(seconds=2))
+    for record in (first, *twins, last, trace(bob)):
+        store.insert_trace(record)
+    newest = [last, twins[1], twins[0], first]
+    assert [t.id for t in store.recent_traces(ws.id, maya.id, limit=10)] == [t.id for t in newest]
+    page = store.recent_traces(ws.id, maya.id, limit=2)
+    assert [t.id for t in page] == [last.id, twins[1].id]
+    assert set(page[1].user_ids) == {maya.id, bob.id}
+    rest = store.recent_traces(ws.id, maya.id, limit=2, before=page[-1])
+    assert [t.id for t in rest] == [twins[0].id, first.id]
+    assert store.recent_traces(ws.id, maya.id, limit=2, before=rest[-1]) == []
+    assert store.recent_traces("ws_other", maya.id, limit=10) == []

@@ -1,7 +1,8 @@
 """A real browser for Mirror tests: Playwright driving Debian's Chromium (installed by `make`).
 
 ``playwright install`` cannot download browsers here, so we point Playwright at the system's
-``/usr/bin/chromium``. Screenshots go to ``test-artifacts/mirror/`` (gitignored).
+``/usr/bin/chromium``. Screenshots go to ``test-artifacts/mirror/`` (gitignored), or to another
+folder of ``test-artifacts/`` (the Inspector's: ``inspector``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "mirror"
+INSPECTOR_ARTIFACTS = ARTIFACTS.parent / "inspector"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
 
@@ -50,11 +52,12 @@ def chromium() -> Iterator[Browser]:
             browser.close()
 
 
-def screenshot(page: Page, name: str) -> Path:
-    """Save a full-page screenshot as ``test-artifacts/mirror/<name>.png``."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+def screenshot(page: Page, name: str, folder: Path = ARTIFACTS, *, full_page: bool = True) -> Path:
+    """Save a screenshot of the whole page (or of the window: ``full_page=False``) as
+    ``<folder>/<name>.png`` (``test-artifacts/mirror/``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 
@@ -83,6 +86,7 @@ __all__ = [
     "ARTIFACTS",
     "BLOCKING_IMPACTS",
     "DESKTOP",
+    "INSPECTOR_ARTIFACTS",
     "PHONE",
     "accessibility_problems",
     "chromium",

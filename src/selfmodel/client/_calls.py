@@ -277,20 +277,33 @@ def forget(user: str) -> Call[DeletedCounts]:
     )
 
 
-def trace(trace_id: str) -> Call[TraceRecord]:
-    def parse(data: Any) -> TraceRecord:
-        return TraceRecord(
-            id=data["id"],
-            workspace_id=data["workspace_id"],
-            user_ids=tuple(data["user_ids"]),
-            query=data["query"],
-            created_at=datetime.fromisoformat(data["created_at"].replace("Z", "+00:00")),
-            latency_ms=float(data["latency_ms"]),
-            config=data["config"],
-            payload=data["payload"],
-        )
+def _trace(data: Any) -> TraceRecord:
+    return TraceRecord(
+        id=data["id"],
+        workspace_id=data["workspace_id"],
+        user_ids=tuple(data["user_ids"]),
+        query=data["query"],
+        created_at=datetime.fromisoformat(data["created_at"].replace("Z", "+00:00")),
+        latency_ms=float(data["latency_ms"]),
+        config=data["config"],
+        payload=data["payload"],
+    )
 
-    return Call("GET", f"/v1/traces/{_seg(trace_id)}", parse)
+
+def trace(trace_id: str) -> Call[TraceRecord]:
+    return Call("GET", f"/v1/traces/{_seg(trace_id)}", _trace)
+
+
+def traces(user: str, *, limit: int, before: str | None) -> Call[list[TraceRecord]]:
+    params: Params = [("limit", str(limit))]
+    if before is not None:
+        params.append(("before", before))
+    return Call(
+        "GET",
+        f"/v1/users/{_seg(user)}/traces",
+        lambda data: [_trace(t) for t in data],
+        params=params,
+    )
 
 
 def beliefs_as_of(

@@ -71,6 +71,7 @@ from selfmodel.domain.personalization import (
     PersonalizationReport,
 )
 from selfmodel.domain.profile import Conflict, Profile
+from selfmodel.domain.records import DEFAULT_TRACES
 from selfmodel.domain.report import DEFAULT_REPORT_DAYS, JoinedReport
 from selfmodel.domain.retention import AuditRecord, RetentionPolicy, RetentionReport
 from selfmodel.errors import ServiceUnavailableError, WaitTimeoutError
@@ -396,6 +397,13 @@ class ClientMethods:
     def trace(self, trace_id: str) -> Operation[TraceRecord]:
         """What a ``context`` call considered, scored and chose, under which config."""
         return (yield from self._exchange(calls.trace(trace_id)))
+
+    @operation
+    def traces(
+        self, user: str, *, limit: int = DEFAULT_TRACES, before: str | None = None
+    ) -> Operation[list[TraceRecord]]:
+        """The user's context calls, newest first; ``before``: the last of the previous page."""
+        return (yield from self._exchange(calls.traces(user, limit=limit, before=before)))
 
     # -- debugging a context call (docs/debugging.md) ----------------------------------------
     @operation

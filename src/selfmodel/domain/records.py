@@ -9,6 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# A page of a user's traces (``traces``). Each carries its candidates and block (tens of KB), so
+# pages stay short.
+DEFAULT_TRACES = 20
+MAX_TRACES = 100
+
 
 @dataclass(frozen=True)
 class TraceRecord:

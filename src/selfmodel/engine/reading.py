@@ -21,6 +21,7 @@ from selfmodel.domain import (
     new_id,
 )
 from selfmodel.domain.profile import Conflict, Profile
+from selfmodel.domain.records import DEFAULT_TRACES, MAX_TRACES
 from selfmodel.domain.text import check_text
 from selfmodel.domain.time import to_utc, utcnow
 from selfmodel.engine.base import (
@@ -267,6 +268,20 @@ class Reading(EngineBase):
         if found is None:
             raise TraceNotFoundError(f"no trace {trace_id!r} in workspace {self.workspace.name!r}")
         return found
+
+    def traces(
+        self, user: str, *, limit: int = DEFAULT_TRACES, before: str | None = None
+    ) -> list[TraceRecord]:
+        """The user's context calls, newest first: ``limit`` of them (1 to ``MAX_TRACES``), older
+        than trace ``before`` when given (the last of the previous page).
+
+        Raises ``TraceNotFoundError`` for a ``before`` that is not a trace of this workspace.
+        """
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_TRACES:
+            raise InvalidInputError(f"limit must be from 1 to {MAX_TRACES}", field="limit")
+        u = self.user(user)
+        older = None if before is None else self.trace(before)
+        return self._c.store.recent_traces(self.workspace.id, u.id, limit=limit, before=older)
 
     def timeline(self, user: str) -> list[BeliefEvent]:
         """Every change to the user's self-model, newest first."""

@@ -19,6 +19,7 @@ from selfmodel.errors import (
     WorkspaceNotFoundError,
 )
 from selfmodel.mirror.tokens import (
+    AnyClaims,
     Claims,
     Purpose,
     Refusal,
@@ -52,8 +53,13 @@ class MirrorSession:
 
     def check_csrf(self, given: str | None) -> None:
         """Refuse a form that does not echo this session's CSRF token."""
-        if not given or not hmac.compare_digest(given.encode(), self.csrf.encode()):
-            raise refused(Refusal.TAMPERED, "this form has expired; reload the page and try again")
+        check_csrf(self.csrf, given)
+
+
+def check_csrf(expected: str, given: str | None) -> None:
+    """Refuse a form whose CSRF token is missing or not ``expected`` (the session's own)."""
+    if not expected or not given or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise refused(Refusal.TAMPERED, "this form has expired; reload the page and try again")
 
 
 def link_token(model: SelfModel, link: MirrorLink) -> str:
@@ -70,7 +76,7 @@ def link_token(model: SelfModel, link: MirrorLink) -> str:
 
 def open_link(base: SelfModel, token: str) -> tuple[MirrorSession, str]:
     """Exchange a link token for a session; returns the session and its cookie value."""
-    model, claims = _verified(base, Purpose.LINK, token)
+    model, claims = verified(base, Purpose.LINK, token, Claims)
     user = _check_link(model, claims)
     now = datetime.now(UTC)
     session_claims = replace(
@@ -86,17 +92,22 @@ def resume(base: SelfModel, cookie: str | None) -> MirrorSession:
     """The session a cookie stands for, if it (and its link) is still good."""
     if not cookie:
         raise refused(Refusal.MALFORMED, "open the Mirror through the link you were given")
-    model, claims = _verified(base, Purpose.SESSION, cookie)
+    model, claims = verified(base, Purpose.SESSION, cookie, Claims)
     return MirrorSession(model, _check_link(model, claims), claims)
 
 
-def _verified(base: SelfModel, purpose: Purpose, token: str) -> tuple[SelfModel, Claims]:
+def verified(
+    base: SelfModel, purpose: Purpose, token: str, kind: type[AnyClaims]
+) -> tuple[SelfModel, AnyClaims]:
+    """The workspace view a genuine, unexpired token of ``purpose`` was signed for, and its
+    claims (of ``kind``); raises ``MirrorAccessError`` otherwise. Shared by the Mirror and the
+    Inspector: each then checks the row its claims name (the link, the API key)."""
     # Only the workspace's name is read before the signature is checked (its secret signs).
     try:
         model = base.in_existing_workspace(signing_workspace(token))
     except WorkspaceNotFoundError:
         raise refused(Refusal.REVOKED, "this link is no longer valid") from None
-    claims = verify(model.mirror_secret(), purpose, token)
+    claims = verify(model.mirror_secret(), purpose, token, kind=kind)
     if model.workspace.id != claims.workspace_id:
         # Signed for a workspace of that name since deleted (under a configured secret).
         raise refused(Refusal.REVOKED, "this link is no longer valid")
@@ -119,4 +130,14 @@ def _check_link(model: SelfModel, claims: Claims) -> User:
     return user
 
 
-__all__ = ["SESSION_COOKIE", "MirrorSession", "link_token", "open_link", "resume"]
+__all__ = [
+    "CSRF_BYTES",
+    "SESSION_COOKIE",
+    "SESSION_TTL_S",
+    "MirrorSession",
+    "check_csrf",
+    "link_token",
+    "open_link",
+    "resume",
+    "verified",
+]

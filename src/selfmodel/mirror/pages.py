@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
@@ -75,9 +75,11 @@ ModelProvider = Callable[[Request], SelfModel]
 ErrorStatus = Callable[[SelfModelError], int]
 
 
-def _templates() -> Environment:
+def page_templates(folder: Path) -> Environment:
+    """The HTML templates in ``folder``, autoescaped, with the date filters pages share
+    (the Mirror's and the Inspector's)."""
     env = Environment(
-        loader=FileSystemLoader(HERE / "templates"),
+        loader=FileSystemLoader(folder),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -87,8 +89,8 @@ def _templates() -> Environment:
     return env
 
 
-class MirrorPages:
-    """Renders pages and answers forms for one session; built per request by the router."""
+class Pages:
+    """Renders templates for pages under ``prefix``, sent with the security headers."""
 
     def __init__(self, env: Environment, prefix: str) -> None:
         self.env = env
@@ -97,6 +99,10 @@ class MirrorPages:
     def html(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
         body = self.env.get_template(template).render(prefix=self.prefix, **values)
         return HTMLResponse(body, status_code=status, headers=SECURITY_HEADERS)
+
+
+class MirrorPages(Pages):
+    """Renders pages and answers forms for one session; built per request by the router."""
 
     def refused(self, error: MirrorAccessError) -> HTMLResponse:
         reason = str(error.details.get("reason", Refusal.MALFORMED))
@@ -141,7 +147,7 @@ def create_mirror_router(
 ) -> APIRouter:
     """The Mirror's routes under ``prefix``; ``model_for(request)`` is the server's SelfModel,
     ``answer_status(error)`` the server's status for an error (``server.errors``)."""
-    env = _templates()
+    env = page_templates(HERE / "templates")
     pages = MirrorPages(env, prefix)
     product = (settings.mirror_product_name if settings else None) or DEFAULT_PRODUCT
     env.globals["product"] = product
@@ -195,15 +201,7 @@ def create_mirror_router(
         # A page (not a redirect) so the next request starts from our own site and the
         # SameSite=Strict cookie is sent with it, even when the link was opened from an email.
         response = pages.html("opening.html", session=None)
-        response.set_cookie(
-            SESSION_COOKIE,
-            cookie,
-            max_age=max(session.claims.expires_at - int(time.time()), 1),
-            path=prefix,
-            httponly=True,
-            samesite="strict",
-            secure=request.url.scheme == "https",
-        )
+        session_cookie(request, response, SESSION_COOKIE, cookie, session.claims.expires_at, prefix)
         return response
 
     @router.get("/")
@@ -361,18 +359,39 @@ def create_mirror_router(
 
     @router.get("/static/{name}")
     def static(name: str) -> Response:
-        if name not in STATIC_FILES:
-            return Response(status_code=404)
-        return FileResponse(
-            HERE / "static" / name,
-            media_type=STATIC_FILES[name],
-            headers={
-                "Cache-Control": f"public, max-age={STATIC_MAX_AGE_S}",
-                "X-Content-Type-Options": "nosniff",
-            },
-        )
+        return static_file(HERE / "static", STATIC_FILES, name)
 
     return router
+
+
+def session_cookie(
+    request: Request, response: Response, name: str, value: str, expires_at: int, path: str
+) -> None:
+    """Set a session cookie on ``response``: script cannot read it, no other site's request
+    carries it, it lives until ``expires_at`` (unix seconds) and only under ``path``."""
+    response.set_cookie(
+        name,
+        value,
+        max_age=max(expires_at - int(time.time()), 1),
+        path=path,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+
+
+def static_file(folder: Path, files: Mapping[str, str], name: str) -> Response:
+    """``name`` from ``folder`` if ``files`` lists it (with its media type), else 404."""
+    if name not in files:
+        return Response(status_code=404)
+    return FileResponse(
+        folder / name,
+        media_type=files[name],
+        headers={
+            "Cache-Control": f"public, max-age={STATIC_MAX_AGE_S}",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 def _safe_name(text: str) -> str:
@@ -401,4 +420,14 @@ def _ascii_name(filename: str) -> str:
     )
 
 
-__all__ = ["MIRROR_PATH", "create_mirror_router"]
+__all__ = [
+    "MIRROR_PATH",
+    "SECURITY_HEADERS",
+    "Pages",
+    "create_mirror_router",
+    "field",
+    "page_templates",
+    "read_form",
+    "session_cookie",
+    "static_file",
+]

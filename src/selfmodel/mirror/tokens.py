@@ -1,9 +1,11 @@
-"""Signed, expiring tokens for Mirror links and sessions (stdlib HMAC-SHA256).
+"""Signed, expiring tokens for Mirror links and sessions, and Inspector sessions (stdlib
+HMAC-SHA256).
 
 A token is ``base64url(claims JSON) "." base64url(HMAC)``. The HMAC key is derived from the
 workspace's Mirror secret *and the token's purpose*, so a link token can never be replayed as a
-session cookie or the other way round. Tokens are never stored: the ``mirror_links`` row they name
-is what lets a link be revoked before it expires.
+session cookie, nor a Mirror session as an Inspector one, or the other way round. Tokens are never
+stored: the row they name (the ``mirror_links`` row, the API key) is what lets one be revoked
+before it expires.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ import binascii
 import hashlib
 import hmac
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from selfmodel.domain.text import contains_nul
 from selfmodel.errors import MirrorAccessError
@@ -28,6 +30,7 @@ MAX_TOKEN_CHARS = 1_024
 class Purpose(StrEnum):
     LINK = "link"  # in the URL the product hands the person
     SESSION = "session"  # in the HttpOnly cookie the link is exchanged for
+    OPERATOR = "operator"  # the Inspector's cookie, which an admin API key is exchanged for
 
 
 class Refusal(StrEnum):
@@ -54,10 +57,22 @@ class Claims:
         return now.timestamp() >= self.expires_at
 
 
-# What a token must carry (``csrf`` is the sessions' only), and which of it is text.
-_ALL_CLAIMS = frozenset(f.name for f in fields(Claims))
-_REQUIRED_CLAIMS = _ALL_CLAIMS - {"csrf"}
-_TEXT_CLAIMS = _ALL_CLAIMS - {"expires_at"}
+@dataclass(frozen=True)
+class OperatorClaims:
+    """What an Inspector session vouches for: which workspace, through which admin key, until
+    when. The key is looked up again on every request, so revoking it ends the session."""
+
+    workspace: str
+    workspace_id: str
+    key_id: str
+    expires_at: int  # unix seconds
+    csrf: str  # the token every form must echo
+
+    def expired(self, now: datetime) -> bool:
+        return now.timestamp() >= self.expires_at
+
+
+AnyClaims = TypeVar("AnyClaims", Claims, OperatorClaims)
 
 
 def refused(reason: Refusal, message: str) -> MirrorAccessError:
@@ -78,7 +93,7 @@ def _key(secret: str, purpose: Purpose) -> bytes:
     ).digest()
 
 
-def sign(secret: str, purpose: Purpose, claims: Claims) -> str:
+def sign(secret: str, purpose: Purpose, claims: Claims | OperatorClaims) -> str:
     """A token carrying ``claims`` for ``purpose``."""
     body = _b64(json.dumps(asdict(claims), separators=(",", ":"), sort_keys=True).encode())
     mac = hmac.new(_key(secret, purpose), body.encode("ascii"), hashlib.sha256).digest()
@@ -99,8 +114,16 @@ def signing_workspace(token: str) -> str:
     return name
 
 
-def verify(secret: str, purpose: Purpose, token: str, *, now: datetime | None = None) -> Claims:
-    """The claims of a genuine, unexpired token; raises ``MirrorAccessError`` otherwise.
+def verify(
+    secret: str,
+    purpose: Purpose,
+    token: str,
+    *,
+    kind: type[AnyClaims],
+    now: datetime | None = None,
+) -> AnyClaims:
+    """The claims (of ``kind``) of a genuine, unexpired token; raises ``MirrorAccessError``
+    otherwise.
 
     The signature is checked first; only then are the claims read, and strictly: a claim of
     the wrong type is refused however the token came to be signed.
@@ -113,7 +136,7 @@ def verify(secret: str, purpose: Purpose, token: str, *, now: datetime | None = 
         given = b""
     if not hmac.compare_digest(expected, given):
         raise refused(Refusal.TAMPERED, "this link has been altered and cannot be trusted")
-    claims = _claims(_payload(body))
+    claims = _claims(_payload(body), kind)
     if claims.expired(now or datetime.now(UTC)):
         raise refused(Refusal.EXPIRED, "this link has expired")
     return claims
@@ -146,20 +169,25 @@ def _payload(body: str) -> dict[str, Any]:
     return data
 
 
-def _claims(data: dict[str, Any]) -> Claims:
-    """``data`` as ``Claims`` if it holds exactly their fields, each of its type."""
-    if not _REQUIRED_CLAIMS <= data.keys() <= _ALL_CLAIMS:
+def _claims(data: dict[str, Any], kind: type[AnyClaims]) -> AnyClaims:
+    """``data`` as ``kind`` if it holds exactly its fields (those without a default at least),
+    each of its type: every claim is text but ``expires_at``."""
+    every = {f.name for f in fields(kind)}
+    required = {f.name for f in fields(kind) if f.default is MISSING}
+    if not required <= data.keys() <= every:
         raise _malformed()
-    text = all(isinstance(data[name], str) for name in _TEXT_CLAIMS & data.keys())
+    text = all(isinstance(data[name], str) for name in data.keys() - {"expires_at"})
     # ``type() is int``: JSON's true is an int to Python, and no timestamp.
     if not text or type(data["expires_at"]) is not int:
         raise _malformed()
-    return Claims(**data)
+    return kind(**data)
 
 
 __all__ = [
     "MAX_TOKEN_CHARS",
+    "AnyClaims",
     "Claims",
+    "OperatorClaims",
     "Purpose",
     "Refusal",
     "refused",

@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 
 import selfmodel
 from selfmodel.engine import SelfModel
+from selfmodel.inspector import create_inspector_router
 from selfmodel.mirror import create_mirror_router
 from selfmodel.server.errors import answer_status, install_error_handlers
 from selfmodel.server.metrics import ServerMetrics
@@ -132,6 +133,12 @@ def create_app(engine: SelfModel, *, background_worker: bool = False) -> FastAPI
     app.include_router(
         create_mirror_router(
             lambda request: state.engine, answer_status, settings=engine.settings.mirror
+        )
+    )
+    # The Inspector's pages (an operator's, opened with an admin key), the same way.
+    app.include_router(
+        create_inspector_router(
+            lambda request: state.engine, lambda request: state.tenancy, answer_status
         )
     )
     # Added last = outermost: ids and timing cover everything, the size check runs before parsing,

@@ -27,6 +27,7 @@ from selfmodel.domain import (
     ResonanceCard,
     Role,
     Scope,
+    TraceRecord,
 )
 from selfmodel.domain.experiments import MAX_DESCRIPTION_CHARS, MAX_VARIANTS, MIN_VARIANTS
 from selfmodel.domain.outcomes import (
@@ -480,6 +481,19 @@ class TraceOut(BaseModel):
     latency_ms: float
     config: dict[str, Any]
     payload: dict[str, Any]
+
+    @classmethod
+    def of(cls, trace: TraceRecord) -> TraceOut:
+        return cls(
+            id=trace.id,
+            workspace_id=trace.workspace_id,
+            user_ids=list(trace.user_ids),
+            query=trace.query,
+            created_at=trace.created_at,
+            latency_ms=trace.latency_ms,
+            config=trace.config,
+            payload=trace.payload,
+        )
 
 
 class EvalRunOut(BaseModel):

@@ -50,6 +50,24 @@ class SQLTraces(SQLBase, TraceStore):
         )
         return self._traces(workspace_id, rows)
 
+    def recent_traces(
+        self, workspace_id: str, user_id: str, *, limit: int, before: TraceRecord | None = None
+    ) -> list[TraceRecord]:
+        older, params = "", [workspace_id, user_id]
+        if before is not None:
+            # Keyset paging: traces made in the same instant are told apart by id.
+            at = self._dialect.ts_in(before.created_at)
+            older = " AND (t.created_at < ? OR (t.created_at = ? AND t.id < ?))"
+            params += [at, at, before.id]
+        rows = self._q(
+            "SELECT t.* FROM traces t JOIN trace_users u"
+            " ON u.workspace_id = t.workspace_id AND u.trace_id = t.id"
+            f" WHERE t.workspace_id = ? AND u.user_id = ?{older}"
+            " ORDER BY t.created_at DESC, t.id DESC LIMIT ?",
+            (*params, limit),
+        )
+        return self._traces(workspace_id, rows)
+
     def _traces(self, workspace_id: str, rows: list[Any]) -> list[TraceRecord]:
         d = self._dialect
         users: dict[str, list[str]] = {}

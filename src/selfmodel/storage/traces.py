@@ -22,3 +22,10 @@ class TraceStore(Database, Protocol):
     @abstractmethod
     def list_traces(self, workspace_id: str, user_id: str) -> list[TraceRecord]:
         """Every trace filed under the user, oldest first (what an export of them includes)."""
+
+    @abstractmethod
+    def recent_traces(
+        self, workspace_id: str, user_id: str, *, limit: int, before: TraceRecord | None = None
+    ) -> list[TraceRecord]:
+        """The user's newest ``limit`` traces, newest first; with ``before`` (the last of the
+        previous page), only those older than it."""
