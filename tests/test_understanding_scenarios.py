@@ -698,6 +698,9 @@ def test_every_change_says_which_extractor_read_it(sm: SelfModel) -> None:
         "I'll keep ya posted.",
         "I'll let you know how it goes.",
         "I'm gonna make it!",
+        "I'm gonna keep pushing and working hard.",
+        "I'll keep chasing my dreams.",
+        "I won't give up!",
     ],
 )
 def test_chat_about_the_moment_or_the_conversation_makes_nothing(sm: SelfModel, said: str) -> None:
@@ -823,3 +826,17 @@ def test_a_friend_of_mine_is_a_friend_of_the_person(sm: SelfModel) -> None:
     say(sm, "mel", "Yeah, a buddy of mine adopted a dog last year.")
     (belief,) = active(sm, "mel", 1)
     assert "of the user's" in belief.statement and "mine" not in belief.statement
+
+
+@pytest.mark.parametrize(
+    ("said", "kept"),
+    [
+        ("I'll keep working on my pottery.", "keep working on their pottery"),
+        ("I will never give up on my dance studio.", "never give up on their dance studio"),
+        ("I love being around friends.", "loves being around friends"),
+    ],
+)
+def test_resolve_with_something_to_keep_at_is_a_plan(sm: SelfModel, said: str, kept: str) -> None:
+    say(sm, "ana", said)
+    (belief,) = active(sm, "ana", 1)
+    assert kept in belief.statement

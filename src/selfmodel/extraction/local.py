@@ -323,7 +323,9 @@ class LocalExtractor(Extractor):
             needed = MIN_CONTENT_WORDS_OTHER
         else:
             needed = MIN_CONTENT_WORDS
-        if content < needed:
+        if content < needed or (
+            assertion.kind in (BeliefKind.PLAN, BeliefKind.GOAL) and _perseveres(tokens)
+        ):
             return None, False
         family = any(t.lemma_.lower() in lexicon().family_words for t in tokens)
         valued = _valued_thing(tokens)
@@ -580,6 +582,32 @@ def _owned(doc: Doc, before: list[tuple[Observation, Doc]], subject: str) -> fro
         for t in d
         if t.dep_ == "poss" and t.lower_ in ("my", "our") and t.head.pos_ == "NOUN"
     )
+
+
+def _perseveres(tokens: Sequence[Token]) -> bool:
+    """ "I'm gonna keep pushing and working hard", "I'll keep chasing my dreams", "I won't give
+    up": a resolve to persevere, said to cheer oneself (or a friend) on, names no plan. With
+    something specific to keep at ("I'll keep working on my pottery") it is one."""
+    generic = lexicon().generic_nouns
+
+    def nothing_specific(verb: Token) -> bool:
+        return all(
+            t.lemma_.lower() in generic or t.pos_ == "PRON"
+            for t in verb.subtree
+            if t.pos_ in ("NOUN", "PROPN", "PRON") and t.i != verb.i
+        )
+
+    for token in tokens:
+        lemma = token.lemma_.lower()
+        if lemma in ("keep", "continue") and token.pos_ == "VERB":
+            going = [c for c in token.children if c.dep_ in ("xcomp", "dobj") and c.tag_ == "VBG"]
+            if going and all(nothing_specific(g) for g in going):
+                return True
+        if lemma in ("give", "quit") and any(
+            c.dep_ == "neg" or c.lower_ == "never" for c in token.children
+        ):
+            return nothing_specific(token)
+    return False
 
 
 def _reacts(tokens: Sequence[Token]) -> bool:
