@@ -840,3 +840,18 @@ def test_resolve_with_something_to_keep_at_is_a_plan(sm: SelfModel, said: str, k
     say(sm, "ana", said)
     (belief,) = active(sm, "ana", 1)
     assert kept in belief.statement
+
+
+def test_an_interest_shown_in_any_sentence_of_a_message_counts_for_the_trait(
+    sm: SelfModel,
+) -> None:
+    say(
+        sm,
+        "caro",
+        "Painting's great for expressing myself. I love creating art.",
+        (4, "I went to an art class with my sister and made a portrait."),
+        (8, "I finished a new piece of art for the gallery."),
+    )
+    traits = {b.frame.trait: b for b in active(sm, "caro", 9) if b.frame.trait}
+    assert "interest:art" in traits
+    assert len(traits["interest:art"].occasions) >= 2

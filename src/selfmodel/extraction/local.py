@@ -663,6 +663,8 @@ def _joined(first: _Draft, second: _Draft) -> _Draft:
         update={
             "topics": tuple(dict.fromkeys((*first.frame.topics, *second.frame.topics))),
             "related": tuple(dict.fromkeys((*first.frame.related, *second.frame.related))),
+            # "Painting's great for me; I love creating art": what any sentence shows they like.
+            "interests": tuple(dict.fromkeys((*first.frame.interests, *second.frame.interests))),
         }
     )
     return replace(

@@ -131,7 +131,8 @@ def interests(words: Sequence[Token], main: Token | None, kind: BeliefKind) -> t
                 if (t.dep_ == "compound" and t.pos_ in ("NOUN", "PROPN"))
                 or (t.dep_ == "amod" and t.lemma_.lower() not in w.evaluative_adjectives)
             ]
-            found.append(" ".join([*(t.lower_ for t in words_), _as_named(token)]))
+            named = _as_named(token) if not words_ else _as_said(token)  # "video games"
+            found.append(" ".join([*(t.lower_ for t in words_), named]))
 
     if main is None:
         return ()
@@ -182,14 +183,19 @@ def interests(words: Sequence[Token], main: Token | None, kind: BeliefKind) -> t
 
 
 def _as_named(noun: Token) -> str:
-    """How an interest is named: "dance" and "hike" as the activity ("dancing", "hiking") so
-    that "I love dance" and "I love dancing" are one interest; a plural as said ("fashion
+    """How an interest is named: "dance(s)" and "hike(s)" as the activity ("dancing", "hiking")
+    so that "I love dance" and "I love dancing" are one interest; a plural as said ("fashion
     trends", "video games")."""
     lemma = noun.lemma_.lower()
-    if noun.tag_ in ("NNS", "NNPS"):
-        return noun.lower_
-    gerund = (getInflection(lemma, tag="VBG") or [""])[0]
-    return gerund if gerund in lexicon().pastimes else lemma
+    gerund: str = (getInflection(lemma, tag="VBG") or [""])[0]
+    if gerund in lexicon().pastimes:
+        return gerund  # "dance", "dances", "hikes": the activity
+    return _as_said(noun)
+
+
+def _as_said(noun: Token) -> str:
+    said: str = noun.lower_ if noun.tag_ in ("NNS", "NNPS") else noun.lemma_.lower()
+    return said
 
 
 def _pastime(interest: str) -> bool:
