@@ -103,6 +103,14 @@ def _experiments(recorded: Recorded) -> Check:
         if to_utc(x.created_at) < recorded.end
         and (x.stopped_at is None or to_utc(x.stopped_at) >= recorded.start)
     ]
+    if not ran and not recorded.calls:
+        return not_measured(
+            "experiments",
+            "Experiments running",
+            "No experiment ran and no context call was traced in the window: nothing to compare "
+            "yet.",
+            "selfmodel experiment create NAME --variant control --variant treatment:KEY=VALUE",
+        )
     exposed = sum(recorded.exposures.get(x.id, 0) for x in ran)
     running = [x for x in ran if x.stopped_at is None]
     status = AuditStatus.HEALTHY if ran else AuditStatus.AT_RISK
@@ -125,8 +133,8 @@ def _experiments(recorded: Recorded) -> Check:
         ],
         next_action=None
         if ran
-        else "Ship the next change as an experiment (`selfmodel experiment create NAME "
-        "--variant …`) so its effect on outcomes is measured, not assumed.",
+        else "Ship the next change as an experiment (`selfmodel experiment create NAME --variant "
+        "control --variant treatment:KEY=VALUE`) so its effect on outcomes is measured.",
     )
 
 

@@ -22,6 +22,7 @@ from selfmodel.server.middleware import (
 )
 from selfmodel.server.routes import (
     alerts,
+    audit,
     beliefs,
     context,
     debugging,
@@ -122,6 +123,7 @@ def create_app(engine: SelfModel, *, background_worker: bool = False) -> FastAPI
         report,
         evaluation,
         alerts,
+        audit,
         export,
         retention,
         mirror,
