@@ -27,6 +27,7 @@ from selfmodel import InvalidInputError, SelfModel
 from selfmodel.audit.grading import graded
 from selfmodel.cli import app
 from selfmodel.client import Client
+from selfmodel.config import AuditSettings
 from selfmodel.domain import AlertKind, AlertStatus
 from selfmodel.domain.audit import SEVERITY, AuditReport, AuditStatus
 from selfmodel.embedding import SentenceTransformerEmbedder
@@ -35,6 +36,7 @@ from selfmodel.server import create_app
 from selfmodel.tenancy import Scope
 from tests.support.audit import PEOPLE, Built, build
 from tests.support.browser import DESKTOP, PHONE, chromium
+from tests.support.markdown import DOCS, checked_tables
 from tests.support.server import new_workspace_key, running_server
 
 runner = CliRunner()
@@ -76,10 +78,10 @@ def audited(
     with SelfModel.open(str(db), embedder=embedder) as sm:
         built = build(sm)
         page, data = folder / "audit.html", folder / "audit.json"
-        now = (built.now + timedelta(minutes=1)).isoformat()
+        # The window ends now (the default): the alerts the build raised are dated by the clock.
         result = runner.invoke(
             app,
-            ["audit", "--db", str(db), "--out", str(page), "--json", str(data), "--now", now],
+            ["audit", "--db", str(db), "--out", str(page), "--json", str(data)],
             env={"COLUMNS": "200"},
         )
         assert result.exit_code == 0, result.output
@@ -208,14 +210,14 @@ def test_the_page_is_self_contained_and_readable_at_1280_and_375_px(audited: Aud
 
 
 def test_the_api_and_the_sdk_give_the_audit_to_an_admin_key(audited: Audited) -> None:
-    sm, now = audited.sm, audited.built.now + timedelta(minutes=1)
+    sm = audited.sm
     admin = new_workspace_key(sm.store, sm.workspace.name, Scope.ADMIN)
     reader = new_workspace_key(sm.store, sm.workspace.name, Scope.READ)
     with running_server(create_app(sm)) as url:
         with Client(url, admin) as client:
-            report = client.audit(now=now)
+            report = client.audit(since=audited.report["start"])
         with Client(url, reader) as client, pytest.raises(PermissionDeniedError):
-            client.audit(now=now)
+            client.audit()
     assert isinstance(report, AuditReport)
     assert [s.status.value for s in report.problems] == [
         audited.section(key)["status"] for key in PROBLEMS
@@ -240,6 +242,19 @@ def test_a_workspace_with_nothing_recorded_is_not_measured_with_commands(
         app, ["audit", "--db", str(audited.db), "--out", "x.html", "--workspace", "nope"]
     )
     assert missing.exit_code == 1
+
+
+def test_the_thresholds_the_docs_tabulate_are_the_settings_defaults() -> None:
+    rows = checked_tables(DOCS / "audit.md")["audit-thresholds"]
+    documented: dict[str, float] = {}
+    for row in rows:
+        base, *suffix = re.findall(r"`(\w+)`", row["setting"])
+        numbers = re.findall(r"\d+(?:\.\d+)?", re.sub(r"(?<=\d) (?=\d{3})", "", row["default"]))
+        names = [base] + [re.sub(r"_(MS|S)$", "", base) + s for s in suffix]
+        fields = [f"audit_{n.removeprefix('AUDIT_').lower()}" for n in names]
+        documented.update(zip(fields, map(float, numbers), strict=True))
+    defaults = {name: float(f.default) for name, f in AuditSettings.model_fields.items()}
+    assert documented == defaults
 
 
 FLOOR = st.floats(0, 1)

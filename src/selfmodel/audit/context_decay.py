@@ -104,9 +104,9 @@ def _history_scale(recorded: Recorded, settings: AuditSettings) -> Check:
         key="history_scale",
         title="Latency and tokens as histories grow",
         status=status,
-        finding=f"Calls about the third of users with the longest histories (up to {longest} "
-        f"observations) took {long_p95:.0f} ms at p95, against {short_p95:.0f} ms for the "
-        f"shortest; {plural(len(calls), 'call')} in {plural(len(bins), 'history bin')}.",
+        finding=f"The third of calls whose user had said most (up to {longest} observations) "
+        f"took {long_p95:.0f} ms at p95, against {short_p95:.0f} ms for the third whose user "
+        f"had said least; {plural(len(calls), 'call')} in {plural(len(bins), 'history bin')}.",
         figures=[
             Figure(name="p95 latency, longest histories", value=long_p95, unit="ms"),
             Figure(name="p95 latency, shortest histories", value=short_p95, unit="ms"),
