@@ -349,21 +349,18 @@ def check_webhook_url(value: str) -> str:
     return value
 
 
-# Pairs of audit thresholds (at risk, failing): where failing must not come before at risk.
-# Higher is better for the first group (a share that should be large), lower for the second.
-_AUDIT_FLOORS = ("eval_coverage", "traced_answers", "replay_reproduced", "outcome_coverage",
-                 "specificity", "distinctiveness", "coverage")  # fmt: skip
-_AUDIT_CEILINGS = ("context_p95", "recall_fall", "stale_share", "full_blocks", "unexplained",
-                   "corrections", "backlog_age")  # fmt: skip
+def audit_thresholds(stem: str) -> tuple[str, str]:
+    """The settings a paired audit check is graded against: at risk, then failing
+    (``context_p95_ms`` -> ``audit_context_p95_ms``, ``audit_context_p95_failing_ms``)."""
+    base, unit = re.fullmatch(r"(.*?)(_ms|_s)?", stem).groups()  # type: ignore[union-attr]
+    return f"audit_{stem}", f"audit_{base}_failing{unit or ''}"
 
 
 def check_threshold_order(group: AuditSettings) -> None:
     """``ConfigurationError`` when a check would be failing before it is at risk."""
-    for stem in (*_AUDIT_FLOORS, *_AUDIT_CEILINGS):
-        fields = type(group).model_fields
-        unit = next((u for u in ("_ms", "_s") if f"audit_{stem}{u}" in fields), "")
-        at_risk, failing = f"audit_{stem}{unit}", f"audit_{stem}_failing{unit}"
-        low, high = (failing, at_risk) if stem in _AUDIT_FLOORS else (at_risk, failing)
+    for stem in (*au.FLOORS, *au.CEILINGS):
+        at_risk, failing = audit_thresholds(stem)
+        low, high = (failing, at_risk) if stem in au.FLOORS else (at_risk, failing)
         if getattr(group, low) > getattr(group, high):
             raise ConfigurationError(
                 f"invalid setting {env_var(failing)}={getattr(group, failing)!r}: a check is at "
@@ -710,6 +707,7 @@ __all__ = [
     "SettingsGroup",
     "TelemetrySettings",
     "WorkerSettings",
+    "audit_thresholds",
     "check_webhook_url",
     "env_var",
     "override",

@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from selfmodel.audit.grading import graded, not_measured, plural, section, share
+from selfmodel.audit.grading import against, measured, not_measured, plural, section, share
 from selfmodel.audit.recorded import Call, Recorded
 from selfmodel.config import AuditSettings
 from selfmodel.domain import Belief, BeliefEventType, BeliefStatus
-from selfmodel.domain.audit import AuditStatus, Check, Figure, Plot, Reference, Section, Series
+from selfmodel.domain.audit import Check, Figure, Plot, Reference, Section, Series
 from selfmodel.domain.time import to_utc
 
 KEY = "context_decay"
@@ -86,12 +86,7 @@ def _history_scale(recorded: Recorded, settings: AuditSettings) -> Check:
     short, long = ordered[:third], ordered[-third:]
     long_p95 = p95([c.trace.latency_ms for c in long]) or 0.0
     short_p95 = p95([c.trace.latency_ms for c in short]) or 0.0
-    status = graded(
-        long_p95,
-        settings.audit_context_p95_ms,
-        settings.audit_context_p95_failing_ms,
-        higher_is_better=False,
-    )
+    status, thresholds = against(settings, "context_p95_ms", long_p95)
     bins = _binned(calls)
     x = list(bins)
 
@@ -100,7 +95,7 @@ def _history_scale(recorded: Recorded, settings: AuditSettings) -> Check:
 
     slowest = sorted(long, key=lambda c: -c.trace.latency_ms)[:REFERENCES_SHOWN]
     longest = max(c.history or 0 for c in calls)
-    return Check(
+    return measured(
         key="history_scale",
         title="Latency and tokens as histories grow",
         status=status,
@@ -113,10 +108,7 @@ def _history_scale(recorded: Recorded, settings: AuditSettings) -> Check:
             Figure(name="longest history", value=longest, unit="observations"),
             Figure(name="calls", value=len(calls)),
         ],
-        thresholds={
-            "audit_context_p95_ms": settings.audit_context_p95_ms,
-            "audit_context_p95_failing_ms": settings.audit_context_p95_failing_ms,
-        },
+        thresholds=thresholds,
         references=[
             Reference(
                 kind="trace",
@@ -163,9 +155,7 @@ def _history_scale(recorded: Recorded, settings: AuditSettings) -> Check:
                 ],
             ),
         ],
-        next_action=None
-        if status is AuditStatus.HEALTHY
-        else "Open the slowest long-history traces (`selfmodel trace ID`) and measure the "
+        action="Open the slowest long-history traces (`selfmodel trace ID`) and measure the "
         "deployment's machine with `selfmodel bench scale`.",
     )
 
@@ -191,13 +181,8 @@ def _recall_by_history(recorded: Recorded, settings: AuditSettings) -> Check:
     points = sorted(run.summary["recall_by_history"], key=lambda p: p["messages"])
     first, last = points[0], points[-1]
     fall = float(first["recall"]) - float(last["recall"])
-    status = graded(
-        fall,
-        settings.audit_recall_fall,
-        settings.audit_recall_fall_failing,
-        higher_is_better=False,
-    )
-    return Check(
+    status, thresholds = against(settings, "recall_fall", fall)
+    return measured(
         key="recall_by_history",
         title="Recall as histories grow",
         status=status,
@@ -209,10 +194,7 @@ def _recall_by_history(recorded: Recorded, settings: AuditSettings) -> Check:
             Figure(name="recall, longest history", value=float(last["recall"])),
             Figure(name="fall", value=fall),
         ],
-        thresholds={
-            "audit_recall_fall": settings.audit_recall_fall,
-            "audit_recall_fall_failing": settings.audit_recall_fall_failing,
-        },
+        thresholds=thresholds,
         references=[Reference(kind="eval_run", id=run.id)],
         plots=[
             Plot(
@@ -223,9 +205,7 @@ def _recall_by_history(recorded: Recorded, settings: AuditSettings) -> Check:
                 series=[Series(name="recall", values=[float(p["recall"]) for p in points])],
             )
         ],
-        next_action=None
-        if status is AuditStatus.HEALTHY
-        else "Compare the long histories' items across configurations (`selfmodel eval "
+        action="Compare the long histories' items across configurations (`selfmodel eval "
         "compare`) and favour the profile and beliefs over raw moments as histories grow.",
     )
 
@@ -265,17 +245,12 @@ def _stale(recorded: Recorded, settings: AuditSettings) -> Check:
             CONTEXT_COMMAND,
         )
     value = len(stale) / served
-    status = graded(
-        value,
-        settings.audit_stale_share,
-        settings.audit_stale_share_failing,
-        higher_is_better=False,
-    )
+    status, thresholds = against(settings, "stale_share", value)
     references: list[Reference] = []
     for call, belief_id in stale[:REFERENCES_SHOWN]:
         references.append(Reference(kind="trace", id=call.trace.id, note=f"served {belief_id}"))
         references.append(Reference(kind="belief", id=belief_id, note="ended before the call"))
-    return Check(
+    return measured(
         key="stale_served",
         title="Stale beliefs served",
         status=status,
@@ -285,14 +260,9 @@ def _stale(recorded: Recorded, settings: AuditSettings) -> Check:
             Figure(name="stale beliefs served", value=value, unit="share"),
             Figure(name="beliefs served", value=served),
         ],
-        thresholds={
-            "audit_stale_share": settings.audit_stale_share,
-            "audit_stale_share_failing": settings.audit_stale_share_failing,
-        },
+        thresholds=thresholds,
         references=references,
-        next_action=None
-        if status is AuditStatus.HEALTHY
-        else "Keep the queue short (`selfmodel worker`), so what people say replaces what they "
+        action="Keep the queue short (`selfmodel worker`), so what people say replaces what they "
         "said before the next call: `selfmodel why-not TRACE BELIEF` shows when it ended.",
     )
 
@@ -308,14 +278,9 @@ def _full_blocks(recorded: Recorded, settings: AuditSettings) -> Check:
         )
     full = [c for c in calls if c.full]
     value = len(full) / len(calls)
-    status = graded(
-        value,
-        settings.audit_full_blocks,
-        settings.audit_full_blocks_failing,
-        higher_is_better=False,
-    )
+    status, thresholds = against(settings, "full_blocks", value)
     budgets = sorted({c.budget for c in calls if c.budget is not None})
-    return Check(
+    return measured(
         key="full_blocks",
         title="Blocks cut by the budget",
         status=status,
@@ -327,17 +292,12 @@ def _full_blocks(recorded: Recorded, settings: AuditSettings) -> Check:
             Figure(name="mean tokens", value=float(np.mean([c.tokens for c in calls]))),
             Figure(name="blocks", value=len(calls)),
         ],
-        thresholds={
-            "audit_full_blocks": settings.audit_full_blocks,
-            "audit_full_blocks_failing": settings.audit_full_blocks_failing,
-        },
+        thresholds=thresholds,
         references=[
             Reference(kind="trace", id=c.trace.id, note=f"{c.tokens}/{c.budget} tokens")
             for c in full[:REFERENCES_SHOWN]
         ],
-        next_action=None
-        if status is AuditStatus.HEALTHY
-        else "Raise the budget (`SELFMODEL_DEFAULT_BUDGET_TOKENS`) or test a tighter ranking as "
+        action="Raise the budget (`SELFMODEL_DEFAULT_BUDGET_TOKENS`) or test a tighter ranking as "
         "an experiment; `selfmodel why-not TRACE ITEM` names what the budget cut.",
     )
 

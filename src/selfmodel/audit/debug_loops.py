@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import median
 
-from selfmodel.audit.grading import graded, not_measured, section, share
+from selfmodel.audit.grading import against, measured, not_measured, section, share
 from selfmodel.audit.recorded import BELIEF, Call, Recorded
 from selfmodel.audit.thresholds import BAD_RATING
 from selfmodel.config import AuditSettings
@@ -99,13 +99,8 @@ def _traced_answers(outcomes: Sequence[Outcome], settings: AuditSettings) -> Che
         )
     untraced = [o for o in judged if o.trace_id is None]
     value = 1 - len(untraced) / len(judged)
-    status = graded(
-        value,
-        settings.audit_traced_answers,
-        settings.audit_traced_answers_failing,
-        higher_is_better=True,
-    )
-    return Check(
+    status, thresholds = against(settings, "traced_answers", value)
+    return measured(
         key="traced_answers",
         title="Answers with a trace",
         status=status,
@@ -115,17 +110,12 @@ def _traced_answers(outcomes: Sequence[Outcome], settings: AuditSettings) -> Che
             Figure(name="judged answers with a trace", value=value, unit="share"),
             Figure(name="judged answers", value=len(judged)),
         ],
-        thresholds={
-            "audit_traced_answers": settings.audit_traced_answers,
-            "audit_traced_answers_failing": settings.audit_traced_answers_failing,
-        },
+        thresholds=thresholds,
         references=[
             Reference(kind="outcome", id=o.id, note=f"{o.kind.value} without a trace")
             for o in untraced[:REFERENCES_SHOWN]
         ],
-        next_action=None
-        if status is AuditStatus.HEALTHY
-        else "Pass the trace_id of each context call along with the answer and send it back "
+        action="Pass the trace_id of each context call along with the answer and send it back "
         "with the feedback (record_outcome(..., trace_id=…)).",
     )
 
@@ -141,13 +131,8 @@ def _replay(recorded: Recorded, replays: Sequence[Replayed], settings: AuditSett
         )
     failed = [r for r in replays if not r.reproduced]
     value = 1 - len(failed) / len(replays)
-    status = graded(
-        value,
-        settings.audit_replay_reproduced,
-        settings.audit_replay_reproduced_failing,
-        higher_is_better=True,
-    )
-    return Check(
+    status, thresholds = against(settings, "replay_reproduced", value)
+    return measured(
         key="replay",
         title="Replays that reproduce their trace",
         status=status,
@@ -157,17 +142,11 @@ def _replay(recorded: Recorded, replays: Sequence[Replayed], settings: AuditSett
             Figure(name="reproduced", value=value, unit="share"),
             Figure(name="replayed", value=len(replays)),
         ],
-        thresholds={
-            "audit_replay_reproduced": settings.audit_replay_reproduced,
-            "audit_replay_reproduced_failing": settings.audit_replay_reproduced_failing,
-            "audit_replay_sample": settings.audit_replay_sample,
-        },
+        thresholds={**thresholds, "audit_replay_sample": settings.audit_replay_sample},
         references=[
             Reference(kind="trace", id=r.trace_id, note=r.note) for r in failed[:REFERENCES_SHOWN]
         ],
-        next_action=None
-        if status is AuditStatus.HEALTHY
-        else "Replay the traces listed (`selfmodel replay TRACE_ID`): a replay that differs is "
+        action="Replay the traces listed (`selfmodel replay TRACE_ID`): a replay that differs is "
         "a lost input or a bug, and the debugging tools cannot be trusted until it is found.",
     )
 
@@ -200,12 +179,7 @@ def _bad_outcomes(
         for o in linked
         if o.trace_id in created
     ]
-    status = graded(
-        value,
-        settings.audit_traced_answers,
-        settings.audit_traced_answers_failing,
-        higher_is_better=True,
-    )
+    status, thresholds = against(settings, "traced_answers", value)
     delay = median(delays) if delays else None
     references = [
         Reference(kind="trace", id=o.trace_id, note=f"{o.kind.value}: open this one")
@@ -216,7 +190,7 @@ def _bad_outcomes(
         for o in bad
         if o.trace_id is None
     ][:REFERENCES_SHOWN]
-    return Check(
+    return measured(
         key="bad_outcomes",
         title="Bad outcomes traced back",
         status=status,
@@ -228,15 +202,9 @@ def _bad_outcomes(
             Figure(name="bad outcomes", value=len(bad)),
             Figure(name="answer to bad outcome (median)", value=delay, unit="s"),
         ],
-        thresholds={
-            "audit_traced_answers": settings.audit_traced_answers,
-            "audit_traced_answers_failing": settings.audit_traced_answers_failing,
-            "bad_rating": BAD_RATING,
-        },
+        thresholds={**thresholds, "bad_rating": BAD_RATING},
         references=references,
-        next_action=None
-        if status is AuditStatus.HEALTHY
-        else "Send the trace_id with every thumbs down and correction; for the ones listed, "
+        action="Send the trace_id with every thumbs down and correction; for the ones listed, "
         "`selfmodel lineage TRACE ITEM` walks from the answer to its evidence.",
     )
 
@@ -272,13 +240,8 @@ def _unexplained(recorded: Recorded, settings: AuditSettings) -> Check:
         if not explained:
             lost.append((call, belief_id))
     value = len(lost) / len(items)
-    status = graded(
-        value,
-        settings.audit_unexplained,
-        settings.audit_unexplained_failing,
-        higher_is_better=False,
-    )
-    return Check(
+    status, thresholds = against(settings, "unexplained", value)
+    return measured(
         key="unexplained",
         title="Items without lineage",
         status=status,
@@ -288,17 +251,12 @@ def _unexplained(recorded: Recorded, settings: AuditSettings) -> Check:
             Figure(name="items without lineage", value=value, unit="share"),
             Figure(name="items chosen", value=len(items)),
         ],
-        thresholds={
-            "audit_unexplained": settings.audit_unexplained,
-            "audit_unexplained_failing": settings.audit_unexplained_failing,
-        },
+        thresholds=thresholds,
         references=[
             Reference(kind="trace", id=call.trace.id, note=f"chose {belief_id}")
             for call, belief_id in lost[:REFERENCES_SHOWN]
         ],
-        next_action=None
-        if status is AuditStatus.HEALTHY
-        else "Open the items listed (`selfmodel lineage TRACE ITEM`): a belief whose evidence is "
+        action="Open the items listed (`selfmodel lineage TRACE ITEM`): a belief whose evidence is "
         "gone should be confirmed by the person in the Mirror or dropped.",
     )
 

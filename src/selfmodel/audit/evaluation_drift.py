@@ -17,7 +17,16 @@ import json
 from collections.abc import Sequence
 from datetime import timedelta
 
-from selfmodel.audit.grading import graded, not_measured, plural, section, sentence, share
+from selfmodel.audit.grading import (
+    against,
+    graded,
+    measured,
+    not_measured,
+    plural,
+    section,
+    sentence,
+    share,
+)
 from selfmodel.audit.recorded import Call, Recorded
 from selfmodel.config import AuditSettings
 from selfmodel.domain import Alert, AlertKind, AlertStatus, EvalRun
@@ -79,7 +88,7 @@ def _age(recorded: Recorded, settings: AuditSettings) -> Check:
         (r for r in runs if r.suite == latest.suite and r.mean_recall is not None),
         key=lambda r: r.finished_at,
     )
-    return Check(
+    return measured(
         key="eval_age",
         title="Age of the last eval run",
         status=status,
@@ -101,9 +110,7 @@ def _age(recorded: Recorded, settings: AuditSettings) -> Check:
                 series=[Series(name=latest.suite, values=[r.mean_recall for r in suite_runs])],
             )
         ],
-        next_action=None
-        if status is AuditStatus.HEALTHY
-        else f"Run the suite on every deploy or nightly (`{RUN_COMMAND}`), so it keeps up with "
+        action=f"Run the suite on every deploy or nightly (`{RUN_COMMAND}`), so it keeps up with "
         "what production serves.",
     )
 
@@ -130,14 +137,9 @@ def _coverage(recorded: Recorded, settings: AuditSettings) -> Check:
 
     missed = [c for c in calls if not covered(c)]
     value = 1 - len(missed) / len(calls)
-    status = graded(
-        value,
-        settings.audit_eval_coverage,
-        settings.audit_eval_coverage_failing,
-        higher_is_better=True,
-    )
+    status, thresholds = against(settings, "eval_coverage", value)
     configurations = {_configuration(c.trace.config.get("ranking"), c.budget) for c in missed}
-    return Check(
+    return measured(
         key="eval_coverage",
         title="Production configurations an eval scored",
         status=status,
@@ -153,17 +155,12 @@ def _coverage(recorded: Recorded, settings: AuditSettings) -> Check:
             Figure(name="calls", value=len(calls)),
             Figure(name="configurations not evaluated", value=len(configurations)),
         ],
-        thresholds={
-            "audit_eval_coverage": settings.audit_eval_coverage,
-            "audit_eval_coverage_failing": settings.audit_eval_coverage_failing,
-        },
+        thresholds=thresholds,
         references=[
             Reference(kind="trace", id=c.trace.id, note=f"budget {c.budget}, not evaluated")
             for c in missed[:REFERENCES_SHOWN]
         ],
-        next_action=None
-        if status is AuditStatus.HEALTHY
-        else "Run the eval suite under each configuration production serves (`selfmodel eval "
+        action="Run the eval suite under each configuration production serves (`selfmodel eval "
         "run --budget N --ranking NAME=VALUE` per experiment variant).",
     )
 
@@ -236,7 +233,7 @@ def _regressions(drift: DriftReport, alerts: Sequence[Alert], min_runs: int) -> 
         if shown is not None and fell
         else []
     )
-    return Check(
+    return measured(
         key="regressions",
         title="Regressions in eval scores",
         status=status,
@@ -244,9 +241,7 @@ def _regressions(drift: DriftReport, alerts: Sequence[Alert], min_runs: int) -> 
         figures=figures,
         references=references,
         plots=plots,
-        next_action=None
-        if status is AuditStatus.HEALTHY
-        else "Compare the run before the fall with the one after (`selfmodel eval compare A B`) "
+        action="Compare the run before the fall with the one after (`selfmodel eval compare A B`) "
         "and revert or fix the change between them.",
     )
 
@@ -299,7 +294,7 @@ def _input_drift(drift: DriftReport, alerts: Sequence[Alert]) -> Check:
         )
         for s in tested_shifts
     ]
-    return Check(
+    return measured(
         key="input_drift",
         title="Input drift",
         status=status,
@@ -308,9 +303,7 @@ def _input_drift(drift: DriftReport, alerts: Sequence[Alert]) -> Check:
         thresholds={"drift_alpha": drift.alpha},
         references=_alert_references(found),
         plots=plots,
-        next_action=None
-        if status is AuditStatus.HEALTHY
-        else "Add the new kinds of queries to the golden set and run it again (`selfmodel eval "
+        action="Add the new kinds of queries to the golden set and run it again (`selfmodel eval "
         "report --out eval.html` shows which queries moved).",
     )
 
@@ -349,7 +342,7 @@ def _self_model_drift(drift: DriftReport, alerts: Sequence[Alert]) -> Check:
             if u.changes
         ][:REFERENCES_SHOWN]
     )
-    return Check(
+    return measured(
         key="self_model_drift",
         title="Self-model drift",
         status=status,
@@ -376,9 +369,7 @@ def _self_model_drift(drift: DriftReport, alerts: Sequence[Alert]) -> Check:
                 ],
             )
         ],
-        next_action=None
-        if status is AuditStatus.HEALTHY
-        else "Read what changed for the users listed (`selfmodel show USER --all`) and check the "
+        action="Read what changed for the users listed (`selfmodel show USER --all`) and check the "
         "extractor's reading of their recent messages before trusting their models.",
     )
 

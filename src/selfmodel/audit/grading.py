@@ -10,7 +10,10 @@ to leave comes first).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+from selfmodel.audit.thresholds import FLOORS
+from selfmodel.config import AuditSettings, audit_thresholds
 from selfmodel.domain.audit import SEVERITY, AuditStatus, Check, Section
 
 
@@ -27,6 +30,25 @@ def graded(value: float, at_risk: float, failing: float, *, higher_is_better: bo
     if value > failing:
         return AuditStatus.FAILING
     return AuditStatus.AT_RISK if value > at_risk else AuditStatus.HEALTHY
+
+
+def against(
+    settings: AuditSettings, stem: str, value: float
+) -> tuple[AuditStatus, dict[str, float]]:
+    """``value`` graded against the settings pair of ``stem`` (``audit_<stem>`` and its failing
+    twin), and those settings by name, as a check lists them."""
+    at_risk, failing = audit_thresholds(stem)
+    thresholds = {at_risk: getattr(settings, at_risk), failing: getattr(settings, failing)}
+    status = graded(
+        value, thresholds[at_risk], thresholds[failing], higher_is_better=stem in FLOORS
+    )
+    return status, thresholds
+
+
+def measured(*, action: str, **fields: Any) -> Check:
+    """A check that was measured: ``action`` is its next action unless it is healthy."""
+    healthy = fields["status"] is AuditStatus.HEALTHY
+    return Check(**fields, next_action=None if healthy else action)
 
 
 def worst(statuses: Sequence[AuditStatus]) -> AuditStatus:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from selfmodel.audit.grading import graded, not_measured, plural, section, share
+from selfmodel.audit.grading import against, measured, not_measured, plural, section, share
 from selfmodel.audit.recorded import Recorded
 from selfmodel.config import AuditSettings
 from selfmodel.domain.audit import AuditStatus, Check, Figure, Plot, Reference, Section, Series
@@ -51,17 +51,12 @@ def _outcome_coverage(recorded: Recorded, settings: AuditSettings) -> Check:
         )
     named = {o.trace_id for o in recorded.outcomes if o.trace_id is not None}
     value = sum(1 for c in calls if c.trace.id in named) / len(calls)
-    status = graded(
-        value,
-        settings.audit_outcome_coverage,
-        settings.audit_outcome_coverage_failing,
-        higher_is_better=True,
-    )
+    status, thresholds = against(settings, "outcome_coverage", value)
     per_day: dict[str, list[bool]] = defaultdict(list)
     for call in calls:
         per_day[f"{call.asked_at:%Y-%m-%d}"].append(call.trace.id in named)
     days = sorted(per_day)
-    return Check(
+    return measured(
         key="outcome_coverage",
         title="Context calls with an outcome",
         status=status,
@@ -71,10 +66,7 @@ def _outcome_coverage(recorded: Recorded, settings: AuditSettings) -> Check:
             Figure(name="calls with an outcome", value=value, unit="share"),
             Figure(name="calls", value=len(calls)),
         ],
-        thresholds={
-            "audit_outcome_coverage": settings.audit_outcome_coverage,
-            "audit_outcome_coverage_failing": settings.audit_outcome_coverage_failing,
-        },
+        thresholds=thresholds,
         plots=[
             Plot(
                 title="Share of context calls with an outcome, per day",
@@ -89,9 +81,7 @@ def _outcome_coverage(recorded: Recorded, settings: AuditSettings) -> Check:
                 ],
             )
         ],
-        next_action=None
-        if status is AuditStatus.HEALTHY
-        else "Record an implicit signal for every answer (accepted, continued, task_completed) "
+        action="Record an implicit signal for every answer (accepted, continued, task_completed) "
         "with its trace_id, not only the rare explicit rating.",
     )
 
@@ -114,7 +104,7 @@ def _experiments(recorded: Recorded) -> Check:
     exposed = sum(recorded.exposures.get(x.id, 0) for x in ran)
     running = [x for x in ran if x.stopped_at is None]
     status = AuditStatus.HEALTHY if ran else AuditStatus.AT_RISK
-    return Check(
+    return measured(
         key="experiments",
         title="Experiments running",
         status=status,
@@ -131,9 +121,7 @@ def _experiments(recorded: Recorded) -> Check:
             Reference(kind="experiment", id=x.id, note=f"{x.name}, {x.status.value}")
             for x in ran[:REFERENCES_SHOWN]
         ],
-        next_action=None
-        if ran
-        else "Ship the next change as an experiment (`selfmodel experiment create NAME --variant "
+        action="Ship the next change as an experiment (`selfmodel experiment create NAME --variant "
         "control --variant treatment:KEY=VALUE`) so its effect on outcomes is measured.",
     )
 
@@ -157,7 +145,7 @@ def _correlation(joined: JoinedReport, settings: AuditSettings) -> Check:
     strongest = max(computed, key=lambda c: abs(c.r or 0.0))
     status = AuditStatus.HEALTHY if significant else AuditStatus.AT_RISK
     shown = significant[0] if significant else strongest
-    return Check(
+    return measured(
         key="correlation",
         title="Engineering metrics that move with outcomes",
         status=status,
@@ -182,9 +170,7 @@ def _correlation(joined: JoinedReport, settings: AuditSettings) -> Check:
                 series=[Series(name="r", values=[c.r for c in computed])],
             )
         ],
-        next_action=None
-        if significant
-        else "Stop steering by metrics that do not move with outcomes: test the one you tune "
+        action="Stop steering by metrics that do not move with outcomes: test the one you tune "
         "most as an experiment against the outcome you care about (`selfmodel report`).",
     )
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-from selfmodel.audit.grading import graded, not_measured, plural, section, share
+from selfmodel.audit.grading import against, measured, not_measured, plural, section, share
 from selfmodel.audit.recorded import Recorded
 from selfmodel.config import AuditSettings
 from selfmodel.domain import BeliefEventType
-from selfmodel.domain.audit import AuditStatus, Check, Figure, Plot, Reference, Section, Series
+from selfmodel.domain.audit import Check, Figure, Plot, Reference, Section, Series
 from selfmodel.domain.personalization import (
     DEFAULT_MIN_BELIEFS,
     DEFAULT_MIN_CONFIDENCE,
@@ -80,10 +80,8 @@ def _specificity(personal: list[VariantPersonalization], settings: AuditSettings
         )
     value = sum(v.specificity * v.traces for v in personal) / traces
     empty = sum(v.empty_blocks for v in personal)
-    status = graded(
-        value, settings.audit_specificity, settings.audit_specificity_failing, higher_is_better=True
-    )
-    return Check(
+    status, thresholds = against(settings, "specificity", value)
+    return measured(
         key="specificity",
         title="Specificity of personalized blocks",
         status=status,
@@ -94,10 +92,7 @@ def _specificity(personal: list[VariantPersonalization], settings: AuditSettings
             Figure(name="blocks", value=traces),
             Figure(name="empty blocks", value=empty),
         ],
-        thresholds={
-            "audit_specificity": settings.audit_specificity,
-            "audit_specificity_failing": settings.audit_specificity_failing,
-        },
+        thresholds=thresholds,
         plots=[
             Plot(
                 title="Specificity per experiment variant (- : no experiment)",
@@ -108,9 +103,7 @@ def _specificity(personal: list[VariantPersonalization], settings: AuditSettings
                 series=[Series(name="specificity", values=[v.specificity for v in personal])],
             )
         ],
-        next_action=None
-        if status is AuditStatus.HEALTHY
-        else "Learn more about each person before answering (ask in the product, or push Mirror "
+        action="Learn more about each person before answering (ask in the product, or push Mirror "
         "cards) and check that blocks lead with the profile (docs/retrieval.md).",
     )
 
@@ -126,13 +119,8 @@ def _distinctiveness(personal: list[VariantPersonalization], settings: AuditSett
             MEASURE_COMMAND,
         )
     value = sum((v.distinctiveness or 0.0) * v.queries_compared for v in compared) / queries
-    status = graded(
-        value,
-        settings.audit_distinctiveness,
-        settings.audit_distinctiveness_failing,
-        higher_is_better=True,
-    )
-    return Check(
+    status, thresholds = against(settings, "distinctiveness", value)
+    return measured(
         key="distinctiveness",
         title="Distinctiveness across people",
         status=status,
@@ -142,13 +130,8 @@ def _distinctiveness(personal: list[VariantPersonalization], settings: AuditSett
             Figure(name="distinctiveness", value=value),
             Figure(name="queries compared", value=queries),
         ],
-        thresholds={
-            "audit_distinctiveness": settings.audit_distinctiveness,
-            "audit_distinctiveness_failing": settings.audit_distinctiveness_failing,
-        },
-        next_action=None
-        if status is AuditStatus.HEALTHY
-        else "Blocks say nearly the same about everyone: raise the weight of the person's own "
+        thresholds=thresholds,
+        action="Blocks say nearly the same about everyone: raise the weight of the person's own "
         "beliefs over generic moments and test it as an experiment.",
     )
 
@@ -162,10 +145,8 @@ def _coverage(report: PersonalizationReport, settings: AuditSettings) -> Check:
             "No one was served a context block in the window.",
             MEASURE_COMMAND,
         )
-    status = graded(
-        c.share, settings.audit_coverage, settings.audit_coverage_failing, higher_is_better=True
-    )
-    return Check(
+    status, thresholds = against(settings, "coverage", c.share)
+    return measured(
         key="coverage",
         title="People the model knows enough about",
         status=status,
@@ -177,17 +158,12 @@ def _coverage(report: PersonalizationReport, settings: AuditSettings) -> Check:
             Figure(name="people served", value=c.active_users),
             Figure(name="people below", value=c.active_users - c.covered),
         ],
-        thresholds={
-            "audit_coverage": settings.audit_coverage,
-            "audit_coverage_failing": settings.audit_coverage_failing,
-        },
+        thresholds=thresholds,
         references=[
             Reference(kind="user", id=u.user, note=f"{u.confident_beliefs} confident beliefs")
             for u in c.below[:REFERENCES_SHOWN]
         ],
-        next_action=None
-        if status is AuditStatus.HEALTHY
-        else "Ask the people the model knows least about a few questions (Mirror cards: "
+        action="Ask the people the model knows least about a few questions (Mirror cards: "
         "`push_cards`) before personalizing for them.",
     )
 
@@ -208,15 +184,10 @@ def _corrections(recorded: Recorded, settings: AuditSettings) -> Check:
         )
     not_me = [e for e in verdicts if e.type in NOT_ME]
     value = len(not_me) / len(verdicts)
-    status = graded(
-        value,
-        settings.audit_corrections,
-        settings.audit_corrections_failing,
-        higher_is_better=False,
-    )
+    status, thresholds = against(settings, "corrections", value)
     by_user = Counter(e.user_id for e in not_me)
     people = len({e.user_id for e in verdicts})
-    return Check(
+    return measured(
         key="corrections",
         title='People saying "not me"',
         status=status,
@@ -228,10 +199,7 @@ def _corrections(recorded: Recorded, settings: AuditSettings) -> Check:
             Figure(name="verdicts", value=len(verdicts)),
             Figure(name="people", value=people),
         ],
-        thresholds={
-            "audit_corrections": settings.audit_corrections,
-            "audit_corrections_failing": settings.audit_corrections_failing,
-        },
+        thresholds=thresholds,
         references=[
             Reference(
                 kind="user",
@@ -257,9 +225,7 @@ def _corrections(recorded: Recorded, settings: AuditSettings) -> Check:
                 ],
             )
         ],
-        next_action=None
-        if status is AuditStatus.HEALTHY
-        else "Read what people rejected (`selfmodel show USER --all`) and find the extraction "
+        action="Read what people rejected (`selfmodel show USER --all`) and find the extraction "
         "that produced it (`selfmodel history BELIEF`).",
     )
 

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from selfmodel.audit.context_decay import HISTORY_EDGES, history_bin, p95
-from selfmodel.audit.grading import graded, not_measured, plural, section, size
+from selfmodel.audit.grading import against, graded, measured, not_measured, plural, section, size
 from selfmodel.audit.recorded import GROWTH_KINDS, Recorded
 from selfmodel.config import AuditSettings
 from selfmodel.domain import BeliefStatus
@@ -101,7 +101,7 @@ def _population(recorded: Recorded, settings: AuditSettings) -> Check:
     limit = settings.audit_max_user_observations
     beyond = [u for u in recorded.users if recorded.observations.get(u, 0) > limit]
     status = AuditStatus.AT_RISK if beyond else AuditStatus.HEALTHY
-    return Check(
+    return measured(
         key="population",
         title="Users, observations and beliefs",
         status=status,
@@ -126,9 +126,7 @@ def _population(recorded: Recorded, settings: AuditSettings) -> Check:
             _histogram("Observations per user", "observations", observations),
             _histogram("Active beliefs per user", "active beliefs", beliefs),
         ],
-        next_action=None
-        if status is AuditStatus.HEALTHY
-        else "Measure the longest histories' latency and memory on this machine (`selfmodel "
+        action="Measure the longest histories' latency and memory on this machine (`selfmodel "
         "bench scale`) and set an observation retention for them.",
     )
 
@@ -137,16 +135,11 @@ def _backlog(recorded: Recorded, settings: AuditSettings) -> Check:
     waiting = recorded.unfinished
     oldest = min((to_utc(j.created_at) for j in waiting), default=None)
     age = (recorded.now - oldest).total_seconds() if oldest is not None else 0.0
-    status = graded(
-        age,
-        settings.audit_backlog_age_s,
-        settings.audit_backlog_age_failing_s,
-        higher_is_better=False,
-    )
+    status, thresholds = against(settings, "backlog_age_s", age)
     if recorded.dead and status is AuditStatus.HEALTHY:
         status = AuditStatus.AT_RISK
     users = recorded.users
-    return Check(
+    return measured(
         key="backlog",
         title="Ingestion backlog and dead letters",
         status=status,
@@ -158,10 +151,7 @@ def _backlog(recorded: Recorded, settings: AuditSettings) -> Check:
             Figure(name="oldest waiting", value=age, unit="s"),
             Figure(name="dead letters", value=len(recorded.dead)),
         ],
-        thresholds={
-            "audit_backlog_age_s": settings.audit_backlog_age_s,
-            "audit_backlog_age_failing_s": settings.audit_backlog_age_failing_s,
-        },
+        thresholds=thresholds,
         references=[
             Reference(
                 kind="job",
@@ -171,9 +161,7 @@ def _backlog(recorded: Recorded, settings: AuditSettings) -> Check:
             )
             for j in recorded.dead[:REFERENCES_SHOWN]
         ],
-        next_action=None
-        if status is AuditStatus.HEALTHY
-        else "Run more workers (`selfmodel worker --concurrency N`) and read the dead letters' "
+        action="Run more workers (`selfmodel worker --concurrency N`) and read the dead letters' "
         "errors: their observations are stored but not part of anyone's model.",
     )
 
@@ -189,18 +177,13 @@ def _latency(recorded: Recorded, settings: AuditSettings) -> Check:
         )
     latencies = [c.trace.latency_ms for c in calls]
     p50, p95_all = float(np.percentile(latencies, 50)), p95(latencies) or 0.0
-    status = graded(
-        p95_all,
-        settings.audit_context_p95_ms,
-        settings.audit_context_p95_failing_ms,
-        higher_is_better=False,
-    )
+    status, thresholds = against(settings, "context_p95_ms", p95_all)
     per_day: dict[str, list[float]] = defaultdict(list)
     for call in calls:
         per_day[f"{call.asked_at:%Y-%m-%d}"].append(call.trace.latency_ms)
     days = sorted(per_day)
     slowest = sorted(calls, key=lambda c: -c.trace.latency_ms)[:REFERENCES_SHOWN]
-    return Check(
+    return measured(
         key="latency",
         title="Latency of context calls",
         status=status,
@@ -210,10 +193,7 @@ def _latency(recorded: Recorded, settings: AuditSettings) -> Check:
             Figure(name="p95", value=p95_all, unit="ms"),
             Figure(name="calls", value=len(calls)),
         ],
-        thresholds={
-            "audit_context_p95_ms": settings.audit_context_p95_ms,
-            "audit_context_p95_failing_ms": settings.audit_context_p95_failing_ms,
-        },
+        thresholds=thresholds,
         references=[
             Reference(kind="trace", id=c.trace.id, note=f"{c.trace.latency_ms:.0f} ms")
             for c in slowest
@@ -227,9 +207,7 @@ def _latency(recorded: Recorded, settings: AuditSettings) -> Check:
                 series=[Series(name="p95", values=[p95(per_day[d]) for d in days])],
             )
         ],
-        next_action=None
-        if status is AuditStatus.HEALTHY
-        else "Open the slowest traces (`selfmodel trace ID`); cold indexes after a restart and "
+        action="Open the slowest traces (`selfmodel trace ID`); cold indexes after a restart and "
         "very long histories are the usual causes (`selfmodel bench scale`).",
     )
 
@@ -280,7 +258,7 @@ def _storage(recorded: Recorded, settings: AuditSettings, growth: _Growth) -> Ch
         disk = f"{size(f.free_bytes)} free on its disk"
     months = _month_labels(recorded.now, MONTHS_SHOWN)
     steps = list(range(int(np.ceil(horizon)) + 1))
-    return Check(
+    return measured(
         key="storage",
         title="Storage growth and projection",
         status=status,
@@ -318,9 +296,7 @@ def _storage(recorded: Recorded, settings: AuditSettings, growth: _Growth) -> Ch
                 ],
             ),
         ],
-        next_action=None
-        if status is AuditStatus.HEALTHY
-        else "Free or add disk before the projection reaches it, or set a retention policy "
+        action="Free or add disk before the projection reaches it, or set a retention policy "
         "(`selfmodel retention set --traces-max-age-days 90`).",
     )
 
@@ -356,7 +332,7 @@ def _sqlite(recorded: Recorded, settings: AuditSettings, growth: _Growth) -> Che
         AuditStatus.AT_RISK: "it will outgrow SQLite within the horizon",
         AuditStatus.FAILING: "it has outgrown SQLite",
     }[status]
-    return Check(
+    return measured(
         key="sqlite",
         title="Has it outgrown SQLite?",
         status=status,
@@ -370,7 +346,7 @@ def _sqlite(recorded: Recorded, settings: AuditSettings, growth: _Growth) -> Che
             Figure(name="peak writes", value=peak, unit="observations/s"),
         ],
         thresholds=thresholds,
-        next_action=None if status is AuditStatus.HEALTHY else POSTGRES_MOVE,
+        action=POSTGRES_MOVE,
     )
 
 

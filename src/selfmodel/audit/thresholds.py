@@ -8,6 +8,28 @@ operators. A check is *at risk* past its first threshold and *failing* past its 
 
 from __future__ import annotations
 
+# Checks graded against a pair of settings, ``audit_<stem>`` (at risk) and ``audit_<stem>_failing``
+# (a unit suffix stays last: ``audit_context_p95_ms``, ``audit_context_p95_failing_ms``). Higher
+# is better for the first group (a share that should be large), lower for the second.
+FLOORS = (
+    "eval_coverage",
+    "traced_answers",
+    "replay_reproduced",
+    "outcome_coverage",
+    "specificity",
+    "distinctiveness",
+    "coverage",
+)
+CEILINGS = (
+    "context_p95_ms",
+    "recall_fall",
+    "stale_share",
+    "full_blocks",
+    "unexplained",
+    "corrections",
+    "backlog_age_s",
+)
+
 # -- the window ------------------------------------------------------------------------------
 
 # A month: the span the drift check compares (7 + 23 days), so the audit reads the same traffic
