@@ -33,6 +33,7 @@ from selfmodel.domain.audit import SEVERITY, AuditReport, AuditStatus
 from selfmodel.embedding import SentenceTransformerEmbedder
 from selfmodel.errors import PermissionDeniedError
 from selfmodel.server import create_app
+from selfmodel.storage import is_postgres_url
 from selfmodel.tenancy import Scope
 from tests.support.audit import PEOPLE, Built, build
 from tests.support.browser import DESKTOP, PHONE, chromium
@@ -242,6 +243,29 @@ def test_a_workspace_with_nothing_recorded_is_not_measured_with_commands(
         app, ["audit", "--db", str(audited.db), "--out", "x.html", "--workspace", "nope"]
     )
     assert missing.exit_code == 1
+
+
+def test_the_audit_reads_the_same_on_both_backends(any_sm: SelfModel, db_location: str) -> None:
+    any_sm.observe("ada", ["I love hiking.", "I live in Leeds.", "I work as a nurse."])
+    trace = any_sm.context("ada", "plan my weekend").trace_id
+    any_sm.record_outcome("ada", "thumbs_up", trace_id=trace)
+    report = any_sm.audit()
+    backend = report.backend
+    assert backend == ("postgresql" if is_postgres_url(db_location) else "sqlite")
+    replay = report.section("debug_loops").check("replay")
+    assert replay.status is AuditStatus.HEALTHY and replay.finding.startswith("1 of 1")
+    assert report.section("debug_loops").check("traced_answers").status is AuditStatus.HEALTHY
+    storage = report.readiness.check("storage")
+    assert storage.figures[0].value and storage.figures[0].value > 0  # the database's bytes
+    backup = report.readiness.check("backup")
+    assert backup.command == (
+        "pg_dump -Fc" if backend == "postgresql" else "selfmodel backup BACKUP.db"
+    )
+    sqlite = report.readiness.check("sqlite")
+    assert sqlite.status is AuditStatus.HEALTHY
+    assert (backend == "postgresql") == sqlite.finding.startswith(
+        "The deployment runs on postgresql"
+    )
 
 
 def test_the_thresholds_the_docs_tabulate_are_the_settings_defaults() -> None:
