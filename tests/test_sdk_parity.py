@@ -22,6 +22,7 @@ from selfmodel.interface import (
 LIBRARY_ONLY_PARAMETERS = {
     ("wait_for", "poll_seconds"),  # the server polls, not the client
     ("run_retention", "now"),  # the server runs its policy as of its own clock
+    ("audit", "on_progress"),  # a progress bar is the caller's, in its own process
 }
 SDK_ONLY_PARAMETERS = {("profile", "as_of"), ("conflicts", "as_of")}  # deprecated name of now
 # Members of the clients that are about the connection, not the self-model.

@@ -88,6 +88,43 @@ NEW_VARIABLES: list[tuple[str, str, str, Any]] = [
     # OpenTelemetry spans (docs/debugging.md).
     ("SELFMODEL_OTEL_SPANS", "telemetry", "false", False),
     ("SELFMODEL_OTEL_USER_IDS", "telemetry", "hashed", "hashed"),
+    # Thresholds of `selfmodel audit` (docs/audit.md says why each).
+    ("SELFMODEL_AUDIT_DAYS", "audit", "24.0", 24.0),
+    ("SELFMODEL_AUDIT_EVAL_MAX_AGE_DAYS", "audit", "5.6", 5.6),
+    ("SELFMODEL_AUDIT_EVAL_COVERAGE", "audit", "0.85", 0.85),
+    ("SELFMODEL_AUDIT_EVAL_COVERAGE_FAILING", "audit", "0.25", 0.25),
+    ("SELFMODEL_AUDIT_CONTEXT_P95_MS", "audit", "400.0", 400.0),
+    ("SELFMODEL_AUDIT_CONTEXT_P95_FAILING_MS", "audit", "3000.0", 3000.0),
+    ("SELFMODEL_AUDIT_RECALL_FALL", "audit", "0.08", 0.08),
+    ("SELFMODEL_AUDIT_RECALL_FALL_FAILING", "audit", "0.25", 0.25),
+    ("SELFMODEL_AUDIT_STALE_SHARE", "audit", "0.008", 0.008),
+    ("SELFMODEL_AUDIT_STALE_SHARE_FAILING", "audit", "0.1", 0.1),
+    ("SELFMODEL_AUDIT_FULL_BLOCKS", "audit", "0.4", 0.4),
+    ("SELFMODEL_AUDIT_FULL_BLOCKS_FAILING", "audit", "0.95", 0.95),
+    ("SELFMODEL_AUDIT_TRACED_ANSWERS", "audit", "0.95", 0.95),
+    ("SELFMODEL_AUDIT_TRACED_ANSWERS_FAILING", "audit", "0.25", 0.25),
+    ("SELFMODEL_AUDIT_REPLAY_SAMPLE", "audit", "5", 5),
+    ("SELFMODEL_AUDIT_REPLAY_REPRODUCED", "audit", "0.95", 0.95),
+    ("SELFMODEL_AUDIT_REPLAY_REPRODUCED_FAILING", "audit", "0.45", 0.45),
+    ("SELFMODEL_AUDIT_UNEXPLAINED", "audit", "0.008", 0.008),
+    ("SELFMODEL_AUDIT_UNEXPLAINED_FAILING", "audit", "0.1", 0.1),
+    ("SELFMODEL_AUDIT_OUTCOME_COVERAGE", "audit", "0.25", 0.25),
+    ("SELFMODEL_AUDIT_OUTCOME_COVERAGE_FAILING", "audit", "0.025", 0.025),
+    ("SELFMODEL_AUDIT_CORRELATION_ALPHA", "audit", "0.01", 0.01),
+    ("SELFMODEL_AUDIT_SPECIFICITY", "audit", "0.35", 0.35),
+    ("SELFMODEL_AUDIT_SPECIFICITY_FAILING", "audit", "0.05", 0.05),
+    ("SELFMODEL_AUDIT_DISTINCTIVENESS", "audit", "0.35", 0.35),
+    ("SELFMODEL_AUDIT_DISTINCTIVENESS_FAILING", "audit", "0.05", 0.05),
+    ("SELFMODEL_AUDIT_COVERAGE", "audit", "0.85", 0.85),
+    ("SELFMODEL_AUDIT_COVERAGE_FAILING", "audit", "0.25", 0.25),
+    ("SELFMODEL_AUDIT_CORRECTIONS", "audit", "0.08", 0.08),
+    ("SELFMODEL_AUDIT_CORRECTIONS_FAILING", "audit", "0.3", 0.3),
+    ("SELFMODEL_AUDIT_MAX_USER_OBSERVATIONS", "audit", "20000", 20000),
+    ("SELFMODEL_AUDIT_BACKLOG_AGE_S", "audit", "240.0", 240.0),
+    ("SELFMODEL_AUDIT_BACKLOG_AGE_FAILING_S", "audit", "5400.0", 5400.0),
+    ("SELFMODEL_AUDIT_HORIZON_MONTHS", "audit", "9.6", 9.6),
+    ("SELFMODEL_AUDIT_SQLITE_MAX_GB", "audit", "16.0", 16.0),
+    ("SELFMODEL_AUDIT_SQLITE_WRITES_PER_S", "audit", "400.0", 400.0),
 ]
 
 
@@ -159,6 +196,11 @@ def test_every_setting_is_listed_above() -> None:
         ("SELFMODEL_MIRROR_PRODUCT_NAME", "x" * 81),
         ("SELFMODEL_OTEL_USER_IDS", "yes"),
         ("SELFMODEL_OTEL_SPANS", "sometimes"),
+        ("SELFMODEL_AUDIT_DAYS", "0"),
+        ("SELFMODEL_AUDIT_DAYS", "367"),
+        ("SELFMODEL_AUDIT_EVAL_COVERAGE", "1.5"),
+        ("SELFMODEL_AUDIT_REPLAY_SAMPLE", "-1"),
+        ("SELFMODEL_AUDIT_CORRELATION_ALPHA", "1"),
     ],
 )
 def test_a_value_out_of_bounds_is_a_configuration_error_naming_the_variable(
@@ -169,6 +211,22 @@ def test_a_value_out_of_bounds_is_a_configuration_error_naming_the_variable(
         Settings()
     assert raised.value.details["settings"] == [variable]
     assert "\n" not in raised.value.message
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "other"),
+    [
+        ("SELFMODEL_AUDIT_COVERAGE_FAILING", "0.9", "SELFMODEL_AUDIT_COVERAGE"),
+        ("SELFMODEL_AUDIT_CONTEXT_P95_MS", "5000", "SELFMODEL_AUDIT_CONTEXT_P95_FAILING_MS"),
+    ],
+)
+def test_an_audit_check_may_not_fail_before_it_is_at_risk(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, other: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigurationError, match="a check is at risk before it fails") as raised:
+        Settings()
+    assert set(raised.value.details["settings"]) == {variable, other}
 
 
 def test_values_at_the_bounds_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None:

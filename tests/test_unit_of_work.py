@@ -101,6 +101,7 @@ NOT_USER_WRITES = {
     "analyze_experiment",
     "personalization",
     "report",
+    "audit",  # reads only (it replays traces, as replay does)
     # Eval runs, alerts and the drift-check schedule are the workspace's, never a user's rows.
     "eval_runs",
     "eval_run",

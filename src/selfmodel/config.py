@@ -24,6 +24,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from selfmodel.audit import thresholds as au
 from selfmodel.errors import ConfigurationError
 from selfmodel.evaluation import thresholds as th
 
@@ -348,6 +349,268 @@ def check_webhook_url(value: str) -> str:
     return value
 
 
+def audit_thresholds(stem: str) -> tuple[str, str]:
+    """The settings a paired audit check is graded against: at risk, then failing
+    (``context_p95_ms`` -> ``audit_context_p95_ms``, ``audit_context_p95_failing_ms``)."""
+    base, unit = re.fullmatch(r"(.*?)(_ms|_s)?", stem).groups()  # type: ignore[union-attr]
+    return f"audit_{stem}", f"audit_{base}_failing{unit or ''}"
+
+
+def check_threshold_order(group: AuditSettings) -> None:
+    """``ConfigurationError`` when a check would be failing before it is at risk."""
+    for stem in (*au.FLOORS, *au.CEILINGS):
+        at_risk, failing = audit_thresholds(stem)
+        low, high = (failing, at_risk) if stem in au.FLOORS else (at_risk, failing)
+        if getattr(group, low) > getattr(group, high):
+            raise ConfigurationError(
+                f"invalid setting {env_var(failing)}={getattr(group, failing)!r}: a check is at "
+                f"risk before it fails, so it must not come before {env_var(at_risk)}="
+                f"{getattr(group, at_risk)!r}",
+                settings=[env_var(failing), env_var(at_risk)],
+            )
+
+
+class AuditSettings(SettingsGroup):
+    """`selfmodel audit`: where each check turns at risk and failing (docs/audit.md, which gives
+    the reason for each default)."""
+
+    audit_days: float = Field(
+        default=au.DAYS,
+        gt=0,
+        le=au.MAX_DAYS,
+        description="Length of the audit's window, ending now, when `--since` names no start.",
+    )
+    audit_eval_max_age_days: float = Field(
+        default=au.EVAL_MAX_AGE_DAYS,
+        gt=0,
+        le=au.MAX_DAYS,
+        description="Age of the last eval run past which evaluation is at risk (none in the "
+        "window: failing).",
+    )
+    audit_eval_coverage: float = Field(
+        default=au.EVAL_COVERAGE,
+        ge=0,
+        le=1,
+        description="Share of context calls whose configuration an eval run scored, below which "
+        "evaluation is at risk.",
+    )
+    audit_eval_coverage_failing: float = Field(
+        default=au.EVAL_COVERAGE_FAILING,
+        ge=0,
+        le=1,
+        description="The same share below which it is failing.",
+    )
+    audit_context_p95_ms: float = Field(
+        default=au.CONTEXT_P95_MS,
+        gt=0,
+        le=600_000,
+        description="p95 latency of context calls above which they are at risk.",
+    )
+    audit_context_p95_failing_ms: float = Field(
+        default=au.CONTEXT_P95_FAILING_MS,
+        gt=0,
+        le=600_000,
+        description="p95 latency of context calls above which they are failing.",
+    )
+    audit_recall_fall: float = Field(
+        default=au.RECALL_FALL,
+        gt=0,
+        le=1,
+        description="Fall of eval recall from the shortest history to the longest at which context"
+        " decay is at risk.",
+    )
+    audit_recall_fall_failing: float = Field(
+        default=au.RECALL_FALL_FAILING,
+        gt=0,
+        le=1,
+        description="The same fall at which it is failing.",
+    )
+    audit_stale_share: float = Field(
+        default=au.STALE_SHARE,
+        ge=0,
+        le=1,
+        description="Share of served beliefs that no longer held, above which context decay is at "
+        "risk.",
+    )
+    audit_stale_share_failing: float = Field(
+        default=au.STALE_SHARE_FAILING,
+        ge=0,
+        le=1,
+        description="The same share above which it is failing.",
+    )
+    audit_full_blocks: float = Field(
+        default=au.FULL_BLOCKS,
+        ge=0,
+        le=1,
+        description="Share of blocks with no room left for another line above which the budget "
+        "is at risk.",
+    )
+    audit_full_blocks_failing: float = Field(
+        default=au.FULL_BLOCKS_FAILING,
+        ge=0,
+        le=1,
+        description="The same share above which it is failing.",
+    )
+    audit_traced_answers: float = Field(
+        default=au.TRACED_ANSWERS,
+        ge=0,
+        le=1,
+        description="Share of judged answers naming their trace below which debugging is at risk.",
+    )
+    audit_traced_answers_failing: float = Field(
+        default=au.TRACED_ANSWERS_FAILING,
+        ge=0,
+        le=1,
+        description="The same share below which it is failing.",
+    )
+    audit_replay_sample: int = Field(
+        default=au.REPLAY_SAMPLE,
+        ge=0,
+        le=1_000,
+        description="Traces of the window replayed by an audit (0: none, replay not measured).",
+    )
+    audit_replay_reproduced: float = Field(
+        default=au.REPLAY_REPRODUCED,
+        ge=0,
+        le=1,
+        description="Share of replays reproducing their trace below which debugging is at risk.",
+    )
+    audit_replay_reproduced_failing: float = Field(
+        default=au.REPLAY_REPRODUCED_FAILING,
+        ge=0,
+        le=1,
+        description="The same share below which it is failing.",
+    )
+    audit_unexplained: float = Field(
+        default=au.UNEXPLAINED,
+        ge=0,
+        le=1,
+        description="Share of chosen items without lineage above which debugging is at risk.",
+    )
+    audit_unexplained_failing: float = Field(
+        default=au.UNEXPLAINED_FAILING,
+        ge=0,
+        le=1,
+        description="The same share above which it is failing.",
+    )
+    audit_outcome_coverage: float = Field(
+        default=au.OUTCOME_COVERAGE,
+        ge=0,
+        le=1,
+        description="Share of context calls named by an outcome below which metrics are at risk.",
+    )
+    audit_outcome_coverage_failing: float = Field(
+        default=au.OUTCOME_COVERAGE_FAILING,
+        ge=0,
+        le=1,
+        description="The same share below which they are failing.",
+    )
+    audit_correlation_alpha: float = Field(
+        default=au.CORRELATION_ALPHA,
+        gt=0,
+        lt=1,
+        description="Significance level of an engineering metric's correlation with an outcome "
+        "across days.",
+    )
+    audit_specificity: float = Field(
+        default=au.SPECIFICITY,
+        ge=0,
+        le=1,
+        description="Mean specificity of personalized blocks below which personalization is at "
+        "risk.",
+    )
+    audit_specificity_failing: float = Field(
+        default=au.SPECIFICITY_FAILING,
+        ge=0,
+        le=1,
+        description="The same mean below which it is failing.",
+    )
+    audit_distinctiveness: float = Field(
+        default=au.DISTINCTIVENESS,
+        ge=0,
+        le=2,
+        description="Mean distinctiveness of blocks for one query below which personalization is "
+        "at risk.",
+    )
+    audit_distinctiveness_failing: float = Field(
+        default=au.DISTINCTIVENESS_FAILING,
+        ge=0,
+        le=2,
+        description="The same mean below which it is failing.",
+    )
+    audit_coverage: float = Field(
+        default=au.COVERAGE,
+        ge=0,
+        le=1,
+        description="Share of served users the model knows enough about below which "
+        "personalization is at risk.",
+    )
+    audit_coverage_failing: float = Field(
+        default=au.COVERAGE_FAILING,
+        ge=0,
+        le=1,
+        description="The same share below which it is failing.",
+    )
+    audit_corrections: float = Field(
+        default=au.CORRECTIONS,
+        ge=0,
+        le=1,
+        description='Share of Mirror verdicts saying "not me" above which personalization is at '
+        "risk.",
+    )
+    audit_corrections_failing: float = Field(
+        default=au.CORRECTIONS_FAILING,
+        ge=0,
+        le=1,
+        description="The same share above which it is failing.",
+    )
+    audit_max_user_observations: int = Field(
+        default=au.MAX_USER_OBSERVATIONS,
+        ge=1,
+        le=100_000_000,
+        description="Observations of one user past which the deployment runs beyond what is "
+        "benchmarked.",
+    )
+    audit_backlog_age_s: float = Field(
+        default=au.BACKLOG_AGE_S,
+        gt=0,
+        le=30 * _DAY_S,
+        description="Age of the oldest unfinished job past which the queue is at risk (any dead "
+        "letter too).",
+    )
+    audit_backlog_age_failing_s: float = Field(
+        default=au.BACKLOG_AGE_FAILING_S,
+        gt=0,
+        le=30 * _DAY_S,
+        description="The same age past which it is failing.",
+    )
+    audit_horizon_months: float = Field(
+        default=au.HORIZON_MONTHS,
+        gt=0,
+        le=120,
+        description="How far ahead storage is projected.",
+    )
+    audit_sqlite_max_gb: float = Field(
+        default=au.SQLITE_MAX_GB,
+        gt=0,
+        le=100_000,
+        description="Size of a SQLite database past which it should move to PostgreSQL (projected:"
+        " at risk).",
+    )
+    audit_sqlite_writes_per_s: float = Field(
+        default=au.SQLITE_WRITES_PER_S,
+        gt=0,
+        le=1_000_000,
+        description="Observations written per second (peak minute) past which SQLite's one writer "
+        "is the limit.",
+    )
+
+    @model_validator(mode="after")
+    def _failing_past_at_risk(self) -> Self:
+        check_threshold_order(self)
+        return self
+
+
 class MirrorSettings(SettingsGroup):
     """The Mirror: signed links to a person's own view (docs/mirror.md)."""
 
@@ -413,6 +676,7 @@ class Settings(BaseModel):
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
     mirror: MirrorSettings = Field(default_factory=MirrorSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
 
 
 Group = TypeVar("Group", bound=SettingsGroup)
@@ -430,6 +694,7 @@ __all__ = [
     "MAX_BUDGET_TOKENS",
     "MAX_MIRROR_LINK_TTL_S",
     "MIN_MIRROR_LINK_TTL_S",
+    "AuditSettings",
     "DatabaseSettings",
     "EmbeddingSettings",
     "ExtractionSettings",
@@ -442,6 +707,7 @@ __all__ = [
     "SettingsGroup",
     "TelemetrySettings",
     "WorkerSettings",
+    "audit_thresholds",
     "check_webhook_url",
     "env_var",
     "override",

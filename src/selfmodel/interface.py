@@ -41,6 +41,7 @@ from selfmodel.domain import (
     User,
     Variant,
 )
+from selfmodel.domain.audit import AuditReport
 from selfmodel.domain.debugging import Lineage, ModelAsOf, ReplayResult, WhyNot
 from selfmodel.domain.experiments import ExperimentAnalysis
 from selfmodel.domain.personalization import PersonalizationReport
@@ -242,6 +243,10 @@ class SelfModelAPI(Protocol):
     ) -> PersonalizationReport: ...
 
     def report(self, *, now: datetime | None = ..., days: float = ...) -> JoinedReport: ...
+
+    def audit(
+        self, *, since: datetime | date | str | None = ..., now: datetime | None = ...
+    ) -> AuditReport: ...
 
     # -- evaluation and alerts ---------------------------------------------------------------
     def eval_runs(self, *, suite: str | None = ...) -> list[EvalRun]: ...

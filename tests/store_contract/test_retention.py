@@ -50,6 +50,31 @@ def test_one_retention_run_per_interval_is_claimed(store: Store, ws: Workspace) 
     assert store.claim_retention_run(ws.id, later, later - timedelta(hours=1))
 
 
+def test_the_footprint_counts_the_workspace_apart_from_the_database(
+    store: Store, ws: Workspace, maya: User
+) -> None:
+    other = store.get_or_create_workspace("other")
+    bob = store.get_or_create_user(other.id, "bob")
+    store.insert_observations([observation(maya, "one"), observation(maya, "two")])
+    store.insert_observations([observation(bob, "three")])
+    store.insert_trace(trace(maya))
+    before = store.footprint(ws.id)
+    assert before.backend in {"sqlite", "postgresql"}
+    assert before.database_bytes > 0
+    assert before.workspace_rows["observations"] == 2
+    assert before.database_rows["observations"] == 3
+    assert before.workspace_rows["users"] == 1 and before.database_rows["users"] == 2
+    assert (
+        before.workspace_rows["traces"] == 1
+        and store.footprint(other.id).workspace_rows["traces"] == 0
+    )
+    assert before.retention_last_run_at is None
+    at = utcnow()
+    store.set_retention_policy(ws.id, RetentionPolicy(traces_max_age_days=7), at)
+    assert store.claim_retention_run(ws.id, at, at - timedelta(hours=1))
+    assert store.footprint(ws.id).retention_last_run_at == at
+
+
 # -- what policies select ------------------------------------------------------------------------
 def test_observations_are_selected_by_when_they_were_recorded(
     store: Store, ws: Workspace, maya: User

@@ -399,6 +399,7 @@ def outcomes_command(
 
 # Command groups live in their own modules (which import this one), registered here.
 from selfmodel.cli.admin import key_app, workspace_app  # noqa: E402
+from selfmodel.cli.audit import audit_command  # noqa: E402
 from selfmodel.cli.bench import bench_app  # noqa: E402
 from selfmodel.cli.debugging import (  # noqa: E402
     as_of_command,
@@ -419,6 +420,7 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(eval_app, name="eval")
 app.add_typer(experiment_app, name="experiment")
 app.add_typer(retention_app, name="retention")
+app.command("audit")(audit_command)
 app.command("audit-log")(audit_log)
 app.command("report")(report_command)
 app.command("as-of")(as_of_command)

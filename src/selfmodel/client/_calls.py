@@ -38,6 +38,7 @@ from selfmodel.domain import (
     User,
     Variant,
 )
+from selfmodel.domain.audit import AuditReport
 from selfmodel.domain.debugging import Lineage, ModelAsOf, ReplayResult, WhyNot
 from selfmodel.domain.experiments import ExperimentAnalysis
 from selfmodel.domain.personalization import PersonalizationReport
@@ -567,6 +568,13 @@ def report(*, now: datetime | str | None, days: float) -> Call[JoinedReport]:
     if now is not None:
         params.append(("now", _jsonable(now)))
     return Call("GET", "/v1/report", JoinedReport.model_validate, params=params)
+
+
+def audit(*, since: datetime | date | str | None, now: datetime | str | None) -> Call[AuditReport]:
+    params: Params = [
+        (name, _jsonable(value)) for name, value in (("since", since), ("now", now)) if value
+    ]
+    return Call("GET", "/v1/audit", AuditReport.model_validate, params=params)
 
 
 def _eval_run(data: Any) -> EvalRun:

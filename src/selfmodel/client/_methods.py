@@ -54,6 +54,7 @@ from selfmodel.domain import (
     User,
     Variant,
 )
+from selfmodel.domain.audit import AuditReport
 from selfmodel.domain.debugging import Lineage, ModelAsOf, ReplayResult, WhyNot
 from selfmodel.domain.experiments import (
     DEFAULT_ALPHA,
@@ -689,6 +690,14 @@ class ClientMethods:
     ) -> Operation[JoinedReport]:
         """Engineering metrics beside outcomes; see ``SelfModel.report``."""
         return (yield from self._exchange(calls.report(now=now, days=days)))
+
+    @operation
+    def audit(
+        self, *, since: datetime | date | str | None = None, now: datetime | str | None = None
+    ) -> Operation[AuditReport]:
+        """Where the workspace stands on the five problems and its readiness to scale; see
+        ``SelfModel.audit`` (an admin key)."""
+        return (yield from self._exchange(calls.audit(since=since, now=now)))
 
     # -- evaluation and alerts ---------------------------------------------------------------
     @operation

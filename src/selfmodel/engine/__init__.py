@@ -5,7 +5,8 @@ bound to another that shares the same store, model and warm indexes (the HTTP se
 request with ``for_workspace`` to the workspace its key was found in). Its features live in one
 module each: observing, background jobs, reading, debugging (the past, replay, why-not),
 corrections, the Mirror, outcomes, experiments, retention, monitoring (drift, personalization,
-the joined report), evaluation (eval runs, drift checks, alerts).
+the joined report), evaluation (eval runs, drift checks, alerts), and the audit over all of
+them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from selfmodel.config import MAX_MIRROR_LINK_TTL_S, MIN_MIRROR_LINK_TTL_S, Settings
 from selfmodel.domain import Workspace
 from selfmodel.embedding import Embedder, embedder_from_settings
+from selfmodel.engine.auditing import Auditing
 from selfmodel.engine.base import (
     MAX_STATEMENT_CHARS,
     MAX_USER_ID_CHARS,
@@ -47,6 +49,7 @@ from selfmodel.telemetry import Telemetry
 
 
 class SelfModel(
+    Auditing,
     BackgroundWork,
     Debugging,
     Reading,

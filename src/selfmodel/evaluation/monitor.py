@@ -284,9 +284,9 @@ def drift_report(
     moment = to_utc(now) if now is not None else utcnow()
     reference, current = windows(moment, reference_days=reference_days, current_days=current_days)
     users = store.list_users(workspace.id)
-    traces = _traces(store, workspace, users)
-    ref_queries = [t.query for t in traces if reference.holds(_asked_at(t))]
-    cur_queries = [t.query for t in traces if current.holds(_asked_at(t))]
+    traces = workspace_traces(store, workspace, users)
+    ref_queries = [t.query for t in traces if reference.holds(asked_at(t))]
+    cur_queries = [t.query for t in traces if current.holds(asked_at(t))]
     input_drift = _input_drift(
         embedder,
         ref_queries,
@@ -426,14 +426,16 @@ def window_queries(
     store: Store, workspace: Workspace, reference: Window, current: Window
 ) -> tuple[list[str], list[str]]:
     """The traced queries asked in each window (what the input drift test compares)."""
-    traces = _traces(store, workspace, store.list_users(workspace.id))
+    traces = workspace_traces(store, workspace, store.list_users(workspace.id))
     return (
-        [t.query for t in traces if reference.holds(_asked_at(t))],
-        [t.query for t in traces if current.holds(_asked_at(t))],
+        [t.query for t in traces if reference.holds(asked_at(t))],
+        [t.query for t in traces if current.holds(asked_at(t))],
     )
 
 
-def _traces(store: Store, workspace: Workspace, users: Sequence[User]) -> list[TraceRecord]:
+def workspace_traces(
+    store: Store, workspace: Workspace, users: Sequence[User]
+) -> list[TraceRecord]:
     """Every trace of the workspace once (a trace of several users is filed under each)."""
     seen: dict[str, TraceRecord] = {}
     for user in users:
@@ -442,7 +444,8 @@ def _traces(store: Store, workspace: Workspace, users: Sequence[User]) -> list[T
     return list(seen.values())
 
 
-def _asked_at(trace: TraceRecord) -> datetime:
+def asked_at(trace: TraceRecord) -> datetime:
+    """The moment a trace's call was asked as: its ``now``, else when it was recorded."""
     stated = trace.payload.get("now")
     if isinstance(stated, str):
         return parse_timestamp(stated, field="now")

@@ -45,7 +45,7 @@ class EvalRuns:
             mean_recall=mean(recalls) if recalls else None,
             config=configuration.as_dict(),
             code_version=code_version(),
-            summary=summary(scored.items),
+            summary=summary(scored.items, scored.history_messages),
         )
         self.store.insert_eval_run(run, scored.items)
         return run
@@ -67,12 +67,19 @@ class EvalRuns:
         return self.store.list_eval_items(workspace.id, self.run(workspace, run_id).id)
 
 
-def summary(items: list[EvalItemScore]) -> dict[str, Any]:
-    """What a run's list shows besides the mean recall: all-found rate, violations, cost."""
+def summary(
+    items: list[EvalItemScore], history_messages: dict[str, int] | None = None
+) -> dict[str, Any]:
+    """What a run's list shows besides the mean recall: all-found rate, violations, cost, and
+    (when the history of each item is known) mean recall per history length."""
     if not items:
         return {}
     categories = sorted({i.category for i in items if i.category is not None})
     latencies = [i.latency_ms for i in items]
+    by_length: dict[int, list[float]] = {}
+    for item in items:
+        if history_messages and item.item_id in history_messages:
+            by_length.setdefault(history_messages[item.item_id], []).append(item.recall)
     return {
         "all_found": mean([float(i.evidence_found == i.evidence_total) for i in items]),
         "violations": sum(i.violations for i in items),
@@ -83,6 +90,10 @@ def summary(items: list[EvalItemScore]) -> dict[str, Any]:
         "recall_by_category": {
             c: mean([i.recall for i in items if i.category == c]) for c in categories
         },
+        "recall_by_history": [
+            {"messages": n, "items": len(found), "recall": mean(found)}
+            for n, found in sorted(by_length.items())
+        ],
     }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -31,11 +31,15 @@ Progress = Callable[[int], None]
 
 @dataclass(frozen=True)
 class ScoredSuite:
-    """A suite's items as scored under one configuration, and when the run took place."""
+    """A suite's items as scored under one configuration, and when the run took place.
+
+    ``history_messages``: per item id, the messages of the history it was asked after (what
+    recall is plotted against to see whether context holds as histories grow)."""
 
     items: list[EvalItemScore]
     started_at: datetime
     finished_at: datetime
+    history_messages: dict[str, int] = field(default_factory=dict)
 
 
 def run_suite(
@@ -50,6 +54,7 @@ def run_suite(
     advance = on_progress or (lambda n: None)
     started_at = utcnow()
     scores: list[EvalItemScore] = []
+    sizes: dict[str, int] = {}
     with (
         tempfile.TemporaryDirectory(prefix="selfmodel-eval-") as scratch_dir,
         SelfModel.open(
@@ -63,6 +68,7 @@ def run_suite(
             # A workspace per history: items whose users share an id but not a past stay apart.
             sm = scratch.in_workspace(f"history-{number}")
             sm.ingest(history.batches, on_progress=advance)
+            messages = sum(len(b.messages) for b in history.batches)
             found_in = _evidence_finder(suite.kind, sm, history.items)
             for item in history.items:
                 started = time.perf_counter()
@@ -75,8 +81,9 @@ def run_suite(
                 )
                 latency_ms = (time.perf_counter() - started) * MS_PER_S
                 scores.append(_score(item, result, found_in(item, result), latency_ms))
+                sizes[item.id] = messages
                 advance(1)
-    return ScoredSuite(scores, started_at, utcnow())
+    return ScoredSuite(scores, started_at, utcnow(), sizes)
 
 
 def _evidence_finder(

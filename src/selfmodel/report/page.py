@@ -39,11 +39,13 @@ th:first-child, td:first-child { text-align: left; }
 """
 
 
-def _number(value: float | None, digits: int = 3) -> str:
+def number(value: float | None, digits: int = 3) -> str:
+    """A figure to three significant digits; "–" for none."""
     return "–" if value is None else f"{value:.{digits}g}"
 
 
-def _table(caption: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+def table(caption: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A captioned table; ``rows`` are HTML already (escape text first)."""
     head = "".join(f"<th scope='col'>{escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table><caption>{escape(caption)}</caption><tr>{head}</tr>{body}</table>"
@@ -57,15 +59,15 @@ def _group_rows(groups: Sequence[GroupSummary], outcomes: Sequence[str]) -> list
             escape(g.name),
             str(g.traces),
             str(g.users),
-            _number(g.latency_ms_p50),
-            _number(g.latency_ms_p95),
-            _number(g.tokens),
-            _number(g.specificity),
+            number(g.latency_ms_p50),
+            number(g.latency_ms_p95),
+            number(g.tokens),
+            number(g.specificity),
         ]
         for label in outcomes:
             o = by_metric.get(label)
             cells.append(
-                "–" if o is None else f"{_number(o.value)} <span class='muted'>({o.events})</span>"
+                "–" if o is None else f"{number(o.value)} <span class='muted'>({o.events})</span>"
             )
         rows.append(cells)
     return rows
@@ -109,11 +111,77 @@ def plot(title: str, days: Sequence[str], values: Sequence[float | None]) -> str
     return (
         f"<figure><svg width='{width}' height='{height}' role='img' aria-label='{label}'>"
         + f"<line x1='{m}' y1='{height - m}' x2='{width - m}' y2='{height - m}' stroke='#aab'/>"
-        + (f"<text x='2' y='{m}' font-size='11'>{_number(high)}</text>" if high != low else "")
-        + f"<text x='2' y='{height - m}' font-size='11'>{_number(low)}</text>"
+        + (f"<text x='2' y='{m}' font-size='11'>{number(high)}</text>" if high != low else "")
+        + f"<text x='2' y='{height - m}' font-size='11'>{number(low)}</text>"
         + f"<text x='{m}' y='{height - 8}' font-size='11'>{first}</text>"
         f"<text x='{width - m}' y='{height - 8}' font-size='11' text-anchor='end'>{last}</text>"
         f"{lines}{dots}</svg><figcaption>{label}</figcaption></figure>"
+    )
+
+
+# Colours of grouped bars, in series order: blue and orange (the eval report's two windows),
+# then a green; readable by people with the commonest colour-vision deficiencies.
+BAR_COLOURS = ("#2b6cb0", "#dd6b20", "#2f855a")
+
+
+def bars(
+    title: str, categories: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]]
+) -> str:
+    """Grouped bars as inline SVG: one group per category, one bar per series (from zero; a
+    missing value draws none). Sized like ``plot``, so both sit side by side."""
+    width, height, m = PLOT_WIDTH, PLOT_HEIGHT, PLOT_MARGIN
+    label = escape(title)
+    known = [v for _, values in series for v in values if v is not None]
+    if not categories or not known:
+        return plot(title, [], [])
+    low, high = min(0.0, *known), max(0.0, *known)
+    span = (high - low) or 1.0
+    slot = (width - 2 * m) / len(categories)
+    bar = slot * 0.8 / max(1, len(series))
+
+    def y(v: float) -> float:
+        return height - m - (v - low) / span * (height - 2 * m)
+
+    body = [f"<line x1='{m}' y1='{y(0):.1f}' x2='{width - m}' y2='{y(0):.1f}' stroke='#aab'/>"]
+    for i, category in enumerate(categories):
+        left = m + slot * i + slot * 0.1
+        for j, (name, values) in enumerate(series):
+            v = values[i] if i < len(values) else None
+            if v is None:
+                continue
+            top, bottom = sorted((y(v), y(0)))
+            body.append(
+                f"<rect x='{left + j * bar:.1f}' y='{top:.1f}' width='{bar:.1f}' "
+                f"height='{max(bottom - top, 0.5):.1f}' fill='{BAR_COLOURS[j % len(BAR_COLOURS)]}'>"
+                f"<title>{escape(name)}, {escape(category)}: {number(v)}</title></rect>"
+            )
+    # Every category is named under its group when the labels fit (long ones cut when there is
+    # room for a word); else the first and the last (each bar's tooltip names its own).
+    room = int(slot // 6)
+    if max(len(c) for c in categories) <= room or room >= 8:
+        names = "".join(
+            f"<text x='{m + slot * (i + 0.5):.1f}' y='{height - m + 12}' font-size='10' "
+            f"text-anchor='middle'>{escape(c[:room])}</text>"
+            for i, c in enumerate(categories)
+        )
+    else:
+        names = (
+            f"<text x='{m}' y='{height - 8}' font-size='11'>{escape(categories[0][:16])}</text>"
+            f"<text x='{width - m}' y='{height - 8}' font-size='11' text-anchor='end'>"
+            f"{escape(categories[-1][:16])}</text>"
+        )
+    legend = " · ".join(
+        f"<tspan fill='{BAR_COLOURS[j % len(BAR_COLOURS)]}'>■</tspan> {escape(name)}"
+        for j, (name, _) in enumerate(series)
+    )
+    return (
+        f"<figure><svg width='{width}' height='{height}' role='img' aria-label='{label}'>"
+        + "".join(body)
+        + f"<text x='2' y='{m}' font-size='11'>{number(high)}</text>"
+        + (f"<text x='2' y='{height - m}' font-size='11'>{number(low)}</text>" if low else "")
+        + names
+        + (f"<text x='{m}' y='12' font-size='11'>{legend}</text>" if len(series) > 1 else "")
+        + f"</svg><figcaption>{label}</figcaption></figure>"
     )
 
 
@@ -148,12 +216,12 @@ def render(report: JoinedReport) -> str:
             ("users", str(o.users)),
             (
                 "latency p50 / p95 (ms)",
-                f"{_number(o.latency_ms_p50)} / {_number(o.latency_ms_p95)}",
+                f"{number(o.latency_ms_p50)} / {number(o.latency_ms_p95)}",
             ),
-            ("tokens per block", _number(o.tokens)),
-            ("specificity", _number(o.specificity)),
-            ("recall (last eval run)", _number(report.recall)),
-            *((f"{m.metric}", _number(m.value)) for m in o.outcomes),
+            ("tokens per block", number(o.tokens)),
+            ("specificity", number(o.specificity)),
+            ("recall (last eval run)", number(report.recall)),
+            *((f"{m.metric}", number(m.value)) for m in o.outcomes),
         )
     )
     header = [
@@ -180,20 +248,20 @@ def render(report: JoinedReport) -> str:
         " docs/experiments.md.</p>"
         f"{notes}<div class='cards'>{cards}</div>"
         "<h2>Per experiment variant</h2>"
-        + _table(
+        + table(
             "Variants (- : calls under no experiment)",
             header,
             _group_rows(report.variants, outcomes),
         )
         + "<h2>Per segment</h2>"
-        + _table(
+        + table(
             "Users the self-model covers, and the rest",
             header,
             _group_rows(report.segments, outcomes),
         )
         + f"<h2>Over time</h2><div class='plots'>{plots}</div>"
         "<h2>How engineering metrics move with outcomes</h2>"
-        + _table(
+        + table(
             "Pearson's r across days (a correlation, not a cause)",
             ["engineering metric", *outcomes],
             _correlation_rows(report.correlations, outcomes),
@@ -210,4 +278,4 @@ def _valued(report: JoinedReport, label: str) -> bool:
     return not any(o.per_call for o in report.overall.outcomes if o.metric == label)
 
 
-__all__ = ["plot", "render"]
+__all__ = ["STYLE", "bars", "number", "plot", "render", "table"]

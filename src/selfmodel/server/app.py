@@ -23,6 +23,7 @@ from selfmodel.server.middleware import (
 )
 from selfmodel.server.routes import (
     alerts,
+    audit,
     beliefs,
     context,
     debugging,
@@ -123,6 +124,7 @@ def create_app(engine: SelfModel, *, background_worker: bool = False) -> FastAPI
         report,
         evaluation,
         alerts,
+        audit,
         export,
         retention,
         mirror,

@@ -117,6 +117,11 @@ class PostgresStore(PostgresQueue, SQLStore):
             self._pool.close()
             raise
 
+    def _size(self) -> tuple[str, int, int | None]:
+        # The server's disk is not this process's to see: free space is left unknown.
+        rows = self._q("SELECT pg_database_size(current_database()) AS n", ())
+        return "postgresql", int(rows[0]["n"]), None
+
     # -- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
         self._pool.close()

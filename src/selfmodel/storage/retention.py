@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Protocol
 
 from selfmodel.domain import DeletedCounts, User
+from selfmodel.domain.audit import StorageFootprint
 from selfmodel.domain.retention import AuditRecord, RetentionPolicy
 from selfmodel.storage.database import Database
 
@@ -35,6 +36,12 @@ class RetentionStore(Database, Protocol):
     def claim_retention_run(self, workspace_id: str, at: datetime, last_before: datetime) -> bool:
         """Record a retention run of the workspace starting ``at`` unless one started at or
         after ``last_before``; True when this caller should run it (one of many workers)."""
+
+    @abstractmethod
+    def footprint(self, workspace_id: str) -> StorageFootprint:
+        """How big the database is, how many rows of each growing table are the workspace's
+        and everyone's, and when the workspace's policy last ran (what ``selfmodel audit``
+        projects storage from)."""
 
     # -- what a policy selects -------------------------------------------------------------
     @abstractmethod

@@ -3,15 +3,34 @@ backends. Deleting and checking what is left span every concern: see ``sql.py``.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from datetime import datetime
 
 from selfmodel.domain import User
+from selfmodel.domain.audit import StorageFootprint
 from selfmodel.domain.retention import RETENTION_FIELDS, AuditAction, AuditRecord, RetentionPolicy
 from selfmodel.storage import sql_rows as rows_to
 from selfmodel.storage.retention import RetentionStore
 from selfmodel.storage.sql_base import SQLBase, marks
 
 AUDIT_COLUMNS = ("workspace_id", "id", "at", "action", "policy", "subject", "counts", "verified")
+# The tables that grow with use, counted by ``footprint`` (the rest hold a few rows a workspace).
+GROWING_TABLES = (
+    "users",
+    "observations",
+    "beliefs",
+    "evidence",
+    "belief_events",
+    "belief_versions",
+    "vectors",
+    "vector_history",
+    "traces",
+    "trace_users",
+    "outcomes",
+    "jobs",
+    "eval_items",
+    "mirror_prompts",
+)
 
 
 class SQLRetention(SQLBase, RetentionStore):
@@ -50,6 +69,36 @@ class SQLRetention(SQLBase, RetentionStore):
             (d.ts_in(at), workspace_id, d.ts_in(last_before)),
         )
         return claimed == 1
+
+    def footprint(self, workspace_id: str) -> StorageFootprint:
+        mine: dict[str, int] = {}
+        everyone: dict[str, int] = {}
+        for table in GROWING_TABLES:
+            counted = self._q(
+                f"SELECT COUNT(*) AS n, SUM(CASE WHEN workspace_id = ? THEN 1 ELSE 0 END) AS mine"
+                f" FROM {table}",
+                (workspace_id,),
+            )[0]
+            everyone[table] = int(counted["n"])
+            mine[table] = int(counted["mine"] or 0)
+        runs = self._q(
+            "SELECT last_run_at FROM retention_policies WHERE workspace_id = ?", (workspace_id,)
+        )
+        backend, size, free = self._size()
+        return StorageFootprint(
+            backend=backend,
+            database_bytes=size,
+            free_bytes=free,
+            workspace_rows=mine,
+            database_rows=everyone,
+            retention_last_run_at=self._dialect.opt_ts_out(runs[0]["last_run_at"])
+            if runs
+            else None,
+        )
+
+    @abstractmethod
+    def _size(self) -> tuple[str, int, int | None]:
+        """The backend's name, the database's bytes, and the bytes free on its disk (if known)."""
 
     # -- what a policy selects ---------------------------------------------------------------
     def expired_observations(

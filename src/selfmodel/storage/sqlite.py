@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -142,6 +143,15 @@ class SQLiteStore(SQLiteQueue, SQLStore):
     def _in_own_transaction(self) -> bool:
         """Whether this thread is inside ``transaction()`` (its reads must see its writes)."""
         return bool(getattr(self._local, "writing", False))
+
+    def _size(self) -> tuple[str, int, int | None]:
+        pages = self._q(
+            "SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()"
+        )
+        wal = self.path.with_name(self.path.name + "-wal")
+        # Pages not yet checkpointed live in the log: they are part of what the file will hold.
+        logged = wal.stat().st_size if wal.exists() else 0
+        return "sqlite", int(pages[0]["n"]) + logged, shutil.disk_usage(self.path.parent).free
 
     @staticmethod
     def _check_is_sqlite(path: Path) -> None:
