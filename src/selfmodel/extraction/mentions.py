@@ -113,11 +113,16 @@ def interests(words: Sequence[Token], main: Token | None, kind: BeliefKind) -> t
                 else (getInflection(lemma, tag="VBG") or [lemma])[0]
             )
             done_to = [c for c in token.children if c.dep_ == "dobj" and c.pos_ == "NOUN"]
-            if done_to and (_is_pastime(token) or _pastime(_as_named(done_to[0]))):
-                _add(done_to[0])  # "playing tennis", "running marathons": the object is it
-            elif done_to and (owned(done_to[0]) or lemma in _MANAGING):
+            thing = done_to[0] if done_to else None
+            if thing is not None and _is_pastime(token):
+                _add(thing)  # "playing tennis", "doing yoga": the object is the pastime
+            elif thing is not None and (
+                owned(thing) or (lemma in _MANAGING and not _pastime(_as_named(thing)))
+            ):
                 return  # "running my own studio" is about the studio, not a love of running
-            elif done_to and not _pastime(gerund):
+            elif thing is not None and not _pastime(gerund) and _pastime(_as_named(thing)):
+                _add(thing)  # "creating art", "watching movies": the object is the pastime
+            elif thing is not None and not _pastime(gerund):
                 # "checking out galleries", "teaching kids": the activity with what it is done to
                 particle = [c.lower_ for c in token.children if c.dep_ == "prt"]
                 found.append(" ".join([gerund, *particle, _as_named(done_to[0])]))
@@ -200,7 +205,8 @@ def _as_said(noun: Token) -> str:
 
 def _pastime(interest: str) -> bool:
     pastimes = lexicon().pastimes
-    return interest in pastimes or interest.split()[-1] in pastimes
+    last = interest.split()[-1]
+    return interest in pastimes or last in pastimes or f"{last}s" in pastimes
 
 
 def related(words: Sequence[Token]) -> tuple[Related, ...]:
