@@ -57,6 +57,7 @@ class ItemChange(_Result):
     item_type: str
     text: str
     change: str  # "gained", "lost" or "kept"
+    evidence_ids: list[str] = Field(default_factory=list)  # the observations it covers
     rank_before: int | None = None  # 1-based position in the block
     rank_after: int | None = None
     score_before: float | None = None
@@ -80,6 +81,10 @@ class ReplayResult(_Result):
     overrides: dict[str, Any] = Field(default_factory=dict)
     reproduced: bool
     differences: list[str] = Field(default_factory=list)
+    # How items of the two blocks were matched: "id", or "evidence_and_text" when the
+    # self-model was rebuilt under another extractor (its beliefs have new ids; a gained
+    # belief's id is of the throwaway store).
+    compared_by: str = "id"
     gained: list[str] = Field(default_factory=list)
     lost: list[str] = Field(default_factory=list)
     items: list[ItemChange] = Field(default_factory=list)

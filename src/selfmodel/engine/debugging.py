@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from math import isfinite
@@ -41,8 +41,14 @@ from selfmodel.domain.debugging import (
 from selfmodel.domain.time import to_utc, utcnow
 from selfmodel.engine.base import parse_enum
 from selfmodel.engine.reading import Reading
-from selfmodel.errors import InvalidInputError, NotFoundError, ReplayUnavailableError
-from selfmodel.retrieval import RankingConfig, Scope
+from selfmodel.engine.rebuilding import extractor_named, rebuilt_scope
+from selfmodel.errors import (
+    InvalidInputError,
+    NotFoundError,
+    ReplayUnavailableError,
+    UserNotFoundError,
+)
+from selfmodel.retrieval import RankingConfig, Retriever, Scope
 from selfmodel.retrieval.index import OBSERVATION, ScopeIndex, is_chatter
 from selfmodel.retrieval.retriever import BudgetStep, Choice
 from selfmodel.revision.confidence import as_of, current_status
@@ -62,6 +68,21 @@ CHOICE_FIELDS = (
     "text",
     "tokens",
 )
+# The fields a replay on a rebuilt self-model compares: the rest name items by id, and the
+# rebuilt beliefs have new ones (chosen items compare by evidence and text, held moments by id).
+REBUILT_FIELDS = (
+    "matched_query",
+    "temporal",
+    "request",
+    "indexed_items",
+    "chosen",
+    "covered_moments",
+    "text",
+    "tokens",
+)
+# How a replay matched the items of the two blocks (``ReplayResult.compared_by``).
+BY_ID = "id"
+BY_EVIDENCE = "evidence_and_text"
 # What a replay may change, beside the ranking weights (``RankingConfig``). ``personalized``:
 # whether the call read the self-model (an experiment's control reads an empty one).
 CALL_SETTINGS = ("budget_tokens", "limit", "moments", "personalized")
@@ -156,17 +177,60 @@ class Debugging(Reading):
 
         ``config`` has the shape of a trace's config: ``{"ranking": {"keyword_weight": 0},
         "budget_tokens": 500, "limit": 5, "moments": False}``; anything left out keeps the
-        recorded value. The embedder cannot change (the past's vectors are of one model).
+        recorded value. ``{"extractor": "local"}`` (or ``"llm"``) rebuilds the users' self-model
+        from the same observations with that extractor, in a throwaway store, and compares
+        items by their evidence and text (their ids are new). The embedder cannot change (the
+        past's vectors are of one model).
         """
         trace = self.trace(trace_id)
         overrides = dict(config or {})
+        if "extractor" in overrides:
+            return self._replay_rebuilt(trace, overrides)
         merged = _merged_config(trace.config, overrides, self._c.embedder.name)
         payload = self._recompute(trace, merged).payload
-        chosen = [ContextItem.model_validate(item) for item in payload["chosen"]]
         differences = [f for f in CHOICE_FIELDS if payload.get(f) != trace.payload.get(f)]
+        return self._result(trace, merged, overrides, payload, differences, BY_ID)
+
+    def _replay_rebuilt(self, trace: TraceRecord, overrides: dict[str, Any]) -> ReplayResult:
+        """The call again on its users' self-model rebuilt with another extractor."""
+        extractor = extractor_named(self._c, overrides["extractor"])
+        rest = {k: v for k, v in overrides.items() if k != "extractor"}
+        merged = _merged_config(trace.config, rest, self._c.embedder.name)
+        merged["extractor"] = extractor.name
+        scope = self._scope(trace)
+        revisions = _revisions(trace)
+        missing = [u.id for u in scope.users if u.id not in revisions]
+        if missing:
+            raise ReplayUnavailableError(f"trace {trace.id!r} records no revision of {missing}")
+        for u in scope.users:
+            found = self._c.store.get_user(self.workspace.id, u.external_id)
+            if found is None or found.id != u.id:
+                # Forgotten: nothing of them may be read again, not even to rebuild.
+                raise UserNotFoundError(f"user {u.external_id!r} of this trace was forgotten")
+        with rebuilt_scope(self._c, scope, revisions, extractor) as rebuilt:
+            index = (
+                rebuilt.index
+                if merged.get("personalized", True)
+                else ScopeIndex([], np.zeros((0, self._c.embedder.dim), dtype=np.float32))
+            )
+            payload = self._run(trace, merged, rebuilt.retriever, rebuilt.scope, index).payload
+        differences = [
+            f for f in REBUILT_FIELDS if _stable(f, payload) != _stable(f, trace.payload)
+        ]
+        return self._result(trace, merged, overrides, payload, differences, BY_EVIDENCE)
+
+    def _result(
+        self,
+        trace: TraceRecord,
+        merged: dict[str, Any],
+        overrides: dict[str, Any],
+        payload: dict[str, Any],
+        differences: list[str],
+        compared_by: str,
+    ) -> ReplayResult:
         before = trace.payload.get("chosen", [])
         after = payload["chosen"]
-        items = _item_changes(before, after)
+        items = _item_changes(before, after, _evidence_key if compared_by == BY_EVIDENCE else None)
         return ReplayResult(
             trace_id=trace.id,
             config=merged,
@@ -174,10 +238,11 @@ class Debugging(Reading):
             overrides=overrides,
             reproduced=not differences,
             differences=differences,
+            compared_by=compared_by,
             gained=[i.id for i in items if i.change == "gained"],
             lost=[i.id for i in items if i.change == "lost"],
             items=items,
-            chosen=chosen,
+            chosen=[ContextItem.model_validate(item) for item in after],
             tokens_before=int(trace.payload.get("tokens", 0)),
             tokens_after=int(payload["tokens"]),
             text_before=str(trace.payload.get("text", "")),
@@ -189,12 +254,23 @@ class Debugging(Reading):
         """The call of ``trace`` computed again under ``config``, on the index as it was."""
         retriever = self._c.retriever
         scope = self._scope(trace)
-        ranking = RankingConfig(**config["ranking"])
         index = (
             self._index_then(trace, scope)
             if config.get("personalized", True)
             else ScopeIndex([], np.zeros((0, retriever.embedder.dim), dtype=np.float32))
         )
+        return self._run(trace, config, retriever, scope, index)
+
+    def _run(
+        self,
+        trace: TraceRecord,
+        config: dict[str, Any],
+        retriever: Retriever,
+        scope: Scope,
+        index: ScopeIndex,
+    ) -> _Recomputed:
+        """The call of ``trace`` computed under ``config`` on ``index``."""
+        ranking = RankingConfig(**config["ranking"])
         recorded = trace.payload.get("query_vector")
         vector = None
         if recorded and retriever.matched_query(scope, trace.query, ranking) == trace.payload.get(
@@ -442,7 +518,7 @@ def _merged_config(
     recorded: Mapping[str, Any], overrides: Mapping[str, Any], embedder: str
 ) -> dict[str, Any]:
     """The recorded configuration with ``overrides`` laid over it, checked."""
-    allowed = {"ranking", "embedder", *CALL_SETTINGS}
+    allowed = {"ranking", "embedder", "extractor", *CALL_SETTINGS}
     unknown = sorted(set(overrides) - allowed)
     if unknown:
         raise InvalidInputError(
@@ -471,7 +547,8 @@ def _merged_config(
     if "embedder" in overrides and overrides["embedder"] != merged["embedder"]:
         raise InvalidInputError(
             "a replay cannot change the embedder: the vectors of the past are of "
-            f"{merged['embedder']!r}",
+            f"{merged['embedder']!r}, the only model this engine has (another extractor can"
+            " be replayed: config.extractor)",
             field="config",
         )
     if merged["embedder"] != embedder:
@@ -521,15 +598,39 @@ def _typed(name: str, value: Any, kind: type) -> Any:
     raise InvalidInputError(f"{name} must be a {kind.__name__}, not {value!r}", field="config")
 
 
-def _item_changes(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[ItemChange]:
+def _evidence_key(item: Mapping[str, Any]) -> str:
+    """An item as both stores know it: a moment by its id (kept), a belief by its text and
+    the observations it covers."""
+    if item["item_type"] == OBSERVATION:
+        return str(item["id"])
+    return json.dumps([item["text"], sorted(item.get("evidence_ids", []))])
+
+
+def _stable(name: str, payload: Mapping[str, Any]) -> Any:
+    """A payload field without the ids of beliefs, which a rebuilt self-model renames."""
+    value = payload.get(name)
+    if name == "chosen":
+        return [_evidence_key(item) for item in value or []]
+    if name == "covered_moments":
+        return sorted(m["moment"] for m in value or [])
+    return value
+
+
+def _item_changes(
+    before: list[dict[str, Any]],
+    after: list[dict[str, Any]],
+    key: Callable[[Mapping[str, Any]], str] | None = None,
+) -> list[ItemChange]:
     """Each item of either block: gained, lost or kept, with rank, score, tokens and the
-    signals that moved. Ordered as the new block, then what was lost (in its old order)."""
-    old = {item["id"]: (rank, item) for rank, item in enumerate(before, start=1)}
-    new = {item["id"]: (rank, item) for rank, item in enumerate(after, start=1)}
+    signals that moved. Ordered as the new block, then what was lost (in its old order).
+    ``key``: what makes two items the same (default: their id)."""
+    key = key or (lambda item: str(item["id"]))
+    old = {key(item): (rank, item) for rank, item in enumerate(before, start=1)}
+    new = {key(item): (rank, item) for rank, item in enumerate(after, start=1)}
     changes: list[ItemChange] = []
-    for item_id in [*new, *(i for i in old if i not in new)]:
-        was = old.get(item_id)
-        now = new.get(item_id)
+    for same in [*new, *(i for i in old if i not in new)]:
+        was = old.get(same)
+        now = new.get(same)
         item = (now or was)[1]  # type: ignore[index]
         signals: dict[str, SignalChange] = {}
         if was and now:
@@ -539,9 +640,10 @@ def _item_changes(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> 
                     signals[name] = SignalChange(before=a.get(name), after=b.get(name))
         changes.append(
             ItemChange(
-                id=item_id,
+                id=item["id"],
                 item_type=item["item_type"],
                 text=item["text"],
+                evidence_ids=list(item.get("evidence_ids", [])),
                 change="kept" if was and now else ("gained" if now else "lost"),
                 rank_before=was[0] if was else None,
                 rank_after=now[0] if now else None,

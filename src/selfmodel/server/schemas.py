@@ -468,7 +468,8 @@ class ReplayIn(_In):
     config: dict[str, Any] | None = Field(
         default=None,
         description='The shape of a trace\'s config: {"ranking": {"keyword_weight": 0},'
-        ' "budget_tokens": 500, "limit": 5, "moments": false}.',
+        ' "budget_tokens": 500, "limit": 5, "moments": false}; "extractor": "local" rebuilds'
+        " the self-model with another extractor (docs/debugging.md).",
     )
 
 
