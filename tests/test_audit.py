@@ -3,7 +3,8 @@ traces, outcomes, an experiment and one injected drift (tests/support/audit.py),
 the injected problem failing with the right evidence, the healthy areas healthy, and what it
 cannot measure "not measured" with its command — read from the JSON the command writes. The
 page it writes opens in Chromium at 1280 and 375 px (screenshots in test-artifacts/audit/); the
-HTTP API and the SDK give the same audit to an admin key.
+HTTP API and the SDK give the same audit to an admin key, and the Inspector shows it to the
+workspace's operator (and another workspace's operator their own).
 
 One workspace is built for the module (it takes a few seconds) and audited once by the CLI.
 """
@@ -13,11 +14,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -37,6 +41,7 @@ from selfmodel.storage import is_postgres_url
 from selfmodel.tenancy import Scope
 from tests.support.audit import PEOPLE, Built, build
 from tests.support.browser import DESKTOP, PHONE, chromium
+from tests.support.inspector import TIMEOUT_S, signed_in
 from tests.support.markdown import DOCS, checked_tables
 from tests.support.server import new_workspace_key, running_server
 
@@ -224,6 +229,73 @@ def test_the_api_and_the_sdk_give_the_audit_to_an_admin_key(audited: Audited) ->
         audited.section(key)["status"] for key in PROBLEMS
     ]
     assert report.section("evaluation_drift").check("input_drift").status is AuditStatus.FAILING
+
+
+# A section of the audit page as it renders: its key and its status's badge.
+SECTION_STATUS = re.compile(
+    r"<section class='problem' id='(\w+)'><h2>[^<]*<span class='badge (\w+)'>"
+)
+
+
+def test_the_inspector_shows_the_operator_their_own_workspace_audit(audited: Audited) -> None:
+    sm = audited.sm
+    admin = new_workspace_key(sm.store, sm.workspace.name, Scope.ADMIN)
+    other_admin = new_workspace_key(sm.store, "other", Scope.ADMIN)
+    expected = {key: audited.section(key)["status"] for key in [*PROBLEMS, "readiness"]}
+    bad = audited.check("debug_loops", "bad_outcomes")
+    traces = [r["id"] for r in bad["references"] if r["kind"] == "trace"]
+    (who,) = [r["id"] for r in audited.check("personalization_gaps", "corrections")["references"]]
+    with running_server(create_app(sm)) as url:
+        with httpx.Client(base_url=url, timeout=TIMEOUT_S) as anonymous:
+            asked = anonymous.get("/inspector/audit", params={"since": "2024-01-01"})
+        assert asked.status_code == 303
+        target = urlsplit(asked.headers["location"])
+        assert target.path == "/inspector/sign-in"
+        assert parse_qs(target.query)["next"] == ["/inspector/audit?since=2024-01-01"]
+
+        client, _ = signed_in(url, admin)
+        with closing(client):
+            assert '/inspector/audit"' in client.get("/inspector/").text  # in the navigation
+            page = client.get("/inspector/audit").text
+            since = (audited.built.now - timedelta(days=10)).date().isoformat()
+            windowed = client.get("/inspector/audit", params={"since": since})
+            style = client.get("/inspector/static/audit.css")
+            linked = client.get(f"/inspector/traces/{traces[0]}")
+            refused = {
+                value: client.get("/inspector/audit", params={"since": value})
+                for value in ("yesterday", "2999-01-01", "1999-01-01", "2" * 5_000)
+            }
+        other, _ = signed_in(url, other_admin)
+        with closing(other):
+            theirs = other.get("/inspector/audit").text
+    assert "<h1>Audit of workspace default</h1>" in page
+    assert 'aria-current="page">Audit</a>' in page and "several seconds" in page
+    assert dict(SECTION_STATUS.findall(page)) == expected
+    assert "<p class='verdict'><b>Act first on evaluation drift</b> (failing)" in page
+    assert page.count("<section class='check'") >= 25
+    # The ids behind a check open on the Inspector's own pages (and still name their command).
+    for trace in traces:
+        assert f"<a href='/inspector/traces/{trace}'><code>{trace}</code></a>" in page
+    assert f"<a href='/inspector/users/{who}'><code>{who}</code></a>" in page
+    assert "<code>selfmodel trace " in page
+    assert linked.status_code == 200
+    assert windowed.status_code == 200 and f"{since} 00:00 –" in windowed.text
+    # The audit's own stylesheet, served as a file: the Inspector's pages allow no inline style.
+    assert style.status_code == 200 and style.headers["content-type"].startswith("text/css")
+    assert ".badge" in style.text and "<style" not in page
+    # A bad window is the page's form again with what is wrong, never a server error.
+    for value, answer in refused.items():
+        assert answer.status_code == 422, value[:20]
+        assert 'role="alert"' in answer.text and 'name="since"' in answer.text
+        assert "<section class='problem'" not in answer.text
+    assert "not a valid ISO 8601" in refused["yesterday"].text
+    assert "before the end of the window" in refused["2999-01-01"].text
+    assert "longer than" in refused["1999-01-01"].text
+    assert "2" * 100 not in refused["2" * 5_000].text
+    # Another workspace's operator sees that workspace's audit, nothing of this one.
+    assert "<h1>Audit of workspace other</h1>" in theirs
+    assert set(SECTION_STATUS.findall(theirs)) >= {(key, "not_measured") for key in PROBLEMS}
+    assert not any(trace in theirs for trace in traces) and who not in theirs
 
 
 def test_a_workspace_with_nothing_recorded_is_not_measured_with_commands(

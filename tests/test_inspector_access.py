@@ -151,6 +151,7 @@ def test_without_a_session_pages_send_to_sign_in_and_forms_are_refused(world: Wo
             f"/inspector/traces/{world.trace_id}/why-not?item={world.hiking}",
             f"/inspector/traces/{world.trace_id}/replay",
             f"/inspector/traces/{world.trace_id}/lineage/{world.hiking}",
+            "/inspector/audit?since=2024-01-01",
         ):
             answer = client.get(path)
             assert answer.status_code == 303, path
@@ -215,8 +216,9 @@ def other_workspace_requests(world: World) -> dict[tuple[str, str], list[str]]:
             f"/inspector/traces/{theirs}/lineage/{world.rival_belief}",
             *(f"/inspector/traces/{mine}/lineage/{i}" for i in items),
         ],
-        # Neither names anything: the users page lists the session's own workspace only.
+        # None names anything: the users page and the audit are of the session's own workspace.
         ("GET", "/inspector/"): [],
+        ("GET", "/inspector/audit"): [],
         ("POST", "/inspector/sign-out"): [],
     }
 
@@ -242,6 +244,9 @@ def test_a_session_sees_its_own_workspace_only_on_every_route(world: World, oper
         assert "/inspector/users/eve" in rival.get("/inspector/").text
         assert rival.get(f"/inspector/traces/{world.trace_id}").status_code == 404
         assert rival.get("/inspector/users/maya").status_code == 404
+        audit = rival.get("/inspector/audit").text
+        assert "Audit of workspace rival" in audit
+        assert world.trace_id not in audit and "maya" not in audit
 
 
 def test_forms_without_the_session_csrf_token_are_refused(world: World, operator) -> None:

@@ -3,8 +3,9 @@
 docs/debugging.md's story, clicked through in Chromium (Debian's, via Playwright) against the
 real app on a real uvicorn socket: sign in with the admin key, find the user, open the trace of
 the answer that never mentioned hiking, ask why the hiking belief was not chosen, replay with a
-larger budget so it gets in, read the diff, open the item's lineage. One browser launch; the
-screenshots (1280 px wide) go to test-artifacts/inspector/ and illustrate the docs.
+larger budget so it gets in, read the diff, open the item's lineage; then the workspace's
+audit (docs/audit.md) from the navigation. One browser launch; the screenshots (1280 px
+wide) go to test-artifacts/inspector/ and illustrate the docs.
 """
 
 from __future__ import annotations
@@ -118,3 +119,12 @@ def test_an_operator_finds_why_a_belief_was_left_out_and_a_replay_that_brings_it
                     str(extraction.version)
                 )
             shot(page, "lineage")
+
+            # The workspace's audit, from the navigation: the five problems and readiness.
+            page.get_by_role("link", name="Audit", exact=True).click()
+            page.wait_for_url(f"{base_url}/inspector/audit")
+            expect(page.get_by_role("heading", name="Audit of workspace acme")).to_be_visible()
+            expect(page.locator("section.problem")).to_have_count(6)
+            assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]
+            assert accessibility_problems(page) == []
+            shot(page, "audit")

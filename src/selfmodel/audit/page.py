@@ -5,15 +5,20 @@ First the verdict — the problem to act on first and each section's status and 
 then each section with its checks: the finding, its figures, its plots, the ids behind it (with
 the command that opens each) and, when not measured, the command that would measure it. Text
 from the store (workspace name, user ids, notes) is escaped.
+
+The Inspector shows the same report within its own layout: ``audit_body`` with a ``link`` that
+turns the ids it has pages for into links, and ``STYLESHEET`` served as a file (its pages allow
+no inline style).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from html import escape
 
 from selfmodel.domain.audit import AuditReport, AuditStatus, Check, Figure, Plot, Reference, Section
-from selfmodel.report.page import STYLE, bars, number, plot
+from selfmodel.report.page import PARTS_STYLE, STYLE, bars, number, plot
 
 LABELS = {
     AuditStatus.HEALTHY: "healthy",
@@ -53,8 +58,15 @@ ul.figs li { border: 1px solid #dde1e8; border-radius: 6px; padding: .2rem .6rem
 ul.refs { padding-left: 1.1rem; font-size: .88rem; } ul.refs li { margin: .15rem 0; }
 .action { font-weight: 600; } .thresholds { font-size: .82rem; }
 svg { max-width: 100%; height: auto; } figcaption { max-width: 320px; }
+"""
+# Only the standalone page owns its body and headings.
+PAGE_STYLE = """
 @media (max-width: 480px) { body { margin: 1rem auto; } h1 { font-size: 1.25rem; } }
 """
+# The report's parts without the page's own rules, for a page with a layout of its own.
+STYLESHEET = PARTS_STYLE + AUDIT_STYLE
+# Where an id of a reference opens on the page showing the report (None: nowhere there).
+Link = Callable[[Reference], str | None]
 
 
 def badge(status: AuditStatus) -> str:
@@ -101,14 +113,22 @@ def _plot(p: Plot) -> str:
     return "".join(plot(title, p.x, s.values) for s in p.series)
 
 
-def _reference(r: Reference) -> str:
+def _reference(r: Reference, link: Link) -> str:
     opener = OPEN_WITH.get(r.kind, "").format(id=r.id)
     note = f" — {escape(r.note)}" if r.note else ""
     how = f" <span class='muted'>(<code>{escape(opener)}</code>)</span>" if opener else ""
-    return f"<li>{escape(r.kind.replace('_', ' '))} <code>{escape(r.id)}</code>{note}{how}</li>"
+    name = f"<code>{escape(r.id)}</code>"
+    href = link(r)
+    if href is not None:
+        name = f"<a href='{escape(href)}'>{name}</a>"
+    return f"<li>{escape(r.kind.replace('_', ' '))} {name}{note}{how}</li>"
 
 
-def _check(check: Check) -> str:
+def _no_link(_: Reference) -> None:
+    return None
+
+
+def _check(check: Check, link: Link) -> str:
     parts = [f"<p>{escape(check.finding)}</p>"]
     if check.command:
         parts.append(f"<p class='action'>To measure it: <code>{escape(check.command)}</code></p>")
@@ -118,7 +138,7 @@ def _check(check: Check) -> str:
     if check.references:
         parts.append(
             "<p class='muted'>Behind it:</p><ul class='refs'>"
-            + "".join(_reference(r) for r in check.references)
+            + "".join(_reference(r, link) for r in check.references)
             + "</ul>"
         )
     if check.thresholds:
@@ -134,13 +154,13 @@ def _check(check: Check) -> str:
     )
 
 
-def _section(s: Section) -> str:
+def _section(s: Section, link: Link) -> str:
     return (
         f"<section class='problem' id='{escape(s.key)}'>"
         f"<h2>{escape(s.title)} {badge(s.status)}</h2>"
         f"<p class='muted'>{escape(s.question)}</p>"
         f"<p class='action'>{prose(s.next_action)}</p>"
-        + "".join(_check(c) for c in s.checks)
+        + "".join(_check(c, link) for c in s.checks)
         + "</section>"
     )
 
@@ -154,8 +174,12 @@ def _card(s: Section) -> str:
     )
 
 
-def render_audit(report: AuditReport) -> str:
-    """The report as a complete HTML document."""
+def audit_body(report: AuditReport, link: Link = _no_link) -> str:
+    """The report as the content of a page: its heading, window, verdict, overview and sections.
+
+    ``link(reference)`` is where a listed id opens, if anywhere (the Inspector's trace and user
+    pages); the command that opens it from a shell is shown either way.
+    """
     sections = [*report.problems, report.readiness]
     if report.costliest is not None:
         first = report.section(report.costliest)
@@ -173,10 +197,6 @@ def render_audit(report: AuditReport) -> str:
         f"{report.generated_at:%Y-%m-%d %H:%M} UTC, {escape(report.backend)}"
     )
     return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>selfmodel audit — {escape(report.workspace)}</title>"
-        f"<style>{STYLE}{AUDIT_STYLE}</style></head><body>"
         f"<h1>Audit of workspace {escape(report.workspace)}</h1>"
         f"<p class='muted'>{window}. Computed from what this deployment recorded: eval runs, "
         "alerts, traces, replays, outcomes, experiments, the Mirror, the queue and the "
@@ -184,9 +204,19 @@ def render_audit(report: AuditReport) -> str:
         f"{verdict}<div class='cards overview'>"
         + "".join(_card(s) for s in sections)
         + "</div>"
-        + "".join(_section(s) for s in sections)
-        + "</body></html>"
+        + "".join(_section(s, link) for s in sections)
     )
 
 
-__all__ = ["render_audit"]
+def render_audit(report: AuditReport) -> str:
+    """The report as a complete, self-contained HTML document."""
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>selfmodel audit — {escape(report.workspace)}</title>"
+        f"<style>{STYLE}{AUDIT_STYLE}{PAGE_STYLE}</style></head><body>"
+        f"{audit_body(report)}</body></html>"
+    )
+
+
+__all__ = ["STYLESHEET", "Link", "audit_body", "render_audit"]

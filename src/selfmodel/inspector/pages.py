@@ -17,6 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment
 
+from selfmodel.audit.page import STYLESHEET as AUDIT_STYLESHEET
 from selfmodel.engine import SelfModel
 from selfmodel.errors import (
     AuthenticationError,
@@ -39,6 +40,7 @@ from selfmodel.inspector.access import (
 from selfmodel.mirror.access import check_csrf
 from selfmodel.mirror.pages import (
     SECURITY_HEADERS,
+    STATIC_MAX_AGE_S,
     Pages,
     field,
     page_templates,
@@ -52,6 +54,9 @@ from selfmodel.tenancy import Tenancy
 HERE = Path(__file__).parent
 INSPECTOR_PATH = "/inspector"
 STATIC_FILES = {"inspector.css": "text/css"}
+# The audit page's stylesheet is the audit's own (``selfmodel.audit.page``), served from code so
+# the Inspector's page and ``selfmodel audit --out`` cannot drift apart.
+AUDIT_CSS = "audit.css"
 # Why the sign-in page is shown again, by the refusal of the session that ended.
 ENDED = {
     Refusal.EXPIRED.value: "Your session has expired: sign in again.",
@@ -282,8 +287,40 @@ def create_inspector_router(
             page("lineage.html", lambda s: screens.lineage_values(s, trace_id, item_id)),
         )
 
+    # -- the audit of the workspace (docs/audit.md) ------------------------------------------
+    @router.get("/audit")
+    async def audit(request: Request) -> Response:
+        since = request.query_params.get("since", "")
+
+        def act(session: OperatorSession, form: Form) -> Response:
+            try:
+                values = screens.audit_values(session, since, prefix)
+            except InvalidInputError as exc:
+                # The window's form again, with what was wrong with it; nothing too long echoed.
+                shown = since if len(since) <= screens.MAX_SINCE_CHARS else ""
+                return pages.html(
+                    "audit.html",
+                    answer_status(exc),
+                    session=session,
+                    error=exc.message,
+                    since=shown,
+                    nav="audit",
+                )
+            return pages.html("audit.html", session=session, **values)
+
+        return await guarded(request, act)
+
     @router.get("/static/{name}")
     def static(name: str) -> Response:
+        if name == AUDIT_CSS:
+            return Response(
+                AUDIT_STYLESHEET,
+                media_type="text/css",
+                headers={
+                    "Cache-Control": f"public, max-age={STATIC_MAX_AGE_S}",
+                    "X-Content-Type-Options": "nosniff",
+                },
+            )
         return static_file(HERE / "static", STATIC_FILES, name)
 
     return router

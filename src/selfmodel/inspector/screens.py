@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
+from markupsafe import Markup
+
+from selfmodel.audit.page import audit_body
 from selfmodel.domain import BeliefStatus, TraceRecord
+from selfmodel.domain.audit import Reference
 from selfmodel.errors import InvalidInputError, NotFoundError, ReplayUnavailableError
 from selfmodel.inspector import editor, views
 from selfmodel.inspector.access import OperatorSession
@@ -20,6 +25,8 @@ TRACES_PAGE = 20
 RECENT_TRACES = 5
 MAX_ID_CHARS = 200
 MAX_SEARCH_CHARS = 100
+# Longer than any ISO 8601 timestamp: a ``since`` this long is not one, and is not echoed back.
+MAX_SINCE_CHARS = 40
 
 
 def checked_id(value: str, what: str) -> str:
@@ -236,10 +243,35 @@ def _statement(session: OperatorSession, item_id: str) -> str:
         return ""
 
 
+def audit_values(session: OperatorSession, since: str, prefix: str) -> dict[str, Any]:
+    """The workspace's audit (``selfmodel audit``) over the window from ``since`` (default: the
+    audit's own), rendered by the audit's page with its trace and user ids linked here.
+
+    Raises:
+        InvalidInputError: ``since`` is not a date or timestamp, or not a window the audit takes.
+    """
+    since = since.strip()
+    if len(since) > MAX_SINCE_CHARS:
+        raise InvalidInputError("since must be a date (YYYY-MM-DD)", field="since")
+    report = session.model.audit(since=since or None)
+
+    def link(reference: Reference) -> str | None:
+        if reference.kind == "trace":
+            return f"{prefix}/traces/{quote(reference.id)}"
+        if reference.kind == "user":
+            return f"{prefix}/users/{quote(reference.id)}"
+        return None
+
+    # The audit's page escapes every text from the store itself.
+    return {"report": Markup(audit_body(report, link)), "since": since, "nav": "audit"}
+
+
 __all__ = [
+    "MAX_SINCE_CHARS",
     "RECENT_TRACES",
     "TRACES_PAGE",
     "USERS_PAGE",
+    "audit_values",
     "checked_id",
     "lineage_values",
     "replay_error_values",

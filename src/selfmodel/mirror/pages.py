@@ -423,6 +423,7 @@ def _ascii_name(filename: str) -> str:
 __all__ = [
     "MIRROR_PATH",
     "SECURITY_HEADERS",
+    "STATIC_MAX_AGE_S",
     "Pages",
     "create_mirror_router",
     "field",

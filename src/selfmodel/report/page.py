@@ -22,10 +22,14 @@ ENGINEERING_LABELS = {
     "specificity": "specificity",
     "recall": "recall (eval runs)",
 }
-STYLE = """
+# The page's own rules (its body and headings), apart from those of its parts, which a page with
+# a layout of its own (the Inspector's audit page) takes without these.
+PAGE_STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 72rem;
        padding: 0 1rem; color: #1d2330; }
 h1 { font-size: 1.5rem; margin-bottom: .2rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
+"""
+PARTS_STYLE = """
 .muted { color: #5c6475; } .note { background: #fff6e0; padding: .5rem .8rem; }
 table { border-collapse: collapse; margin: .6rem 0; } caption { text-align: left;
         font-weight: 600; padding-bottom: .3rem; }
@@ -37,6 +41,7 @@ th:first-child, td:first-child { text-align: left; }
           gap: 1rem; } figure { margin: 0; } figcaption { font-size: .85rem; }
 .pos { background: #e3f3e6; } .neg { background: #fbe4e4; }
 """
+STYLE = PAGE_STYLE + PARTS_STYLE
 
 
 def number(value: float | None, digits: int = 3) -> str:
@@ -278,4 +283,4 @@ def _valued(report: JoinedReport, label: str) -> bool:
     return not any(o.per_call for o in report.overall.outcomes if o.metric == label)
 
 
-__all__ = ["STYLE", "bars", "number", "plot", "render", "table"]
+__all__ = ["PAGE_STYLE", "PARTS_STYLE", "STYLE", "bars", "number", "plot", "render", "table"]
