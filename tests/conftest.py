@@ -16,11 +16,10 @@ from selfmodel.server import create_app
 from selfmodel.storage import Store, open_store
 from tests.support.postgres import PostgresCluster
 from tests.support.server import new_workspace_key, running_server
+from tests.support.stores import BACKENDS
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
-
-BACKENDS = ["sqlite", "postgres"]
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Self
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from selfmodel.errors import ConfigurationError, StorageError
@@ -155,10 +156,13 @@ class LocalPostgres:
             apply_migrations(conn)
 
     @contextmanager
-    def database(self) -> Iterator[str]:
-        """A fresh database at the current schema; dropped (with its connections) afterwards."""
+    def database(self, like: str | None = None) -> Iterator[str]:
+        """A fresh database at the current schema — or a copy of the database at URL ``like``
+        of this server, to which nobody may be connected — dropped (with its connections)
+        afterwards."""
+        template = conninfo_to_dict(like)["dbname"] if like else TEMPLATE
         name = f"t_{uuid.uuid4().hex[:16]}"
-        self._admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+        self._admin(f"CREATE DATABASE {name} TEMPLATE {template}")
         try:
             yield self.url(name)
         finally:
