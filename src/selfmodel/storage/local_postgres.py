@@ -160,10 +160,17 @@ class LocalPostgres:
         """A fresh database at the current schema — or a copy of the database at URL ``like``
         of this server, to which nobody may be connected — dropped (with its connections)
         afterwards."""
+        url = self._create(like)
+        try:
+            yield url
+        finally:
+            self._drop(url)
+
+    def _create(self, like: str | None = None) -> str:
         template = conninfo_to_dict(like)["dbname"] if like else TEMPLATE
         name = f"t_{uuid.uuid4().hex[:16]}"
         self._admin(f"CREATE DATABASE {name} TEMPLATE {template}")
-        try:
-            yield self.url(name)
-        finally:
-            self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        return self.url(name)
+
+    def _drop(self, url: str) -> None:
+        self._admin(f"DROP DATABASE IF EXISTS {conninfo_to_dict(url)['dbname']} WITH (FORCE)")
