@@ -1,11 +1,9 @@
-"""Shared fixtures: real SQLite files in temp dirs, the real embedding model and a real browser
-(each started once)."""
+"""Shared fixtures: real SQLite files in temp dirs and the real embedding model (loaded once)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
@@ -17,9 +15,6 @@ from selfmodel.storage import Store, open_store
 from tests.support.postgres import PostgresCluster
 from tests.support.server import new_workspace_key, running_server
 from tests.support.stores import BACKENDS
-
-if TYPE_CHECKING:
-    from playwright.sync_api import Browser
 
 
 @pytest.fixture(scope="session")
@@ -90,21 +85,3 @@ def client(server: str, sm: SelfModel) -> Iterator[Client]:
     """An SDK client of ``server`` with a key of ``sm``'s workspace."""
     with Client(server, new_workspace_key(sm.store, sm.workspace.name)) as c:
         yield c
-
-
-@pytest.fixture(scope="session")
-def chromium_process() -> Iterator[Browser]:
-    """Debian's Chromium (tests/support/browser.py), launched once for the whole run."""
-    from tests.support.browser import chromium  # Playwright only for the tests that use it
-
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def browser(chromium_process: Browser) -> Iterator[Browser]:
-    """The shared Chromium; what a test opened in it (contexts, their pages and cookies) is
-    closed after the test."""
-    yield chromium_process
-    for context in chromium_process.contexts:
-        context.close()

@@ -9,13 +9,12 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-from playwright.sync_api import Browser
 from typer.testing import CliRunner
 
 from selfmodel import SelfModel
 from selfmodel.bench.drift import CHECK_AT, build
 from selfmodel.cli import app
-from tests.support.browser import DESKTOP
+from tests.support.browser import DESKTOP, chromium
 from tests.test_eval_quality import record
 
 runner = CliRunner()
@@ -23,7 +22,7 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "eval"
 
 
 def test_the_report_is_one_self_contained_page_with_its_plots_in_chromium(
-    sm: SelfModel, db_path: Path, tmp_path: Path, browser: Browser
+    sm: SelfModel, db_path: Path, tmp_path: Path
 ) -> None:
     build(sm, shifted=True, seed=0)
     runs = record(sm.store, sm.workspace.id, "golden", [0.81, 0.8, 0.82, 0.8, 0.79] + [0.6] * 5)
@@ -44,24 +43,25 @@ def test_the_report_is_one_self_contained_page_with_its_plots_in_chromium(
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     requests: list[str] = []
-    view = browser.new_page(viewport=DESKTOP)
-    view.on("request", lambda r: requests.append(r.url))
-    view.goto(out.as_uri())
-    assert view.title() == "selfmodel evaluation — default"
-    assert view.locator("figure.trend svg polyline").count() == 1
-    assert view.locator("figure.trend line.change-point").count() == 1
-    assert view.locator("circle.reference").count() == 40
-    assert view.locator("circle.current").count() == 40
-    assert view.locator("svg rect[fill='#ff7f0e']").count() >= 2  # current-window bars
-    users = view.locator("#self-models ~ table tr").count() - 1
-    assert users == 6, "the six users whose beliefs flipped"
-    assert view.locator("li.alert").count() >= 2  # input and self-model drift at least
-    # Every plot was laid out with a size, and nothing is wider than the window.
-    for box in (view.locator("svg").nth(i).bounding_box() for i in range(4)):
-        assert box is not None and box["width"] > 100 and box["height"] > 50
-    assert view.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]
-    shot = ARTIFACTS / "report-1280.png"
-    view.screenshot(path=str(shot), full_page=True)
+    with chromium() as browser:
+        view = browser.new_page(viewport=DESKTOP)
+        view.on("request", lambda r: requests.append(r.url))
+        view.goto(out.as_uri())
+        assert view.title() == "selfmodel evaluation — default"
+        assert view.locator("figure.trend svg polyline").count() == 1
+        assert view.locator("figure.trend line.change-point").count() == 1
+        assert view.locator("circle.reference").count() == 40
+        assert view.locator("circle.current").count() == 40
+        assert view.locator("svg rect[fill='#ff7f0e']").count() >= 2  # current-window bars
+        users = view.locator("#self-models ~ table tr").count() - 1
+        assert users == 6, "the six users whose beliefs flipped"
+        assert view.locator("li.alert").count() >= 2  # input and self-model drift at least
+        # Every plot was laid out with a size, and nothing is wider than the window.
+        for box in (view.locator("svg").nth(i).bounding_box() for i in range(4)):
+            assert box is not None and box["width"] > 100 and box["height"] > 50
+        assert view.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]
+        shot = ARTIFACTS / "report-1280.png"
+        view.screenshot(path=str(shot), full_page=True)
     assert requests == [out.as_uri()]  # the page asked for nothing but itself
     assert shot.stat().st_size > 20_000
     print(f"screenshot: {shot}")

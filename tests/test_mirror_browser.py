@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from selfmodel import SelfModel
 from selfmodel.embedding import SentenceTransformerEmbedder
-from tests.support.browser import DESKTOP, PHONE, screenshot
+from tests.support.browser import DESKTOP, PHONE, chromium, screenshot
 from tests.support.mirror import (
     DENIAL,
     FIRST_SAID,
@@ -41,6 +41,12 @@ def world(
         w = build_world(engine)
         with running_server(w.app) as base_url:
             yield w, base_url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as b:
+        yield b
 
 
 def api(world: tuple[MirrorWorld, str]) -> httpx.Client:

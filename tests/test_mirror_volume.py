@@ -24,6 +24,7 @@ from tests.support.browser import (
     DESKTOP,
     PHONE,
     accessibility_problems,
+    chromium,
     screenshot,
 )
 from tests.support.mirror import MirrorWorld, build_world
@@ -52,6 +53,12 @@ def world(
         assert messages >= 250  # "a few hundred messages"
         with running_server(w.app) as base_url:
             yield w, base_url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as b:
+        yield b
 
 
 def api(world: World) -> httpx.Client:

@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser
 from typer.testing import CliRunner
 
 from selfmodel import SelfModel
@@ -20,7 +19,7 @@ from selfmodel.domain import Outcome, OutcomeKind, TraceRecord, new_id
 from selfmodel.domain.time import utcnow
 from selfmodel.evaluation.joined_report import COVERED, OVERALL, UNCOVERED
 from selfmodel.server import create_app
-from tests.support.browser import screenshot
+from tests.support.browser import chromium, screenshot
 from tests.support.evaluation import record_run
 from tests.support.server import new_workspace_key, running_server
 
@@ -166,12 +165,10 @@ def test_the_api_the_sdk_and_the_cli_give_the_librarys_report(
 
 
 @pytest.mark.slow
-def test_the_page_renders_in_chromium_with_its_plots(
-    sm: SelfModel, served: dict, browser: Browser
-) -> None:
+def test_the_page_renders_in_chromium_with_its_plots(sm: SelfModel, served: dict) -> None:
     past_days(sm)
     key = new_workspace_key(sm.store, sm.workspace.name)
-    with running_server(create_app(sm)) as url:
+    with running_server(create_app(sm)) as url, chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.set_extra_http_headers({"Authorization": f"Bearer {key}"})
         requested: list[str] = []
