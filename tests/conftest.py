@@ -14,8 +14,7 @@ from selfmodel.server import create_app
 from selfmodel.storage import Store, open_store
 from tests.support.postgres import PostgresCluster
 from tests.support.server import new_workspace_key, running_server
-
-BACKENDS = ["sqlite", "postgres"]
+from tests.support.stores import BACKENDS
 
 
 @pytest.fixture(scope="session")

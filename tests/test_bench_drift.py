@@ -9,28 +9,23 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from selfmodel.bench.drift import run_drift_bench
 from selfmodel.cli import app
-from selfmodel.embedding import SentenceTransformerEmbedder
 
 runner = CliRunner()
 
 
 @pytest.mark.slow
-def test_one_seed_of_the_drift_bench(embedder: SentenceTransformerEmbedder) -> None:
-    report = run_drift_bench(embedder, seeds=1, first_seed=3)
-    print(json.dumps({k: v for k, v in report.items() if k != "per_seed"}, indent=1))
-    assert report["false_alarm_rate"] == 0.0 and report["per_seed"][0]["steady"] == []
-    assert report["detection_rate"] == {"input_drift": 1.0, "self_model_drift": 1.0}
-    assert report["thresholds"]["drift_alpha"] == 0.01
-
-
-@pytest.mark.slow
-def test_the_command_prints_the_false_alarm_rate(tmp_path: Path) -> None:
+def test_one_seed_of_the_drift_bench_through_the_command(tmp_path: Path) -> None:
     out = tmp_path / "drift.json"
     result = runner.invoke(
-        app, ["bench", "drift", "--seeds", "1", "--json", str(out)], env={"COLUMNS": "160"}
+        app,
+        ["bench", "drift", "--seeds", "1", "--first-seed", "3", "--json", str(out)],
+        env={"COLUMNS": "160"},
     )
     assert result.exit_code == 0, result.output
     assert "false alarm rate 0.000 (0/1 steady seeds with any alert)" in result.output
-    assert json.loads(out.read_text())["seeds"] == 1
+    report = json.loads(out.read_text())
+    assert report["seeds"] == 1
+    assert report["false_alarm_rate"] == 0.0 and report["per_seed"][0]["steady"] == []
+    assert report["detection_rate"] == {"input_drift": 1.0, "self_model_drift": 1.0}
+    assert report["thresholds"]["drift_alpha"] == 0.01

@@ -23,7 +23,7 @@ def test_bench_serve_loads_sqlite_and_two_postgres_processes(
         result = runner.invoke(
             app,
             [
-                "bench", "serve", "--duration", "2", "--concurrency", "4",
+                "bench", "serve", "--duration", "1", "--concurrency", "4",
                 "--pg-url", url, "--observe-share", "0.25", "--json", str(out),
             ],
         )  # fmt: skip

@@ -21,7 +21,7 @@ from tests.support.postgres import PostgresCluster
 
 runner = CliRunner()
 
-SOAK_S = "8"
+SOAK_S = "4"
 KILL_EVERY_S = "1"
 WORKSPACE = "ledgered"
 KEPT = "keeper"

@@ -6,6 +6,7 @@ store's history is what is under test.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import resources
@@ -29,6 +30,7 @@ from selfmodel.errors import (
 from selfmodel.ingest.files import read_conversation_file
 from selfmodel.retrieval import RankingConfig
 from tests.support.rows import rows_of_user
+from tests.support.stores import copy_of_store, filled_store
 
 USER = "maya"
 
@@ -233,11 +235,32 @@ def test_a_trace_from_before_model_versions_can_be_read_not_replayed(sm: SelfMod
 
 
 # -- why not X? --------------------------------------------------------------------------------
-@pytest.fixture
-def demo_sm(sm: SelfModel) -> SelfModel:
+def observe_demo(sm: SelfModel) -> None:
     for message in demo_messages():
         observe_one(sm, message)
-    return sm
+
+
+@pytest.fixture(scope="module")
+def demo_store(
+    request: pytest.FixtureRequest, embedder: SentenceTransformerEmbedder
+) -> Iterator[str]:
+    """The demo conversation observed once; each test gets a copy."""
+    with filled_store(request, "sqlite", embedder, observe_demo) as location:
+        yield location
+
+
+@pytest.fixture
+def demo_sm(
+    request: pytest.FixtureRequest,
+    demo_store: str,
+    tmp_path: Path,
+    embedder: SentenceTransformerEmbedder,
+) -> Iterator[SelfModel]:
+    with (
+        copy_of_store(request, demo_store, tmp_path) as location,
+        SelfModel.open(location, embedder=embedder) as sm,
+    ):
+        yield sm
 
 
 def test_why_not_names_the_budget_the_rank_cutoff_and_the_chosen(demo_sm: SelfModel) -> None:

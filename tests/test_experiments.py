@@ -3,6 +3,8 @@ of an assigned user run under its variant and traced with it, exposures exported
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,18 +17,41 @@ from selfmodel import (
     SelfModel,
     UserNotFoundError,
 )
+from selfmodel.embedding import SentenceTransformerEmbedder
 from selfmodel.experiments.assignment import assign
+from tests.support.stores import BACKENDS, copy_of_store, filled_store
 
 OFF = {"name": "off", "config": {"personalized": False}}
 ON = {"name": "on"}
 USERS = [f"user-{n}" for n in range(12)]
 
 
-@pytest.fixture
-def observed(any_sm: SelfModel) -> SelfModel:
+def observe_users(sm: SelfModel) -> None:
     for user in USERS:
-        any_sm.observe(user, "I love hiking in the mountains with my dog Biscuit.")
-    return any_sm
+        sm.observe(user, "I love hiking in the mountains with my dog Biscuit.")
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def observed_store(
+    request: pytest.FixtureRequest, embedder: SentenceTransformerEmbedder
+) -> Iterator[str]:
+    """Every test user observed once per backend; each test gets a copy."""
+    with filled_store(request, request.param, embedder, observe_users) as location:
+        yield location
+
+
+@pytest.fixture
+def observed(
+    request: pytest.FixtureRequest,
+    observed_store: str,
+    tmp_path: Path,
+    embedder: SentenceTransformerEmbedder,
+) -> Iterator[SelfModel]:
+    with (
+        copy_of_store(request, observed_store, tmp_path) as location,
+        SelfModel.open(location, embedder=embedder) as sm,
+    ):
+        yield sm
 
 
 def in_variant(sm: SelfModel, experiment: str, variant: str) -> str:

@@ -23,14 +23,16 @@ from typing import Any
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
 from selfmodel import SelfModel
+from selfmodel.cli import app
 from selfmodel.client import Client
 from selfmodel.domain import JobStatus, ObserveResult
 from selfmodel.embedding import SentenceTransformerEmbedder
 from selfmodel.storage import open_store
 from tests.support.postgres import PostgresCluster
-from tests.support.processes import ApiProcess, run_cli, start_api, stop_process, wait_ready
+from tests.support.processes import ApiProcess, start_api, stop_process, wait_ready
 from tests.support.workers import (
     assert_each_observation_counted_once,
     counts,
@@ -214,6 +216,13 @@ def run_writers(
     for thread in threads:
         thread.join()
     return outcome
+
+
+def run_cli(*args: str) -> str:
+    """An admin command, in-process: the processes under test are the servers and workers."""
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.stdout
 
 
 def context_items(base_url: str, key: str, user: str, query: str) -> list[tuple[str, str, str]]:

@@ -4,15 +4,15 @@ The same generated conversations are observed three ways, into three workspaces 
 inline (understood in the ``observe`` call), queued (understood by an in-process worker with two
 threads) and queued for ``selfmodel worker`` processes that are killed with SIGKILL at random
 moments mid-job and replaced, the replacement taking the dead worker's jobs over once their
-leases expire. All three self-models must be the same belief by belief: statement, kind, status,
-confidence to 1e-9 and evidence.
+leases expire (the last replacement, never killed, is a worker in this process). All three
+self-models must be the same belief by belief: statement, kind, status, confidence to 1e-9 and
+evidence.
 """
 
 from __future__ import annotations
 
 import random
 import signal
-import subprocess
 import time
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -31,9 +31,8 @@ from tests.support.workers import (
     counts,
     self_model_rows,
     start_worker,
-    stop_worker,
     wait_until,
-    wait_worker_started,
+    worker_in_process,
 )
 
 # What people tell a chat over some weeks. Mostly facts whose order matters — where they live and
@@ -84,15 +83,21 @@ def _time_to_kill(store: Store, worker: str, done: int) -> bool:
 
 
 def kill_at_random_points(
-    location: str, store: Store, rng: random.Random, log_dir: Path
+    location: str,
+    store: Store,
+    embedder: SentenceTransformerEmbedder,
+    rng: random.Random,
+    log_dir: Path,
 ) -> list[str]:
     """Run the queue with worker processes, SIGKILLing ``KILLS`` of them mid-job at random
-    points; the last one runs until every job is done. Returns the killed workers' names."""
+    points; the last replacement, in this process (see ``worker_in_process``), runs until every
+    job is done. Returns the killed workers' names."""
     killed: list[str] = []
-    name = "worker0"
-    process = start_worker(location, name, log_dir, lease=LEASE_S, batch=rng.randint(1, 3))
-    try:
-        for number in range(1, KILLS + 1):
+    for number in range(KILLS):
+        name = f"worker{number}"
+        # A replacement loads its model while the dead worker's leases run out.
+        process = start_worker(location, name, log_dir, lease=LEASE_S, batch=rng.randint(1, 3))
+        try:
             target = counts(store)[JobStatus.DONE] + rng.randint(0, 3)  # jobs done before it
             wait_until(
                 partial(_time_to_kill, store, name, target),
@@ -100,23 +105,14 @@ def kill_at_random_points(
                 f"{name} to hold a job",
             )
             time.sleep(rng.uniform(0, KILL_DELAY_MAX_S))
+        finally:
             process.send_signal(signal.SIGKILL)
-            assert process.wait(timeout=10) == -signal.SIGKILL
-            killed.append(name)
-            # The replacement loads its model while the dead worker's leases run out.
-            name = f"worker{number}"
-            process = start_worker(location, name, log_dir, lease=LEASE_S, batch=rng.randint(1, 3))
+        assert process.wait(timeout=10) == -signal.SIGKILL
+        killed.append(name)
+    last = f"worker{KILLS}"
+    with worker_in_process(location, embedder, last, lease=LEASE_S, batch=rng.randint(1, 3)):
         wait_until(lambda: store.queue_depth() == 0, PROCESS_TIMEOUT_S, "the last worker to drain")
-    finally:
-        _stop(process, name, log_dir)
     return killed
-
-
-def _stop(process: subprocess.Popen[bytes], name: str, log_dir: Path) -> None:
-    # The queue may drain before the last replacement is up (its predecessor finished the job in
-    # hand just before the kill): SIGTERM is graceful only once the worker runs.
-    wait_worker_started(process, name, log_dir)
-    assert stop_worker(process) == 0  # SIGTERM: the surviving worker exits gracefully
 
 
 @pytest.mark.slow
@@ -138,7 +134,7 @@ def test_queued_with_killed_workers_gives_the_self_model_inline_observing_gives(
             for at, text in messages:
                 crashed.observe(user, text, at=at, wait=False)
 
-        killed = kill_at_random_points(db_location, sm.store, rng, tmp_path)
+        killed = kill_at_random_points(db_location, sm.store, embedder, rng, tmp_path)
 
         assert len(killed) == KILLS
         final = counts(sm.store)

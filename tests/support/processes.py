@@ -1,4 +1,4 @@
-"""Real ``selfmodel`` processes for tests: CLI calls and API servers, always stopped afterwards."""
+"""Real ``selfmodel`` processes for tests: API servers, always stopped afterwards."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from selfmodel.bench.serving import free_port
 from selfmodel.bench.serving import stop as stop_process
 
 READY_TIMEOUT_S = 90.0
-CLI_TIMEOUT_S = 60.0
 READY_POLL_S = 0.1
 LOG_TAIL_CHARS = 4000
 HOST = "127.0.0.1"
@@ -33,24 +32,6 @@ def subprocess_env() -> dict[str, str]:
         "TOKENIZERS_PARALLELISM": "false",
         "OMP_NUM_THREADS": "1",
     }
-
-
-def run_cli(*args: str) -> str:
-    """``python -m selfmodel ARGS``; returns its stdout, fails the test with stderr otherwise."""
-    result = subprocess.run(
-        [sys.executable, "-m", "selfmodel", *args],
-        capture_output=True,
-        text=True,
-        env=subprocess_env(),
-        timeout=CLI_TIMEOUT_S,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise AssertionError(
-            f"selfmodel {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n"
-            f"{result.stderr}"
-        )
-    return result.stdout
 
 
 def read_log(path: Path) -> str:
@@ -138,7 +119,6 @@ __all__ = [
     "ApiProcess",
     "log_tail",
     "read_log",
-    "run_cli",
     "start_api",
     "stop_process",
     "subprocess_env",

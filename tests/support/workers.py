@@ -6,14 +6,17 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from selfmodel import SelfModel
 from selfmodel.domain import JobStatus
+from selfmodel.embedding import Embedder
 from selfmodel.storage import Store
-from tests.support.processes import stop_process, subprocess_env, wait_for_log
+from selfmodel.worker import Worker
+from tests.support.processes import subprocess_env, wait_for_log
 
 # What a worker logs once its model is loaded and its threads start claiming jobs.
 STARTED_LOG = "worker started"
@@ -53,9 +56,26 @@ def wait_worker_started(process: subprocess.Popen[bytes], name: str, log_dir: Pa
     wait_for_log(process, log_dir / f"{name}.log", STARTED_LOG)
 
 
-def stop_worker(process: subprocess.Popen[bytes]) -> int:
-    """SIGTERM (a graceful stop) and wait, SIGKILL after a timeout; returns the exit code."""
-    return stop_process(process)
+@contextmanager
+def worker_in_process(
+    location: str, embedder: Embedder, name: str, *, lease: float, batch: int
+) -> Iterator[Worker]:
+    """A worker in this process, on an engine of its own (its own connections), that runs while
+    the block does and then stops gracefully.
+
+    For the worker that takes over from killed ones: the process boundary matters for the
+    worker that is SIGKILLed, not for its successor, and this one starts at once instead of
+    loading its models for seconds (the leases it takes over are then not yet expired, so it
+    waits for them: the path a slow restart skips).
+    """
+    with SelfModel.open(location, embedder=embedder) as sm:
+        worker = Worker(sm, worker_id=name, concurrency=1, batch=batch, lease_seconds=lease)
+        thread = worker.start()
+        try:
+            yield worker
+        finally:
+            worker.stop()
+            thread.join()
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:

@@ -79,17 +79,18 @@ def wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
 def start_servers(
     stack: ExitStack, db: str, processes: int, workdir: Path, *, worker: bool = True
 ) -> list[str]:
-    """``processes`` API servers on ``db``, started in turn (the first migrates) and stopped when
-    ``stack`` closes; their base URLs."""
-    bases: list[str] = []
+    """``processes`` API servers on ``db``, started together and stopped when ``stack`` closes;
+    their base URLs once all are ready. ``db`` is migrated already (``bootstrap``)."""
+    started: list[tuple[str, subprocess.Popen[bytes], Path]] = []
     for _ in range(processes):
         port = free_port()
         log = workdir / f"serve-{port}.log"
         process = start_server(db, port, log, worker=worker)
         stack.callback(stop, process)
-        bases.append(f"http://{HOST}:{port}")
-        wait_ready(bases[-1], process, log)
-    return bases
+        started.append((f"http://{HOST}:{port}", process, log))
+    for base, process, log in started:
+        wait_ready(base, process, log)
+    return [base for base, _, _ in started]
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT_S) -> int:

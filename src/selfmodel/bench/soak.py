@@ -393,9 +393,10 @@ def run_soak(
         workspace = store.get_workspace(WORKSPACE)
         assert workspace is not None
         supervisor = WorkerSupervisor(db, store, workdir, kill_every, seed)
-        bases = start_servers(stack, db, processes, workdir, worker=False)
+        # The worker first, so it loads its models while the API processes start.
         supervisor.start()
         try:
+            bases = start_servers(stack, db, processes, workdir, worker=False)
             clients = asyncio.run(
                 _drive(bases, key, duration, concurrency, seed, on_tick or (lambda s: None))
             )

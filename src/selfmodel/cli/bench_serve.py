@@ -135,7 +135,7 @@ def run_backend(
     workdir: Path,
     observe_share: float = DEFAULT_OBSERVE_SHARE,
 ) -> dict[str, Any]:
-    """Start ``processes`` API servers on ``db`` (in turn: the first migrates), then load them."""
+    """Start ``processes`` API servers on ``db`` (``bootstrap`` migrates it first), then load."""
     key = bootstrap(db)
     with ExitStack() as stack:
         bases = start_servers(stack, db, processes, workdir)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Self
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from selfmodel.errors import ConfigurationError, StorageError
@@ -155,11 +156,21 @@ class LocalPostgres:
             apply_migrations(conn)
 
     @contextmanager
-    def database(self) -> Iterator[str]:
-        """A fresh database at the current schema; dropped (with its connections) afterwards."""
-        name = f"t_{uuid.uuid4().hex[:16]}"
-        self._admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+    def database(self, like: str | None = None) -> Iterator[str]:
+        """A fresh database at the current schema — or a copy of the database at URL ``like``
+        of this server, to which nobody may be connected — dropped (with its connections)
+        afterwards."""
+        url = self._create(like)
         try:
-            yield self.url(name)
+            yield url
         finally:
-            self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            self._drop(url)
+
+    def _create(self, like: str | None = None) -> str:
+        template = conninfo_to_dict(like)["dbname"] if like else TEMPLATE
+        name = f"t_{uuid.uuid4().hex[:16]}"
+        self._admin(f"CREATE DATABASE {name} TEMPLATE {template}")
+        return self.url(name)
+
+    def _drop(self, url: str) -> None:
+        self._admin(f"DROP DATABASE IF EXISTS {conninfo_to_dict(url)['dbname']} WITH (FORCE)")
