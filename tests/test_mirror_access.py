@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing, contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -30,8 +31,9 @@ from selfmodel.mirror.access import SESSION_COOKIE, link_token
 from selfmodel.mirror.pages import MAX_FORM_BYTES
 from selfmodel.mirror.tokens import Claims, Purpose, sign
 from selfmodel.server.errors import answer_status
-from tests.support.mirror import MirrorWorld, build_world, seed_person
+from tests.support.mirror import MirrorWorld, build_world, seed_person, world_of
 from tests.support.server import asgi_client, running_server
+from tests.support.stores import copy_of_store, filled_store
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 CARDS = {"statements": [{"statement": "Ada likes green tea"}], "source": "article:42"}
@@ -44,13 +46,35 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.fixture(scope="module")
+def seeded(
+    request: pytest.FixtureRequest, embedder: SentenceTransformerEmbedder
+) -> Iterator[tuple[str, MirrorWorld]]:
+    """Ada and Bob seeded once, in a store each test gets a copy of, and the world's keys."""
+    built: list[MirrorWorld] = []
+
+    def seed(engine: SelfModel) -> None:
+        built.append(build_world(engine))
+        seed_person(built[0].engine, "ada", "Ada")
+        seed_person(built[0].engine, "bob", "Bob")
+
+    with filled_store(request, "sqlite", embedder, seed) as location:
+        yield location, built[0]
+
+
 @pytest.fixture
-def world(db_path, embedder: SentenceTransformerEmbedder) -> Iterator[MirrorWorld]:
-    with SelfModel.open(str(db_path), embedder=embedder) as engine:
-        w = build_world(engine)
-        seed_person(w.engine, "ada", "Ada")
-        seed_person(w.engine, "bob", "Bob")
-        yield w
+def world(
+    request: pytest.FixtureRequest,
+    seeded: tuple[str, MirrorWorld],
+    tmp_path: Path,
+    embedder: SentenceTransformerEmbedder,
+) -> Iterator[MirrorWorld]:
+    location, original = seeded
+    with (
+        copy_of_store(request, location, tmp_path) as copy,
+        SelfModel.open(copy, embedder=embedder) as engine,
+    ):
+        yield world_of(engine, original.write_key, original.read_key)
 
 
 @pytest.fixture

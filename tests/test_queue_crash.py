@@ -51,7 +51,10 @@ FIRST_DAY = datetime(2024, 3, 1, 9, tzinfo=UTC)
 # Seeds whose kills, before per-user ordered claims, did revise a retried job after later ones
 # and changed a self-model (the test failed on them then).
 SEEDS = [3]
-KILLS = 3
+# Two killed worker processes, then the in-process successor takes over at once, before their
+# leases expire: with claims that ignore a user's order this failed in 5 runs of 5 (on one
+# backend or both), where three kills failed in 2 of 3.
+KILLS = 2
 LEASE_S = 1.5
 # A kill lands this long after the worker is seen holding a job: somewhere inside its work.
 KILL_DELAY_MAX_S = 0.3

@@ -55,6 +55,11 @@ def build_world(engine: SelfModel) -> MirrorWorld:
     store = engine.store
     write_key = new_workspace_key(store, WORKSPACE, Scope.WRITE)
     read_key = new_workspace_key(store, WORKSPACE, Scope.READ)
+    return world_of(engine, write_key, read_key)
+
+
+def world_of(engine: SelfModel, write_key: str, read_key: str) -> MirrorWorld:
+    """The world of a store ``build_world`` made (a copy of one, say), with its keys."""
     return MirrorWorld(
         app=create_app(engine),
         engine=engine.in_existing_workspace(WORKSPACE),
