@@ -171,9 +171,9 @@ DENIAL_TOPIC_OVERLAP = 0.5
 
 
 def _shares_topic(
-    belief: Belief, candidate: CandidateBelief, overlap: float = SAME_TOPIC_OVERLAP
+    known: BeliefFrame, new: BeliefFrame, overlap: float = SAME_TOPIC_OVERLAP
 ) -> bool:
-    mine, theirs = set(belief.frame.topics), set(candidate.frame.topics)
+    mine, theirs = set(known.topics), set(new.topics)
     return bool(mine and theirs) and len(mine & theirs) / len(mine | theirs) >= overlap
 
 
@@ -190,8 +190,7 @@ def says_the_same(known: BeliefFrame, new: BeliefFrame, similarity: float) -> bo
         return False  # about different people ("my sister" / "my brother")
     if _substitutes(known, new):
         return False  # "drinks coffee every morning" / "drinks tea every morning"
-    mine, theirs = set(known.topics), set(new.topics)
-    shared = bool(mine and theirs) and len(mine & theirs) / len(mine | theirs) >= SAME_TOPIC_OVERLAP
+    shared = _shares_topic(known, new)
     return similarity >= (DUPLICATE_SIMILARITY_SAME_TOPIC if shared else DUPLICATE_SIMILARITY)
 
 
@@ -460,7 +459,7 @@ class Reviser:
             similarity = float(claim_sims[i] if frame.negated else sims[i])
             bar = (
                 CONTRADICTION_SIMILARITY_SAME_TOPIC
-                if _shares_topic(belief, candidate, DENIAL_TOPIC_OVERLAP)
+                if _shares_topic(belief.frame, candidate.frame, DENIAL_TOPIC_OVERLAP)
                 else CONTRADICTION_SIMILARITY
             )
             if similarity >= bar:
