@@ -173,6 +173,8 @@ def test_locomo_files_become_one_user_per_speaker_dated_by_session(
     dates = [o["occurred_at"][:10] for o in exported["observations"]]
     assert dates == ["2023-05-08", "2023-06-20"]
     assert "medal" in exported["observations"][1]["content"]
+    # Each turn is said to the other speaker (extraction names the listener by it).
+    assert {o["metadata"]["addressee"] for o in exported["observations"]} == {"Ben"}
 
 
 def test_errors_are_one_line_with_a_non_zero_exit(tmp_path: Path) -> None:

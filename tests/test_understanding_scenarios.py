@@ -211,6 +211,65 @@ def test_a_stance_is_one_belief_whatever_nickname_the_friend_is_called_by(sm: Se
     assert len(sm.belief(belief.id).evidence) == 2
 
 
+def test_whom_a_message_is_said_to_names_the_friend_in_full_even_when_unnamed(
+    sm: SelfModel,
+) -> None:
+    # A conversation between two people says whom each message is for (metadata "addressee",
+    # as LoCoMo files are ingested): "Mel" is Melanie, and "Don't quit!" cheers her on.
+    to_melanie = {"addressee": "Melanie"}
+    for when, text in [
+        (0, "Thanks, Mel! Your support means a lot."),
+        (3, "Keep going for your dreams and don't quit!"),
+    ]:
+        sm.observe("caro", {"content": text, "occurred_at": day(when), "metadata": to_melanie})
+    found = statements(active(sm, "caro", 4))
+    assert "The user values Melanie's support" in found
+    assert "The user encourages Melanie" in found
+    say(sm, "alone", (3, "Keep going for your dreams and don't quit!"))
+    assert active(sm, "alone", 4) == []  # said to nobody we can name: pep talk, nothing more
+
+
+@pytest.mark.parametrize(
+    "pep",
+    [
+        "I'm gonna make it happen!",
+        "I'm determined to make it work.",
+        "It'll be worth it!",
+        "I'm excited to see where it takes me!",
+        "Crazy ride so far, but I'm hanging in there.",
+    ],
+)
+def test_pep_beside_news_stays_out_of_the_belief(sm: SelfModel, pep: str) -> None:
+    say(sm, "jon", f"I'm putting in a lot of work on my dance studio. {pep}")
+    (belief,) = active(sm, "jon", 1)
+    assert belief.statement == "The user is putting in a lot of work on their dance studio"
+
+
+@pytest.mark.parametrize(
+    "verdict",
+    [
+        "Having my fam around helps a lot.",
+        "Seeing the kids so happy at the beach was the best.",
+        "Taking care of ourselves is so important.",
+        "It's awesome to see the difference we can make.",
+    ],
+)
+def test_a_verdict_on_a_moment_alone_is_conversation(sm: SelfModel, verdict: str) -> None:
+    say(sm, "mel", verdict)
+    assert sm.beliefs("mel", status=None) == []
+
+
+def test_a_verdict_on_ones_own_pastime_or_family_says_something_about_them(sm: SelfModel) -> None:
+    say(sm, "mel", "Painting's a fun way to express my feelings.", "My family is so important.")
+    assert len(active(sm, "mel", 2)) == 2
+
+
+def test_making_it_work_with_something_named_keeps_the_thing(sm: SelfModel) -> None:
+    say(sm, "jon", "My laptop is ancient. I'll make it work with a new battery.")
+    (belief,) = active(sm, "jon", 1)
+    assert "battery" in belief.statement
+
+
 def test_a_stance_does_not_stand_in_for_the_rest_of_its_message(sm: SelfModel) -> None:
     # A trait or a stance sums many moments up: the moment keeps what else it said.
     say(sm, "gina", "You got this, Jon! The old mill by the river reopened as a bakery.")

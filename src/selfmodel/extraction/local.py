@@ -55,6 +55,7 @@ CHATTY_KINDS = frozenset(
 # sentences: annotators and people alike summarise a turn, not each of its sentences.
 MAX_BELIEFS_PER_MESSAGE = 1
 MAX_SENTENCES = 3
+USE_ADDRESSEE = True
 # An opinion about something else ranks below what the speaker says about themselves.
 OPINION_PENALTY = 1
 # Photos a speaker shares are described after their words (see ingest.files); a caption is not
@@ -109,6 +110,7 @@ class _Draft:
     content: int = 0  # content words: how much it says
     also: list[_Draft] = field(default_factory=list)  # further facets the sentence set
     remark: bool = False  # a view of something else, not a statement about the speaker
+    specific: bool = True  # names something: a thing, a name, a number or a date
 
 
 class LocalExtractor(Extractor):
@@ -150,9 +152,10 @@ class LocalExtractor(Extractor):
         names = frozenset(
             n.lower() for o, _ in before for n in (o.speaker,) if n and n != subject
         ) | {e.text.lower() for e in doc.ents if e.label_ == "PERSON"}
-        listener = _listener(doc, before, subject)
+        addressee = observation.metadata.get("addressee") if USE_ADDRESSEE else None
+        listener = _known_as(_listener(doc, before, subject), addressee)
         owned = _owned(doc, before, subject)
-        towards = _other_person(doc, before, subject, observation.occurred_at)
+        towards = _known_as(_other_person(doc, before, subject, observation.occurred_at), addressee)
         instructions: list[_Draft] = []
         separate: list[_Draft] = []
         drafts: list[_Draft] = []
@@ -199,6 +202,10 @@ class LocalExtractor(Extractor):
             # A remark about the world or the listener joins what a message says about the
             # speaker; on its own ("Talking about acceptance is crucial") it is conversation.
             drafts = []
+        if any(d.specific for d in drafts):
+            # "…; I'm gonna make it happen!": beside what a message tells, a sentence that
+            # names nothing ("I'm excited to see where it takes me") is pep, not news.
+            drafts = [d for d in drafts if d.specific]
         if len(drafts) > MAX_BELIEFS_PER_MESSAGE:
             # One belief per message: its most informative sentences, in their order.
             ranked = sorted(range(len(drafts)), key=lambda i: -drafts[i].content)
@@ -344,8 +351,11 @@ class LocalExtractor(Extractor):
             assertion, statement, subject, tokens, replace, sentence, occurred_at, family
         )
         draft.content = content
+        draft.specific = _names_something(tokens) or joins
         if valued is not None:
             draft.kind = BeliefKind.VALUE
+        elif not joins and _verdict_on_something(tokens):
+            draft.remark = True
         draft.also = [
             _Draft(
                 statement=wording.finish(FACET_STATEMENTS[facet].format(name=subject, value=value)),
@@ -610,6 +620,39 @@ def _perseveres(tokens: Sequence[Token]) -> bool:
     return False
 
 
+def _verdict_on_something(tokens: Sequence[Token]) -> bool:
+    """ "Having my fam around helps a lot", "Seeing my kids so happy was the best", "It's awesome
+    to see the difference we make": a verdict on a thing or a moment that names nobody and no
+    time, and whose subjects are neither the speaker, nor theirs ("my fam"), nor a pastime
+    ("Painting's a fun way to unwind"). It joins what the message says about the speaker; on its
+    own it is conversation."""
+    subjects = [t for t in tokens if t.dep_ in speech.SUBJECTS]
+    if not subjects or any(
+        s.lower_ in speech.FIRST_PERSON
+        or s.lower_ in lexicon().pastimes  # "Painting's a fun way to…": their pastime
+        or any(c.dep_ == "poss" and c.lower_ in speech.FIRST_PERSON for c in s.children)
+        for s in subjects
+    ):
+        return False
+    named = any(
+        t.pos_ in ("PROPN", "NUM") or t.ent_type_ in ("DATE", "TIME", "GPE", "LOC", "ORG", "EVENT")
+        for t in tokens
+    )
+    return not named and any(_judges(t) for t in tokens)
+
+
+def _names_something(tokens: Sequence[Token]) -> bool:
+    """Whether a sentence names anything: a thing that is not generic ("my store", "pottery"),
+    a name, a number or a date. "I'm gonna make it happen" and "It's been a wild ride" do not."""
+    generic = lexicon().generic_nouns
+    return any(
+        (t.pos_ == "NOUN" and t.lemma_.lower() not in generic)
+        or t.pos_ in ("PROPN", "NUM")
+        or t.ent_type_ in ("DATE", "TIME", "GPE", "LOC", "ORG", "FAC", "EVENT")
+        for t in tokens
+    )
+
+
 def _reacts(tokens: Sequence[Token]) -> bool:
     """ "Love all the details!", "Appreciate your kind words": a liking verb with its "I"
     dropped, in reply to what the listener shared or said."""
@@ -617,6 +660,16 @@ def _reacts(tokens: Sequence[Token]) -> bool:
     return first is not None and (
         first.lemma_.lower() in lexicon().liking_verbs or first.lemma_.lower() == "appreciate"
     )
+
+
+def _known_as(name: str | None, addressee: object) -> str | None:
+    """``name`` as the conversation knows the person spoken to: "Mel" is "Melanie" when the
+    message is addressed to Melanie; with no name in the words, the addressee."""
+    if not isinstance(addressee, str) or not addressee:
+        return name
+    if name is None or addressee.lower().startswith(name.lower()):
+        return addressee
+    return name
 
 
 def _addressed(doc: Doc, subject: str) -> str | None:

@@ -70,6 +70,8 @@ def _is_idiomatic(token: Token) -> bool:
     lemma = head.lemma_.lower()
     if token.lower_ == "there":
         return lemma == "hang"
+    if _makes_it_happen(token) or _sees_where_it_goes(token):
+        return True
     if token.lower_ != "it":
         return False
     if token.dep_ == "pobj" and lemma == "for":
@@ -79,6 +81,34 @@ def _is_idiomatic(token: Token) -> bool:
         and lemma in _IDIOM_VERBS
         # "make it work", "make it big": then "it" is something that works or grows.
         and not any(c.dep_ in ("xcomp", "ccomp", "oprd", "acomp") for c in head.children)
+    )
+
+
+def _makes_it_happen(token: Token) -> bool:
+    """ "I'm gonna make it happen", "I'll make this work": resolve, about nothing in particular
+    (with more said — "make it work with the old laptop" — "it" is a thing)."""
+    verb = token.head
+    return (
+        token.lower_ in ("it", "this")
+        and token.dep_ == "nsubj"
+        and verb.lemma_.lower() in ("happen", "work")
+        and verb.dep_ in ("ccomp", "xcomp")
+        and verb.head.lemma_.lower() == "make"
+        and all(c == token or c.is_punct for c in verb.children)
+    )
+
+
+def _sees_where_it_goes(token: Token) -> bool:
+    """ "I'm excited to see where it takes me", "let's see where this goes": looking ahead,
+    about nothing in particular."""
+    verb = token.head
+    return (
+        token.lower_ in ("it", "this")
+        and token.dep_ == "nsubj"
+        and verb.lemma_.lower() in ("take", "lead", "go")
+        and verb.dep_ == "ccomp"
+        and verb.head.lemma_.lower() == "see"
+        and any(c.lower_ == "where" for c in verb.children)
     )
 
 

@@ -8,7 +8,8 @@ Accepted shapes:
   ``speaker``, ``occurred_at``, ``id``, ``kind``, ``source``, ``metadata``).
 - JSON: a list of such messages; or ``{"user": ..., "messages": [...]}``; or a list of those.
 - LoCoMo: ``{"speaker_a", "speaker_b", "session_N", "session_N_date_time", ...}``. Each speaker
-  becomes a user named after the speaker; each turn an observation dated by its session.
+  becomes a user named after the speaker; each turn an observation dated by its session, with
+  ``metadata`` ``dia_id``, ``session`` and ``addressee`` (the other speaker: whom it is said to).
 """
 
 from __future__ import annotations
@@ -114,6 +115,9 @@ def locomo_turns(data: dict[str, Any]) -> Iterator[LocomoTurn]:
 
 def locomo_batches(data: dict[str, Any], *, source: str) -> list[Batch]:
     by_speaker: dict[str, Batch] = {}
+    # A LoCoMo dialogue has two speakers: each turn is said to the other one.
+    a, b = str(data["speaker_a"]), str(data["speaker_b"])
+    other = {a: b, b: a}
     for turn in locomo_turns(data):
         batch = by_speaker.setdefault(turn.speaker, Batch(user=turn.speaker, source=source))
         batch.messages.append(
@@ -122,7 +126,11 @@ def locomo_batches(data: dict[str, Any], *, source: str) -> list[Batch]:
                 "content": turn.text,
                 "speaker": turn.speaker,
                 "occurred_at": turn.occurred_at,
-                "metadata": {"dia_id": turn.dia_id, "session": turn.session},
+                "metadata": {
+                    "dia_id": turn.dia_id,
+                    "session": turn.session,
+                    "addressee": other.get(turn.speaker),
+                },
             }
         )
     return list(by_speaker.values())

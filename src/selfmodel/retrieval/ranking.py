@@ -174,7 +174,8 @@ def rank(
     named = named_users(original_query or query, users or {})
     # Only a query naming some (not all) of the scope's users says whose items matter.
     named_factor = np.ones(n)
-    if named and users and len(named) < len(users):
+    names_some = bool(named and users and len(named) < len(users))
+    if names_some:
         named_factor = np.where(
             np.isin(index.user_ids, list(named)), 1 + config.named_user_weight, 1.0
         )
@@ -205,7 +206,13 @@ def rank(
         type_factor = config.belief_boost if doc.item_type == BELIEF else 1.0
         speaker_factor = 1.0 if doc.from_user else config.non_user_weight
         intent_factor = config.request_moment_weight if request and doc.item_type != BELIEF else 1.0
-        if disposition and doc.belief is not None and doc.belief.frame.trait is not None:
+        if (
+            disposition
+            and doc.belief is not None
+            and doc.belief.frame.trait is not None
+            # "Would Caroline …?" asks what Caroline is like, not what anyone else is.
+            and (named_factor[i] > 1 or not names_some)
+        ):
             intent_factor = 1 + config.disposition_trait_weight
         window_factor = 1.0
         if temporal is not None and any(w.contains(doc.occurred_at) for w in temporal.windows):
