@@ -264,6 +264,20 @@ def test_a_verdict_on_ones_own_pastime_or_family_says_something_about_them(sm: S
     assert len(active(sm, "mel", 2)) == 2
 
 
+@pytest.mark.parametrize(
+    "said", ["I'll start thinking about what I can do.", "We'll make some awesome memories!"]
+)
+def test_an_intention_that_names_nothing_is_no_plan(sm: SelfModel, said: str) -> None:
+    say(sm, "mel", said)
+    assert sm.beliefs("mel", status=None) == []
+
+
+@pytest.mark.parametrize("said", ["I'm going to start running.", "I want to learn to swim."])
+def test_taking_something_up_is_a_plan_without_a_noun(sm: SelfModel, said: str) -> None:
+    say(sm, "mel", said)
+    assert len(active(sm, "mel", 1)) == 1
+
+
 def test_making_it_work_with_something_named_keeps_the_thing(sm: SelfModel) -> None:
     say(sm, "jon", "My laptop is ancient. I'll make it work with a new battery.")
     (belief,) = active(sm, "jon", 1)

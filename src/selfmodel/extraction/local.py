@@ -331,7 +331,8 @@ class LocalExtractor(Extractor):
         else:
             needed = MIN_CONTENT_WORDS
         if content < needed or (
-            assertion.kind in (BeliefKind.PLAN, BeliefKind.GOAL) and _perseveres(tokens)
+            assertion.kind in (BeliefKind.PLAN, BeliefKind.GOAL)
+            and (_perseveres(tokens) or (not joins and _vague(tokens)))
         ):
             return None, False
         family = any(t.lemma_.lower() in lexicon().family_words for t in tokens)
@@ -627,8 +628,11 @@ def _verdict_on_something(tokens: Sequence[Token]) -> bool:
     ("Painting's a fun way to unwind"). It joins what the message says about the speaker; on its
     own it is conversation."""
     subjects = [t for t in tokens if t.dep_ in speech.SUBJECTS]
+    referring = {t.i for t in referents.referring_pronouns(tokens)}
     if not subjects or any(
         s.lower_ in speech.FIRST_PERSON
+        # "This has been great for my mental health": about what was just told.
+        or (s.i in referring and s.head.dep_ == "ROOT")
         or s.lower_ in lexicon().pastimes  # "Painting's a fun way to…": their pastime
         or any(c.dep_ == "poss" and c.lower_ in speech.FIRST_PERSON for c in s.children)
         for s in subjects
@@ -650,6 +654,19 @@ def _names_something(tokens: Sequence[Token]) -> bool:
         or t.pos_ in ("PROPN", "NUM")
         or t.ent_type_ in ("DATE", "TIME", "GPE", "LOC", "ORG", "FAC", "EVENT")
         for t in tokens
+    )
+
+
+# Verbs that begin or go on with something: "I'll start thinking about it" names no plan.
+_ASPECTUAL_VERBS = frozenset(["start", "begin", "continue"])
+
+
+def _vague(tokens: Sequence[Token]) -> bool:
+    """ "I'll start thinking about what I can do", "We'll make some awesome memories": an
+    intention that names nothing and does nothing but light verbs — no plan to hold anyone to."""
+    light = lexicon().light_verbs | _ASPECTUAL_VERBS
+    return not _names_something(tokens) and all(
+        t.lemma_.lower() in light for t in tokens if t.pos_ == "VERB"
     )
 
 
