@@ -186,17 +186,25 @@ def test_an_item_whose_evidence_is_already_in_the_block_is_penalised_as_a_repeat
     assert pick(RankingConfig(covered_redundancy=0.0)) == ["turn", "belief"]
 
 
-def _mmr_written_out(vectors: Any, scores: list[float], mmr_lambda: float, limit: int) -> list[int]:
-    """Maximal marginal relevance as Carbonell & Goldstein state it, one item at a time."""
+def _mmr_written_out(
+    vectors: Any, evidence: list[set[str]], scores: list[float], config: Any, limit: int
+) -> list[int]:
+    """Maximal marginal relevance as Carbonell & Goldstein state it, one item at a time (an
+    item whose evidence is all in the block counts as a repeat)."""
     chosen: list[int] = []
+    covered: set[str] = set()
     remaining = list(range(len(scores)))
     while remaining and len(chosen) < limit:
         marginal = []
         for i in remaining:
             closest = max((float(vectors[i] @ vectors[j]) for j in chosen), default=0.0)
-            marginal.append(mmr_lambda * scores[i] / scores[0] - (1 - mmr_lambda) * closest)
+            if chosen and evidence[i] and evidence[i] <= covered:
+                closest = max(closest, config.covered_redundancy)
+            lam = config.mmr_lambda
+            marginal.append(lam * scores[i] / scores[0] - (1 - lam) * closest)
         best = remaining[marginal.index(max(marginal))]
         chosen.append(best)
+        covered |= evidence[best]
         remaining.remove(best)
     return chosen
 
@@ -204,24 +212,32 @@ def _mmr_written_out(vectors: Any, scores: list[float], mmr_lambda: float, limit
 def test_diversity_picks_what_maximal_marginal_relevance_written_out_picks() -> None:
     import numpy as np
 
-    from selfmodel.retrieval.index import OBSERVATION, Document
+    from selfmodel.retrieval.index import BELIEF, OBSERVATION, Document
     from selfmodel.retrieval.ranking import Candidate, RankingConfig, diversify
 
-    config = RankingConfig()
     rng = np.random.default_rng(7)
-    for _ in range(20):
+    for round_ in range(40):
+        config = RankingConfig(covered_redundancy=[1.0, 0.5, 0.0][round_ % 3])
         n = int(rng.integers(2, 70))
         # Near-duplicates among them, so redundancy decides some of the picks.
         base = rng.standard_normal((n // 2 + 1, 16))
         vectors = base[rng.integers(0, len(base), n)] + 0.3 * rng.standard_normal((n, 16))
         vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
-        docs = [Document(f"o{i}", OBSERVATION, "u", f"o{i}", NOW, 1.0, ()) for i in range(n)]
+        # Observations stand for themselves; beliefs for a few of them (or for none).
+        evidence = [
+            {f"o{i}"} if i % 3 else {f"o{j}" for j in rng.integers(0, n, rng.integers(0, 4))}
+            for i in range(n)
+        ]
+        docs = [
+            Document(f"o{i}", OBSERVATION if i % 3 else BELIEF, "u", "", NOW, 1.0, tuple(e))
+            for i, e in enumerate(evidence)
+        ]
         scores = sorted(rng.random(n).tolist(), reverse=True)
         limit = int(rng.integers(1, n + 1))
         candidates = [Candidate(i, s) for i, s in enumerate(scores)]
         chosen = diversify(ScopeIndex(docs, vectors), candidates, config, limit)
         assert [c.index for c in chosen] == _mmr_written_out(
-            vectors, scores, config.mmr_lambda, limit
+            vectors, evidence, scores, config, limit
         )
 
 

@@ -316,25 +316,32 @@ def diversify(
     similarity = np.einsum("ik,jk->ij", vectors, vectors, optimize=False)
     # Each item's highest similarity to anything chosen so far, updated as items are chosen.
     closest = np.full(len(candidates), -np.inf)
+    # An item whose evidence is already all in the block repeats it, whatever its words: each
+    # item counts its evidence not in the block yet (kept up to date as items are chosen, not
+    # compared set by set each round).
     evidence = [set(index.documents[c.index].evidence_ids) for c in candidates]
+    holders: dict[str, list[int]] = {}
+    for i, ids in enumerate(evidence):
+        for evidence_id in ids:
+            holders.setdefault(evidence_id, []).append(i)
+    uncovered = np.array([len(ids) for ids in evidence])
+    has_evidence = uncovered > 0
     covered: set[str] = set()
+    available = np.ones(len(candidates), dtype=bool)
+    redundancy = np.zeros(len(candidates))  # nothing is chosen yet
     chosen: list[int] = []
-    remaining = list(range(len(candidates)))
-    while remaining and len(chosen) < limit:
-        if chosen:
-            redundancy = closest[remaining]
-            # An item whose evidence is already all in the block repeats it, whatever its words.
-            repeated = np.array([bool(evidence[i]) and evidence[i] <= covered for i in remaining])
-            redundancy = np.where(
-                repeated, np.maximum(redundancy, config.covered_redundancy), redundancy
-            )
-        else:
-            redundancy = np.zeros(len(remaining))
-        mmr = config.mmr_lambda * relevance[remaining] - (1 - config.mmr_lambda) * redundancy
-        best = remaining[int(np.argmax(mmr))]
+    for _ in range(min(limit, len(candidates))):
+        mmr = config.mmr_lambda * relevance - (1 - config.mmr_lambda) * redundancy
+        # Every round scores all items and passes over the chosen: the same first best as
+        # scoring only the remaining ones, without gathering them each round.
+        best = int(np.argmax(np.where(available, mmr, -np.inf)))
         chosen.append(best)
+        available[best] = False
+        candidates[best].signals["mmr"] = float(mmr[best])
         closest = np.maximum(closest, similarity[:, best])
-        covered |= evidence[best]
-        remaining.remove(best)
-        candidates[best].signals["mmr"] = float(mmr.max())
+        for evidence_id in evidence[best] - covered:
+            covered.add(evidence_id)
+            uncovered[holders[evidence_id]] -= 1
+        repeated = has_evidence & (uncovered == 0)
+        redundancy = np.where(repeated, np.maximum(closest, config.covered_redundancy), closest)
     return [candidates[i] for i in chosen]
