@@ -241,6 +241,37 @@ def test_diversity_picks_what_maximal_marginal_relevance_written_out_picks() -> 
         )
 
 
+def test_words_scored_while_the_query_embeds_rank_as_words_scored_after() -> None:
+    import numpy as np
+
+    from selfmodel.retrieval.index import OBSERVATION, Document
+    from selfmodel.retrieval.ranking import RankingConfig, keyword_match, rank
+
+    texts = ["I drink tea every morning.", "Coffee after lunch.", "Morning runs by the river."]
+    rng = np.random.default_rng(3)
+
+    def vectors(n: int) -> Any:
+        v = rng.standard_normal((n, 8)).astype(np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    def doc(i: int, text: str) -> Document:
+        return Document(f"o{i}", OBSERVATION, "u", text, NOW, 1.0, (f"o{i}",))
+
+    def ranked(index: ScopeIndex, **kw: Any) -> list[tuple[int, float, dict[str, float]]]:
+        found = rank(index, "tea in the morning", query, RankingConfig(), NOW, **kw)
+        return [(c.index, c.score, c.signals) for c in found]
+
+    index = ScopeIndex([doc(i, t) for i, t in enumerate(texts)], vectors(len(texts)))
+    query = vectors(1)[0]
+    words = keyword_match(index, "tea in the morning")
+    assert ranked(index, keywords=words) == ranked(index)
+    # A write applied between the words and the vector: the words are scored again.
+    index.append([doc(3, "Green tea, then a morning swim.")], vectors(1))
+    assert not words.fits(index, "tea in the morning")
+    assert ranked(index, keywords=words) == ranked(index)
+    assert any(position == 3 and signals["keyword"] > 0 for position, _, signals in ranked(index))
+
+
 def test_a_second_call_reuses_the_warm_index_and_a_write_updates_it_in_place(
     sm: SelfModel,
 ) -> None:

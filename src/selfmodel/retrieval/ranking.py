@@ -145,6 +145,37 @@ def _ranks(scores: np.ndarray, order: np.ndarray, mask: np.ndarray | None = None
     return ranks
 
 
+@dataclass(frozen=True)
+class KeywordMatch:
+    """How a query's words score on one version of an index, with their ranks.
+
+    It needs no query vector, so a call computes it while its query is being embedded (on the
+    embedding thread) instead of after; ``rank`` uses it only for the index version it was
+    computed on, and scores the words again if the index has changed since.
+    """
+
+    index: ScopeIndex
+    version: int
+    query: str
+    scores: np.ndarray
+    ranks: np.ndarray
+
+    def fits(self, index: ScopeIndex, query: str) -> bool:
+        return self.index is index and self.version == index.version and self.query == query
+
+
+def keyword_match(index: ScopeIndex, query: str) -> KeywordMatch:
+    """BM25 scores of ``query`` on ``index`` and their ranks (0 where no word matches).
+
+    Ties break by the index's canonical order, not by position: an index kept up to date by
+    appends ranks exactly as one freshly built from the store. Hold ``index.lock`` when other
+    threads may change the index.
+    """
+    scores = index.keyword_scores(query)
+    ranks = _ranks(scores, index.order, scores > 0)
+    return KeywordMatch(index, index.version, query, scores, ranks)
+
+
 def named_users(query: str, users: Mapping[str, str]) -> frozenset[str]:
     """Ids of the scope's users (id → name) whose name appears as a word in ``query``."""
     words = {w.lower() for w in re.findall(r"[\w'-]+", query)}
@@ -179,22 +210,24 @@ def rank(
     beliefs_only: bool = False,
     request: bool = False,
     disposition: bool = False,
+    keywords: KeywordMatch | None = None,
 ) -> list[Candidate]:
     """All documents worth considering, best first, each with its signal breakdown.
 
     ``users`` maps the scope's user ids to their names (for the named-user prior); ``temporal``
     is the query's time analysis (for the when / window priors); ``original_query`` is the
-    query as asked when ``query`` is the form used for matching (names taken out).
+    query as asked when ``query`` is the form used for matching (names taken out);
+    ``keywords``, the keyword match of ``query`` if already computed (see ``KeywordMatch``).
     """
     n = len(index)
     if not n:
         return []
+    if keywords is None or not keywords.fits(index, query):
+        keywords = keyword_match(index, query)
+    keyword, keyword_rank = keywords.scores, keywords.ranks
     dense = index.dense_scores(query_vector)
-    keyword = index.keyword_scores(query)
-    # Ties break by the index's canonical order, not by position: an index kept up to date by
-    # appends ranks exactly as one freshly built from the store.
+    # Ties break by the canonical order, as for keywords (see ``keyword_match``).
     dense_rank = _ranks(dense, index.order)
-    keyword_rank = _ranks(keyword, index.order, keyword > 0)
     keyword_weight = config.request_keyword_weight if request else config.keyword_weight
     rrf = config.dense_weight / (config.rrf_k + dense_rank)
     rrf = rrf + np.where(keyword_rank > 0, keyword_weight / (config.rrf_k + keyword_rank), 0)
