@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -183,6 +184,92 @@ def test_an_item_whose_evidence_is_already_in_the_block_is_penalised_as_a_repeat
 
     assert pick(RankingConfig()) == ["turn", "other"]
     assert pick(RankingConfig(covered_redundancy=0.0)) == ["turn", "belief"]
+
+
+def _mmr_written_out(
+    vectors: Any, evidence: list[set[str]], scores: list[float], config: Any, limit: int
+) -> list[int]:
+    """Maximal marginal relevance as Carbonell & Goldstein state it, one item at a time (an
+    item whose evidence is all in the block counts as a repeat)."""
+    chosen: list[int] = []
+    covered: set[str] = set()
+    remaining = list(range(len(scores)))
+    while remaining and len(chosen) < limit:
+        marginal = []
+        for i in remaining:
+            closest = max((float(vectors[i] @ vectors[j]) for j in chosen), default=0.0)
+            if chosen and evidence[i] and evidence[i] <= covered:
+                closest = max(closest, config.covered_redundancy)
+            lam = config.mmr_lambda
+            marginal.append(lam * scores[i] / scores[0] - (1 - lam) * closest)
+        best = remaining[marginal.index(max(marginal))]
+        chosen.append(best)
+        covered |= evidence[best]
+        remaining.remove(best)
+    return chosen
+
+
+def test_diversity_picks_what_maximal_marginal_relevance_written_out_picks() -> None:
+    import numpy as np
+
+    from selfmodel.retrieval.index import BELIEF, OBSERVATION, Document
+    from selfmodel.retrieval.ranking import Candidate, RankingConfig, diversify
+
+    rng = np.random.default_rng(7)
+    for round_ in range(40):
+        config = RankingConfig(covered_redundancy=[1.0, 0.5, 0.0][round_ % 3])
+        n = int(rng.integers(2, 70))
+        # Near-duplicates among them, so redundancy decides some of the picks.
+        base = rng.standard_normal((n // 2 + 1, 16))
+        vectors = base[rng.integers(0, len(base), n)] + 0.3 * rng.standard_normal((n, 16))
+        vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+        # Observations stand for themselves; beliefs for a few of them (or for none).
+        evidence = [
+            {f"o{i}"} if i % 3 else {f"o{j}" for j in rng.integers(0, n, rng.integers(0, 4))}
+            for i in range(n)
+        ]
+        docs = [
+            Document(f"o{i}", OBSERVATION if i % 3 else BELIEF, "u", "", NOW, 1.0, tuple(e))
+            for i, e in enumerate(evidence)
+        ]
+        scores = sorted(rng.random(n).tolist(), reverse=True)
+        limit = int(rng.integers(1, n + 1))
+        candidates = [Candidate(i, s) for i, s in enumerate(scores)]
+        chosen = diversify(ScopeIndex(docs, vectors), candidates, config, limit)
+        assert [c.index for c in chosen] == _mmr_written_out(
+            vectors, evidence, scores, config, limit
+        )
+
+
+def test_words_scored_while_the_query_embeds_rank_as_words_scored_after() -> None:
+    import numpy as np
+
+    from selfmodel.retrieval.index import OBSERVATION, Document
+    from selfmodel.retrieval.ranking import RankingConfig, keyword_match, rank
+
+    texts = ["I drink tea every morning.", "Coffee after lunch.", "Morning runs by the river."]
+    rng = np.random.default_rng(3)
+
+    def vectors(n: int) -> Any:
+        v = rng.standard_normal((n, 8)).astype(np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    def doc(i: int, text: str) -> Document:
+        return Document(f"o{i}", OBSERVATION, "u", text, NOW, 1.0, (f"o{i}",))
+
+    def ranked(index: ScopeIndex, **kw: Any) -> list[tuple[int, float, dict[str, float]]]:
+        found = rank(index, "tea in the morning", query, RankingConfig(), NOW, **kw)
+        return [(c.index, c.score, c.signals) for c in found]
+
+    index = ScopeIndex([doc(i, t) for i, t in enumerate(texts)], vectors(len(texts)))
+    query = vectors(1)[0]
+    words = keyword_match(index, "tea in the morning")
+    assert ranked(index, keywords=words) == ranked(index)
+    # A write applied between the words and the vector: the words are scored again.
+    index.append([doc(3, "Green tea, then a morning swim.")], vectors(1))
+    assert not words.fits(index, "tea in the morning")
+    assert ranked(index, keywords=words) == ranked(index)
+    assert any(position == 3 and signals["keyword"] > 0 for position, _, signals in ranked(index))
 
 
 def test_a_second_call_reuses_the_warm_index_and_a_write_updates_it_in_place(

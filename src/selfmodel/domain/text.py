@@ -19,10 +19,19 @@ def contains_nul(value: Any) -> bool:
     """Whether ``value`` — a string, or JSON-like data of them (keys included) — holds a NUL."""
     if isinstance(value, str):
         return NUL in value
-    if isinstance(value, Mapping):
-        return any(contains_nul(key) or contains_nul(item) for key, item in value.items())
-    if isinstance(value, (list, tuple)):
-        return any(contains_nul(item) for item in value)
+    # Numbers first, and loops rather than ``any`` over generators: every stored trace is walked
+    # (mostly numbers: each candidate's signals), and the ``Mapping`` check (an ABC's) of each
+    # number made the walk cost as much as writing the trace.
+    if value is None or isinstance(value, (int, float)):
+        return False
+    if isinstance(value, (dict, Mapping)):
+        for key, item in value.items():
+            if contains_nul(key) or contains_nul(item):
+                return True
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            if contains_nul(item):
+                return True
     return False
 
 

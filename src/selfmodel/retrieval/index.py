@@ -110,6 +110,9 @@ class ScopeIndex:
         self.stale = False
         # What the store looked like when this index was last brought up to date (the loader's).
         self.sync: Any = None
+        # Moves with every change of the documents: what was computed from one version (a
+        # query's keyword match, see ``ranking.KeywordMatch``) is not used on another.
+        self.version = 0
         self.documents: list[Document] = []
         self._positions: dict[str, int] = {}
         self._buffer = np.zeros((0, vectors.shape[1] if vectors.ndim == 2 else 0), np.float32)
@@ -204,6 +207,7 @@ class ScopeIndex:
 
     def _derive(self) -> None:
         """Recompute the per-document arrays the ranker reads (cheap: no text is re-read)."""
+        self.version += 1
         self.user_ids = np.array([d.user_id for d in self.documents], dtype=object)
         self.is_belief = np.array([d.item_type == BELIEF for d in self.documents], dtype=bool)
         # Withheld: evidence of rejected beliefs, and moments that only ask or chat.

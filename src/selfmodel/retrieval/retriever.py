@@ -44,8 +44,10 @@ from selfmodel.retrieval.index import (
 from selfmodel.retrieval.intent import asks_about_disposition, is_request
 from selfmodel.retrieval.ranking import (
     Candidate,
+    KeywordMatch,
     RankingConfig,
     diversify,
+    keyword_match,
     rank,
     without_names,
 )
@@ -113,6 +115,7 @@ class _Call:
     experiments: tuple[dict[str, Any], ...] = ()
     on_choice: Callable[[Choice], None] | None = None
     disposition: bool = False  # asks what someone would do or like (see retrieval.intent)
+    keywords: KeywordMatch | None = None  # computed while the query embedded, if it was
 
 
 @dataclass
@@ -213,7 +216,7 @@ class Retriever:
         names = {u.id: u.display_name or u.external_id for u in scope.users}
         matched = without_names(query, list(names.values())) if config.strip_names else query
         # The query embeds (on the embedding thread, for the local model) while this thread
-        # brings the index up to date and reads the query.
+        # brings the index up to date, reads the query and scores its words.
         embedding = self.embedder.start_embed_one(matched)
         index = (
             self._index(scope)
@@ -222,6 +225,8 @@ class Retriever:
         )
         temporal = analyse(query, now)
         parsed = self.language.parse([query])[0]
+        with index.lock:  # a write applied meanwhile makes ``rank`` score the words again
+            keywords = keyword_match(index, matched)
         query_vector = embedding()
         call = _Call(
             scope,
@@ -238,6 +243,7 @@ class Retriever:
             tuple(dict(e) for e in experiments),
             on_choice,
             disposition=asks_about_disposition(parsed),
+            keywords=keywords,
         )
         if not personalized:
             # An empty self-model reads no one's: the trace names the users' revisions at the
@@ -506,6 +512,7 @@ class Retriever:
             beliefs_only=not call.moments,
             request=call.request,
             disposition=call.disposition,
+            keywords=call.keywords,
         )
 
     @staticmethod
