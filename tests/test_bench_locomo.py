@@ -240,3 +240,12 @@ def test_bench_scale_refuses_non_positive_sizes() -> None:
     assert result.exit_code == 2 and "positive" in result.output
     result = runner.invoke(app, ["bench", "scale", "--size", "0"])
     assert result.exit_code == 2 and "positive" in result.output
+
+
+def test_bench_scale_asks_every_warm_call_a_new_question() -> None:
+    # A repeated query finds its parse cached and times less than a real turn does.
+    from selfmodel.bench.scale import DISTINCT_WARM_QUERIES, SAMPLED_USERS, WARM_QUERIES, warm_query
+
+    asked = [warm_query(n) for n in range(DISTINCT_WARM_QUERIES)]
+    assert len(set(asked)) == len(asked) >= 5 * SAMPLED_USERS * WARM_QUERIES  # five steps' worth
+    assert all("my " not in q and "our " not in q for q in asked)
