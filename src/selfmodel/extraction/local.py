@@ -55,7 +55,6 @@ CHATTY_KINDS = frozenset(
 # sentences: annotators and people alike summarise a turn, not each of its sentences.
 MAX_BELIEFS_PER_MESSAGE = 1
 MAX_SENTENCES = 3
-USE_ADDRESSEE = True
 # An opinion about something else ranks below what the speaker says about themselves.
 OPINION_PENALTY = 1
 # Photos a speaker shares are described after their words (see ingest.files); a caption is not
@@ -152,7 +151,7 @@ class LocalExtractor(Extractor):
         names = frozenset(
             n.lower() for o, _ in before for n in (o.speaker,) if n and n != subject
         ) | {e.text.lower() for e in doc.ents if e.label_ == "PERSON"}
-        addressee = observation.metadata.get("addressee") if USE_ADDRESSEE else None
+        addressee = observation.metadata.get("addressee")
         listener = _known_as(_listener(doc, before, subject), addressee)
         owned = _owned(doc, before, subject)
         towards = _known_as(_other_person(doc, before, subject, observation.occurred_at), addressee)
@@ -638,11 +637,14 @@ def _verdict_on_something(tokens: Sequence[Token]) -> bool:
         for s in subjects
     ):
         return False
-    named = any(
-        t.pos_ in ("PROPN", "NUM") or t.ent_type_ in ("DATE", "TIME", "GPE", "LOC", "ORG", "EVENT")
-        for t in tokens
-    )
-    return not named and any(_judges(t) for t in tokens)
+    return not any(_is_named(t) for t in tokens) and any(_judges(t) for t in tokens)
+
+
+def _is_named(token: Token) -> bool:
+    """A name, a number, a date or time, a place, organisation or event."""
+    return token.pos_ in ("PROPN", "NUM") or token.ent_type_ in (
+        "DATE", "TIME", "GPE", "LOC", "ORG", "FAC", "EVENT"
+    )  # fmt: skip
 
 
 def _names_something(tokens: Sequence[Token]) -> bool:
@@ -650,10 +652,7 @@ def _names_something(tokens: Sequence[Token]) -> bool:
     a name, a number or a date. "I'm gonna make it happen" and "It's been a wild ride" do not."""
     generic = lexicon().generic_nouns
     return any(
-        (t.pos_ == "NOUN" and t.lemma_.lower() not in generic)
-        or t.pos_ in ("PROPN", "NUM")
-        or t.ent_type_ in ("DATE", "TIME", "GPE", "LOC", "ORG", "FAC", "EVENT")
-        for t in tokens
+        _is_named(t) or (t.pos_ == "NOUN" and t.lemma_.lower() not in generic) for t in tokens
     )
 
 
