@@ -245,31 +245,9 @@ def test_pep_beside_news_stays_out_of_the_belief(sm: SelfModel, pep: str) -> Non
     assert belief.statement == "The user is putting in a lot of work on their dance studio"
 
 
-@pytest.mark.parametrize(
-    "verdict",
-    [
-        "Having my fam around helps a lot.",
-        "Seeing the kids so happy at the beach was the best.",
-        "Taking care of ourselves is so important.",
-        "It's awesome to see the difference we can make.",
-    ],
-)
-def test_a_verdict_on_a_moment_alone_is_conversation(sm: SelfModel, verdict: str) -> None:
-    say(sm, "mel", verdict)
-    assert sm.beliefs("mel", status=None) == []
-
-
 def test_a_verdict_on_ones_own_pastime_or_family_says_something_about_them(sm: SelfModel) -> None:
     say(sm, "mel", "Painting's a fun way to express my feelings.", "My family is so important.")
     assert len(active(sm, "mel", 2)) == 2
-
-
-@pytest.mark.parametrize(
-    "said", ["I'll start thinking about what I can do.", "We'll make some awesome memories!"]
-)
-def test_an_intention_that_names_nothing_is_no_plan(sm: SelfModel, said: str) -> None:
-    say(sm, "mel", said)
-    assert sm.beliefs("mel", status=None) == []
 
 
 @pytest.mark.parametrize("said", ["I'm going to start running.", "I want to learn to swim."])
@@ -774,6 +752,14 @@ def test_every_change_says_which_extractor_read_it(sm: SelfModel) -> None:
         "I'm gonna keep pushing and working hard.",
         "I'll keep chasing my dreams.",
         "I won't give up!",
+        # An intention that names nothing is no plan.
+        "I'll start thinking about what I can do.",
+        "We'll make some awesome memories!",
+        # A verdict on a moment, alone, is conversation.
+        "Having my fam around helps a lot.",
+        "Seeing the kids so happy at the beach was the best.",
+        "Taking care of ourselves is so important.",
+        "It's awesome to see the difference we can make.",
     ],
 )
 def test_chat_about_the_moment_or_the_conversation_makes_nothing(sm: SelfModel, said: str) -> None:
