@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 from pathlib import Path
 
@@ -97,6 +98,24 @@ def test_a_call_waits_for_an_encoder_while_every_one_is_lent() -> None:
         assert not got  # still waiting for the only encoder
     waiter.join(10)
     assert got == [only]
+
+
+def _lend_in_child(encoders: _Encoders, out: multiprocessing.Queue[object]) -> None:
+    with encoders.lend() as encoder:
+        out.put(encoder)
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
+def test_a_forked_child_has_every_encoder_even_those_lent_in_the_parent() -> None:
+    encoders = _Encoders("the model", 1)
+    context = multiprocessing.get_context("fork")
+    out = context.Queue()
+    with encoders.lend():  # the parent's only encoder is out while the child is forked
+        child = context.Process(target=_lend_in_child, args=(encoders, out))
+        child.start()
+        assert out.get(timeout=30) == "the model"
+    child.join(30)
+    assert child.exitcode == 0
 
 
 def _batches_cost(lengths: list[int], batches: list[list[int]], pass_cost: int) -> int:

@@ -59,23 +59,34 @@ class _Encoders:
     statements extracted meanwhile are embedded on another. A copy shares the model's weights
     (inference only reads them) but has a tokenizer of its own: the tokenizer is a Rust object
     whose padding and truncation settings each call sets, and it fails with "Already borrowed"
-    when two threads use it at once. Every copy computes exactly what the model computes. The
-    copies are made with the model, before any thread uses its tokenizer.
+    when two threads use it at once. Every copy computes exactly what the model computes.
     """
 
     def __init__(self, model: Any, count: int) -> None:
+        # Made with the model, before any thread uses its tokenizer: milliseconds, no weights
+        # are copied.
+        self._all = [model, *(_sharing_weights(model) for _ in range(count - 1))]
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._idle.put(model)
-        for _ in range(count - 1):
-            self._idle.put(_sharing_weights(model))  # milliseconds: no weights are copied
+        self._owner_pid: int | None = None
+        self._lock = threading.Lock()
 
     @contextmanager
     def lend(self) -> Iterator[Any]:
-        encoder = self._idle.get()
+        if self._owner_pid != os.getpid():
+            # A forked child has none of the threads that had copies lent at the fork: all are
+            # its own (the coalescer's thread is restarted the same way).
+            with self._lock:
+                if self._owner_pid != os.getpid():
+                    self._idle = queue.SimpleQueue()
+                    for encoder in self._all:
+                        self._idle.put(encoder)
+                    self._owner_pid = os.getpid()
+        idle = self._idle
+        encoder = idle.get()
         try:
             yield encoder
         finally:
-            self._idle.put(encoder)
+            idle.put(encoder)
 
 
 def _sharing_weights(model: Any) -> Any:
