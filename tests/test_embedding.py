@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,7 @@ from hypothesis import strategies as st
 from selfmodel import ConfigurationError, ExternalServiceError, SelfModel, Settings
 from selfmodel.config import EmbeddingSettings
 from selfmodel.embedding import OpenAIEmbedder, SentenceTransformerEmbedder, embedder_from_settings
-from selfmodel.embedding.sentence_transformers import length_batches
+from selfmodel.embedding.sentence_transformers import _Encoders, length_batches
 from tests.support.openai_server import EMBEDDINGS_PATH, OpenAIServer, Reply
 
 
@@ -42,6 +44,78 @@ def test_a_text_gets_the_same_vector_whatever_is_embedded_with_it(
     assert together.shape == (20, 384)
     assert np.allclose(together[:4], alone, atol=1e-5)
     assert np.allclose(together[4:8], alone, atol=1e-5)
+
+
+# Long enough, and enough of them, that an embed call runs on the caller's thread.
+LONG_TEXTS = [
+    f"Day {n}: I went to a support group and it was so powerful, everyone shared their stories"
+    for n in range(70)
+]
+
+
+def test_calls_on_two_threads_at_once_get_exactly_the_vectors_they_get_alone(
+    embedder: SentenceTransformerEmbedder,
+) -> None:
+    calls = [LONG_TEXTS, LONG_TEXTS[::-1]]
+    alone = [embedder.embed(texts) for texts in calls]
+    got: dict[int, np.ndarray] = {}
+
+    def embed(i: int) -> None:
+        got[i] = embedder.embed(calls[i])
+
+    threads = [threading.Thread(target=embed, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert all(np.array_equal(got[i], alone[i]) for i in range(len(calls)))
+
+
+def test_encoders_share_the_models_weights_but_not_its_tokenizer(
+    embedder: SentenceTransformerEmbedder,
+) -> None:
+    encoders = _Encoders(embedder.model, 2)
+    with encoders.lend() as one, encoders.lend() as other:
+        assert one is not other and one.tokenizer is not other.tokenizer
+        pairs = zip(one.parameters(), other.parameters(), strict=True)
+        assert all(a.data_ptr() == b.data_ptr() for a, b in pairs)
+        texts = LONG_TEXTS[:3]
+        assert np.array_equal(one.encode(texts), other.encode(texts))
+
+
+def test_a_call_waits_for_an_encoder_while_every_one_is_lent() -> None:
+    encoders = _Encoders(object(), 1)
+    got: list[object] = []
+
+    def borrow() -> None:
+        with encoders.lend() as encoder:
+            got.append(encoder)
+
+    with encoders.lend() as only:
+        waiter = threading.Thread(target=borrow)
+        waiter.start()
+        waiter.join(0.2)
+        assert not got  # still waiting for the only encoder
+    waiter.join(10)
+    assert got == [only]
+
+
+def _lend_in_child(encoders: _Encoders, out: multiprocessing.Queue[object]) -> None:
+    with encoders.lend() as encoder:
+        out.put(encoder)
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
+def test_a_forked_child_has_every_encoder_even_those_lent_in_the_parent() -> None:
+    encoders = _Encoders("the model", 1)
+    context = multiprocessing.get_context("fork")
+    out = context.Queue()
+    with encoders.lend():  # the parent's only encoder is out while the child is forked
+        child = context.Process(target=_lend_in_child, args=(encoders, out))
+        child.start()
+        assert out.get(timeout=30) == "the model"
+    child.join(30)
+    assert child.exitcode == 0
 
 
 def _batches_cost(lengths: list[int], batches: list[list[int]], pass_cost: int) -> int:

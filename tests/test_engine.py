@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from selfmodel import (
@@ -13,6 +16,7 @@ from selfmodel import (
     EvidenceStance,
     SelfModel,
 )
+from selfmodel.embedding import Embedder, SentenceTransformerEmbedder
 from tests.support.sqlite_files import row_counts
 
 MAYA = [
@@ -180,3 +184,39 @@ def test_workspaces_are_isolated(sm: SelfModel) -> None:
     with pytest.raises(Exception) as excinfo:
         other.belief(belief_id)
     assert type(excinfo.value).__name__ == "BeliefNotFoundError"
+
+
+class _HeldMessages(Embedder):
+    """The real embedder, except that a pass over the messages being observed waits (up to
+    10 s) until the statements drawn from them have been embedded."""
+
+    def __init__(self, inner: SentenceTransformerEmbedder, messages: list[str]) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.messages = messages
+        self.messages_started = threading.Event()
+        self.statements_embedded = threading.Event()
+        self.messages_waited = False
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if list(texts) == self.messages:
+            self.messages_started.set()
+            self.messages_waited = self.statements_embedded.wait(10)
+        elif self.messages_started.is_set():
+            self.statements_embedded.set()
+        return self.inner.embed(texts)
+
+
+def test_statements_are_embedded_while_the_messages_are(
+    tmp_path: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    messages = ["I adopted a puppy called Max last week.", "I love hiking in the Alps."]
+    held = _HeldMessages(embedder, messages)
+    with SelfModel.open(str(tmp_path / "held.db"), embedder=held) as sm:
+        sm.observe("maya", messages)
+        assert held.messages_waited  # the statements did not wait for the messages' pass
+        assert sm.beliefs("maya")

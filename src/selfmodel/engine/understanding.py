@@ -91,19 +91,21 @@ def prepare(c: Components, user: User, observations: Sequence[Observation]) -> U
         if i >= len(earlier) and o.role == Role.USER
     ]
     # The messages are embedded while they are read: the embedder (native code that releases
-    # the GIL) works on one core while the parser and the rules work on the other.
+    # the GIL) works on one core while the parser and the rules work on the other. The
+    # statements are embedded as soon as they are known, beside the messages' pass if it is
+    # still running (the embedder runs passes on different threads at once).
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="selfmodel-embed") as pool:
         embedding = pool.submit(c.embedder.embed, [o.content for o in observations])
         candidates: list[CandidateBelief] = c.extractor.extract(requests) if requests else []
+        names = person_names(user) | {r.subject for r in requests}
+        statements = sorted(
+            {c.statement for c in candidates} | {c.contradicts for c in candidates if c.contradicts}
+        )
+        vectors: dict[str, np.ndarray] = {}
+        if statements:
+            embedded = c.embedder.embed([core(s, names) for s in statements])
+            vectors = dict(zip(statements, embedded, strict=True))
         contents = embedding.result()
-    names = person_names(user) | {r.subject for r in requests}
-    statements = sorted(
-        {c.statement for c in candidates} | {c.contradicts for c in candidates if c.contradicts}
-    )
-    vectors: dict[str, np.ndarray] = {}
-    if statements:
-        embedded = c.embedder.embed([core(s, names) for s in statements])
-        vectors = dict(zip(statements, embedded, strict=True))
     return Understanding(
         user=user,
         observations=list(observations),
