@@ -220,3 +220,34 @@ def test_statements_are_embedded_while_the_messages_are(
         sm.observe("maya", messages)
         assert held.messages_waited  # the statements did not wait for the messages' pass
         assert sm.beliefs("maya")
+
+
+class _Recording(Embedder):
+    """The real embedder, recording the texts of every call."""
+
+    def __init__(self, inner: SentenceTransformerEmbedder) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.calls: list[list[str]] = []
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls.append(list(texts))
+        return self.inner.embed(texts)
+
+
+def test_a_chat_turn_is_embedded_with_its_statements_in_one_pass(
+    tmp_path: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    message = "I adopted a puppy called Max last week."
+    recording = _Recording(embedder)
+    with SelfModel.open(str(tmp_path / "one-pass.db"), embedder=recording) as sm:
+        sm.observe("maya", message)
+        (call,) = [c for c in recording.calls if message in c]
+        assert len(call) > 1  # the message and what was read from it, together
+        assert sm.beliefs("maya")
+        found = sm.context("maya", "Does she have a pet?").text
+    assert "Max" in found

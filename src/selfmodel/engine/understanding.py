@@ -23,6 +23,9 @@ from selfmodel.revision import RevisionOutcome
 
 # Turns before each message handed to the extractor, to resolve "it", "that one", "the second one".
 CONTEXT_TURNS = 3
+# Observing this many messages or fewer (a chat turn) embeds them with their statements in one
+# pass; more are embedded while they are read (see ``prepare``).
+ONE_PASS_MESSAGES = 1
 # How a statement names a person the product has given no display name: never the raw user id.
 NEUTRAL_SUBJECT = "The user"
 
@@ -90,6 +93,8 @@ def prepare(c: Components, user: User, observations: Sequence[Observation]) -> U
         for i, o in enumerate(conversation)
         if i >= len(earlier) and o.role == Role.USER
     ]
+    if 0 < len(observations) <= ONE_PASS_MESSAGES:
+        return _prepared_in_one_pass(c, user, observations, requests)
     # The messages are embedded while they are read: the embedder (native code that releases
     # the GIL) works on one core while the parser and the rules work on the other. The
     # statements are embedded as soon as they are known, beside the messages' pass if it is
@@ -112,6 +117,31 @@ def prepare(c: Components, user: User, observations: Sequence[Observation]) -> U
         candidates=candidates,
         observation_vectors=[(o.id, contents[i]) for i, o in enumerate(observations)],
         statement_vectors=vectors,
+    )
+
+
+def _prepared_in_one_pass(
+    c: Components,
+    user: User,
+    observations: Sequence[Observation],
+    requests: Sequence[ExtractionRequest],
+) -> Understanding:
+    """``prepare`` for a chat turn: read first, then embed the message and its statements in
+    one pass. A pass over two short texts costs little more than over one, so a turn costs one
+    pass of the machine instead of two (overlapping the parse saves time only on long batches)."""
+    candidates: list[CandidateBelief] = c.extractor.extract(requests) if requests else []
+    names = person_names(user) | {r.subject for r in requests}
+    statements = sorted(
+        {c.statement for c in candidates} | {c.contradicts for c in candidates if c.contradicts}
+    )
+    contents = [o.content for o in observations]
+    embedded = c.embedder.embed([*contents, *(core(s, names) for s in statements)])
+    return Understanding(
+        user=user,
+        observations=list(observations),
+        candidates=candidates,
+        observation_vectors=[(o.id, embedded[i]) for i, o in enumerate(observations)],
+        statement_vectors=dict(zip(statements, embedded[len(contents) :], strict=True)),
     )
 
 
