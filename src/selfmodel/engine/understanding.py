@@ -102,14 +102,10 @@ def prepare(c: Components, user: User, observations: Sequence[Observation]) -> U
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="selfmodel-embed") as pool:
         embedding = pool.submit(c.embedder.embed, [o.content for o in observations])
         candidates: list[CandidateBelief] = c.extractor.extract(requests) if requests else []
-        names = person_names(user) | {r.subject for r in requests}
-        statements = sorted(
-            {c.statement for c in candidates} | {c.contradicts for c in candidates if c.contradicts}
-        )
+        statements, compared = _statements(user, requests, candidates)
         vectors: dict[str, np.ndarray] = {}
         if statements:
-            embedded = c.embedder.embed([core(s, names) for s in statements])
-            vectors = dict(zip(statements, embedded, strict=True))
+            vectors = dict(zip(statements, c.embedder.embed(compared), strict=True))
         contents = embedding.result()
     return Understanding(
         user=user,
@@ -130,12 +126,9 @@ def _prepared_in_one_pass(
     one pass. A pass over two short texts costs little more than over one, so a turn costs one
     pass of the machine instead of two (overlapping the parse saves time only on long batches)."""
     candidates: list[CandidateBelief] = c.extractor.extract(requests) if requests else []
-    names = person_names(user) | {r.subject for r in requests}
-    statements = sorted(
-        {c.statement for c in candidates} | {c.contradicts for c in candidates if c.contradicts}
-    )
+    statements, compared = _statements(user, requests, candidates)
     contents = [o.content for o in observations]
-    embedded = c.embedder.embed([*contents, *(core(s, names) for s in statements)])
+    embedded = c.embedder.embed([*contents, *compared])
     return Understanding(
         user=user,
         observations=list(observations),
@@ -143,6 +136,17 @@ def _prepared_in_one_pass(
         observation_vectors=[(o.id, embedded[i]) for i, o in enumerate(observations)],
         statement_vectors=dict(zip(statements, embedded[len(contents) :], strict=True)),
     )
+
+
+def _statements(
+    user: User, requests: Sequence[ExtractionRequest], candidates: Sequence[CandidateBelief]
+) -> tuple[list[str], list[str]]:
+    """The statements the candidates make or deny, and each as it is compared (names out)."""
+    names = person_names(user) | {r.subject for r in requests}
+    statements = sorted(
+        {c.statement for c in candidates} | {c.contradicts for c in candidates if c.contradicts}
+    )
+    return statements, [core(s, names) for s in statements]
 
 
 def revise(c: Components, prepared: Understanding) -> RevisionOutcome:
