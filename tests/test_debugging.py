@@ -287,11 +287,22 @@ def test_why_not_names_the_budget_the_rank_cutoff_and_the_chosen(demo_sm: SelfMo
     assert first["score"] <= first["cutoff_score"]
 
 
-def test_why_not_names_a_near_duplicate_diversity_passed_over(demo_sm: SelfModel) -> None:
-    sm = demo_sm
-    trace = sm.context(USER, "food", limit=2).trace_id
-    considered = [c["id"] for c in sm.trace(trace).payload["candidates"][:8]]
-    answers = [sm.why_not(trace, i) for i in considered]
+def test_why_not_names_a_near_duplicate_diversity_passed_over(
+    request: pytest.FixtureRequest,
+    demo_store: str,
+    tmp_path: Path,
+    embedder: SentenceTransformerEmbedder,
+) -> None:
+    # Diversity as strong as λ 0.6 (the default 0.95 passes over few near-duplicates).
+    with (
+        copy_of_store(request, demo_store, tmp_path) as location,
+        SelfModel.open(
+            location, embedder=embedder, ranking=replace(RankingConfig(), mmr_lambda=0.6)
+        ) as sm,
+    ):
+        trace = sm.context(USER, "food", limit=2).trace_id
+        considered = [c["id"] for c in sm.trace(trace).payload["candidates"][:8]]
+        answers = [sm.why_not(trace, i) for i in considered]
     passed_over = [a for a in answers if a.verdict is Verdict.DIVERSITY]
     assert passed_over, [(a.verdict, a.explanation) for a in answers]
     close = passed_over[0].details

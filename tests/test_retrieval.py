@@ -179,7 +179,7 @@ def test_an_item_whose_evidence_is_already_in_the_block_is_penalised_as_a_repeat
     )
 
     def pick(config: RankingConfig) -> list[str]:
-        candidates = [Candidate(0, 1.0), Candidate(1, 0.99), Candidate(2, 0.8)]
+        candidates = [Candidate(0, 1.0), Candidate(1, 0.99), Candidate(2, 0.95)]
         return [index.documents[c.index].id for c in diversify(index, candidates, config, 2)]
 
     assert pick(RankingConfig()) == ["turn", "other"]
