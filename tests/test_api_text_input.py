@@ -161,3 +161,13 @@ async def test_percent_encoded_utf8_user_ids_are_kept_as_sent(api: httpx.AsyncCl
     observed = await api.post("/v1/users/Zo%C3%AB-%E6%9D%8E/observations", json={"messages": [TEA]})
     assert observed.status_code == 201, observed.text
     assert sorted(await user_ids(api)) == ["Zoë-李", "ada"]
+
+
+@pytest.mark.parametrize("addressee", [5, "", "   ", ["Jon"]])
+async def test_an_addressee_that_is_not_a_name_is_refused_and_nothing_is_written(
+    api: httpx.AsyncClient, addressee: Any
+) -> None:
+    message = {**TEA, "id": "m3", "metadata": {"addressee": addressee}}
+    response = await api.post("/v1/users/bea/observations", json={"messages": [message]})
+    assert "metadata.addressee names whom the message is said to" in invalid_input(response)
+    assert await user_ids(api) == ["ada"]

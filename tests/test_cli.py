@@ -177,6 +177,21 @@ def test_locomo_files_become_one_user_per_speaker_dated_by_session(
     assert {o["metadata"]["addressee"] for o in exported["observations"]} == {"Ben"}
 
 
+def test_a_locomo_turn_by_a_third_speaker_is_refused_naming_the_turn(
+    locomo_file: Path, tmp_path: Path
+) -> None:
+    data = json.loads(locomo_file.read_text())
+    data["session_2"][0]["speaker"] = "Cy"
+    locomo_file.write_text(json.dumps(data))
+    db = str(tmp_path / "locomo.db")
+    result = invoke("ingest", str(locomo_file), "--db", db)
+    assert result.exit_code == 2
+    assert "turn D2:1 is by 'Cy', who is neither speaker_a ('Ana') nor speaker_b ('Ben')" in (
+        result.output
+    )
+    assert invoke("users", "--db", db).output.split() == []  # nothing ingested
+
+
 def test_errors_are_one_line_with_a_non_zero_exit(tmp_path: Path) -> None:
     db = str(tmp_path / "e.db")
     missing = invoke("show", "nobody", "--db", db)

@@ -17,6 +17,7 @@ import pytest
 
 from selfmodel import BeliefStatus, SelfModel
 from selfmodel.domain import Belief, BeliefKind, Facet, Role
+from selfmodel.errors import InvalidInputError
 from selfmodel.extraction.language import Language
 from selfmodel.retrieval.intent import asks_about_disposition
 
@@ -227,6 +228,8 @@ def test_whom_a_message_is_said_to_names_the_friend_in_full_even_when_unnamed(
     assert "The user encourages Melanie" in found
     say(sm, "alone", (3, "Keep going for your dreams and don't quit!"))
     assert active(sm, "alone", 4) == []  # said to nobody we can name: pep talk, nothing more
+    with pytest.raises(InvalidInputError, match=r"metadata\.addressee"):
+        sm.observe("caro", {"content": "Don't quit!", "metadata": {"addressee": 42}})
 
 
 @pytest.mark.parametrize(

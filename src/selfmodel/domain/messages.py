@@ -17,6 +17,9 @@ from selfmodel.domain.text import check_text
 from selfmodel.domain.time import parse_timestamp
 
 MAX_EXTERNAL_ID_CHARS = 200
+# The ``metadata`` key naming whom a message is said to (another person in the conversation):
+# extraction writes "you" and that person's nicknames as their name (docs/extraction.md).
+ADDRESSEE = "addressee"
 
 
 class Message(BaseModel):
@@ -44,6 +47,17 @@ class Message(BaseModel):
     @classmethod
     def _storable_text(cls, value: Any, info: ValidationInfo) -> Any:
         check_text(value, str(info.field_name))
+        return value
+
+    @field_validator("metadata")
+    @classmethod
+    def _addressee_is_a_name(cls, value: dict[str, Any]) -> dict[str, Any]:
+        addressee = value.get(ADDRESSEE)
+        if addressee is not None and (not isinstance(addressee, str) or not addressee.strip()):
+            raise ValueError(
+                f"metadata.{ADDRESSEE} names whom the message is said to: a non-empty string "
+                f'such as "Jon", not {addressee!r}'
+            )
         return value
 
 

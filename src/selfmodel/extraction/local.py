@@ -28,6 +28,7 @@ from datetime import datetime, time
 from spacy.tokens import Doc, Span, Token
 
 from selfmodel.domain import BeliefFrame, BeliefKind, BeliefOrigin, Facet, Observation, Role
+from selfmodel.domain.messages import ADDRESSEE
 from selfmodel.extraction import choices, referents, speech, wording
 from selfmodel.extraction.base import CandidateBelief, ExtractionRequest, Extractor
 from selfmodel.extraction.dates import find_relative_dates, rewrite_relative_dates
@@ -151,7 +152,8 @@ class LocalExtractor(Extractor):
         names = frozenset(
             n.lower() for o, _ in before for n in (o.speaker,) if n and n != subject
         ) | {e.text.lower() for e in doc.ents if e.label_ == "PERSON"}
-        addressee = observation.metadata.get("addressee")
+        said_to = observation.metadata.get(ADDRESSEE)  # validated as a name when observed
+        addressee = said_to if isinstance(said_to, str) and said_to else None
         listener = _known_as(_listener(doc, before, subject), addressee)
         owned = _owned(doc, before, subject)
         towards = _known_as(_other_person(doc, before, subject, observation.occurred_at), addressee)
@@ -678,10 +680,10 @@ def _reacts(tokens: Sequence[Token]) -> bool:
     )
 
 
-def _known_as(name: str | None, addressee: object) -> str | None:
+def _known_as(name: str | None, addressee: str | None) -> str | None:
     """``name`` as the conversation knows the person spoken to: "Mel" is "Melanie" when the
     message is addressed to Melanie; with no name in the words, the addressee."""
-    if not isinstance(addressee, str) or not addressee:
+    if addressee is None:
         return name
     if name is None or addressee.lower().startswith(name.lower()):
         return addressee

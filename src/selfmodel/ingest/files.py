@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from selfmodel.domain.messages import ADDRESSEE
 from selfmodel.errors import InvalidFileError
 
 LOCOMO_DATE_FORMAT = "%I:%M %p on %d %B, %Y"
@@ -119,6 +120,11 @@ def locomo_batches(data: dict[str, Any], *, source: str) -> list[Batch]:
     a, b = str(data["speaker_a"]), str(data["speaker_b"])
     other = {a: b, b: a}
     for turn in locomo_turns(data):
+        if turn.speaker not in other:
+            raise InvalidFileError(
+                f"turn {turn.dia_id} is by {turn.speaker!r}, who is neither speaker_a ({a!r}) "
+                f"nor speaker_b ({b!r})"
+            )
         batch = by_speaker.setdefault(turn.speaker, Batch(user=turn.speaker, source=source))
         batch.messages.append(
             {
@@ -129,7 +135,7 @@ def locomo_batches(data: dict[str, Any], *, source: str) -> list[Batch]:
                 "metadata": {
                     "dia_id": turn.dia_id,
                     "session": turn.session,
-                    "addressee": other.get(turn.speaker),
+                    ADDRESSEE: other[turn.speaker],
                 },
             }
         )
