@@ -225,3 +225,13 @@ def test_score_counts_a_fact_once_however_many_beliefs_match_it(
     assert (tally.facts, tally.facts_found) == (1, 1)
     assert (tally.beliefs, tally.beliefs_matching) == (3, 2)
     assert tally.matched == [True, True, False]  # per belief, in the order given
+
+
+def test_baselines_name_whom_a_turn_is_said_to_as_the_system_does() -> None:
+    from selfmodel.bench.extraction import addressed
+
+    assert addressed("Thanks, Mel! You're so kind and your art is great.", "Melanie") == (
+        "Thanks, Melanie! Melanie is so kind and Melanie's art is great."
+    )
+    # Too short to be a nickname ("Me"), or not the start of the name ("Jon"): kept.
+    assert addressed("Me too, Jon!", "Melanie") == "Me too, Jon!"

@@ -16,7 +16,9 @@ are compared with the gold facts of ``session_N_observation`` (``{speaker: [[fac
 In the same run three verbatim **baselines** store text as "beliefs" citing its turn, scored the
 same way (their turns/s covers splitting + embedding): every first-person sentence
 (``first_person``), every sentence (``every_sentence``) and every whole turn (``whole_turns``).
-They bracket what keeping the transcript would give: more recall for more, noisier text.
+They bracket what keeping the transcript would give: more recall for more, noisier text. They
+know whom each turn is said to, as the system does (``addressed``): "you" and a nickname of the
+other speaker are written as their name, as gold facts and the system's beliefs write them.
 
 A **reliability** table bins the system's beliefs by confidence and gives the share in each bin
 that matches a gold fact: a confidence worth its name rises with that share.
@@ -25,6 +27,7 @@ Scores are micro-averaged over all files.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import re
@@ -306,6 +309,38 @@ def _dia_id(observation: Any) -> str:
     return ":".join(str(observation.external_id or "").split(":")[-2:])
 
 
+# "you" and its forms, as the person addressed: "you're" → "Jon is".
+_SECOND_PERSON = {
+    "you": "{}", "your": "{}'s", "yours": "{}'s", "yourself": "{}",
+    "you're": "{} is", "you've": "{} has", "you'll": "{} will", "you'd": "{} would",
+}  # fmt: skip
+_SECOND_PERSON_WORD = re.compile(
+    r"\b(?:" + "|".join(sorted(map(re.escape, _SECOND_PERSON), key=len, reverse=True)) + r")\b",
+    re.IGNORECASE,
+)
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]{2,}\b")
+
+
+def addressed(text: str, addressee: str) -> str:
+    """``text`` with the person it is said to named, the way the system's beliefs name them (the
+    baselines get what the system knows): "you"/"your" become ``addressee``, and a word of three
+    letters or more that the addressee's name starts with ("Mel" for Melanie) becomes the name."""
+    text = _SECOND_PERSON_WORD.sub(
+        lambda m: _SECOND_PERSON[m.group(0).lower()].format(addressee), text
+    )
+    return _CAPITALISED.sub(
+        lambda m: addressee if addressee.lower().startswith(m.group(0).lower()) else m.group(0),
+        text,
+    )
+
+
+def addressed_turns(data: dict[str, Any], turns: Sequence[LocomoTurn]) -> list[LocomoTurn]:
+    """Each turn as the baselines read it: said to the other speaker (see ``addressed``)."""
+    a, b = str(data["speaker_a"]), str(data["speaker_b"])
+    other = {a: b, b: a}
+    return [dataclasses.replace(t, text=addressed(t.text, other[t.speaker])) for t in turns]
+
+
 def first_person_beliefs(turns: Sequence[LocomoTurn]) -> list[Extracted]:
     """Every first-person sentence, verbatim, as a belief about its speaker citing its turn."""
     return [
@@ -377,9 +412,10 @@ def run_extraction_bench(
         tallies[SYSTEM].turns, tallies[SYSTEM].seconds = len(turns), elapsed
         system_beliefs_all.extend(beliefs)
 
+        said = addressed_turns(data, turns)
         for name, make in _BASELINE_BELIEFS.items():
             started = time.perf_counter()
-            verbatim = make(turns)
+            verbatim = make(said)
             embedder.embed([s.text for s in verbatim])  # what storing them would cost
             elapsed = time.perf_counter() - started
             tallies[name] = score(facts, verbatim, embedder)
@@ -409,6 +445,7 @@ __all__ = [
     "RELIABILITY_EDGES",
     "Extracted",
     "GoldFact",
+    "addressed",
     "every_sentence_beliefs",
     "f1",
     "first_person_beliefs",
