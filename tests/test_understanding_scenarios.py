@@ -872,6 +872,28 @@ def test_what_someone_would_like_is_answered_by_their_traits(sm: SelfModel) -> N
     assert trait["signals"]["intent_factor"] == 1.5
 
 
+def test_a_question_about_one_person_lifts_only_their_traits(sm: SelfModel) -> None:
+    for user in ("mel", "caro"):
+        say(
+            sm,
+            user,
+            "We went camping by the lake.",
+            (3, "Went camping in the mountains with the kids."),
+            (6, "I love camping, we always roast marshmallows."),
+        )
+    traits = {
+        u: next(b.id for b in active(sm, u, 12) if b.frame.trait == "interest:camping")
+        for u in ("mel", "caro")
+    }
+    block = sm.context(["mel", "caro"], "Would Mel rather go camping or to a spa?", now=read_at(12))
+    factors = {
+        c["id"]: c["signals"]["intent_factor"]
+        for c in sm.trace(block.trace_id).payload["candidates"]
+    }
+    assert factors[traits["mel"]] == 1.5
+    assert factors[traits["caro"]] == 1.0  # Caro's liking says nothing of what Mel would do
+
+
 def test_losing_a_job_is_something_that_happened_not_a_habit_ended(sm: SelfModel) -> None:
     say(
         sm,

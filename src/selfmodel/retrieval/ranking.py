@@ -257,12 +257,10 @@ def rank(
 
     named = named_users(original_query or query, users or {})
     # Only a query naming some (not all) of the scope's users says whose items matter.
-    named_factor = np.ones(n)
     names_some = bool(named and users and len(named) < len(users))
-    if names_some:
-        named_factor = np.where(
-            np.isin(index.user_ids, list(named)), 1 + config.named_user_weight, 1.0
-        )
+    # Whose items the query asks about: everyone's unless it names some of the scope's users.
+    asked_about = np.isin(index.user_ids, list(named)) if names_some else np.ones(n, dtype=bool)
+    named_factor = np.where(asked_about & names_some, 1 + config.named_user_weight, 1.0)
     time_factor = np.ones(n)
     if temporal is not None and temporal.asks_when:
         time_factor = np.where(index.carries_time, 1 + config.when_weight, 1.0)
@@ -298,7 +296,7 @@ def rank(
             and doc.belief is not None
             and doc.belief.frame.trait is not None
             # "Would Caroline …?" asks what Caroline is like, not what anyone else is.
-            and (named_factor[i] > 1 or not names_some)
+            and asked_about[i]
         ):
             intent_factor = 1 + config.disposition_trait_weight
         window_factor = 1.0
