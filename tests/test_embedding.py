@@ -84,14 +84,17 @@ def test_the_bundled_model_runs_as_one_traced_graph_that_gives_the_models_own_ve
     traced = _traced[embedder.model_path]
     assert traced is not None  # a fallback to module-by-module would lose the serving speed
     texts = [*LONG_TEXTS[:5], "ok", "What does Maya do on weekends?", "x " * 400]  # one truncated
-    for some in (texts, texts[:1], texts[5:7]):
+    tokens = traced.tokenize(embedder.model, texts)
+    for rows in ([*range(len(texts))], [5], [5, 6], [7, 0], [2, 3, 4]):
+        some = [texts[i] for i in rows]
         expected = embedder.model.encode(
             some, batch_size=len(some), normalize_embeddings=True, show_progress_bar=False
         )
-        assert np.array_equal(traced.encode(embedder.model, some), expected)
-    # A copy's tokenizer and modules around the same graph:
+        assert np.array_equal(traced.embed(tokens, rows), expected)
+    # A copy's tokenizer reads the texts the same: the same graph gives the same vectors.
     with _encoders[embedder.model_path].lend() as copy:
-        assert np.array_equal(traced.encode(copy, texts), traced.encode(embedder.model, texts))
+        from_copy = traced.tokenize(copy, texts)
+        assert np.array_equal(traced.embed(from_copy, [0, 7]), traced.embed(tokens, [0, 7]))
 
 
 def test_a_model_that_cannot_be_traced_runs_as_it_is() -> None:

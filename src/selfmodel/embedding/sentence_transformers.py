@@ -179,13 +179,15 @@ class SentenceTransformerEmbedder(Embedder):
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         traced = _traced[self.model_path]
         with _encoders[self.model_path].lend() as model:
-            for batch in length_batches(_token_counts(model, texts), self.batch_size):
-                some = [texts[i] for i in batch]
-                if traced is not None:
-                    out[batch] = traced.encode(model, some)
-                else:
+            if traced is not None:
+                # One reading of the texts gives the lengths to batch by and each batch's input.
+                tokens = traced.tokenize(model, texts)
+                for batch in length_batches(tokens.lengths, self.batch_size):
+                    out[batch] = traced.embed(tokens, batch)
+            else:
+                for batch in length_batches(_token_counts(model, texts), self.batch_size):
                     out[batch] = model.encode(
-                        some,
+                        [texts[i] for i in batch],
                         batch_size=len(batch),
                         convert_to_numpy=True,
                         normalize_embeddings=True,

@@ -20,11 +20,14 @@ import inspect
 import logging
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 log = logging.getLogger(__name__)
+
+MASK = "attention_mask"  # the tokenizer's output that tells a text's tokens from padding
 
 # Texts the graph is traced on (a padded batch, so the attention mask is part of the graph) and
 # checked against the model with: padding, a single word, capitals, punctuation, digits.
@@ -51,8 +54,14 @@ class TracedEncoder:
             if traced is None:
                 return None
             texts = list(CHECK_TEXTS)
-            agrees = np.array_equal(traced.encode(model, texts), _reference(model, texts)) and all(
-                np.array_equal(traced.encode(model, [t]), _reference(model, [t])) for t in texts
+            tokens = traced.tokenize(model, texts)
+            everything = list(range(len(texts)))
+            # All at once, and each text from the same padded tokens: the rows cut to their
+            # own length must give what the text alone gives.
+            agrees = np.array_equal(traced.embed(tokens, everything), _reference(model, texts))
+            agrees = agrees and all(
+                np.array_equal(traced.embed(tokens, [i]), _reference(model, [t]))
+                for i, t in enumerate(texts)
             )
         except Exception as exc:  # any failure means: run the model as it is
             log.info("embedding model not traced (%r); running it module by module", exc)
@@ -76,6 +85,8 @@ class TracedEncoder:
             for name, value in features.items()
             if name in accepted and isinstance(value, torch.Tensor)
         )
+        if MASK not in inputs:  # the lengths to cut batches by are read from the mask
+            return None
         with torch.no_grad(), warnings.catch_warnings():
             # torch.jit is deprecated in favour of torch.compile/torch.export, which need a
             # compiler at run time or run the graph through Python again; and the tracer warns
@@ -90,18 +101,37 @@ class TracedEncoder:
             )
         return cls(graph, inputs)
 
-    def encode(self, model: Any, texts: Sequence[str]) -> np.ndarray:
-        """Unit vectors of ``texts``, one padded batch, as ``model.encode`` would give them.
+    def tokenize(self, model: Any, texts: Sequence[str]) -> Tokens:
+        """``texts`` read by ``model``'s tokenizer, padded to the longest.
 
-        ``model`` is the loaded model or a copy sharing its weights, whose tokenizer is used
-        (each copy has its own: a tokenizer is not shared between threads).
+        ``model`` is the loaded model or a copy sharing its weights: each copy has a tokenizer
+        of its own, as a tokenizer is not to be used by two threads at once.
         """
+        features = model.preprocess(list(texts))
+        arrays = tuple(np.asarray(features[name].numpy()) for name in self._inputs)
+        mask = arrays[self._inputs.index(MASK)]
+        return Tokens(arrays, [int(n) for n in mask.sum(axis=1)])
+
+    def embed(self, tokens: Tokens, rows: Sequence[int]) -> np.ndarray:
+        """Unit vectors of the texts at ``rows`` of ``tokens``, as ``model.encode`` gives them
+        for those texts in one batch: the rows are cut to the longest of them."""
         import torch
 
-        features = model.preprocess(list(texts))
+        longest = max(tokens.lengths[i] for i in rows)
+        # Cut in numpy: a torch operation run from Python gives up the GIL (see above).
+        inputs = [torch.from_numpy(np.ascontiguousarray(a[rows, :longest])) for a in tokens.arrays]
         with torch.inference_mode():
-            vectors = self._graph(*(features[name] for name in self._inputs))
+            vectors = self._graph(*inputs)
         return np.asarray(vectors.numpy(), dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """Texts as the transformer's inputs (one array per input, a row per text, right-padded)
+    and each text's length in tokens."""
+
+    arrays: tuple[np.ndarray, ...]
+    lengths: list[int]
 
 
 def _whole_pass(model: Any, inputs: tuple[str, ...]) -> Any:
@@ -144,4 +174,4 @@ def _reference(model: Any, texts: list[str]) -> np.ndarray:
     )
 
 
-__all__ = ["TracedEncoder"]
+__all__ = ["Tokens", "TracedEncoder"]
