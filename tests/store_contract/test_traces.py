@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from datetime import timedelta
+
+import psycopg
+import pytest
 
 from selfmodel.domain import User, Workspace
 from selfmodel.storage import Store, TraceStore
@@ -67,3 +71,13 @@ def test_recent_traces_page_newest_first_and_tell_one_instant_apart_by_id(
     assert [t.id for t in rest] == [twins[0].id, first.id]
     assert store.recent_traces(ws.id, maya.id, limit=2, before=rest[-1]) == []
     assert store.recent_traces("ws_other", maya.id, limit=10) == []
+
+
+def test_a_trace_naming_an_unknown_user_is_refused_whole(
+    store: Store, ws: Workspace, maya: User
+) -> None:
+    ghost = maya.model_copy(update={"id": "usr_nobody"})
+    stored = trace(maya, ghost)
+    with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError)):
+        store.insert_trace(stored)
+    assert store.get_trace(ws.id, stored.id) is None  # not the trace without its users
