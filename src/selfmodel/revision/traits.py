@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import numpy as np
 from lemminflect import getLemma
@@ -61,6 +62,7 @@ MIN_INTERESTS_FOR_SUMMARY = 3
 # of an interest than a statement of it.
 UNITS_PER_OCCASION = 0.8
 BELIEF_VECTORS = "belief"
+STEM_CACHE_SIZE = 4096  # interests seen recently; each is a word or a short phrase
 
 
 @dataclass(frozen=True)
@@ -89,10 +91,13 @@ def draft_traits(beliefs: Sequence[Belief], name: str) -> list[TraitDraft]:
             by_topic[interest].append(belief)
     # A liking shown once ("I love pottery") draws in every statement of the same topic ("went
     # to a pottery class", "spent Sunday doing pottery"): together they make the interest.
+    # (Membership by id: comparing beliefs field by field was most of an observe's trait work.)
+    members = {topic: {b.id for b in sources} for topic, sources in by_topic.items()}
     for topic in list(by_topic):
         for belief in statements:
-            if belief not in by_topic[topic] and _mentions(belief, topic):
+            if belief.id not in members[topic] and _mentions(belief, topic):
                 by_topic[topic].append(belief)
+                members[topic].add(belief.id)
     for topic, sources in sorted(by_topic.items()):
         days = {o.day for b in sources for o in b.occasions if o.support > 0}
         if (
@@ -407,6 +412,7 @@ def _mentions(belief: Belief, interest: str) -> bool:
     return stem in (*belief.frame.topics, *map(_stem, belief.frame.interests))
 
 
+@lru_cache(maxsize=STEM_CACHE_SIZE)  # every trait refresh stems each interest of each statement
 def _stem(interest: str) -> str:
     """An interest as the topic lemma statements carry: "running" -> "run", "pottery" stays."""
     if interest.endswith("ing") and " " not in interest:
