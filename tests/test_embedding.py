@@ -16,7 +16,6 @@ from selfmodel.config import EmbeddingSettings
 from selfmodel.embedding import OpenAIEmbedder, SentenceTransformerEmbedder, embedder_from_settings
 from selfmodel.embedding.sentence_transformers import (
     _Encoders,
-    _encoders,
     _traced,
     length_batches,
 )
@@ -84,17 +83,18 @@ def test_the_bundled_model_runs_as_one_traced_graph_that_gives_the_models_own_ve
     traced = _traced[embedder.model_path]
     assert traced is not None  # a fallback to module-by-module would lose the serving speed
     texts = [*LONG_TEXTS[:5], "ok", "What does Maya do on weekends?", "x " * 400]  # one truncated
-    tokens = traced.tokenize(embedder.model, texts)
+    tokens = traced.tokenize(texts)
     for rows in ([*range(len(texts))], [5], [5, 6], [7, 0], [2, 3, 4]):
         some = [texts[i] for i in rows]
         expected = embedder.model.encode(
             some, batch_size=len(some), normalize_embeddings=True, show_progress_bar=False
         )
         assert np.array_equal(traced.embed(tokens, rows), expected)
-    # A copy's tokenizer reads the texts the same: the same graph gives the same vectors.
-    with _encoders[embedder.model_path].lend() as copy:
-        from_copy = traced.tokenize(copy, texts)
-        assert np.array_equal(traced.embed(from_copy, [0, 7]), traced.embed(tokens, [0, 7]))
+    # The texts are read exactly as the model's own tokenizer reads them (padding, truncation).
+    features = embedder.model.preprocess(texts)
+    names = ("input_ids", "token_type_ids", "attention_mask")
+    for name, array in zip(names, tokens.arrays, strict=True):
+        assert np.array_equal(array, features[name].numpy())
 
 
 def test_a_model_that_cannot_be_traced_runs_as_it_is() -> None:

@@ -178,21 +178,21 @@ class SentenceTransformerEmbedder(Embedder):
         _load(self.model_path)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         traced = _traced[self.model_path]
+        if traced is not None:
+            # One reading of the texts gives the lengths to batch by and each batch's input.
+            tokens = traced.tokenize(texts)
+            for batch in length_batches(tokens.lengths, self.batch_size):
+                out[batch] = traced.embed(tokens, batch)
+            return normalise(out)
         with _encoders[self.model_path].lend() as model:
-            if traced is not None:
-                # One reading of the texts gives the lengths to batch by and each batch's input.
-                tokens = traced.tokenize(model, texts)
-                for batch in length_batches(tokens.lengths, self.batch_size):
-                    out[batch] = traced.embed(tokens, batch)
-            else:
-                for batch in length_batches(_token_counts(model, texts), self.batch_size):
-                    out[batch] = model.encode(
-                        [texts[i] for i in batch],
-                        batch_size=len(batch),
-                        convert_to_numpy=True,
-                        normalize_embeddings=True,
-                        show_progress_bar=False,
-                    )
+            for batch in length_batches(_token_counts(model, texts), self.batch_size):
+                out[batch] = model.encode(
+                    [texts[i] for i in batch],
+                    batch_size=len(batch),
+                    convert_to_numpy=True,
+                    normalize_embeddings=True,
+                    show_progress_bar=False,
+                )
         return normalise(out)
 
 
