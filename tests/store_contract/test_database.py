@@ -114,5 +114,17 @@ def test_text_holding_nul_is_refused_by_every_backend_and_writes_nothing(
     tagged = observation(maya, "I moved to Lisbon.").model_copy(update={"metadata": {"t\x00": 1}})
     with pytest.raises(InvalidInputError, match="NUL"):
         store.insert_observations([tagged])
+    deep = observation(maya, "I moved to Lisbon.").model_copy(
+        update={"metadata": {"deep": ["x", {"y": "a\x00"}]}}
+    )
+    with pytest.raises(InvalidInputError, match="NUL"):
+        store.insert_observations([deep])
     assert [u.external_id for u in store.list_users(ws.id)] == ["maya"]
     assert store.list_observations(ws.id, [maya.id]) == []
+    # The six characters \u0000 are text like any other (JSON writes a NUL the same way).
+    spelled = observation(maya, "I moved to Lisbon.").model_copy(
+        update={"metadata": {"note": "a literal \\u0000"}}
+    )
+    store.insert_observations([spelled])
+    stored = store.list_observations(ws.id, [maya.id])
+    assert [o.metadata for o in stored] == [{"note": "a literal \\u0000"}]
