@@ -27,7 +27,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-MASK = "attention_mask"  # the tokenizer's output that tells a text's tokens from padding
+MASK = "attention_mask"  # tells a text's tokens from padding: without it, no padded batches
 
 # Texts the graph is traced on (a padded batch, so the attention mask is part of the graph) and
 # checked against the model with: padding, a single word, capitals, punctuation, digits.
@@ -43,7 +43,8 @@ ENCODING_FIELDS = {"input_ids": "ids", MASK: "attention_mask", "token_type_ids":
 
 
 class TracedEncoder:
-    """Embeds texts with a model's tokenizer and later modules around a traced transformer."""
+    """Embeds texts as its model does: read by a copy of the model's fast tokenizer, then one
+    traced graph from tokens to unit vectors."""
 
     def __init__(self, graph: Any, inputs: tuple[str, ...], reader: Any, pad_id: int) -> None:
         self._graph = graph
@@ -121,7 +122,7 @@ class TracedEncoder:
         lengths = [len(encoding.ids) for encoding in read]
         arrays = []
         for name in self._inputs:
-            array = np.full((len(read), max(lengths)), self._pad[name], dtype=np.int64)
+            array = np.full((len(read), max(lengths, default=0)), self._pad[name], np.int64)
             for row, encoding in enumerate(read):
                 values = getattr(encoding, ENCODING_FIELDS[name])
                 array[row, : len(values)] = values
