@@ -97,6 +97,20 @@ def test_the_bundled_model_runs_as_one_traced_graph_that_gives_the_models_own_ve
         assert np.array_equal(array, features[name].numpy())
 
 
+def test_without_the_graph_the_model_runs_as_it_is_and_gives_the_same_vectors(
+    embedder: SentenceTransformerEmbedder,
+) -> None:
+    texts = [*LONG_TEXTS[:3], "ok", "What does Maya do on weekends?"]
+    traced = embedder.embed(texts)
+    kept = _traced[embedder.model_path]
+    _traced[embedder.model_path] = None  # as for a model that cannot be traced
+    try:
+        untraced = embedder.embed(texts)
+    finally:
+        _traced[embedder.model_path] = kept
+    assert np.array_equal(traced, untraced)
+
+
 def test_a_model_that_cannot_be_traced_runs_as_it_is() -> None:
     class NotATransformer(list[object]):
         def encode(self, texts: list[str], **_: object) -> np.ndarray:
