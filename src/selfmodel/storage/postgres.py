@@ -24,7 +24,12 @@ from selfmodel.errors import StorageError
 from selfmodel.storage.pg_migrations import MIGRATION_LOCK_KEY, MIGRATIONS, SCHEMA_VERSION
 from selfmodel.storage.pg_queue import PostgresQueue
 from selfmodel.storage.sql import SQLStore
-from selfmodel.storage.sql_base import PercentDialect, marks, refuse_newer_schema, refuse_nul
+from selfmodel.storage.sql_base import (
+    PercentDialect,
+    json_text,
+    marks,
+    refuse_newer_schema,
+)
 
 # Connections per process: API workers and job workers are few threads each; PostgreSQL's own
 # default max_connections (100) must cover every process of a deployment.
@@ -47,9 +52,9 @@ class PostgresDialect(PercentDialect):
         return cast(datetime, value)
 
     def json_in(self, value: Any, *, strict: bool = False) -> Jsonb:
-        refuse_nul((value,))
-        # psycopg's JSON dumper is always strict: values JSON cannot hold raise.
-        return Jsonb(value)
+        # Written once, as SQLite writes it (NUL refused alike); psycopg sends that text.
+        text = json_text(value, strict=strict)
+        return Jsonb(value, dumps=lambda _: text)
 
     def json_out(self, value: Any) -> Any:
         return value

@@ -7,6 +7,7 @@ stores. Backends supply ``_query`` / ``_execute`` (connection handling) and ``tr
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -51,6 +52,20 @@ def refuse_nul(params: Sequence[Any]) -> None:
     """
     if any(contains_nul(value) for value in params):
         raise nul_refused("a text value")
+
+
+def json_text(value: Any, *, strict: bool) -> str:
+    """``value`` as JSON text, text holding NUL refused; ``strict`` refuses values JSON cannot
+    hold (otherwise they are written as their ``str``).
+
+    JSON writes a NUL as ``\\u0000``, so the value is walked (``refuse_nul``) only when its text
+    holds that, to tell a NUL from the six characters: a context call's trace is tens of
+    kilobytes, and walking it on every call cost more than writing it.
+    """
+    text = json.dumps(value, separators=(",", ":"), default=None if strict else str)
+    if "\\u0000" in text:
+        refuse_nul((value,))
+    return text
 
 
 def marks(count: int) -> str:

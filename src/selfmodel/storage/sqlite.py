@@ -17,7 +17,12 @@ from selfmodel.domain.time import from_storage, to_storage
 from selfmodel.errors import StorageError
 from selfmodel.storage.migrations import MIGRATIONS, SCHEMA_VERSION
 from selfmodel.storage.sql import SQLStore
-from selfmodel.storage.sql_base import QmarkDialect, marks, refuse_newer_schema, refuse_nul
+from selfmodel.storage.sql_base import (
+    QmarkDialect,
+    json_text,
+    marks,
+    refuse_newer_schema,
+)
 from selfmodel.storage.sqlite_queue import SQLiteQueue
 
 __all__ = ["SQLiteDialect", "SQLiteStore", "apply_migrations"]
@@ -61,12 +66,7 @@ class SQLiteDialect(QmarkDialect):
         return from_storage(value)
 
     def json_in(self, value: Any, *, strict: bool = False) -> str:
-        text = json.dumps(value, separators=(",", ":"), default=None if strict else str)
-        # JSON writes a NUL as \u0000: only then walk the value (a context call's trace is
-        # large, and walking it on every call cost more than writing it).
-        if "\\u0000" in text:
-            refuse_nul((value,))
-        return text
+        return json_text(value, strict=strict)
 
     def json_out(self, value: Any) -> Any:
         return json.loads(value)
