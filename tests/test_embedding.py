@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -16,6 +18,7 @@ from selfmodel.config import EmbeddingSettings
 from selfmodel.embedding import OpenAIEmbedder, SentenceTransformerEmbedder, embedder_from_settings
 from selfmodel.embedding.sentence_transformers import (
     _Encoders,
+    _encoders,
     _traced,
     length_batches,
 )
@@ -102,13 +105,42 @@ def test_without_the_graph_the_model_runs_as_it_is_and_gives_the_same_vectors(
 ) -> None:
     texts = [*LONG_TEXTS[:3], "ok", "What does Maya do on weekends?"]
     traced = embedder.embed(texts)
-    kept = _traced[embedder.model_path]
-    _traced[embedder.model_path] = None  # as for a model that cannot be traced
+    path = embedder.model_path
+    kept = _traced[path]
+    # As for a model that cannot be traced: copies of it, two passes at once.
+    _traced[path], _encoders[path] = None, _Encoders(embedder.model, 2)
     try:
         untraced = embedder.embed(texts)
     finally:
-        _traced[embedder.model_path] = kept
+        _traced[path] = kept
+        del _encoders[path]
     assert np.array_equal(traced, untraced)
+
+
+class _Disagreeing:
+    """The bundled model but for ``encode``, which answers slightly off."""
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+
+    def __getitem__(self, i: int) -> Any:
+        return self._model[i]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._model)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
+    def encode(self, texts: list[str], **options: Any) -> np.ndarray:
+        return np.asarray(self._model.encode(texts, **options)) + np.float32(1e-6)
+
+
+def test_a_graph_that_does_not_give_the_models_vectors_is_not_used(
+    embedder: SentenceTransformerEmbedder,
+) -> None:
+    assert TracedEncoder.trace(embedder.model) is not None  # the same model as it is
+    assert TracedEncoder.trace(_Disagreeing(embedder.model)) is None
 
 
 def test_a_model_that_cannot_be_traced_runs_as_it_is() -> None:

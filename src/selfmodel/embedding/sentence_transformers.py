@@ -124,8 +124,9 @@ def _load(model_path: str) -> Any:
                 raise ConfigurationError(
                     f"cannot load embedding model from {model_path!r} offline: {exc}"
                 ) from exc
-            _encoders[model_path] = _Encoders(_models[model_path], _cores())
             _traced[model_path] = TracedEncoder.trace(_models[model_path])
+            if _traced[model_path] is None:  # the graph is shared; copies only without it
+                _encoders[model_path] = _Encoders(_models[model_path], _cores())
         return _models[model_path]
 
 
