@@ -76,7 +76,13 @@ async def _load(
     latencies: dict[str, list[float]] = {"observe": [], "context": []}
     errors = 0
     headers = {"Authorization": f"Bearer {key}"}
-    limits = httpx.Limits(max_connections=concurrency)
+    # ``concurrency`` workers bound what is in flight; a pool of as many connections to *each*
+    # server keeps them open (sized for all servers together, it closed one server's idle
+    # connections to open another's, and the servers spent time accepting and tearing down).
+    limits = httpx.Limits(
+        max_connections=concurrency * len(bases),
+        max_keepalive_connections=concurrency * len(bases),
+    )
     turn = itertools.cycle(bases)  # each request to the next server process
     async with httpx.AsyncClient(
         headers=headers, limits=limits, timeout=REQUEST_TIMEOUT_S
