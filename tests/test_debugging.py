@@ -30,6 +30,7 @@ from selfmodel.errors import (
 from selfmodel.ingest.files import read_conversation_file
 from selfmodel.retrieval import RankingConfig
 from tests.support.rows import rows_of_user
+from tests.support.statements import SQLiteStatements
 from tests.support.stores import copy_of_store, filled_store
 
 USER = "maya"
@@ -447,3 +448,23 @@ def test_a_write_from_another_process_is_read_before_a_trace_names_its_version(
         now = here.store.user_revisions(here.workspace.id, [user.id])[0]
         assert version["settled"] and version["revisions"] == {user.id: now}
         assert here.replay(trace.id).reproduced
+
+
+def test_a_warm_call_that_finds_nothing_new_names_its_version_from_one_read(
+    db_path: Path, embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refresh's read of the revisions, unchanged since the index was filled, proves what
+    the index holds: the trace is settled without reading them a second time."""
+    statements = SQLiteStatements(monkeypatch)
+    with SelfModel.open(str(db_path), embedder=embedder) as sm:
+        sm.observe(USER, demo_messages()[:3])
+        sm.context(USER, "hiking?")  # the index is built (and read twice: it read rows)
+        user = sm.user(USER)
+        statements.take()
+        trace = sm.trace(sm.context(USER, "what about work?").trace_id)
+        revision_reads = [s for s in statements.take() if "revision FROM users" in s]
+        now = sm.store.user_revisions(sm.workspace.id, [user.id])[0]
+        assert trace.payload["model_version"]["settled"]
+        assert trace.payload["model_version"]["revisions"] == {user.id: now}
+        assert len(revision_reads) == 1
+        assert sm.replay(trace.id).reproduced

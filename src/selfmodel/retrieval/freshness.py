@@ -40,6 +40,9 @@ class SyncState:
 
     watermark: tuple[UserWatermark, ...]
     revisions: tuple[int, ...]  # the users' revisions when ``watermark`` was read
+    # The index holds exactly the rows as of ``revisions``: a later read found the revisions
+    # unchanged (every write moves them), so no row past them can have been read.
+    exact: bool = False
     # Every observation / belief id of the scope's users read so far, whatever became of it.
     observations_seen: set[str] = field(default_factory=set)
     beliefs_seen: set[str] = field(default_factory=set)
@@ -93,7 +96,9 @@ class ScopeLoader:
         # Every write of a user's rows moves their revision: one row per user says "no change".
         revisions = self.store.user_revisions(self.ws, self.user_ids)
         if revisions == sync.revisions and not index.stale:
+            sync.exact = True
             return index
+        sync.exact = False  # whatever happens next reads rows, maybe past the revisions read
         mark = self.store.scope_watermark(self.ws, self.user_ids)
         if mark == sync.watermark and not index.stale:
             sync.revisions = revisions  # held, but nothing written

@@ -271,7 +271,14 @@ class Retriever:
         that is certain — no write committed while it read (``settled``). ``empty``: the call
         read an empty self-model (personalization off); the users' revisions now are named."""
         sync = index.sync
-        now = self.store.user_revisions(scope.workspace_id, [u.id for u in scope.users])
+        exact = not empty and isinstance(sync, SyncState) and sync.exact
+        # An index that its refresh found unchanged since it was filled holds exactly its
+        # revisions (see ``SyncState.exact``): no second read.
+        now = (
+            sync.revisions
+            if exact
+            else self.store.user_revisions(scope.workspace_id, [u.id for u in scope.users])
+        )
         seen = tuple(now) if empty else sync.revisions if isinstance(sync, SyncState) else ()
         return {
             "revisions": {u.id: r for u, r in zip(scope.users, seen, strict=False)},
