@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,7 @@ def test_bench_serve_loads_sqlite_and_two_postgres_processes(
     assert backends["sqlite"]["processes"] == 1 and backends["postgresql"]["processes"] == 2
     for backend in backends.values():
         assert backend["errors"] == 0
+        assert 0 < backend["client_cores"] <= os.cpu_count()  # a share of the machine it ran on
         assert backend["rows"]["context"]["requests"] > 0
     assert "embedding floor" in result.output and "postgresql ×2 context" in result.output
 
