@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -52,11 +52,10 @@ def authenticate(
     return Caller(key=key, sm=state.engine.for_workspace(workspace))
 
 
-def require(needed: Scope) -> Callable[[Caller], Awaitable[Caller]]:
-    """A dependency that lets through keys whose scope includes ``needed``. A coroutine: the
-    check is a comparison, not worth a hop to the thread pool as a plain function's would be."""
+def require(needed: Scope) -> Callable[[Caller], Caller]:
+    """A dependency that lets through keys whose scope includes ``needed``."""
 
-    async def check(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
+    def check(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
         if not caller.scope.allows(needed):
             raise PermissionDeniedError(
                 f"this key has scope {caller.scope.value!r}; {needed.value!r} is needed",
