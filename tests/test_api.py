@@ -172,6 +172,13 @@ async def test_a_profile_moment_that_is_not_a_time_is_refused(
     assert (missing.status_code, missing.json()["error"]["code"]) == (404, "user_not_found")
 
 
+async def test_a_refused_value_is_explained_in_our_words(api: httpx.AsyncClient) -> None:
+    response = await api.get("/v1/users/ada/profile", params={"as_of": "0999-12-31T00:00:00Z"})
+    error = response.json()["error"]
+    assert error["message"] == "query.as_of: timestamps before the year 1000 are not accepted"
+    assert error["details"]["errors"][0]["type"] == "value_error"
+
+
 async def test_context_returns_block_and_its_trace(api: httpx.AsyncClient) -> None:
     await observe(api, "ada", MARATHON)
     response = await api.post(
