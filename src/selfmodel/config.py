@@ -25,7 +25,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from selfmodel.audit import thresholds as au
-from selfmodel.errors import ConfigurationError
+from selfmodel.errors import ConfigurationError, validation_message
 from selfmodel.evaluation import thresholds as th
 
 ENV_PREFIX = "SELFMODEL_"
@@ -74,7 +74,7 @@ class SettingsGroup(BaseSettings):
                 known = cls.model_fields.get(field)
                 # Secrets (repr=False) are never echoed into an error message or a log.
                 shown = repr(error["input"]) if known is None or known.repr else "(hidden)"
-                problems.append(f"{names[-1]}={shown}: {error['msg']}")
+                problems.append(f"{names[-1]}={shown}: {validation_message(error)}")
             raise ConfigurationError(
                 "invalid setting " + "; ".join(problems), settings=names
             ) from None

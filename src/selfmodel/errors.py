@@ -6,6 +6,7 @@ in one place, the CLI prints ``message`` on one line and exits non-zero.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 
@@ -183,6 +184,16 @@ class ServiceUnavailableError(SelfModelError):
     """The server cannot answer now (not ready, overloaded, unreachable); retrying may help."""
 
     code = "service_unavailable"
+
+
+def validation_message(error: Mapping[str, Any]) -> str:
+    """What one of pydantic's validation errors (an item of ``ValidationError.errors()``) says:
+    for a ``ValueError`` of our own validators, our words without the "Value error, " pydantic
+    puts before them."""
+    message = str(error.get("msg", ""))
+    if error.get("type") == "value_error":
+        return message.removeprefix("Value error, ")
+    return message
 
 
 # Old names, importable for one release (selfmodel.deprecation).

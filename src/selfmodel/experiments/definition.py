@@ -20,7 +20,7 @@ from selfmodel.domain.experiments import (
     VariantConfig,
 )
 from selfmodel.domain.text import check_text
-from selfmodel.errors import InvalidInputError
+from selfmodel.errors import InvalidInputError, validation_message
 from selfmodel.retrieval import RankingConfig
 
 _RANKING_DEFAULTS = RankingConfig()
@@ -80,7 +80,7 @@ def check_variants(
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
             raise InvalidInputError(
-                f"variants[{position}].{where}: {first['msg']}", field="variants"
+                f"variants[{position}].{where}: {validation_message(first)}", field="variants"
             ) from None
         check_name(variant.name, "variant name")
         if isinstance(variant.weight, bool) or not (

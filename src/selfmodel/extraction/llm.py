@@ -22,7 +22,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from selfmodel.domain import BeliefFrame, BeliefKind, BeliefOrigin, Facet, Related, Role
-from selfmodel.errors import ConfigurationError
+from selfmodel.errors import ConfigurationError, validation_message
 from selfmodel.extraction import prompts
 from selfmodel.extraction.base import CandidateBelief, ExtractionRequest, Extractor
 from selfmodel.extraction.frames import MILD_HEDGE_STRENGTH
@@ -278,7 +278,7 @@ class LLMExtractor(Extractor):
         try:
             belief = _LLMBelief.model_validate(raw)
         except ValidationError as error:
-            self._reject(f"invalid belief {raw!r}: {error.errors()[0]['msg']}")
+            self._reject(f"invalid belief {raw!r}: {validation_message(error.errors()[0])}")
             return None
         request = keys.get(belief.message.strip())
         if request is None:

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from selfmodel.domain.messages import MAX_EXTERNAL_ID_CHARS, Message, MessagesInput
-from selfmodel.errors import InvalidInputError, PayloadTooLargeError
+from selfmodel.errors import InvalidInputError, PayloadTooLargeError, validation_message
 
 __all__ = ["MAX_EXTERNAL_ID_CHARS", "Message", "MessagesInput", "parse_messages"]
 
@@ -17,7 +17,7 @@ def first_problem(exc: ValidationError, *, whole: str) -> tuple[str, str]:
     """The field (dotted, or ``whole`` when it is the item itself) and message of the first
     thing pydantic refused: what an error naming one line or one message should say."""
     error = exc.errors()[0]
-    return ".".join(str(part) for part in error["loc"]) or whole, str(error["msg"])
+    return ".".join(str(part) for part in error["loc"]) or whole, validation_message(error)
 
 
 def parse_messages(messages: MessagesInput, *, max_chars: int, max_batch: int) -> list[Message]:

@@ -112,7 +112,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     problems = [
         {
             "loc": ".".join(str(p) for p in err.get("loc", ())),
-            "msg": _message(err),
+            "msg": e.validation_message(err),
             "type": str(err.get("type", "")),
         }
         for err in exc.errors()
@@ -126,15 +126,6 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         f"{first['loc']}: {first['msg']}",
         {"errors": problems},
     )
-
-
-def _message(err: Any) -> str:
-    """What a validation error says; for our own validators, our words without pydantic's
-    "Value error, " before them."""
-    message = str(err.get("msg", ""))
-    if err.get("type") == "value_error":
-        return message.removeprefix("Value error, ")
-    return message
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
