@@ -81,3 +81,29 @@ def test_a_trace_naming_an_unknown_user_is_refused_whole(
     with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError)):
         store.insert_trace(stored)
     assert store.get_trace(ws.id, stored.id) is None  # not the trace without its users
+
+
+def test_item_uses_count_the_users_traces_that_chose_the_item(
+    store: Store, ws: Workspace, maya: User
+) -> None:
+    bob = store.get_or_create_user(ws.id, "bob")
+    chose = {"chosen": [{"id": "bel_tea", "text": "likes tea"}, {"id": "obs_1"}]}
+    first = replace(trace(maya, bob), payload=chose)
+    later = replace(trace(maya), payload=chose, created_at=first.created_at + timedelta(hours=1))
+    elsewhere = [
+        replace(trace(maya), payload={"chosen": [{"id": "bel_teapot"}]}),  # another id
+        replace(trace(maya), payload={"chosen": ["bel_tea"]}),  # not an item object
+        replace(trace(maya), payload={"considered": [{"id": "bel_tea"}]}),  # not chosen
+        replace(trace(maya), payload={"chosen": {"id": "bel_tea"}}),  # not a list
+    ]
+    earlier_his = replace(trace(bob), payload=chose, created_at=first.created_at - timedelta(1))
+    for record in (first, later, *elsewhere, earlier_his):
+        store.insert_trace(record)
+    assert store.item_uses(ws.id, maya.id, "bel_tea") == (2, first.created_at, later.created_at)
+    assert store.item_uses(ws.id, bob.id, "bel_tea") == (
+        2,
+        earlier_his.created_at,
+        first.created_at,
+    )
+    assert store.item_uses(ws.id, maya.id, "bel_coffee") == (0, None, None)
+    assert store.item_uses("ws_other", maya.id, "bel_tea") == (0, None, None)

@@ -244,20 +244,8 @@ class MirrorFeatures(EngineBase):
         belief = self._c.store.get_belief(self.workspace.id, belief_id)
         if belief is None or belief.user_id != u.id:
             raise BeliefNotFoundError(f"user {user!r} has no belief {belief_id!r}")
-        used = [
-            trace
-            for trace in self._c.store.list_traces(self.workspace.id, u.id)
-            if any(
-                isinstance(c, dict) and c.get("id") == belief_id
-                for c in trace.payload.get("chosen", [])
-            )
-        ]  # oldest first
-        return BeliefUses(
-            belief_id=belief_id,
-            blocks=len(used),
-            first=used[0].created_at if used else None,
-            last=used[-1].created_at if used else None,
-        )
+        uses = self._c.store.item_uses(self.workspace.id, u.id, belief_id)
+        return BeliefUses(belief_id=belief_id, blocks=uses.traces, first=uses.first, last=uses.last)
 
     def push_prompts(
         self,

@@ -14,7 +14,7 @@ from selfmodel.storage.queue import QueueStore
 from selfmodel.storage.retention import RetentionStore
 from selfmodel.storage.sqlite import SQLiteStore
 from selfmodel.storage.tenancy import TenancyStore
-from selfmodel.storage.traces import TraceStore
+from selfmodel.storage.traces import ItemUses, TraceStore
 from selfmodel.storage.vectors import StoredVectors, UserWatermark, VectorStore
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "DeletedCounts",
     "EvalStore",
     "ExperimentStore",
+    "ItemUses",
     "MirrorStore",
     "ModelStore",
     "OutcomeStore",

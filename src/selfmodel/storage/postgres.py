@@ -62,6 +62,10 @@ class PostgresDialect(PercentDialect):
     def in_list(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         return f"{column} = ANY(?)", [list(values)]
 
+    def json_list_has(self, column: str, key: str, field: str) -> str:
+        # Containment: the list holds an object with at least that field and value.
+        return f"{column} -> '{key}' @> jsonb_build_array(jsonb_build_object('{field}', ?::text))"
+
     def upsert(self, table: str, columns: Sequence[str], key: Sequence[str]) -> str:
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in key)
         return (

@@ -98,6 +98,11 @@ class Dialect(ABC):
         return None if value is None else self.ts_out(value)
 
     @abstractmethod
+    def json_list_has(self, column: str, key: str, field: str) -> str:
+        """A condition with one ``?``: the JSON object in ``column`` has, under ``key``, a list
+        holding an object whose ``field`` is that text."""
+
+    @abstractmethod
     def json_in(self, value: Any, *, strict: bool = False) -> Any:
         """A JSON value as the driver stores it; ``strict`` refuses values JSON cannot hold.
 

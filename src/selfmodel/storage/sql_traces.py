@@ -6,7 +6,7 @@ from typing import Any
 
 from selfmodel.domain import TraceRecord
 from selfmodel.storage.sql_base import SQLBase, marks
-from selfmodel.storage.traces import TraceStore
+from selfmodel.storage.traces import ItemUses, TraceStore
 
 
 class SQLTraces(SQLBase, TraceStore):
@@ -49,6 +49,18 @@ class SQLTraces(SQLBase, TraceStore):
             (workspace_id, user_id),
         )
         return self._traces(workspace_id, rows)
+
+    def item_uses(self, workspace_id: str, user_id: str, item_id: str) -> ItemUses:
+        chose = self._dialect.json_list_has("t.payload", "chosen", "id")
+        rows = self._q(
+            "SELECT COUNT(*) AS n, MIN(t.created_at) AS first, MAX(t.created_at) AS last"
+            " FROM traces t JOIN trace_users u"
+            " ON u.workspace_id = t.workspace_id AND u.trace_id = t.id"
+            f" WHERE t.workspace_id = ? AND u.user_id = ? AND {chose}",
+            (workspace_id, user_id, item_id),
+        )
+        found, d = rows[0], self._dialect
+        return ItemUses(int(found["n"]), d.opt_ts_out(found["first"]), d.opt_ts_out(found["last"]))
 
     def recent_traces(
         self, workspace_id: str, user_id: str, *, limit: int, before: TraceRecord | None = None

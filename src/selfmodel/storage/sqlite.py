@@ -74,6 +74,12 @@ class SQLiteDialect(QmarkDialect):
     def in_list(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         return f"{column} IN ({','.join('?' * len(values))})", list(values)
 
+    def json_list_has(self, column: str, key: str, field: str) -> str:
+        return (
+            f"EXISTS (SELECT 1 FROM json_each({column}, '$.{key}') AS item"
+            f" WHERE item.type = 'object' AND json_extract(item.value, '$.{field}') = ?)"
+        )
+
     def upsert(self, table: str, columns: Sequence[str], key: Sequence[str]) -> str:
         # SQLite replaces on the table's own primary key, so ``key`` need not be spelled out.
         return (

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Protocol
+from datetime import datetime
+from typing import NamedTuple, Protocol
 
 from selfmodel.domain import TraceRecord
 from selfmodel.storage.database import Database
+
+
+class ItemUses(NamedTuple):
+    """How many of a user's traces chose an item, and when the first and the last were made."""
+
+    traces: int
+    first: datetime | None
+    last: datetime | None
 
 
 class TraceStore(Database, Protocol):
@@ -29,3 +38,8 @@ class TraceStore(Database, Protocol):
     ) -> list[TraceRecord]:
         """The user's newest ``limit`` traces, newest first; with ``before`` (the last of the
         previous page), only those older than it."""
+
+    @abstractmethod
+    def item_uses(self, workspace_id: str, user_id: str, item_id: str) -> ItemUses:
+        """The user's traces whose payload chose ``item_id`` (an object of its ``chosen`` list
+        with that ``id``), counted by the database: the payloads are not read back."""
