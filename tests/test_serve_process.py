@@ -4,6 +4,8 @@ One process for all three: starting one (imports, then the models) is what costs
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -37,3 +39,28 @@ def test_serve_answers_bad_http_in_the_error_shape_and_stops_gracefully_on_sigte
     # A closed SQLite store checkpoints and removes its WAL and shared-memory files.
     assert not Path(f"{db}-wal").exists()
     assert not Path(f"{db}-shm").exists()
+
+
+@pytest.mark.slow
+def test_warm_up_loads_what_would_load_on_the_first_request(tmp_path: Path) -> None:
+    """In a fresh interpreter (this one has loaded everything already): nothing is loaded when
+    the engine opens; after ``warm_up`` the embedding model and the language pipeline are."""
+    script = """
+import sys
+from selfmodel import SelfModel
+from selfmodel.embedding import sentence_transformers as embedding
+from selfmodel.extraction.language import Language
+with SelfModel.open(sys.argv[1]) as sm:
+    before = (len(embedding._models), len(Language._loaded))
+    sm.warm_up()
+    print(before, (len(embedding._models), len(Language._loaded)))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "warm.db")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[-2] == "(0, 0) (1, 1)"

@@ -326,6 +326,7 @@ LIBRARY_ONLY: Mapping[str, str] = {
     "belief_uses": "what the Mirror's belief page tells the person; operators read traces",
     "check_in": "the Mirror's own question to the person (Is this still you?); a product asks "
     "its own questions with cards (push_cards / answer_cards)",
+    "warm_up": "a server warms its own engine before it takes traffic (selfmodel serve does)",
     "exposures": "the exposures name users by selfmodel's internal ids; over HTTP, the "
     "analysis counts them per variant",
 }

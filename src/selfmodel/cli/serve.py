@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from selfmodel.cli.app import DbOption, friendly_errors, setting_help
+from selfmodel.cli.app import DbOption, friendly_errors, ready_for_traffic, setting_help
 from selfmodel.config import ServerSettings, Settings, override
 
 
@@ -58,6 +58,7 @@ def serve(
     settings = settings.model_copy(update={"server": server})
     location = db or settings.database.db
     with SelfModel.open(location, settings=settings) as engine:
+        ready_for_traffic(engine)
         app = create_app(engine, background_worker=worker)
         logging.getLogger("selfmodel.server").info(
             "serving",

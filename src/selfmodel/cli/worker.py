@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from selfmodel.cli.app import DbOption, friendly_errors, setting_help
+from selfmodel.cli.app import DbOption, friendly_errors, ready_for_traffic, setting_help
 from selfmodel.config import Settings, WorkerSettings, override
 
 
@@ -67,6 +67,7 @@ def worker(
     )
     settings = settings.model_copy(update={"worker": options})
     with SelfModel.open(db, settings=settings) as sm:
+        ready_for_traffic(sm)
         runner = Worker(sm, worker_id=worker_id)
 
         def graceful(signum: int, frame: FrameType | None) -> None:

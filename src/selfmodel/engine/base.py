@@ -71,6 +71,12 @@ class EngineBase:
     def settings(self) -> Settings:
         return self._c.settings
 
+    def warm_up(self) -> None:
+        """Load now what loads on first use, the embedding model and the language pipeline,
+        so that no request pays for it: a server calls this before it takes traffic."""
+        self._c.embedder.embed(["warm up"])
+        self._c.retriever.language.parse(["warm up"])
+
     def users(self) -> list[User]:
         return self._c.store.list_users(self.workspace.id)
 
