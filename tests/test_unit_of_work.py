@@ -63,6 +63,7 @@ NOT_USER_WRITES = {
     "open",
     "belief_uses",
     "close",
+    "warm_up",  # loads the models; writes nothing
     "in_workspace",
     "in_existing_workspace",
     "for_workspace",
