@@ -264,6 +264,14 @@ def test_openai_embedder_batches_and_normalises_over_real_http() -> None:
         assert np.allclose(embedder.embed(["a"])[0], vectors[0])
 
 
+def test_warming_up_an_engine_does_not_call_its_embedding_service(tmp_path: Path) -> None:
+    with OpenAIServer(embedding_dim=16) as server:
+        embedder = OpenAIEmbedder(server.base_url, "test-embed", max_retries=0)
+        with SelfModel.open(str(tmp_path / "warm.db"), embedder=embedder) as sm:
+            sm.warm_up()  # loads the language pipeline; a service waits for real texts
+        assert server.requests_to(EMBEDDINGS_PATH) == []
+
+
 def test_openai_embedder_retries_server_errors_then_succeeds() -> None:
     with OpenAIServer(embedding_dim=8) as server:
         server.script_embeddings(Reply.error(503), Reply.error(500))

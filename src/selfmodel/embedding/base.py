@@ -22,6 +22,11 @@ class Embedder(ABC):
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for ``texts``: shape (len(texts), dim), float32, each row of norm 1."""
 
+    def warm_up(self) -> None:
+        """Load now what the first call would load. Nothing by default: an embedder that runs
+        elsewhere (a service) is not called before there is something to embed."""
+        return
+
     def embed_one(self, text: str) -> np.ndarray:
         vector: np.ndarray = self.embed([text])[0]
         return vector

@@ -154,6 +154,10 @@ class SentenceTransformerEmbedder(Embedder):
             self._dim = int(getter())
         return self._dim
 
+    def warm_up(self) -> None:
+        # Through the embedding thread: it starts, and the model loads and is traced.
+        self.embed(["warm up"])
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)

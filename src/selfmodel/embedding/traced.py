@@ -11,8 +11,8 @@ modules, 5.4 ms as a graph, one core). With the bench's serving mix in one proce
 
 Where torch has oneDNN (x86), the graph's linear layers run through it with their weights
 packed once into its layout: PyTorch's own fp32 path calls MKL, which on AMD processors runs an
-AVX2 kernel and packs every weight matrix again on every call (a short text: 5.95 → 3.50 ms,
-eight texts: 26.2 → 13.8 ms, one core of this machine's AMD EPYC). The sums are then taken in
+AVX2 kernel and packs every weight matrix again on every call (one core of an AVX-512 AMD
+EPYC: a short text 5.95 → 3.50 ms, eight texts 26.2 → 13.8 ms). The sums are then taken in
 another order, so a vector can differ from the model's in the last bits of a component.
 
 The graph is used only when it computes what the model computes: after tracing, a padded batch

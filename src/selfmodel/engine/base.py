@@ -74,7 +74,7 @@ class EngineBase:
     def warm_up(self) -> None:
         """Load now what loads on first use, the embedding model and the language pipeline,
         so that no request pays for it: a server calls this before it takes traffic."""
-        self._c.embedder.embed(["warm up"])
+        self._c.embedder.warm_up()  # a local model; an embedding service is not called
         self._c.retriever.language.parse(["warm up"])
 
     def users(self) -> list[User]:
