@@ -40,7 +40,8 @@ def serve(
     ] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
-    """Serve the HTTP API (OpenAPI at /docs); `--db` is a SQLite path or a postgresql:// URL."""
+    """Serve the HTTP API (OpenAPI at /docs); `--db` is a SQLite path or a postgresql:// URL.
+    The local models load before it listens, so no request waits for them."""
     import uvicorn
 
     from selfmodel.engine import SelfModel
