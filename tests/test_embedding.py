@@ -22,7 +22,7 @@ from selfmodel.embedding.sentence_transformers import (
     _traced,
     length_batches,
 )
-from selfmodel.embedding.traced import AGREEMENT, TracedEncoder
+from selfmodel.embedding.traced import AGREEMENT, TracedEncoder, _close
 from tests.support.openai_server import EMBEDDINGS_PATH, OpenAIServer, Reply
 
 
@@ -79,10 +79,6 @@ def test_calls_on_two_threads_at_once_get_exactly_the_vectors_they_get_alone(
     assert all(np.array_equal(got[i], alone[i]) for i in range(len(calls)))
 
 
-def _agree(vectors: np.ndarray, reference: np.ndarray) -> bool:
-    return vectors.shape == reference.shape and np.abs(vectors - reference).max() <= AGREEMENT
-
-
 def _runs_onednn(traced: TracedEncoder) -> bool:
     return "mkldnn::_linear_pointwise" in str(traced._graph.inlined_graph)
 
@@ -104,7 +100,7 @@ def test_the_bundled_model_runs_as_one_traced_graph_that_gives_the_models_own_ve
         expected = embedder.model.encode(
             some, batch_size=len(some), normalize_embeddings=True, show_progress_bar=False
         )
-        assert _agree(traced.embed(tokens, rows), expected)  # to float32 rounding
+        assert _close(traced.embed(tokens, rows), expected)  # to float32 rounding
     # The texts are read exactly as the model's own tokenizer reads them (padding, truncation).
     features = embedder.model.preprocess(texts)
     names = ("input_ids", "token_type_ids", "attention_mask")
@@ -126,7 +122,7 @@ def test_without_the_graph_the_model_runs_as_it_is_and_gives_the_same_vectors(
     finally:
         _traced[path] = kept
         del _encoders[path]
-    assert _agree(traced, untraced)
+    assert _close(traced, untraced)
 
 
 class _Disagreeing:

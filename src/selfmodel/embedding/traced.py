@@ -17,7 +17,8 @@ another order, so a vector can differ from the model's in the last bits of a com
 
 The graph is used only when it computes what the model computes: after tracing, a padded batch
 and single texts are embedded both ways and must agree to float32 rounding (``AGREEMENT``: the
-packed graph differs by 3.5e-7 at most, a wrong graph by 1e-2 and more). Without oneDNN, or if
+packed graph differs by 3.5e-7 at most; a graph off by 1e-4 is refused, tests show). Without
+oneDNN, or if
 the packed graph disagrees, the plain graph is traced (it agrees bit for bit); otherwise
 (another architecture, a torch without ``torch.jit``, any failure) the model runs as it is.
 """

@@ -24,12 +24,7 @@ from selfmodel.errors import StorageError
 from selfmodel.storage.pg_migrations import MIGRATION_LOCK_KEY, MIGRATIONS, SCHEMA_VERSION
 from selfmodel.storage.pg_queue import PostgresQueue
 from selfmodel.storage.sql import SQLStore
-from selfmodel.storage.sql_base import (
-    PercentDialect,
-    json_text,
-    marks,
-    refuse_newer_schema,
-)
+from selfmodel.storage.sql_base import PercentDialect, json_text, marks, refuse_newer_schema
 
 # Connections per process: API workers and job workers are few threads each; PostgreSQL's own
 # default max_connections (100) must cover every process of a deployment.

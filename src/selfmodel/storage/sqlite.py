@@ -17,12 +17,7 @@ from selfmodel.domain.time import from_storage, to_storage
 from selfmodel.errors import StorageError
 from selfmodel.storage.migrations import MIGRATIONS, SCHEMA_VERSION
 from selfmodel.storage.sql import SQLStore
-from selfmodel.storage.sql_base import (
-    QmarkDialect,
-    json_text,
-    marks,
-    refuse_newer_schema,
-)
+from selfmodel.storage.sql_base import QmarkDialect, json_text, marks, refuse_newer_schema
 from selfmodel.storage.sqlite_queue import SQLiteQueue
 
 __all__ = ["SQLiteDialect", "SQLiteStore", "apply_migrations"]
