@@ -55,6 +55,11 @@ class PostgresDialect(PercentDialect):
         return value
 
     def in_list(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        if len(values) == 1:
+            # A prepared statement's generic plan cannot see how long the array is: with
+            # ``= ANY(?)`` it may scan the whole workspace and filter, where ``= ?`` (one user,
+            # the usual case) walks the index to the rows it wants.
+            return f"{column} = ?", [values[0]]
         return f"{column} = ANY(?)", [list(values)]
 
     def json_list_has(self, column: str, key: str, field: str) -> str:
