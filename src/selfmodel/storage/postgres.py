@@ -20,11 +20,13 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from selfmodel.domain import TraceRecord
 from selfmodel.errors import StorageError
 from selfmodel.storage.pg_migrations import MIGRATION_LOCK_KEY, MIGRATIONS, SCHEMA_VERSION
 from selfmodel.storage.pg_queue import PostgresQueue
 from selfmodel.storage.sql import SQLStore
 from selfmodel.storage.sql_base import PercentDialect, json_text, marks, refuse_newer_schema
+from selfmodel.storage.sql_traces import INSERT_TRACE
 
 # Connections per process: API workers and job workers are few threads each; PostgreSQL's own
 # default max_connections (100) must cover every process of a deployment.
@@ -154,6 +156,15 @@ class PostgresStore(PostgresQueue, SQLStore):
                 yield
             finally:
                 state.conn = None
+
+    def insert_trace(self, trace: TraceRecord) -> None:
+        # One statement, so one round trip and no BEGIN/COMMIT on every context call: the trace
+        # and the users it read (their foreign keys are checked once the statement has run).
+        self._x(
+            f"WITH trace AS ({INSERT_TRACE}) INSERT INTO trace_users"
+            " (workspace_id, user_id, trace_id) SELECT ?, unnest(?::text[]), ?",
+            (*self._trace_row(trace), trace.workspace_id, list(trace.user_ids), trace.id),
+        )
 
     def lock_user(self, workspace_id: str, user_id: str) -> None:
         # An UPDATE of a non-key column takes the row's NO KEY UPDATE lock: it serialises

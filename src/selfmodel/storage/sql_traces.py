@@ -9,30 +9,36 @@ from selfmodel.storage.sql_base import SQLBase, marks
 from selfmodel.storage.traces import ItemUses, TraceStore
 
 
+INSERT_TRACE = (
+    "INSERT INTO traces (workspace_id, id, query, latency_ms, config, payload, created_at)"
+    f" VALUES ({marks(7)})"
+)
+
+
 class SQLTraces(SQLBase, TraceStore):
     """``TraceStore`` in shared SQL (mixed into ``SQLStore``)."""
 
     def insert_trace(self, trace: TraceRecord) -> None:
-        d = self._dialect
         with self.transaction():
-            self._x(
-                "INSERT INTO traces (workspace_id, id, query, latency_ms, config, payload,"
-                f" created_at) VALUES ({marks(7)})",
-                (
-                    trace.workspace_id,
-                    trace.id,
-                    trace.query,
-                    trace.latency_ms,
-                    d.json_in(trace.config),
-                    d.json_in(trace.payload),
-                    d.ts_in(trace.created_at),
-                ),
-            )
+            self._x(INSERT_TRACE, self._trace_row(trace))
             for user_id in trace.user_ids:
                 self._x(
                     "INSERT INTO trace_users (workspace_id, user_id, trace_id) VALUES (?, ?, ?)",
                     (trace.workspace_id, user_id, trace.id),
                 )
+
+    def _trace_row(self, trace: TraceRecord) -> tuple[Any, ...]:
+        """The parameters of ``INSERT_TRACE``."""
+        d = self._dialect
+        return (
+            trace.workspace_id,
+            trace.id,
+            trace.query,
+            trace.latency_ms,
+            d.json_in(trace.config),
+            d.json_in(trace.payload),
+            d.ts_in(trace.created_at),
+        )
 
     def get_trace(self, workspace_id: str, trace_id: str) -> TraceRecord | None:
         rows = self._q(
