@@ -25,7 +25,9 @@ def test_a_large_trace_is_stored_compressed_with_lz4(pg_store: PostgresStore, pg
     ws = pg_store.get_or_create_workspace("acme")
     maya = pg_store.get_or_create_user(ws.id, "maya")
     # A context call's trace: tens of kB of candidates, well over the size PostgreSQL compresses.
-    candidates = [{"id": f"bel_{i}", "text": "likes hiking " * 4, "score": i / 7} for i in range(300)]
+    candidates = [
+        {"id": f"bel_{i}", "text": "likes hiking " * 4, "score": i / 7} for i in range(300)
+    ]
     stored = replace(trace(maya), payload={"candidates": candidates})
     pg_store.insert_trace(stored)
 

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
 
+import numpy as np
 import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
@@ -25,7 +26,7 @@ from selfmodel.errors import StorageError
 from selfmodel.storage.pg_migrations import MIGRATION_LOCK_KEY, MIGRATIONS, SCHEMA_VERSION
 from selfmodel.storage.pg_queue import PostgresQueue
 from selfmodel.storage.sql import SQLStore
-from selfmodel.storage.sql_base import PercentDialect, json_text, marks, refuse_newer_schema
+from selfmodel.storage.sql_base import PercentDialect, json_text, refuse_newer_schema
 from selfmodel.storage.sql_traces import INSERT_TRACE
 
 # Connections per process: API workers and job workers are few threads each; PostgreSQL's own
@@ -68,10 +69,10 @@ class PostgresDialect(PercentDialect):
         # Containment: the list holds an object with at least that field and value.
         return f"{column} -> '{key}' @> jsonb_build_array(jsonb_build_object('{field}', ?::text))"
 
-    def upsert(self, table: str, columns: Sequence[str], key: Sequence[str]) -> str:
+    def upsert(self, table: str, columns: Sequence[str], key: Sequence[str], values: str) -> str:
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in key)
         return (
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks(len(columns))})"
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})"
             f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
         )
 
@@ -165,6 +166,23 @@ class PostgresStore(PostgresQueue, SQLStore):
             " (workspace_id, user_id, trace_id) SELECT ?, unnest(?::text[]), ?",
             (*self._trace_row(trace), trace.workspace_id, list(trace.user_ids), trace.id),
         )
+
+    def put_vectors(
+        self,
+        workspace_id: str,
+        user_id: str,
+        item_type: str,
+        model: str,
+        items: Sequence[tuple[str, np.ndarray]],
+    ) -> None:
+        # One statement per vector: the history copy runs in its WITH, which reads the row as it
+        # was before the statement replaces it.
+        with self.transaction():
+            for item_id, vector in items:
+                (history, kept), (upsert, stored) = self._vector_writes(
+                    workspace_id, user_id, item_type, model, item_id, vector
+                )
+                self._x(f"WITH history AS ({history}) {upsert}", (*kept, *stored))
 
     def lock_user(self, workspace_id: str, user_id: str) -> None:
         # An UPDATE of a non-key column takes the row's NO KEY UPDATE lock: it serialises

@@ -68,6 +68,10 @@ def json_text(value: Any, *, strict: bool) -> str:
     return text
 
 
+# The revision the current transaction gave the user (``lock_user``): what a write is stamped with.
+USER_REVISION = "(SELECT revision FROM users WHERE workspace_id = ? AND id = ?)"
+
+
 def marks(count: int) -> str:
     """``count`` comma-separated ``?`` placeholders."""
     return ", ".join(["?"] * count)
@@ -118,8 +122,9 @@ class Dialect(ABC):
         """A ``column IN values`` condition (``?`` placeholders) and its parameters."""
 
     @abstractmethod
-    def upsert(self, table: str, columns: Sequence[str], key: Sequence[str]) -> str:
-        """An INSERT of ``columns`` that overwrites the row already holding ``key``."""
+    def upsert(self, table: str, columns: Sequence[str], key: Sequence[str], values: str) -> str:
+        """An INSERT of ``columns`` (``values``: the list inside ``VALUES (…)``) that overwrites
+        the row already holding ``key``."""
 
 
 class PercentDialect(Dialect):

@@ -21,11 +21,8 @@ from selfmodel.domain.time import utcnow
 from selfmodel.errors import StorageError
 from selfmodel.storage import sql_rows as rows_to
 from selfmodel.storage.model import AsOf, BeliefFilter, ModelStore
-from selfmodel.storage.sql_base import SQLBase, marks
+from selfmodel.storage.sql_base import USER_REVISION, SQLBase, marks
 from selfmodel.storage.sql_rows import BELIEF_COLUMNS, BELIEF_KEY
-
-# The revision the current transaction gave the user (``lock_user``): what a write is stamped with.
-USER_REVISION = "(SELECT revision FROM users WHERE workspace_id = ? AND id = ?)"
 
 
 class SQLModel(SQLBase, ModelStore):

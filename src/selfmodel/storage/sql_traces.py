@@ -8,7 +8,6 @@ from selfmodel.domain import TraceRecord
 from selfmodel.storage.sql_base import SQLBase, marks
 from selfmodel.storage.traces import ItemUses, TraceStore
 
-
 INSERT_TRACE = (
     "INSERT INTO traces (workspace_id, id, query, latency_ms, config, payload, created_at)"
     f" VALUES ({marks(7)})"

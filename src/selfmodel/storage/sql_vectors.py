@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
 from selfmodel.domain import Belief, Observation
 from selfmodel.storage import sql_rows as rows_to
-from selfmodel.storage.sql_base import Row, SQLBase
+from selfmodel.storage.sql_base import USER_REVISION, Row, SQLBase, marks
 from selfmodel.storage.vectors import StoredVectors, UserWatermark, VectorStore
 
 VECTOR_COLUMNS = (
@@ -24,6 +25,15 @@ VECTOR_COLUMNS = (
     "revision",
 )
 VECTOR_KEY = ("workspace_id", "user_id", "item_type", "model", "item_id")
+# Copies the vector about to be replaced (if written at an earlier revision) into the history.
+HISTORY_COPY = (
+    "INSERT INTO vector_history (workspace_id, user_id, item_type, model, item_id, dim, vector,"
+    " revision, replaced_at) SELECT workspace_id, user_id, item_type, model, item_id, dim, vector,"
+    f" revision, {USER_REVISION} FROM vectors WHERE workspace_id = ? AND user_id = ?"
+    f" AND item_type = ? AND model = ? AND item_id = ? AND revision < {USER_REVISION}"
+)
+# A statement and its parameters.
+Statement = tuple[str, tuple[Any, ...]]
 
 
 def _no_vectors() -> StoredVectors:
@@ -42,37 +52,38 @@ class SQLVectors(SQLBase, VectorStore):
         model: str,
         items: Sequence[tuple[str, np.ndarray]],
     ) -> None:
-        sql = self._dialect.upsert("vectors", VECTOR_COLUMNS, VECTOR_KEY)
         with self.transaction():
-            found = self._q(
-                "SELECT revision FROM users WHERE workspace_id = ? AND id = ?",
-                (workspace_id, user_id),
-            )
-            revision = int(found[0]["revision"]) if found else 0
             for item_id, vector in items:
-                data = np.asarray(vector, dtype=np.float32)
-                # The vector it replaces stays readable as of the revisions it served.
-                self._x(
-                    "INSERT INTO vector_history (workspace_id, user_id, item_type, model, item_id,"
-                    " dim, vector, revision, replaced_at) SELECT workspace_id, user_id, item_type,"
-                    " model, item_id, dim, vector, revision, ? FROM vectors WHERE workspace_id = ?"
-                    " AND user_id = ? AND item_type = ? AND model = ? AND item_id = ?"
-                    " AND revision < ?",
-                    (revision, workspace_id, user_id, item_type, model, item_id, revision),
-                )
-                self._x(
-                    sql,
-                    (
-                        workspace_id,
-                        user_id,
-                        item_type,
-                        model,
-                        item_id,
-                        data.shape[0],
-                        data.tobytes(),
-                        revision,
-                    ),
-                )
+                for sql, params in self._vector_writes(
+                    workspace_id, user_id, item_type, model, item_id, vector
+                ):
+                    self._x(sql, params)
+
+    def _vector_writes(
+        self,
+        workspace_id: str,
+        user_id: str,
+        item_type: str,
+        model: str,
+        item_id: str,
+        vector: np.ndarray,
+    ) -> tuple[Statement, Statement]:
+        """Storing one vector: the one it replaces is kept in the history, readable as of the
+        revisions it served; then the vector, stamped with the user's revision."""
+        data = np.asarray(vector, dtype=np.float32)
+        user = (workspace_id, user_id)
+        return (
+            (
+                HISTORY_COPY,
+                (*user, *user, item_type, model, item_id, *user),
+            ),
+            (
+                self._dialect.upsert(
+                    "vectors", VECTOR_COLUMNS, VECTOR_KEY, f"{marks(7)}, {USER_REVISION}"
+                ),
+                (*user, item_type, model, item_id, data.shape[0], data.tobytes(), *user),
+            ),
+        )
 
     def get_vectors(
         self, workspace_id: str, user_ids: Sequence[str], item_type: str, model: str

@@ -17,7 +17,7 @@ from selfmodel.domain.time import from_storage, to_storage
 from selfmodel.errors import StorageError
 from selfmodel.storage.migrations import MIGRATIONS, SCHEMA_VERSION
 from selfmodel.storage.sql import SQLStore
-from selfmodel.storage.sql_base import QmarkDialect, json_text, marks, refuse_newer_schema
+from selfmodel.storage.sql_base import QmarkDialect, json_text, refuse_newer_schema
 from selfmodel.storage.sqlite_queue import SQLiteQueue
 
 __all__ = ["SQLiteDialect", "SQLiteStore", "apply_migrations"]
@@ -75,11 +75,9 @@ class SQLiteDialect(QmarkDialect):
             f" WHERE item.type = 'object' AND json_extract(item.value, '$.{field}') = ?)"
         )
 
-    def upsert(self, table: str, columns: Sequence[str], key: Sequence[str]) -> str:
+    def upsert(self, table: str, columns: Sequence[str], key: Sequence[str], values: str) -> str:
         # SQLite replaces on the table's own primary key, so ``key`` need not be spelled out.
-        return (
-            f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({marks(len(columns))})"
-        )
+        return f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({values})"
 
 
 class SQLiteStore(SQLiteQueue, SQLStore):
