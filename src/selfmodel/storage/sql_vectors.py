@@ -169,28 +169,23 @@ class SQLVectors(SQLBase, VectorStore):
         in_users, in_params = d.in_list("user_id", user_ids)
         params = (workspace_id, *in_params)
         where = f"WHERE workspace_id = ? AND {in_users} GROUP BY user_id"
-        observations = {
-            r["user_id"]: (r["n"], d.opt_ts_out(r["at"]))
+        # One statement for the three tables: a round trip each would cost more than the counts.
+        found: dict[tuple[str, str], tuple[int, datetime | None]] = {
+            (r["tbl"], r["user_id"]): (int(r["n"]), d.opt_ts_out(r["at"]))
             for r in self._q(
-                f"SELECT user_id, COUNT(*) AS n, MAX(recorded_at) AS at FROM observations {where}",
-                params,
+                "SELECT 'observations' AS tbl, user_id, COUNT(*) AS n, MAX(recorded_at) AS at"
+                f" FROM observations {where} UNION ALL"
+                " SELECT 'beliefs', user_id, COUNT(*), MAX(updated_at)"
+                f" FROM beliefs {where} UNION ALL"
+                f" SELECT 'vectors', user_id, COUNT(*), NULL FROM vectors {where}",
+                params * 3,
             )
         }
-        beliefs = {
-            r["user_id"]: (r["n"], d.opt_ts_out(r["at"]))
-            for r in self._q(
-                f"SELECT user_id, COUNT(*) AS n, MAX(updated_at) AS at FROM beliefs {where}",
-                params,
-            )
-        }
-        vectors = {
-            r["user_id"]: r["n"]
-            for r in self._q(f"SELECT user_id, COUNT(*) AS n FROM vectors {where}", params)
-        }
+        none: tuple[int, datetime | None] = (0, None)
         marks_out = []
         for uid in user_ids:
-            obs_count, recorded = observations.get(uid, (0, None))
-            bel_count, updated = beliefs.get(uid, (0, None))
+            obs_count, recorded = found.get(("observations", uid), none)
+            bel_count, updated = found.get(("beliefs", uid), none)
             marks_out.append(
                 UserWatermark(
                     user_id=uid,
@@ -198,7 +193,7 @@ class SQLVectors(SQLBase, VectorStore):
                     observations_recorded_at=recorded,
                     beliefs=bel_count,
                     beliefs_updated_at=updated,
-                    vectors=vectors.get(uid, 0),
+                    vectors=found.get(("vectors", uid), none)[0],
                 )
             )
         return tuple(marks_out)
