@@ -15,19 +15,16 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
 
-import numpy as np
 import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from selfmodel.domain import TraceRecord
 from selfmodel.errors import StorageError
 from selfmodel.storage.pg_migrations import MIGRATION_LOCK_KEY, MIGRATIONS, SCHEMA_VERSION
 from selfmodel.storage.pg_queue import PostgresQueue
 from selfmodel.storage.sql import SQLStore
-from selfmodel.storage.sql_base import PercentDialect, json_text, refuse_newer_schema
-from selfmodel.storage.sql_traces import INSERT_TRACE
+from selfmodel.storage.sql_base import PercentDialect, Statement, json_text, refuse_newer_schema
 
 # Connections per process: API workers and job workers are few threads each; PostgreSQL's own
 # default max_connections (100) must cover every process of a deployment.
@@ -68,6 +65,17 @@ class PostgresDialect(PercentDialect):
     def json_list_has(self, column: str, key: str, field: str) -> str:
         # Containment: the list holds an object with at least that field and value.
         return f"{column} -> '{key}' @> jsonb_build_array(jsonb_build_object('{field}', ?::text))"
+
+    def as_one(self, statements: Sequence[Statement]) -> list[Statement]:
+        # Each write but the last runs in the WITH of the last. They all see the rows as they
+        # were before the statement (a history copy reads the vector its upsert replaces), and
+        # foreign keys are checked once all have run (a trace's users after the trace).
+        if len(statements) < 2:
+            return list(statements)
+        *first, (last, last_params) = statements
+        writes = ", ".join(f"w{i} AS ({sql})" for i, (sql, _) in enumerate(first))
+        params = tuple(p for _, ps in first for p in ps)
+        return [(f"WITH {writes} {last}", (*params, *last_params))]
 
     def upsert(self, table: str, columns: Sequence[str], key: Sequence[str], values: str) -> str:
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in key)
@@ -157,32 +165,6 @@ class PostgresStore(PostgresQueue, SQLStore):
                 yield
             finally:
                 state.conn = None
-
-    def insert_trace(self, trace: TraceRecord) -> None:
-        # One statement, so one round trip and no BEGIN/COMMIT on every context call: the trace
-        # and the users it read (their foreign keys are checked once the statement has run).
-        self._x(
-            f"WITH trace AS ({INSERT_TRACE}) INSERT INTO trace_users"
-            " (workspace_id, user_id, trace_id) SELECT ?, unnest(?::text[]), ?",
-            (*self._trace_row(trace), trace.workspace_id, list(trace.user_ids), trace.id),
-        )
-
-    def put_vectors(
-        self,
-        workspace_id: str,
-        user_id: str,
-        item_type: str,
-        model: str,
-        items: Sequence[tuple[str, np.ndarray]],
-    ) -> None:
-        # One statement per vector: the history copy runs in its WITH, which reads the row as it
-        # was before the statement replaces it.
-        with self.transaction():
-            for item_id, vector in items:
-                (history, kept), (upsert, stored) = self._vector_writes(
-                    workspace_id, user_id, item_type, model, item_id, vector
-                )
-                self._x(f"WITH history AS ({history}) {upsert}", (*kept, *stored))
 
     def lock_user(self, workspace_id: str, user_id: str) -> None:
         # An UPDATE of a non-key column takes the row's NO KEY UPDATE lock: it serialises

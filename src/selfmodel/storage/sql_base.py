@@ -68,6 +68,9 @@ def json_text(value: Any, *, strict: bool) -> str:
     return text
 
 
+# A statement (``?`` placeholders) and its parameters.
+Statement = tuple[str, tuple[Any, ...]]
+
 # The revision the current transaction gave the user (``lock_user``): what a write is stamped with.
 USER_REVISION = "(SELECT revision FROM users WHERE workspace_id = ? AND id = ?)"
 
@@ -121,6 +124,11 @@ class Dialect(ABC):
     def in_list(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         """A ``column IN values`` condition (``?`` placeholders) and its parameters."""
 
+    def as_one(self, statements: Sequence[Statement]) -> list[Statement]:
+        """Writes that belong together, as one statement where the database can run them so
+        (a round trip instead of several); here, as they are."""
+        return list(statements)
+
     @abstractmethod
     def upsert(self, table: str, columns: Sequence[str], key: Sequence[str], values: str) -> str:
         """An INSERT of ``columns`` (``values``: the list inside ``VALUES (…)``) that overwrites
@@ -166,6 +174,17 @@ class SQLBase(ABC):
         """Affected row count of ``sql`` (``?`` placeholders)."""
         refuse_nul(params)
         return self._execute(self._dialect.sql(sql), params)
+
+    def _write_all(self, statements: Sequence[Statement]) -> None:
+        """Run writes that belong together, all or none (one statement where the dialect can
+        make them one: no transaction to open then)."""
+        combined = self._dialect.as_one(statements)
+        if len(combined) == 1:
+            self._x(*combined[0])
+            return
+        with self.transaction():
+            for sql, params in combined:
+                self._x(sql, params)
 
     def _chunks(self, items: Sequence[str]) -> Iterator[list[str]]:
         """``items`` in slices short enough for one IN list."""

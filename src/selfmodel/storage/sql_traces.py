@@ -12,24 +12,15 @@ INSERT_TRACE = (
     "INSERT INTO traces (workspace_id, id, query, latency_ms, config, payload, created_at)"
     f" VALUES ({marks(7)})"
 )
+INSERT_TRACE_USER = "INSERT INTO trace_users (workspace_id, user_id, trace_id) VALUES (?, ?, ?)"
 
 
 class SQLTraces(SQLBase, TraceStore):
     """``TraceStore`` in shared SQL (mixed into ``SQLStore``)."""
 
     def insert_trace(self, trace: TraceRecord) -> None:
-        with self.transaction():
-            self._x(INSERT_TRACE, self._trace_row(trace))
-            for user_id in trace.user_ids:
-                self._x(
-                    "INSERT INTO trace_users (workspace_id, user_id, trace_id) VALUES (?, ?, ?)",
-                    (trace.workspace_id, user_id, trace.id),
-                )
-
-    def _trace_row(self, trace: TraceRecord) -> tuple[Any, ...]:
-        """The parameters of ``INSERT_TRACE``."""
         d = self._dialect
-        return (
+        row = (
             trace.workspace_id,
             trace.id,
             trace.query,
@@ -38,6 +29,8 @@ class SQLTraces(SQLBase, TraceStore):
             d.json_in(trace.payload),
             d.ts_in(trace.created_at),
         )
+        users = [(INSERT_TRACE_USER, (trace.workspace_id, u, trace.id)) for u in trace.user_ids]
+        self._write_all([(INSERT_TRACE, row), *users])
 
     def get_trace(self, workspace_id: str, trace_id: str) -> TraceRecord | None:
         rows = self._q(

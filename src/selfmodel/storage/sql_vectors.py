@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import numpy as np
 
 from selfmodel.domain import Belief, Observation
 from selfmodel.storage import sql_rows as rows_to
-from selfmodel.storage.sql_base import USER_REVISION, Row, SQLBase, marks
+from selfmodel.storage.sql_base import USER_REVISION, Row, SQLBase, Statement, marks
 from selfmodel.storage.vectors import StoredVectors, UserWatermark, VectorStore
 
 VECTOR_COLUMNS = (
@@ -32,8 +31,6 @@ HISTORY_COPY = (
     f" revision, {USER_REVISION} FROM vectors WHERE workspace_id = ? AND user_id = ?"
     f" AND item_type = ? AND model = ? AND item_id = ? AND revision < {USER_REVISION}"
 )
-# A statement and its parameters.
-Statement = tuple[str, tuple[Any, ...]]
 
 
 def _no_vectors() -> StoredVectors:
@@ -54,10 +51,9 @@ class SQLVectors(SQLBase, VectorStore):
     ) -> None:
         with self.transaction():
             for item_id, vector in items:
-                for sql, params in self._vector_writes(
-                    workspace_id, user_id, item_type, model, item_id, vector
-                ):
-                    self._x(sql, params)
+                self._write_all(
+                    self._vector_writes(workspace_id, user_id, item_type, model, item_id, vector)
+                )
 
     def _vector_writes(
         self,
