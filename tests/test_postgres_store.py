@@ -2,39 +2,70 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import replace
 
+import numpy as np
 import psycopg
-import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from selfmodel.storage.postgres import PostgresStore
 from tests.store_contract.records import trace
+from tests.support.postgres import PostgresCluster
+
+# Every statement's plan in the server's log, each planned for any parameters.
+GENERIC_PLANS_EXPLAINED = {
+    "plan_cache_mode": "force_generic_plan",
+    "session_preload_libraries": "auto_explain",
+    "auto_explain.log_min_duration": "0",
+    "auto_explain.log_analyze": "on",
+}
 
 
-@pytest.fixture
-def pg_store(pg_url: str) -> Iterator[PostgresStore]:
-    store = PostgresStore(pg_url)
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-def test_a_large_trace_is_stored_compressed_with_lz4(pg_store: PostgresStore, pg_url: str) -> None:
-    ws = pg_store.get_or_create_workspace("acme")
-    maya = pg_store.get_or_create_user(ws.id, "maya")
+def test_a_large_trace_is_stored_compressed_with_lz4(pg_url: str) -> None:
     # A context call's trace: tens of kB of candidates, well over the size PostgreSQL compresses.
     candidates = [
         {"id": f"bel_{i}", "text": "likes hiking " * 4, "score": i / 7} for i in range(300)
     ]
-    stored = replace(trace(maya), payload={"candidates": candidates})
-    pg_store.insert_trace(stored)
-
+    with closing(PostgresStore(pg_url)) as store:
+        ws = store.get_or_create_workspace("acme")
+        stored = replace(
+            trace(store.get_or_create_user(ws.id, "maya")), payload={"candidates": candidates}
+        )
+        store.insert_trace(stored)
+        got = store.get_trace(ws.id, stored.id)
+    assert got is not None and got.payload == stored.payload
     with psycopg.connect(pg_url) as conn:
         row = conn.execute(
             "SELECT pg_column_compression(payload) FROM traces WHERE id = %s", (stored.id,)
         ).fetchone()
     assert row == ("lz4",)
-    got = pg_store.get_trace(ws.id, stored.id)
-    assert got is not None and got.payload == stored.payload
+
+
+def test_a_read_of_one_users_rows_walks_the_index_to_them_in_a_generic_plan(
+    pg_cluster: PostgresCluster, pg_url: str
+) -> None:
+    """Prepared statements are planned once for any parameters. Reading one user's vectors must
+    not scan the workspace's rows and filter them (``= ANY(array)`` was planned so). The store's
+    own read, planned generically, has its plan written to the server's log by auto_explain."""
+    database = conninfo_to_dict(pg_url)["dbname"]
+    with psycopg.connect(pg_cluster.admin_url, autocommit=True) as conn:
+        for setting, value in GENERIC_PLANS_EXPLAINED.items():
+            conn.execute(f'ALTER DATABASE "{database}" SET {setting} = {value}')
+    with closing(PostgresStore(pg_url)) as store:  # its sessions open with those settings
+        ws = store.get_or_create_workspace("acme")
+        users = [store.get_or_create_user(ws.id, name) for name in ("maya", "bob")]
+        for user in users:
+            with store.transaction():
+                store.lock_user(ws.id, user.id)
+                vectors = [(f"obs_{user.id}_{i}", np.ones(4, np.float32)) for i in range(20)]
+                store.put_vectors(ws.id, user.id, "observation", "m", vectors)
+        maya = users[0].id
+        logged = pg_cluster.log.stat().st_size
+        found = store.get_vectors_by_id(ws.id, [maya], "observation", "m", [f"obs_{maya}_3"])
+    assert found.ids == [f"obs_{maya}_3"]
+    with pg_cluster.log.open() as log:
+        log.seek(logged)
+        plan = log.read()
+    assert "SELECT item_id, vector FROM vectors" in plan and "Index Cond" in plan, plan
+    assert "Rows Removed by Filter" not in plan, plan

@@ -177,11 +177,11 @@ class SQLVectors(SQLBase, VectorStore):
                 params * 3,
             )
         }
-        none: tuple[int, datetime | None] = (0, None)
+        empty: tuple[int, datetime | None] = (0, None)
         marks_out = []
         for uid in user_ids:
-            obs_count, recorded = found.get(("observations", uid), none)
-            bel_count, updated = found.get(("beliefs", uid), none)
+            obs_count, recorded = found.get(("observations", uid), empty)
+            bel_count, updated = found.get(("beliefs", uid), empty)
             marks_out.append(
                 UserWatermark(
                     user_id=uid,
@@ -189,7 +189,7 @@ class SQLVectors(SQLBase, VectorStore):
                     observations_recorded_at=recorded,
                     beliefs=bel_count,
                     beliefs_updated_at=updated,
-                    vectors=found.get(("vectors", uid), none)[0],
+                    vectors=found.get(("vectors", uid), empty)[0],
                 )
             )
         return tuple(marks_out)
