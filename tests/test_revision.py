@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from selfmodel import BeliefEventType, BeliefOrigin, BeliefStatus, EvidenceStance, SelfModel
@@ -12,10 +14,14 @@ from selfmodel.extraction.base import CandidateBelief, ExtractionRequest
 from selfmodel.extraction.local import LocalExtractor
 from selfmodel.revision import Reviser
 from selfmodel.revision.confidence import KIND_POLICIES
+from selfmodel.revision.reviser import MERGEABLE
+from selfmodel.revision.traits import Traits
+from selfmodel.storage import BeliefFilter, Store
 
 JUNE = "2023-06-01T10:00:00Z"
 JULY = "2023-07-03T10:00:00Z"
 AUGUST = "2023-08-14T10:00:00Z"
+OCTOBER = "2023-10-02T10:00:00Z"
 
 
 # Reads see the self-model as of a moment (default: now); these histories are from 2023.
@@ -229,3 +235,59 @@ def test_assistant_turns_never_count_as_evidence_for_revision(sm: SelfModel) -> 
     sm.observe("tom", "I live in Paris.", at=JUNE)
     sm.observe("tom", {"role": Role.ASSISTANT.value, "content": "I moved to Berlin."}, at=AUGUST)
     assert one(sm, "Paris").status == BeliefStatus.ACTIVE
+
+
+# --- what a pass hands on --------------------------------------------------------------------
+
+
+class _ComparingTraits(Traits):
+    """Traits that, handed the pass's beliefs, record them beside what the store lists."""
+
+    def __init__(self, store: Store, embedder: SentenceTransformerEmbedder) -> None:
+        super().__init__(store, embedder)
+        self.seen: list[tuple[list[Belief], list[Belief]]] = []
+
+    def refresh(
+        self,
+        workspace_id: str,
+        user_id: str,
+        name: str,
+        *,
+        beliefs: Sequence[Belief] | None = None,
+    ) -> list[str]:
+        assert beliefs is not None  # every pass hands its beliefs on
+        listed = self.store.list_beliefs(
+            workspace_id, BeliefFilter(user_ids=(user_id,), statuses=MERGEABLE)
+        )
+        self.seen.append((list(beliefs), listed))
+        return super().refresh(workspace_id, user_id, name, beliefs=beliefs)
+
+
+def test_the_beliefs_a_pass_hands_to_the_traits_are_those_the_store_holds(
+    sm: SelfModel, embedder: SentenceTransformerEmbedder
+) -> None:
+    """Creation, paraphrase, continuation in one sitting, contradiction, a hedge, a moved facet,
+    a rejection said again, a confirmed belief contradicted, decay and revival, a name: after
+    every pass the traits are drawn from exactly the rows a fresh read would give."""
+    traits = _ComparingTraits(sm.store, embedder)
+    sm = SelfModel(replace(sm._c, traits=traits), sm.workspace)
+    sm.observe("tom", ["I'm a software engineer.", "I love hiking in the mountains."], at=JUNE)
+    sm.observe("tom", ["I live in Paris.", "I smoke a pack a day."], at=JUNE)
+    sm.observe("tom", "I started pottery last week.", at=JUNE)
+    sm.reject(one(sm, "pottery").id)
+    sm.confirm(one(sm, "software engineer").id)
+    sm.observe("tom", "I'm hunting for a studio space.", at="2023-07-03T10:00:00Z")
+    sm.observe("tom", "Found one with great light!", at="2023-07-03T10:02:00Z")
+    sm.observe("tom", ["I work as a software engineer.", "Maybe I quit smoking."], at=JULY)
+    sm.observe("tom", ["I went hiking again in the mountains.", "Hi, I'm Tom."], at=JULY)
+    sm.observe("tom", ["I quit smoking.", "I moved to Berlin last month."], at=AUGUST)
+    sm.observe("tom", ["I started pottery last week.", "I'm not an engineer."], at=AUGUST)
+    sm.observe("tom", "I'm exhausted today.", at=AUGUST)
+    sm.decay("tom", now=datetime(2023, 10, 1, tzinfo=UTC))
+    sm.observe("tom", "Hiking in the mountains again!", at=OCTOBER)
+    sm.observe("tom", "I'm exhausted today.", at=OCTOBER)  # the decayed mood, revived
+    assert len(traits.seen) >= 8
+    for handed, listed in traits.seen:
+        assert handed == listed
+    statuses = {b.status for _, listed in traits.seen for b in listed}
+    assert statuses == {BeliefStatus.ACTIVE, BeliefStatus.REJECTED, BeliefStatus.DECAYED}

@@ -113,6 +113,9 @@ class RevisionOutcome:
     contradicted: list[str] = field(default_factory=list)
     superseded: list[str] = field(default_factory=list)
     traits: list[str] = field(default_factory=list)  # traits created or updated
+    # The user's beliefs of ``MERGEABLE`` statuses once the pass has run, newest id first (as
+    # ``list_beliefs`` orders them): what the traits are drawn from, without reading them again.
+    revisable: list[Belief] | None = None
 
     def merge(self, other: RevisionOutcome) -> None:
         self.created += other.created
@@ -128,8 +131,17 @@ class _Known:
 
     beliefs: list[Belief]
     vectors: np.ndarray
+    # Beliefs of the user without a stored vector yet: nothing can merge into them, but they
+    # are the user's all the same (see ``revisable``).
+    unvectored: list[Belief] = field(default_factory=list)
     # Normalised sentence → index of the rejected belief that sentence once supported.
     rejected_sources: dict[str, int] = field(default_factory=dict)
+
+    def revisable(self) -> list[Belief]:
+        """Every belief of ``MERGEABLE`` status as the pass left it, ordered as the store
+        lists them (id, newest first)."""
+        mergeable = [b for b in (*self.beliefs, *self.unvectored) if b.status in MERGEABLE]
+        return sorted(mergeable, key=lambda b: b.id, reverse=True)
 
     def similarities(self, vector: np.ndarray) -> np.ndarray:
         if not self.beliefs:
@@ -223,7 +235,7 @@ class Reviser:
         by_id = dict(zip(stored.ids, stored.matrix, strict=True))
         kept = [b for b in beliefs if b.id in by_id]
         matrix = np.stack([by_id[b.id] for b in kept]) if kept else np.zeros((0, 0), np.float32)
-        known = _Known(kept, matrix)
+        known = _Known(kept, matrix, [b for b in beliefs if b.id not in by_id])
         self._remember_rejected_sources(workspace_id, known)
         return known
 
@@ -311,6 +323,7 @@ class Reviser:
             for old_id in superseded:
                 if old_id != successor.id:
                     self._link_successor(workspace_id, old_id, successor.id)
+        outcome.revisable = known.revisable()
         return outcome
 
     def answer(self, belief: Belief, observation: Observation, *, holds: bool) -> Belief:
