@@ -13,9 +13,10 @@ from selfmodel import SelfModel
 from selfmodel.domain import Observation, new_id
 from selfmodel.domain.time import utcnow
 from selfmodel.embedding import SentenceTransformerEmbedder
-from selfmodel.retrieval.freshness import OBSERVATION_VECTORS, ScopeLoader
+from selfmodel.retrieval.freshness import ScopeLoader
 from selfmodel.retrieval.index import ScopeIndex
 from selfmodel.retrieval.keyword import KeywordIndex, keyword_tokens
+from selfmodel.storage import OBSERVATION_VECTORS
 
 CORPUS = [
     "I adopted a grey cat called Miso.",

@@ -4,11 +4,12 @@ belief state kept, replaced vectors kept — read back as of a revision or a rec
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from selfmodel.domain import BeliefStatus, User, Workspace
+from selfmodel.domain import BeliefEventType, BeliefStatus, User, Workspace
 from selfmodel.domain.time import utcnow
 from selfmodel.storage import AsOf, Store
-from tests.store_contract.records import belief, evidence, observation
+from tests.store_contract.records import belief, event, evidence, observation
 
 
 def revision(store: Store, ws: Workspace, user: User) -> int:
@@ -88,3 +89,41 @@ def test_forgetting_a_user_deletes_their_past(store: Store, ws: Workspace, maya:
     assert counts.counts["vector_history"] == 1
     assert store.beliefs_as_of(ws.id, maya.id, AsOf(recorded_at=utcnow())) == []
     assert store.remaining_of_user(ws.id, maya.id) == {}
+
+
+def test_history_written_in_a_transaction_is_read_in_it_stamped_when_written_and_rolled_back(
+    store: Store, ws: Workspace, maya: User
+) -> None:
+    """Versions and events are appended as a transaction goes (a backend may send them with its
+    next statement): a read later in the transaction sees them, each carries the revision it
+    was written at, and a transaction that fails leaves none."""
+    tea = belief(maya, "Maya loves tea")
+    with store.transaction():
+        store.lock_user(ws.id, maya.id)
+        store.insert_belief(tea)
+        store.append_event(event(tea, BeliefEventType.CREATED))
+        assert [e.belief_id for e in store.list_events(ws.id, user_id=maya.id)] == [tea.id]
+        assert store.beliefs_as_of(ws.id, maya.id, AsOf(recorded_at=utcnow())) == [tea]
+        store.lock_user(ws.id, maya.id)  # held again: what was written before keeps revision 1
+        stronger = tea.model_copy(update={"confidence": 0.9})
+        store.update_belief(stronger)
+    assert store.beliefs_as_of(ws.id, maya.id, AsOf(revisions={maya.id: 1})) == [tea]
+    assert store.beliefs_as_of(ws.id, maya.id, AsOf(revisions={maya.id: 2})) == [stronger]
+
+    class Refused(Exception):
+        pass
+
+    with pytest.raises(Refused), store.transaction():
+        store.lock_user(ws.id, maya.id)
+        store.update_belief(tea)
+        store.append_event(event(tea, BeliefEventType.WEAKENED))
+        raise Refused
+    assert [e.type for e in store.list_events(ws.id, user_id=maya.id)] == [BeliefEventType.CREATED]
+    assert store.beliefs_as_of(ws.id, maya.id, AsOf(recorded_at=utcnow())) == [stronger]
+    # Last in the transaction, with nothing after them to travel with: written at commit.
+    with store.transaction():
+        store.lock_user(ws.id, maya.id)
+        store.update_belief(tea)
+        store.append_event(event(tea, BeliefEventType.WEAKENED))
+    assert store.beliefs_as_of(ws.id, maya.id, AsOf(recorded_at=utcnow())) == [tea]
+    assert len(store.list_events(ws.id, belief_id=tea.id)) == 2

@@ -119,3 +119,29 @@ def test_a_changed_belief_moves_the_watermark_and_is_read_since_whatever_its_sta
     assert after.beliefs == 2 and after.beliefs_updated_at == later
     assert store.list_beliefs_changed_since(ws.id, [maya.id], later) == [rejected]
     assert store.list_beliefs_changed_since(ws.id, [], None) == []
+
+
+def test_a_users_beliefs_are_read_with_the_vectors_of_those_that_have_one(
+    store: Store, ws: Workspace, maya: User
+) -> None:
+    ben = store.get_or_create_user(ws.id, "ben")
+    tea, jazz = belief(maya, "Maya loves tea"), belief(maya, "Maya likes jazz")
+    gone = belief(maya, "Maya smokes", status=BeliefStatus.SUPERSEDED)
+    for b in (tea, jazz, gone, belief(ben, "Ben loves tea")):
+        store.insert_belief(b)
+    vector = np.arange(4, dtype=np.float32)
+    store.put_vectors(ws.id, maya.id, "belief", "m", [(jazz.id, vector), (gone.id, vector)])
+    store.put_vectors(ws.id, maya.id, "belief", "other-model", [(tea.id, vector)])
+    store.put_vectors(ws.id, maya.id, "observation", "m", [(tea.id, vector)])
+    active = (BeliefStatus.ACTIVE,)
+    beliefs, stored = store.list_beliefs_with_vectors(ws.id, maya.id, active, "m")
+    assert beliefs == sorted([tea, jazz], key=lambda b: b.id, reverse=True)
+    assert stored.ids == [jazz.id]
+    np.testing.assert_array_equal(stored.matrix, vector[None, :])
+    assert store.list_beliefs_with_vectors(ws.id, maya.id, active, "none")[1].ids == []
+    everything = (BeliefStatus.ACTIVE, BeliefStatus.SUPERSEDED)
+    beliefs, stored = store.list_beliefs_with_vectors(ws.id, maya.id, everything, "m")
+    assert {b.id for b in beliefs} == {tea.id, jazz.id, gone.id}
+    assert set(stored.ids) == {jazz.id, gone.id} and stored.matrix.shape == (2, 4)
+    nobody, none = store.list_beliefs_with_vectors(ws.id, "usr_none", everything, "m")
+    assert nobody == [] and none.ids == []

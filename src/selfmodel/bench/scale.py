@@ -32,7 +32,8 @@ from selfmodel.domain.time import utcnow
 from selfmodel.embedding import Embedder
 from selfmodel.errors import InvalidInputError
 from selfmodel.retrieval.freshness import ScopeLoader
-from selfmodel.retrieval.retriever import OBSERVATION_VECTORS, Scope
+from selfmodel.retrieval.retriever import Scope
+from selfmodel.storage import OBSERVATION_VECTORS
 
 DEFAULT_USERS = 20
 DEFAULT_PER_USER = 2_000

@@ -32,8 +32,7 @@ from selfmodel.revision.confidence import (
     current_confidence,
     has_decayed,
 )
-from selfmodel.revision.reviser import BELIEF_VECTORS
-from selfmodel.storage import BeliefFilter
+from selfmodel.storage import BELIEF_VECTORS, BeliefFilter
 
 MAX_DISPLAY_NAME_CHARS = 100
 

@@ -43,7 +43,7 @@ from selfmodel.errors import (
     MirrorLinkNotFoundError,
 )
 from selfmodel.extraction import CandidateBelief
-from selfmodel.retrieval.retriever import OBSERVATION_VECTORS
+from selfmodel.storage import OBSERVATION_VECTORS
 
 # Resonance cards: a handful at a time is what a person will read.
 MAX_CARDS_PER_CALL = 20

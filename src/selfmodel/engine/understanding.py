@@ -18,8 +18,8 @@ from selfmodel.embedding import Embedder
 from selfmodel.engine.base import Components
 from selfmodel.extraction import CandidateBelief, ExtractionRequest
 from selfmodel.extraction.wording import core
-from selfmodel.retrieval.retriever import OBSERVATION_VECTORS
 from selfmodel.revision import RevisionOutcome
+from selfmodel.storage import OBSERVATION_VECTORS
 
 # Turns before each message handed to the extractor, to resolve "it", "that one", "the second one".
 CONTEXT_TURNS = 3

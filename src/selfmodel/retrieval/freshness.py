@@ -28,10 +28,15 @@ from selfmodel.retrieval.index import (
     belief_document,
     observation_document,
 )
-from selfmodel.storage import AsOf, ModelStore, StoredVectors, UserWatermark, VectorStore
-
-OBSERVATION_VECTORS = "observation"
-BELIEF_VECTORS = "belief"
+from selfmodel.storage import (
+    BELIEF_VECTORS,
+    OBSERVATION_VECTORS,
+    AsOf,
+    ModelStore,
+    StoredVectors,
+    UserWatermark,
+    VectorStore,
+)
 
 
 @dataclass

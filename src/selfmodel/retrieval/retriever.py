@@ -26,8 +26,6 @@ from selfmodel.domain.time import human_date, utcnow
 from selfmodel.embedding import Embedder
 from selfmodel.extraction.language import Language
 from selfmodel.retrieval.freshness import (
-    BELIEF_VECTORS,
-    OBSERVATION_VECTORS,
     IndexSource,
     ScopeLoader,
     ScopeLoaderAsOf,
@@ -57,8 +55,6 @@ from selfmodel.revision.confidence import current_confidence, current_status
 from selfmodel.storage import TraceStore
 
 __all__ = [
-    "BELIEF_VECTORS",
-    "OBSERVATION_VECTORS",
     "BudgetStep",
     "Choice",
     "Retriever",

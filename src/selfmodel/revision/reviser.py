@@ -57,7 +57,7 @@ from selfmodel.revision.confidence import (
     with_evidence,
 )
 from selfmodel.revision.history import record_event
-from selfmodel.storage import BeliefFilter, Store
+from selfmodel.storage import BELIEF_VECTORS, Store
 
 # Cosine similarity (all-MiniLM-L6-v2, statements without the person's name: see
 # ``extraction.wording.core``) at or above which two statements of the same polarity say the
@@ -98,7 +98,6 @@ SUPERSEDE_BELOW = 0.5
 # same claim coming back: looser than a duplicate, since the user already said "not me".
 REJECTION_ECHO_SIMILARITY = 0.6
 
-BELIEF_VECTORS = "belief"
 # Statuses a candidate can merge into. A decayed belief said again is revived; a rejected one
 # absorbs the evidence and stays rejected; a superseded one is over and a new belief starts.
 MERGEABLE = (BeliefStatus.ACTIVE, BeliefStatus.REJECTED, BeliefStatus.DECAYED)
@@ -226,11 +225,8 @@ class Reviser:
         self.embedding_model = embedding_model
 
     def _load(self, workspace_id: str, user_id: str) -> _Known:
-        beliefs = self.store.list_beliefs(
-            workspace_id, BeliefFilter(user_ids=(user_id,), statuses=MERGEABLE)
-        )
-        stored = self.store.get_vectors(
-            workspace_id, [user_id], BELIEF_VECTORS, self.embedding_model
+        beliefs, stored = self.store.list_beliefs_with_vectors(
+            workspace_id, user_id, MERGEABLE, self.embedding_model
         )
         by_id = dict(zip(stored.ids, stored.matrix, strict=True))
         kept = [b for b in beliefs if b.id in by_id]

@@ -50,7 +50,7 @@ from selfmodel.revision.confidence import (
 )
 from selfmodel.revision.history import record_event
 from selfmodel.revision.reviser import MERGEABLE, pastimes_of
-from selfmodel.storage import BeliefFilter, Store
+from selfmodel.storage import BELIEF_VECTORS, BeliefFilter, Store
 
 # An interest becomes a trait once it shows on this many different days, in this many different
 # statements (one statement said twice is already its own belief).
@@ -61,7 +61,6 @@ MIN_INTERESTS_FOR_SUMMARY = 3
 # Each occasion behind a trait counts as this many statement units: a mention is weaker evidence
 # of an interest than a statement of it.
 UNITS_PER_OCCASION = 0.8
-BELIEF_VECTORS = "belief"
 STEM_CACHE_SIZE = 4096  # interests seen recently; each is a word or a short phrase
 
 

@@ -15,9 +15,17 @@ from selfmodel.storage.retention import RetentionStore
 from selfmodel.storage.sqlite import SQLiteStore
 from selfmodel.storage.tenancy import TenancyStore
 from selfmodel.storage.traces import ItemUses, TraceStore
-from selfmodel.storage.vectors import StoredVectors, UserWatermark, VectorStore
+from selfmodel.storage.vectors import (
+    BELIEF_VECTORS,
+    OBSERVATION_VECTORS,
+    StoredVectors,
+    UserWatermark,
+    VectorStore,
+)
 
 __all__ = [
+    "BELIEF_VECTORS",
+    "OBSERVATION_VECTORS",
     "AlertStore",
     "AsOf",
     "BeliefFilter",

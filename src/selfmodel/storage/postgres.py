@@ -24,7 +24,13 @@ from selfmodel.errors import StorageError
 from selfmodel.storage.pg_migrations import MIGRATION_LOCK_KEY, MIGRATIONS, SCHEMA_VERSION
 from selfmodel.storage.pg_queue import PostgresQueue
 from selfmodel.storage.sql import SQLStore
-from selfmodel.storage.sql_base import PercentDialect, Statement, json_text, refuse_newer_schema
+from selfmodel.storage.sql_base import (
+    PercentDialect,
+    Statement,
+    json_text,
+    refuse_newer_schema,
+    refuse_nul,
+)
 
 # Connections per process: API workers and job workers are few threads each; PostgreSQL's own
 # default max_connections (100) must cover every process of a deployment.
@@ -161,10 +167,13 @@ class PostgresStore(PostgresQueue, SQLStore):
             return
         with self._pool.connection() as conn, conn.transaction():
             state.conn = conn
+            state.pending = []
             try:
                 yield
+                self._send_pending(conn)
             finally:
                 state.conn = None
+                state.pending = []
 
     def lock_user(self, workspace_id: str, user_id: str) -> None:
         # An UPDATE of a non-key column takes the row's NO KEY UPDATE lock: it serialises
@@ -175,9 +184,23 @@ class PostgresStore(PostgresQueue, SQLStore):
             (workspace_id, user_id),
         )
 
+    def _append_soon(self, sql: str, params: Sequence[Any] = ()) -> None:
+        if getattr(self._local, "conn", None) is None:
+            super()._append_soon(sql, params)
+            return
+        refuse_nul(params)
+        self._local.pending.append((self._dialect.sql(sql), tuple(params)))
+
+    def _send_pending(self, conn: psycopg.Connection[Any]) -> None:
+        """Run the appends held back for this transaction, as one statement."""
+        pending, self._local.pending = self._local.pending, []
+        if pending:
+            conn.execute(*_with_appends(pending, ("", ())))
+
     def _query(self, sql: str, params: Sequence[Any]) -> list[Any]:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
+            self._send_pending(conn)  # a read sees every write before it
             cur = conn.execute(sql, params)
             return cur.fetchall() if cur.description else []
         with self._pool.connection() as pooled:
@@ -187,9 +210,31 @@ class PostgresStore(PostgresQueue, SQLStore):
     def _execute(self, sql: str, params: Sequence[Any]) -> int:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
+            pending, self._local.pending = self._local.pending, []
+            if pending:
+                sql, params = _with_appends(pending, (sql, tuple(params)))
             return int(conn.execute(sql, params).rowcount)
         with self._pool.connection() as pooled:
             return int(pooled.execute(sql, params).rowcount)
+
+
+def _with_appends(appends: Sequence[Statement], statement: Statement) -> Statement:
+    """``statement`` (native SQL) led by ``appends`` (native INSERTs) in its WITH: one round
+    trip. Its row count stays its own. The appends touch only append-only tables nothing in
+    the statement reads, so that they see the rows as they were before it changes nothing.
+    Without a statement (``""``), the appends alone (the last one as the statement)."""
+    sql, params = statement
+    if not sql:
+        *appends, (sql, params) = appends
+        if not appends:
+            return sql, params
+    leading = ", ".join(f"append{i} AS ({a})" for i, (a, _) in enumerate(appends))
+    values = tuple(p for _, ps in appends for p in ps)
+    # A statement that has a WITH of its own (``Dialect.as_one``) takes these first in it.
+    head, found, rest = sql.partition("WITH ")
+    if found and not head:
+        return f"WITH {leading}, {rest}", (*values, *params)
+    return f"WITH {leading} {sql}", (*values, *params)
 
 
 def _redact(url: str) -> str:

@@ -42,6 +42,7 @@ from selfmodel.storage.sql_retention import SQLRetention
 from selfmodel.storage.sql_tenancy import SQLTenancy
 from selfmodel.storage.sql_traces import SQLTraces
 from selfmodel.storage.sql_vectors import SQLVectors
+from selfmodel.storage.vectors import OBSERVATION_VECTORS
 
 # Tables holding rows about a user, children first (the order forget deletes them in).
 USER_TABLES = (
@@ -63,7 +64,6 @@ USER_TABLES = (
 
 
 # The item type of observations' vectors (``retrieval/freshness.py``).
-OBSERVATION_VECTORS = "observation"
 
 
 class SQLStore(

@@ -207,7 +207,7 @@ class SQLModel(SQLBase, ModelStore):
     def _keep_version(self, belief: Belief) -> None:
         """Append the belief's whole state as written now: what ``beliefs_as_of`` reads."""
         d = self._dialect
-        self._x(
+        self._append_soon(
             "INSERT INTO belief_versions (workspace_id, user_id, belief_id, revision,"
             f" recorded_at, state) VALUES (?, ?, ?, {USER_REVISION}, ?, ?)",
             (
@@ -293,7 +293,7 @@ class SQLModel(SQLBase, ModelStore):
 
     def append_event(self, event: BeliefEvent) -> None:
         d = self._dialect
-        self._x(
+        self._append_soon(
             "INSERT INTO belief_events (workspace_id, user_id, id, belief_id, type, at, cause,"
             f" observation_id, confidence_before, confidence_after, details) VALUES ({marks(11)})",
             (

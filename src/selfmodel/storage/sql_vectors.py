@@ -8,10 +8,15 @@ from datetime import datetime
 
 import numpy as np
 
-from selfmodel.domain import Belief, Observation
+from selfmodel.domain import Belief, BeliefStatus, Observation
 from selfmodel.storage import sql_rows as rows_to
 from selfmodel.storage.sql_base import USER_REVISION, Row, SQLBase, Statement, marks
-from selfmodel.storage.vectors import StoredVectors, UserWatermark, VectorStore
+from selfmodel.storage.vectors import (
+    BELIEF_VECTORS,
+    StoredVectors,
+    UserWatermark,
+    VectorStore,
+)
 
 VECTOR_COLUMNS = (
     "workspace_id",
@@ -201,6 +206,25 @@ class SQLVectors(SQLBase, VectorStore):
             "observations", "recorded_at", workspace_id, user_ids, since, "occurred_at, id"
         )
         return [rows_to.observation(self._dialect, r) for r in rows]
+
+    def list_beliefs_with_vectors(
+        self, workspace_id: str, user_id: str, statuses: Sequence[BeliefStatus], model: str
+    ) -> tuple[list[Belief], StoredVectors]:
+        in_statuses, params = self._dialect.in_list("b.status", [s.value for s in statuses])
+        rows = self._q(
+            "SELECT b.*, v.vector AS stored_vector FROM beliefs b LEFT JOIN vectors v"
+            " ON v.workspace_id = b.workspace_id AND v.user_id = b.user_id"
+            " AND v.item_type = ? AND v.model = ? AND v.item_id = b.id"
+            f" WHERE b.workspace_id = ? AND b.user_id = ? AND {in_statuses} ORDER BY b.id DESC",
+            (BELIEF_VECTORS, model, workspace_id, user_id, *params),
+        )
+        beliefs = [rows_to.belief(self._dialect, r) for r in rows]
+        vectored = [(b.id, r["stored_vector"]) for b, r in zip(beliefs, rows, strict=True)]
+        vectored = [(i, v) for i, v in vectored if v is not None]
+        if not vectored:
+            return beliefs, _no_vectors()
+        matrix = np.stack([np.frombuffer(bytes(v), dtype=np.float32) for _, v in vectored])
+        return beliefs, StoredVectors([i for i, _ in vectored], matrix)
 
     def list_beliefs_changed_since(
         self, workspace_id: str, user_ids: Sequence[str], since: datetime | None

@@ -15,8 +15,12 @@ from typing import Protocol
 
 import numpy as np
 
-from selfmodel.domain import Belief, Observation
+from selfmodel.domain import Belief, BeliefStatus, Observation
 from selfmodel.storage.database import Database
+
+# What a stored vector embeds (``item_type``): an observation's text or a belief's statement.
+OBSERVATION_VECTORS = "observation"
+BELIEF_VECTORS = "belief"
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,13 @@ class VectorStore(Database, Protocol):
     ) -> list[Observation]:
         """Observations of these users recorded at or after ``since`` (all when None), oldest
         first (by occurred_at, then id)."""
+
+    @abstractmethod
+    def list_beliefs_with_vectors(
+        self, workspace_id: str, user_id: str, statuses: Sequence[BeliefStatus], model: str
+    ) -> tuple[list[Belief], StoredVectors]:
+        """One user's beliefs of these statuses, newest first, and the stored ``model`` vectors
+        of those that have one (in that order): what a revision pass starts from, in one read."""
 
     @abstractmethod
     def list_beliefs_changed_since(
