@@ -318,7 +318,7 @@ class Reviser:
             superseded += self._replace(known, replaced, successor, observation, outcome)
             for old_id in superseded:
                 if old_id != successor.id:
-                    self._link_successor(workspace_id, old_id, successor.id)
+                    self._link_successor(known, old_id, successor.id)
         outcome.revisable = known.revisable()
         return outcome
 
@@ -798,10 +798,12 @@ class Reviser:
             }
         )
 
-    def _link_successor(self, workspace_id: str, old_id: str, new_id_: str) -> None:
-        old = self.store.get_belief(workspace_id, old_id)
-        if old is not None:
-            self.store.update_belief(old.model_copy(update={"superseded_by": new_id_}))
+    def _link_successor(self, known: _Known, old_id: str, successor_id: str) -> None:
+        """Name the belief a superseded one gave way to (the pass superseded it, so holds it)."""
+        idx = next(i for i, b in enumerate(known.beliefs) if b.id == old_id)
+        linked = known.beliefs[idx].model_copy(update={"superseded_by": successor_id})
+        self.store.update_belief(linked)
+        known.beliefs[idx] = linked
 
     # -- records -----------------------------------------------------------------------------
     def _link(
