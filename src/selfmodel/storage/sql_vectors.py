@@ -211,13 +211,17 @@ class SQLVectors(SQLBase, VectorStore):
         self, workspace_id: str, user_id: str, statuses: Sequence[BeliefStatus], model: str
     ) -> tuple[list[Belief], StoredVectors]:
         in_statuses, params = self._dialect.in_list("b.status", [s.value for s in statuses])
+        # Each vector looked up by its whole key, and the rows put in order here: a database
+        # not yet analysed then still plans the user's index (with ORDER BY in the statement,
+        # PostgreSQL walked the workspace's beliefs by id, filtering out everyone else's).
         rows = self._q(
-            "SELECT b.*, v.vector AS stored_vector FROM beliefs b LEFT JOIN vectors v"
-            " ON v.workspace_id = b.workspace_id AND v.user_id = b.user_id"
-            " AND v.item_type = ? AND v.model = ? AND v.item_id = b.id"
-            f" WHERE b.workspace_id = ? AND b.user_id = ? AND {in_statuses} ORDER BY b.id DESC",
+            "SELECT b.*, (SELECT v.vector FROM vectors v WHERE v.workspace_id = b.workspace_id"
+            " AND v.user_id = b.user_id AND v.item_type = ? AND v.model = ? AND v.item_id = b.id)"
+            " AS stored_vector FROM beliefs b WHERE b.workspace_id = ? AND b.user_id = ?"
+            f" AND {in_statuses}",
             (BELIEF_VECTORS, model, workspace_id, user_id, *params),
         )
+        rows = sorted(rows, key=lambda r: str(r["id"]), reverse=True)
         beliefs = [rows_to.belief(self._dialect, r) for r in rows]
         vectored = [(b.id, r["stored_vector"]) for b, r in zip(beliefs, rows, strict=True)]
         vectored = [(i, v) for i, v in vectored if v is not None]
