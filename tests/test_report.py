@@ -63,7 +63,8 @@ def served(sm: SelfModel) -> dict[str, str]:
     sm.observe("quiet", "Hello.")
     sm.create_experiment("pers", [OFF, ON])
     variants = {}
-    for user in [*users, "quiet"]:
+
+    def serve(user: str) -> None:
         answer = sm.context(user, "What should we talk about today?")
         variant = answer.config["experiments"][0]["variant"]
         variants[user] = variant
@@ -71,7 +72,15 @@ def served(sm: SelfModel) -> dict[str, str]:
         outcome(sm, uid, answer.trace_id, OutcomeKind.RATING, value=5.0 if variant == "on" else 2.0)
         if variant == "on":
             outcome(sm, uid, answer.trace_id, OutcomeKind.THUMBS_UP)
-    assert {"on", "off"} <= set(variants.values()), "the experiment split nobody: reseed"
+
+    for user in [*users, "quiet"]:
+        serve(user)
+    # The experiment's salt is random: one time in 256 nine users all draw one variant. More
+    # users until both are served (one more, usually).
+    while len(set(variants.values())) < 2:
+        extra = f"extra-{len(variants)}"
+        sm.observe(extra, "I like tea.")
+        serve(extra)
     sm.context(users[:2], "What do they share?")
     return variants
 
