@@ -9,8 +9,9 @@ import numpy as np
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
+from selfmodel.domain import BeliefEventType
 from selfmodel.storage.postgres import PostgresStore
-from tests.store_contract.records import trace
+from tests.store_contract.records import belief, event, trace
 from tests.support.postgres import PostgresCluster
 
 # Every statement's plan in the server's log, each planned for any parameters.
@@ -69,3 +70,26 @@ def test_a_read_of_one_users_rows_walks_the_index_to_them_in_a_generic_plan(
         plan = log.read()
     assert "SELECT item_id, vector FROM vectors" in plan and "Index Cond" in plan, plan
     assert "Rows Removed by Filter" not in plan, plan
+
+
+def test_history_held_back_in_a_transaction_goes_before_a_write_that_touches_its_table(
+    pg_url: str,
+) -> None:
+    """An event appended in a transaction travels with the next write (one round trip), unless
+    that write reads or changes the events: then it is written first, so the write sees it."""
+    with closing(PostgresStore(pg_url)) as store:
+        ws = store.get_or_create_workspace("acme")
+        maya = store.get_or_create_user(ws.id, "maya")
+        tea = belief(maya, "Maya loves tea")
+        with store.transaction():
+            store.lock_user(ws.id, maya.id)
+            store.insert_belief(tea)
+            store.append_event(event(tea, BeliefEventType.CREATED))
+            store.lock_user(ws.id, maya.id)  # carries the event (and the version) with it
+            store.append_event(event(tea, BeliefEventType.REINFORCED, seconds=1))
+            deleted = store._x(
+                "DELETE FROM belief_events WHERE workspace_id = ? AND belief_id = ?",
+                (ws.id, tea.id),
+            )
+        assert deleted == 2
+        assert store.list_events(ws.id, belief_id=tea.id) == []

@@ -8,12 +8,13 @@ application like on SQLite; the pgvector extension is detected and reported, nev
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import psycopg
 from psycopg.rows import dict_row
@@ -184,12 +185,15 @@ class PostgresStore(PostgresQueue, SQLStore):
             (workspace_id, user_id),
         )
 
-    def _append_soon(self, sql: str, params: Sequence[Any] = ()) -> None:
+    def _append_soon(
+        self, table: str, columns: Sequence[str], values: str, params: Sequence[Any]
+    ) -> None:
         if getattr(self._local, "conn", None) is None:
-            super()._append_soon(sql, params)
+            super()._append_soon(table, columns, values, params)
             return
         refuse_nul(params)
-        self._local.pending.append((self._dialect.sql(sql), tuple(params)))
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})"
+        self._local.pending.append(_Append(table, self._dialect.sql(sql), tuple(params)))
 
     def _send_pending(self, conn: psycopg.Connection[Any]) -> None:
         """Run the appends held back for this transaction, as one statement."""
@@ -210,26 +214,37 @@ class PostgresStore(PostgresQueue, SQLStore):
     def _execute(self, sql: str, params: Sequence[Any]) -> int:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
-            pending, self._local.pending = self._local.pending, []
-            if pending:
+            pending = self._local.pending
+            if any(re.search(rf"\b{a.table}\b", sql) for a in pending):
+                self._send_pending(conn)  # a write that reads or changes them runs after them
+            elif pending:
+                self._local.pending = []
                 sql, params = _with_appends(pending, (sql, tuple(params)))
             return int(conn.execute(sql, params).rowcount)
         with self._pool.connection() as pooled:
             return int(pooled.execute(sql, params).rowcount)
 
 
-def _with_appends(appends: Sequence[Statement], statement: Statement) -> Statement:
-    """``statement`` (native SQL) led by ``appends`` (native INSERTs) in its WITH: one round
-    trip. Its row count stays its own. The appends touch only append-only tables nothing in
-    the statement reads, so that they see the rows as they were before it changes nothing.
-    Without a statement (``""``), the appends alone (the last one as the statement)."""
+class _Append(NamedTuple):
+    """A row held back for a history table (``_append_soon``): native SQL and its values."""
+
+    table: str
+    sql: str
+    params: tuple[Any, ...]
+
+
+def _with_appends(appends: Sequence[_Append], statement: Statement) -> Statement:
+    """``statement`` (native SQL) led by ``appends`` in its WITH: one round trip, whose row
+    count stays the statement's own. Every part of a WITH sees the rows as they were before
+    it, so the statement must neither read nor change the appends' tables (``_execute``
+    checks). Without a statement (``""``), the appends alone (the last one as the statement)."""
     sql, params = statement
     if not sql:
-        *appends, (sql, params) = appends
+        *appends, (_, sql, params) = appends
         if not appends:
             return sql, params
-    leading = ", ".join(f"append{i} AS ({a})" for i, (a, _) in enumerate(appends))
-    values = tuple(p for _, ps in appends for p in ps)
+    leading = ", ".join(f"append{i} AS ({a.sql})" for i, a in enumerate(appends))
+    values = tuple(p for a in appends for p in a.params)
     # A statement that has a WITH of its own (``Dialect.as_one``) takes these first in it.
     head, found, rest = sql.partition("WITH ")
     if found and not head:

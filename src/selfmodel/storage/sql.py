@@ -63,9 +63,6 @@ USER_TABLES = (
 )
 
 
-# The item type of observations' vectors (``retrieval/freshness.py``).
-
-
 class SQLStore(
     SQLTenancy,
     SQLModel,

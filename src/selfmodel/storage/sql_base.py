@@ -175,11 +175,14 @@ class SQLBase(ABC):
         refuse_nul(params)
         return self._execute(self._dialect.sql(sql), params)
 
-    def _append_soon(self, sql: str, params: Sequence[Any] = ()) -> None:
-        """An insert into an append-only history (versions, events) whose outcome nothing reads
-        back before commit: run now, or, where the backend can, sent with the transaction's next
-        statement (a round trip fewer; PostgreSQL)."""
-        self._x(sql, params)
+    def _append_soon(
+        self, table: str, columns: Sequence[str], values: str, params: Sequence[Any]
+    ) -> None:
+        """A row for an append-only history (versions, events) whose outcome nothing reads back
+        before commit (``values``: the list inside ``VALUES (…)``): inserted now, or, where the
+        backend can, sent with the transaction's next statement (a round trip fewer;
+        PostgreSQL)."""
+        self._x(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})", params)
 
     def _write_all(self, statements: Sequence[Statement]) -> None:
         """Run writes that belong together, all or none (one statement where the dialect can

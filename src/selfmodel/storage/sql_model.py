@@ -22,7 +22,7 @@ from selfmodel.errors import StorageError
 from selfmodel.storage import sql_rows as rows_to
 from selfmodel.storage.model import AsOf, BeliefFilter, ModelStore
 from selfmodel.storage.sql_base import USER_REVISION, SQLBase, marks
-from selfmodel.storage.sql_rows import BELIEF_COLUMNS, BELIEF_KEY
+from selfmodel.storage.sql_rows import BELIEF_COLUMNS, BELIEF_KEY, EVENT_COLUMNS
 
 
 class SQLModel(SQLBase, ModelStore):
@@ -208,8 +208,9 @@ class SQLModel(SQLBase, ModelStore):
         """Append the belief's whole state as written now: what ``beliefs_as_of`` reads."""
         d = self._dialect
         self._append_soon(
-            "INSERT INTO belief_versions (workspace_id, user_id, belief_id, revision,"
-            f" recorded_at, state) VALUES (?, ?, ?, {USER_REVISION}, ?, ?)",
+            "belief_versions",
+            ("workspace_id", "user_id", "belief_id", "revision", "recorded_at", "state"),
+            f"?, ?, ?, {USER_REVISION}, ?, ?",
             (
                 belief.workspace_id,
                 belief.user_id,
@@ -294,8 +295,9 @@ class SQLModel(SQLBase, ModelStore):
     def append_event(self, event: BeliefEvent) -> None:
         d = self._dialect
         self._append_soon(
-            "INSERT INTO belief_events (workspace_id, user_id, id, belief_id, type, at, cause,"
-            f" observation_id, confidence_before, confidence_after, details) VALUES ({marks(11)})",
+            "belief_events",
+            EVENT_COLUMNS,
+            marks(len(EVENT_COLUMNS)),
             (
                 event.workspace_id,
                 event.user_id,

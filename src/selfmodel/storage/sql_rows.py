@@ -67,6 +67,19 @@ BELIEF_COLUMNS = (
     "frame",
     "occasions",
 )
+EVENT_COLUMNS = (
+    "workspace_id",
+    "user_id",
+    "id",
+    "belief_id",
+    "type",
+    "at",
+    "cause",
+    "observation_id",
+    "confidence_before",
+    "confidence_after",
+    "details",
+)
 
 
 def workspace(d: Dialect, r: Row) -> Workspace:
