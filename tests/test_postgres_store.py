@@ -10,6 +10,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from selfmodel.domain import BeliefEventType
+from selfmodel.storage import AsOf
 from selfmodel.storage.postgres import PostgresStore
 from tests.store_contract.records import belief, event, trace
 from tests.support.postgres import PostgresCluster
@@ -86,6 +87,9 @@ def test_history_held_back_in_a_transaction_goes_before_a_write_that_touches_its
             store.insert_belief(tea)
             store.append_event(event(tea, BeliefEventType.CREATED))
             store.lock_user(ws.id, maya.id)  # carries the event (and the version) with it
+            store.update_belief(tea)
+            # A write that has a WITH of its own (history copy + upsert) takes the version in it.
+            store.put_vectors(ws.id, maya.id, "belief", "m", [(tea.id, np.ones(4, np.float32))])
             store.append_event(event(tea, BeliefEventType.REINFORCED, seconds=1))
             deleted = store._x(
                 "DELETE FROM belief_events WHERE workspace_id = ? AND belief_id = ?",
@@ -93,3 +97,6 @@ def test_history_held_back_in_a_transaction_goes_before_a_write_that_touches_its
             )
         assert deleted == 2
         assert store.list_events(ws.id, belief_id=tea.id) == []
+        assert store.get_vectors(ws.id, [maya.id], "belief", "m").ids == [tea.id]
+        versions = store.beliefs_as_of(ws.id, maya.id, AsOf(revisions={maya.id: 2}))
+        assert versions == [tea]

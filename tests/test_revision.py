@@ -248,19 +248,13 @@ class _ComparingTraits(Traits):
         self.seen: list[tuple[list[Belief], list[Belief]]] = []
 
     def refresh(
-        self,
-        workspace_id: str,
-        user_id: str,
-        name: str,
-        *,
-        beliefs: Sequence[Belief] | None = None,
+        self, workspace_id: str, user_id: str, name: str, beliefs: Sequence[Belief]
     ) -> list[str]:
-        assert beliefs is not None  # every pass hands its beliefs on
         listed = self.store.list_beliefs(
             workspace_id, BeliefFilter(user_ids=(user_id,), statuses=MERGEABLE)
         )
         self.seen.append((list(beliefs), listed))
-        return super().refresh(workspace_id, user_id, name, beliefs=beliefs)
+        return super().refresh(workspace_id, user_id, name, beliefs)
 
 
 def test_the_beliefs_a_pass_hands_to_the_traits_are_those_the_store_holds(

@@ -177,7 +177,5 @@ def revise(c: Components, prepared: Understanding) -> RevisionOutcome:
         name = user.display_name or next(
             (o.speaker for o in reversed(prepared.observations) if o.speaker), NEUTRAL_SUBJECT
         )
-        outcome.traits = c.traits.refresh(
-            user.workspace_id, user.id, name, beliefs=outcome.revisable
-        )
+        outcome.traits = c.traits.refresh(user.workspace_id, user.id, name, outcome.revisable)
     return outcome

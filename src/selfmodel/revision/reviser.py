@@ -114,7 +114,7 @@ class RevisionOutcome:
     traits: list[str] = field(default_factory=list)  # traits created or updated
     # The user's beliefs of ``MERGEABLE`` statuses once the pass has run, newest id first (as
     # ``list_beliefs`` orders them): what the traits are drawn from, without reading them again.
-    revisable: list[Belief] | None = None
+    revisable: list[Belief] = field(default_factory=list)
 
     def merge(self, other: RevisionOutcome) -> None:
         self.created += other.created

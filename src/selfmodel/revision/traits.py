@@ -49,8 +49,8 @@ from selfmodel.revision.confidence import (
     with_evidence,
 )
 from selfmodel.revision.history import record_event
-from selfmodel.revision.reviser import MERGEABLE, pastimes_of
-from selfmodel.storage import BELIEF_VECTORS, BeliefFilter, Store
+from selfmodel.revision.reviser import pastimes_of
+from selfmodel.storage import BELIEF_VECTORS, Store
 
 # An interest becomes a trait once it shows on this many different days, in this many different
 # statements (one statement said twice is already its own belief).
@@ -169,22 +169,11 @@ class Traits:
         self.embedder = embedder
 
     def refresh(
-        self,
-        workspace_id: str,
-        user_id: str,
-        name: str,
-        *,
-        beliefs: Sequence[Belief] | None = None,
+        self, workspace_id: str, user_id: str, name: str, beliefs: Sequence[Belief]
     ) -> list[str]:
-        """Create or update the user's traits; returns the ids of traits that changed.
-
-        ``beliefs``: the user's active, rejected and decayed beliefs as they stand, when the
-        caller holds them already (a revision pass does, see ``RevisionOutcome.revisable``).
-        """
-        if beliefs is None:
-            beliefs = self.store.list_beliefs(
-                workspace_id, BeliefFilter(user_ids=(user_id,), statuses=MERGEABLE)
-            )
+        """Create or update the user's traits from ``beliefs``, the user's active, rejected and
+        decayed beliefs as they stand (a revision pass holds them: ``RevisionOutcome.revisable``);
+        returns the ids of traits that changed."""
         existing = {b.frame.trait: b for b in beliefs if b.frame.trait is not None}
         active = [b for b in beliefs if b.status is BeliefStatus.ACTIVE and b.frame.trait is None]
         drafts = draft_traits(active, name)

@@ -28,6 +28,7 @@ from selfmodel.storage.sql import SQLStore
 from selfmodel.storage.sql_base import (
     PercentDialect,
     Statement,
+    insert,
     json_text,
     refuse_newer_schema,
     refuse_nul,
@@ -80,16 +81,19 @@ class PostgresDialect(PercentDialect):
         if len(statements) < 2:
             return list(statements)
         *first, (last, last_params) = statements
-        writes = ", ".join(f"w{i} AS ({sql})" for i, (sql, _) in enumerate(first))
+        prefix = "w"
+        while f"{prefix}0 AS (" in last:  # the last one made here already: names of its own
+            prefix += "w"
+        writes = ", ".join(f"{prefix}{i} AS ({sql})" for i, (sql, _) in enumerate(first))
         params = tuple(p for _, ps in first for p in ps)
-        return [(f"WITH {writes} {last}", (*params, *last_params))]
+        head, found, rest = last.partition("WITH ")
+        joined = f"WITH {writes}, {rest}" if found and not head else f"WITH {writes} {last}"
+        return [(joined, (*params, *last_params))]
 
     def upsert(self, table: str, columns: Sequence[str], key: Sequence[str], values: str) -> str:
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in key)
-        return (
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})"
-            f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
-        )
+        on = ", ".join(key)
+        return f"{insert(table, columns, values)} ON CONFLICT ({on}) DO UPDATE SET {updates}"
 
 
 def _configure(conn: psycopg.Connection[Any]) -> None:
@@ -192,14 +196,23 @@ class PostgresStore(PostgresQueue, SQLStore):
             super()._append_soon(table, columns, values, params)
             return
         refuse_nul(params)
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})"
-        self._local.pending.append(_Append(table, self._dialect.sql(sql), tuple(params)))
+        sql = self._dialect.sql(insert(table, columns, values))
+        self._local.pending.append(_Append(table, sql, tuple(params)))
 
     def _send_pending(self, conn: psycopg.Connection[Any]) -> None:
         """Run the appends held back for this transaction, as one statement."""
         pending, self._local.pending = self._local.pending, []
         if pending:
-            conn.execute(*_with_appends(pending, ("", ())))
+            conn.execute(*self._with_appends(pending, None))
+
+    def _with_appends(self, appends: Sequence[_Append], statement: Statement | None) -> Statement:
+        """``statement`` (native SQL, or none) led by ``appends`` in its WITH: one round trip,
+        whose row count stays the statement's own. Every part of a WITH sees the rows as they
+        were before it, so the statement must neither read nor change the appends' tables
+        (``_execute`` checks)."""
+        parts = [(a.sql, a.params) for a in appends]
+        (one,) = self._dialect.as_one([*parts, statement] if statement else parts)
+        return one
 
     def _query(self, sql: str, params: Sequence[Any]) -> list[Any]:
         conn = getattr(self._local, "conn", None)
@@ -219,7 +232,7 @@ class PostgresStore(PostgresQueue, SQLStore):
                 self._send_pending(conn)  # a write that reads or changes them runs after them
             elif pending:
                 self._local.pending = []
-                sql, params = _with_appends(pending, (sql, tuple(params)))
+                sql, params = self._with_appends(pending, (sql, tuple(params)))
             return int(conn.execute(sql, params).rowcount)
         with self._pool.connection() as pooled:
             return int(pooled.execute(sql, params).rowcount)
@@ -231,25 +244,6 @@ class _Append(NamedTuple):
     table: str
     sql: str
     params: tuple[Any, ...]
-
-
-def _with_appends(appends: Sequence[_Append], statement: Statement) -> Statement:
-    """``statement`` (native SQL) led by ``appends`` in its WITH: one round trip, whose row
-    count stays the statement's own. Every part of a WITH sees the rows as they were before
-    it, so the statement must neither read nor change the appends' tables (``_execute``
-    checks). Without a statement (``""``), the appends alone (the last one as the statement)."""
-    sql, params = statement
-    if not sql:
-        *appends, (_, sql, params) = appends
-        if not appends:
-            return sql, params
-    leading = ", ".join(f"append{i} AS ({a.sql})" for i, a in enumerate(appends))
-    values = tuple(p for a in appends for p in a.params)
-    # A statement that has a WITH of its own (``Dialect.as_one``) takes these first in it.
-    head, found, rest = sql.partition("WITH ")
-    if found and not head:
-        return f"WITH {leading}, {rest}", (*values, *params)
-    return f"WITH {leading} {sql}", (*values, *params)
 
 
 def _redact(url: str) -> str:

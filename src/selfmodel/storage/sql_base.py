@@ -75,6 +75,11 @@ Statement = tuple[str, tuple[Any, ...]]
 USER_REVISION = "(SELECT revision FROM users WHERE workspace_id = ? AND id = ?)"
 
 
+def insert(table: str, columns: Sequence[str], values: str) -> str:
+    """An INSERT of ``columns`` (``values``: the list inside ``VALUES (…)``)."""
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})"
+
+
 def marks(count: int) -> str:
     """``count`` comma-separated ``?`` placeholders."""
     return ", ".join(["?"] * count)
@@ -182,7 +187,7 @@ class SQLBase(ABC):
         before commit (``values``: the list inside ``VALUES (…)``): inserted now, or, where the
         backend can, sent with the transaction's next statement (a round trip fewer;
         PostgreSQL)."""
-        self._x(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})", params)
+        self._x(insert(table, columns, values), params)
 
     def _write_all(self, statements: Sequence[Statement]) -> None:
         """Run writes that belong together, all or none (one statement where the dialect can

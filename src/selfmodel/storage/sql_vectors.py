@@ -223,12 +223,13 @@ class SQLVectors(SQLBase, VectorStore):
         )
         rows = sorted(rows, key=lambda r: str(r["id"]), reverse=True)
         beliefs = [rows_to.belief(self._dialect, r) for r in rows]
-        vectored = [(b.id, r["stored_vector"]) for b, r in zip(beliefs, rows, strict=True)]
-        vectored = [(i, v) for i, v in vectored if v is not None]
+        vectored = [r for r in rows if r["stored_vector"] is not None]
         if not vectored:
             return beliefs, _no_vectors()
-        matrix = np.stack([np.frombuffer(bytes(v), dtype=np.float32) for _, v in vectored])
-        return beliefs, StoredVectors([i for i, _ in vectored], matrix)
+        matrix = np.stack(
+            [np.frombuffer(bytes(r["stored_vector"]), dtype=np.float32) for r in vectored]
+        )
+        return beliefs, StoredVectors([str(r["id"]) for r in vectored], matrix)
 
     def list_beliefs_changed_since(
         self, workspace_id: str, user_ids: Sequence[str], since: datetime | None
