@@ -1,6 +1,7 @@
 """``selfmodel bench serve``: sustained observe + context load through the HTTP API.
 
-Server subprocesses (``selfmodel serve``) per backend, a bounded async httpx client on loopback
+Server subprocesses (``selfmodel serve``) per backend, ``concurrency`` async workers on loopback
+(``selfmodel.bench.load_client``: the generator shares the servers' cores, so it is kept light)
 spreading requests over them in turn, a fixed mix of operations for a fixed time; reports
 throughput and p50/p95/p99 per operation, SQLite and PostgreSQL side by side in one run, with the
 embedding floor (one query embedded alone, on an idle machine) measured in the same run.
@@ -21,9 +22,9 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
 
+from selfmodel.bench.load_client import TRANSPORT_ERRORS, LoadConnection
 from selfmodel.bench.report import metrics_table, percentile, write_json
 from selfmodel.bench.serving import bootstrap, start_servers
 from selfmodel.bench.soak import DEFAULT_KILL_EVERY_S
@@ -76,51 +77,62 @@ async def _load(
     latencies: dict[str, list[float]] = {"observe": [], "context": []}
     errors = 0
     headers = {"Authorization": f"Bearer {key}"}
-    # ``concurrency`` workers bound what is in flight; a pool of as many connections to *each*
-    # server keeps them open (sized for all servers together, it closed one server's idle
-    # connections to open another's, and the servers spent time accepting and tearing down).
-    limits = httpx.Limits(
-        max_connections=concurrency * len(bases),
-        max_keepalive_connections=concurrency * len(bases),
-    )
     turn = itertools.cycle(bases)  # each request to the next server process
-    async with httpx.AsyncClient(
-        headers=headers, limits=limits, timeout=REQUEST_TIMEOUT_S
-    ) as client:
-        for user in range(USERS):  # every user has something to retrieve before the clock starts
-            messages = [
-                {"content": _sentence(random.Random(user * 100 + i))}
-                for i in range(WARMUP_MESSAGES)
-            ]
-            url = f"{next(turn)}/v1/users/u{user}/observations"
-            (await client.post(url, json={"messages": messages})).raise_for_status()
-        deadline = time.perf_counter() + duration
 
-        async def worker(n: int) -> None:
-            nonlocal errors
-            rng = random.Random(seed + n)
+    def connections() -> dict[str, LoadConnection]:
+        return {b: LoadConnection(b, headers, timeout=REQUEST_TIMEOUT_S) for b in bases}
+
+    # Every user has something to retrieve before the clock starts.
+    warm_up = connections()
+    for user in range(USERS):
+        messages = [
+            {"content": _sentence(random.Random(user * 100 + i))} for i in range(WARMUP_MESSAGES)
+        ]
+        reply = await warm_up[next(turn)].post(
+            f"/v1/users/u{user}/observations", {"messages": messages}
+        )
+        if not reply.ok:
+            raise RuntimeError(f"warm-up observe failed: {reply.status} {reply.body[:500]!r}")
+    for connection in warm_up.values():
+        connection.close()
+    deadline = time.perf_counter() + duration
+
+    async def worker(n: int) -> None:
+        # A connection to each server per worker: ``concurrency`` requests in flight, and
+        # none waits for a connection another worker holds.
+        nonlocal errors
+        rng = random.Random(seed + n)
+        mine = connections()
+        try:
             while time.perf_counter() < deadline:
                 user = f"u{rng.randrange(USERS)}"
                 if rng.random() < observe_share:
-                    op, method, path = "observe", "POST", f"/v1/users/{user}/observations"
+                    op, path = "observe", f"/v1/users/{user}/observations"
                     body: dict[str, Any] = {"messages": [{"content": _sentence(rng)}]}
                 else:
-                    op, method, path = "context", "POST", "/v1/context"
+                    op, path = "context", "/v1/context"
                     # No budget: the server's default (SELFMODEL_DEFAULT_BUDGET_TOKENS).
                     body = {"user": user, "query": rng.choice(QUERIES)}
                 started = time.perf_counter()
-                response = await client.request(method, next(turn) + path, json=body)
+                try:
+                    reply = await mine[next(turn)].post(path, body)
+                except TRANSPORT_ERRORS:
+                    errors += 1
+                    continue
                 elapsed = time.perf_counter() - started
-                if response.is_success:
+                if reply.ok:
                     latencies[op].append(elapsed)
                 else:
                     errors += 1
+        finally:
+            for connection in mine.values():
+                connection.close()
 
-        started, client_cpu = time.perf_counter(), time.process_time()
-        await asyncio.gather(*(worker(n) for n in range(concurrency)))
-        wall = time.perf_counter() - started
-        # The generator runs on the servers' cores: what it took is not theirs to serve with.
-        client_cores = (time.process_time() - client_cpu) / wall
+    started, client_cpu = time.perf_counter(), time.process_time()
+    await asyncio.gather(*(worker(n) for n in range(concurrency)))
+    wall = time.perf_counter() - started
+    # The generator runs on the servers' cores: what it took is not theirs to serve with.
+    client_cores = (time.process_time() - client_cpu) / wall
     rows: dict[str, dict[str, float]] = {}
     for op, values in latencies.items():
         ms = [v * 1000 for v in values]
