@@ -36,10 +36,7 @@ class Caller:
         return self.sm.workspace
 
 
-def authenticate(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Caller:
+def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Caller:
     """Resolve the bearer key to its workspace; every query afterwards is bound to it.
 
     One read (the key joined with its workspace) and no write: the use of the key is noted in
@@ -52,10 +49,18 @@ def authenticate(
     return Caller(key=key, sm=state.engine.for_workspace(workspace))
 
 
-def require(needed: Scope) -> Callable[[Caller], Caller]:
-    """A dependency that lets through keys whose scope includes ``needed``."""
+def require(needed: Scope) -> Callable[..., Caller]:
+    """A dependency that lets through keys whose scope includes ``needed``.
 
-    def check(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
+    One function authenticates and checks the scope: FastAPI runs each plain dependency on a
+    worker thread, and a hop there and back costs more than the check.
+    """
+
+    def check(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> Caller:
+        caller = authenticate(request, credentials)
         if not caller.scope.allows(needed):
             raise PermissionDeniedError(
                 f"this key has scope {caller.scope.value!r}; {needed.value!r} is needed",
