@@ -164,6 +164,28 @@ def test_the_same_evidence_link_is_stored_once(
     assert store.list_evidence("ws_other", [stored.id]) == []
 
 
+def test_evidence_read_for_named_users_leaves_out_everyone_elses(
+    store: ModelStore, ws: Workspace, maya: User
+) -> None:
+    sam = store.get_or_create_user(ws.id, "sam")
+    links = {}
+    for person in (maya, sam):
+        (obs,) = store.insert_observations([observation(person, "I love tea.")])
+        stored = belief(person, "loves tea")
+        store.insert_belief(stored)
+        links[person.id] = evidence(stored.id, obs.id)
+        store.add_evidence(ws.id, person.id, links[person.id])
+    both = [links[maya.id].belief_id, links[sam.id].belief_id]
+    assert store.list_evidence(ws.id, both, user_ids=[maya.id]) == [links[maya.id]]
+    assert store.list_evidence(ws.id, both, user_ids=[sam.id, maya.id]) == sorted(
+        links.values(), key=lambda e: (e.created_at, e.belief_id)
+    )
+    assert store.list_evidence(ws.id, both, user_ids=[]) == []
+    assert store.list_evidence(ws.id, both) == store.list_evidence(
+        ws.id, both, user_ids=[maya.id, sam.id]
+    )
+
+
 def test_history_lists_events_oldest_first_by_belief_or_user(
     store: ModelStore, ws: Workspace, maya: User
 ) -> None:

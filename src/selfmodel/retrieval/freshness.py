@@ -248,7 +248,7 @@ class ScopeLoader:
         return self.store.get_vectors_by_id(self.ws, self.user_ids, item_type, self.model, ids)
 
     def _evidence(self, belief_ids: Sequence[str]) -> list[Evidence]:
-        return self.store.list_evidence(self.ws, belief_ids)
+        return self.store.list_evidence(self.ws, belief_ids, user_ids=self.user_ids)
 
     def _append(self, index: ScopeIndex, items: list[tuple[Document, np.ndarray]]) -> None:
         if items:

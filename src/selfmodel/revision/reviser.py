@@ -232,10 +232,10 @@ class Reviser:
         kept = [b for b in beliefs if b.id in by_id]
         matrix = np.stack([by_id[b.id] for b in kept]) if kept else np.zeros((0, 0), np.float32)
         known = _Known(kept, matrix, [b for b in beliefs if b.id not in by_id])
-        self._remember_rejected_sources(workspace_id, known)
+        self._remember_rejected_sources(workspace_id, user_id, known)
         return known
 
-    def _remember_rejected_sources(self, workspace_id: str, known: _Known) -> None:
+    def _remember_rejected_sources(self, workspace_id: str, user_id: str, known: _Known) -> None:
         """Index the sentences that supported each rejected belief ("the same evidence")."""
         rejected = {
             b.id: i for i, b in enumerate(known.beliefs) if b.status == BeliefStatus.REJECTED
@@ -244,7 +244,7 @@ class Reviser:
             return
         evidence = [
             e
-            for e in self.store.list_evidence(workspace_id, list(rejected))
+            for e in self.store.list_evidence(workspace_id, list(rejected), user_ids=[user_id])
             if e.stance == EvidenceStance.SUPPORTS
         ]
         unquoted = [e.observation_id for e in evidence if not e.quote]

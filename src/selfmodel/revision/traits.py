@@ -180,7 +180,7 @@ class Traits:
         changed = self._retire(existing, drafts, active)
         if not drafts:
             return changed
-        evidence = self._supporting_evidence(workspace_id, drafts)
+        evidence = self._supporting_evidence(workspace_id, user_id, drafts)
         # New traits, and traits whose wording moved (the summary of interests grows), need a
         # vector; the user's own words (confirmed, edited) are never rewritten.
         worded = [
@@ -272,12 +272,12 @@ class Traits:
         return retired
 
     def _supporting_evidence(
-        self, workspace_id: str, drafts: Sequence[TraitDraft]
+        self, workspace_id: str, user_id: str, drafts: Sequence[TraitDraft]
     ) -> dict[str, list[tuple[Evidence, datetime]]]:
         source_ids = sorted({b.id for d in drafts for b in d.sources})
         links = [
             e
-            for e in self.store.list_evidence(workspace_id, source_ids)
+            for e in self.store.list_evidence(workspace_id, source_ids, user_ids=[user_id])
             if e.stance is EvidenceStance.SUPPORTS
         ]
         when = {

@@ -146,8 +146,16 @@ class ModelStore(Database, Protocol):
         """Link evidence; returns False (and changes nothing) if this exact link exists."""
 
     @abstractmethod
-    def list_evidence(self, workspace_id: str, belief_ids: Sequence[str]) -> list[Evidence]:
-        """The evidence of these beliefs, oldest first."""
+    def list_evidence(
+        self,
+        workspace_id: str,
+        belief_ids: Sequence[str],
+        *,
+        user_ids: Sequence[str] | None = None,
+    ) -> list[Evidence]:
+        """The evidence of these beliefs, oldest first. ``user_ids``, when the caller knows whose
+        beliefs they are, bounds the read by those users' evidence (an index the database can
+        walk without statistics; a belief of anyone else gives nothing)."""
 
     @abstractmethod
     def append_event(self, event: BeliefEvent) -> None: ...

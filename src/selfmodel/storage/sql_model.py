@@ -279,15 +279,27 @@ class SQLModel(SQLBase, ModelStore):
         )
         return count == 1
 
-    def list_evidence(self, workspace_id: str, belief_ids: Sequence[str]) -> list[Evidence]:
+    def list_evidence(
+        self,
+        workspace_id: str,
+        belief_ids: Sequence[str],
+        *,
+        user_ids: Sequence[str] | None = None,
+    ) -> list[Evidence]:
         found: list[Evidence] = []
+        if user_ids is not None and not user_ids:
+            return found
+        in_users, user_params = (
+            self._dialect.in_list("user_id", user_ids) if user_ids is not None else ("", [])
+        )
+        whose = f" AND {in_users}" if in_users else ""
         for chunk in self._chunks(belief_ids):
             in_ids, params = self._dialect.in_list("belief_id", chunk)
             rows = self._q(
-                f"SELECT * FROM evidence WHERE workspace_id = ? AND {in_ids}"
+                f"SELECT * FROM evidence WHERE workspace_id = ?{whose} AND {in_ids}"
                 # Links made in one microsecond still come in one order, here and as of a moment.
                 " ORDER BY created_at, belief_id, observation_id, stance",
-                (workspace_id, *params),
+                (workspace_id, *user_params, *params),
             )
             found.extend(rows_to.evidence(self._dialect, r) for r in rows)
         return found
