@@ -5,7 +5,8 @@ generator spends is taken from them, and most from the backend that needs every 
 processes on PostgreSQL) rather than the one bound by a lock (SQLite). httpx's ``AsyncClient``
 spent 0.9 ms of CPU a request here, 0.18–0.20 of the two cores under the bench's load (its pool,
 anyio and per-call machinery); this connection spends 0.17 ms: h11 parses the HTTP, asyncio's
-streams move the bytes, and nothing else runs per request.
+streams move the bytes, and nothing else runs per request. (h11 is what httpx and uvicorn speak
+HTTP/1.1 with: every install has it.)
 """
 
 from __future__ import annotations
