@@ -110,9 +110,12 @@ def past_days(sm: SelfModel, user: str = "ada") -> None:
     if user not in {u.external_id for u in sm.users()}:
         sm.observe(user, "I like tea.")
     uid = sm.user(user).id
-    start = utcnow() - timedelta(days=DAYS)
+    # Noon of each of the last ten days: the last is yesterday's, never the day of an eval run
+    # recorded now (an hour past "now minus ten days" was today's after 23:00 UTC).
+    midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    start = midnight - timedelta(days=DAYS)
     for day in range(DAYS):
-        at = start + timedelta(days=day, hours=1)
+        at = start + timedelta(days=day, hours=12)
         trace = TraceRecord(
             id=new_id("trc"),
             workspace_id=sm.workspace.id,
