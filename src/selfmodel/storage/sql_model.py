@@ -287,12 +287,13 @@ class SQLModel(SQLBase, ModelStore):
         user_ids: Sequence[str] | None = None,
     ) -> list[Evidence]:
         found: list[Evidence] = []
-        if user_ids is not None and not user_ids:
-            return found
-        in_users, user_params = (
-            self._dialect.in_list("user_id", user_ids) if user_ids is not None else ("", [])
-        )
-        whose = f" AND {in_users}" if in_users else ""
+        whose = ""
+        user_params: list[Any] = []
+        if user_ids is not None:
+            if not user_ids:
+                return found
+            in_users, user_params = self._dialect.in_list("user_id", user_ids)
+            whose = f" AND {in_users}"
         for chunk in self._chunks(belief_ids):
             in_ids, params = self._dialect.in_list("belief_id", chunk)
             rows = self._q(

@@ -42,6 +42,14 @@ def _no_vectors() -> StoredVectors:
     return StoredVectors([], np.zeros((0, 0), dtype=np.float32))
 
 
+def _stored(items: Sequence[tuple[str, bytes]]) -> StoredVectors:
+    """Item ids and their stored float32 bytes, as one matrix in that order."""
+    if not items:
+        return _no_vectors()
+    matrix = np.stack([np.frombuffer(bytes(blob), dtype=np.float32) for _, blob in items])
+    return StoredVectors([str(item_id) for item_id, _ in items], matrix)
+
+
 class SQLVectors(SQLBase, VectorStore):
     """``VectorStore`` in shared SQL (mixed into ``SQLStore``)."""
 
@@ -97,10 +105,7 @@ class SQLVectors(SQLBase, VectorStore):
             " AND item_type = ? AND model = ? ORDER BY item_id",
             (workspace_id, *params, item_type, model),
         )
-        if not rows:
-            return _no_vectors()
-        matrix = np.stack([np.frombuffer(bytes(r["vector"]), dtype=np.float32) for r in rows])
-        return StoredVectors([r["item_id"] for r in rows], matrix)
+        return _stored([(r["item_id"], r["vector"]) for r in rows])
 
     def get_vectors_by_id(
         self,
@@ -110,23 +115,21 @@ class SQLVectors(SQLBase, VectorStore):
         model: str,
         ids: Sequence[str],
     ) -> StoredVectors:
-        found: list[str] = []
-        vectors: list[np.ndarray] = []
         if not user_ids:
             return _no_vectors()
+        found: list[tuple[str, bytes]] = []
         in_users, user_params = self._dialect.in_list("user_id", user_ids)
         for chunk in self._chunks(ids):
             in_ids, params = self._dialect.in_list("item_id", chunk)
-            for r in self._q(
-                f"SELECT item_id, vector FROM vectors WHERE workspace_id = ? AND {in_users}"
-                f" AND item_type = ? AND model = ? AND {in_ids}",
-                (workspace_id, *user_params, item_type, model, *params),
-            ):
-                found.append(r["item_id"])
-                vectors.append(np.frombuffer(bytes(r["vector"]), dtype=np.float32))
-        if not found:
-            return _no_vectors()
-        return StoredVectors(found, np.stack(vectors))
+            found += [
+                (r["item_id"], r["vector"])
+                for r in self._q(
+                    f"SELECT item_id, vector FROM vectors WHERE workspace_id = ? AND {in_users}"
+                    f" AND item_type = ? AND model = ? AND {in_ids}",
+                    (workspace_id, *user_params, item_type, model, *params),
+                )
+            ]
+        return _stored(found)
 
     def vectors_as_of(
         self, workspace_id: str, user_id: str, item_type: str, model: str, revision: int
@@ -141,11 +144,8 @@ class SQLVectors(SQLBase, VectorStore):
                 (*params, revision),
             ),
         ]
-        if not rows:
-            return _no_vectors()
         # A row of each table cannot both hold at one revision: each item appears once.
-        matrix = np.stack([np.frombuffer(bytes(r["vector"]), dtype=np.float32) for r in rows])
-        return StoredVectors([r["item_id"] for r in rows], matrix)
+        return _stored([(r["item_id"], r["vector"]) for r in rows])
 
     # -- change tracking ---------------------------------------------------------------------
     def user_revisions(self, workspace_id: str, user_ids: Sequence[str]) -> tuple[int, ...]:
@@ -223,13 +223,8 @@ class SQLVectors(SQLBase, VectorStore):
         )
         rows = sorted(rows, key=lambda r: str(r["id"]), reverse=True)
         beliefs = [rows_to.belief(self._dialect, r) for r in rows]
-        vectored = [r for r in rows if r["stored_vector"] is not None]
-        if not vectored:
-            return beliefs, _no_vectors()
-        matrix = np.stack(
-            [np.frombuffer(bytes(r["stored_vector"]), dtype=np.float32) for r in vectored]
-        )
-        return beliefs, StoredVectors([str(r["id"]) for r in vectored], matrix)
+        vectored = [(r["id"], r["stored_vector"]) for r in rows if r["stored_vector"] is not None]
+        return beliefs, _stored(vectored)
 
     def list_beliefs_changed_since(
         self, workspace_id: str, user_ids: Sequence[str], since: datetime | None
