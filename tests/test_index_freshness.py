@@ -112,8 +112,8 @@ def test_writes_are_applied_to_the_warm_index_and_match_a_fresh_build(sm: SelfMo
     _same_as_fresh(sm, index, ["ana"])
 
 
-def test_an_observation_stamped_before_the_watermark_forces_a_rebuild(sm: SelfModel) -> None:
-    """A row committed late, recorded earlier than one already read: counts reveal it."""
+def test_an_observation_recorded_before_what_was_read_is_still_read(sm: SelfModel) -> None:
+    """A row committed late, its clock earlier than rows already read: its revision is later."""
     sm.observe("ana", "I adopted a grey cat called Miso.")
     sm.context("ana", "pets")
     index = _warm_index(sm, "ana")
@@ -133,7 +133,8 @@ def test_an_observation_stamped_before_the_watermark_forces_a_rebuild(sm: SelfMo
         sm.store.put_vectors(sm.workspace.id, u.id, OBSERVATION_VECTORS, sm._c.embedder.name,
                              [(late.id, vector)])  # fmt: skip
     assert any(i.id == late.id for i in sm.context("ana", "bees").items)
-    assert _warm_index(sm, "ana") is not index
+    assert _warm_index(sm, "ana") is index  # applied in place
+    _same_as_fresh(sm, index, ["ana"])
 
 
 def test_an_observation_without_a_vector_waits_until_its_job_has_run(sm: SelfModel) -> None:
@@ -178,6 +179,32 @@ def test_a_warm_index_sees_writes_made_by_another_process(
     writer.reject(belief.id)
     assert belief.id not in {i.id for i in reader.context(["ana", "ben"], "chess").items}
     assert _warm_index(reader, "ana", "ben") is index
+
+
+def test_rows_deleted_by_another_process_leave_a_warm_index(
+    two_processes: tuple[SelfModel, SelfModel],
+) -> None:
+    """Retention and forget delete rows: the other process's index is built again without them."""
+    writer, reader = two_processes
+    writer.observe("ana", "I adopted a grey cat called Miso.")
+    writer.observe("ben", "I brew my own beer.")
+    assert reader.context(["ana", "ben"], "cat beer").items
+    index = _warm_index(reader, "ana", "ben")
+
+    writer.set_retention_policy({"observations_max_age_days": 1})
+    report = writer.run_retention(now=utcnow() + timedelta(days=2))
+    assert report.deletions
+    left = reader.context(["ana", "ben"], "cat beer").items
+    assert left and all(i.item_type == "belief" for i in left)  # the messages went, not beliefs
+    assert _warm_index(reader, "ana", "ben") is not index  # built again
+    _same_as_fresh(reader, _warm_index(reader, "ana", "ben"), ["ana", "ben"])
+
+    writer.observe("ana", "I keep bees on the roof.")
+    assert reader.context(["ana", "ben"], "bees").items
+    index = _warm_index(reader, "ana", "ben")
+    writer.forget("ana")
+    writer.observe("ana", "I am new here.")  # a new user of the same name: nothing of the old
+    assert all("bees" not in i.text for i in reader.context(["ana", "ben"], "bees").items)
 
 
 def test_ties_rank_the_same_however_the_index_grew() -> None:

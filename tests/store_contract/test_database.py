@@ -42,8 +42,7 @@ def test_writes_of_every_concern_join_one_transaction(
         raise RuntimeError("crash before commit")
     assert store.list_observations(ws.id, [maya.id]) == []
     assert store.list_jobs(ws.id) == []
-    (mark,) = store.scope_watermark(ws.id, [maya.id])
-    assert mark.vectors == 0
+    assert store.get_vectors(ws.id, [maya.id], "observation", "m").ids == []
     assert store.list_prompts(ws.id, maya.id) == []
     assert store.get_mirror_link(ws.id, link.id) is None
     assert store.get_workspace("acme") == ws

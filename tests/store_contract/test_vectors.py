@@ -75,50 +75,67 @@ def test_a_rolled_back_hold_leaves_the_revision_and_a_gone_user_reads_minus_one(
     assert store.user_revisions("ws_other", [maya.id]) == (-1,)
 
 
-def test_a_user_with_no_rows_has_an_empty_watermark(store: VectorStore, maya: User) -> None:
-    (mark,) = store.scope_watermark(maya.workspace_id, [maya.id])
-    assert (mark.user_id, mark.observations, mark.beliefs, mark.vectors) == (maya.id, 0, 0, 0)
-    assert mark.observations_recorded_at is None and mark.beliefs_updated_at is None
-    assert store.scope_watermark(maya.workspace_id, []) == ()
+def test_a_watermark_is_read_from_the_users_rows(store: Store, ws: Workspace, maya: User) -> None:
+    with store.transaction():
+        store.lock_user(ws.id, maya.id)
+    (mark, never) = store.scope_watermark(ws.id, [maya.id, "usr_never"])
+    assert (mark.user_id, mark.revision, mark.pruned_revision) == (maya.id, 1, 0)
+    assert (never.user_id, never.revision, never.pruned_revision) == ("usr_never", -1, 0)
+    assert store.scope_watermark("ws_other", [maya.id])[0].revision == -1
+    assert store.scope_watermark(ws.id, []) == ()
 
 
-def test_watermark_and_since_queries_see_only_new_observations(
+def test_observations_since_a_revision_are_those_written_after_it(
     store: Store, ws: Workspace, maya: User
 ) -> None:
     ben = store.get_or_create_user(ws.id, "ben")
-    first = utcnow()
-    old = observation(maya, "old", recorded_at=first)
-    new = observation(maya, "new", recorded_at=first + timedelta(seconds=5))
-    store.insert_observations([old, new])
-    store.put_vectors(ws.id, maya.id, "observation", "m", [(old.id, np.ones(3, np.float32))])
-    mark, his = store.scope_watermark(ws.id, [maya.id, ben.id])
-    assert (mark.observations, mark.vectors, his.observations) == (2, 1, 0)
-    assert mark.observations_recorded_at == new.recorded_at
-    since = store.list_observations_since(ws.id, [maya.id], new.recorded_at)
-    assert [o.id for o in since] == [new.id]
-    assert store.list_observations_since(ws.id, [maya.id], None) == [old, new]
-    assert store.list_observations_since(ws.id, [ben.id], None) == []
-    assert store.list_observations_since(ws.id, [], None) == []
+    late = utcnow()
+    # Written in this order, with clocks that say otherwise: the revision decides.
+    old = observation(maya, "old", recorded_at=late + timedelta(seconds=5))
+    new = observation(maya, "new", minutes=-60, recorded_at=late)
+    for obs in (old, new):
+        with store.transaction():
+            store.lock_user(ws.id, maya.id)
+            store.insert_observations([obs])
+    assert [o.id for o in store.list_observations_since(ws.id, maya.id, 1)] == [new.id]
+    assert store.list_observations_since(ws.id, maya.id, 0) == [new, old]  # by occurred_at
+    assert store.list_observations_since(ws.id, maya.id, 2) == []
+    assert store.list_observations_since(ws.id, ben.id, 0) == []
 
 
-def test_a_changed_belief_moves_the_watermark_and_is_read_since_whatever_its_status(
+def test_a_changed_belief_is_read_since_the_revision_before_it_whatever_its_status(
     store: Store, ws: Workspace, maya: User
 ) -> None:
     kept, dropped = belief(maya, "likes tea"), belief(maya, "likes coffee")
-    store.insert_belief(kept)
-    store.insert_belief(dropped)
-    (before,) = store.scope_watermark(ws.id, [maya.id])
-    assert before.beliefs == 2
-    assert [b.id for b in store.list_beliefs_changed_since(ws.id, [maya.id], None)] == sorted(
+    with store.transaction():
+        store.lock_user(ws.id, maya.id)
+        store.insert_belief(kept)
+        store.insert_belief(dropped)
+    assert [b.id for b in store.list_beliefs_changed_since(ws.id, maya.id, 0)] == sorted(
         (kept.id, dropped.id), reverse=True
     )  # newest first
-    later = utcnow() + timedelta(seconds=5)
-    rejected = dropped.model_copy(update={"status": BeliefStatus.REJECTED, "updated_at": later})
-    store.update_belief(rejected)
-    (after,) = store.scope_watermark(ws.id, [maya.id])
-    assert after.beliefs == 2 and after.beliefs_updated_at == later
-    assert store.list_beliefs_changed_since(ws.id, [maya.id], later) == [rejected]
-    assert store.list_beliefs_changed_since(ws.id, [], None) == []
+    rejected = dropped.model_copy(update={"status": BeliefStatus.REJECTED})
+    with store.transaction():
+        store.lock_user(ws.id, maya.id)
+        store.update_belief(rejected)
+    assert store.list_beliefs_changed_since(ws.id, maya.id, 1) == [rejected]
+    assert store.list_beliefs_changed_since(ws.id, maya.id, 2) == []
+    ben = store.get_or_create_user(ws.id, "ben")
+    assert store.list_beliefs_changed_since(ws.id, ben.id, 0) == []
+
+
+def test_retention_marks_the_revision_that_deleted_rows(
+    store: Store, ws: Workspace, maya: User
+) -> None:
+    with store.transaction():
+        store.lock_user(ws.id, maya.id)
+        gone, kept = store.insert_observations(
+            [observation(maya, "gone"), observation(maya, "kept")]
+        )
+    store.delete_observations(ws.id, maya.id, [gone.id])
+    (mark,) = store.scope_watermark(ws.id, [maya.id])
+    assert (mark.revision, mark.pruned_revision) == (2, 2)
+    assert store.list_observations_since(ws.id, maya.id, 0) == [kept]
 
 
 def test_a_users_beliefs_are_read_with_the_vectors_of_those_that_have_one(

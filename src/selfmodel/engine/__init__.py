@@ -102,7 +102,7 @@ class SelfModel(
             retriever=retriever,
             reviser=Reviser(store, embedder.name),
             traits=Traits(store, embedder),
-            units=UnitsOfWork(store, retriever),
+            units=UnitsOfWork(store),
             telemetry=Telemetry(settings.telemetry, tracer_provider),
         )
         return cls(components, ws)

@@ -168,6 +168,3 @@ class BackgroundWork(Observing):
                     job_ids=[job.id for job in pending],
                 )
             time.sleep(poll_seconds)
-        # Another process may have made the revision: this process's warm indexes are stale.
-        for user_id in user_ids:
-            self._c.retriever.invalidate(ws, user_id)

@@ -83,7 +83,7 @@ def rebuilt_scope(
                 retriever=retriever,
                 reviser=Reviser(store, c.embedder.name),
                 traits=Traits(store, c.embedder),
-                units=UnitsOfWork(store, retriever),
+                units=UnitsOfWork(store),
                 telemetry=c.telemetry,
             )
             ws = store.get_or_create_workspace(scope.workspace_id)

@@ -4,9 +4,9 @@ Every write — observe, the jobs' revisions, corrections, decay, Mirror links, 
 selections, forgetting — runs inside ``with units.begin() as unit:`` and calls
 ``unit.hold(workspace_id, user_id)`` before it writes a user's rows. Holding takes the user lock
 (so revisions of one user serialise across threads and processes; on SQLite the file's write
-lock already does) and records the user, whose warm retrieval indexes are refreshed once the
-outermost unit has committed — never before, so a concurrent reader cannot rebuild an index
-from the state that is about to change and keep it as fresh.
+lock already does) and moves the user's revision, which stamps what the unit writes: warm
+retrieval indexes, here or in any other process, see the new revision on their next call and
+read the rows stamped with it (``retrieval/freshness.py``).
 
 Slow work (extraction, embedding) is done before a unit begins: a unit holds locks for the
 writes only.
@@ -18,7 +18,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from selfmodel.retrieval import Retriever
 from selfmodel.storage import ModelStore
 
 
@@ -40,9 +39,8 @@ class Unit:
 class UnitsOfWork:
     """Opens units of work; a unit begun inside another (same thread) joins it."""
 
-    def __init__(self, store: ModelStore, retriever: Retriever) -> None:
+    def __init__(self, store: ModelStore) -> None:
         self._store = store
-        self._retriever = retriever
         self._local = threading.local()
 
     @contextmanager
@@ -58,8 +56,6 @@ class UnitsOfWork:
                 yield unit
         finally:
             self._local.unit = None
-        for workspace_id, user_id in unit.held:
-            self._retriever.invalidate(workspace_id, user_id)
 
     @contextmanager
     def user(self, workspace_id: str, user_id: str) -> Iterator[Unit]:

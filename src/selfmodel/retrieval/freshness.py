@@ -1,16 +1,16 @@
 """Bring a warm scope index up to date with the store: built once, then only what changed.
 
-Every ``context`` call reads the scope's watermark (per user: counts and latest timestamps of
-observations and beliefs, and the count of stored vectors; see ``VectorStore.scope_watermark``).
-If it moved — a write here or in another process over the same database — the index reads only the
-rows recorded or updated since the watermark it last saw, and applies them: new observations and
-beliefs are appended, changed beliefs replaced in place, beliefs that left the active set removed.
-Items whose vector is not stored yet (the understanding job has not run) wait and are picked up
-when the user's vector count moves.
+Every ``context`` call reads the scope's watermark: each user's revision, from their own row
+(``VectorStore.scope_watermark``). Every write of a user's rows moves it and stamps the rows, and
+one user's writes commit in revision order, so when it moved — a write here or in another
+process over the same database — the index reads just the rows stamped after the revision it
+had, and applies them: new observations and beliefs are appended, changed beliefs replaced in
+place, beliefs that left the active set removed. Items whose vector is not stored yet (the
+understanding job has not run) wait, and are looked for again whenever the user's revision
+moves.
 
-A full rebuild remains the fallback whenever the increments cannot be trusted: a user's counts
-went down (forgotten), or fewer rows were seen than the store counts (a writer committed rows
-stamped earlier than a timestamp already read).
+A full rebuild remains for what increments cannot express: a user forgotten, or rows deleted
+by retention since the index read them.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ from selfmodel.storage import (
     BELIEF_VECTORS,
     OBSERVATION_VECTORS,
     AsOf,
+    BeliefFilter,
     ModelStore,
     StoredVectors,
-    UserWatermark,
     VectorStore,
 )
 
@@ -43,14 +43,12 @@ from selfmodel.storage import (
 class SyncState:
     """What a warm index has seen of the store (kept on ``ScopeIndex.sync``)."""
 
-    watermark: tuple[UserWatermark, ...]
-    revisions: tuple[int, ...]  # the users' revisions when ``watermark`` was read
+    revisions: tuple[int, ...]  # the users' revisions read before their rows were
     # The index holds exactly the rows as of ``revisions``: a later read found the revisions
     # unchanged (every write moves them), so no row past them can have been read.
     exact: bool = False
-    # Every observation / belief id of the scope's users read so far, whatever became of it.
+    # Every observation id of the scope's users read so far, whatever became of it.
     observations_seen: set[str] = field(default_factory=set)
-    beliefs_seen: set[str] = field(default_factory=set)
     # In scope but without a stored vector yet.
     observations_waiting: dict[str, Observation] = field(default_factory=dict)
     beliefs_waiting: dict[str, Belief] = field(default_factory=dict)
@@ -81,15 +79,14 @@ class ScopeLoader:
 
     # -- full build ----------------------------------------------------------------------------
     def build(self) -> ScopeIndex:
-        """Read the whole scope (the marks first, so nothing written meanwhile is lost)."""
-        revisions = self.store.user_revisions(self.ws, self.user_ids)
-        sync = SyncState(self.store.scope_watermark(self.ws, self.user_ids), revisions)
+        """Read the whole scope (the revisions first, so nothing written meanwhile is lost)."""
+        marks = self.store.scope_watermark(self.ws, self.user_ids)
+        sync = SyncState(tuple(m.revision for m in marks))
         index = ScopeIndex([], np.zeros((0, self.dim), dtype=np.float32))
         index.sync = sync
         self._observations(index, sync, self.store.list_observations(self.ws, self.user_ids))
-        self._beliefs(
-            index, sync, self.store.list_beliefs_changed_since(self.ws, self.user_ids, None)
-        )
+        everything = BeliefFilter(tuple(self.user_ids), statuses=())
+        self._beliefs(index, sync, self.store.list_beliefs(self.ws, everything))
         return index
 
     # -- incremental refresh -------------------------------------------------------------------
@@ -98,52 +95,26 @@ class ScopeLoader:
         sync = index.sync
         if not isinstance(sync, SyncState):
             return self.build()
-        # Every write of a user's rows moves their revision: one row per user says "no change".
-        revisions = self.store.user_revisions(self.ws, self.user_ids)
-        if revisions == sync.revisions and not index.stale:
+        marks = self.store.scope_watermark(self.ws, self.user_ids)
+        revisions = tuple(m.revision for m in marks)
+        if revisions == sync.revisions:
             sync.exact = True
             return index
         sync.exact = False  # whatever happens next reads rows, maybe past the revisions read
-        mark = self.store.scope_watermark(self.ws, self.user_ids)
-        if mark == sync.watermark and not index.stale:
-            sync.revisions = revisions  # held, but nothing written
-            return index
-        # A write in this process: read past the marks even if they look unchanged.
-        forced, index.stale = index.stale, False
-        old = {m.user_id: m for m in sync.watermark}
-        for m in mark:
-            before = old.get(m.user_id)
-            if before and (m.observations < before.observations or m.beliefs < before.beliefs):
-                return self.build()  # rows were deleted (a user forgotten): start over
+        for mark, seen in zip(marks, sync.revisions, strict=True):
+            if mark.revision < seen or mark.pruned_revision > seen:
+                return self.build()  # the user was forgotten, or rows deleted: start over
         observations: list[Observation] = []
         beliefs: list[Belief] = []
-        vectors_moved = False
-        for m in mark:
-            # Each user resumes from their own marks (``>=``: rows stamped alike are read again).
-            before = old.get(m.user_id) or UserWatermark(m.user_id)
-            if (m.observations, m.observations_recorded_at) != (
-                before.observations,
-                before.observations_recorded_at,
-            ) or forced:
-                observations += self.store.list_observations_since(
-                    self.ws, [m.user_id], before.observations_recorded_at
-                )
-            if forced or (m.beliefs, m.beliefs_updated_at) != (
-                before.beliefs,
-                before.beliefs_updated_at,
-            ):
-                beliefs += self.store.list_beliefs_changed_since(
-                    self.ws, [m.user_id], before.beliefs_updated_at
-                )
-            vectors_moved = vectors_moved or m.vectors != before.vectors
+        for mark, seen in zip(marks, sync.revisions, strict=True):
+            # Rows stamped after what was seen (read again if they were read with it: a write
+            # may commit between a revision's read and its rows').
+            if mark.revision != seen:
+                observations += self.store.list_observations_since(self.ws, mark.user_id, seen)
+                beliefs += self.store.list_beliefs_changed_since(self.ws, mark.user_id, seen)
         fresh = [o for o in observations if o.id not in sync.observations_seen]
-        self._observations(index, sync, fresh, retry_waiting=vectors_moved)
-        self._beliefs(index, sync, beliefs, retry_waiting=vectors_moved)
-        if len(sync.observations_seen) < sum(m.observations for m in mark) or len(
-            sync.beliefs_seen
-        ) < sum(m.beliefs for m in mark):
-            return self.build()  # a row committed late, stamped before what was read: missed
-        sync.watermark = mark
+        self._observations(index, sync, fresh)
+        self._beliefs(index, sync, beliefs)
         sync.revisions = revisions
         return index
 
@@ -156,14 +127,12 @@ class ScopeLoader:
         index: ScopeIndex,
         sync: SyncState,
         observations: list[Observation],
-        *,
-        retry_waiting: bool = True,
     ) -> None:
         for o in observations:
             sync.observations_seen.add(o.id)
             if self._in_area(o.area_id) and o.id not in index:
                 sync.observations_waiting[o.id] = o
-        if not sync.observations_waiting or not (retry_waiting or observations):
+        if not sync.observations_waiting:
             return
         stored = self._vectors(OBSERVATION_VECTORS, list(sync.observations_waiting))
         by_id = dict(zip(stored.ids, stored.matrix, strict=True))
@@ -180,14 +149,11 @@ class ScopeLoader:
         index: ScopeIndex,
         sync: SyncState,
         beliefs: list[Belief],
-        *,
-        retry_waiting: bool = True,
     ) -> None:
         wanted: dict[str, Belief] = {}
         leaving: list[str] = []
         rejected: list[str] = []
         for b in beliefs:
-            sync.beliefs_seen.add(b.id)
             # A belief raised again after the user rejected it waits for their answer in the
             # Mirror; it never reaches a block on its own.
             held = "after_rejection" in b.metadata
@@ -209,8 +175,7 @@ class ScopeLoader:
                     if e.stance == EvidenceStance.SUPPORTS
                 ]
             )
-        if retry_waiting:
-            wanted = {**sync.beliefs_waiting, **wanted}
+        wanted = {**sync.beliefs_waiting, **wanted}
         if not wanted:
             return
         supporting: dict[str, list[str]] = {}
@@ -296,7 +261,7 @@ class ScopeLoaderAsOf(ScopeLoader):
         # The orders a fresh build reads in: observations oldest first, beliefs newest first.
         observations.sort(key=lambda o: (o.occurred_at, o.id))
         beliefs.sort(key=lambda b: b.id, reverse=True)
-        sync = SyncState(watermark=(), revisions=tuple(self.revisions[u] for u in self.user_ids))
+        sync = SyncState(tuple(self.revisions[u] for u in self.user_ids))
         index = ScopeIndex([], np.zeros((0, self.dim), dtype=np.float32))
         index.sync = sync
         self._observations(index, sync, observations)

@@ -106,8 +106,6 @@ class ScopeIndex:
         if len(documents) != len(vectors):
             raise ValueError("every document needs exactly one vector")
         self.lock = threading.RLock()
-        # Set by ``invalidate``: a write in this process touched the scope; refresh before use.
-        self.stale = False
         # What the store looked like when this index was last brought up to date (the loader's).
         self.sync: Any = None
         # Moves with every change of the documents: what was computed from one version (a
@@ -377,13 +375,6 @@ class IndexCache:
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_scopes:
                 self._entries.popitem(last=False)
-
-    def invalidate(self, workspace_id: str, user_id: str) -> None:
-        """Mark the scopes that include the user stale: their next use applies what changed."""
-        with self._lock:
-            for key, index in self._entries.items():
-                if key[0] == workspace_id and user_id in key[1]:
-                    index.stale = True
 
     def clear(self) -> None:
         """Drop every warm scope (the next call of each builds it from the store)."""

@@ -162,10 +162,6 @@ class Retriever:
         self._past: OrderedDict[tuple[object, ...], ScopeIndex] = OrderedDict()
         self._past_lock = threading.Lock()
 
-    def invalidate(self, workspace_id: str, user_id: str) -> None:
-        """A write in this process touched the user: their warm scopes refresh on next use."""
-        self.cache.invalidate(workspace_id, user_id)
-
     # -- index building ----------------------------------------------------------------------
     def _index(self, scope: Scope) -> ScopeIndex:
         """The scope's warm index, brought up to date with the store (built on first use)."""

@@ -448,6 +448,14 @@ MIGRATIONS: list[str] = [
             'metadata', metadata)
         FROM beliefs ORDER BY id;
     """,
+    # 14: warm indexes follow each user's revision instead of counting their rows: the rows
+    # stamped after the revision an index read are what changed (an index on the observations'
+    # stamps finds them), and ``pruned_revision`` is the revision at which retention last
+    # deleted any (an index that read an earlier one is built again).
+    """
+    ALTER TABLE users ADD COLUMN pruned_revision BIGINT NOT NULL DEFAULT 0;
+    CREATE INDEX observations_user_revision ON observations (workspace_id, user_id, revision);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -129,6 +129,12 @@ class SQLStore(
         counts = {"evidence_quoted": 0, "traces": 0, "vectors": 0, "observations": 0}
         with self.transaction():
             self.lock_user(workspace_id, user_id)
+            # Warm indexes read only rows written after their revision: one that holds these
+            # observations must be built again (``UserWatermark.pruned_revision``).
+            self._x(
+                "UPDATE users SET pruned_revision = revision WHERE workspace_id = ? AND id = ?",
+                (workspace_id, user_id),
+            )
             counts["evidence_quoted"] = self._keep_quotes(workspace_id, user_id, observation_ids)
             # Traces quoting the observations go whole, as forget deletes them: their candidates
             # and block hold the observations' text.

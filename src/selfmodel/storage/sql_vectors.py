@@ -4,13 +4,12 @@ incremental reads of warm indexes, for both SQL backends."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 import numpy as np
 
 from selfmodel.domain import Belief, BeliefStatus, Observation
 from selfmodel.storage import sql_rows as rows_to
-from selfmodel.storage.sql_base import USER_REVISION, Row, SQLBase, Statement, marks
+from selfmodel.storage.sql_base import USER_REVISION, SQLBase, Statement, marks
 from selfmodel.storage.vectors import (
     BELIEF_VECTORS,
     StoredVectors,
@@ -166,46 +165,28 @@ class SQLVectors(SQLBase, VectorStore):
     ) -> tuple[UserWatermark, ...]:
         if not user_ids:
             return ()
-        d = self._dialect
-        in_users, in_params = d.in_list("user_id", user_ids)
-        params = (workspace_id, *in_params)
-        where = f"WHERE workspace_id = ? AND {in_users} GROUP BY user_id"
-        # One statement for the three tables: a round trip each would cost more than the counts.
-        found: dict[tuple[str, str], tuple[int, datetime | None]] = {
-            (r["tbl"], r["user_id"]): (int(r["n"]), d.opt_ts_out(r["at"]))
+        in_ids, in_params = self._dialect.in_list("id", user_ids)
+        found = {
+            r["id"]: UserWatermark(r["id"], int(r["revision"]), int(r["pruned_revision"]))
             for r in self._q(
-                "SELECT 'observations' AS tbl, user_id, COUNT(*) AS n, MAX(recorded_at) AS at"
-                f" FROM observations {where} UNION ALL"
-                " SELECT 'beliefs', user_id, COUNT(*), MAX(updated_at)"
-                f" FROM beliefs {where} UNION ALL"
-                f" SELECT 'vectors', user_id, COUNT(*), NULL FROM vectors {where}",
-                params * 3,
+                f"SELECT id, revision, pruned_revision FROM users WHERE workspace_id = ?"
+                f" AND {in_ids}",
+                (workspace_id, *in_params),
             )
         }
-        empty: tuple[int, datetime | None] = (0, None)
-        marks_out = []
-        for uid in user_ids:
-            obs_count, recorded = found.get(("observations", uid), empty)
-            bel_count, updated = found.get(("beliefs", uid), empty)
-            marks_out.append(
-                UserWatermark(
-                    user_id=uid,
-                    observations=obs_count,
-                    observations_recorded_at=recorded,
-                    beliefs=bel_count,
-                    beliefs_updated_at=updated,
-                    vectors=found.get(("vectors", uid), empty)[0],
-                )
-            )
-        return tuple(marks_out)
+        return tuple(found.get(uid, UserWatermark(uid)) for uid in user_ids)
 
     def list_observations_since(
-        self, workspace_id: str, user_ids: Sequence[str], since: datetime | None
+        self, workspace_id: str, user_id: str, after_revision: int
     ) -> list[Observation]:
-        rows = self._rows_since(
-            "observations", "recorded_at", workspace_id, user_ids, since, "occurred_at, id"
+        # Put in order here, as below: the statement then plans on the user's revision index
+        # whatever the planner knows of the table.
+        rows = self._q(
+            "SELECT * FROM observations WHERE workspace_id = ? AND user_id = ? AND revision > ?",
+            (workspace_id, user_id, after_revision),
         )
-        return [rows_to.observation(self._dialect, r) for r in rows]
+        found = [rows_to.observation(self._dialect, r) for r in rows]
+        return sorted(found, key=lambda o: (o.occurred_at, o.id))
 
     def list_beliefs_with_vectors(
         self, workspace_id: str, user_id: str, statuses: Sequence[BeliefStatus], model: str
@@ -227,28 +208,13 @@ class SQLVectors(SQLBase, VectorStore):
         return beliefs, _stored(vectored)
 
     def list_beliefs_changed_since(
-        self, workspace_id: str, user_ids: Sequence[str], since: datetime | None
+        self, workspace_id: str, user_id: str, after_revision: int
     ) -> list[Belief]:
-        rows = self._rows_since("beliefs", "updated_at", workspace_id, user_ids, since, "id DESC")
+        rows = self._q(
+            "SELECT * FROM beliefs WHERE workspace_id = ? AND user_id = ? AND id IN"
+            " (SELECT belief_id FROM belief_versions WHERE workspace_id = ? AND user_id = ?"
+            " AND revision > ?)",
+            (workspace_id, user_id, workspace_id, user_id, after_revision),
+        )
+        rows = sorted(rows, key=lambda r: str(r["id"]), reverse=True)
         return [rows_to.belief(self._dialect, r) for r in rows]
-
-    def _rows_since(
-        self,
-        table: str,
-        stamp: str,
-        workspace_id: str,
-        user_ids: Sequence[str],
-        since: datetime | None,
-        order: str,
-    ) -> list[Row]:
-        """Rows of ``table`` of these users whose ``stamp`` is at or after ``since`` (all when
-        None), in ``order``."""
-        if not user_ids:
-            return []
-        in_users, params = self._dialect.in_list("user_id", user_ids)
-        sql = f"SELECT * FROM {table} WHERE workspace_id = ? AND {in_users}"
-        params.insert(0, workspace_id)
-        if since is not None:
-            sql += f" AND {stamp} >= ?"
-            params.append(self._dialect.ts_in(since))
-        return self._q(f"{sql} ORDER BY {order}", params)

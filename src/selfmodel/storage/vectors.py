@@ -1,8 +1,9 @@
 """``VectorStore``: embeddings, and what keeps warm retrieval indexes in step with the store.
 
 Vectors are stored per user, item type (``"observation"``, ``"belief"``) and embedding model.
-A warm index (``retrieval/freshness.py``) compares a cheap per-user watermark between calls and,
-when it moved, reads only the rows changed since — across processes sharing one store.
+A warm index (``retrieval/freshness.py``) compares each user's revision between calls and, when
+it moved, reads only the rows stamped after the revision it had — across processes sharing one
+store.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 
 import numpy as np
@@ -33,18 +33,19 @@ class StoredVectors:
 
 @dataclass(frozen=True)
 class UserWatermark:
-    """How far one user's rows have got: compared between calls to see whether anything changed.
+    """Where one user's rows stand, read from the user's own row: compared between calls.
 
-    Counts catch inserts and deletions; the latest ``recorded_at`` / ``updated_at`` are where an
-    incremental read resumes (``list_observations_since``, ``list_beliefs_changed_since``).
+    Every write that holds the user moves ``revision`` and stamps what it writes with it, and
+    writes of one user commit in revision order (each holds the user until it commits): the rows
+    changed since an index read revision r are exactly those stamped after r
+    (``list_observations_since``, ``list_beliefs_changed_since``), whatever the clocks said.
+    Rows go only with the user (``revision`` -1) or by retention, which sets
+    ``pruned_revision``: an index that read an earlier revision must be built again.
     """
 
     user_id: str
-    observations: int = 0
-    observations_recorded_at: datetime | None = None
-    beliefs: int = 0
-    beliefs_updated_at: datetime | None = None
-    vectors: int = 0  # stored embeddings of the user's items, any type and model
+    revision: int = -1
+    pruned_revision: int = 0
 
 
 class VectorStore(Database, Protocol):
@@ -92,24 +93,21 @@ class VectorStore(Database, Protocol):
     # -- change tracking (keeps warm retrieval indexes fresh across processes) -------------
     @abstractmethod
     def user_revisions(self, workspace_id: str, user_ids: Sequence[str]) -> tuple[int, ...]:
-        """Each user's revision (in ``user_ids`` order; -1 for a user that no longer exists).
-
-        One row per user: the check a warm index makes on every call. Only when it moved does
-        the index read ``scope_watermark`` and the rows changed since.
-        """
+        """Each user's revision (in ``user_ids`` order; -1 for a user that no longer exists)."""
 
     @abstractmethod
     def scope_watermark(
         self, workspace_id: str, user_ids: Sequence[str]
     ) -> tuple[UserWatermark, ...]:
-        """One watermark per user (in ``user_ids`` order); cheap: read from indexes only."""
+        """One watermark per user (in ``user_ids`` order), from the users' rows alone: the one
+        read a warm index makes on every call; only when it moved are rows read."""
 
     @abstractmethod
     def list_observations_since(
-        self, workspace_id: str, user_ids: Sequence[str], since: datetime | None
+        self, workspace_id: str, user_id: str, after_revision: int
     ) -> list[Observation]:
-        """Observations of these users recorded at or after ``since`` (all when None), oldest
-        first (by occurred_at, then id)."""
+        """The user's observations written after ``after_revision``, oldest first (by
+        occurred_at, then id)."""
 
     @abstractmethod
     def list_beliefs_with_vectors(
@@ -120,7 +118,7 @@ class VectorStore(Database, Protocol):
 
     @abstractmethod
     def list_beliefs_changed_since(
-        self, workspace_id: str, user_ids: Sequence[str], since: datetime | None
+        self, workspace_id: str, user_id: str, after_revision: int
     ) -> list[Belief]:
-        """Beliefs of these users, any status, updated at or after ``since`` (all when None),
-        newest first."""
+        """The user's beliefs, any status, written after ``after_revision`` (created or changed:
+        each write of a belief appends a version stamped with its revision), newest first."""
