@@ -210,11 +210,14 @@ class SQLVectors(SQLBase, VectorStore):
     def list_beliefs_changed_since(
         self, workspace_id: str, user_id: str, after_revision: int
     ) -> list[Belief]:
+        # From the versions written since to each belief by id: as ``id IN (…)``, PostgreSQL
+        # walked the user's beliefs and probed the versions once per belief (185 buffers for
+        # 37 beliefs, growing with them; this way 13).
         rows = self._q(
-            "SELECT * FROM beliefs WHERE workspace_id = ? AND user_id = ? AND id IN"
-            " (SELECT belief_id FROM belief_versions WHERE workspace_id = ? AND user_id = ?"
-            " AND revision > ?)",
-            (workspace_id, user_id, workspace_id, user_id, after_revision),
+            "SELECT b.* FROM (SELECT DISTINCT belief_id FROM belief_versions"
+            " WHERE workspace_id = ? AND user_id = ? AND revision > ?) v"
+            " JOIN beliefs b ON b.workspace_id = ? AND b.id = v.belief_id",
+            (workspace_id, user_id, after_revision, workspace_id),
         )
         rows = sorted(rows, key=lambda r: str(r["id"]), reverse=True)
         return [rows_to.belief(self._dialect, r) for r in rows]
