@@ -178,3 +178,49 @@ def test_each_belief_of_an_older_postgres_database_becomes_its_first_version(
         assert store.beliefs_as_of("ws_1", "usr_1", before_creation) == []
     finally:
         store.close()
+
+
+def test_a_postgres_database_of_schema_13_keeps_its_traces_and_revisions(pg_url: str) -> None:
+    """Schema 14 keeps trace payloads as written (json, no longer jsonb) and gives users the
+    revision retention last deleted at: traces, their lookups and the revisions survive."""
+    import psycopg
+    from psycopg.rows import dict_row
+    from psycopg.types.json import Jsonb
+
+    from selfmodel.storage.postgres import PostgresStore
+    from selfmodel.storage.postgres import apply_migrations as pg_apply
+
+    at = utcnow()
+    payload = {"chosen": [{"id": "bel_1", "text": "Maya loves tea"}], "z": 1, "a": [None, 2.5]}
+    with psycopg.connect(pg_url, row_factory=dict_row, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        conn.execute("SET TIME ZONE 'UTC'")
+        pg_apply(conn, up_to=13)
+        conn.execute(
+            "INSERT INTO workspaces (id, name, created_at) VALUES ('ws_1', 'acme', %s)", (at,)
+        )
+        conn.execute(
+            "INSERT INTO users (workspace_id, id, external_id, created_at, revision)"
+            " VALUES ('ws_1', 'usr_1', 'maya', %s, 7)",
+            (at,),
+        )
+        conn.execute(
+            "INSERT INTO traces (workspace_id, id, query, latency_ms, config, payload, created_at)"
+            " VALUES ('ws_1', 'trc_1', 'tea?', 1.5, '{}', %s, %s)",
+            (Jsonb(payload), at),
+        )
+        conn.execute(
+            "INSERT INTO trace_users (workspace_id, user_id, trace_id) VALUES ('ws_1', 'usr_1',"
+            " 'trc_1')"
+        )
+    store = PostgresStore(pg_url)
+    try:
+        assert store.schema_version == SCHEMA_VERSION
+        trace = store.get_trace("ws_1", "trc_1")
+        assert trace is not None and trace.payload == payload
+        assert store.item_uses("ws_1", "usr_1", "bel_1").traces == 1
+        assert store.item_uses("ws_1", "usr_1", "bel_2").traces == 0
+        (mark,) = store.scope_watermark("ws_1", ["usr_1"])
+        assert (mark.revision, mark.pruned_revision) == (7, 0)
+    finally:
+        store.close()

@@ -455,6 +455,10 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE users ADD COLUMN pruned_revision BIGINT NOT NULL DEFAULT 0;
     CREATE INDEX observations_user_revision ON observations (workspace_id, user_id, revision);
+    -- A trace's payload (tens of kB a context call) is kept as written: parsing it into jsonb
+    -- cost the server twice the time of checking it (25 kB: 400-500 us against 200-250), and
+    -- nothing reads inside it by index.
+    ALTER TABLE traces ALTER COLUMN payload TYPE JSON USING payload::json;
     """,
 ]
 

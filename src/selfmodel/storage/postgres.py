@@ -18,7 +18,7 @@ from typing import Any, NamedTuple, cast
 
 import psycopg
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Json, Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from selfmodel.errors import StorageError
@@ -54,10 +54,10 @@ class PostgresDialect(PercentDialect):
         # Sessions run with TIME ZONE 'UTC' (see _configure), so values come back aware UTC.
         return cast(datetime, value)
 
-    def json_in(self, value: Any, *, strict: bool = False) -> Jsonb:
+    def json_in(self, value: Any, *, strict: bool = False, as_text: bool = False) -> Json | Jsonb:
         # Written once, as SQLite writes it (NUL refused alike); psycopg sends that text.
         text = json_text(value, strict=strict)
-        return Jsonb(value, dumps=lambda _: text)
+        return (Json if as_text else Jsonb)(value, dumps=lambda _: text)
 
     def json_out(self, value: Any) -> Any:
         return value
@@ -71,8 +71,12 @@ class PostgresDialect(PercentDialect):
         return f"{column} = ANY(?)", [list(values)]
 
     def json_list_has(self, column: str, key: str, field: str) -> str:
-        # Containment: the list holds an object with at least that field and value.
-        return f"{column} -> '{key}' @> jsonb_build_array(jsonb_build_object('{field}', ?::text))"
+        # Containment: the list holds an object with at least that field and value (a column
+        # kept as text is read as jsonb for it).
+        return (
+            f"({column} -> '{key}')::jsonb"
+            f" @> jsonb_build_array(jsonb_build_object('{field}', ?::text))"
+        )
 
     def as_one(self, statements: Sequence[Statement]) -> list[Statement]:
         # Each write but the last runs in the WITH of the last. They all see the rows as they

@@ -115,8 +115,10 @@ class Dialect(ABC):
         holding an object whose ``field`` is that text."""
 
     @abstractmethod
-    def json_in(self, value: Any, *, strict: bool = False) -> Any:
-        """A JSON value as the driver stores it; ``strict`` refuses values JSON cannot hold.
+    def json_in(self, value: Any, *, strict: bool = False, as_text: bool = False) -> Any:
+        """A JSON value as the driver stores it; ``strict`` refuses values JSON cannot hold;
+        ``as_text``: for a column that keeps the JSON as written, never queried inside by
+        index (PostgreSQL's ``json``, not ``jsonb``).
 
         Text holding NUL is refused (``refuse_nul``): PostgreSQL's jsonb cannot hold it either.
         """

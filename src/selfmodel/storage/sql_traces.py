@@ -26,7 +26,7 @@ class SQLTraces(SQLBase, TraceStore):
             trace.query,
             trace.latency_ms,
             d.json_in(trace.config),
-            d.json_in(trace.payload),
+            d.json_in(trace.payload, as_text=True),
             d.ts_in(trace.created_at),
         )
         users = [(INSERT_TRACE_USER, (trace.workspace_id, u, trace.id)) for u in trace.user_ids]

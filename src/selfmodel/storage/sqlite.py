@@ -60,7 +60,7 @@ class SQLiteDialect(QmarkDialect):
     def ts_out(self, value: Any) -> datetime:
         return from_storage(value)
 
-    def json_in(self, value: Any, *, strict: bool = False) -> str:
+    def json_in(self, value: Any, *, strict: bool = False, as_text: bool = False) -> str:
         return json_text(value, strict=strict)
 
     def json_out(self, value: Any) -> Any:
