@@ -160,14 +160,19 @@ def two_processes(
         yield writer, reader
 
 
+def _warm_pair(writer: SelfModel, reader: SelfModel) -> ScopeIndex:
+    """Ana and Ben written by one process; their scope's index warm in the other."""
+    writer.observe("ana", "I adopted a grey cat called Miso.")
+    writer.observe("ben", "I brew my own beer.")
+    assert reader.context(["ana", "ben"], "cat beer").items
+    return _warm_index(reader, "ana", "ben")
+
+
 def test_a_warm_index_sees_writes_made_by_another_process(
     two_processes: tuple[SelfModel, SelfModel],
 ) -> None:
     writer, reader = two_processes
-    writer.observe("ana", "I adopted a grey cat called Miso.")
-    writer.observe("ben", "I brew my own beer.")
-    assert reader.context(["ana", "ben"], "pets").items
-    index = _warm_index(reader, "ana", "ben")
+    index = _warm_pair(writer, reader)
 
     cello = writer.observe("ana", "I started learning the cello.")
     belief = writer.add_belief("ben", "Ben plays chess on Sundays")
@@ -186,10 +191,7 @@ def test_rows_deleted_by_another_process_leave_a_warm_index(
 ) -> None:
     """Retention and forget delete rows: the other process's index is built again without them."""
     writer, reader = two_processes
-    writer.observe("ana", "I adopted a grey cat called Miso.")
-    writer.observe("ben", "I brew my own beer.")
-    assert reader.context(["ana", "ben"], "cat beer").items
-    index = _warm_index(reader, "ana", "ben")
+    index = _warm_pair(writer, reader)
 
     writer.set_retention_policy({"observations_max_age_days": 1})
     report = writer.run_retention(now=utcnow() + timedelta(days=2))

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from selfmodel import SelfModel
 from selfmodel.domain import BeliefFrame
@@ -19,6 +21,9 @@ from selfmodel.domain.time import utcnow
 from selfmodel.embedding.sentence_transformers import SentenceTransformerEmbedder
 from selfmodel.storage.migrations import SCHEMA_VERSION
 from selfmodel.tenancy import Tenancy
+
+if TYPE_CHECKING:
+    import psycopg
 
 FIXTURE = Path(__file__).parent / "fixtures" / "upgrade"
 # Computed at read time from the evidence and the clock, so they move as the fixture ages.
@@ -109,13 +114,29 @@ def test_a_migrated_database_reads_its_older_beliefs_as_of_any_moment_since(
         assert sm.replay(trace).reproduced
 
 
+@contextmanager
+def _older_postgres(pg_url: str, version: int, at: datetime) -> Iterator[psycopg.Connection[Any]]:
+    """The database emptied and migrated only to ``version``, with workspace ws_1 in it."""
+    import psycopg
+    from psycopg.rows import dict_row
+
+    from selfmodel.storage.postgres import apply_migrations
+
+    with psycopg.connect(pg_url, row_factory=dict_row, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        conn.execute("SET TIME ZONE 'UTC'")
+        apply_migrations(conn, up_to=version)
+        conn.execute(
+            "INSERT INTO workspaces (id, name, created_at) VALUES ('ws_1', 'acme', %s)", (at,)
+        )
+        yield conn
+
+
 def test_each_belief_of_an_older_postgres_database_becomes_its_first_version(
     pg_url: str,
 ) -> None:
     """Schema 13 keeps every belief's state at the upgrade as its first version (revision 0),
     field for field, on PostgreSQL too (the SQLite fixture above covers SQLite)."""
-    import psycopg
-    from psycopg.rows import dict_row
 
     from selfmodel.domain import (
         Belief,
@@ -128,18 +149,11 @@ def test_each_belief_of_an_older_postgres_database_becomes_its_first_version(
     )
     from selfmodel.storage import AsOf
     from selfmodel.storage.postgres import PostgresDialect, PostgresStore
-    from selfmodel.storage.postgres import apply_migrations as pg_apply
     from selfmodel.storage.sql_base import marks
     from selfmodel.storage.sql_rows import BELIEF_COLUMNS, belief_params
 
     at = utcnow()
-    with psycopg.connect(pg_url, row_factory=dict_row, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-        conn.execute("SET TIME ZONE 'UTC'")
-        pg_apply(conn, up_to=10)
-        conn.execute(
-            "INSERT INTO workspaces (id, name, created_at) VALUES ('ws_1', 'acme', %s)", (at,)
-        )
+    with _older_postgres(pg_url, 10, at) as conn:
         conn.execute(
             "INSERT INTO users (workspace_id, id, external_id, created_at)"
             " VALUES ('ws_1', 'usr_1', 'maya', %s)",
@@ -183,22 +197,13 @@ def test_each_belief_of_an_older_postgres_database_becomes_its_first_version(
 def test_a_postgres_database_of_schema_13_keeps_its_traces_and_revisions(pg_url: str) -> None:
     """Schema 14 keeps trace payloads as written (json, no longer jsonb) and gives users the
     revision retention last deleted at: traces, their lookups and the revisions survive."""
-    import psycopg
-    from psycopg.rows import dict_row
     from psycopg.types.json import Jsonb
 
     from selfmodel.storage.postgres import PostgresStore
-    from selfmodel.storage.postgres import apply_migrations as pg_apply
 
     at = utcnow()
     payload = {"chosen": [{"id": "bel_1", "text": "Maya loves tea"}], "z": 1, "a": [None, 2.5]}
-    with psycopg.connect(pg_url, row_factory=dict_row, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-        conn.execute("SET TIME ZONE 'UTC'")
-        pg_apply(conn, up_to=13)
-        conn.execute(
-            "INSERT INTO workspaces (id, name, created_at) VALUES ('ws_1', 'acme', %s)", (at,)
-        )
+    with _older_postgres(pg_url, 13, at) as conn:
         conn.execute(
             "INSERT INTO users (workspace_id, id, external_id, created_at, revision)"
             " VALUES ('ws_1', 'usr_1', 'maya', %s, 7)",
