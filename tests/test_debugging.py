@@ -453,8 +453,8 @@ def test_a_write_from_another_process_is_read_before_a_trace_names_its_version(
 def test_a_warm_call_that_finds_nothing_new_names_its_version_from_one_read(
     db_path: Path, embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The refresh's read of the revisions, unchanged since the index was filled, proves what
-    the index holds: the trace is settled without reading them a second time."""
+    """The revisions read with the users, unchanged since the index was filled, prove what the
+    index holds: the trace is settled without reading them again."""
     statements = SQLiteStatements(monkeypatch)
     with SelfModel.open(str(db_path), embedder=embedder) as sm:
         sm.observe(USER, demo_messages()[:3])
@@ -462,9 +462,9 @@ def test_a_warm_call_that_finds_nothing_new_names_its_version_from_one_read(
         user = sm.user(USER)
         statements.take()
         trace = sm.trace(sm.context(USER, "what about work?").trace_id)
-        revision_reads = [s for s in statements.take() if "revision FROM users" in s]
+        user_reads = [s for s in statements.take() if "FROM users" in s]
         now = sm.store.user_revisions(sm.workspace.id, [user.id])[0]
         assert trace.payload["model_version"]["settled"]
         assert trace.payload["model_version"]["revisions"] == {user.id: now}
-        assert len(revision_reads) == 1
+        assert len(user_reads) == 1  # the users, their revisions with them
         assert sm.replay(trace.id).reproduced

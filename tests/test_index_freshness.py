@@ -137,6 +137,29 @@ def test_an_observation_recorded_before_what_was_read_is_still_read(sm: SelfMode
     _same_as_fresh(sm, index, ["ana"])
 
 
+def test_watermarks_read_before_another_refresh_do_not_undo_it(sm: SelfModel) -> None:
+    """A call's watermarks, read with its users, may be older than its index by the time it
+    looks (another call brought the index further): the index is neither rebuilt nor moved
+    back, and what it holds stays what a fresh build holds."""
+    sm.observe("ana", "I adopted a grey cat called Miso.")
+    sm.context("ana", "pets")
+    index = _warm_index(sm, "ana")
+    u = sm.user("ana")
+    ((_, early),) = sm.store.users_with_watermarks(sm.workspace.id, ["ana"])
+    sm.observe("ana", "I ran my first half marathon!")
+    loader = ScopeLoader(
+        sm.store, sm.workspace.id, [u.id], None, sm._c.embedder.name, sm._c.embedder.dim
+    )
+    assert loader.refresh(index) is index  # brought to the new revision
+    moved = index.sync.revisions
+    assert moved[0] > early.revision
+    assert loader.refresh(index, [early]) is index
+    assert index.sync.revisions == moved and index.sync.exact
+    _same_as_fresh(sm, index, ["ana"])
+    ((_, now),) = sm.store.users_with_watermarks(sm.workspace.id, ["ana"])
+    assert loader.refresh(index, [now]) is index and index.sync.exact
+
+
 def test_an_observation_without_a_vector_waits_until_its_job_has_run(sm: SelfModel) -> None:
     sm.observe("ana", "I adopted a grey cat called Miso.")
     sm.context("ana", "pets")

@@ -85,6 +85,24 @@ def test_a_watermark_is_read_from_the_users_rows(store: Store, ws: Workspace, ma
     assert store.scope_watermark(ws.id, []) == ()
 
 
+def test_users_are_found_with_their_watermarks_in_one_read(
+    store: Store, ws: Workspace, maya: User
+) -> None:
+    ben = store.get_or_create_user(ws.id, "ben")
+    with store.transaction():
+        store.lock_user(ws.id, maya.id)
+    found = dict(store.users_with_watermarks(ws.id, ["maya", "ben", "nobody"]))
+    assert set(found) == {maya, ben}
+    assert (found[maya].user_id, found[maya].revision, found[maya].pruned_revision) == (
+        maya.id,
+        1,
+        0,
+    )
+    assert found[ben] == store.scope_watermark(ws.id, [ben.id])[0]
+    assert store.users_with_watermarks(ws.id, []) == []
+    assert store.users_with_watermarks("ws_other", ["maya"]) == []
+
+
 def test_observations_since_a_revision_are_those_written_after_it(
     store: Store, ws: Workspace, maya: User
 ) -> None:

@@ -84,8 +84,11 @@ class EngineBase:
         """A user by the product's own id."""
         found = self._c.store.get_user(self.workspace.id, external_id)
         if found is None:
-            raise UserNotFoundError(f"no user {external_id!r} in workspace {self.workspace.name!r}")
+            raise self._no_user(external_id)
         return found
+
+    def _no_user(self, external_id: str) -> UserNotFoundError:
+        return UserNotFoundError(f"no user {external_id!r} in workspace {self.workspace.name!r}")
 
     def user_by_id(self, user_id: str) -> User:
         """A user by selfmodel's own id (what Mirror sessions carry)."""

@@ -234,7 +234,15 @@ class Reading(EngineBase):
                 "selfmodel.area_given": area is not None,
             }
         )
-        users = tuple(self.user(name) for name in names)
+        # The users and their watermarks in one read: the index's refresh starts from them.
+        found = {
+            user.external_id: (user, mark)
+            for user, mark in self._c.store.users_with_watermarks(self.workspace.id, names)
+        }
+        for name in names:
+            if name not in found:
+                raise self._no_user(name)
+        users = tuple(found[name][0] for name in names)
         # Only users found are named: an unknown or refused id is not echoed into traces.
         span.set(self._c.telemetry.user_attributes(self.workspace, [u.external_id for u in users]))
         area_id = None
@@ -246,7 +254,7 @@ class Reading(EngineBase):
         configs, experiments = enter_experiments(self, users[0]) if len(users) == 1 else ([], [])
         run = context_settings(self._c.retriever.config, configs)
         return self._c.retriever.context(
-            Scope(self.workspace.id, users, area_id),
+            Scope(self.workspace.id, users, area_id, tuple(found[n][1] for n in names)),
             query,
             budget_tokens=run.budget_tokens if run.budget_tokens is not None else budget,
             limit=limit,

@@ -35,6 +35,7 @@ from selfmodel.storage import (
     BeliefFilter,
     ModelStore,
     StoredVectors,
+    UserWatermark,
     VectorStore,
 )
 
@@ -90,12 +91,20 @@ class ScopeLoader:
         return index
 
     # -- incremental refresh -------------------------------------------------------------------
-    def refresh(self, index: ScopeIndex) -> ScopeIndex:
-        """Apply what changed since ``index`` was last synced; a new index if it must rebuild."""
+    def refresh(self, index: ScopeIndex, marks: Sequence[UserWatermark] = ()) -> ScopeIndex:
+        """Apply what changed since ``index`` was last synced; a new index if it must rebuild.
+
+        ``marks``: the users' watermarks, if the caller read them just now (with the users);
+        read here otherwise, and when they are older than what the index has seen (another
+        call brought it further meanwhile).
+        """
         sync = index.sync
         if not isinstance(sync, SyncState):
             return self.build()
-        marks = self.store.scope_watermark(self.ws, self.user_ids)
+        if [m.user_id for m in marks] != self.user_ids or any(
+            m.revision < seen for m, seen in zip(marks, sync.revisions, strict=True)
+        ):
+            marks = self.store.scope_watermark(self.ws, self.user_ids)
         revisions = tuple(m.revision for m in marks)
         if revisions == sync.revisions:
             sync.exact = True
@@ -268,7 +277,7 @@ class ScopeLoaderAsOf(ScopeLoader):
         self._beliefs(index, sync, beliefs)
         return index
 
-    def refresh(self, index: ScopeIndex) -> ScopeIndex:
+    def refresh(self, index: ScopeIndex, marks: Sequence[UserWatermark] = ()) -> ScopeIndex:
         return index  # the past does not change
 
     def _vectors(self, item_type: str, ids: Sequence[str]) -> StoredVectors:

@@ -52,7 +52,7 @@ from selfmodel.retrieval.ranking import (
 from selfmodel.retrieval.temporal import TemporalQuery, analyse
 from selfmodel.retrieval.tokens import TokenCounter
 from selfmodel.revision.confidence import current_confidence, current_status
-from selfmodel.storage import TraceStore
+from selfmodel.storage import TraceStore, UserWatermark
 
 __all__ = [
     "BudgetStep",
@@ -87,6 +87,9 @@ class Scope:
     workspace_id: str
     users: tuple[User, ...]
     area_id: str | None = None
+    # The users' watermarks read with them, if they were (``users_with_watermarks``): the
+    # call's first look at its index uses them instead of reading them again.
+    watermark: tuple[UserWatermark, ...] = ()
 
     @property
     def key(self) -> tuple[str, frozenset[str], str | None]:
@@ -163,8 +166,9 @@ class Retriever:
         self._past_lock = threading.Lock()
 
     # -- index building ----------------------------------------------------------------------
-    def _index(self, scope: Scope) -> ScopeIndex:
-        """The scope's warm index, brought up to date with the store (built on first use)."""
+    def _index(self, scope: Scope, *, marks: Sequence[UserWatermark] = ()) -> ScopeIndex:
+        """The scope's warm index, brought up to date with the store (built on first use);
+        ``marks``: the users' watermarks if just read."""
         loader = ScopeLoader(
             self.store,
             scope.workspace_id,
@@ -178,7 +182,7 @@ class Retriever:
             index = loader.build()
         else:
             with cached.lock:
-                index = loader.refresh(cached)
+                index = loader.refresh(cached, marks)
         if index is not cached:
             self.cache.put(scope.key, index)
         return index
@@ -211,7 +215,7 @@ class Retriever:
         # brings the index up to date, reads the query and scores its words.
         embedding = self.embedder.start_embed_one(matched)
         index = (
-            self._index(scope)
+            self._index(scope, marks=scope.watermark)
             if personalized
             else ScopeIndex([], np.zeros((0, self.embedder.dim), dtype=np.float32))
         )

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from selfmodel.domain import Belief, BeliefStatus, Observation
+from selfmodel.domain import Belief, BeliefStatus, Observation, User
 from selfmodel.storage import sql_rows as rows_to
 from selfmodel.storage.sql_base import USER_REVISION, SQLBase, Statement, marks
 from selfmodel.storage.vectors import (
@@ -175,6 +175,23 @@ class SQLVectors(SQLBase, VectorStore):
             )
         }
         return tuple(found.get(uid, UserWatermark(uid)) for uid in user_ids)
+
+    def users_with_watermarks(
+        self, workspace_id: str, external_ids: Sequence[str]
+    ) -> list[tuple[User, UserWatermark]]:
+        if not external_ids:
+            return []
+        in_ids, in_params = self._dialect.in_list("external_id", external_ids)
+        rows = self._q(
+            f"SELECT * FROM users WHERE workspace_id = ? AND {in_ids}", (workspace_id, *in_params)
+        )
+        return [
+            (
+                rows_to.user(self._dialect, r),
+                UserWatermark(r["id"], int(r["revision"]), int(r["pruned_revision"])),
+            )
+            for r in rows
+        ]
 
     def list_observations_since(
         self, workspace_id: str, user_id: str, after_revision: int

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from selfmodel.domain import Belief, BeliefStatus, Observation
+from selfmodel.domain import Belief, BeliefStatus, Observation, User
 from selfmodel.storage.database import Database
 
 # What a stored vector embeds (``item_type``): an observation's text or a belief's statement.
@@ -101,6 +101,13 @@ class VectorStore(Database, Protocol):
     ) -> tuple[UserWatermark, ...]:
         """One watermark per user (in ``user_ids`` order), from the users' rows alone: the one
         read a warm index makes on every call; only when it moved are rows read."""
+
+    @abstractmethod
+    def users_with_watermarks(
+        self, workspace_id: str, external_ids: Sequence[str]
+    ) -> list[tuple[User, UserWatermark]]:
+        """The users of these external ids that exist, each with their watermark, in no order:
+        what a context call starts from, in one read of the users' rows."""
 
     @abstractmethod
     def list_observations_since(
