@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from selfmodel import SelfModel
 from selfmodel.cli import app
-from selfmodel.errors import TraceNotFoundError
+from selfmodel.errors import TraceNotFoundError, UserNotFoundError
 from selfmodel.retrieval import TokenCounter
 from selfmodel.retrieval.index import IndexCache, ScopeIndex
 from selfmodel.retrieval.ranking import named_users, without_names
@@ -376,3 +376,12 @@ def test_token_counts_from_the_cache_equal_fresh_ones_and_the_cache_stays_bounde
     assert len(counter._counts) <= 10
     assert counter.count_many(lines) == fresh
     assert len(counter._counts) <= 3
+
+
+def test_a_scope_with_an_unknown_user_names_that_user_and_traces_nothing(sm: SelfModel) -> None:
+    sm.observe("ana", "I collect vinyl records.")
+    before = len(sm.traces("ana"))
+    with pytest.raises(UserNotFoundError, match="'nobody'"):
+        sm.context(["ana", "nobody"], "music")
+    assert len(sm.traces("ana")) == before
+    assert sm.context(["ana", "ana"], "music").items  # a name given twice is one user

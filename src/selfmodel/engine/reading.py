@@ -224,7 +224,9 @@ class Reading(EngineBase):
             raise InvalidInputError("budget_tokens must be positive")
         if limit is not None and limit <= 0:
             raise InvalidInputError("limit must be positive")
-        names = [user] if isinstance(user, str) else list(user)
+        # A name given twice is one user (twice, the trace named them twice and its write
+        # failed on the store's key).
+        names = [user] if isinstance(user, str) else list(dict.fromkeys(user))
         if not names:
             raise InvalidInputError("at least one user is needed")
         span.set(

@@ -9,7 +9,7 @@ import numpy as np
 
 from selfmodel.domain import Belief, BeliefStatus, Observation, User
 from selfmodel.storage import sql_rows as rows_to
-from selfmodel.storage.sql_base import USER_REVISION, SQLBase, Statement, marks
+from selfmodel.storage.sql_base import USER_REVISION, Row, SQLBase, Statement, marks
 from selfmodel.storage.vectors import (
     BELIEF_VECTORS,
     StoredVectors,
@@ -39,6 +39,11 @@ HISTORY_COPY = (
 
 def _no_vectors() -> StoredVectors:
     return StoredVectors([], np.zeros((0, 0), dtype=np.float32))
+
+
+def _watermark(row: Row) -> UserWatermark:
+    """A user's watermark from their row of ``users``."""
+    return UserWatermark(row["id"], int(row["revision"]), int(row["pruned_revision"]))
 
 
 def _stored(items: Sequence[tuple[str, bytes]]) -> StoredVectors:
@@ -148,17 +153,7 @@ class SQLVectors(SQLBase, VectorStore):
 
     # -- change tracking ---------------------------------------------------------------------
     def user_revisions(self, workspace_id: str, user_ids: Sequence[str]) -> tuple[int, ...]:
-        if not user_ids:
-            return ()
-        in_ids, in_params = self._dialect.in_list("id", user_ids)
-        found = {
-            r["id"]: int(r["revision"])
-            for r in self._q(
-                f"SELECT id, revision FROM users WHERE workspace_id = ? AND {in_ids}",
-                (workspace_id, *in_params),
-            )
-        }
-        return tuple(found.get(uid, -1) for uid in user_ids)
+        return tuple(m.revision for m in self.scope_watermark(workspace_id, user_ids))
 
     def scope_watermark(
         self, workspace_id: str, user_ids: Sequence[str]
@@ -167,7 +162,7 @@ class SQLVectors(SQLBase, VectorStore):
             return ()
         in_ids, in_params = self._dialect.in_list("id", user_ids)
         found = {
-            r["id"]: UserWatermark(r["id"], int(r["revision"]), int(r["pruned_revision"]))
+            r["id"]: _watermark(r)
             for r in self._q(
                 f"SELECT id, revision, pruned_revision FROM users WHERE workspace_id = ?"
                 f" AND {in_ids}",
@@ -185,13 +180,7 @@ class SQLVectors(SQLBase, VectorStore):
         rows = self._q(
             f"SELECT * FROM users WHERE workspace_id = ? AND {in_ids}", (workspace_id, *in_params)
         )
-        return [
-            (
-                rows_to.user(self._dialect, r),
-                UserWatermark(r["id"], int(r["revision"]), int(r["pruned_revision"])),
-            )
-            for r in rows
-        ]
+        return [(rows_to.user(self._dialect, r), _watermark(r)) for r in rows]
 
     def list_observations_since(
         self, workspace_id: str, user_id: str, after_revision: int
