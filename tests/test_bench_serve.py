@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from selfmodel.cli import app
+from selfmodel.cli.bench_serve import context_ratios, segment_order
 from tests.support.postgres import PostgresCluster
 
 runner = CliRunner()
@@ -25,12 +27,13 @@ def test_bench_serve_loads_sqlite_and_two_postgres_processes(
             app,
             [
                 "bench", "serve", "--duration", "1", "--concurrency", "4",
-                "--pg-url", url, "--observe-share", "0.25", "--json", str(out),
+                "--pg-url", url, "--observe-share", "0.25", "--rounds", "2",
+                "--json", str(out),
             ],
         )  # fmt: skip
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
-    assert report["observe_share"] == 0.25
+    assert report["observe_share"] == 0.25 and report["rounds"] == 2
     assert report["embedding_floor"]["p50_ms"] > 0
     backends = report["backends"]
     assert backends["sqlite"]["processes"] == 1 and backends["postgresql"]["processes"] == 2
@@ -38,12 +41,41 @@ def test_bench_serve_loads_sqlite_and_two_postgres_processes(
         assert backend["errors"] == 0
         assert 0 < backend["client_cores"] <= os.cpu_count()  # a share of the machine it ran on
         assert backend["rows"]["context"]["requests"] > 0
+        # Two turns each, and the table's rate is theirs together.
+        assert len(backend["context_per_s_by_segment"]) == 2
+        assert backend["wall_s"] >= 2 * 0.5
+    ratio = report["context_ratios"]["postgresql"]
+    assert len(ratio["by_round"]) == 2 and ratio["overall"] > 0
     assert "embedding floor" in result.output and "postgresql ×2 context" in result.output
+    assert "postgresql / sqlite context calls a second" in result.output
+
+
+def test_backends_take_turns_every_other_round_reversed() -> None:
+    assert segment_order(["sqlite", "postgresql"], 3) == [
+        "sqlite", "postgresql", "postgresql", "sqlite", "sqlite", "postgresql",
+    ]  # fmt: skip
+    assert segment_order(["sqlite"], 2) == ["sqlite", "sqlite"]
+
+
+def test_context_ratios_are_over_the_first_backend_round_by_round() -> None:
+    def result(per_s: float, by_segment: list[float]) -> dict[str, Any]:
+        return {"rows": {"context": {"per_s": per_s}}, "context_per_s_by_segment": by_segment}
+
+    ratios = context_ratios(
+        {"sqlite": result(60.0, [50.0, 70.0]), "postgresql": result(54.0, [50.0, 56.0])}
+    )
+    assert ratios == {"postgresql": {"overall": 0.9, "by_round": [1.0, 0.8]}}
+    assert context_ratios({"sqlite": result(60.0, [60.0])}) == {}
 
 
 @pytest.mark.parametrize(
     "args",
-    [["--duration", "0"], ["--pg-processes", "0"], ["--observe-share", "1.5"]],
+    [
+        ["--duration", "0"],
+        ["--pg-processes", "0"],
+        ["--observe-share", "1.5"],
+        ["--rounds", "0"],
+    ],
 )
 def test_bench_serve_refuses_bad_options(args: list[str]) -> None:
     result = runner.invoke(app, ["bench", "serve", "--no-pg", *args])

@@ -4,7 +4,10 @@ Server subprocesses (``selfmodel serve``) per backend, ``concurrency`` async wor
 (``selfmodel.bench.load_client``: the generator shares the servers' cores, so it is kept light)
 spreading requests over them in turn, a fixed mix of operations for a fixed time; reports
 throughput and p50/p95/p99 per operation, SQLite and PostgreSQL side by side in one run, with the
-embedding floor (one query embedded alone, on an idle machine) measured in the same run.
+embedding floor (one query embedded alone, on an idle machine) measured in the same run. Every
+backend's servers are up together and the backends take turns in rounds (SQLite then
+PostgreSQL, PostgreSQL then SQLite, …): a shared host's speed drifts over minutes, and run one
+after the other the two met different machines.
 PostgreSQL is a throwaway cluster started from the system's binaries unless ``--pg-url`` names a
 database. ``--soak SECONDS`` runs the durability soak on the same backends instead
 (``selfmodel.cli.bench_soak``).
@@ -18,7 +21,9 @@ import random
 import statistics
 import tempfile
 import time
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -35,6 +40,9 @@ from selfmodel.cli.output import console, progress_bar
 USERS = 16
 WARMUP_MESSAGES = 6
 DEFAULT_OBSERVE_SHARE = 0.5  # the rest are context calls
+# Segments of load per backend, the backends taking turns: a ratio between backends then
+# compares them on the same host minutes (a shared host's speed drifts ±20 % over minutes).
+DEFAULT_ROUNDS = 3
 REQUEST_TIMEOUT_S = 60.0
 SENTENCES = (
     "I love {x} on weekends.",
@@ -66,43 +74,100 @@ def _sentence(rng: random.Random) -> str:
     return rng.choice(SENTENCES).format(x=rng.choice(TOPICS))
 
 
-async def _load(
-    bases: list[str],
-    key: str,
-    duration: float,
+@dataclass(frozen=True)
+class Target:
+    """One backend's API processes, up and warmed: where to send load and with which key."""
+
+    bases: list[str]
+    key: str
+    processes: int
+
+
+@dataclass
+class Load:
+    """What a backend's segments of load measured, added up."""
+
+    latencies: dict[str, list[float]] = field(
+        default_factory=lambda: {"observe": [], "context": []}
+    )
+    errors: int = 0
+    wall_s: float = 0.0
+    client_cpu_s: float = 0.0
+    # Context calls a second in each segment, in the order they ran: the host's drift shows.
+    context_per_s: list[float] = field(default_factory=list)
+
+    def result(self) -> dict[str, Any]:
+        rows: dict[str, dict[str, float]] = {}
+        for op, values in self.latencies.items():
+            ms = [v * 1000 for v in values]
+            rows[op] = {
+                "requests": float(len(values)),
+                "per_s": len(values) / self.wall_s,
+                "p50_ms": percentile(ms, 50) if ms else float("nan"),
+                "p95_ms": percentile(ms, 95) if ms else float("nan"),
+                "p99_ms": percentile(ms, 99) if ms else float("nan"),
+            }
+        return {
+            "rows": rows,
+            "errors": self.errors,
+            "wall_s": self.wall_s,
+            # The generator runs on the servers' cores: what it took is not theirs to serve with.
+            "client_cores": self.client_cpu_s / self.wall_s,
+            "context_per_s_by_segment": self.context_per_s,
+        }
+
+
+def start_target(stack: ExitStack, db: str, processes: int, workdir: Path) -> Target:
+    """``processes`` API servers on ``db`` (``bootstrap`` migrates it first), stopped with
+    ``stack``; every user has something to retrieve before any load."""
+    key = bootstrap(db)
+    target = Target(start_servers(stack, db, processes, workdir), key, processes)
+    asyncio.run(_warm_up(target))
+    return target
+
+
+def _connections(target: Target) -> dict[str, LoadConnection]:
+    headers = {"Authorization": f"Bearer {target.key}"}
+    return {b: LoadConnection(b, headers, timeout=REQUEST_TIMEOUT_S) for b in target.bases}
+
+
+async def _warm_up(target: Target) -> None:
+    turn = itertools.cycle(target.bases)
+    connections = _connections(target)
+    try:
+        for user in range(USERS):
+            messages = [
+                {"content": _sentence(random.Random(user * 100 + i))}
+                for i in range(WARMUP_MESSAGES)
+            ]
+            reply = await connections[next(turn)].post(
+                f"/v1/users/u{user}/observations", {"messages": messages}
+            )
+            if not reply.ok:
+                raise RuntimeError(f"warm-up observe failed: {reply.status} {reply.body[:500]!r}")
+    finally:
+        for connection in connections.values():
+            connection.close()
+
+
+async def _segment(
+    target: Target,
+    load: Load,
+    seconds: float,
     concurrency: int,
     seed: int,
-    observe_share: float = DEFAULT_OBSERVE_SHARE,
-) -> dict[str, Any]:
-    latencies: dict[str, list[float]] = {"observe": [], "context": []}
-    errors = 0
-    headers = {"Authorization": f"Bearer {key}"}
-    turn = itertools.cycle(bases)  # each request to the next server process
-
-    def connections() -> dict[str, LoadConnection]:
-        return {b: LoadConnection(b, headers, timeout=REQUEST_TIMEOUT_S) for b in bases}
-
-    # Every user has something to retrieve before the clock starts.
-    warm_up = connections()
-    for user in range(USERS):
-        messages = [
-            {"content": _sentence(random.Random(user * 100 + i))} for i in range(WARMUP_MESSAGES)
-        ]
-        reply = await warm_up[next(turn)].post(
-            f"/v1/users/u{user}/observations", {"messages": messages}
-        )
-        if not reply.ok:
-            raise RuntimeError(f"warm-up observe failed: {reply.status} {reply.body[:500]!r}")
-    for connection in warm_up.values():
-        connection.close()
-    deadline = time.perf_counter() + duration
+    observe_share: float,
+) -> None:
+    """``seconds`` of the mix on ``target``, added to ``load``."""
+    turn = itertools.cycle(target.bases)  # each request to the next server process
+    deadline = time.perf_counter() + seconds
+    contexts = len(load.latencies["context"])
 
     async def worker(n: int) -> None:
         # A connection to each server per worker: ``concurrency`` requests in flight, and
         # none waits for a connection another worker holds.
-        nonlocal errors
         rng = random.Random(seed + n)
-        mine = connections()
+        mine = _connections(target)
         try:
             while time.perf_counter() < deadline:
                 user = f"u{rng.randrange(USERS)}"
@@ -117,13 +182,13 @@ async def _load(
                 try:
                     reply = await mine[next(turn)].post(path, body)
                 except TRANSPORT_ERRORS:
-                    errors += 1
+                    load.errors += 1
                     continue
                 elapsed = time.perf_counter() - started
                 if reply.ok:
-                    latencies[op].append(elapsed)
+                    load.latencies[op].append(elapsed)
                 else:
-                    errors += 1
+                    load.errors += 1
         finally:
             for connection in mine.values():
                 connection.close()
@@ -131,36 +196,80 @@ async def _load(
     started, client_cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker(n) for n in range(concurrency)))
     wall = time.perf_counter() - started
-    # The generator runs on the servers' cores: what it took is not theirs to serve with.
-    client_cores = (time.process_time() - client_cpu) / wall
-    rows: dict[str, dict[str, float]] = {}
-    for op, values in latencies.items():
-        ms = [v * 1000 for v in values]
-        rows[op] = {
-            "requests": float(len(values)),
-            "per_s": len(values) / wall,
-            "p50_ms": percentile(ms, 50) if ms else float("nan"),
-            "p95_ms": percentile(ms, 95) if ms else float("nan"),
-            "p99_ms": percentile(ms, 99) if ms else float("nan"),
-        }
-    return {"rows": rows, "errors": errors, "wall_s": wall, "client_cores": client_cores}
+    load.wall_s += wall
+    load.client_cpu_s += time.process_time() - client_cpu
+    load.context_per_s.append((len(load.latencies["context"]) - contexts) / wall)
 
 
-def run_backend(
-    db: str,
-    processes: int,
+def segment_order(names: Sequence[str], rounds: int) -> list[str]:
+    """Which backend each segment loads: every backend once a round, every other round in
+    reverse (A B, B A, A B …), so a host that speeds up or slows down through the run favours
+    none of them."""
+    order: list[str] = []
+    for r in range(rounds):
+        order += list(names) if r % 2 == 0 else list(reversed(names))
+    return order
+
+
+def run_backends(
+    targets: Mapping[str, Target],
     duration: float,
+    rounds: int,
     concurrency: int,
     seed: int,
-    workdir: Path,
     observe_share: float = DEFAULT_OBSERVE_SHARE,
-) -> dict[str, Any]:
-    """Start ``processes`` API servers on ``db`` (``bootstrap`` migrates it first), then load."""
-    key = bootstrap(db)
-    with ExitStack() as stack:
-        bases = start_servers(stack, db, processes, workdir)
-        result = asyncio.run(_load(bases, key, duration, concurrency, seed, observe_share))
-        return {**result, "processes": processes}
+    on_segment: Callable[[str, int], None] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """``duration`` seconds of load on each target, in ``rounds`` segments each, the targets
+    taking turns (``segment_order``). ``on_segment(name, round)`` is told before each one."""
+    loads = {name: Load() for name in targets}
+    rounds_seen = dict.fromkeys(targets, 0)
+    for name in segment_order(list(targets), rounds):
+        round_ = rounds_seen[name]
+        rounds_seen[name] += 1
+        if on_segment is not None:
+            on_segment(name, round_)
+        # A seed per round: every backend sees the same mix, segment by segment.
+        segment_seed = seed + 1000 * round_
+        asyncio.run(
+            _segment(
+                targets[name],
+                loads[name],
+                duration / rounds,
+                concurrency,
+                segment_seed,
+                observe_share,
+            )
+        )
+    return {
+        name: {**load.result(), "processes": targets[name].processes}
+        for name, load in loads.items()
+    }
+
+
+def context_ratios(results: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each backend's context calls a second over the first backend's: overall, and round by
+    round (the two segments of a round ran minutes apart at most)."""
+    names = list(results)
+    if not names:
+        return {}
+    base = results[names[0]]
+    ratios: dict[str, dict[str, Any]] = {}
+    for name in names[1:]:
+        ours = results[name]
+        overall = base["rows"]["context"]["per_s"]
+        ratios[name] = {
+            "overall": ours["rows"]["context"]["per_s"] / overall if overall else float("nan"),
+            "by_round": [
+                a / b if b else float("nan")
+                for a, b in zip(
+                    ours["context_per_s_by_segment"],
+                    base["context_per_s_by_segment"],
+                    strict=True,
+                )
+            ],
+        }
+    return ratios
 
 
 def embedding_floor() -> dict[str, float]:
@@ -217,6 +326,13 @@ def serve_command(
         float, typer.Option(help="Share of requests that observe (the rest ask for context).")
     ] = DEFAULT_OBSERVE_SHARE,
     seed: Annotated[int, typer.Option(help="Seed of the operation mix.")] = 7,
+    rounds: Annotated[
+        int,
+        typer.Option(
+            help="Segments each backend's load is cut into, the backends taking turns (A B, B A,"
+            " …) so host drift favours none."
+        ),
+    ] = DEFAULT_ROUNDS,
     soak: Annotated[
         float | None,
         typer.Option(
@@ -232,9 +348,9 @@ def serve_command(
 ) -> None:
     """Observe + context load through the HTTP API: throughput and p50/p95/p99, per backend;
     with --soak, a mixed load with a worker killed and restarted, then a reconciliation."""
-    if duration <= 0 or concurrency <= 0 or sqlite_processes <= 0 or pg_processes <= 0:
+    if min(duration, concurrency, sqlite_processes, pg_processes, rounds) <= 0:
         raise typer.BadParameter(
-            "--duration, --concurrency and the process counts must be positive"
+            "--duration, --concurrency, --rounds and the process counts must be positive"
         )
     if not 0.0 <= observe_share <= 1.0:
         raise typer.BadParameter("--observe-share must be between 0 and 1")
@@ -247,15 +363,25 @@ def serve_command(
             soak_command(backends, soak, concurrency, seed, kill_every, workdir, json_out)
             return
         floor = embedding_floor()
-        results: dict[str, Any] = {}
+        targets = {
+            name: start_target(stack, db, processes, workdir)
+            for name, (db, processes) in backends.items()
+        }
         with progress_bar() as progress:
-            task = progress.add_task("bench serve", total=len(backends))
-            for name, (db, processes) in backends.items():
-                progress.update(task, description=f"{name}: {duration:g} s of load")
-                results[name] = run_backend(
-                    db, processes, duration, concurrency, seed, workdir, observe_share
+            task = progress.add_task("bench serve", total=rounds * len(targets))
+            done = itertools.count()
+
+            def on_segment(name: str, round_: int) -> None:
+                progress.update(
+                    task,
+                    completed=next(done),
+                    description=f"{name}: round {round_ + 1}/{rounds}, {duration / rounds:g} s",
                 )
-                progress.advance(task)
+
+            results = run_backends(
+                targets, duration, rounds, concurrency, seed, observe_share, on_segment
+            )
+            progress.update(task, completed=rounds * len(targets))
     rows = {
         f"{backend} ×{result['processes']} {op}": values
         for backend, result in results.items()
@@ -265,7 +391,7 @@ def serve_command(
     columns = ["requests", "per_s", "p50_ms", "p95_ms", "p99_ms"]
     console.print(
         metrics_table(
-            f"HTTP load: {concurrency} in flight, {duration:g} s per backend, "
+            f"HTTP load: {concurrency} in flight, {duration:g} s per backend in {rounds} turns, "
             f"{observe_share:.0%} observe / {1 - observe_share:.0%} context "
             "(×n: API processes)",
             rows,
@@ -286,13 +412,22 @@ def serve_command(
             f" {result['client_cores']:.2f} cores",
             highlight=False,
         )
+    ratios = context_ratios(results)
+    for backend, ratio in ratios.items():
+        console.print(
+            f"{backend} / {next(iter(results))} context calls a second: {ratio['overall']:.2f}"
+            f" (by round: {' '.join(f'{r:.2f}' for r in ratio['by_round'])})",
+            highlight=False,
+        )
     if json_out:
         report = {
             "duration_s": duration,
             "concurrency": concurrency,
             "observe_share": observe_share,
+            "rounds": rounds,
             "embedding_floor": floor,
             "backends": results,
+            "context_ratios": ratios,
         }
         write_json(json_out, report)
         console.print(f"wrote {json_out}")
