@@ -19,6 +19,7 @@ from selfmodel import (
 )
 from selfmodel.embedding import SentenceTransformerEmbedder
 from selfmodel.experiments.assignment import assign
+from tests.support.statements import SQLiteStatements
 from tests.support.stores import BACKENDS, copy_of_store, filled_store
 
 OFF = {"name": "off", "config": {"personalized": False}}
@@ -163,6 +164,28 @@ def test_a_stopped_experiment_assigns_nobody(observed: SelfModel) -> None:
     assert "experiments" not in observed.context(USERS[0], "hiking").config
     assert [x.name for x in observed.experiments(status="stopped")] == ["pers"]
     assert observed.experiments(status=ExperimentStatus.RUNNING) == []
+
+
+def test_a_context_call_reads_experiments_only_while_one_runs(
+    tmp_path: Path, embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether any runs comes with the users' read: a workspace running none reads none."""
+    statements = SQLiteStatements(monkeypatch)
+    with SelfModel.open(str(tmp_path / "x.db"), embedder=embedder) as sm:
+        observe_users(sm)
+
+        def experiment_reads() -> list[str]:
+            statements.take()
+            sm.context(USERS[0], "hiking")
+            # (The users' read asks whether any runs: an EXISTS within it.)
+            return [s for s in statements.take() if s.startswith("SELECT * FROM experiments")]
+
+        assert experiment_reads() == []
+        sm.create_experiment("pers", [OFF, ON])
+        assert len(experiment_reads()) == 1  # the running ones, to assign the user
+        assert sm.exposures("pers")
+        sm.stop_experiment("pers")
+        assert experiment_reads() == []
 
 
 def test_experiments_of_one_layer_never_share_a_user(observed: SelfModel) -> None:

@@ -145,7 +145,7 @@ def test_watermarks_read_before_another_refresh_do_not_undo_it(sm: SelfModel) ->
     sm.context("ana", "pets")
     index = _warm_index(sm, "ana")
     u = sm.user("ana")
-    ((_, early),) = sm.store.users_with_watermarks(sm.workspace.id, ["ana"])
+    ((_, early),) = sm.store.start_context(sm.workspace.id, ["ana"]).users
     sm.observe("ana", "I ran my first half marathon!")
     loader = ScopeLoader(
         sm.store, sm.workspace.id, [u.id], None, sm._c.embedder.name, sm._c.embedder.dim
@@ -156,7 +156,7 @@ def test_watermarks_read_before_another_refresh_do_not_undo_it(sm: SelfModel) ->
     assert loader.refresh(index, [early]) is index
     assert index.sync.revisions == moved and index.sync.exact
     _same_as_fresh(sm, index, ["ana"])
-    ((_, now),) = sm.store.users_with_watermarks(sm.workspace.id, ["ana"])
+    ((_, now),) = sm.store.start_context(sm.workspace.id, ["ana"]).users
     assert loader.refresh(index, [now]) is index and index.sync.exact
 
 

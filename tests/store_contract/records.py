@@ -13,6 +13,7 @@ from selfmodel.domain import (
     BeliefStatus,
     Evidence,
     EvidenceStance,
+    Experiment,
     Job,
     JobKind,
     MirrorLink,
@@ -20,6 +21,9 @@ from selfmodel.domain import (
     ResonanceCard,
     TraceRecord,
     User,
+    Variant,
+    VariantConfig,
+    Workspace,
     new_id,
 )
 from selfmodel.domain.time import utcnow
@@ -138,3 +142,24 @@ def enqueue(queue: QueueStore, user: User, n: int = 1, max_attempts: int = 3) ->
         )
         for i in range(n)
     ]
+
+
+def experiment(ws: Workspace, name: str = "pers", **fields: object) -> Experiment:
+    values: dict[str, object] = {
+        "id": new_id("exp"),
+        "workspace_id": ws.id,
+        "name": name,
+        "variants": (
+            Variant(name="off", config=VariantConfig(personalized=False)),
+            Variant(
+                name="words",
+                weight=2.5,
+                config=VariantConfig(ranking={"keyword_weight": 0.0, "strip_names": False}),
+            ),
+        ),
+        "control": "off",
+        "salt": "a1b2",
+        "created_at": utcnow(),
+        **fields,
+    }
+    return Experiment.model_validate(values)

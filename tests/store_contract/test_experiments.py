@@ -14,35 +14,13 @@ from selfmodel.domain import (
     Outcome,
     OutcomeKind,
     User,
-    Variant,
-    VariantConfig,
     Workspace,
     new_id,
 )
 from selfmodel.domain.time import utcnow
 from selfmodel.errors import ConflictError
 from selfmodel.storage import Store
-
-
-def experiment(ws: Workspace, name: str = "pers", **fields: object) -> Experiment:
-    values: dict[str, object] = {
-        "id": new_id("exp"),
-        "workspace_id": ws.id,
-        "name": name,
-        "variants": (
-            Variant(name="off", config=VariantConfig(personalized=False)),
-            Variant(
-                name="words",
-                weight=2.5,
-                config=VariantConfig(ranking={"keyword_weight": 0.0, "strip_names": False}),
-            ),
-        ),
-        "control": "off",
-        "salt": "a1b2",
-        "created_at": utcnow(),
-        **fields,
-    }
-    return Experiment.model_validate(values)
+from tests.store_contract.records import experiment
 
 
 def exposure(x: Experiment, user: User, variant: str = "off", **fields: object) -> Exposure:

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import numpy as np
 
-from selfmodel.domain import BeliefStatus, User, Workspace
+from selfmodel.domain import BeliefStatus, ExperimentStatus, User, Workspace
 from selfmodel.domain.time import utcnow
-from selfmodel.storage import Store, VectorStore
-from tests.store_contract.records import belief, observation
+from selfmodel.storage import ContextStart, Store, VectorStore
+from tests.store_contract.records import belief, experiment, observation
 
 
 # -- vectors -----------------------------------------------------------------------------------
@@ -85,13 +85,14 @@ def test_a_watermark_is_read_from_the_users_rows(store: Store, ws: Workspace, ma
     assert store.scope_watermark(ws.id, []) == ()
 
 
-def test_users_are_found_with_their_watermarks_in_one_read(
+def test_a_context_call_starts_from_its_users_and_their_watermarks(
     store: Store, ws: Workspace, maya: User
 ) -> None:
     ben = store.get_or_create_user(ws.id, "ben")
     with store.transaction():
         store.lock_user(ws.id, maya.id)
-    found = dict(store.users_with_watermarks(ws.id, ["maya", "ben", "nobody"]))
+    start = store.start_context(ws.id, ["maya", "ben", "nobody"])
+    found = dict(start.users)
     assert set(found) == {maya, ben}
     assert (found[maya].user_id, found[maya].revision, found[maya].pruned_revision) == (
         maya.id,
@@ -99,8 +100,23 @@ def test_users_are_found_with_their_watermarks_in_one_read(
         0,
     )
     assert found[ben] == store.scope_watermark(ws.id, [ben.id])[0]
-    assert store.users_with_watermarks(ws.id, []) == []
-    assert store.users_with_watermarks("ws_other", ["maya"]) == []
+    assert store.start_context(ws.id, []) == ContextStart([], experiments_running=False)
+    assert store.start_context("ws_other", ["maya"]).users == []
+
+
+def test_a_context_call_starts_knowing_whether_an_experiment_runs(
+    store: Store, ws: Workspace, maya: User
+) -> None:
+    assert not store.start_context(ws.id, ["maya"]).experiments_running
+    running = experiment(ws, "running")
+    store.insert_experiment(running)
+    assert store.start_context(ws.id, ["maya"]).experiments_running
+    other = store.get_or_create_workspace("other")
+    store.get_or_create_user(other.id, "maya")
+    assert not store.start_context(other.id, ["maya"]).experiments_running  # not theirs
+    store.stop_experiment(ws.id, running.id, utcnow())
+    store.insert_experiment(experiment(ws, "done", status=ExperimentStatus.STOPPED))
+    assert not store.start_context(ws.id, ["maya"]).experiments_running
 
 
 def test_observations_since_a_revision_are_those_written_after_it(

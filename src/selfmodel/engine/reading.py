@@ -236,11 +236,10 @@ class Reading(EngineBase):
                 "selfmodel.area_given": area is not None,
             }
         )
-        # The users and their watermarks in one read: the index's refresh starts from them.
-        found = {
-            user.external_id: (user, mark)
-            for user, mark in self._c.store.users_with_watermarks(self.workspace.id, names)
-        }
+        # The users, their watermarks (the index's refresh starts from them) and whether any
+        # experiment runs, in one read.
+        start = self._c.store.start_context(self.workspace.id, names)
+        found = {user.external_id: (user, mark) for user, mark in start.users}
         for name in names:
             if name not in found:
                 raise self._no_user(name)
@@ -253,7 +252,11 @@ class Reading(EngineBase):
             area_id = place.id if place else new_id("ctx")  # unknown area: only global beliefs
         # A user in running experiments gets their variants' configuration (a call about
         # several users is about no one's variant: it runs as asked).
-        configs, experiments = enter_experiments(self, users[0]) if len(users) == 1 else ([], [])
+        configs, experiments = (
+            enter_experiments(self, users[0])
+            if len(users) == 1 and start.experiments_running
+            else ([], [])
+        )
         run = context_settings(self._c.retriever.config, configs)
         return self._c.retriever.context(
             Scope(self.workspace.id, users, area_id, tuple(found[n][1] for n in names)),

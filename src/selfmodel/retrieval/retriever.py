@@ -87,7 +87,7 @@ class Scope:
     workspace_id: str
     users: tuple[User, ...]
     area_id: str | None = None
-    # The users' watermarks read with them, if they were (``users_with_watermarks``): the
+    # The users' watermarks read with them, if they were (``start_context``): the
     # call's first look at its index uses them instead of reading them again.
     watermark: tuple[UserWatermark, ...] = ()
 

@@ -18,6 +18,7 @@ from selfmodel.storage.traces import ItemUses, TraceStore
 from selfmodel.storage.vectors import (
     BELIEF_VECTORS,
     OBSERVATION_VECTORS,
+    ContextStart,
     StoredVectors,
     UserWatermark,
     VectorStore,
@@ -29,6 +30,7 @@ __all__ = [
     "AlertStore",
     "AsOf",
     "BeliefFilter",
+    "ContextStart",
     "Database",
     "DeletedCounts",
     "EvalStore",

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from selfmodel.domain import Belief, BeliefStatus, Observation, User
+from selfmodel.domain import Belief, BeliefStatus, ExperimentStatus, Observation
 from selfmodel.storage import sql_rows as rows_to
 from selfmodel.storage.sql_base import USER_REVISION, Row, SQLBase, Statement, marks
 from selfmodel.storage.vectors import (
     BELIEF_VECTORS,
+    ContextStart,
     StoredVectors,
     UserWatermark,
     VectorStore,
@@ -171,16 +172,21 @@ class SQLVectors(SQLBase, VectorStore):
         }
         return tuple(found.get(uid, UserWatermark(uid)) for uid in user_ids)
 
-    def users_with_watermarks(
-        self, workspace_id: str, external_ids: Sequence[str]
-    ) -> list[tuple[User, UserWatermark]]:
+    def start_context(self, workspace_id: str, external_ids: Sequence[str]) -> ContextStart:
         if not external_ids:
-            return []
+            return ContextStart([], experiments_running=False)
         in_ids, in_params = self._dialect.in_list("external_id", external_ids)
+        # The experiments' check rides along: most workspaces run none, and a context call then
+        # reads none (a statement fewer on every call).
         rows = self._q(
-            f"SELECT * FROM users WHERE workspace_id = ? AND {in_ids}", (workspace_id, *in_params)
+            "SELECT *, EXISTS (SELECT 1 FROM experiments WHERE workspace_id = ? AND status = ?)"
+            f" AS experiments_running FROM users WHERE workspace_id = ? AND {in_ids}",
+            (workspace_id, ExperimentStatus.RUNNING.value, workspace_id, *in_params),
         )
-        return [(rows_to.user(self._dialect, r), _watermark(r)) for r in rows]
+        return ContextStart(
+            [(rows_to.user(self._dialect, r), _watermark(r)) for r in rows],
+            experiments_running=any(r["experiments_running"] for r in rows),
+        )
 
     def list_observations_since(
         self, workspace_id: str, user_id: str, after_revision: int

@@ -48,6 +48,17 @@ class UserWatermark:
     pruned_revision: int = 0
 
 
+@dataclass(frozen=True)
+class ContextStart:
+    """What a context call starts from, in one read of the store."""
+
+    # The users of the asked external ids that exist, each with their watermark, in no order.
+    users: list[tuple[User, UserWatermark]]
+    # Whether any experiment runs in the workspace (only then are they read and the user
+    # assigned); read with the users, so False when none of them exists.
+    experiments_running: bool
+
+
 class VectorStore(Database, Protocol):
     """Vectors of users' items, watermarks, and the incremental reads warm indexes resume from."""
 
@@ -103,11 +114,9 @@ class VectorStore(Database, Protocol):
         read a warm index makes on every call; only when it moved are rows read."""
 
     @abstractmethod
-    def users_with_watermarks(
-        self, workspace_id: str, external_ids: Sequence[str]
-    ) -> list[tuple[User, UserWatermark]]:
-        """The users of these external ids that exist, each with their watermark, in no order:
-        what a context call starts from, in one read of the users' rows."""
+    def start_context(self, workspace_id: str, external_ids: Sequence[str]) -> ContextStart:
+        """The users of these external ids with their watermarks, and whether any experiment
+        runs: what a context call starts from, in one read."""
 
     @abstractmethod
     def list_observations_since(
