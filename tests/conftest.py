@@ -11,9 +11,10 @@ from selfmodel import SelfModel
 from selfmodel.client import Client
 from selfmodel.embedding import SentenceTransformerEmbedder
 from selfmodel.server import create_app
-from selfmodel.storage import Store, open_store
+from selfmodel.storage import Store, is_postgres_url, open_store
 from tests.support.postgres import PostgresCluster
 from tests.support.server import new_workspace_key, running_server
+from tests.support.statements import PostgresStatements, SQLiteStatements
 from tests.support.stores import BACKENDS
 
 
@@ -54,6 +55,17 @@ def db_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "postgres":
         return str(request.getfixturevalue("pg_url"))
     return str(tmp_path / "selfmodel.db")
+
+
+@pytest.fixture
+def statements(
+    db_location: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> SQLiteStatements | PostgresStatements:
+    """What the database at ``db_location`` runs, for tests that count statements: ask before
+    opening a store there (each backend sees only connections opened after)."""
+    if is_postgres_url(db_location):
+        return PostgresStatements(request.getfixturevalue("pg_cluster"), db_location)
+    return SQLiteStatements(monkeypatch)
 
 
 @pytest.fixture

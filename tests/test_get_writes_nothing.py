@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 
 import httpx
-import pytest
 from fastapi.routing import iter_route_contexts
 from starlette.routing import BaseRoute
 
@@ -21,7 +20,6 @@ from selfmodel.config import ServerSettings
 from selfmodel.embedding import SentenceTransformerEmbedder
 from selfmodel.mirror.access import link_token
 from selfmodel.server import create_app
-from selfmodel.storage import is_postgres_url
 from selfmodel.tenancy import Scope
 from tests.support.evaluation import raise_alert, record_run
 from tests.support.server import new_workspace_key, running_server
@@ -63,15 +61,6 @@ NO_DATABASE = {
 ROUTE_VALUES = {"/inspector/static/{name}": {"name": "inspector.css"}}
 # The key's use is written at shutdown; an hour is longer than this test runs.
 NEVER_DURING_THE_TEST_S = 3600.0
-
-
-@pytest.fixture
-def statements(
-    db_location: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
-) -> SQLiteStatements | PostgresStatements:
-    if is_postgres_url(db_location):
-        return PostgresStatements(request.getfixturevalue("pg_cluster"), db_location)
-    return SQLiteStatements(monkeypatch)
 
 
 def get_routes(routes: list[BaseRoute]) -> list[str]:

@@ -17,6 +17,7 @@ from selfmodel.retrieval.freshness import ScopeLoader
 from selfmodel.retrieval.index import ScopeIndex
 from selfmodel.retrieval.keyword import KeywordIndex, keyword_tokens
 from selfmodel.storage import OBSERVATION_VECTORS
+from tests.support.statements import PostgresStatements, SQLiteStatements
 
 CORPUS = [
     "I adopted a grey cat called Miso.",
@@ -169,6 +170,76 @@ def test_an_observation_without_a_vector_waits_until_its_job_has_run(sm: SelfMod
     found = [i for i in sm.context("ana", "bassoon").items if "bassoon" in i.text]
     # The new message, or the belief read from it (which then stands in for it).
     assert found and set(found[0].evidence_ids) <= set(pending.new_observation_ids)
+
+
+def _vector_lookups(ran: list[str]) -> list[str]:
+    """The statements that read vectors alone, by item id (``get_vectors_by_id``)."""
+    return [s for s in ran if s.lstrip().startswith("SELECT item_id, vector FROM vectors")]
+
+
+def _loader(sm: SelfModel, user: str) -> ScopeLoader:
+    return ScopeLoader(
+        sm.store,
+        sm.workspace.id,
+        [sm.user(user).id],
+        None,
+        sm._c.embedder.name,
+        sm._c.embedder.dim,
+    )
+
+
+def test_a_refresh_reads_what_changed_with_its_vectors(
+    db_location: str,
+    statements: SQLiteStatements | PostgresStatements,
+    embedder: SentenceTransformerEmbedder,
+) -> None:
+    """A new observation and a new belief come with their vectors from the reads of what
+    changed: no statement reads vectors alone."""
+    with SelfModel.open(db_location, embedder=embedder) as sm:
+        sm.observe("ana", "I adopted a grey cat called Miso.")
+        sm.context("ana", "pets")
+        index = _warm_index(sm, "ana")
+        loader = _loader(sm, "ana")
+        cello = sm.observe("ana", "I started learning the cello.")
+        belief = sm.add_belief("ana", "Ana plays the cello")
+        statements.take()
+        assert loader.refresh(index) is index
+        ran = statements.take()
+        assert set(cello.new_observation_ids) <= {d.id for d in index.documents}
+        assert index.get(belief.id) is not None
+        assert _vector_lookups(ran) == []
+        # The watermark, the observations and the beliefs written since (each with their
+        # vectors), the new beliefs' evidence: two statements fewer than with the vectors read
+        # apart.
+        assert len(ran) == 4, ran
+        _same_as_fresh(sm, index, ["ana"])
+
+
+def test_an_observation_stored_before_its_vector_is_indexed_once_the_vector_is(
+    db_location: str,
+    statements: SQLiteStatements | PostgresStatements,
+    embedder: SentenceTransformerEmbedder,
+) -> None:
+    """It waits, and only what waits is looked up again, once the user's revision moves."""
+    with SelfModel.open(db_location, embedder=embedder) as sm:
+        sm.observe("ana", "I adopted a grey cat called Miso.")
+        sm.context("ana", "pets")
+        index = _warm_index(sm, "ana")
+        loader = _loader(sm, "ana")
+        (pending,) = sm.observe("ana", "I play the bassoon.", wait=False).new_observation_ids
+        statements.take()
+        loader.refresh(index)
+        assert _vector_lookups(statements.take()) == []  # nothing waited before this read
+        assert index.get(pending) is None and pending in index.sync.observations_waiting
+
+        sm.process_jobs("test-worker")  # stores its vector
+        statements.take()
+        loader.refresh(index)
+        assert len(_vector_lookups(statements.take())) == 1  # what waited, in one read
+        assert index.get(pending) is not None and not index.sync.observations_waiting
+        loader.refresh(index)
+        assert len(statements.take()) == 1  # nothing moved: the watermark alone
+        _same_as_fresh(sm, index, ["ana"])
 
 
 @pytest.fixture

@@ -131,10 +131,31 @@ def test_observations_since_a_revision_are_those_written_after_it(
         with store.transaction():
             store.lock_user(ws.id, maya.id)
             store.insert_observations([obs])
-    assert [o.id for o in store.list_observations_since(ws.id, maya.id, 1)] == [new.id]
-    assert store.list_observations_since(ws.id, maya.id, 0) == [new, old]  # by occurred_at
-    assert store.list_observations_since(ws.id, maya.id, 2) == []
-    assert store.list_observations_since(ws.id, ben.id, 0) == []
+    found, _ = store.list_observations_since(ws.id, maya.id, 1, "m")
+    assert [o.id for o in found] == [new.id]
+    assert store.list_observations_since(ws.id, maya.id, 0, "m")[0] == [new, old]  # occurred_at
+    assert store.list_observations_since(ws.id, maya.id, 2, "m")[0] == []
+    assert store.list_observations_since(ws.id, ben.id, 0, "m")[0] == []
+
+
+def test_observations_since_a_revision_come_with_the_vectors_stored_for_them(
+    store: Store, ws: Workspace, maya: User
+) -> None:
+    first, second, third = (observation(maya, text, minutes=-i) for i, text in enumerate("abc"))
+    with store.transaction():
+        store.lock_user(ws.id, maya.id)
+        store.insert_observations([first, second, third])
+    vector = np.arange(4, dtype=np.float32)
+    store.put_vectors(ws.id, maya.id, "observation", "m", [(first.id, vector), (third.id, -vector)])
+    store.put_vectors(ws.id, maya.id, "observation", "other-model", [(second.id, vector)])
+    store.put_vectors(ws.id, maya.id, "belief", "m", [(second.id, vector)])
+    found, stored = store.list_observations_since(ws.id, maya.id, 0, "m")
+    assert found == [third, second, first]  # oldest first; the vectors in that order
+    assert stored.ids == [third.id, first.id]  # none of another model or item type
+    assert stored.matrix.dtype == np.float32
+    np.testing.assert_array_equal(stored.matrix, np.stack([-vector, vector]))
+    assert store.list_observations_since(ws.id, maya.id, 0, "none")[1].ids == []
+    assert store.list_observations_since(ws.id, maya.id, 9, "m")[1].ids == []
 
 
 def test_a_changed_belief_is_read_since_the_revision_before_it_whatever_its_status(
@@ -145,17 +166,44 @@ def test_a_changed_belief_is_read_since_the_revision_before_it_whatever_its_stat
         store.lock_user(ws.id, maya.id)
         store.insert_belief(kept)
         store.insert_belief(dropped)
-    assert [b.id for b in store.list_beliefs_changed_since(ws.id, maya.id, 0)] == sorted(
-        (kept.id, dropped.id), reverse=True
-    )  # newest first
+    found, _ = store.list_beliefs_changed_since(ws.id, maya.id, 0, "m")
+    assert [b.id for b in found] == sorted((kept.id, dropped.id), reverse=True)  # newest first
     rejected = dropped.model_copy(update={"status": BeliefStatus.REJECTED})
     with store.transaction():
         store.lock_user(ws.id, maya.id)
         store.update_belief(rejected)
-    assert store.list_beliefs_changed_since(ws.id, maya.id, 1) == [rejected]
-    assert store.list_beliefs_changed_since(ws.id, maya.id, 2) == []
+    assert store.list_beliefs_changed_since(ws.id, maya.id, 1, "m")[0] == [rejected]
+    assert store.list_beliefs_changed_since(ws.id, maya.id, 2, "m")[0] == []
     ben = store.get_or_create_user(ws.id, "ben")
-    assert store.list_beliefs_changed_since(ws.id, ben.id, 0) == []
+    assert store.list_beliefs_changed_since(ws.id, ben.id, 0, "m")[0] == []
+
+
+def test_changed_beliefs_come_with_the_vectors_stored_for_them(
+    store: Store, ws: Workspace, maya: User
+) -> None:
+    tea, jazz, gone = belief(maya, "likes tea"), belief(maya, "likes jazz"), belief(maya, "smokes")
+    with store.transaction():
+        store.lock_user(ws.id, maya.id)
+        for b in (tea, jazz, gone):
+            store.insert_belief(b)
+    vector = np.arange(4, dtype=np.float32)
+    store.put_vectors(ws.id, maya.id, "belief", "m", [(jazz.id, vector), (gone.id, -vector)])
+    store.put_vectors(ws.id, maya.id, "belief", "other-model", [(tea.id, vector)])
+    store.put_vectors(ws.id, maya.id, "observation", "m", [(tea.id, vector)])
+    superseded = gone.model_copy(update={"status": BeliefStatus.SUPERSEDED})
+    with store.transaction():
+        store.lock_user(ws.id, maya.id)
+        store.update_belief(superseded)
+    found, stored = store.list_beliefs_changed_since(ws.id, maya.id, 0, "m")
+    newest_first = sorted([tea, jazz, superseded], key=lambda b: b.id, reverse=True)
+    assert found == newest_first
+    assert stored.ids == [b.id for b in newest_first if b.id != tea.id]  # of this model only
+    by_id = dict(zip(stored.ids, stored.matrix, strict=True))
+    np.testing.assert_array_equal(by_id[jazz.id], vector)
+    np.testing.assert_array_equal(by_id[gone.id], -vector)  # whatever the belief's status
+    found, stored = store.list_beliefs_changed_since(ws.id, maya.id, 1, "m")
+    assert found == [superseded] and stored.ids == [gone.id]
+    assert store.list_beliefs_changed_since(ws.id, maya.id, 0, "none")[1].ids == []
 
 
 def test_retention_marks_the_revision_that_deleted_rows(
@@ -169,7 +217,7 @@ def test_retention_marks_the_revision_that_deleted_rows(
     store.delete_observations(ws.id, maya.id, [gone.id])
     (mark,) = store.scope_watermark(ws.id, [maya.id])
     assert (mark.revision, mark.pruned_revision) == (2, 2)
-    assert store.list_observations_since(ws.id, maya.id, 0) == [kept]
+    assert store.list_observations_since(ws.id, maya.id, 0, "m")[0] == [kept]
 
 
 def test_a_users_beliefs_are_read_with_the_vectors_of_those_that_have_one(

@@ -4,10 +4,10 @@ Every ``context`` call reads the scope's watermark: each user's revision, from t
 (``VectorStore.scope_watermark``). Every write of a user's rows moves it and stamps the rows, and
 one user's writes commit in revision order, so when it moved — a write here or in another
 process over the same database — the index reads just the rows stamped after the revision it
-had, and applies them: new observations and beliefs are appended, changed beliefs replaced in
-place, beliefs that left the active set removed. Items whose vector is not stored yet (the
-understanding job has not run) wait, and are looked for again whenever the user's revision
-moves.
+had, each with its stored vector, and applies them: new observations and beliefs are
+appended, changed beliefs replaced in place, beliefs that left the active set removed. Items
+whose vector is not stored yet (the understanding job has not run) wait, and are looked for
+again whenever the user's revision moves.
 
 A full rebuild remains for what increments cannot express: a user forgotten, or rows deleted
 by retention since the index read them.
@@ -15,7 +15,7 @@ by retention since the index read them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -115,15 +115,25 @@ class ScopeLoader:
                 return self.build()  # the user was forgotten, or rows deleted: start over
         observations: list[Observation] = []
         beliefs: list[Belief] = []
+        observation_vectors: dict[str, np.ndarray] = {}
+        belief_vectors: dict[str, np.ndarray] = {}
         for mark, seen in zip(marks, sync.revisions, strict=True):
             # Rows stamped after what was seen (read again if they were read with it: a write
-            # may commit between a revision's read and its rows').
+            # may commit between a revision's read and its rows'), with their vectors.
             if mark.revision != seen:
-                observations += self.store.list_observations_since(self.ws, mark.user_id, seen)
-                beliefs += self.store.list_beliefs_changed_since(self.ws, mark.user_id, seen)
+                found, stored = self.store.list_observations_since(
+                    self.ws, mark.user_id, seen, self.model
+                )
+                observations += found
+                observation_vectors.update(zip(stored.ids, stored.matrix, strict=True))
+                changed, stored = self.store.list_beliefs_changed_since(
+                    self.ws, mark.user_id, seen, self.model
+                )
+                beliefs += changed
+                belief_vectors.update(zip(stored.ids, stored.matrix, strict=True))
         fresh = [o for o in observations if o.id not in sync.observations_seen]
-        self._observations(index, sync, fresh)
-        self._beliefs(index, sync, beliefs)
+        self._observations(index, sync, fresh, observation_vectors)
+        self._beliefs(index, sync, beliefs, belief_vectors)
         sync.revisions = revisions
         return index
 
@@ -136,15 +146,25 @@ class ScopeLoader:
         index: ScopeIndex,
         sync: SyncState,
         observations: list[Observation],
+        read: Mapping[str, np.ndarray] | None = None,
     ) -> None:
+        """Index the observations in scope that have a vector, oldest first; the others wait.
+
+        ``read``: the vectors stored for ``observations`` when they were read (see
+        ``_stored_vectors``); without it they are looked up.
+        """
         for o in observations:
             sync.observations_seen.add(o.id)
             if self._in_area(o.area_id) and o.id not in index:
                 sync.observations_waiting[o.id] = o
         if not sync.observations_waiting:
             return
-        stored = self._vectors(OBSERVATION_VECTORS, list(sync.observations_waiting))
-        by_id = dict(zip(stored.ids, stored.matrix, strict=True))
+        by_id = self._stored_vectors(
+            OBSERVATION_VECTORS,
+            sync.observations_waiting,
+            [o.id for o in observations],
+            read,
+        )
         ready = sorted(
             (o for i, o in sync.observations_waiting.items() if i in by_id),
             key=lambda o: (o.occurred_at, o.id),
@@ -158,7 +178,14 @@ class ScopeLoader:
         index: ScopeIndex,
         sync: SyncState,
         beliefs: list[Belief],
+        read: Mapping[str, np.ndarray] | None = None,
     ) -> None:
+        """Apply these beliefs: index the active ones in scope, replace those changed, remove
+        those that left; one whose statement has no vector yet waits for it.
+
+        ``read``: the vectors stored for ``beliefs`` when they were read (see
+        ``_stored_vectors``); without it they are looked up.
+        """
         wanted: dict[str, Belief] = {}
         leaving: list[str] = []
         rejected: list[str] = []
@@ -198,8 +225,7 @@ class ScopeLoader:
         need_vector = [
             i for i, d in documents.items() if (old := index.get(i)) is None or old.text != d.text
         ]
-        stored = self._vectors(BELIEF_VECTORS, need_vector) if need_vector else None
-        by_id = dict(zip(stored.ids, stored.matrix, strict=True)) if stored else {}
+        by_id = self._stored_vectors(BELIEF_VECTORS, need_vector, [b.id for b in beliefs], read)
         appended: list[tuple[Document, np.ndarray]] = []
         for belief_id, doc in documents.items():
             current = index.get(belief_id)
@@ -217,6 +243,28 @@ class ScopeLoader:
                 index.remove([belief_id])
                 sync.beliefs_waiting[belief_id] = wanted[belief_id]
         self._append(index, appended)
+
+    def _stored_vectors(
+        self,
+        item_type: str,
+        wanted: Iterable[str],
+        read_ids: Sequence[str],
+        read: Mapping[str, np.ndarray] | None,
+    ) -> dict[str, np.ndarray]:
+        """The vectors stored for the ``wanted`` items (those that have one), by id.
+
+        ``read``: the vectors read with the rows of ``read_ids``. It answers for those rows: a
+        row read without one had none stored, and storing one moves the user's revision, so the
+        refresh that follows looks it up. Only the other items (waiting since an earlier
+        refresh) are looked up here, if there are any; without ``read`` (a build), all are.
+        """
+        found = dict(read or {})
+        answered = set() if read is None else {*read_ids, *found}
+        missing = [i for i in wanted if i not in answered]
+        if missing:
+            stored = self._vectors(item_type, missing)
+            found.update(zip(stored.ids, stored.matrix, strict=True))
+        return found
 
     def _vectors(self, item_type: str, ids: Sequence[str]) -> StoredVectors:
         return self.store.get_vectors_by_id(self.ws, self.user_ids, item_type, self.model, ids)

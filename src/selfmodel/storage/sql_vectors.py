@@ -12,6 +12,7 @@ from selfmodel.storage import sql_rows as rows_to
 from selfmodel.storage.sql_base import USER_REVISION, Row, SQLBase, Statement, marks
 from selfmodel.storage.vectors import (
     BELIEF_VECTORS,
+    OBSERVATION_VECTORS,
     ContextStart,
     StoredVectors,
     UserWatermark,
@@ -47,12 +48,28 @@ def _watermark(row: Row) -> UserWatermark:
     return UserWatermark(row["id"], int(row["revision"]), int(row["pruned_revision"]))
 
 
-def _stored(items: Sequence[tuple[str, bytes]]) -> StoredVectors:
-    """Item ids and their stored float32 bytes, as one matrix in that order."""
-    if not items:
+def _stored(items: Sequence[tuple[str, bytes | None]]) -> StoredVectors:
+    """Item ids and their stored float32 bytes, as one matrix in that order; an item without
+    (None: nothing stored) is left out."""
+    present = [(item_id, blob) for item_id, blob in items if blob is not None]
+    if not present:
         return _no_vectors()
-    matrix = np.stack([np.frombuffer(bytes(blob), dtype=np.float32) for _, blob in items])
-    return StoredVectors([str(item_id) for item_id, _ in items], matrix)
+    matrix = np.stack([np.frombuffer(bytes(blob), dtype=np.float32) for _, blob in present])
+    return StoredVectors([str(item_id) for item_id, _ in present], matrix)
+
+
+def _stored_vector(table: str) -> str:
+    """A column of each row of ``table`` (an alias): the vector stored for it of one item type
+    and model (the column's two parameters), or NULL.
+
+    Looked up row by row by the vectors' whole key: the lookup then plans on the key's index
+    whatever the planner knows of the table (a database not yet analysed).
+    """
+    return (
+        f"(SELECT v.vector FROM vectors v WHERE v.workspace_id = {table}.workspace_id"
+        f" AND v.user_id = {table}.user_id AND v.item_type = ? AND v.model = ?"
+        f" AND v.item_id = {table}.id) AS stored_vector"
+    )
 
 
 class SQLVectors(SQLBase, VectorStore):
@@ -189,47 +206,49 @@ class SQLVectors(SQLBase, VectorStore):
         )
 
     def list_observations_since(
-        self, workspace_id: str, user_id: str, after_revision: int
-    ) -> list[Observation]:
+        self, workspace_id: str, user_id: str, after_revision: int, model: str
+    ) -> tuple[list[Observation], StoredVectors]:
         # Put in order here, as below: the statement then plans on the user's revision index
         # whatever the planner knows of the table.
         rows = self._q(
-            "SELECT * FROM observations WHERE workspace_id = ? AND user_id = ? AND revision > ?",
-            (workspace_id, user_id, after_revision),
+            f"SELECT o.*, {_stored_vector('o')} FROM observations o"
+            " WHERE o.workspace_id = ? AND o.user_id = ? AND o.revision > ?",
+            (OBSERVATION_VECTORS, model, workspace_id, user_id, after_revision),
         )
-        found = [rows_to.observation(self._dialect, r) for r in rows]
-        return sorted(found, key=lambda o: (o.occurred_at, o.id))
+        found = sorted(
+            ((rows_to.observation(self._dialect, r), r["stored_vector"]) for r in rows),
+            key=lambda row: (row[0].occurred_at, row[0].id),
+        )
+        return [o for o, _ in found], _stored([(o.id, vector) for o, vector in found])
 
     def list_beliefs_with_vectors(
         self, workspace_id: str, user_id: str, statuses: Sequence[BeliefStatus], model: str
     ) -> tuple[list[Belief], StoredVectors]:
         in_statuses, params = self._dialect.in_list("b.status", [s.value for s in statuses])
-        # Each vector looked up by its whole key, and the rows put in order here: a database
-        # not yet analysed then still plans the user's index (with ORDER BY in the statement,
-        # PostgreSQL walked the workspace's beliefs by id, filtering out everyone else's).
+        # The rows put in order here: a database not yet analysed then still plans the user's
+        # index (with ORDER BY in the statement, PostgreSQL walked the workspace's beliefs by
+        # id, filtering out everyone else's).
         rows = self._q(
-            "SELECT b.*, (SELECT v.vector FROM vectors v WHERE v.workspace_id = b.workspace_id"
-            " AND v.user_id = b.user_id AND v.item_type = ? AND v.model = ? AND v.item_id = b.id)"
-            " AS stored_vector FROM beliefs b WHERE b.workspace_id = ? AND b.user_id = ?"
-            f" AND {in_statuses}",
+            f"SELECT b.*, {_stored_vector('b')} FROM beliefs b"
+            f" WHERE b.workspace_id = ? AND b.user_id = ? AND {in_statuses}",
             (BELIEF_VECTORS, model, workspace_id, user_id, *params),
         )
         rows = sorted(rows, key=lambda r: str(r["id"]), reverse=True)
         beliefs = [rows_to.belief(self._dialect, r) for r in rows]
-        vectored = [(r["id"], r["stored_vector"]) for r in rows if r["stored_vector"] is not None]
-        return beliefs, _stored(vectored)
+        return beliefs, _stored([(r["id"], r["stored_vector"]) for r in rows])
 
     def list_beliefs_changed_since(
-        self, workspace_id: str, user_id: str, after_revision: int
-    ) -> list[Belief]:
+        self, workspace_id: str, user_id: str, after_revision: int, model: str
+    ) -> tuple[list[Belief], StoredVectors]:
         # From the versions written since to each belief by id: as ``id IN (…)``, PostgreSQL
         # walked the user's beliefs and probed the versions once per belief (185 buffers for
         # 37 beliefs, growing with them; this way 13).
         rows = self._q(
-            "SELECT b.* FROM (SELECT DISTINCT belief_id FROM belief_versions"
-            " WHERE workspace_id = ? AND user_id = ? AND revision > ?) v"
-            " JOIN beliefs b ON b.workspace_id = ? AND b.id = v.belief_id",
-            (workspace_id, user_id, after_revision, workspace_id),
+            f"SELECT b.*, {_stored_vector('b')} FROM (SELECT DISTINCT belief_id"
+            " FROM belief_versions WHERE workspace_id = ? AND user_id = ? AND revision > ?)"
+            " changed JOIN beliefs b ON b.workspace_id = ? AND b.id = changed.belief_id",
+            (BELIEF_VECTORS, model, workspace_id, user_id, after_revision, workspace_id),
         )
         rows = sorted(rows, key=lambda r: str(r["id"]), reverse=True)
-        return [rows_to.belief(self._dialect, r) for r in rows]
+        beliefs = [rows_to.belief(self._dialect, r) for r in rows]
+        return beliefs, _stored([(r["id"], r["stored_vector"]) for r in rows])

@@ -120,10 +120,11 @@ class VectorStore(Database, Protocol):
 
     @abstractmethod
     def list_observations_since(
-        self, workspace_id: str, user_id: str, after_revision: int
-    ) -> list[Observation]:
+        self, workspace_id: str, user_id: str, after_revision: int, model: str
+    ) -> tuple[list[Observation], StoredVectors]:
         """The user's observations written after ``after_revision``, oldest first (by
-        occurred_at, then id)."""
+        occurred_at, then id), and the stored ``model`` vectors of those that have one (in that
+        order): what a warm index applies, in one read."""
 
     @abstractmethod
     def list_beliefs_with_vectors(
@@ -134,7 +135,8 @@ class VectorStore(Database, Protocol):
 
     @abstractmethod
     def list_beliefs_changed_since(
-        self, workspace_id: str, user_id: str, after_revision: int
-    ) -> list[Belief]:
+        self, workspace_id: str, user_id: str, after_revision: int, model: str
+    ) -> tuple[list[Belief], StoredVectors]:
         """The user's beliefs, any status, written after ``after_revision`` (created or changed:
-        each write of a belief appends a version stamped with its revision), newest first."""
+        each write of a belief appends a version stamped with its revision), newest first, and
+        the stored ``model`` vectors of those that have one (in that order)."""
