@@ -87,6 +87,44 @@ def test_observations_round_trip_in_time_order_and_skip_known_external_ids(
     assert store.get_observations("ws_other", [late.id]) == []
 
 
+def test_observations_with_new_ids_are_all_new_and_seen_by_what_follows(
+    store: Store, maya: User
+) -> None:
+    """With ids just made, nothing is read back: all are returned, and whatever runs after in
+    the transaction (a read, a write of another table) finds them, as does everyone once it
+    commits; with an external id the insert still skips one already there."""
+    ws = maya.workspace_id
+    first, second = observation(maya, "first", minutes=1), observation(maya, "second", minutes=2)
+    with store.transaction():
+        store.lock_user(ws, maya.id)
+        assert store.insert_observations([first, second], new_ids=True) == [first, second]
+        store.put_vectors(ws, maya.id, "observation", "m", [(first.id, np.ones(3, np.float32))])
+        assert store.list_observations(ws, [maya.id]) == [first, second]
+    assert store.list_observations(ws, [maya.id]) == [first, second]
+    assert [o.id for o in store.list_observations_since(ws, maya.id, 0, "m")[0]] == [
+        first.id,
+        second.id,
+    ]  # stamped with the revision of the transaction that wrote them
+    named = observation(maya, "named", "e1")
+    assert store.insert_observations([named], new_ids=True) == [named]
+    again = observation(maya, "named again", "e1")
+    assert store.insert_observations([again], new_ids=True) == []
+    assert [o.content for o in store.list_observations(ws, [maya.id])] == [
+        "named",
+        "first",
+        "second",
+    ]
+
+
+def test_a_failed_transaction_keeps_none_of_its_new_observations(store: Store, maya: User) -> None:
+    held = observation(maya, "held back")
+    with pytest.raises(RuntimeError), store.transaction():
+        store.lock_user(maya.workspace_id, maya.id)
+        store.insert_observations([held], new_ids=True)
+        raise RuntimeError("the unit of work failed")
+    assert store.list_observations(maya.workspace_id, [maya.id]) == []
+
+
 def test_an_observation_keeps_its_area(store: ModelStore, ws: Workspace, maya: User) -> None:
     area = store.get_or_create_context(ws.id, "work")  # the storage layer's name for an area
     seen = observation(maya, "at work").model_copy(update={"area_id": area.id})

@@ -155,7 +155,7 @@ class Observing(EngineBase):
                 o.model_copy(update={"user_id": u.id, "area_id": place.id if place else None})
                 for o in fresh
             ]
-            inserted = store.insert_observations(placed)
+            inserted = store.insert_observations(placed, new_ids=True)  # made by _observation
             if prepared is not None and inserted:
                 outcome = revise(self._c, prepared.narrowed(u, inserted))
             elif not wait and inserted:

@@ -100,8 +100,16 @@ class ModelStore(Database, Protocol):
 
     # -- observations ----------------------------------------------------------------------
     @abstractmethod
-    def insert_observations(self, observations: Sequence[Observation]) -> list[Observation]:
-        """Insert; an observation whose (user, external_id) exists is skipped. Returns the new."""
+    def insert_observations(
+        self, observations: Sequence[Observation], *, new_ids: bool = False
+    ) -> list[Observation]:
+        """Insert; an observation whose id or (user, external_id) exists is skipped. Returns
+        the new.
+
+        ``new_ids``: the caller made the ids just now (``new_id``), so only an external id
+        could be there already; without any, all are new and nothing is read back (in a
+        transaction on PostgreSQL the rows go with its next statement: a round trip fewer).
+        """
 
     @abstractmethod
     def existing_external_ids(

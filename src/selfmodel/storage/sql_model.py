@@ -21,8 +21,48 @@ from selfmodel.domain.time import utcnow
 from selfmodel.errors import StorageError
 from selfmodel.storage import sql_rows as rows_to
 from selfmodel.storage.model import AsOf, BeliefFilter, ModelStore
-from selfmodel.storage.sql_base import USER_REVISION, SQLBase, marks
+from selfmodel.storage.sql_base import USER_REVISION, Dialect, SQLBase, marks
 from selfmodel.storage.sql_rows import BELIEF_COLUMNS, BELIEF_KEY, EVENT_COLUMNS
+
+OBSERVATION_COLUMNS = (
+    "workspace_id",
+    "user_id",
+    "id",
+    "external_id",
+    "kind",
+    "role",
+    "speaker",
+    "source",
+    "context_id",
+    "content",
+    "occurred_at",
+    "recorded_at",
+    "metadata",
+    "revision",
+)
+OBSERVATION_MARKS = f"{marks(len(OBSERVATION_COLUMNS) - 1)}, {USER_REVISION}"
+
+
+def _observation_values(d: Dialect, o: Observation) -> tuple[Any, ...]:
+    """An observation's values for ``OBSERVATION_MARKS`` (its revision: the user's, read in
+    the statement)."""
+    return (
+        o.workspace_id,
+        o.user_id,
+        o.id,
+        o.external_id,
+        o.kind.value,
+        o.role.value,
+        o.speaker,
+        o.source,
+        o.area_id,
+        o.content,
+        d.ts_in(o.occurred_at),
+        d.ts_in(o.recorded_at),
+        d.json_in(o.metadata),
+        o.workspace_id,
+        o.user_id,
+    )
 
 
 class SQLModel(SQLBase, ModelStore):
@@ -90,34 +130,21 @@ class SQLModel(SQLBase, ModelStore):
         return rows_to.context(self._dialect, rows[0]) if rows else None
 
     # -- observations ------------------------------------------------------------------------
-    def insert_observations(self, observations: Sequence[Observation]) -> list[Observation]:
-        d = self._dialect
+    def insert_observations(
+        self, observations: Sequence[Observation], *, new_ids: bool = False
+    ) -> list[Observation]:
+        rows = [(o, _observation_values(self._dialect, o)) for o in observations]
+        if new_ids and not any(o.external_id for o in observations):
+            # Nothing can be there already: no need to learn what was inserted.
+            for _, values in rows:
+                self._append_soon("observations", OBSERVATION_COLUMNS, OBSERVATION_MARKS, values)
+            return list(observations)
+        columns = ", ".join(OBSERVATION_COLUMNS)
         inserted: list[Observation] = []
         with self.transaction():
-            for o in observations:
-                count = self._x(
-                    "INSERT INTO observations (workspace_id, user_id, id, external_id, kind, role,"
-                    " speaker, source, context_id, content, occurred_at, recorded_at, metadata,"
-                    f" revision) VALUES ({marks(13)}, {USER_REVISION}) ON CONFLICT DO NOTHING",
-                    (
-                        o.workspace_id,
-                        o.user_id,
-                        o.id,
-                        o.external_id,
-                        o.kind.value,
-                        o.role.value,
-                        o.speaker,
-                        o.source,
-                        o.area_id,
-                        o.content,
-                        d.ts_in(o.occurred_at),
-                        d.ts_in(o.recorded_at),
-                        d.json_in(o.metadata),
-                        o.workspace_id,
-                        o.user_id,
-                    ),
-                )
-                if count:
+            for o, values in rows:
+                sql = f"INSERT INTO observations ({columns}) VALUES ({OBSERVATION_MARKS})"
+                if self._x(f"{sql} ON CONFLICT DO NOTHING", values):
                     inserted.append(o)
         return inserted
 
