@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from selfmodel import BeliefEventType, BeliefOrigin, BeliefStatus, EvidenceStance, SelfModel
 from selfmodel.domain import Belief, Role
 from selfmodel.embedding import SentenceTransformerEmbedder
@@ -285,3 +287,33 @@ def test_the_beliefs_a_pass_hands_to_the_traits_are_those_the_store_holds(
         assert handed == listed
     statuses = {b.status for _, listed in traits.seen for b in listed}
     assert statuses == {BeliefStatus.ACTIVE, BeliefStatus.REJECTED, BeliefStatus.DECAYED}
+
+
+@pytest.mark.parametrize("stored_here", [True, False])
+def test_an_observation_counts_once_for_a_belief_whether_or_not_it_is_new(
+    db_location: str, embedder: SentenceTransformerEmbedder, stored_here: bool
+) -> None:
+    """Two candidates from one message saying the same thing: one belief, one piece of
+    evidence. For a message the pass's own unit stored, the pass remembers what it linked
+    instead of asking the store (its rows may not have been sent yet); both ways agree."""
+    with SelfModel.open(db_location, embedder=embedder) as sm:
+        sm.observe("tom", "I love jazz.", at=JULY, wait=False)  # stored, not understood
+        user = sm.user("tom")
+        (message,) = sm.store.list_observations(sm.workspace.id, [user.id])
+        (said,) = LocalExtractor().extract([ExtractionRequest(observation=message, subject="tom")])
+        twice = [said, said.model_copy(update={"quote": None})]
+        vectors = statement_vectors(embedder, [said.statement], ["tom"])
+        with sm.store.transaction():
+            sm.store.lock_user(sm.workspace.id, user.id)
+            outcome = Reviser(sm.store, embedder.name).apply(
+                sm.workspace.id,
+                user.id,
+                twice,
+                {message.id: message},
+                vectors,
+                new_observations=[message.id] if stored_here else (),
+            )
+        (jazz,) = about(sm, "jazz")
+        assert outcome.created == [jazz.id] and outcome.reinforced == []
+        assert jazz.support_count == 1
+        assert [e.evidence.observation_id for e in sm.belief(jazz.id).evidence] == [message.id]

@@ -202,6 +202,22 @@ def test_the_same_evidence_link_is_stored_once(
     assert store.list_evidence("ws_other", [stored.id]) == []
 
 
+def test_unseen_evidence_is_not_read_back_yet_is_there_for_what_follows(
+    store: Store, ws: Workspace, maya: User
+) -> None:
+    """Unseen: the caller vouches the link is new, so nothing is read back; a checked link of
+    the same after it (in the same transaction) still finds it."""
+    stored = belief(maya, "loves tea")
+    with store.transaction():
+        store.lock_user(ws.id, maya.id)
+        (obs,) = store.insert_observations([observation(maya, "I love tea.")], new_ids=True)
+        store.insert_belief(stored)
+        link = evidence(stored.id, obs.id, quote="I love tea.")
+        assert store.add_evidence(ws.id, maya.id, link, unseen=True) is True
+        assert store.add_evidence(ws.id, maya.id, link) is False
+    assert store.list_evidence(ws.id, [stored.id]) == [link]
+
+
 def test_evidence_read_for_named_users_leaves_out_everyone_elses(
     store: ModelStore, ws: Workspace, maya: User
 ) -> None:

@@ -61,10 +61,12 @@ class Understanding:
     candidates: list[CandidateBelief]
     observation_vectors: list[tuple[str, np.ndarray]]
     statement_vectors: dict[str, np.ndarray]
+    # The observations were stored by the unit of work that revises them (nothing cites them).
+    stored_here: bool = False
 
     def narrowed(self, user: User, stored: Sequence[Observation]) -> Understanding:
-        """The same understanding for the observations that were stored (a concurrent call may
-        have stored some first) and the user as stored."""
+        """The same understanding for the observations the caller's unit of work just stored
+        (a concurrent call may have stored some first) and the user as stored."""
         ids = {o.id for o in stored}
         return Understanding(
             user=user,
@@ -72,6 +74,7 @@ class Understanding:
             candidates=[c for c in self.candidates if c.observation_id in ids],
             observation_vectors=[(i, v) for i, v in self.observation_vectors if i in ids],
             statement_vectors=self.statement_vectors,
+            stored_here=True,
         )
 
 
@@ -166,6 +169,7 @@ def revise(c: Components, prepared: Understanding) -> RevisionOutcome:
         prepared.candidates,
         {o.id: o for o in prepared.observations},
         prepared.statement_vectors,
+        new_observations=[o.id for o in prepared.observations] if prepared.stored_here else (),
     )
     introduced = next(
         (c.frame.value for c in prepared.candidates if c.frame.facet is Facet.NAME), None

@@ -21,7 +21,7 @@ Every change is an event in the belief's history with its cause. Evidence links 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -135,6 +135,10 @@ class _Known:
     unvectored: list[Belief] = field(default_factory=list)
     # Normalised sentence → index of the rejected belief that sentence once supported.
     rejected_sources: dict[str, int] = field(default_factory=dict)
+    # Observations stored by the unit of work this pass runs in: no evidence can cite them but
+    # what this pass links, so its links to them are kept here instead of asked of the store.
+    new_observations: frozenset[str] = frozenset()
+    linked: set[tuple[str, str, EvidenceStance]] = field(default_factory=set)
 
     def revisable(self) -> list[Belief]:
         """Every belief of ``MERGEABLE`` status as the pass left it, ordered as the store
@@ -265,9 +269,16 @@ class Reviser:
         candidates: Sequence[CandidateBelief],
         observations: dict[str, Observation],
         statement_vectors: dict[str, np.ndarray],
+        *,
+        new_observations: Collection[str] = (),
     ) -> RevisionOutcome:
-        """Fold ``candidates`` in; ``statement_vectors`` has a vector per statement and claim."""
+        """Fold ``candidates`` in; ``statement_vectors`` has a vector per statement and claim.
+
+        ``new_observations``: those of ``observations`` the caller's unit of work stored (no
+        evidence cites them yet: their links are not read back from the store).
+        """
         known = self._load(workspace_id, user_id)
+        known.new_observations = frozenset(new_observations)
         outcome = RevisionOutcome()
         ordered = sorted(candidates, key=lambda c: observations[c.observation_id].occurred_at)
         for candidate in ordered:
@@ -295,7 +306,7 @@ class Reviser:
                 self._absorb_rejected(known, match, candidate, observation)
                 if not self._same_occasion_as_rejection(known.beliefs[match], observation):
                     belief = self._create(
-                        workspace_id, user_id, candidate, observation, vector,
+                        known, workspace_id, user_id, candidate, observation, vector,
                         after_rejection=known.beliefs[match].id,
                     )  # fmt: skip
                     known.add(belief, vector)
@@ -312,7 +323,9 @@ class Reviser:
                 self._extend(known, continued, candidate, observation, outcome)
                 successor = known.beliefs[continued]
             else:
-                successor = self._create(workspace_id, user_id, candidate, observation, vector)
+                successor = self._create(
+                    known, workspace_id, user_id, candidate, observation, vector
+                )
                 known.add(successor, vector)
                 outcome.created.append(successor.id)
             superseded += self._replace(known, replaced, successor, observation, outcome)
@@ -511,6 +524,7 @@ class Reviser:
     # -- the moves ---------------------------------------------------------------------------
     def _create(
         self,
+        known: _Known,
         workspace_id: str,
         user_id: str,
         candidate: CandidateBelief,
@@ -551,7 +565,7 @@ class Reviser:
         self.store.put_vectors(
             workspace_id, user_id, BELIEF_VECTORS, self.embedding_model, [(belief.id, vector)]
         )
-        self._link(belief, candidate, observation, EvidenceStance.SUPPORTS, units)
+        self._link(belief, candidate, observation, EvidenceStance.SUPPORTS, units, known)
         self._event(
             belief,
             BeliefEventType.CREATED,
@@ -579,7 +593,7 @@ class Reviser:
         """Carry a belief on with what the next message of the same sitting adds."""
         belief = known.beliefs[idx]
         units = self._units(candidate, observation)
-        if not self._link(belief, candidate, observation, EvidenceStance.SUPPORTS, units):
+        if not self._link(belief, candidate, observation, EvidenceStance.SUPPORTS, units, known):
             return
         occasions = with_evidence(belief.occasions, observation.occurred_at, support=units)
         updated = self._restate(belief, occasions).model_copy(
@@ -606,7 +620,7 @@ class Reviser:
         """The user said "not me": keep the evidence visible, never revive the belief."""
         belief = known.beliefs[idx]
         units = self._units(candidate, observation)
-        if self._link(belief, candidate, observation, EvidenceStance.SUPPORTS, units):
+        if self._link(belief, candidate, observation, EvidenceStance.SUPPORTS, units, known):
             updated = belief.model_copy(update={"updated_at": utcnow()})
             self.store.update_belief(updated)
             known.beliefs[idx] = updated
@@ -621,7 +635,7 @@ class Reviser:
     ) -> None:
         belief = known.beliefs[idx]
         units = self._units(candidate, observation)
-        if not self._link(belief, candidate, observation, EvidenceStance.SUPPORTS, units):
+        if not self._link(belief, candidate, observation, EvidenceStance.SUPPORTS, units, known):
             return  # this observation already supports it: nothing new was learnt
         occasions = with_evidence(belief.occasions, observation.occurred_at, support=units)
         updated = self._restate(belief, occasions)
@@ -665,7 +679,9 @@ class Reviser:
         units = self._units(candidate, observation)
         for idx in indices:
             belief = known.beliefs[idx]
-            if not self._link(belief, candidate, observation, EvidenceStance.CONTRADICTS, units):
+            if not self._link(
+                belief, candidate, observation, EvidenceStance.CONTRADICTS, units, known
+            ):
                 continue
             newer = belief.last_evidence_at is None or (
                 observation.occurred_at >= belief.last_evidence_at
@@ -813,21 +829,28 @@ class Reviser:
         observation: Observation,
         stance: EvidenceStance,
         weight: float,
+        known: _Known | None = None,
     ) -> bool:
-        return self.store.add_evidence(
-            belief.workspace_id,
-            belief.user_id,
-            Evidence(
-                belief_id=belief.id,
-                observation_id=observation.id,
-                stance=stance,
-                weight=weight if stance == EvidenceStance.SUPPORTS else -weight,
-                span_start=candidate.span_start,
-                span_end=candidate.span_end,
-                quote=candidate.quote,
-                created_at=utcnow(),
-            ),
+        """Record that ``observation`` bears on ``belief``; False if it already did (the same
+        observation counts once). ``known``: the pass it is part of."""
+        evidence = Evidence(
+            belief_id=belief.id,
+            observation_id=observation.id,
+            stance=stance,
+            weight=weight if stance == EvidenceStance.SUPPORTS else -weight,
+            span_start=candidate.span_start,
+            span_end=candidate.span_end,
+            quote=candidate.quote,
+            created_at=utcnow(),
         )
+        if known is None or observation.id not in known.new_observations:
+            return self.store.add_evidence(belief.workspace_id, belief.user_id, evidence)
+        key = (belief.id, observation.id, stance)
+        if key in known.linked:
+            return False
+        known.linked.add(key)
+        self.store.add_evidence(belief.workspace_id, belief.user_id, evidence, unseen=True)
+        return True
 
     def _event(
         self,

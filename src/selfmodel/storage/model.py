@@ -150,8 +150,15 @@ class ModelStore(Database, Protocol):
 
     # -- evidence and history --------------------------------------------------------------
     @abstractmethod
-    def add_evidence(self, workspace_id: str, user_id: str, evidence: Evidence) -> bool:
-        """Link evidence; returns False (and changes nothing) if this exact link exists."""
+    def add_evidence(
+        self, workspace_id: str, user_id: str, evidence: Evidence, *, unseen: bool = False
+    ) -> bool:
+        """Link evidence; returns False (and changes nothing) if this exact link exists.
+
+        ``unseen``: the caller knows the link is not stored (its observation came in this
+        transaction, and the caller links each once): nothing is read back, True is returned
+        (in a transaction on PostgreSQL the row goes with its next statement).
+        """
 
     @abstractmethod
     def list_evidence(

@@ -21,7 +21,7 @@ from selfmodel.domain.time import utcnow
 from selfmodel.errors import StorageError
 from selfmodel.storage import sql_rows as rows_to
 from selfmodel.storage.model import AsOf, BeliefFilter, ModelStore
-from selfmodel.storage.sql_base import USER_REVISION, Dialect, SQLBase, marks
+from selfmodel.storage.sql_base import USER_REVISION, Dialect, SQLBase, insert, marks
 from selfmodel.storage.sql_rows import BELIEF_COLUMNS, BELIEF_KEY, EVENT_COLUMNS
 
 OBSERVATION_COLUMNS = (
@@ -41,6 +41,20 @@ OBSERVATION_COLUMNS = (
     "revision",
 )
 OBSERVATION_MARKS = f"{marks(len(OBSERVATION_COLUMNS) - 1)}, {USER_REVISION}"
+EVIDENCE_COLUMNS = (
+    "workspace_id",
+    "user_id",
+    "belief_id",
+    "observation_id",
+    "stance",
+    "weight",
+    "span_start",
+    "span_end",
+    "quote",
+    "created_at",
+    "revision",
+)
+EVIDENCE_MARKS = f"{marks(len(EVIDENCE_COLUMNS) - 1)}, {USER_REVISION}"
 
 
 def _observation_values(d: Dialect, o: Observation) -> tuple[Any, ...]:
@@ -139,11 +153,10 @@ class SQLModel(SQLBase, ModelStore):
             for _, values in rows:
                 self._append_soon("observations", OBSERVATION_COLUMNS, OBSERVATION_MARKS, values)
             return list(observations)
-        columns = ", ".join(OBSERVATION_COLUMNS)
+        sql = insert("observations", OBSERVATION_COLUMNS, OBSERVATION_MARKS)
         inserted: list[Observation] = []
         with self.transaction():
             for o, values in rows:
-                sql = f"INSERT INTO observations ({columns}) VALUES ({OBSERVATION_MARKS})"
                 if self._x(f"{sql} ON CONFLICT DO NOTHING", values):
                     inserted.append(o)
         return inserted
@@ -284,27 +297,28 @@ class SQLModel(SQLBase, ModelStore):
         return [rows_to.belief(d, r) for r in self._q(sql, params)]
 
     # -- evidence and history ----------------------------------------------------------------
-    def add_evidence(self, workspace_id: str, user_id: str, evidence: Evidence) -> bool:
-        count = self._x(
-            "INSERT INTO evidence (workspace_id, user_id, belief_id, observation_id, stance,"
-            " weight, span_start, span_end, quote, created_at, revision)"
-            f" VALUES ({marks(10)}, {USER_REVISION}) ON CONFLICT DO NOTHING",
-            (
-                workspace_id,
-                user_id,
-                evidence.belief_id,
-                evidence.observation_id,
-                evidence.stance.value,
-                evidence.weight,
-                evidence.span_start,
-                evidence.span_end,
-                evidence.quote,
-                self._dialect.ts_in(evidence.created_at),
-                workspace_id,
-                user_id,
-            ),
+    def add_evidence(
+        self, workspace_id: str, user_id: str, evidence: Evidence, *, unseen: bool = False
+    ) -> bool:
+        values = (
+            workspace_id,
+            user_id,
+            evidence.belief_id,
+            evidence.observation_id,
+            evidence.stance.value,
+            evidence.weight,
+            evidence.span_start,
+            evidence.span_end,
+            evidence.quote,
+            self._dialect.ts_in(evidence.created_at),
+            workspace_id,
+            user_id,
         )
-        return count == 1
+        if unseen:
+            self._append_soon("evidence", EVIDENCE_COLUMNS, EVIDENCE_MARKS, values)
+            return True
+        sql = insert("evidence", EVIDENCE_COLUMNS, EVIDENCE_MARKS)
+        return self._x(f"{sql} ON CONFLICT DO NOTHING", values) == 1
 
     def list_evidence(
         self,
