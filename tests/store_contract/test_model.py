@@ -19,7 +19,7 @@ from selfmodel.domain import (
     Workspace,
 )
 from selfmodel.domain.time import utcnow
-from selfmodel.errors import StorageError
+from selfmodel.errors import InvalidInputError, StorageError
 from selfmodel.storage import BeliefFilter, ModelStore, Store
 from tests.store_contract.records import (
     belief,
@@ -114,6 +114,13 @@ def test_observations_with_new_ids_are_all_new_and_seen_by_what_follows(
         "first",
         "second",
     ]
+
+
+def test_new_observations_are_stored_all_or_none(store: Store, maya: User) -> None:
+    good, bad = observation(maya, "fine"), observation(maya, "broken \x00 text")
+    with pytest.raises(InvalidInputError):
+        store.insert_observations([good, bad], new_ids=True)
+    assert store.list_observations(maya.workspace_id, [maya.id]) == []
 
 
 def test_a_failed_transaction_keeps_none_of_its_new_observations(store: Store, maya: User) -> None:

@@ -243,7 +243,8 @@ class PostgresStore(PostgresQueue, SQLStore):
 
 
 class _Append(NamedTuple):
-    """A row held back for a history table (``_append_soon``): native SQL and its values."""
+    """A row held back for the transaction's next statement (``_append_soon``): native SQL and
+    its values."""
 
     table: str
     sql: str

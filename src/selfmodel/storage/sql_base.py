@@ -185,10 +185,10 @@ class SQLBase(ABC):
     def _append_soon(
         self, table: str, columns: Sequence[str], values: str, params: Sequence[Any]
     ) -> None:
-        """A row for an append-only history (versions, events) whose outcome nothing reads back
-        before commit (``values``: the list inside ``VALUES (…)``): inserted now, or, where the
-        backend can, sent with the transaction's next statement (a round trip fewer;
-        PostgreSQL)."""
+        """A row whose outcome nothing reads back before commit — an append-only history
+        (versions, events), or a row the caller knows is new (``values``: the list inside
+        ``VALUES (…)``): inserted now, or, where the backend can, sent with the transaction's
+        next statement (a round trip fewer; PostgreSQL)."""
         self._x(insert(table, columns, values), params)
 
     def _write_all(self, statements: Sequence[Statement]) -> None:

@@ -150,8 +150,11 @@ class SQLModel(SQLBase, ModelStore):
         rows = [(o, _observation_values(self._dialect, o)) for o in observations]
         if new_ids and not any(o.external_id for o in observations):
             # Nothing can be there already: no need to learn what was inserted.
-            for _, values in rows:
-                self._append_soon("observations", OBSERVATION_COLUMNS, OBSERVATION_MARKS, values)
+            with self.transaction():
+                for _, values in rows:
+                    self._append_soon(
+                        "observations", OBSERVATION_COLUMNS, OBSERVATION_MARKS, values
+                    )
             return list(observations)
         sql = insert("observations", OBSERVATION_COLUMNS, OBSERVATION_MARKS)
         inserted: list[Observation] = []
