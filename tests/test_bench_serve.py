@@ -42,7 +42,7 @@ def test_bench_serve_loads_sqlite_and_two_postgres_processes(
         assert 0 < backend["client_cores"] <= os.cpu_count()  # a share of the machine it ran on
         assert backend["rows"]["context"]["requests"] > 0
         # Two turns each, and the table's rate is theirs together.
-        assert len(backend["context_per_s_by_segment"]) == 2
+        assert len(backend["context_per_s_by_round"]) == 2
         assert backend["wall_s"] >= 2 * 0.5
     ratio = report["context_ratios"]["postgresql"]
     assert len(ratio["by_round"]) == 2 and ratio["overall"] > 0
@@ -58,8 +58,8 @@ def test_backends_take_turns_every_other_round_reversed() -> None:
 
 
 def test_context_ratios_are_over_the_first_backend_round_by_round() -> None:
-    def result(per_s: float, by_segment: list[float]) -> dict[str, Any]:
-        return {"rows": {"context": {"per_s": per_s}}, "context_per_s_by_segment": by_segment}
+    def result(per_s: float, by_round: list[float]) -> dict[str, Any]:
+        return {"rows": {"context": {"per_s": per_s}}, "context_per_s_by_round": by_round}
 
     ratios = context_ratios(
         {"sqlite": result(60.0, [50.0, 70.0]), "postgresql": result(54.0, [50.0, 56.0])}

@@ -14,6 +14,7 @@ from selfmodel import (
     BeliefOrigin,
     BeliefStatus,
     EvidenceStance,
+    InvalidInputError,
     SelfModel,
 )
 from selfmodel.embedding import Embedder, SentenceTransformerEmbedder
@@ -77,6 +78,16 @@ def test_reingesting_the_same_external_ids_changes_nothing(sm: SelfModel, db_pat
     again = sm.observe("maya", MAYA)
     assert again.new_observation_ids == []
     assert again.duplicates == len(MAYA)
+    assert row_counts(db_path) == before
+
+
+def test_an_empty_message_id_is_refused_as_the_api_refuses_it(sm: SelfModel, db_path: Path) -> None:
+    """An empty id would be one id for every message sending it (the second was dropped as a
+    duplicate of the first): refused, nothing stored."""
+    sm.observe("maya", "I live in Lisbon.")
+    before = row_counts(db_path)
+    with pytest.raises(InvalidInputError, match="id"):
+        sm.observe("maya", [{"content": "I love jazz.", "id": ""}])
     assert row_counts(db_path) == before
 
 

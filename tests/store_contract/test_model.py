@@ -109,8 +109,13 @@ def test_observations_with_new_ids_are_all_new_and_seen_by_what_follows(
     assert store.insert_observations([named], new_ids=True) == [named]
     again = observation(maya, "named again", "e1")
     assert store.insert_observations([again], new_ids=True) == []
+    # Any external id, even an empty one, is checked: the store's key counts it.
+    empty = observation(maya, "empty", "")
+    assert store.insert_observations([empty], new_ids=True) == [empty]
+    assert store.insert_observations([observation(maya, "empty too", "")], new_ids=True) == []
     assert [o.content for o in store.list_observations(ws, [maya.id])] == [
         "named",
+        "empty",
         "first",
         "second",
     ]

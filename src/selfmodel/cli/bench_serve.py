@@ -78,9 +78,8 @@ def _sentence(rng: random.Random) -> str:
 class Target:
     """One backend's API processes, up and warmed: where to send load and with which key."""
 
-    bases: list[str]
+    bases: list[str]  # one per API process
     key: str
-    processes: int
 
 
 @dataclass
@@ -93,8 +92,8 @@ class Load:
     errors: int = 0
     wall_s: float = 0.0
     client_cpu_s: float = 0.0
-    # Context calls a second in each segment, in the order they ran: the host's drift shows.
-    context_per_s: list[float] = field(default_factory=list)
+    # Context calls a second in each round's segment: the host's drift shows.
+    context_per_s_by_round: list[float] = field(default_factory=list)
 
     def result(self) -> dict[str, Any]:
         rows: dict[str, dict[str, float]] = {}
@@ -113,7 +112,7 @@ class Load:
             "wall_s": self.wall_s,
             # The generator runs on the servers' cores: what it took is not theirs to serve with.
             "client_cores": self.client_cpu_s / self.wall_s,
-            "context_per_s_by_segment": self.context_per_s,
+            "context_per_s_by_round": self.context_per_s_by_round,
         }
 
 
@@ -121,7 +120,7 @@ def start_target(stack: ExitStack, db: str, processes: int, workdir: Path) -> Ta
     """``processes`` API servers on ``db`` (``bootstrap`` migrates it first), stopped with
     ``stack``; every user has something to retrieve before any load."""
     key = bootstrap(db)
-    target = Target(start_servers(stack, db, processes, workdir), key, processes)
+    target = Target(start_servers(stack, db, processes, workdir), key)
     asyncio.run(_warm_up(target))
     return target
 
@@ -160,8 +159,9 @@ async def _segment(
 ) -> None:
     """``seconds`` of the mix on ``target``, added to ``load``."""
     turn = itertools.cycle(target.bases)  # each request to the next server process
-    deadline = time.perf_counter() + seconds
     contexts = len(load.latencies["context"])
+    started, client_cpu = time.perf_counter(), time.process_time()
+    deadline = started + seconds
 
     async def worker(n: int) -> None:
         # A connection to each server per worker: ``concurrency`` requests in flight, and
@@ -193,12 +193,11 @@ async def _segment(
             for connection in mine.values():
                 connection.close()
 
-    started, client_cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker(n) for n in range(concurrency)))
     wall = time.perf_counter() - started
     load.wall_s += wall
     load.client_cpu_s += time.process_time() - client_cpu
-    load.context_per_s.append((len(load.latencies["context"]) - contexts) / wall)
+    load.context_per_s_by_round.append((len(load.latencies["context"]) - contexts) / wall)
 
 
 def segment_order(names: Sequence[str], rounds: int) -> list[str]:
@@ -230,7 +229,7 @@ def run_backends(
         if on_segment is not None:
             on_segment(name, round_)
         # A seed per round: every backend sees the same mix, segment by segment.
-        segment_seed = seed + 1000 * round_
+        segment_seed = seed + concurrency * round_  # its workers add 0 … concurrency - 1
         asyncio.run(
             _segment(
                 targets[name],
@@ -242,7 +241,7 @@ def run_backends(
             )
         )
     return {
-        name: {**load.result(), "processes": targets[name].processes}
+        name: {**load.result(), "processes": len(targets[name].bases)}
         for name, load in loads.items()
     }
 
@@ -263,8 +262,8 @@ def context_ratios(results: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[s
             "by_round": [
                 a / b if b else float("nan")
                 for a, b in zip(
-                    ours["context_per_s_by_segment"],
-                    base["context_per_s_by_segment"],
+                    ours["context_per_s_by_round"],
+                    base["context_per_s_by_round"],
                     strict=True,
                 )
             ],
@@ -330,7 +329,7 @@ def serve_command(
         int,
         typer.Option(
             help="Segments each backend's load is cut into, the backends taking turns (A B, B A,"
-            " …) so host drift favours none."
+            " …) so host drift favours none. Not used by --soak."
         ),
     ] = DEFAULT_ROUNDS,
     soak: Annotated[
@@ -363,12 +362,12 @@ def serve_command(
             soak_command(backends, soak, concurrency, seed, kill_every, workdir, json_out)
             return
         floor = embedding_floor()
-        targets = {
-            name: start_target(stack, db, processes, workdir)
-            for name, (db, processes) in backends.items()
-        }
         with progress_bar() as progress:
-            task = progress.add_task("bench serve", total=rounds * len(targets))
+            task = progress.add_task("bench serve", total=rounds * len(backends))
+            targets: dict[str, Target] = {}
+            for name, (db, processes) in backends.items():
+                progress.update(task, description=f"{name}: starting and warming up")
+                targets[name] = start_target(stack, db, processes, workdir)
             done = itertools.count()
 
             def on_segment(name: str, round_: int) -> None:
@@ -381,7 +380,7 @@ def serve_command(
             results = run_backends(
                 targets, duration, rounds, concurrency, seed, observe_share, on_segment
             )
-            progress.update(task, completed=rounds * len(targets))
+            progress.update(task, completed=rounds * len(backends))
     rows = {
         f"{backend} ×{result['processes']} {op}": values
         for backend, result in results.items()

@@ -31,7 +31,8 @@ class Message(BaseModel):
     role: Role = Role.USER
     speaker: str | None = None
     occurred_at: datetime | None = None
-    id: str | None = Field(default=None, max_length=MAX_EXTERNAL_ID_CHARS)
+    # As the API has it: an empty id would be one id for every message that sends it.
+    id: str | None = Field(default=None, min_length=1, max_length=MAX_EXTERNAL_ID_CHARS)
     kind: ObservationKind = ObservationKind.MESSAGE
     source: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)

@@ -55,6 +55,19 @@ class SyncState:
     beliefs_waiting: dict[str, Belief] = field(default_factory=dict)
 
 
+@dataclass
+class VectorsRead:
+    """What a refresh's reads said of vectors: the rows they returned, and the vectors stored
+    for those that have one."""
+
+    ids: set[str] = field(default_factory=set)
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def add(self, read_ids: Sequence[str], stored: StoredVectors) -> None:
+        self.ids.update(read_ids)
+        self.vectors.update(zip(stored.ids, stored.matrix, strict=True))
+
+
 class IndexSource(ModelStore, VectorStore, Protocol):
     """What a warm index is read from: the self-model's rows, their vectors and watermarks."""
 
@@ -115,8 +128,7 @@ class ScopeLoader:
                 return self.build()  # the user was forgotten, or rows deleted: start over
         observations: list[Observation] = []
         beliefs: list[Belief] = []
-        observation_vectors: dict[str, np.ndarray] = {}
-        belief_vectors: dict[str, np.ndarray] = {}
+        observation_vectors, belief_vectors = VectorsRead(), VectorsRead()
         for mark, seen in zip(marks, sync.revisions, strict=True):
             # Rows stamped after what was seen (read again if they were read with it: a write
             # may commit between a revision's read and its rows'), with their vectors.
@@ -125,12 +137,12 @@ class ScopeLoader:
                     self.ws, mark.user_id, seen, self.model
                 )
                 observations += found
-                observation_vectors.update(zip(stored.ids, stored.matrix, strict=True))
+                observation_vectors.add([o.id for o in found], stored)
                 changed, stored = self.store.list_beliefs_changed_since(
                     self.ws, mark.user_id, seen, self.model
                 )
                 beliefs += changed
-                belief_vectors.update(zip(stored.ids, stored.matrix, strict=True))
+                belief_vectors.add([b.id for b in changed], stored)
         fresh = [o for o in observations if o.id not in sync.observations_seen]
         self._observations(index, sync, fresh, observation_vectors)
         self._beliefs(index, sync, beliefs, belief_vectors)
@@ -146,11 +158,11 @@ class ScopeLoader:
         index: ScopeIndex,
         sync: SyncState,
         observations: list[Observation],
-        read: Mapping[str, np.ndarray] | None = None,
+        read_vectors: VectorsRead | None = None,
     ) -> None:
         """Index the observations in scope that have a vector, oldest first; the others wait.
 
-        ``read``: the vectors stored for ``observations`` when they were read (see
+        ``read_vectors``: what the reads of ``observations`` said of their vectors (see
         ``_stored_vectors``); without it they are looked up.
         """
         for o in observations:
@@ -159,12 +171,7 @@ class ScopeLoader:
                 sync.observations_waiting[o.id] = o
         if not sync.observations_waiting:
             return
-        by_id = self._stored_vectors(
-            OBSERVATION_VECTORS,
-            sync.observations_waiting,
-            [o.id for o in observations],
-            read,
-        )
+        by_id = self._stored_vectors(OBSERVATION_VECTORS, sync.observations_waiting, read_vectors)
         ready = sorted(
             (o for i, o in sync.observations_waiting.items() if i in by_id),
             key=lambda o: (o.occurred_at, o.id),
@@ -178,12 +185,12 @@ class ScopeLoader:
         index: ScopeIndex,
         sync: SyncState,
         beliefs: list[Belief],
-        read: Mapping[str, np.ndarray] | None = None,
+        read_vectors: VectorsRead | None = None,
     ) -> None:
         """Apply these beliefs: index the active ones in scope, replace those changed, remove
         those that left; one whose statement has no vector yet waits for it.
 
-        ``read``: the vectors stored for ``beliefs`` when they were read (see
+        ``read_vectors``: what the reads of ``beliefs`` said of their vectors (see
         ``_stored_vectors``); without it they are looked up.
         """
         wanted: dict[str, Belief] = {}
@@ -225,7 +232,7 @@ class ScopeLoader:
         need_vector = [
             i for i, d in documents.items() if (old := index.get(i)) is None or old.text != d.text
         ]
-        by_id = self._stored_vectors(BELIEF_VECTORS, need_vector, [b.id for b in beliefs], read)
+        by_id = self._stored_vectors(BELIEF_VECTORS, need_vector, read_vectors)
         appended: list[tuple[Document, np.ndarray]] = []
         for belief_id, doc in documents.items():
             current = index.get(belief_id)
@@ -245,21 +252,17 @@ class ScopeLoader:
         self._append(index, appended)
 
     def _stored_vectors(
-        self,
-        item_type: str,
-        wanted: Iterable[str],
-        read_ids: Sequence[str],
-        read: Mapping[str, np.ndarray] | None,
+        self, item_type: str, wanted: Iterable[str], read_vectors: VectorsRead | None
     ) -> dict[str, np.ndarray]:
         """The vectors stored for the ``wanted`` items (those that have one), by id.
 
-        ``read``: the vectors read with the rows of ``read_ids``. It answers for those rows: a
-        row read without one had none stored, and storing one moves the user's revision, so the
-        refresh that follows looks it up. Only the other items (waiting since an earlier
-        refresh) are looked up here, if there are any; without ``read`` (a build), all are.
+        ``read_vectors`` answers for the rows it read: one read without a vector had none
+        stored, and storing one moves the user's revision, so the refresh that follows looks
+        it up. Only the other items (waiting since an earlier refresh) are looked up here, if
+        there are any; without ``read_vectors`` (a build), all are.
         """
-        found = dict(read or {})
-        answered = set() if read is None else {*read_ids, *found}
+        found = dict(read_vectors.vectors) if read_vectors else {}
+        answered = read_vectors.ids if read_vectors else set()
         missing = [i for i in wanted if i not in answered]
         if missing:
             stored = self._vectors(item_type, missing)

@@ -148,7 +148,7 @@ class SQLModel(SQLBase, ModelStore):
         self, observations: Sequence[Observation], *, new_ids: bool = False
     ) -> list[Observation]:
         rows = [(o, _observation_values(self._dialect, o)) for o in observations]
-        if new_ids and not any(o.external_id for o in observations):
+        if new_ids and all(o.external_id is None for o in observations):
             # Nothing can be there already: no need to learn what was inserted.
             with self.transaction():
                 for _, values in rows:

@@ -58,17 +58,17 @@ def _stored(items: Sequence[tuple[str, bytes | None]]) -> StoredVectors:
     return StoredVectors([str(item_id) for item_id, _ in present], matrix)
 
 
-def _stored_vector(table: str) -> str:
-    """A column of each row of ``table`` (an alias): the vector stored for it of one item type
-    and model (the column's two parameters), or NULL.
+def _stored_vector(alias: str) -> str:
+    """A column of each row of the table ``alias`` names: the vector stored for it of one item
+    type and model (the column's two parameters), or NULL.
 
     Looked up row by row by the vectors' whole key: the lookup then plans on the key's index
     whatever the planner knows of the table (a database not yet analysed).
     """
     return (
-        f"(SELECT v.vector FROM vectors v WHERE v.workspace_id = {table}.workspace_id"
-        f" AND v.user_id = {table}.user_id AND v.item_type = ? AND v.model = ?"
-        f" AND v.item_id = {table}.id) AS stored_vector"
+        f"(SELECT v.vector FROM vectors v WHERE v.workspace_id = {alias}.workspace_id"
+        f" AND v.user_id = {alias}.user_id AND v.item_type = ? AND v.model = ?"
+        f" AND v.item_id = {alias}.id) AS stored_vector"
     )
 
 
