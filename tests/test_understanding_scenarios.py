@@ -647,6 +647,35 @@ def test_a_choice_among_offered_options_is_a_preference_that_requests_find(
     assert any("quiet lakeside hotel" in i.text for i in block.items)
 
 
+OFFER = (
+    "Here are three options: 1) a lively hostel downtown, 2) a quiet lakeside hotel, 3) a "
+    "party boat with cabins."
+)
+CHOICE = "The second one, the quieter hotel sounds right."
+
+
+def test_a_choice_sent_in_its_own_call_reads_the_offer_said_before_it(sm: SelfModel) -> None:
+    """A chat sends each turn as it comes: what was said before the new message is read with
+    the user and handed to the extractor."""
+    sm.observe("ana", {"role": "assistant", "content": OFFER, "occurred_at": minute(0)})
+    sm.observe("ana", {"content": CHOICE, "occurred_at": minute(1)})
+    chose = [b for b in active(sm, "ana", 1) if "chose" in b.statement]
+    assert chose and "quiet lakeside hotel" in chose[0].statement
+
+
+def test_turns_before_a_resent_message_are_not_taken_for_those_before_the_new_one(
+    sm: SelfModel,
+) -> None:
+    """A batch that resends a message already stored (same id) before a new one: the turns
+    read with the user were those before the resent one, so the new one's are read again."""
+    offer = {"id": "t1", "role": "assistant", "content": OFFER, "occurred_at": minute(0)}
+    sm.observe("ana", [offer])
+    again = sm.observe("ana", [offer, {"id": "t2", "content": CHOICE, "occurred_at": minute(1)}])
+    assert again.duplicates == 1
+    chose = [b for b in active(sm, "ana", 1) if "chose" in b.statement]
+    assert chose and "quiet lakeside hotel" in chose[0].statement
+
+
 def test_a_question_about_a_fact_is_not_read_as_a_request(sm: SelfModel) -> None:
     say(sm, "ana", "I moved to Porto in 2019.")
     block = sm.context("ana", "When did she move to Porto?", now=read_at(1))

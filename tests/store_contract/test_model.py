@@ -137,6 +137,28 @@ def test_a_failed_transaction_keeps_none_of_its_new_observations(store: Store, m
     assert store.list_observations(maya.workspace_id, [maya.id]) == []
 
 
+def test_a_user_comes_with_what_they_said_just_before(
+    store: Store, ws: Workspace, maya: User
+) -> None:
+    """What an observe reads first, in one read: the user, and their last turns before a
+    moment, oldest first, exactly as ``list_observations_before`` has them."""
+    turns = [observation(maya, f"turn {i}", minutes=i) for i in range(5)]
+    store.insert_observations(turns)
+    ben = store.get_or_create_user(ws.id, "ben")
+    (bens,) = store.insert_observations([observation(ben, "ben's", minutes=3)])
+    cara = store.get_or_create_user(ws.id, "cara")
+    before = turns[4].occurred_at
+    user, earlier = store.get_user_with_turns_before(ws.id, "maya", before, 3)
+    assert user == maya
+    assert earlier == turns[1:4] == store.list_observations_before(ws.id, maya.id, before, 3)
+    assert store.get_user_with_turns_before(ws.id, "maya", turns[0].occurred_at, 3) == (maya, [])
+    assert store.get_user_with_turns_before(ws.id, "ben", before, 3) == (ben, [bens])
+    assert store.get_user_with_turns_before(ws.id, "cara", before, 3) == (cara, [])
+    assert store.get_user_with_turns_before(ws.id, "nobody", before, 3) == (None, [])
+    other = store.get_or_create_workspace("other")
+    assert store.get_user_with_turns_before(other.id, "maya", before, 3) == (None, [])
+
+
 def test_an_observation_keeps_its_area(store: ModelStore, ws: Workspace, maya: User) -> None:
     area = store.get_or_create_context(ws.id, "work")  # the storage layer's name for an area
     seen = observation(maya, "at work").model_copy(update={"area_id": area.id})

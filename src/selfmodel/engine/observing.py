@@ -22,7 +22,7 @@ from selfmodel.engine.base import (
     EngineBase,
     check_user_id,
 )
-from selfmodel.engine.understanding import prepare, revise
+from selfmodel.engine.understanding import CONTEXT_TURNS, prepare, revise
 from selfmodel.ingest.files import Batch
 from selfmodel.ingest.messages import Message, MessagesInput, parse_messages
 from selfmodel.privacy import PiiPolicy, apply_policy
@@ -120,7 +120,12 @@ class Observing(EngineBase):
 
         store = self._c.store
         ws = self.workspace.id
-        existing = store.get_user(ws, user)
+        # The user and what they said just before the first message, in one read.
+        first_at = min(
+            (to_utc(m.occurred_at) if m.occurred_at else default_at for m in parsed),
+            default=default_at,
+        )
+        existing, earlier = store.get_user_with_turns_before(ws, user, first_at, CONTEXT_TURNS)
         known_ids = (
             store.existing_external_ids(ws, existing.id, [m.id for m in parsed if m.id])
             if existing
@@ -144,7 +149,13 @@ class Observing(EngineBase):
             )
         # Extraction and embedding write nothing: done before the unit of work, so no lock is
         # held while they run (an LLM extractor may take seconds).
-        prepared = prepare(self._c, subject, fresh) if wait and fresh else None
+        # (Those turns are the ones before the first new message unless it was a duplicate.)
+        before_first = min((o.occurred_at for o in fresh), default=None) == first_at
+        prepared = (
+            prepare(self._c, subject, fresh, earlier if before_first else None)
+            if wait and fresh
+            else None
+        )
         outcome = RevisionOutcome()
         job: Job | None = None
         with self._c.units.begin() as unit:

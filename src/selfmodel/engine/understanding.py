@@ -78,13 +78,25 @@ class Understanding:
         )
 
 
-def prepare(c: Components, user: User, observations: Sequence[Observation]) -> Understanding:
-    """Extract candidates and embed texts: no store writes, so it can run outside a lock."""
+def prepare(
+    c: Components,
+    user: User,
+    observations: Sequence[Observation],
+    earlier: Sequence[Observation] | None = None,
+) -> Understanding:
+    """Extract candidates and embed texts: no store writes, so it can run outside a lock.
+
+    ``earlier``: the user's last ``CONTEXT_TURNS`` observations before the first of
+    ``observations``, if the caller has read them (with the user); read here otherwise.
+    """
     ordered = sorted(observations, key=lambda o: (o.occurred_at, o.id))
-    earlier: list[Observation] = []
-    if ordered:
-        earlier = c.store.list_observations_before(
-            user.workspace_id, user.id, ordered[0].occurred_at, CONTEXT_TURNS
+    if earlier is None:
+        earlier = (
+            c.store.list_observations_before(
+                user.workspace_id, user.id, ordered[0].occurred_at, CONTEXT_TURNS
+            )
+            if ordered
+            else []
         )
     conversation = [*earlier, *ordered]
     requests = [

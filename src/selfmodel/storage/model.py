@@ -128,6 +128,14 @@ class ModelStore(Database, Protocol):
         """Observations of these users, oldest first (by occurred_at, then id)."""
 
     @abstractmethod
+    def get_user_with_turns_before(
+        self, workspace_id: str, external_id: str, before: datetime, limit: int
+    ) -> tuple[User | None, list[Observation]]:
+        """The user of this external id (None if there is none) and their last ``limit``
+        observations before ``before``, oldest first (as ``list_observations_before``): what an
+        observe reads before it understands new messages, in one read."""
+
+    @abstractmethod
     def list_observations_before(
         self, workspace_id: str, user_id: str, before: datetime, limit: int
     ) -> list[Observation]:

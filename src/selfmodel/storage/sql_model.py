@@ -214,6 +214,40 @@ class SQLModel(SQLBase, ModelStore):
             params.append(limit)
         return self._observations_of(workspace_id, user_ids, extra, params)
 
+    def get_user_with_turns_before(
+        self, workspace_id: str, external_id: str, before: datetime, limit: int
+    ) -> tuple[User | None, list[Observation]]:
+        # The user's columns renamed: the observations' own names stay theirs.
+        rows = self._q(
+            "SELECT u.id AS u_id, u.display_name AS u_display_name, u.created_at AS u_created_at,"
+            " o.* FROM users u LEFT JOIN (SELECT * FROM observations WHERE workspace_id = ?"
+            " AND user_id = (SELECT id FROM users WHERE workspace_id = ? AND external_id = ?)"
+            " AND occurred_at < ? ORDER BY occurred_at DESC, id DESC LIMIT ?) o"
+            " ON o.user_id = u.id WHERE u.workspace_id = ? AND u.external_id = ?",
+            (
+                workspace_id,
+                workspace_id,
+                external_id,
+                self._dialect.ts_in(before),
+                limit,
+                workspace_id,
+                external_id,
+            ),
+        )
+        if not rows:
+            return None, []
+        first = rows[0]
+        user = User(
+            id=first["u_id"],
+            workspace_id=workspace_id,
+            external_id=external_id,
+            display_name=first["u_display_name"],
+            created_at=self._dialect.ts_out(first["u_created_at"]),
+        )
+        latest = [rows_to.observation(self._dialect, r) for r in rows if r["id"] is not None]
+        latest.sort(key=lambda o: (o.occurred_at, o.id))
+        return user, latest
+
     def list_observations_before(
         self, workspace_id: str, user_id: str, before: datetime, limit: int
     ) -> list[Observation]:
