@@ -52,9 +52,10 @@ def test_bench_serve_loads_sqlite_and_two_postgres_processes(
 
 def test_backends_take_turns_every_other_round_reversed() -> None:
     assert segment_order(["sqlite", "postgresql"], 3) == [
-        "sqlite", "postgresql", "postgresql", "sqlite", "sqlite", "postgresql",
+        ("sqlite", 0), ("postgresql", 0), ("postgresql", 1),
+        ("sqlite", 1), ("sqlite", 2), ("postgresql", 2),
     ]  # fmt: skip
-    assert segment_order(["sqlite"], 2) == ["sqlite", "sqlite"]
+    assert segment_order(["sqlite"], 2) == [("sqlite", 0), ("sqlite", 1)]
 
 
 def test_context_ratios_are_over_the_first_backend_round_by_round() -> None:

@@ -178,13 +178,13 @@ async def _segment(
                     op, path = "context", "/v1/context"
                     # No budget: the server's default (SELFMODEL_DEFAULT_BUDGET_TOKENS).
                     body = {"user": user, "query": rng.choice(QUERIES)}
-                started = time.perf_counter()
+                sent = time.perf_counter()
                 try:
                     reply = await mine[next(turn)].post(path, body)
                 except TRANSPORT_ERRORS:
                     load.errors += 1
                     continue
-                elapsed = time.perf_counter() - started
+                elapsed = time.perf_counter() - sent
                 if reply.ok:
                     load.latencies[op].append(elapsed)
                 else:
@@ -200,14 +200,11 @@ async def _segment(
     load.context_per_s_by_round.append((len(load.latencies["context"]) - contexts) / wall)
 
 
-def segment_order(names: Sequence[str], rounds: int) -> list[str]:
-    """Which backend each segment loads: every backend once a round, every other round in
-    reverse (A B, B A, A B …), so a host that speeds up or slows down through the run favours
-    none of them."""
-    order: list[str] = []
-    for r in range(rounds):
-        order += list(names) if r % 2 == 0 else list(reversed(names))
-    return order
+def segment_order(names: Sequence[str], rounds: int) -> list[tuple[str, int]]:
+    """Which backend each segment loads, and in which round: every backend once a round, every
+    other round in reverse (A B, B A, A B …), so a host that speeds up or slows down through
+    the run favours none of them."""
+    return [(name, r) for r in range(rounds) for name in (names if r % 2 == 0 else names[::-1])]
 
 
 def run_backends(
@@ -222,10 +219,7 @@ def run_backends(
     """``duration`` seconds of load on each target, in ``rounds`` segments each, the targets
     taking turns (``segment_order``). ``on_segment(name, round)`` is told before each one."""
     loads = {name: Load() for name in targets}
-    rounds_seen = dict.fromkeys(targets, 0)
-    for name in segment_order(list(targets), rounds):
-        round_ = rounds_seen[name]
-        rounds_seen[name] += 1
+    for name, round_ in segment_order(list(targets), rounds):
         if on_segment is not None:
             on_segment(name, round_)
         # A seed per round: every backend sees the same mix, segment by segment.

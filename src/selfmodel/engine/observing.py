@@ -121,10 +121,7 @@ class Observing(EngineBase):
         store = self._c.store
         ws = self.workspace.id
         # The user and what they said just before the first message, in one read.
-        first_at = min(
-            (to_utc(m.occurred_at) if m.occurred_at else default_at for m in parsed),
-            default=default_at,
-        )
+        first_at = min((_occurred_at(m, default_at) for m in parsed), default=default_at)
         existing, earlier = store.get_user_with_turns_before(ws, user, first_at, CONTEXT_TURNS)
         known_ids = (
             store.existing_external_ids(ws, existing.id, [m.id for m in parsed if m.id])
@@ -263,7 +260,7 @@ class Observing(EngineBase):
             workspace_id=self.workspace.id,
             user_id=user.id,
             content=content,
-            occurred_at=to_utc(message.occurred_at) if message.occurred_at else default_at,
+            occurred_at=_occurred_at(message, default_at),
             recorded_at=recorded_at,
             kind=message.kind,
             role=message.role,
@@ -272,3 +269,8 @@ class Observing(EngineBase):
             external_id=message.id,
             metadata=message.metadata,
         )
+
+
+def _occurred_at(message: Message, default_at: datetime) -> datetime:
+    """When a message happened: its own time, else the call's."""
+    return to_utc(message.occurred_at) if message.occurred_at else default_at

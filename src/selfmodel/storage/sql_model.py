@@ -147,20 +147,20 @@ class SQLModel(SQLBase, ModelStore):
     def insert_observations(
         self, observations: Sequence[Observation], *, new_ids: bool = False
     ) -> list[Observation]:
-        rows = [(o, _observation_values(self._dialect, o)) for o in observations]
-        if new_ids and all(o.external_id is None for o in observations):
-            # Nothing can be there already: no need to learn what was inserted.
-            with self.transaction():
-                for _, values in rows:
+        # With ids just made and no external id nothing can be there already: no need to
+        # learn what was inserted.
+        unchecked = new_ids and all(o.external_id is None for o in observations)
+        checked = insert("observations", OBSERVATION_COLUMNS, OBSERVATION_MARKS)
+        inserted: list[Observation] = []
+        with self.transaction():
+            for o in observations:
+                values = _observation_values(self._dialect, o)
+                if unchecked:
                     self._append_soon(
                         "observations", OBSERVATION_COLUMNS, OBSERVATION_MARKS, values
                     )
-            return list(observations)
-        sql = insert("observations", OBSERVATION_COLUMNS, OBSERVATION_MARKS)
-        inserted: list[Observation] = []
-        with self.transaction():
-            for o, values in rows:
-                if self._x(f"{sql} ON CONFLICT DO NOTHING", values):
+                    inserted.append(o)
+                elif self._x(f"{checked} ON CONFLICT DO NOTHING", values):
                     inserted.append(o)
         return inserted
 
@@ -237,12 +237,15 @@ class SQLModel(SQLBase, ModelStore):
         if not rows:
             return None, []
         first = rows[0]
-        user = User(
-            id=first["u_id"],
-            workspace_id=workspace_id,
-            external_id=external_id,
-            display_name=first["u_display_name"],
-            created_at=self._dialect.ts_out(first["u_created_at"]),
+        user = rows_to.user(
+            self._dialect,
+            {
+                "id": first["u_id"],
+                "workspace_id": workspace_id,
+                "external_id": external_id,
+                "display_name": first["u_display_name"],
+                "created_at": first["u_created_at"],
+            },
         )
         latest = [rows_to.observation(self._dialect, r) for r in rows if r["id"] is not None]
         latest.sort(key=lambda o: (o.occurred_at, o.id))
