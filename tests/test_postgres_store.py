@@ -9,11 +9,14 @@ import numpy as np
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
+from selfmodel import SelfModel
 from selfmodel.domain import BeliefEventType
+from selfmodel.embedding import SentenceTransformerEmbedder
 from selfmodel.storage import AsOf
 from selfmodel.storage.postgres import PostgresStore
-from tests.store_contract.records import belief, event, trace
+from tests.store_contract.records import belief, event, observation, trace
 from tests.support.postgres import PostgresCluster
+from tests.support.statements import PostgresStatements
 
 # Every statement's plan in the server's log, each planned for any parameters.
 GENERIC_PLANS_EXPLAINED = {
@@ -100,3 +103,67 @@ def test_history_held_back_in_a_transaction_goes_before_a_write_that_touches_its
         assert store.get_vectors(ws.id, [maya.id], "belief", "m").ids == [tea.id]
         versions = store.beliefs_as_of(ws.id, maya.id, AsOf(revisions={maya.id: 2}))
         assert versions == [tea]
+
+
+def test_a_read_of_other_tables_carries_the_rows_held_back_and_a_read_of_theirs_sees_them(
+    pg_cluster: PostgresCluster, pg_url: str
+) -> None:
+    """Held rows ride in the WITH of the next read that does not look at their table (one
+    round trip fewer); a read of their table runs after them, so it finds them."""
+    statements = PostgresStatements(pg_cluster, pg_url)
+    with closing(PostgresStore(pg_url)) as store:
+        ws = store.get_or_create_workspace("acme")
+        maya = store.get_or_create_user(ws.id, "maya")
+        tea = belief(maya, "Maya loves tea")
+        statements.take()
+        with store.transaction():
+            store.lock_user(ws.id, maya.id)
+            store.insert_belief(tea)
+            assert store.list_evidence(ws.id, [tea.id]) == []  # carries the belief
+            assert store.get_belief(ws.id, tea.id) == tea  # its table: sent before
+        ran = statements.take()
+    assert [s.split()[0] for s in ran] == ["BEGIN", "UPDATE", "WITH", "SELECT", "COMMIT"], ran
+    assert "INSERT INTO beliefs" in ran[2] and "FROM evidence" in ran[2]
+
+
+def test_more_rows_held_back_than_one_statement_takes_are_all_written(pg_url: str) -> None:
+    """A statement takes at most 65,535 parameters: a long batch of new messages is sent in
+    as many statements as it needs, every row of it."""
+    with closing(PostgresStore(pg_url)) as store:
+        ws = store.get_or_create_workspace("acme")
+        maya = store.get_or_create_user(ws.id, "maya")
+        batch = [observation(maya, f"message {i}", minutes=i) for i in range(5_000)]
+        with store.transaction():
+            store.lock_user(ws.id, maya.id)
+            assert len(store.insert_observations(batch, new_ids=True)) == 5_000
+        assert len(store.list_observations(ws.id, [maya.id])) == 5_000
+
+
+def test_an_observe_sends_its_writes_in_one_statement_after_reading_the_beliefs(
+    pg_cluster: PostgresCluster, pg_url: str, embedder: SentenceTransformerEmbedder
+) -> None:
+    """What an observe costs in round trips: the user with what they said before, BEGIN, the
+    lock, the user's beliefs (carrying the new message), the writes, COMMIT. A new belief's
+    row, version, vector, evidence and event and the message's vector go in one statement; a
+    reinforced belief's update carries its evidence."""
+    statements = PostgresStatements(pg_cluster, pg_url)
+    with SelfModel.open(pg_url, embedder=embedder) as sm:
+        sm.observe("ana", "I live in Lisbon.")
+        statements.take()
+        learned = sm.observe("ana", "I love jazz on weekends.")
+        new = statements.take()
+        again = sm.observe("ana", "I love jazz on weekends.")
+        reinforced = statements.take()
+        assert learned.created and again.reinforced == learned.created
+        ana = sm.user("ana")
+        model = sm._c.embedder.name
+        messages = sm.store.get_vectors(sm.workspace.id, [ana.id], "observation", model)
+        assert len(messages.ids) == 3  # every message's vector was written
+    heads = [s.split()[0] for s in new]
+    assert heads == ["SELECT", "BEGIN", "UPDATE", "WITH", "WITH", "COMMIT"], new
+    assert "INSERT INTO observations" in new[3] and "FROM beliefs" in new[3]
+    for table in ("beliefs", "belief_versions", "vectors", "evidence", "belief_events"):
+        assert f"INSERT INTO {table} " in new[4], table
+    heads = [s.split()[0] for s in reinforced]
+    assert heads == ["SELECT", "BEGIN", "UPDATE", "WITH", "WITH", "WITH", "COMMIT"], reinforced
+    assert "INSERT INTO evidence" in reinforced[4] and "UPDATE beliefs" in reinforced[4]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -18,7 +19,7 @@ from selfmodel.revision import Reviser
 from selfmodel.revision.confidence import KIND_POLICIES
 from selfmodel.revision.reviser import MERGEABLE
 from selfmodel.revision.traits import Traits
-from selfmodel.storage import BeliefFilter, Store
+from selfmodel.storage import AsOf, BeliefFilter, Store
 
 JUNE = "2023-06-01T10:00:00Z"
 JULY = "2023-07-03T10:00:00Z"
@@ -317,3 +318,79 @@ def test_an_observation_counts_once_for_a_belief_whether_or_not_it_is_new(
         assert outcome.created == [jazz.id] and outcome.reinforced == []
         assert jazz.support_count == 1
         assert [e.evidence.observation_id for e in sm.belief(jazz.id).evidence] == [message.id]
+
+
+def _as_stored(sm: SelfModel, user: str = "tom") -> dict[str, object]:
+    """What the store holds about ``user``, ids replaced by what they name (ids are random)."""
+    data = sm.export(user)
+    said = {o["id"]: o["content"] for o in data["observations"]}
+    stated = {b["id"]: b["statement"] for b in data["beliefs"]}
+    u = sm.user(user)
+    ws = sm.workspace.id
+    model = sm._c.embedder.name
+    vectors = {
+        kind: sorted(names[i] for i in sm.store.get_vectors(ws, [u.id], kind, model).ids)
+        for kind, names in (("observation", said), ("belief", stated))
+    }
+    return {
+        "beliefs": sorted(
+            (
+                b["statement"],
+                b["status"],
+                b["support_count"],
+                b["contradict_count"],
+                round(b["confidence"], 6),
+                stated.get(b["superseded_by"] or ""),
+            )
+            for b in data["beliefs"]
+        ),
+        "evidence": sorted(
+            (stated[e["belief_id"]], said[e["observation_id"]], e["stance"])
+            for e in data["evidence"]
+        ),
+        "history": sorted((stated[e["belief_id"]], e["type"]) for e in data["history"]),
+        "vectors": vectors,
+        "as_of": [
+            sorted(
+                (b.statement, b.status.value)
+                for b in sm.store.beliefs_as_of(ws, u.id, AsOf(revisions={u.id: r}))
+            )
+            for r in range(u_revision(sm, u.id) + 1)
+        ],
+    }
+
+
+def u_revision(sm: SelfModel, user_id: str) -> int:
+    (revision,) = sm.store.user_revisions(sm.workspace.id, [user_id])
+    return revision
+
+
+def test_a_conversation_leaves_the_same_model_on_both_backends(
+    tmp_path: Path, pg_url: str, embedder: SentenceTransformerEmbedder
+) -> None:
+    """PostgreSQL sends rows the caller vouches are new with a later statement of the unit of
+    work; SQLite writes them at once. Learning, reinforcing, contradicting, a batch, a
+    correction and a queued job leave the same beliefs, evidence, history, vectors and past."""
+    day = datetime(2023, 7, 3, 10, tzinfo=UTC)
+    stored = []
+    for location in (str(tmp_path / "selfmodel.db"), pg_url):
+        with SelfModel.open(location, embedder=embedder) as sm:
+            sm.observe(
+                "tom",
+                [
+                    {"content": "I work as a nurse at the children's hospital."},
+                    {"content": "I love jazz."},
+                    {"content": "I have two cats."},
+                ],
+                at=day.isoformat(),
+            )
+            for later, said in ((10, "I really love jazz."), (30, "I don't like jazz anymore.")):
+                sm.observe("tom", said, at=(day + timedelta(days=later)).isoformat())
+            sm.add_belief("tom", "Tom plays the cello")
+            sm.observe("tom", "I'm training for a marathon.", wait=False)
+            sm.process_jobs("test-worker")
+            stored.append(_as_stored(sm))
+    sqlite, postgres = stored
+    assert sqlite == postgres
+    kinds = {kind for _, kind in sqlite["history"]}  # type: ignore[attr-defined]
+    assert {"created", "reinforced", "superseded"} <= kinds  # every move ran

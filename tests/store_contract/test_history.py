@@ -74,6 +74,28 @@ def test_a_replaced_vector_stays_readable_as_of_the_revisions_it_served(
     assert current.ids == ["bel_a", "bel_b"]
 
 
+def test_vectors_of_new_items_are_stored_as_of_their_revision_with_no_history(
+    store: Store, ws: Workspace, maya: User
+) -> None:
+    """``new_items``: nothing to replace, nothing kept in the history, what follows in the
+    transaction reads them; a vector that is there after all is not silently replaced."""
+    vector = np.full(4, 3.0, np.float32)
+    with store.transaction():
+        store.lock_user(ws.id, maya.id)
+        store.put_vectors(ws.id, maya.id, "belief", "m", [("bel_a", vector)], new_items=True)
+        assert store.get_vectors(ws.id, [maya.id], "belief", "m").ids == ["bel_a"]
+    first = revision(store, ws, maya)
+    found = store.vectors_as_of(ws.id, maya.id, "belief", "m", first)
+    assert found.ids == ["bel_a"] and found.matrix.tolist() == [vector.tolist()]
+    assert store.vectors_as_of(ws.id, maya.id, "belief", "m", first - 1).ids == []
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"), store.transaction():
+        store.lock_user(ws.id, maya.id)
+        store.put_vectors(ws.id, maya.id, "belief", "m", [("bel_a", vector * 2)], new_items=True)
+    current = store.get_vectors(ws.id, [maya.id], "belief", "m")
+    assert current.matrix.tolist() == [vector.tolist()]
+    assert store.delete_user(ws.id, maya.id).counts["vector_history"] == 0
+
+
 def test_forgetting_a_user_deletes_their_past(store: Store, ws: Workspace, maya: User) -> None:
     with store.transaction():
         store.lock_user(ws.id, maya.id)

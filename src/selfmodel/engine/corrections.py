@@ -156,6 +156,7 @@ class Corrections(EngineBase):
                 BELIEF_VECTORS,
                 self._c.embedder.name,
                 [(belief.id, vector)],
+                new_items=True,
             )
             self._record(belief, BeliefEventType.CREATED, None, belief.confidence, cause="user")
         return belief

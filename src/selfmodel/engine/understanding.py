@@ -168,13 +168,6 @@ def revise(c: Components, prepared: Understanding) -> RevisionOutcome:
     """Store the vectors and fold the candidates in (inside the caller's unit of work,
     which holds the user)."""
     user = prepared.user
-    c.store.put_vectors(
-        user.workspace_id,
-        user.id,
-        OBSERVATION_VECTORS,
-        c.embedder.name,
-        prepared.observation_vectors,
-    )
     outcome = c.reviser.apply(
         user.workspace_id,
         user.id,
@@ -182,6 +175,17 @@ def revise(c: Components, prepared: Understanding) -> RevisionOutcome:
         {o.id: o for o in prepared.observations},
         prepared.statement_vectors,
         new_observations=[o.id for o in prepared.observations] if prepared.stored_here else (),
+    )
+    # After the revision, which reads none of them: on PostgreSQL the vectors of observations
+    # stored in this unit of work then go with its last statement, not before the reviser's
+    # reading of the user's beliefs and their vectors.
+    c.store.put_vectors(
+        user.workspace_id,
+        user.id,
+        OBSERVATION_VECTORS,
+        c.embedder.name,
+        prepared.observation_vectors,
+        new_items=prepared.stored_here,
     )
     introduced = next(
         (c.frame.value for c in prepared.candidates if c.frame.facet is Facet.NAME), None

@@ -563,7 +563,12 @@ class Reviser:
         )
         self.store.insert_belief(belief)
         self.store.put_vectors(
-            workspace_id, user_id, BELIEF_VECTORS, self.embedding_model, [(belief.id, vector)]
+            workspace_id,
+            user_id,
+            BELIEF_VECTORS,
+            self.embedding_model,
+            [(belief.id, vector)],
+            new_items=True,
         )
         self._link(belief, candidate, observation, EvidenceStance.SUPPORTS, units, known)
         self._event(

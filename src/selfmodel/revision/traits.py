@@ -321,7 +321,12 @@ class Traits:
         )
         self.store.insert_belief(belief)
         self.store.put_vectors(
-            workspace_id, user_id, BELIEF_VECTORS, self.embedder.name, [(belief.id, vector)]
+            workspace_id,
+            user_id,
+            BELIEF_VECTORS,
+            self.embedder.name,
+            [(belief.id, vector)],
+            new_items=True,
         )
         record_event(
             self.store,

@@ -144,7 +144,10 @@ class ModelStore(Database, Protocol):
 
     # -- beliefs -----------------------------------------------------------------------------
     @abstractmethod
-    def insert_belief(self, belief: Belief) -> None: ...
+    def insert_belief(self, belief: Belief) -> None:
+        """Store a new belief (its id made just now). Nothing is read back: in a transaction on
+        PostgreSQL the row goes with its next statement, and an id that is there already fails
+        that statement, or the commit, with the store's error."""
 
     @abstractmethod
     def update_belief(self, belief: Belief) -> None:

@@ -38,6 +38,9 @@ from selfmodel.storage.sql_base import (
 # default max_connections (100) must cover every process of a deployment.
 DEFAULT_POOL_SIZE = 8
 CONNECT_TIMEOUT_S = 10.0
+# Values the rows held back for a transaction's next statement may add up to: one statement
+# takes at most 65,535 parameters, and the statement that carries them has its own.
+MAX_HELD_PARAMS = 30_000
 
 
 class PostgresDialect(PercentDialect):
@@ -201,7 +204,11 @@ class PostgresStore(PostgresQueue, SQLStore):
             return
         refuse_nul(params)
         sql = self._dialect.sql(insert(table, columns, values))
-        self._local.pending.append(_Append(table, sql, tuple(params)))
+        pending = self._local.pending
+        if sum(len(a.params) for a in pending) + len(params) > MAX_HELD_PARAMS:
+            self._send_pending(self._local.conn)
+            pending = self._local.pending
+        pending.append(_Append(table, sql, tuple(params)))
 
     def _send_pending(self, conn: psycopg.Connection[Any]) -> None:
         """Run the appends held back for this transaction, as one statement."""
@@ -213,7 +220,7 @@ class PostgresStore(PostgresQueue, SQLStore):
         """``statement`` (native SQL, or none) led by ``appends`` in its WITH: one round trip,
         whose row count stays the statement's own. Every part of a WITH sees the rows as they
         were before it, so the statement must neither read nor change the appends' tables
-        (``_execute`` checks)."""
+        (``_after_pending`` checks)."""
         parts = [(a.sql, a.params) for a in appends]
         (one,) = self._dialect.as_one([*parts, statement] if statement else parts)
         return one
@@ -221,8 +228,7 @@ class PostgresStore(PostgresQueue, SQLStore):
     def _query(self, sql: str, params: Sequence[Any]) -> list[Any]:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
-            self._send_pending(conn)  # a read sees every write before it
-            cur = conn.execute(sql, params)
+            cur = conn.execute(*self._after_pending(conn, sql, params))
             return cur.fetchall() if cur.description else []
         with self._pool.connection() as pooled:
             cur = pooled.execute(sql, params)
@@ -231,15 +237,23 @@ class PostgresStore(PostgresQueue, SQLStore):
     def _execute(self, sql: str, params: Sequence[Any]) -> int:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
-            pending = self._local.pending
-            if any(re.search(rf"\b{a.table}\b", sql) for a in pending):
-                self._send_pending(conn)  # a write that reads or changes them runs after them
-            elif pending:
-                self._local.pending = []
-                sql, params = self._with_appends(pending, (sql, tuple(params)))
-            return int(conn.execute(sql, params).rowcount)
+            return int(conn.execute(*self._after_pending(conn, sql, params)).rowcount)
         with self._pool.connection() as pooled:
             return int(pooled.execute(sql, params).rowcount)
+
+    def _after_pending(
+        self, conn: psycopg.Connection[Any], sql: str, params: Sequence[Any]
+    ) -> Statement:
+        """``sql`` to run in the transaction after the appends held back so far: a statement
+        that reads or changes their tables runs after them (they are sent first); any other
+        carries them in its WITH."""
+        pending = self._local.pending
+        if any(re.search(rf"\b{a.table}\b", sql) for a in pending):
+            self._send_pending(conn)
+        elif pending:
+            self._local.pending = []
+            return self._with_appends(pending, (sql, tuple(params)))
+        return sql, tuple(params)
 
 
 class _Append(NamedTuple):

@@ -264,9 +264,11 @@ class SQLModel(SQLBase, ModelStore):
 
     # -- beliefs -----------------------------------------------------------------------------
     def insert_belief(self, belief: Belief) -> None:
-        self._x(
-            f"INSERT INTO beliefs ({', '.join(BELIEF_COLUMNS)})"
-            f" VALUES ({marks(len(BELIEF_COLUMNS))})",
+        # A new row, nothing to read back: it may go with the transaction's next statement.
+        self._append_soon(
+            "beliefs",
+            BELIEF_COLUMNS,
+            marks(len(BELIEF_COLUMNS)),
             rows_to.belief_params(self._dialect, belief),
         )
         self._keep_version(belief)

@@ -9,7 +9,7 @@ import numpy as np
 
 from selfmodel.domain import Belief, BeliefStatus, ExperimentStatus, Observation
 from selfmodel.storage import sql_rows as rows_to
-from selfmodel.storage.sql_base import USER_REVISION, Row, SQLBase, Statement, marks
+from selfmodel.storage.sql_base import USER_REVISION, Row, SQLBase, marks
 from selfmodel.storage.vectors import (
     BELIEF_VECTORS,
     OBSERVATION_VECTORS,
@@ -30,6 +30,8 @@ VECTOR_COLUMNS = (
     "revision",
 )
 VECTOR_KEY = ("workspace_id", "user_id", "item_type", "model", "item_id")
+# A vector row is stamped with the user's revision (see ``_vector_values``).
+VECTOR_MARKS = f"{marks(7)}, {USER_REVISION}"
 # Copies the vector about to be replaced (if written at an earlier revision) into the history.
 HISTORY_COPY = (
     "INSERT INTO vector_history (workspace_id, user_id, item_type, model, item_id, dim, vector,"
@@ -83,38 +85,22 @@ class SQLVectors(SQLBase, VectorStore):
         item_type: str,
         model: str,
         items: Sequence[tuple[str, np.ndarray]],
+        *,
+        new_items: bool = False,
     ) -> None:
+        user = (workspace_id, user_id)
         with self.transaction():
             for item_id, vector in items:
-                self._write_all(
-                    self._vector_writes(workspace_id, user_id, item_type, model, item_id, vector)
-                )
-
-    def _vector_writes(
-        self,
-        workspace_id: str,
-        user_id: str,
-        item_type: str,
-        model: str,
-        item_id: str,
-        vector: np.ndarray,
-    ) -> tuple[Statement, Statement]:
-        """Storing one vector: the one it replaces is kept in the history, readable as of the
-        revisions it served; then the vector, stamped with the user's revision."""
-        data = np.asarray(vector, dtype=np.float32)
-        user = (workspace_id, user_id)
-        return (
-            (
-                HISTORY_COPY,
-                (*user, *user, item_type, model, item_id, *user),
-            ),
-            (
-                self._dialect.upsert(
-                    "vectors", VECTOR_COLUMNS, VECTOR_KEY, f"{marks(7)}, {USER_REVISION}"
-                ),
-                (*user, item_type, model, item_id, data.shape[0], data.tobytes(), *user),
-            ),
-        )
+                data = np.asarray(vector, dtype=np.float32)
+                values = (*user, item_type, model, item_id, data.shape[0], data.tobytes(), *user)
+                if new_items:  # no vector to keep in the history, none to replace
+                    self._append_soon("vectors", VECTOR_COLUMNS, VECTOR_MARKS, values)
+                    continue
+                # The vector it replaces is kept in the history, readable as of the revisions
+                # it served.
+                history = (*user, *user, item_type, model, item_id, *user)
+                upsert = self._dialect.upsert("vectors", VECTOR_COLUMNS, VECTOR_KEY, VECTOR_MARKS)
+                self._write_all([(HISTORY_COPY, history), (upsert, values)])
 
     def get_vectors(
         self, workspace_id: str, user_ids: Sequence[str], item_type: str, model: str

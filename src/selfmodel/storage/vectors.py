@@ -71,8 +71,17 @@ class VectorStore(Database, Protocol):
         item_type: str,
         model: str,
         items: Sequence[tuple[str, np.ndarray]],
+        *,
+        new_items: bool = False,
     ) -> None:
-        """Store ``(item_id, vector)`` pairs as float32; an item's earlier vector is replaced."""
+        """Store ``(item_id, vector)`` pairs as float32; an item's earlier vector is replaced
+        (and kept in the history).
+
+        ``new_items``: the items were made in the caller's transaction, so none has a vector
+        yet: nothing is replaced or kept (in a transaction on PostgreSQL the rows go with its
+        next statement). A vector that is there after all fails that statement, or the commit,
+        with the store's error.
+        """
 
     @abstractmethod
     def get_vectors(
