@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import bm25s
 import numpy as np
@@ -161,6 +162,51 @@ def test_watermarks_read_before_another_refresh_do_not_undo_it(sm: SelfModel) ->
     assert loader.refresh(index, [now]) is index and index.sync.exact
 
 
+class _WriteBetweenReads:
+    """``store`` as it is, but another engine observes once right after the refresh's read of
+    new observations: a write that commits between two of its reads."""
+
+    def __init__(self, store: object, other: SelfModel) -> None:
+        self._store, self._other = store, other
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+    def list_observations_since(self, *args: object) -> object:
+        found = self._store.list_observations_since(*args)  # type: ignore[attr-defined]
+        self._other.observe("ana", "I love jazz.")
+        return found
+
+
+def test_a_write_that_commits_while_a_refresh_reads_is_caught_and_read_next_time(
+    sm: SelfModel, db_path: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    """The beliefs' read sees a revision past the one the refresh started from (it read the new
+    belief, the observations' read before it had not seen the message): the index is not known
+    to be exact (a call reads the revisions again before naming its version), and the next
+    refresh reads the rest."""
+    sm.observe("ana", "I adopted a grey cat called Miso.")
+    sm.context("ana", "pets")
+    index = _warm_index(sm, "ana")
+    u = sm.user("ana")
+    sm.observe("ana", "I ran my first half marathon!")
+    with SelfModel.open(str(db_path), embedder=embedder) as other:
+        racing = ScopeLoader(
+            _WriteBetweenReads(sm.store, other),  # type: ignore[arg-type]
+            sm.workspace.id, [u.id], None, sm._c.embedder.name, sm._c.embedder.dim,
+        )  # fmt: skip
+        assert racing.refresh(index) is index
+    assert not index.sync.exact
+
+    def about_jazz() -> set[str]:
+        return {d.item_type for d in index.documents if "jazz" in d.text}
+
+    assert about_jazz() == {"belief"}
+    assert _loader(sm, "ana").refresh(index) is index
+    assert index.sync.exact and about_jazz() == {"belief", "observation"}
+    _same_as_fresh(sm, index, ["ana"])
+
+
 def test_an_observation_without_a_vector_waits_until_its_job_has_run(sm: SelfModel) -> None:
     sm.observe("ana", "I adopted a grey cat called Miso.")
     sm.context("ana", "pets")
@@ -209,9 +255,12 @@ def test_a_refresh_reads_what_changed_with_its_vectors(
         assert index.get(belief.id) is not None
         assert _vector_lookups(ran) == []
         # The watermark, the observations and the beliefs written since (each with their
-        # vectors), the new beliefs' evidence: two statements fewer than with the vectors read
-        # apart.
-        assert len(ran) == 4, ran
+        # vectors, the beliefs with the messages supporting them): three statements fewer than
+        # with the vectors and the evidence read apart.
+        assert len(ran) == 3, ran
+        assert not any("FROM evidence WHERE" in s.split(" FROM ", 1)[0] for s in ran)
+        # The beliefs' read found the revision the refresh started from: known to be exact.
+        assert index.sync.exact
         _same_as_fresh(sm, index, ["ana"])
 
 
@@ -236,6 +285,7 @@ def test_an_observation_stored_before_its_vector_is_indexed_once_the_vector_is(
         statements.take()
         loader.refresh(index)
         assert len(_vector_lookups(statements.take())) == 1  # what waited, in one read
+        assert not index.sync.exact  # read after the revision was: not known to be exact
         assert index.get(pending) is not None and not index.sync.observations_waiting
         loader.refresh(index)
         assert len(statements.take()) == 1  # nothing moved: the watermark alone

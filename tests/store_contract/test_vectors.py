@@ -6,10 +6,12 @@ from datetime import timedelta
 
 import numpy as np
 
-from selfmodel.domain import BeliefStatus, ExperimentStatus, User, Workspace
+from selfmodel.domain import BeliefStatus, EvidenceStance, ExperimentStatus, User, Workspace
 from selfmodel.domain.time import utcnow
 from selfmodel.storage import ContextStart, Store, VectorStore
-from tests.store_contract.records import belief, experiment, observation
+from tests.store_contract.records import belief, evidence, experiment, observation
+
+SUPPORTS, AGAINST = EvidenceStance.SUPPORTS, EvidenceStance.CONTRADICTS
 
 
 # -- vectors -----------------------------------------------------------------------------------
@@ -166,16 +168,16 @@ def test_a_changed_belief_is_read_since_the_revision_before_it_whatever_its_stat
         store.lock_user(ws.id, maya.id)
         store.insert_belief(kept)
         store.insert_belief(dropped)
-    found, _ = store.list_beliefs_changed_since(ws.id, maya.id, 0, "m")
+    found = store.list_beliefs_changed_since(ws.id, maya.id, 0, "m").beliefs
     assert [b.id for b in found] == sorted((kept.id, dropped.id), reverse=True)  # newest first
     rejected = dropped.model_copy(update={"status": BeliefStatus.REJECTED})
     with store.transaction():
         store.lock_user(ws.id, maya.id)
         store.update_belief(rejected)
-    assert store.list_beliefs_changed_since(ws.id, maya.id, 1, "m")[0] == [rejected]
-    assert store.list_beliefs_changed_since(ws.id, maya.id, 2, "m")[0] == []
+    assert store.list_beliefs_changed_since(ws.id, maya.id, 1, "m").beliefs == [rejected]
+    assert store.list_beliefs_changed_since(ws.id, maya.id, 2, "m").beliefs == []
     ben = store.get_or_create_user(ws.id, "ben")
-    assert store.list_beliefs_changed_since(ws.id, ben.id, 0, "m")[0] == []
+    assert store.list_beliefs_changed_since(ws.id, ben.id, 0, "m").beliefs == []
 
 
 def test_changed_beliefs_come_with_the_vectors_stored_for_them(
@@ -194,16 +196,47 @@ def test_changed_beliefs_come_with_the_vectors_stored_for_them(
     with store.transaction():
         store.lock_user(ws.id, maya.id)
         store.update_belief(superseded)
-    found, stored = store.list_beliefs_changed_since(ws.id, maya.id, 0, "m")
+    changed = store.list_beliefs_changed_since(ws.id, maya.id, 0, "m")
+    found, stored = changed.beliefs, changed.vectors
     newest_first = sorted([tea, jazz, superseded], key=lambda b: b.id, reverse=True)
     assert found == newest_first
     assert stored.ids == [b.id for b in newest_first if b.id != tea.id]  # of this model only
     by_id = dict(zip(stored.ids, stored.matrix, strict=True))
     np.testing.assert_array_equal(by_id[jazz.id], vector)
     np.testing.assert_array_equal(by_id[gone.id], -vector)  # whatever the belief's status
-    found, stored = store.list_beliefs_changed_since(ws.id, maya.id, 1, "m")
-    assert found == [superseded] and stored.ids == [gone.id]
-    assert store.list_beliefs_changed_since(ws.id, maya.id, 0, "none")[1].ids == []
+    changed = store.list_beliefs_changed_since(ws.id, maya.id, 1, "m")
+    assert changed.beliefs == [superseded] and changed.vectors.ids == [gone.id]
+    assert store.list_beliefs_changed_since(ws.id, maya.id, 0, "none").vectors.ids == []
+
+
+def test_changed_beliefs_come_with_the_observations_supporting_them_oldest_link_first(
+    store: Store, ws: Workspace, maya: User
+) -> None:
+    """What a warm index shows of a belief's sources, read with the belief: the observations
+    its supporting links cite, in the order the evidence is listed; a contradiction is not
+    one."""
+    tea, jazz = belief(maya, "likes tea"), belief(maya, "likes jazz")
+    said = [observation(maya, text, minutes=i) for i, text in enumerate(("a", "b", "c"))]
+    with store.transaction():
+        store.lock_user(ws.id, maya.id)
+        store.insert_observations(said)
+        store.insert_belief(tea)
+        store.insert_belief(jazz)
+        start = utcnow()
+        for minutes, o, stance in (
+            (2, said[2], SUPPORTS),
+            (0, said[0], SUPPORTS),
+            (1, said[1], AGAINST),
+        ):
+            made = start + timedelta(minutes=minutes)
+            store.add_evidence(
+                ws.id, maya.id, evidence(tea.id, o.id, stance=stance, created_at=made)
+            )
+    changed = store.list_beliefs_changed_since(ws.id, maya.id, 0, "m")
+    assert changed.supporting == {tea.id: [said[0].id, said[2].id], jazz.id: []}
+    assert changed.supporting[tea.id] == [
+        e.observation_id for e in store.list_evidence(ws.id, [tea.id]) if e.stance == SUPPORTS
+    ]
 
 
 def test_retention_marks_the_revision_that_deleted_rows(

@@ -90,6 +90,9 @@ class ScopeLoader:
         self.area_id = area_id
         self.model = model
         self.dim = dim
+        # Whether the rows being applied needed a read of their own (vectors or evidence of
+        # items read by an earlier refresh).
+        self._looked_up = False
 
     # -- full build ----------------------------------------------------------------------------
     def build(self) -> ScopeIndex:
@@ -129,6 +132,8 @@ class ScopeLoader:
         observations: list[Observation] = []
         beliefs: list[Belief] = []
         observation_vectors, belief_vectors = VectorsRead(), VectorsRead()
+        supporting: dict[str, list[str]] = {}
+        confirmed = True  # each user's last read found their revision where the reads started
         for mark, seen in zip(marks, sync.revisions, strict=True):
             # Rows stamped after what was seen (read again if they were read with it: a write
             # may commit between a revision's read and its rows'), with their vectors.
@@ -138,15 +143,21 @@ class ScopeLoader:
                 )
                 observations += found
                 observation_vectors.add([o.id for o in found], stored)
-                changed, stored = self.store.list_beliefs_changed_since(
+                changed = self.store.list_beliefs_changed_since(
                     self.ws, mark.user_id, seen, self.model
                 )
-                beliefs += changed
-                belief_vectors.add([b.id for b in changed], stored)
+                beliefs += changed.beliefs
+                belief_vectors.add([b.id for b in changed.beliefs], changed.vectors)
+                supporting.update(changed.supporting)
+                confirmed = confirmed and changed.user_revision == mark.revision
         fresh = [o for o in observations if o.id not in sync.observations_seen]
+        self._looked_up = False
         self._observations(index, sync, fresh, observation_vectors)
-        self._beliefs(index, sync, beliefs, belief_vectors)
+        self._beliefs(index, sync, beliefs, belief_vectors, supporting)
         sync.revisions = revisions
+        # No write came in while the rows were read, and nothing was read after: the index
+        # holds exactly the rows as of the revisions, known without another read.
+        sync.exact = confirmed and not self._looked_up
         return index
 
     # -- applying rows -------------------------------------------------------------------------
@@ -186,12 +197,14 @@ class ScopeLoader:
         sync: SyncState,
         beliefs: list[Belief],
         read_vectors: VectorsRead | None = None,
+        read_supporting: Mapping[str, list[str]] | None = None,
     ) -> None:
         """Apply these beliefs: index the active ones in scope, replace those changed, remove
         those that left; one whose statement has no vector yet waits for it.
 
         ``read_vectors``: what the reads of ``beliefs`` said of their vectors (see
-        ``_stored_vectors``); without it they are looked up.
+        ``_stored_vectors``); without it they are looked up. ``read_supporting``: the
+        observations supporting each belief those reads returned (the others' are read).
         """
         wanted: dict[str, Belief] = {}
         leaving: list[str] = []
@@ -211,20 +224,12 @@ class ScopeLoader:
         if rejected:
             # The user said "not me" (or has yet to answer whether it came back): what the
             # belief was read from stays out of blocks too.
-            index.withhold(
-                [
-                    e.observation_id
-                    for e in self._evidence(rejected)
-                    if e.stance == EvidenceStance.SUPPORTS
-                ]
-            )
+            withheld = self._supporting(rejected, read_supporting)
+            index.withhold([o for belief_id in rejected for o in withheld.get(belief_id, ())])
         wanted = {**sync.beliefs_waiting, **wanted}
         if not wanted:
             return
-        supporting: dict[str, list[str]] = {}
-        for e in self._evidence(list(wanted)):
-            if e.stance == EvidenceStance.SUPPORTS:
-                supporting.setdefault(e.belief_id, []).append(e.observation_id)
+        supporting = self._supporting(list(wanted), read_supporting)
         documents = {
             b.id: belief_document(b, tuple(supporting.get(b.id, ()))) for b in wanted.values()
         }
@@ -251,6 +256,18 @@ class ScopeLoader:
                 sync.beliefs_waiting[belief_id] = wanted[belief_id]
         self._append(index, appended)
 
+    def _supporting(
+        self, belief_ids: list[str], read: Mapping[str, list[str]] | None
+    ) -> dict[str, list[str]]:
+        """The observations supporting each belief, oldest link first: as ``read`` with the
+        beliefs where it has them, the others' evidence read now."""
+        found = {i: read[i] for i in belief_ids if read is not None and i in read}
+        unread = [i for i in belief_ids if i not in found]
+        for e in self._evidence(unread) if unread else ():
+            if e.stance == EvidenceStance.SUPPORTS:
+                found.setdefault(e.belief_id, []).append(e.observation_id)
+        return found
+
     def _stored_vectors(
         self, item_type: str, wanted: Iterable[str], read_vectors: VectorsRead | None
     ) -> dict[str, np.ndarray]:
@@ -270,9 +287,11 @@ class ScopeLoader:
         return found
 
     def _vectors(self, item_type: str, ids: Sequence[str]) -> StoredVectors:
+        self._looked_up = True
         return self.store.get_vectors_by_id(self.ws, self.user_ids, item_type, self.model, ids)
 
     def _evidence(self, belief_ids: Sequence[str]) -> list[Evidence]:
+        self._looked_up = True
         return self.store.list_evidence(self.ws, belief_ids, user_ids=self.user_ids)
 
     def _append(self, index: ScopeIndex, items: list[tuple[Document, np.ndarray]]) -> None:

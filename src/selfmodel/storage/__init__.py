@@ -18,6 +18,7 @@ from selfmodel.storage.traces import ItemUses, TraceStore
 from selfmodel.storage.vectors import (
     BELIEF_VECTORS,
     OBSERVATION_VECTORS,
+    ChangedBeliefs,
     ContextStart,
     StoredVectors,
     UserWatermark,
@@ -30,6 +31,7 @@ __all__ = [
     "AlertStore",
     "AsOf",
     "BeliefFilter",
+    "ChangedBeliefs",
     "ContextStart",
     "Database",
     "DeletedCounts",

@@ -73,6 +73,12 @@ class PostgresDialect(PercentDialect):
             return f"{column} = ?", [values[0]]
         return f"{column} = ANY(?)", [list(values)]
 
+    def id_array(self, select: str) -> str:
+        return f"ARRAY({select})"  # in the subquery's order
+
+    def ids_out(self, value: Any) -> list[str]:
+        return list(value)
+
     def json_list_has(self, column: str, key: str, field: str) -> str:
         # Containment: the list holds an object with at least that field and value (a column
         # kept as text is read as jsonb for it).

@@ -131,6 +131,15 @@ class Dialect(ABC):
     def in_list(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         """A ``column IN values`` condition (``?`` placeholders) and its parameters."""
 
+    @abstractmethod
+    def id_array(self, select: str) -> str:
+        """A column of one value: the ids ``select`` (a subquery of one text column named
+        ``id``) yields, in its order; ``ids_out`` reads it."""
+
+    @abstractmethod
+    def ids_out(self, value: Any) -> list[str]:
+        """An ``id_array`` column's value as a list."""
+
     def as_one(self, statements: Sequence[Statement]) -> list[Statement]:
         """Writes that belong together, as one statement where the database can run them so
         (a round trip instead of several); here, as they are."""

@@ -7,12 +7,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from selfmodel.domain import Belief, BeliefStatus, ExperimentStatus, Observation
+from selfmodel.domain import Belief, BeliefStatus, EvidenceStance, ExperimentStatus, Observation
 from selfmodel.storage import sql_rows as rows_to
 from selfmodel.storage.sql_base import USER_REVISION, Row, SQLBase, marks
 from selfmodel.storage.vectors import (
     BELIEF_VECTORS,
     OBSERVATION_VECTORS,
+    ChangedBeliefs,
     ContextStart,
     StoredVectors,
     UserWatermark,
@@ -225,16 +226,39 @@ class SQLVectors(SQLBase, VectorStore):
 
     def list_beliefs_changed_since(
         self, workspace_id: str, user_id: str, after_revision: int, model: str
-    ) -> tuple[list[Belief], StoredVectors]:
+    ) -> ChangedBeliefs:
+        d = self._dialect
+        # The order ``list_evidence`` reads a belief's links in.
+        supporting = d.id_array(
+            "SELECT e.observation_id AS id FROM evidence e WHERE e.workspace_id = b.workspace_id"
+            " AND e.user_id = b.user_id AND e.belief_id = b.id AND e.stance = ?"
+            " ORDER BY e.created_at, e.observation_id"
+        )
         # From the versions written since to each belief by id: as ``id IN (…)``, PostgreSQL
         # walked the user's beliefs and probed the versions once per belief (185 buffers for
         # 37 beliefs, growing with them; this way 13).
         rows = self._q(
-            f"SELECT b.*, {_stored_vector('b')} FROM (SELECT DISTINCT belief_id"
-            " FROM belief_versions WHERE workspace_id = ? AND user_id = ? AND revision > ?)"
-            " changed JOIN beliefs b ON b.workspace_id = ? AND b.id = changed.belief_id",
-            (BELIEF_VECTORS, model, workspace_id, user_id, after_revision, workspace_id),
+            f"SELECT b.*, {_stored_vector('b')}, {supporting} AS supporting,"
+            " (SELECT revision FROM users WHERE workspace_id = ? AND id = ?) AS user_revision"
+            " FROM (SELECT DISTINCT belief_id FROM belief_versions WHERE workspace_id = ?"
+            " AND user_id = ? AND revision > ?) changed"
+            " JOIN beliefs b ON b.workspace_id = ? AND b.id = changed.belief_id",
+            (
+                BELIEF_VECTORS,
+                model,
+                EvidenceStance.SUPPORTS.value,
+                workspace_id,
+                user_id,
+                workspace_id,
+                user_id,
+                after_revision,
+                workspace_id,
+            ),
         )
         rows = sorted(rows, key=lambda r: str(r["id"]), reverse=True)
-        beliefs = [rows_to.belief(self._dialect, r) for r in rows]
-        return beliefs, _stored([(r["id"], r["stored_vector"]) for r in rows])
+        return ChangedBeliefs(
+            [rows_to.belief(d, r) for r in rows],
+            _stored([(r["id"], r["stored_vector"]) for r in rows]),
+            {str(r["id"]): d.ids_out(r["supporting"]) for r in rows},
+            int(rows[0]["user_revision"]) if rows else None,
+        )

@@ -69,6 +69,13 @@ class SQLiteDialect(QmarkDialect):
     def in_list(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         return f"{column} IN ({','.join('?' * len(values))})", list(values)
 
+    def id_array(self, select: str) -> str:
+        # An ordered subquery is never flattened into an aggregate: rows come in its order.
+        return f"(SELECT json_group_array(id) FROM ({select}))"
+
+    def ids_out(self, value: Any) -> list[str]:
+        return list(json.loads(value))
+
     def json_list_has(self, column: str, key: str, field: str) -> str:
         return (
             f"EXISTS (SELECT 1 FROM json_each({column}, '$.{key}') AS item"

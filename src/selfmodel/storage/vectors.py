@@ -32,6 +32,21 @@ class StoredVectors:
 
 
 @dataclass(frozen=True)
+class ChangedBeliefs:
+    """A user's beliefs written after a revision (``list_beliefs_changed_since``), with what a
+    warm index needs of them: their stored vectors and the messages supporting each."""
+
+    beliefs: list[Belief]
+    vectors: StoredVectors  # of the beliefs that have one, in ``beliefs`` order
+    # Belief id → the observations its supporting evidence cites, in the order
+    # ``list_evidence`` reads the links (oldest first).
+    supporting: dict[str, list[str]]
+    # The user's revision as the read saw it (None when it found no belief): equal to the
+    # revision a reader started from, no write came in between.
+    user_revision: int | None
+
+
+@dataclass(frozen=True)
 class UserWatermark:
     """Where one user's rows stand, read from the user's own row: compared between calls.
 
@@ -145,7 +160,8 @@ class VectorStore(Database, Protocol):
     @abstractmethod
     def list_beliefs_changed_since(
         self, workspace_id: str, user_id: str, after_revision: int, model: str
-    ) -> tuple[list[Belief], StoredVectors]:
+    ) -> ChangedBeliefs:
         """The user's beliefs, any status, written after ``after_revision`` (created or changed:
-        each write of a belief appends a version stamped with its revision), newest first, and
-        the stored ``model`` vectors of those that have one (in that order)."""
+        each write of a belief appends a version stamped with its revision), newest first, the
+        stored ``model`` vectors of those that have one (in that order), the observations
+        supporting each, and the user's revision as the read saw it."""
