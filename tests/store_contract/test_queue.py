@@ -11,6 +11,7 @@ from selfmodel.domain.jobs import retry_delay
 from selfmodel.domain.time import utcnow
 from selfmodel.storage import QueueStore, Store, open_store
 from tests.store_contract.records import enqueue
+from tests.support.statements import PostgresStatements, SQLiteStatements, is_write
 
 LEASE = 30.0
 
@@ -35,6 +36,25 @@ def test_a_claimed_job_is_leased_to_its_worker_and_completed_once(
     done = store.get_job(job.id)
     assert done is not None and done.status == JobStatus.DONE
     assert store.get_job("job_missing") is None
+
+
+def test_a_poll_finding_nothing_due_is_one_read(
+    statements: SQLiteStatements | PostgresStatements, store: QueueStore, maya: User
+) -> None:
+    """An idle worker polls several times a second: with nothing due (the queue empty, or a
+    job's time not come) a claim reads once and writes nothing — no transaction for writers
+    to wait on. Once the job is due, it is claimed."""
+    (job,) = enqueue(store, maya)
+    statements.take()
+    assert store.claim_jobs("w1", 10, LEASE, now=utcnow() - timedelta(hours=1)) == []
+    (poll,) = statements.take()
+    assert not is_write(poll) and "FROM jobs" in poll, poll
+    (claimed,) = store.claim_jobs("w1", 10, LEASE)
+    assert claimed.id == job.id
+    store.complete_job(job.id, "w1")
+    statements.take()
+    assert store.claim_jobs("w1", 10, LEASE) == []
+    assert len(statements.take()) == 1
 
 
 def test_claims_respect_the_limit_and_take_the_oldest_first(

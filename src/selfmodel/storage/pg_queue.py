@@ -27,6 +27,8 @@ class PostgresQueue(SQLQueue):
     ) -> list[Job]:
         now = now or utcnow()
         until = now + timedelta(seconds=lease_seconds)
+        if not self._any_job_due(now):
+            return []
         with self.transaction():
             for r in self._q(
                 "SELECT workspace_id, user_id, id, locked_by, attempts FROM jobs"

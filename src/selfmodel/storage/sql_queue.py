@@ -10,12 +10,27 @@ from typing import Any
 from selfmodel.domain import Job, JobKind, JobStatus, new_id
 from selfmodel.domain.time import utcnow
 from selfmodel.storage import sql_rows as rows_to
-from selfmodel.storage.queue import QueueStore, after_failure, clip_error
+from selfmodel.storage.queue import CLAIMABLE, QueueStore, after_failure, clip_error
 from selfmodel.storage.sql_base import SQLBase
+
+# The statuses spelled out, not bound: the partial index of due jobs is defined for them, and a
+# prepared statement's generic plan could not tell that parameters match it.
+_CLAIMABLE_SQL = ", ".join(f"'{status}'" for status in CLAIMABLE)
 
 
 class SQLQueue(SQLBase, QueueStore):
     """``QueueStore`` in shared SQL but for ``claim_jobs`` (mixed into ``SQLStore``)."""
+
+    def _any_job_due(self, stamp: Any) -> bool:
+        """Whether a claim at ``stamp`` has anything to take or dead-letter (a job queued and
+        due, or running with its lease expired): one read, so a worker polling an empty queue
+        opens no transaction and takes no lock."""
+        return bool(
+            self._q(
+                f"SELECT 1 FROM jobs WHERE status IN ({_CLAIMABLE_SQL}) AND run_after <= ? LIMIT 1",
+                (stamp,),
+            )
+        )
 
     def enqueue_job(
         self,

@@ -25,6 +25,8 @@ class SQLiteQueue(SQLQueue):
         now = now or utcnow()
         stamp = d.ts_in(now)
         until = d.ts_in(now + timedelta(seconds=lease_seconds))
+        if not self._any_job_due(stamp):
+            return []
         with self.transaction():
             for row in self._q(
                 "SELECT id, locked_by, attempts FROM jobs WHERE status = 'running'"
