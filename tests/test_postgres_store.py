@@ -14,7 +14,7 @@ from selfmodel.domain import BeliefEventType
 from selfmodel.embedding import SentenceTransformerEmbedder
 from selfmodel.storage import AsOf
 from selfmodel.storage.postgres import PostgresStore
-from tests.store_contract.records import belief, event, observation, trace
+from tests.store_contract.records import belief, event, evidence, observation, trace
 from tests.support.postgres import PostgresCluster
 from tests.support.statements import PostgresStatements
 
@@ -73,6 +73,38 @@ def test_a_read_of_one_users_rows_walks_the_index_to_them_in_a_generic_plan(
         log.seek(logged)
         plan = log.read()
     assert "SELECT item_id, vector FROM vectors" in plan and "Index Cond" in plan, plan
+    assert "Rows Removed by Filter" not in plan, plan
+
+
+def test_a_refresh_reads_a_beliefs_sources_by_the_belief_in_a_generic_plan(
+    pg_cluster: PostgresCluster, pg_url: str
+) -> None:
+    """A changed belief comes with the messages supporting it: they must be found by the
+    belief, not by filtering all of its user's evidence (a plan made before the table was
+    analysed walked the index on the user's observations)."""
+    database = conninfo_to_dict(pg_url)["dbname"]
+    with psycopg.connect(pg_cluster.admin_url, autocommit=True) as conn:
+        for setting, value in GENERIC_PLANS_EXPLAINED.items():
+            conn.execute(f'ALTER DATABASE "{database}" SET {setting} = {value}')
+    with closing(PostgresStore(pg_url)) as store:  # its sessions open with those settings
+        ws = store.get_or_create_workspace("acme")
+        maya = store.get_or_create_user(ws.id, "maya")
+        said = [observation(maya, f"I love tea, {i}.", minutes=i) for i in range(30)]
+        beliefs = [belief(maya, f"Maya loves tea {i}") for i in range(3)]
+        with store.transaction():
+            store.lock_user(ws.id, maya.id)
+            store.insert_observations(said)
+            for b in beliefs:
+                store.insert_belief(b)
+                for o in said:
+                    store.add_evidence(ws.id, maya.id, evidence(b.id, o.id))
+        logged = pg_cluster.log.stat().st_size
+        changed = store.list_beliefs_changed_since(ws.id, maya.id, 0, "m")
+    assert all(len(ids) == 30 for ids in changed.supporting.values())
+    with pg_cluster.log.open() as log:
+        log.seek(logged)
+        plan = log.read()
+    assert "FROM evidence e" in plan and "evidence_belief" in plan, plan
     assert "Rows Removed by Filter" not in plan, plan
 
 

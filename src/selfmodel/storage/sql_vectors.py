@@ -228,11 +228,12 @@ class SQLVectors(SQLBase, VectorStore):
         self, workspace_id: str, user_id: str, after_revision: int, model: str
     ) -> ChangedBeliefs:
         d = self._dialect
-        # The order ``list_evidence`` reads a belief's links in.
+        # The order ``list_evidence`` reads a belief's links in. By the columns of the index on
+        # (workspace, belief) exactly: a plan made before the table was analysed walked the
+        # index on the user's observations and filtered all of the user's evidence instead.
         supporting = d.id_array(
             "SELECT e.observation_id AS id FROM evidence e WHERE e.workspace_id = b.workspace_id"
-            " AND e.user_id = b.user_id AND e.belief_id = b.id AND e.stance = ?"
-            " ORDER BY e.created_at, e.observation_id"
+            " AND e.belief_id = b.id AND e.stance = ? ORDER BY e.created_at, e.observation_id"
         )
         # From the versions written since to each belief by id: as ``id IN (…)``, PostgreSQL
         # walked the user's beliefs and probed the versions once per belief (185 buffers for
