@@ -27,6 +27,20 @@ GENERIC_PLANS_EXPLAINED = {
 }
 
 
+def _explain_generic_plans(cluster: PostgresCluster, url: str) -> None:
+    """Sessions opened on ``url`` from now on plan generically and log every plan."""
+    database = conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(cluster.admin_url, autocommit=True) as conn:
+        for setting, value in GENERIC_PLANS_EXPLAINED.items():
+            conn.execute(f'ALTER DATABASE "{database}" SET {setting} = {value}')
+
+
+def _logged_since(cluster: PostgresCluster, offset: int) -> str:
+    with cluster.log.open() as log:
+        log.seek(offset)
+        return log.read()
+
+
 def test_a_large_trace_is_stored_compressed_with_lz4(pg_url: str) -> None:
     # A context call's trace: tens of kB of candidates, well over the size PostgreSQL compresses.
     candidates = [
@@ -53,10 +67,7 @@ def test_a_read_of_one_users_rows_walks_the_index_to_them_in_a_generic_plan(
     """Prepared statements are planned once for any parameters. Reading one user's vectors must
     not scan the workspace's rows and filter them (``= ANY(array)`` was planned so). The store's
     own read, planned generically, has its plan written to the server's log by auto_explain."""
-    database = conninfo_to_dict(pg_url)["dbname"]
-    with psycopg.connect(pg_cluster.admin_url, autocommit=True) as conn:
-        for setting, value in GENERIC_PLANS_EXPLAINED.items():
-            conn.execute(f'ALTER DATABASE "{database}" SET {setting} = {value}')
+    _explain_generic_plans(pg_cluster, pg_url)
     with closing(PostgresStore(pg_url)) as store:  # its sessions open with those settings
         ws = store.get_or_create_workspace("acme")
         users = [store.get_or_create_user(ws.id, name) for name in ("maya", "bob")]
@@ -69,9 +80,7 @@ def test_a_read_of_one_users_rows_walks_the_index_to_them_in_a_generic_plan(
         logged = pg_cluster.log.stat().st_size
         found = store.get_vectors_by_id(ws.id, [maya], "observation", "m", [f"obs_{maya}_3"])
     assert found.ids == [f"obs_{maya}_3"]
-    with pg_cluster.log.open() as log:
-        log.seek(logged)
-        plan = log.read()
+    plan = _logged_since(pg_cluster, logged)
     assert "SELECT item_id, vector FROM vectors" in plan and "Index Cond" in plan, plan
     assert "Rows Removed by Filter" not in plan, plan
 
@@ -82,10 +91,7 @@ def test_a_refresh_reads_a_beliefs_sources_by_the_belief_in_a_generic_plan(
     """A changed belief comes with the messages supporting it: they must be found by the
     belief, not by filtering all of its user's evidence (a plan made before the table was
     analysed walked the index on the user's observations)."""
-    database = conninfo_to_dict(pg_url)["dbname"]
-    with psycopg.connect(pg_cluster.admin_url, autocommit=True) as conn:
-        for setting, value in GENERIC_PLANS_EXPLAINED.items():
-            conn.execute(f'ALTER DATABASE "{database}" SET {setting} = {value}')
+    _explain_generic_plans(pg_cluster, pg_url)
     with closing(PostgresStore(pg_url)) as store:  # its sessions open with those settings
         ws = store.get_or_create_workspace("acme")
         maya = store.get_or_create_user(ws.id, "maya")
@@ -101,9 +107,7 @@ def test_a_refresh_reads_a_beliefs_sources_by_the_belief_in_a_generic_plan(
         logged = pg_cluster.log.stat().st_size
         changed = store.list_beliefs_changed_since(ws.id, maya.id, 0, "m")
     assert all(len(ids) == 30 for ids in changed.supporting.values())
-    with pg_cluster.log.open() as log:
-        log.seek(logged)
-        plan = log.read()
+    plan = _logged_since(pg_cluster, logged)
     assert "FROM evidence e" in plan and "evidence_belief" in plan, plan
     assert "Rows Removed by Filter" not in plan, plan
 
