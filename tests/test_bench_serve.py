@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +85,61 @@ def test_context_ratios_are_over_the_first_backend_round_by_round() -> None:
 def test_bench_serve_refuses_bad_options(args: list[str]) -> None:
     result = runner.invoke(app, ["bench", "serve", "--no-pg", *args])
     assert result.exit_code == 2
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue  # gone meanwhile
+            if parent == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+def test_bench_serve_ended_by_sigterm_stops_the_servers_it_started(tmp_path: Path) -> None:
+    """A `kill` or a CI timeout sends SIGTERM: the run unwinds as on Ctrl-C, and no API server
+    it started is left running."""
+    bench = subprocess.Popen(
+        [sys.executable, "-m", "selfmodel", "bench", "serve", "--no-pg", "--duration", "300"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        cwd=tmp_path,
+    )
+    servers: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while not servers and bench.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            servers = [p for p in _children(bench.pid) if b"serve" in _cmdline(p)]
+        assert servers, "no server was started"
+        bench.send_signal(signal.SIGTERM)
+        _, stderr = bench.communicate(timeout=60)
+        assert bench.returncode == 128 + signal.SIGTERM, stderr.decode()[-2000:]
+        assert not [pid for pid in servers if _running(pid)]
+    finally:
+        if bench.poll() is None:
+            bench.kill()
+        for pid in servers:
+            if _running(pid):
+                os.kill(pid, signal.SIGKILL)

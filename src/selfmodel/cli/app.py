@@ -5,12 +5,14 @@ from __future__ import annotations
 import gc
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from importlib import resources
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -445,4 +447,12 @@ def main() -> None:
     """Entry point of the ``selfmodel`` script."""
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    # A `kill` or a CI timeout ends a command as Ctrl-C does: what it started (a benchmark's
+    # servers, a throwaway PostgreSQL cluster, temporary files) is stopped on the way out
+    # instead of left running. `serve` and `worker` install their own graceful stops.
+    signal.signal(signal.SIGTERM, _terminated)
     app()
+
+
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
