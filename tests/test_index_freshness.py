@@ -17,7 +17,7 @@ from selfmodel.embedding import SentenceTransformerEmbedder
 from selfmodel.retrieval.freshness import ScopeLoader
 from selfmodel.retrieval.index import ScopeIndex
 from selfmodel.retrieval.keyword import KeywordIndex, keyword_tokens
-from selfmodel.storage import OBSERVATION_VECTORS
+from selfmodel.storage import OBSERVATION_VECTORS, UserWatermark
 from tests.support.statements import PostgresStatements, SQLiteStatements
 
 CORPUS = [
@@ -205,6 +205,37 @@ def test_a_write_that_commits_while_a_refresh_reads_is_caught_and_read_next_time
     assert _loader(sm, "ana").refresh(index) is index
     assert index.sync.exact and about_jazz() == {"belief", "observation"}
     _same_as_fresh(sm, index, ["ana"])
+
+
+def test_marks_read_before_a_refresh_that_read_past_them_do_not_make_the_index_exact(
+    sm: SelfModel,
+) -> None:
+    """Two calls on {ana, bob}. Call Y's refresh reads bob's rows past its marks (bob wrote
+    again after Y read them): not exact. Call X's marks, read before that write, moved for
+    ana only: its refresh confirms ana, but the index still holds bob's rows past the
+    revision it names — not exact either, so the call reads the revisions again."""
+    sm.observe("ana", "I adopted a grey cat called Miso.")
+    sm.observe("bob", "I play the cello.")
+    sm.context(["ana", "bob"], "pets")  # built, then its version read and confirmed
+    index = _warm_index(sm, "ana", "bob")
+    assert not index.sync.unconfirmed
+    ws = sm.workspace.id
+
+    def marks() -> list[UserWatermark]:
+        return [m for _, m in sm.store.start_context(ws, ["ana", "bob"]).users]
+
+    ids = [m.user_id for m in marks()]
+    loader = ScopeLoader(sm.store, ws, ids, None, sm._c.embedder.name, sm._c.embedder.dim)
+    sm.observe("bob", "I love jazz.")
+    y_marks = marks()
+    sm.observe("ana", "I ran my first half marathon!")
+    x_marks = marks()
+    sm.observe("bob", "I keep bees on the roof.")
+    assert loader.refresh(index, y_marks) is index and not index.sync.exact  # read past bob
+    assert loader.refresh(index, x_marks) is index
+    assert not index.sync.exact  # ana confirmed, bob not
+    assert loader.refresh(index) is index and index.sync.exact  # bob read again, confirmed
+    _same_as_fresh(sm, index, ["ana", "bob"])
 
 
 def test_an_observation_without_a_vector_waits_until_its_job_has_run(sm: SelfModel) -> None:

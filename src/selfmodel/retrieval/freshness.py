@@ -45,14 +45,25 @@ class SyncState:
     """What a warm index has seen of the store (kept on ``ScopeIndex.sync``)."""
 
     revisions: tuple[int, ...]  # the users' revisions read before their rows were
-    # The index holds exactly the rows as of ``revisions``: a later read found the revisions
-    # unchanged (every write moves them), so no row past them can have been read.
+    # Users of whom the index may hold rows past their revision in ``revisions``: their rows
+    # were read after their revision was, and no read since found it unchanged (a build reads
+    # every user so; a refresh's read of a user's changed beliefs says the revision it saw).
+    unconfirmed: set[str] = field(default_factory=set)
+    # The index holds exactly the rows as of ``revisions`` (no user unconfirmed): every write
+    # moves a revision, so no row past them can have been read. Set by each refresh.
     exact: bool = False
     # Every observation id of the scope's users read so far, whatever became of it.
     observations_seen: set[str] = field(default_factory=set)
     # In scope but without a stored vector yet.
     observations_waiting: dict[str, Observation] = field(default_factory=dict)
     beliefs_waiting: dict[str, Belief] = field(default_factory=dict)
+
+
+def confirm(sync: SyncState) -> None:
+    """A read after the rows found every user's revision where ``sync`` has it: no row past
+    them exists, so the index holds exactly those revisions' rows (the next refresh that
+    finds nothing moved knows it without a read)."""
+    sync.unconfirmed.clear()
 
 
 @dataclass
@@ -98,7 +109,7 @@ class ScopeLoader:
     def build(self) -> ScopeIndex:
         """Read the whole scope (the revisions first, so nothing written meanwhile is lost)."""
         marks = self.store.scope_watermark(self.ws, self.user_ids)
-        sync = SyncState(tuple(m.revision for m in marks))
+        sync = SyncState(tuple(m.revision for m in marks), unconfirmed=set(self.user_ids))
         index = ScopeIndex([], np.zeros((0, self.dim), dtype=np.float32))
         index.sync = sync
         self._observations(index, sync, self.store.list_observations(self.ws, self.user_ids))
@@ -123,7 +134,9 @@ class ScopeLoader:
             marks = self.store.scope_watermark(self.ws, self.user_ids)
         revisions = tuple(m.revision for m in marks)
         if revisions == sync.revisions:
-            sync.exact = True
+            # Nothing moved since the index was filled: exact if it was known to be then (the
+            # marks may have been read before a write that an inexact refresh read past).
+            sync.exact = not sync.unconfirmed
             return index
         sync.exact = False  # whatever happens next reads rows, maybe past the revisions read
         for mark, seen in zip(marks, sync.revisions, strict=True):
@@ -133,7 +146,6 @@ class ScopeLoader:
         beliefs: list[Belief] = []
         observation_vectors, belief_vectors = VectorsRead(), VectorsRead()
         supporting: dict[str, list[str]] = {}
-        confirmed = True  # each user's last read found their revision where the reads started
         for mark, seen in zip(marks, sync.revisions, strict=True):
             # Rows stamped after what was seen (read again if they were read with it: a write
             # may commit between a revision's read and its rows'), with their vectors.
@@ -149,15 +161,20 @@ class ScopeLoader:
                 beliefs += changed.beliefs
                 belief_vectors.add([b.id for b in changed.beliefs], changed.vectors)
                 supporting.update(changed.supporting)
-                confirmed = confirmed and changed.user_revision == mark.revision
+                # The user's last read found their revision where the reads started (the
+                # watermark read before them): no write of theirs came in meanwhile.
+                if changed.user_revision == mark.revision:
+                    sync.unconfirmed.discard(mark.user_id)
+                else:
+                    sync.unconfirmed.add(mark.user_id)
         fresh = [o for o in observations if o.id not in sync.observations_seen]
         self._looked_up = False
         self._observations(index, sync, fresh, observation_vectors)
         self._beliefs(index, sync, beliefs, belief_vectors, supporting)
+        if self._looked_up:  # read after the revisions: anyone's rows may be past them
+            sync.unconfirmed.update(self.user_ids)
         sync.revisions = revisions
-        # No write came in while the rows were read, and nothing was read after: the index
-        # holds exactly the rows as of the revisions, known without another read.
-        sync.exact = confirmed and not self._looked_up
+        sync.exact = not sync.unconfirmed  # known without another read when so
         return index
 
     # -- applying rows -------------------------------------------------------------------------

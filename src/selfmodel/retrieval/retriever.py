@@ -30,6 +30,7 @@ from selfmodel.retrieval.freshness import (
     ScopeLoader,
     ScopeLoaderAsOf,
     SyncState,
+    confirm,
 )
 from selfmodel.retrieval.index import (
     BELIEF,
@@ -268,14 +269,16 @@ class Retriever:
         read an empty self-model (personalization off); the users' revisions now are named."""
         sync = index.sync
         exact = not empty and isinstance(sync, SyncState) and sync.exact
-        # An index that its refresh found unchanged since it was filled holds exactly its
-        # revisions (see ``SyncState.exact``): no second read.
+        # An index known to hold exactly its revisions (see ``SyncState.exact``): no second
+        # read.
         now = (
             sync.revisions
             if exact
             else self.store.user_revisions(scope.workspace_id, [u.id for u in scope.users])
         )
         seen = tuple(now) if empty else sync.revisions if isinstance(sync, SyncState) else ()
+        if not empty and not exact and isinstance(sync, SyncState) and tuple(now) == seen:
+            confirm(sync)  # no row past the revisions exists
         return {
             "revisions": {u.id: r for u, r in zip(scope.users, seen, strict=False)},
             "settled": bool(seen) and tuple(now) == tuple(seen),

@@ -147,7 +147,7 @@ class ModelStore(Database, Protocol):
     def insert_belief(self, belief: Belief) -> None:
         """Store a new belief (its id made just now). Nothing is read back: in a transaction on
         PostgreSQL the row goes with its next statement, and an id that is there already fails
-        that statement, or the commit, with the store's error."""
+        that statement, or the commit, with the database driver's integrity error."""
 
     @abstractmethod
     def update_belief(self, belief: Belief) -> None:

@@ -185,13 +185,13 @@ class PostgresStore(PostgresQueue, SQLStore):
             return
         with self._pool.connection() as conn, conn.transaction():
             state.conn = conn
-            state.pending = []
+            state.pending = _Held()
             try:
                 yield
                 self._send_pending(conn)
             finally:
                 state.conn = None
-                state.pending = []
+                state.pending = _Held()
 
     def lock_user(self, workspace_id: str, user_id: str) -> None:
         # An UPDATE of a non-key column takes the row's NO KEY UPDATE lock: it serialises
@@ -210,15 +210,13 @@ class PostgresStore(PostgresQueue, SQLStore):
             return
         refuse_nul(params)
         sql = self._dialect.sql(insert(table, columns, values))
-        pending = self._local.pending
-        if sum(len(a.params) for a in pending) + len(params) > MAX_HELD_PARAMS:
+        if self._local.pending.params + len(params) > MAX_HELD_PARAMS:
             self._send_pending(self._local.conn)
-            pending = self._local.pending
-        pending.append(_Append(table, sql, tuple(params)))
+        self._local.pending.add(_Append(table, sql, tuple(params)))
 
     def _send_pending(self, conn: psycopg.Connection[Any]) -> None:
         """Run the appends held back for this transaction, as one statement."""
-        pending, self._local.pending = self._local.pending, []
+        pending = self._local.pending.take()
         if pending:
             conn.execute(*self._with_appends(pending, None))
 
@@ -253,12 +251,11 @@ class PostgresStore(PostgresQueue, SQLStore):
         """``sql`` to run in the transaction after the appends held back so far: a statement
         that reads or changes their tables runs after them (they are sent first); any other
         carries them in its WITH."""
-        pending = self._local.pending
-        if any(re.search(rf"\b{a.table}\b", sql) for a in pending):
+        held = self._local.pending
+        if any(re.search(rf"\b{table}\b", sql) for table in held.tables):
             self._send_pending(conn)
-        elif pending:
-            self._local.pending = []
-            return self._with_appends(pending, (sql, tuple(params)))
+        elif held.rows:
+            return self._with_appends(held.take(), (sql, tuple(params)))
         return sql, tuple(params)
 
 
@@ -269,6 +266,26 @@ class _Append(NamedTuple):
     table: str
     sql: str
     params: tuple[Any, ...]
+
+
+class _Held:
+    """The rows a transaction holds back, with the tables they go to and their values' count."""
+
+    def __init__(self) -> None:
+        self.rows: list[_Append] = []
+        self.tables: set[str] = set()
+        self.params = 0
+
+    def add(self, row: _Append) -> None:
+        self.rows.append(row)
+        self.tables.add(row.table)
+        self.params += len(row.params)
+
+    def take(self) -> list[_Append]:
+        """Every row held, in order; none is held after."""
+        rows = self.rows
+        self.rows, self.tables, self.params = [], set(), 0
+        return rows
 
 
 def _redact(url: str) -> str:

@@ -22,9 +22,10 @@ class SQLQueue(SQLBase, QueueStore):
     """``QueueStore`` in shared SQL but for ``claim_jobs`` (mixed into ``SQLStore``)."""
 
     def _any_job_due(self, stamp: Any) -> bool:
-        """Whether a claim at ``stamp`` has anything to take or dead-letter (a job queued and
-        due, or running with its lease expired): one read, so a worker polling an empty queue
-        opens no transaction and takes no lock."""
+        """Whether a claim at ``stamp`` may have anything to take or dead-letter (a job queued
+        and due, or running with its lease expired): one read, so a worker polling an empty
+        queue opens no transaction and takes no lock. A due job that waits behind an earlier
+        job of its user still makes the claim look (and find nothing)."""
         return bool(
             self._q(
                 f"SELECT 1 FROM jobs WHERE status IN ({_CLAIMABLE_SQL}) AND run_after <= ? LIMIT 1",

@@ -42,7 +42,7 @@ class ChangedBeliefs:
     # ``list_evidence`` reads the links (oldest first).
     supporting: dict[str, list[str]]
     # The user's revision as the read saw it (None when it found no belief): equal to the
-    # revision a reader started from, no write came in between.
+    # watermark a reader read before its reads, no write of the user's came in between.
     user_revision: int | None
 
 
@@ -95,7 +95,7 @@ class VectorStore(Database, Protocol):
         ``new_items``: the items were made in the caller's transaction, so none has a vector
         yet: nothing is replaced or kept (in a transaction on PostgreSQL the rows go with its
         next statement). A vector that is there after all fails that statement, or the commit,
-        with the store's error.
+        with the database driver's integrity error.
         """
 
     @abstractmethod
