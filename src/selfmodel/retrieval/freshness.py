@@ -49,21 +49,22 @@ class SyncState:
     # were read after their revision was, and no read since found it unchanged (a build reads
     # every user so; a refresh's read of a user's changed beliefs says the revision it saw).
     unconfirmed: set[str] = field(default_factory=set)
-    # The index holds exactly the rows as of ``revisions`` (no user unconfirmed): every write
-    # moves a revision, so no row past them can have been read. Set by each refresh.
-    exact: bool = False
     # Every observation id of the scope's users read so far, whatever became of it.
     observations_seen: set[str] = field(default_factory=set)
     # In scope but without a stored vector yet.
     observations_waiting: dict[str, Observation] = field(default_factory=dict)
     beliefs_waiting: dict[str, Belief] = field(default_factory=dict)
 
+    @property
+    def exact(self) -> bool:
+        """The index holds exactly the rows as of ``revisions``: every write moves a revision,
+        so with no user unconfirmed no row past them can have been read."""
+        return not self.unconfirmed
 
-def confirm(sync: SyncState) -> None:
-    """A read after the rows found every user's revision where ``sync`` has it: no row past
-    them exists, so the index holds exactly those revisions' rows (the next refresh that
-    finds nothing moved knows it without a read)."""
-    sync.unconfirmed.clear()
+    def confirm(self) -> None:
+        """A read after the rows found every user's revision where ``revisions`` has it: no
+        row past them exists."""
+        self.unconfirmed.clear()
 
 
 @dataclass
@@ -136,12 +137,15 @@ class ScopeLoader:
         if revisions == sync.revisions:
             # Nothing moved since the index was filled: exact if it was known to be then (the
             # marks may have been read before a write that an inexact refresh read past).
-            sync.exact = not sync.unconfirmed
             return index
-        sync.exact = False  # whatever happens next reads rows, maybe past the revisions read
         for mark, seen in zip(marks, sync.revisions, strict=True):
             if mark.revision < seen or mark.pruned_revision > seen:
                 return self.build()  # the user was forgotten, or rows deleted: start over
+        moved = [
+            m.user_id for m, seen in zip(marks, sync.revisions, strict=True) if m.revision != seen
+        ]
+        sync.unconfirmed.update(moved)  # until their rows are read and applied
+        confirmed: set[str] = set()
         observations: list[Observation] = []
         beliefs: list[Belief] = []
         observation_vectors, belief_vectors = VectorsRead(), VectorsRead()
@@ -164,17 +168,16 @@ class ScopeLoader:
                 # The user's last read found their revision where the reads started (the
                 # watermark read before them): no write of theirs came in meanwhile.
                 if changed.user_revision == mark.revision:
-                    sync.unconfirmed.discard(mark.user_id)
-                else:
-                    sync.unconfirmed.add(mark.user_id)
+                    confirmed.add(mark.user_id)
         fresh = [o for o in observations if o.id not in sync.observations_seen]
         self._looked_up = False
         self._observations(index, sync, fresh, observation_vectors)
         self._beliefs(index, sync, beliefs, belief_vectors, supporting)
         if self._looked_up:  # read after the revisions: anyone's rows may be past them
             sync.unconfirmed.update(self.user_ids)
+        else:
+            sync.unconfirmed -= confirmed
         sync.revisions = revisions
-        sync.exact = not sync.unconfirmed  # known without another read when so
         return index
 
     # -- applying rows -------------------------------------------------------------------------

@@ -30,7 +30,6 @@ from selfmodel.retrieval.freshness import (
     ScopeLoader,
     ScopeLoaderAsOf,
     SyncState,
-    confirm,
 )
 from selfmodel.retrieval.index import (
     BELIEF,
@@ -278,7 +277,7 @@ class Retriever:
         )
         seen = tuple(now) if empty else sync.revisions if isinstance(sync, SyncState) else ()
         if not empty and not exact and isinstance(sync, SyncState) and tuple(now) == seen:
-            confirm(sync)  # no row past the revisions exists
+            sync.confirm()  # no row past the revisions exists
         return {
             "revisions": {u.id: r for u, r in zip(scope.users, seen, strict=False)},
             "settled": bool(seen) and tuple(now) == tuple(seen),

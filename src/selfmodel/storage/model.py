@@ -109,7 +109,8 @@ class ModelStore(Database, Protocol):
         ``new_ids``: the caller made the ids just now (``new_id``), so only an external id
         could be there already; without any, all are new and nothing is read back (in a
         transaction on PostgreSQL the rows go with its next statement: a round trip fewer). An
-        id that is there after all fails that statement, or the commit, with the store's error.
+        id that is there after all fails that statement, or the commit, with the database
+        driver's integrity error.
         """
 
     @abstractmethod
@@ -170,7 +171,8 @@ class ModelStore(Database, Protocol):
         ``unseen``: the caller knows the link is not stored (its observation came in this
         transaction, and the caller links each once): nothing is read back, True is returned
         (in a transaction on PostgreSQL the row goes with its next statement). A link that is
-        there after all fails that statement, or the commit, with the store's error.
+        there after all fails that statement, or the commit, with the database driver's
+        integrity error.
         """
 
     @abstractmethod

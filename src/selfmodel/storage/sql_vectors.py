@@ -31,7 +31,7 @@ VECTOR_COLUMNS = (
     "revision",
 )
 VECTOR_KEY = ("workspace_id", "user_id", "item_type", "model", "item_id")
-# A vector row is stamped with the user's revision (see ``_vector_values``).
+# A vector row's values, the last stamped with the user's revision.
 VECTOR_MARKS = f"{marks(7)}, {USER_REVISION}"
 # Copies the vector about to be replaced (if written at an earlier revision) into the history.
 HISTORY_COPY = (
