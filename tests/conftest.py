@@ -24,6 +24,13 @@ def embedder() -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder()
 
 
+@pytest.fixture(scope="session")
+def exact_embedder() -> SentenceTransformerEmbedder:
+    """The same model giving its own float32 vectors (``precision="float32"``), where a story
+    hangs on a near tie that bfloat16 rounding can turn (it shares the loaded model)."""
+    return SentenceTransformerEmbedder(precision="float32")
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "selfmodel.db"

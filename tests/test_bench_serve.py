@@ -38,7 +38,10 @@ def test_bench_serve_loads_sqlite_and_two_postgres_processes(
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
     assert report["observe_share"] == 0.25 and report["rounds"] == 2
-    assert report["embedding_floor"]["p50_ms"] > 0
+    floor = report["embedding_floor"]
+    assert floor["p50_ms"] > 0 and floor["embedder"] == "all-MiniLM-L6-v2"
+    assert floor["computes_in"] in ("bfloat16", "float32")
+    assert f"all-MiniLM-L6-v2, {floor['computes_in']}" in result.output
     backends = report["backends"]
     assert backends["sqlite"]["processes"] == 1 and backends["postgresql"]["processes"] == 2
     for backend in backends.values():

@@ -22,7 +22,13 @@ from selfmodel.embedding.sentence_transformers import (
     _traced,
     length_batches,
 )
-from selfmodel.embedding.traced import AGREEMENT, TracedEncoder, _close
+from selfmodel.embedding.traced import (
+    AGREEMENT,
+    BFLOAT16_AGREEMENT,
+    TracedEncoder,
+    _close,
+    native_bfloat16,
+)
 from tests.support.openai_server import EMBEDDINGS_PATH, OpenAIServer, Reply
 
 
@@ -37,9 +43,18 @@ def test_bundled_minilm_gives_unit_vectors_that_know_paraphrases(
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.3
 
 
+def _within(embedder: SentenceTransformerEmbedder) -> float:
+    """How close its vectors are to the model's: float32 or bfloat16 rounding."""
+    return BFLOAT16_AGREEMENT if embedder.computes_in == "bfloat16" else AGREEMENT
+
+
+@pytest.mark.parametrize("precision", ["auto", "float32"])
 def test_a_text_gets_the_same_vector_whatever_is_embedded_with_it(
     embedder: SentenceTransformerEmbedder,
+    exact_embedder: SentenceTransformerEmbedder,
+    precision: str,
 ) -> None:
+    embedder = embedder if precision == "auto" else exact_embedder
     texts = [
         "Maya loves hiking",
         "I went to a support group yesterday and it was so powerful, everyone shared their "
@@ -50,8 +65,10 @@ def test_a_text_gets_the_same_vector_whatever_is_embedded_with_it(
     together = embedder.embed(texts)
     alone = np.stack([embedder.embed([t])[0] for t in texts[:4]])
     assert together.shape == (20, 384)
-    assert np.allclose(together[:4], alone, atol=1e-5)
-    assert np.allclose(together[4:8], alone, atol=1e-5)
+    # To rounding: in bfloat16, float32 differences of 1e-7 between a padded batch and a text
+    # alone can flip a rounding of a linear layer's input (7e-4 measured).
+    assert np.allclose(together[:4], alone, atol=_within(embedder))
+    assert np.allclose(together[4:8], alone, atol=_within(embedder))
 
 
 # Long enough, and enough of them, that an embed call runs on the caller's thread.
@@ -83,16 +100,23 @@ def _runs_onednn(traced: TracedEncoder) -> bool:
     return "mkldnn::_linear_pointwise" in str(traced._graph.inlined_graph)
 
 
+@pytest.mark.parametrize("precision", ["auto", "float32"])
 def test_the_bundled_model_runs_as_one_traced_graph_that_gives_the_models_own_vectors(
     embedder: SentenceTransformerEmbedder,
+    exact_embedder: SentenceTransformerEmbedder,
+    precision: str,
 ) -> None:
     import torch
 
+    embedder = embedder if precision == "auto" else exact_embedder
     embedder.embed(["load it"])
-    traced = _traced[embedder.model_path]
+    traced = _traced[(embedder.model_path, embedder.precision)]
     assert traced is not None  # a fallback to module-by-module would lose the serving speed
-    # Where torch has oneDNN (x86), the linear layers run through it, weights packed once.
+    # Where torch has oneDNN (x86), the linear layers run through it, weights packed once; in
+    # bfloat16 where the processor has it, unless float32 is asked for.
     assert _runs_onednn(traced) == torch.backends.mkldnn.is_available()
+    bfloat16 = precision == "auto" and native_bfloat16()
+    assert traced.precision == embedder.computes_in == ("bfloat16" if bfloat16 else "float32")
     texts = [*LONG_TEXTS[:5], "ok", "What does Maya do on weekends?", "x " * 400]  # one truncated
     tokens = traced.tokenize(texts)
     for rows in ([*range(len(texts))], [5], [5, 6], [7, 0], [2, 3, 4]):
@@ -100,7 +124,7 @@ def test_the_bundled_model_runs_as_one_traced_graph_that_gives_the_models_own_ve
         expected = embedder.model.encode(
             some, batch_size=len(some), normalize_embeddings=True, show_progress_bar=False
         )
-        assert _close(traced.embed(tokens, rows), expected)  # to float32 rounding
+        assert _close(traced.embed(tokens, rows), expected, _within(embedder))
     # The texts are read exactly as the model's own tokenizer reads them (padding, truncation).
     features = embedder.model.preprocess(texts)
     names = ("input_ids", "token_type_ids", "attention_mask")
@@ -113,23 +137,25 @@ def test_without_the_graph_the_model_runs_as_it_is_and_gives_the_same_vectors(
 ) -> None:
     texts = [*LONG_TEXTS[:3], "ok", "What does Maya do on weekends?"]
     traced = embedder.embed(texts)
-    path = embedder.model_path
-    kept = _traced[path]
+    path, key = embedder.model_path, (embedder.model_path, embedder.precision)
+    kept = _traced[key]
     # As for a model that cannot be traced: copies of it, two passes at once.
-    _traced[path], _encoders[path] = None, _Encoders(embedder.model, 2)
+    _traced[key], _encoders[path] = None, _Encoders(embedder.model, 2)
     try:
+        assert embedder.computes_in == "float32"
         untraced = embedder.embed(texts)
     finally:
-        _traced[path] = kept
+        _traced[key] = kept
         del _encoders[path]
-    assert _close(traced, untraced)
+    assert _close(traced, untraced, _within(embedder))
 
 
 class _Disagreeing:
     """The bundled model but for ``encode``, which answers off by more than rounding."""
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Any, by: float) -> None:
         self._model = model
+        self._by = by
 
     def __getitem__(self, i: int) -> Any:
         return self._model[i]
@@ -141,14 +167,34 @@ class _Disagreeing:
         return getattr(self._model, name)
 
     def encode(self, texts: list[str], **options: Any) -> np.ndarray:
-        return np.asarray(self._model.encode(texts, **options)) + np.float32(10 * AGREEMENT)
+        return np.asarray(self._model.encode(texts, **options)) + np.float32(self._by)
 
 
 def test_a_graph_that_does_not_give_the_models_vectors_is_not_used(
     embedder: SentenceTransformerEmbedder,
 ) -> None:
     assert TracedEncoder.trace(embedder.model) is not None  # the same model as it is
-    assert TracedEncoder.trace(_Disagreeing(embedder.model)) is None
+    assert TracedEncoder.trace(_Disagreeing(embedder.model, 10 * AGREEMENT)) is None
+    # A bfloat16 graph is held to bfloat16 rounding; off by more, neither graph is used.
+    off = _Disagreeing(embedder.model, 10 * BFLOAT16_AGREEMENT)
+    assert TracedEncoder.trace(off, bfloat16=True) is None
+
+
+@pytest.mark.skipif(not native_bfloat16(), reason="the processor has no native bfloat16")
+def test_the_bfloat16_graph_is_within_bfloat16_rounding_of_the_model(
+    embedder: SentenceTransformerEmbedder,
+) -> None:
+    exact = TracedEncoder.trace(embedder.model)
+    fast = TracedEncoder.trace(embedder.model, bfloat16=True)
+    assert exact is not None and fast is not None
+    assert (exact.precision, fast.precision) == ("float32", "bfloat16")
+    texts = ["ok", "What does Maya do on weekends?", "I don't like jazz at all.", *LONG_TEXTS[:5]]
+    tokens = exact.tokenize(texts)
+    rows = list(range(len(texts)))
+    a, b = exact.embed(tokens, rows), fast.embed(tokens, rows)
+    assert _close(b, a, BFLOAT16_AGREEMENT) and not _close(b, a, AGREEMENT)
+    # Similarities, what ranking reads, move by about a thousandth.
+    assert np.abs(a @ a.T - b @ b.T).max() < 5e-3
 
 
 def test_without_onednn_the_plain_graph_gives_the_models_vectors_bit_for_bit(
@@ -304,3 +350,24 @@ def test_embedder_settings_that_cannot_work_are_configuration_errors() -> None:
         embedder_from_settings(EmbeddingSettings(embedder="openai"))
     with pytest.raises(ConfigurationError, match="EMBEDDING_MODEL"):
         embedder_from_settings(EmbeddingSettings(embedder="sentence-transformers"))
+
+
+def test_the_precision_setting_reaches_local_models(embedder: SentenceTransformerEmbedder) -> None:
+    path = embedder.model_path
+    chosen = {
+        (kind, precision): embedder_from_settings(
+            EmbeddingSettings(
+                embedder=kind,
+                embedding_model=path if kind == "sentence-transformers" else None,
+                embedding_precision=precision,
+            )
+        )
+        for kind in ("minilm", "sentence-transformers")
+        for precision in ("auto", "float32")
+    }
+    native = "bfloat16" if native_bfloat16() else "float32"
+    for (_, precision), local in chosen.items():
+        assert isinstance(local, SentenceTransformerEmbedder) and local.precision == precision
+        assert local.computes_in == (native if precision == "auto" else "float32")
+    # One loaded model under both: a graph for each precision, the weights read once.
+    assert chosen["minilm", "auto"].model is chosen["minilm", "float32"].model

@@ -60,10 +60,11 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(
-    tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder
+    tmp_path_factory: pytest.TempPathFactory, exact_embedder: SentenceTransformerEmbedder
 ) -> Iterator[World]:
     db = tmp_path_factory.mktemp("inspector") / "inspector.db"
-    with SelfModel.open(str(db), embedder=embedder) as base:
+    # docs/debugging.md's story: hiking at the budget's edge, a tie bfloat16 can turn.
+    with SelfModel.open(str(db), embedder=exact_embedder) as base:
         acme, rival = base.in_workspace("acme"), base.in_workspace("rival")
         observe_demo(acme)
         trace = acme.context("maya", DEMO_QUERY)

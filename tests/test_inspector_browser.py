@@ -39,9 +39,11 @@ def shot(page: Page, name: str, *, full_page: bool = True) -> None:
 
 
 def test_an_operator_finds_why_a_belief_was_left_out_and_a_replay_that_brings_it_in(
-    tmp_path, embedder: SentenceTransformerEmbedder
+    tmp_path, exact_embedder: SentenceTransformerEmbedder
 ) -> None:
-    with SelfModel.open(str(tmp_path / "inspector.db"), embedder=embedder) as base:
+    # The story's figures are the model's own vectors': hiking sits at the budget's edge, in a
+    # tie with pottery that bfloat16 rounding turns (SELFMODEL_EMBEDDING_PRECISION).
+    with SelfModel.open(str(tmp_path / "inspector.db"), embedder=exact_embedder) as base:
         sm = base.in_workspace("acme")
         observe_demo(sm)
         sm.observe("someone-else", [{"content": "I collect vintage stamps."}])

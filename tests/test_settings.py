@@ -54,6 +54,7 @@ EARLIER_VARIABLES: list[tuple[str, str, str, Any]] = [
 # What used to be constants and CLI defaults, settable now.
 NEW_VARIABLES: list[tuple[str, str, str, Any]] = [
     ("SELFMODEL_HOST", "server", "0.0.0.0", "0.0.0.0"),
+    ("SELFMODEL_EMBEDDING_PRECISION", "embedding", "float32", "float32"),
     ("SELFMODEL_MIRROR_PRODUCT_NAME", "mirror", "Coachly", "Coachly"),
     ("SELFMODEL_PORT", "server", "9000", 9000),
     ("SELFMODEL_MAX_BODY_BYTES", "server", "1024", 1024),
@@ -160,6 +161,7 @@ def test_every_setting_is_listed_above() -> None:
         ("SELFMODEL_EMBEDDER", "word2vec"),
         ("SELFMODEL_DB", ""),
         ("SELFMODEL_EMBEDDING_BATCH_SIZE", "0"),
+        ("SELFMODEL_EMBEDDING_PRECISION", "bfloat16"),
         ("SELFMODEL_WORKER_RETENTION_INTERVAL_S", "0"),
         ("SELFMODEL_LLM_TIMEOUT_S", "0"),
         ("SELFMODEL_LLM_MAX_RETRIES", "-1"),

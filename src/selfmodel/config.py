@@ -111,6 +111,13 @@ class EmbeddingSettings(SettingsGroup):
     embedding_batch_size: int = Field(
         default=64, ge=1, le=4_096, description="Texts embedded per model call or request."
     )
+    embedding_precision: Literal["auto", "float32"] = Field(
+        default="auto",
+        description=(
+            "Local models: auto runs linear layers in bfloat16 where the CPU has it natively "
+            "(a third faster, vectors within 1e-3); float32 keeps the model's own vectors."
+        ),
+    )
 
 
 class ExtractionSettings(SettingsGroup):

@@ -265,8 +265,10 @@ def context_ratios(results: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[s
     return ratios
 
 
-def embedding_floor() -> dict[str, float]:
-    """One query embedded alone, as each context call must: the latency no context call beats."""
+def embedding_floor() -> dict[str, Any]:
+    """One query embedded alone, as each context call must: the latency no context call beats.
+    With the embedder's name and, for a local model, what its linear layers compute in (the
+    servers read the same settings)."""
     from selfmodel.cli.bench import bench_embedder
 
     embedder = bench_embedder()
@@ -276,7 +278,12 @@ def embedding_floor() -> dict[str, float]:
         started = time.perf_counter()
         embedder.embed_one(QUERIES[i % len(QUERIES)])
         timings.append((time.perf_counter() - started) * 1000)
-    return {"p50_ms": statistics.median(timings), "p95_ms": percentile(timings, 95)}
+    return {
+        "p50_ms": statistics.median(timings),
+        "p95_ms": percentile(timings, 95),
+        "embedder": embedder.name,
+        "computes_in": getattr(embedder, "computes_in", None),
+    }
 
 
 def _backends(
@@ -394,8 +401,9 @@ def serve_command(
             default_format="{:.1f}",
         )
     )
+    model = floor["embedder"] + (f", {floor['computes_in']}" if floor["computes_in"] else "")
     console.print(
-        f"embedding floor (one query alone, idle): p50 {floor['p50_ms']:.1f} ms, "
+        f"embedding floor ({model}; one query alone, idle): p50 {floor['p50_ms']:.1f} ms, "
         f"p95 {floor['p95_ms']:.1f} ms",
         highlight=False,
     )

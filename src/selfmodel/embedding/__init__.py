@@ -11,13 +11,13 @@ __all__ = ["Embedder", "OpenAIEmbedder", "SentenceTransformerEmbedder", "embedde
 
 def embedder_from_settings(settings: EmbeddingSettings) -> Embedder:
     """The embedder the settings ask for (nothing is loaded until the first ``embed``)."""
-    if settings.embedder == "minilm":
-        return SentenceTransformerEmbedder(batch_size=settings.embedding_batch_size)
-    if settings.embedder == "sentence-transformers":
-        if not settings.embedding_model:
+    if settings.embedder in ("minilm", "sentence-transformers"):
+        if settings.embedder == "sentence-transformers" and not settings.embedding_model:
             raise ConfigurationError("SELFMODEL_EMBEDDING_MODEL must name a local model directory")
         return SentenceTransformerEmbedder(
-            settings.embedding_model, batch_size=settings.embedding_batch_size
+            settings.embedding_model if settings.embedder == "sentence-transformers" else None,
+            batch_size=settings.embedding_batch_size,
+            precision=settings.embedding_precision,
         )
     if not (settings.embedding_base_url and settings.embedding_model):
         raise ConfigurationError(

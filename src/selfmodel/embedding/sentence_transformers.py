@@ -5,9 +5,11 @@ loaded once per process (per path) and shared by every ``SelfModel`` in it: load
 and two copies would double the memory for nothing. Small calls from concurrent threads share
 forward passes (``coalescing.py``). The model runs as one traced graph when that gives its
 vectors, to float32 rounding (``traced.py``): a pass then gives up the GIL once instead of around
-each operation, and passes on different threads run at once on the same graph. A model that
-cannot be traced runs as it is, on copies that share its weights, one pass per copy
-(``_Encoders``).
+each operation, and passes on different threads run at once on the same graph. With precision
+``"auto"`` (the default) its linear layers run in bfloat16 where the processor multiplies
+bfloat16 natively: a third less time a pass, vectors within 1e-3 of the model's (``traced.py``);
+``"float32"`` keeps them to float32 rounding. A model that cannot be traced runs as it is, on
+copies that share its weights, one pass per copy (``_Encoders``).
 """
 
 from __future__ import annotations
@@ -19,13 +21,13 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from selfmodel.embedding.base import Embedder, normalise
 from selfmodel.embedding.coalescing import Coalescer
-from selfmodel.embedding.traced import TracedEncoder
+from selfmodel.embedding.traced import TracedEncoder, native_bfloat16
 from selfmodel.errors import ConfigurationError
 
 # OpenMP's threads spin for a while after each parallel region by default. On a small machine a
@@ -42,11 +44,14 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 # cut by ``length_batches`` with this cost take about half the time of the single batch.
 PASS_COST_TOKENS = 48
 
+# "auto": linear layers in bfloat16 where the processor has it natively, else float32.
+Precision = Literal["auto", "float32"]
+
 _models: dict[str, Any] = {}
-_coalescers: dict[tuple[str, int], Coalescer] = {}
+_coalescers: dict[tuple[str, int, Precision], Coalescer] = {}
 _models_lock = threading.Lock()
 _encoders: dict[str, _Encoders] = {}
-_traced: dict[str, TracedEncoder | None] = {}
+_traced: dict[tuple[str, Precision], TracedEncoder | None] = {}
 
 
 def _cores() -> int:
@@ -113,30 +118,55 @@ def bundled_minilm_path() -> Path:
 
 def _load(model_path: str) -> Any:
     with _models_lock:
-        if model_path not in _models:
-            # Never reach for a model hub: weights come from disk or not at all.
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            from sentence_transformers import SentenceTransformer
+        return _load_locked(model_path)
 
-            try:
-                _models[model_path] = SentenceTransformer(model_path, device="cpu")
-            except (OSError, ValueError) as exc:
-                raise ConfigurationError(
-                    f"cannot load embedding model from {model_path!r} offline: {exc}"
-                ) from exc
-            _traced[model_path] = TracedEncoder.trace(_models[model_path])
-            if _traced[model_path] is None:  # the graph is shared; copies only without it
-                _encoders[model_path] = _Encoders(_models[model_path], _cores())
-        return _models[model_path]
+
+def _load_locked(model_path: str) -> Any:
+    if model_path not in _models:
+        # Never reach for a model hub: weights come from disk or not at all.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            _models[model_path] = SentenceTransformer(model_path, device="cpu")
+        except (OSError, ValueError) as exc:
+            raise ConfigurationError(
+                f"cannot load embedding model from {model_path!r} offline: {exc}"
+            ) from exc
+    return _models[model_path]
+
+
+def _traced_encoder(model_path: str, precision: Precision) -> TracedEncoder | None:
+    """The model's traced graph in ``precision``, traced on first use, or None when the model
+    runs as it is (on copies, made then)."""
+    key = (model_path, precision)
+    if key not in _traced:
+        with _models_lock:
+            if key not in _traced:
+                model = _load_locked(model_path)
+                bfloat16 = precision == "auto" and native_bfloat16()
+                traced = TracedEncoder.trace(model, bfloat16=bfloat16)
+                if traced is None and model_path not in _encoders:
+                    # The graph is shared; copies only without it.
+                    _encoders[model_path] = _Encoders(model, _cores())
+                _traced[key] = traced
+    return _traced[key]
 
 
 class SentenceTransformerEmbedder(Embedder):
     """Any sentence-transformers model on local disk; defaults to the bundled MiniLM."""
 
-    def __init__(self, model_path: str | Path | None = None, *, batch_size: int = 64) -> None:
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        *,
+        batch_size: int = 64,
+        precision: Precision = "auto",
+    ) -> None:
         self.model_path = str(model_path or bundled_minilm_path())
         self.batch_size = batch_size
+        self.precision: Precision = precision
         self.name = "all-MiniLM-L6-v2" if model_path is None else f"st:{Path(self.model_path).name}"
         self._dim: int | None = None
 
@@ -159,6 +189,12 @@ class SentenceTransformerEmbedder(Embedder):
         # Through the embedding thread: it starts, and the model loads and is traced.
         self.embed(["warm up"])
 
+    @property
+    def computes_in(self) -> str:
+        """What the model's linear layers compute in here: "bfloat16" or "float32" (loads it)."""
+        traced = _traced_encoder(self.model_path, self.precision)
+        return traced.precision if traced is not None else "float32"
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -170,7 +206,7 @@ class SentenceTransformerEmbedder(Embedder):
         return lambda: wait()[0]
 
     def _coalescer(self) -> Coalescer:
-        key = (self.model_path, self.batch_size)
+        key = (self.model_path, self.batch_size, self.precision)
         found = _coalescers.get(key)
         if found is None:
             with _models_lock:
@@ -181,9 +217,8 @@ class SentenceTransformerEmbedder(Embedder):
         return found
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        _load(self.model_path)
+        traced = _traced_encoder(self.model_path, self.precision)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        traced = _traced[self.model_path]
         if traced is not None:
             # One reading of the texts gives the lengths to batch by and each batch's input.
             tokens = traced.tokenize(texts)
