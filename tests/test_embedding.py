@@ -16,10 +16,12 @@ from hypothesis import strategies as st
 from selfmodel import ConfigurationError, ExternalServiceError, SelfModel, Settings
 from selfmodel.config import EmbeddingSettings
 from selfmodel.embedding import OpenAIEmbedder, SentenceTransformerEmbedder, embedder_from_settings
+from selfmodel.embedding import traced as traced_module
 from selfmodel.embedding.sentence_transformers import (
     _Encoders,
     _encoders,
     _traced,
+    asked_for,
     length_batches,
 )
 from selfmodel.embedding.traced import (
@@ -110,7 +112,7 @@ def test_the_bundled_model_runs_as_one_traced_graph_that_gives_the_models_own_ve
 
     embedder = embedder if precision == "auto" else exact_embedder
     embedder.embed(["load it"])
-    traced = _traced[(embedder.model_path, embedder.precision)]
+    traced = _traced[embedder.model_path, asked_for(embedder.precision)]
     assert traced is not None  # a fallback to module-by-module would lose the serving speed
     # Where torch has oneDNN (x86), the linear layers run through it, weights packed once; in
     # bfloat16 where the processor has it, unless float32 is asked for.
@@ -137,7 +139,7 @@ def test_without_the_graph_the_model_runs_as_it_is_and_gives_the_same_vectors(
 ) -> None:
     texts = [*LONG_TEXTS[:3], "ok", "What does Maya do on weekends?"]
     traced = embedder.embed(texts)
-    path, key = embedder.model_path, (embedder.model_path, embedder.precision)
+    path, key = embedder.model_path, (embedder.model_path, asked_for(embedder.precision))
     kept = _traced[key]
     # As for a model that cannot be traced: copies of it, two passes at once.
     _traced[key], _encoders[path] = None, _Encoders(embedder.model, 2)
@@ -175,9 +177,23 @@ def test_a_graph_that_does_not_give_the_models_vectors_is_not_used(
 ) -> None:
     assert TracedEncoder.trace(embedder.model) is not None  # the same model as it is
     assert TracedEncoder.trace(_Disagreeing(embedder.model, 10 * AGREEMENT)) is None
-    # A bfloat16 graph is held to bfloat16 rounding; off by more, neither graph is used.
+    # Off by more than bfloat16 rounding, no graph is used, whatever was asked.
     off = _Disagreeing(embedder.model, 10 * BFLOAT16_AGREEMENT)
     assert TracedEncoder.trace(off, bfloat16=True) is None
+
+
+@pytest.mark.skipif(not native_bfloat16(), reason="the processor has no native bfloat16")
+def test_a_bfloat16_graph_is_held_to_bfloat16_rounding_and_float32_is_the_fallback(
+    embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Off by ten times float32 rounding: too far for a float32 graph, within bfloat16's.
+    slightly_off = _Disagreeing(embedder.model, 10 * AGREEMENT)
+    fast = TracedEncoder.trace(slightly_off, bfloat16=True)
+    assert fast is not None and fast.precision == "bfloat16"
+    # A bfloat16 graph that does not agree gives way to the float32 graph.
+    monkeypatch.setattr(traced_module, "BFLOAT16_AGREEMENT", 0.0)
+    fallback = TracedEncoder.trace(embedder.model, bfloat16=True)
+    assert fallback is not None and fallback.precision == "float32"
 
 
 @pytest.mark.skipif(not native_bfloat16(), reason="the processor has no native bfloat16")
@@ -369,5 +385,12 @@ def test_the_precision_setting_reaches_local_models(embedder: SentenceTransforme
     for (_, precision), local in chosen.items():
         assert isinstance(local, SentenceTransformerEmbedder) and local.precision == precision
         assert local.computes_in == (native if precision == "auto" else "float32")
-    # One loaded model under both: a graph for each precision, the weights read once.
-    assert chosen["minilm", "auto"].model is chosen["minilm", "float32"].model
+    # One graph for each precision the processor computes in ("auto" is "float32" without
+    # native bfloat16), both over the one loaded model.
+    graphs = {_traced[path, native], _traced[path, "float32"]}
+    assert len(graphs) == len({native, "float32"})
+
+
+def test_a_precision_that_is_not_offered_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="auto, float32"):
+        SentenceTransformerEmbedder(precision="bfloat16")  # type: ignore[arg-type]

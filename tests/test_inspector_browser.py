@@ -41,7 +41,7 @@ def shot(page: Page, name: str, *, full_page: bool = True) -> None:
 def test_an_operator_finds_why_a_belief_was_left_out_and_a_replay_that_brings_it_in(
     tmp_path, exact_embedder: SentenceTransformerEmbedder
 ) -> None:
-    # The story's figures are the model's own vectors': hiking sits at the budget's edge, in a
+    # The story's figures are the model's own vectors: hiking sits at the budget's edge, in a
     # tie with pottery that bfloat16 rounding turns (SELFMODEL_EMBEDDING_PRECISION).
     with SelfModel.open(str(tmp_path / "inspector.db"), embedder=exact_embedder) as base:
         sm = base.in_workspace("acme")

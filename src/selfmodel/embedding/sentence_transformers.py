@@ -27,7 +27,7 @@ import numpy as np
 
 from selfmodel.embedding.base import Embedder, normalise
 from selfmodel.embedding.coalescing import Coalescer
-from selfmodel.embedding.traced import TracedEncoder, native_bfloat16
+from selfmodel.embedding.traced import Computes, TracedEncoder, native_bfloat16
 from selfmodel.errors import ConfigurationError
 
 # OpenMP's threads spin for a while after each parallel region by default. On a small machine a
@@ -46,12 +46,20 @@ PASS_COST_TOKENS = 48
 
 # "auto": linear layers in bfloat16 where the processor has it natively, else float32.
 Precision = Literal["auto", "float32"]
+PRECISIONS: tuple[Precision, ...] = ("auto", "float32")
 
 _models: dict[str, Any] = {}
-_coalescers: dict[tuple[str, int, Precision], Coalescer] = {}
+_coalescers: dict[tuple[str, int, Computes], Coalescer] = {}
 _models_lock = threading.Lock()
 _encoders: dict[str, _Encoders] = {}
-_traced: dict[tuple[str, Precision], TracedEncoder | None] = {}
+# By what the graph is asked to compute in: "auto" where bfloat16 is not native is "float32".
+_traced: dict[tuple[str, Computes], TracedEncoder | None] = {}
+
+
+def asked_for(precision: Precision) -> Computes:
+    """What ``precision`` asks a local model's linear layers to compute in, on this processor
+    (a graph that cannot give bfloat16 within its rounding computes in float32 after all)."""
+    return "bfloat16" if precision == "auto" and native_bfloat16() else "float32"
 
 
 def _cores() -> int:
@@ -117,6 +125,9 @@ def bundled_minilm_path() -> Path:
 
 
 def _load(model_path: str) -> Any:
+    loaded = _models.get(model_path)  # loaded once: no lock (a trace may hold it for seconds)
+    if loaded is not None:
+        return loaded
     with _models_lock:
         return _load_locked(model_path)
 
@@ -138,15 +149,20 @@ def _load_locked(model_path: str) -> Any:
 
 
 def _traced_encoder(model_path: str, precision: Precision) -> TracedEncoder | None:
-    """The model's traced graph in ``precision``, traced on first use, or None when the model
+    """The model's traced graph for ``precision``, traced on first use, or None when the model
     runs as it is (on copies, made then)."""
-    key = (model_path, precision)
+    key = (model_path, asked_for(precision))
     if key not in _traced:
         with _models_lock:
             if key not in _traced:
                 model = _load_locked(model_path)
-                bfloat16 = precision == "auto" and native_bfloat16()
-                traced = TracedEncoder.trace(model, bfloat16=bfloat16)
+                # A model that could not be traced runs on copies, the first the model itself:
+                # tracing swaps its layers and uses its tokenizer, so it is not tried again.
+                traced = (
+                    None
+                    if model_path in _encoders
+                    else TracedEncoder.trace(model, bfloat16=key[1] == "bfloat16")
+                )
                 if traced is None and model_path not in _encoders:
                     # The graph is shared; copies only without it.
                     _encoders[model_path] = _Encoders(model, _cores())
@@ -164,6 +180,10 @@ class SentenceTransformerEmbedder(Embedder):
         batch_size: int = 64,
         precision: Precision = "auto",
     ) -> None:
+        if precision not in PRECISIONS:
+            raise ConfigurationError(
+                f"embedding precision must be one of {', '.join(PRECISIONS)}, not {precision!r}"
+            )
         self.model_path = str(model_path or bundled_minilm_path())
         self.batch_size = batch_size
         self.precision: Precision = precision
@@ -190,7 +210,7 @@ class SentenceTransformerEmbedder(Embedder):
         self.embed(["warm up"])
 
     @property
-    def computes_in(self) -> str:
+    def computes_in(self) -> Computes:
         """What the model's linear layers compute in here: "bfloat16" or "float32" (loads it)."""
         traced = _traced_encoder(self.model_path, self.precision)
         return traced.precision if traced is not None else "float32"
@@ -206,7 +226,7 @@ class SentenceTransformerEmbedder(Embedder):
         return lambda: wait()[0]
 
     def _coalescer(self) -> Coalescer:
-        key = (self.model_path, self.batch_size, self.precision)
+        key = (self.model_path, self.batch_size, asked_for(self.precision))
         found = _coalescers.get(key)
         if found is None:
             with _models_lock:

@@ -16,10 +16,11 @@ EPYC: a short text 5.95 → 3.50 ms, eight texts 26.2 → 13.8 ms). The sums are
 another order, so a vector can differ from the model's in the last bits of a component.
 
 Where the processor multiplies bfloat16 natively (AVX512-BF16 or AMX), the linear layers can
-run in bfloat16 instead (``bfloat16=True``): their inputs and packed weights rounded to bfloat16,
-their sums taken in float32, everything between them (attention, layer norms, pooling) in
-float32. A pass costs two thirds of the float32 one (one core of an AVX-512 AMD EPYC: a short
-text 2.94 → 1.96 ms, four texts 6.90 → 4.62 ms, eight 15.7 → 10.2 ms). A vector then differs
+run in bfloat16 instead (``bfloat16=True``): their inputs, packed weights and biases rounded to
+bfloat16, the sums accumulated in float32 and each result rounded to bfloat16 before it is
+widened again; everything between them (attention, layer norms, pooling) runs in float32. A
+pass costs two thirds of the float32 one (one core of an AVX-512 AMD EPYC: a short text 2.94 →
+1.96 ms, four texts 6.90 → 4.62 ms, eight 15.7 → 10.2 ms). A vector then differs
 from the model's by up to 2e-3 in a component (the check texts), and the cosine of two texts
 moves by about 1e-3 (9.7e-4 at most over the serving benchmark's texts), a hundred times less
 than what tells a paraphrase from another sentence; it is the same model, and its vectors sit
@@ -46,7 +47,8 @@ import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import Any, Literal
 
 import numpy as np
 
@@ -84,10 +86,10 @@ class TracedEncoder:
         reader: Any,
         pad_id: int,
         *,
-        precision: str = "float32",
+        precision: Computes = "float32",
     ) -> None:
         self._graph = graph
-        self.precision = precision  # of the linear layers: "float32" or "bfloat16"
+        self.precision: Computes = precision  # what the linear layers compute in
         self._inputs = inputs  # the tokenizer outputs the transformer takes, in its order
         self._reader = reader  # the model's tokenizer, set up once: see ``tokenize``
         self._pad = {name: pad_id if name == "input_ids" else 0 for name in inputs}
@@ -97,7 +99,7 @@ class TracedEncoder:
         """The traced encoder of ``model``, or None when it cannot compute the same vectors:
         with its linear layers in bfloat16 if asked (see the module's docstring), else packed
         in float32 where torch has oneDNN, else the plain graph."""
-        ways = [("bfloat16", True)] if bfloat16 else []
+        ways: list[tuple[Computes, bool]] = [("bfloat16", True)] if bfloat16 else []
         for precision, packed in [*ways, ("float32", True), ("float32", False)]:
             try:
                 traced = cls._trace(model, packed=packed, precision=precision)
@@ -124,7 +126,7 @@ class TracedEncoder:
         )
 
     @classmethod
-    def _trace(cls, model: Any, *, packed: bool, precision: str) -> TracedEncoder | None:
+    def _trace(cls, model: Any, *, packed: bool, precision: Computes) -> TracedEncoder | None:
         import torch
 
         transformer = getattr(model[0], "auto_model", None)
@@ -246,6 +248,11 @@ def _reader(model: Any) -> Any:
     return reader
 
 
+# What a traced graph's linear layers compute in.
+Computes = Literal["float32", "bfloat16"]
+
+
+@cache
 def native_bfloat16() -> bool:
     """Whether this processor multiplies bfloat16 in hardware (AVX512-BF16 or AMX tiles)."""
     try:
@@ -258,7 +265,7 @@ def native_bfloat16() -> bool:
 
 
 @contextmanager
-def _packed_linears(transformer: Any, precision: str) -> Iterator[None]:
+def _packed_linears(transformer: Any, precision: Computes) -> Iterator[None]:
     """While tracing, every linear layer of ``transformer`` runs through oneDNN with its weight
     packed once (in ``precision``); the model itself is given its own layers back (``encode``
     runs as it did)."""
@@ -278,7 +285,8 @@ def _packed_linears(transformer: Any, precision: str) -> Iterator[None]:
             return out
 
     class BFloat16Linear(torch.nn.Module):
-        """Inputs and weight rounded to bfloat16, sums in float32, the result in float32."""
+        """Input, weight and bias rounded to bfloat16, sums accumulated in float32; the result
+        comes out in bfloat16 (oneDNN gives the input's type) and is widened to float32."""
 
         def __init__(self, linear: torch.nn.Linear) -> None:
             super().__init__()
@@ -331,4 +339,4 @@ def _reference(model: Any, texts: list[str]) -> np.ndarray:
     )
 
 
-__all__ = ["Tokens", "TracedEncoder", "native_bfloat16"]
+__all__ = ["Computes", "Tokens", "TracedEncoder", "native_bfloat16"]

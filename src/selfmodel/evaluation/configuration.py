@@ -1,7 +1,8 @@
 """What an eval run ran under: the configuration (and its hash) and the code version.
 
 The configuration is everything that can move a score: the ranking weights, how many items are
-scored (``k``), the token budget, the extractor and the embedder. It is hashed as canonical JSON,
+scored (``k``), the token budget, the extractor and the embedder (a local model's precision where
+it is bfloat16: "auto" depends on the processor). It is hashed as canonical JSON,
 so two runs under the same configuration carry the same ``config_sha256`` whatever the machine.
 Secrets and endpoints are left out: a hash must not change because a key was rotated.
 """
@@ -18,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import selfmodel
-from selfmodel.config import MAX_BUDGET_TOKENS, Settings
+from selfmodel.config import MAX_BUDGET_TOKENS, EmbeddingSettings, Settings
+from selfmodel.embedding.sentence_transformers import asked_for
 from selfmodel.errors import InvalidInputError
 from selfmodel.retrieval import RankingConfig
 
@@ -60,7 +62,7 @@ class EvalConfiguration:
             "k": self.k,
             "budget_tokens": self.budget,
             "ranking": self.ranking.as_dict(),
-            "embedder": {"kind": embedding.embedder, "model": embedding.embedding_model},
+            "embedder": _embedder(embedding),
             "extractor": {
                 "kind": extraction.extractor,
                 "spacy_model": extraction.spacy_model,
@@ -72,6 +74,15 @@ class EvalConfiguration:
     def sha256(self) -> str:
         canonical = json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _embedder(embedding: EmbeddingSettings) -> dict[str, Any]:
+    """The embedder as it computes here: a local model in bfloat16 says so (left out in
+    float32, so runs recorded before the setting keep their hash)."""
+    described: dict[str, Any] = {"kind": embedding.embedder, "model": embedding.embedding_model}
+    if embedding.embedder != "openai" and asked_for(embedding.embedding_precision) == "bfloat16":
+        described["precision"] = "bfloat16"
+    return described
 
 
 def ranking_with(overrides: list[str] | tuple[str, ...]) -> RankingConfig:
