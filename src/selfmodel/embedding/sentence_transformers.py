@@ -7,7 +7,7 @@ forward passes (``coalescing.py``). The model runs as one traced graph when that
 vectors, to float32 rounding (``traced.py``): a pass then gives up the GIL once instead of around
 each operation, and passes on different threads run at once on the same graph. With precision
 ``"auto"`` (the default) its linear layers run in bfloat16 where the processor multiplies
-bfloat16 natively: a third less time a pass, vectors within 1e-3 of the model's (``traced.py``);
+bfloat16 natively: a third less time a pass, similarities within about 1e-3 (``traced.py``);
 ``"float32"`` keeps them to float32 rounding. A model that cannot be traced runs as it is, on
 copies that share its weights, one pass per copy (``_Encoders``).
 """
