@@ -91,6 +91,11 @@ class DatabaseSettings(SettingsGroup):
     )
 
 
+# What a local embedding model computes in: "auto" runs its linear layers in bfloat16 where the
+# processor has it natively (``embedding/traced.py``), "float32" gives the model's own vectors.
+EmbeddingPrecision = Literal["auto", "float32"]
+
+
 class EmbeddingSettings(SettingsGroup):
     """The embedder that turns texts into vectors (its name is stored with every vector)."""
 
@@ -111,7 +116,7 @@ class EmbeddingSettings(SettingsGroup):
     embedding_batch_size: int = Field(
         default=64, ge=1, le=4_096, description="Texts embedded per model call or request."
     )
-    embedding_precision: Literal["auto", "float32"] = Field(
+    embedding_precision: EmbeddingPrecision = Field(
         default="auto",
         description=(
             "Local models: auto runs linear layers in bfloat16 where the CPU multiplies it "

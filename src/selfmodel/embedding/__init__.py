@@ -11,9 +11,9 @@ __all__ = ["Embedder", "OpenAIEmbedder", "SentenceTransformerEmbedder", "embedde
 
 def embedder_from_settings(settings: EmbeddingSettings) -> Embedder:
     """The embedder the settings ask for (nothing is loaded until the first ``embed``)."""
-    if settings.embedder in ("minilm", "sentence-transformers"):
-        if settings.embedder == "sentence-transformers" and not settings.embedding_model:
-            raise ConfigurationError("SELFMODEL_EMBEDDING_MODEL must name a local model directory")
+    if settings.embedder == "sentence-transformers" and not settings.embedding_model:
+        raise ConfigurationError("SELFMODEL_EMBEDDING_MODEL must name a local model directory")
+    if settings.embedder != "openai":  # a local model: the bundled MiniLM or the one named
         return SentenceTransformerEmbedder(
             settings.embedding_model if settings.embedder == "sentence-transformers" else None,
             batch_size=settings.embedding_batch_size,

@@ -21,10 +21,11 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, get_args
 
 import numpy as np
 
+from selfmodel.config import EmbeddingPrecision as Precision
 from selfmodel.embedding.base import Embedder, normalise
 from selfmodel.embedding.coalescing import Coalescer
 from selfmodel.embedding.traced import Computes, TracedEncoder, native_bfloat16
@@ -44,9 +45,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 # cut by ``length_batches`` with this cost take about half the time of the single batch.
 PASS_COST_TOKENS = 48
 
-# "auto": linear layers in bfloat16 where the processor has it natively, else float32.
-Precision = Literal["auto", "float32"]
-PRECISIONS: tuple[Precision, ...] = ("auto", "float32")
+PRECISIONS: tuple[Precision, ...] = get_args(Precision)
 
 _models: dict[str, Any] = {}
 _coalescers: dict[tuple[str, int, Computes], Coalescer] = {}

@@ -77,8 +77,10 @@ class EvalConfiguration:
 
 
 def _embedder(embedding: EmbeddingSettings) -> dict[str, Any]:
-    """The embedder as it computes here: a local model in bfloat16 says so (left out in
-    float32, so runs recorded before the setting keep their hash)."""
+    """The embedder as it is asked to compute here: a local model asked for bfloat16 (``auto``
+    on a processor with it) says so; float32 adds nothing, so runs recorded before the setting
+    keep their hash. (Read without loading the model: a bfloat16 graph refused at load, which
+    the tests have never seen, would compute in float32 under this entry.)"""
     described: dict[str, Any] = {"kind": embedding.embedder, "model": embedding.embedding_model}
     if embedding.embedder != "openai" and asked_for(embedding.embedding_precision) == "bfloat16":
         described["precision"] = "bfloat16"
